@@ -1,0 +1,25 @@
+/**
+ * `npm run bench`: every benchmark, each a ratio against a baseline measured in
+ * the same run. Prints one line per figure and writes .tmp/bench.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type BenchResult, report } from './measure.ts';
+import { benchStartup } from './startup.ts';
+
+const benches: Record<string, () => Promise<BenchResult[]>> = {
+  startup: benchStartup,
+};
+
+const only = process.argv.slice(2);
+const all: BenchResult[] = [];
+for (const [name, bench] of Object.entries(benches)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  for (const result of await bench()) {
+    report(result);
+    all.push(result);
+  }
+}
+const out = resolve(import.meta.dirname, '..', '.tmp');
+mkdirSync(out, { recursive: true });
+writeFileSync(resolve(out, 'bench.json'), `${JSON.stringify(all, null, 2)}\n`);

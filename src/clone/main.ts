@@ -1,0 +1,12 @@
+import { NotImplementedError, runAction } from '../core/action.ts';
+import { parseInputs, SECRET_INPUTS } from './inputs.ts';
+
+await runAction({
+  action: 'clone',
+  secretInputs: SECRET_INPUTS,
+  parseInputs: (inputs) => parseInputs(inputs),
+  derivedSecrets: (settings) => Object.values(settings.config),
+  run: async () => {
+    throw new NotImplementedError('clone');
+  },
+});

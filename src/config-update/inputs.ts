@@ -1,0 +1,118 @@
+import { InputError } from '../core/errors.ts';
+import type { InputReader } from '../core/inputs.ts';
+import { checkUrl } from '../core/inputs.ts';
+
+export const SECRET_INPUTS = ['auth-token', 'fly-api-token'] as const;
+
+export type StoppedMachines = 'skip' | 'wake' | 'fail';
+
+export interface UpdateRequest {
+  method: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+  authToken: string | undefined;
+}
+
+export interface FlyTargetSettings {
+  kind: 'fly';
+  url: string;
+  app: string;
+  apiToken: string;
+  apiUrl: string;
+  regions: string[];
+  processGroup: string | undefined;
+  stoppedMachines: StoppedMachines;
+}
+
+export interface KamalTargetSettings {
+  kind: 'kamal';
+  urls: string[];
+}
+
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export interface ConfigUpdateSettings {
+  target: FlyTargetSettings | KamalTargetSettings;
+  request: UpdateRequest;
+  concurrency: number;
+  retries: number;
+  timeoutMs: number;
+  deadlineMs: number;
+  maxFailures: number;
+  shard: Shard | undefined;
+  dryRun: boolean;
+}
+
+const METHODS = ['POST', 'PUT', 'PATCH', 'GET', 'DELETE'] as const;
+
+export function parseInputs(inputs: InputReader): ConfigUpdateSettings {
+  const kind = inputs.choice('target', ['fly', 'kamal'] as const, 'fly');
+  const method = inputs.raw('method').toUpperCase() || 'POST';
+  if (!(METHODS as readonly string[]).includes(method)) {
+    throw new InputError('method', `must be one of ${METHODS.join(', ')}; got ${JSON.stringify(method)}`);
+  }
+  const request: UpdateRequest = {
+    method,
+    headers: inputs.headers('headers'),
+    body: inputs.optional('body'),
+    authToken: inputs.optional('auth-token'),
+  };
+  return {
+    target: kind === 'fly' ? parseFly(inputs) : parseKamal(inputs),
+    request,
+    concurrency: inputs.integer('concurrency', 8, { min: 1, max: 256 }),
+    retries: inputs.integer('retries', 3, { min: 0, max: 10 }),
+    timeoutMs: inputs.seconds('timeout', 30, { max: 3600 }),
+    deadlineMs: inputs.seconds('deadline', 600, { max: 6 * 3600 }),
+    maxFailures: inputs.integer('max-failures', 0, { min: 0 }),
+    shard: parseShard(inputs.optional('shard')),
+    dryRun: inputs.boolean('dry-run', false),
+  };
+}
+
+function parseFly(inputs: InputReader): FlyTargetSettings {
+  return {
+    kind: 'fly',
+    url: inputs.url('url', { required: true })!,
+    app: flyAppName(inputs.required('fly-app', 'is required when target is fly: the Fly app name')),
+    apiToken: inputs.required('fly-api-token', 'is required when target is fly'),
+    apiUrl: inputs.url('fly-api-url', { fallback: 'https://api.machines.dev/v1' })!,
+    regions: inputs.list('regions').map((r) => r.toLowerCase()),
+    processGroup: inputs.optional('process-group'),
+    stoppedMachines: inputs.choice('stopped-machines', ['skip', 'wake', 'fail'] as const, 'skip'),
+  };
+}
+
+function parseKamal(inputs: InputReader): KamalTargetSettings {
+  const urls = inputs.lines('urls');
+  if (urls.length === 0)
+    throw new InputError('urls', 'is required when target is kamal: one endpoint URL per line');
+  const normalised = urls.map((u) => checkUrl('urls', u));
+  const duplicate = normalised.find((u, i) => normalised.indexOf(u) !== i);
+  if (duplicate) throw new InputError('urls', `lists ${duplicate} twice; each host must appear once`);
+  return { kind: 'kamal', urls: normalised };
+}
+
+function flyAppName(value: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(value)) {
+    throw new InputError(
+      'fly-app',
+      `must be a Fly app name (lowercase letters, digits, dashes); got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+export function parseShard(value: string | undefined): Shard | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)\s*\/\s*(\d+)$/.exec(value);
+  const index = m ? Number(m[1]) : Number.NaN;
+  const count = m ? Number(m[2]) : Number.NaN;
+  if (!(count >= 1 && index >= 1 && index <= count)) {
+    throw new InputError('shard', `must be i/n with 1 <= i <= n, e.g. 2/3; got ${JSON.stringify(value)}`);
+  }
+  return { index, count };
+}

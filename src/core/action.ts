@@ -1,0 +1,119 @@
+import { ApiError, InputError, isExpectedError, messageOf, StepError } from './errors.ts';
+import { InputReader, readFromEnv } from './inputs.ts';
+import { logFilePath, OpLog } from './oplog.ts';
+import { createRunner, type Runner } from './runner.ts';
+import { Secrets } from './secrets.ts';
+
+/**
+ * The runtime every action's entry point goes through: secrets registered first,
+ * the operations log opened and announced as `log-file`, inputs parsed, then the
+ * action's own work, and any failure turned into exactly one `::error::` line.
+ */
+
+export interface ActionContext {
+  action: string;
+  inputs: InputReader;
+  secrets: Secrets;
+  log: OpLog;
+  env: NodeJS.ProcessEnv;
+  info(line: string): void;
+  warning(line: string): void;
+  setOutput(name: string, value: unknown): void;
+  writeSummary(markdown: string): void;
+  runner: Runner;
+  saveState(name: string, value: string): void;
+  getState(name: string): string;
+}
+
+export interface ActionDefinition<S> {
+  action: string;
+  /** Inputs whose values are secrets: masked before anything else happens. */
+  secretInputs: readonly string[];
+  parseInputs(inputs: InputReader): S;
+  /** Values derived from the settings that are secrets too (e.g. a token inside a URL). */
+  derivedSecrets?(settings: S): (string | undefined)[];
+  run(settings: S, ctx: ActionContext): Promise<void>;
+}
+
+export async function runAction<S>(definition: ActionDefinition<S>, env = process.env): Promise<void> {
+  const ctx = createContext(definition.action, env);
+  try {
+    for (const name of definition.secretInputs) ctx.secrets.add(ctx.inputs.raw(name), 'secret');
+    ctx.setOutput('log-file', ctx.log.path);
+    const settings = definition.parseInputs(ctx.inputs);
+    for (const value of definition.derivedSecrets?.(settings) ?? []) ctx.secrets.add(value, 'secret');
+    ctx.log.write({ step: 'inputs', outcome: 'ok' });
+    await definition.run(settings, ctx);
+  } catch (error) {
+    failWith(ctx, error);
+  }
+}
+
+/** A `post:` entry: failures there become warnings, as the main step already reported. */
+export async function runPost(
+  action: string,
+  work: (ctx: ActionContext) => Promise<void>,
+  env = process.env,
+) {
+  const ctx = createContext(`${action}-post`, env);
+  try {
+    await work(ctx);
+  } catch (error) {
+    ctx.warning(`post step: ${messageOf(error)}`);
+  }
+}
+
+export function createContext(
+  action: string,
+  env: NodeJS.ProcessEnv,
+  runner = createRunner(env),
+): ActionContext {
+  const secrets = new Secrets((value) => runner.mask(value));
+  const redact = (text: string) => secrets.redact(text);
+  const log = new OpLog({ path: logFilePath(env, action), action, redact });
+  return {
+    action,
+    inputs: new InputReader(readFromEnv(env)),
+    secrets,
+    log,
+    env,
+    runner,
+    info: (line) => runner.info(redact(line)),
+    warning: (line) => runner.warning(redact(line)),
+    setOutput: (name, value) =>
+      runner.setOutput(name, redact(typeof value === 'string' ? value : JSON.stringify(value))),
+    writeSummary: (markdown) => runner.appendSummary(redact(markdown)),
+    saveState: (name, value) => runner.saveState(name, value),
+    getState: (name) => runner.getState(name),
+  };
+}
+
+function failWith(ctx: ActionContext, error: unknown): void {
+  const message = ctx.secrets.redact(describeFailure(error));
+  ctx.log.write({ step: failedStep(error), outcome: 'failed', detail: message });
+  if (!isExpectedError(error) && error instanceof Error && error.stack) {
+    ctx.runner.debug(ctx.secrets.redact(error.stack));
+  }
+  ctx.runner.fail(message);
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof InputError || error instanceof ApiError || error instanceof StepError)
+    return error.message;
+  return `${messageOf(error)}`;
+}
+
+function failedStep(error: unknown): string {
+  if (error instanceof InputError) return 'inputs';
+  if (error instanceof StepError) return error.step;
+  if (error instanceof ApiError) return error.operation;
+  return 'run';
+}
+
+/** For actions whose own issue has not landed: inputs are checked, then this stops the step. */
+export class NotImplementedError extends Error {
+  constructor(action: string) {
+    super(`action-${action} is not implemented yet: the inputs are valid, but nothing was done`);
+    this.name = 'NotImplementedError';
+  }
+}

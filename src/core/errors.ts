@@ -1,0 +1,97 @@
+/**
+ * The three kinds of failure every action reports, and the one place that turns
+ * any thrown value into the single `::error::` line a user reads.
+ */
+
+/** A bad or missing input, raised before any request is sent. */
+export class InputError extends Error {
+  readonly input: string;
+
+  constructor(input: string, problem: string) {
+    super(`Input '${input}' ${problem}`);
+    this.name = 'InputError';
+    this.input = input;
+  }
+}
+
+export interface ApiErrorDetails {
+  provider: string;
+  operation: string;
+  status?: number;
+  requestId?: string;
+  /** A short excerpt of the response body, secrets already removed. */
+  body?: string;
+  /** The provider's own message when its error body carries one. */
+  providerMessage?: string;
+  retryable: boolean;
+  attempts: number;
+  hint?: string;
+  cause?: unknown;
+}
+
+/** A provider request that failed after the retries it was allowed. */
+export class ApiError extends Error {
+  readonly provider: string;
+  readonly operation: string;
+  readonly status: number | undefined;
+  readonly requestId: string | undefined;
+  readonly body: string | undefined;
+  readonly providerMessage: string | undefined;
+  readonly retryable: boolean;
+  readonly attempts: number;
+  readonly hint: string | undefined;
+
+  constructor(details: ApiErrorDetails) {
+    super(describeApiError(details), details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'ApiError';
+    this.provider = details.provider;
+    this.operation = details.operation;
+    this.status = details.status;
+    this.requestId = details.requestId;
+    this.body = details.body;
+    this.providerMessage = details.providerMessage;
+    this.retryable = details.retryable;
+    this.attempts = details.attempts;
+    this.hint = details.hint;
+  }
+}
+
+function describeApiError(d: ApiErrorDetails): string {
+  const what = d.status === undefined ? 'failed' : `failed with HTTP ${d.status}`;
+  const parts = [`${d.provider} ${d.operation} ${what}`];
+  const reason = d.providerMessage ?? d.body ?? (d.cause instanceof Error ? d.cause.message : undefined);
+  if (reason) parts.push(`: ${reason}`);
+  const extra: string[] = [];
+  if (d.attempts > 1) extra.push(`${d.attempts} attempts`);
+  if (d.requestId) extra.push(`request id ${d.requestId}`);
+  if (extra.length > 0) parts.push(` (${extra.join(', ')})`);
+  if (d.hint) parts.push(`. ${d.hint}`);
+  return parts.join('');
+}
+
+/** A step of an action's plan that failed, naming the resource it was working on. */
+export class StepError extends Error {
+  readonly step: string;
+  readonly resource: string;
+
+  constructor(step: string, resource: string, cause: unknown) {
+    super(`${step} failed for ${resource}: ${messageOf(cause)}`, { cause });
+    this.name = 'StepError';
+    this.step = step;
+    this.resource = resource;
+  }
+}
+
+export function messageOf(error: unknown): string {
+  if (error instanceof AggregateError) {
+    const inner = error.errors.map(messageOf);
+    return inner.length === 0 ? error.message : inner.join('; ');
+  }
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/** Errors the action itself raised on purpose, as opposed to programming errors. */
+export function isExpectedError(error: unknown): boolean {
+  return error instanceof InputError || error instanceof ApiError || error instanceof StepError;
+}

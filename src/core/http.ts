@@ -1,0 +1,334 @@
+import type { Agent, Dispatcher } from 'undici';
+import { ApiError } from './errors.ts';
+import { type AttemptOutcome, DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from './retry.ts';
+
+/**
+ * The one HTTP client every provider call goes through: a timeout per attempt,
+ * retries per `decideRetry`, and errors that name the provider, the operation,
+ * the status and the request id, with the body excerpt already redacted.
+ */
+
+export interface HttpClientOptions {
+  /** Human name used in errors: `Heroku`, `Fly Machines`, `Hetzner`... */
+  provider: string;
+  baseUrl: string;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  redact: (text: string) => string;
+  /** Cuts every request of this client, e.g. the action's overall deadline. */
+  signal?: AbortSignal;
+  dispatcher?: Dispatcher;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  onRetry?: (event: RetryEvent) => void;
+}
+
+export interface RetryEvent {
+  provider: string;
+  operation: string;
+  attempt: number;
+  delayMs: number;
+  reason: string;
+}
+
+export interface RequestOptions {
+  /** Names the call in errors and logs, e.g. `apps.create`. */
+  operation: string;
+  method?: string;
+  /** Appended to the base URL, or an absolute URL. */
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  headers?: Record<string, string>;
+  json?: unknown;
+  body?: string | Uint8Array;
+  /** Sending this request twice does no harm even though its method is not idempotent. */
+  retrySafe?: boolean;
+  /** Non-2xx statuses handed back instead of thrown, e.g. 404 while observing. */
+  acceptStatus?: readonly number[];
+  timeoutMs?: number;
+  retries?: number;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse<T = unknown> {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  /** The parsed body when it is JSON, otherwise undefined. */
+  data: T;
+  attempts: number;
+  requestId: string | undefined;
+}
+
+const REQUEST_ID_HEADERS = [
+  'request-id',
+  'x-request-id',
+  'fly-request-id',
+  'x-github-request-id',
+  'cf-ray',
+  'x-correlation-id',
+];
+const BODY_EXCERPT_CHARS = 300;
+const USER_AGENT = 'ops-actions/0.1';
+
+/** undici is loaded on the first request, so a step that sends nothing starts fast. */
+let undici: Promise<{ request: typeof import('undici').request; agent: Agent }> | undefined;
+function loadUndici() {
+  undici ??= import('undici').then((m) => ({
+    request: m.request,
+    agent: new m.Agent({ keepAliveTimeout: 10_000, connections: 128 }),
+  }));
+  return undici;
+}
+
+export class HttpClient {
+  readonly provider: string;
+  private readonly options: HttpClientOptions;
+  private readonly policy: RetryPolicy;
+
+  constructor(options: HttpClientOptions) {
+    this.options = options;
+    this.provider = options.provider;
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  }
+
+  async request<T = unknown>(req: RequestOptions): Promise<HttpResponse<T>> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = buildUrl(this.options.baseUrl, req.path, req.query);
+    const policy = req.retries === undefined ? this.policy : { ...this.policy, retries: req.retries };
+    const { body, headers } = this.prepare(req);
+    const sleep = this.options.sleep ?? abortableSleep;
+    const outer = anySignal([this.options.signal, req.signal]);
+
+    for (let attempt = 1; ; attempt++) {
+      throwIfCancelled(outer, this.provider, req.operation, attempt - 1);
+      let outcome: AttemptOutcome;
+      let failure: { status?: number; text?: string; headers?: Record<string, string>; cause?: unknown };
+      try {
+        const res = await this.attempt(method, url, headers, body, req.timeoutMs, outer);
+        const accepted = (res.status >= 200 && res.status < 300) || req.acceptStatus?.includes(res.status);
+        if (accepted) return { ...res, attempts: attempt } as HttpResponse<T>;
+        outcome = { kind: 'status', status: res.status, retryAfter: res.headers['retry-after'] };
+        failure = { status: res.status, text: res.text, headers: res.headers };
+      } catch (error) {
+        throwIfCancelled(outer, this.provider, req.operation, attempt);
+        outcome = isTimeout(error) ? { kind: 'timeout' } : { kind: 'network', code: errorCode(error) };
+        failure = {
+          cause: outcome.kind === 'timeout' ? new Error(`no answer within ${this.timeoutOf(req)} ms`) : error,
+        };
+      }
+      const decision = decideRetry({ attempt, method, retrySafe: req.retrySafe, outcome, policy });
+      if (!decision.retry) throw this.apiError(req.operation, attempt, failure, outcome);
+      this.options.onRetry?.({
+        provider: this.provider,
+        operation: req.operation,
+        attempt,
+        delayMs: decision.delayMs,
+        reason: describeOutcome(outcome),
+      });
+      await sleep(decision.delayMs, outer).catch(() => undefined);
+    }
+  }
+
+  private timeoutOf(req: RequestOptions): number {
+    return req.timeoutMs ?? this.options.timeoutMs ?? 30_000;
+  }
+
+  private prepare(req: RequestOptions): {
+    body: string | Uint8Array | undefined;
+    headers: Record<string, string>;
+  } {
+    const headers: Record<string, string> = {
+      'user-agent': USER_AGENT,
+      ...this.options.headers,
+      ...req.headers,
+    };
+    if (req.json !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      return { body: JSON.stringify(req.json), headers };
+    }
+    return { body: req.body, headers };
+  }
+
+  private async attempt(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string | Uint8Array | undefined,
+    timeoutMs: number | undefined,
+    outer: AbortSignal | undefined,
+  ): Promise<Omit<HttpResponse, 'attempts'>> {
+    const timeout = AbortSignal.timeout(timeoutMs ?? this.options.timeoutMs ?? 30_000);
+    const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
+    const { request, agent } = await loadUndici();
+    const res = await request(url, {
+      method: method as Dispatcher.HttpMethod,
+      headers,
+      body,
+      signal,
+      dispatcher: this.options.dispatcher ?? agent,
+    });
+    const text = await res.body.text();
+    const flat = flattenHeaders(res.headers);
+    return {
+      status: res.statusCode,
+      headers: flat,
+      text,
+      data: parseJson(text, flat['content-type']),
+      requestId: requestIdOf(flat),
+    };
+  }
+
+  private apiError(
+    operation: string,
+    attempts: number,
+    failure: { status?: number; text?: string; headers?: Record<string, string>; cause?: unknown },
+    outcome: AttemptOutcome,
+  ): ApiError {
+    const redact = this.options.redact;
+    const text = failure.text ?? '';
+    const message = providerMessage(text);
+    return new ApiError({
+      provider: this.provider,
+      operation,
+      status: failure.status,
+      requestId: failure.headers ? requestIdOf(failure.headers) : undefined,
+      body: text ? redact(excerpt(text)) : undefined,
+      providerMessage: message ? redact(excerpt(message)) : undefined,
+      retryable: outcome.kind !== 'status' || outcome.status >= 500 || outcome.status === 429,
+      attempts,
+      cause: failure.cause === undefined ? undefined : redactedCause(failure.cause, redact),
+    });
+  }
+}
+
+export function buildUrl(baseUrl: string, path: string, query?: RequestOptions['query']): string {
+  const joined = /^https?:\/\//i.test(path)
+    ? path
+    : `${baseUrl.replace(/\/+$/, '')}${path.startsWith('/') ? '' : '/'}${path}`;
+  if (!query) return joined;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query))
+    if (value !== undefined) params.append(key, String(value));
+  const qs = params.toString();
+  if (qs === '') return joined;
+  return `${joined}${joined.includes('?') ? '&' : '?'}${qs}`;
+}
+
+/** The provider's own error message from its error body, whichever shape it uses. */
+export function providerMessage(text: string): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!body || typeof body !== 'object') return undefined;
+  const b = body as Record<string, unknown>;
+  if (typeof b.message === 'string') return b.message;
+  if (typeof b.error === 'string') return b.error;
+  if (b.error && typeof b.error === 'object') {
+    const e = b.error as Record<string, unknown>;
+    if (typeof e.message === 'string')
+      return typeof e.code === 'string' ? `${e.code}: ${e.message}` : e.message;
+  }
+  if (Array.isArray(b.errors) && b.errors.length > 0) {
+    return b.errors
+      .map((e) =>
+        e && typeof e === 'object' && 'message' in e
+          ? String((e as { message: unknown }).message)
+          : String(e),
+      )
+      .join('; ');
+  }
+  return undefined;
+}
+
+function excerpt(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > BODY_EXCERPT_CHARS ? `${oneLine.slice(0, BODY_EXCERPT_CHARS)}…` : oneLine;
+}
+
+function redactedCause(cause: unknown, redact: (text: string) => string): Error {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const code = errorCode(cause);
+  return new Error(redact(code && !message.includes(code) ? `${code}: ${message}` : message));
+}
+
+function describeOutcome(outcome: AttemptOutcome): string {
+  if (outcome.kind === 'status') return `HTTP ${outcome.status}`;
+  if (outcome.kind === 'timeout') return 'timeout';
+  return outcome.code ?? 'network error';
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+function requestIdOf(headers: Record<string, string>): string | undefined {
+  for (const name of REQUEST_ID_HEADERS) if (headers[name]) return headers[name];
+  return undefined;
+}
+
+function parseJson(text: string, contentType: string | undefined): unknown {
+  if (text === '' || !contentType?.includes('json')) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function errorCode(error: unknown): string | undefined {
+  if (!error || typeof error !== 'object') return undefined;
+  const e = error as { code?: unknown; cause?: unknown };
+  if (typeof e.code === 'string') return e.code;
+  return e.cause ? errorCode(e.cause) : undefined;
+}
+
+function isTimeout(error: unknown): boolean {
+  const name = (error as { name?: string } | undefined)?.name;
+  const code = errorCode(error);
+  return name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+}
+
+function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (present.length === 0) return undefined;
+  return present.length === 1 ? present[0] : AbortSignal.any(present);
+}
+
+function throwIfCancelled(
+  signal: AbortSignal | undefined,
+  provider: string,
+  operation: string,
+  attempts: number,
+) {
+  if (!signal?.aborted) return;
+  throw new ApiError({
+    provider,
+    operation,
+    retryable: false,
+    attempts,
+    cause: new Error('cancelled: the deadline passed'),
+  });
+}
+
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

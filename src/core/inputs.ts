@@ -1,0 +1,187 @@
+import { InputError } from './errors.ts';
+
+/**
+ * Typed readers over the raw input strings. Each action's `parseInputs` is a
+ * pure function of `read`, so tests call it with a table and the bundle with
+ * the runner's INPUT_* variables. Values of secret inputs are never echoed.
+ */
+
+export type ReadInput = (name: string) => string;
+
+/** How the runner passes inputs: INPUT_<NAME> with spaces as underscores, upper-cased. */
+export function readFromEnv(env: NodeJS.ProcessEnv = process.env): ReadInput {
+  return (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+}
+
+export function fromRecord(values: Record<string, string>): ReadInput {
+  return (name) => (values[name] ?? '').trim();
+}
+
+function shown(value: string): string {
+  const short = value.length > 60 ? `${value.slice(0, 60)}…` : value;
+  return JSON.stringify(short);
+}
+
+export class InputReader {
+  private readonly read: ReadInput;
+
+  constructor(read: ReadInput) {
+    this.read = read;
+  }
+
+  raw(name: string): string {
+    return this.read(name);
+  }
+
+  optional(name: string): string | undefined {
+    const value = this.read(name);
+    return value === '' ? undefined : value;
+  }
+
+  required(name: string, why = 'is required'): string {
+    const value = this.read(name);
+    if (value === '') throw new InputError(name, why);
+    return value;
+  }
+
+  /** A value from a fixed set; the error lists the set. */
+  choice<T extends string>(name: string, allowed: readonly T[], fallback?: T): T {
+    const value = this.read(name);
+    if (value === '') {
+      if (fallback !== undefined) return fallback;
+      throw new InputError(name, `is required: one of ${allowed.join(', ')}`);
+    }
+    const match = allowed.find((a) => a === value.toLowerCase());
+    if (!match) throw new InputError(name, `must be one of ${allowed.join(', ')}; got ${shown(value)}`);
+    return match;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.read(name);
+    if (value === '') return fallback;
+    if (/^(true|yes|on)$/i.test(value)) return true;
+    if (/^(false|no|off)$/i.test(value)) return false;
+    throw new InputError(name, `must be true or false; got ${shown(value)}`);
+  }
+
+  integer(name: string, fallback: number, range: { min: number; max?: number }): number {
+    const value = this.read(name);
+    if (value === '') return fallback;
+    const max = range.max ?? Number.MAX_SAFE_INTEGER;
+    const bounds = range.max === undefined ? `>= ${range.min}` : `from ${range.min} to ${range.max}`;
+    if (!/^[+-]?\d+$/.test(value))
+      throw new InputError(name, `must be a whole number ${bounds}; got ${shown(value)}`);
+    const n = Number(value);
+    if (n < range.min || n > max)
+      throw new InputError(name, `must be a whole number ${bounds}; got ${shown(value)}`);
+    return n;
+  }
+
+  /** Seconds as a positive number (fractions allowed), returned in milliseconds. */
+  seconds(name: string, fallbackSeconds: number, range: { min?: number; max?: number } = {}): number {
+    const value = this.read(name);
+    if (value === '') return fallbackSeconds * 1000;
+    const min = range.min ?? 0;
+    const max = range.max ?? 86_400;
+    const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+    if (!(n > min) || n > max) {
+      throw new InputError(
+        name,
+        `must be a number of seconds greater than ${min} and at most ${max}; got ${shown(value)}`,
+      );
+    }
+    return Math.round(n * 1000);
+  }
+
+  url(name: string, options: { fallback?: string; required?: boolean } = {}): string | undefined {
+    const value = this.read(name) || options.fallback || '';
+    if (value === '') {
+      if (options.required) throw new InputError(name, 'is required: an http(s) URL');
+      return undefined;
+    }
+    return checkUrl(name, value);
+  }
+
+  /** One entry per line; blank lines and `#` comments are ignored. */
+  lines(name: string): string[] {
+    return splitLines(this.read(name));
+  }
+
+  /** Entries separated by commas or newlines. */
+  list(name: string): string[] {
+    return this.read(name)
+      .split(/[,\n]/)
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  }
+
+  /** `KEY=value` per line. Values may contain `=`; keys must look like env var names. */
+  keyValues(name: string, options: { secretValues?: boolean } = {}): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const line of splitLines(this.read(name))) {
+      const eq = line.indexOf('=');
+      const key = eq > 0 ? line.slice(0, eq).trim() : '';
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+        const what = options.secretValues ? 'a line' : shown(line);
+        throw new InputError(name, `must hold one KEY=value per line; ${what} is not of that form`);
+      }
+      out[key] = line.slice(eq + 1);
+    }
+    return out;
+  }
+
+  /** `Name: value` per line, as HTTP headers. */
+  headers(name: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const line of splitLines(this.read(name))) {
+      const colon = line.indexOf(':');
+      const key = colon > 0 ? line.slice(0, colon).trim() : '';
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) {
+        throw new InputError(
+          name,
+          `must hold one 'Name: value' header per line; a line has no valid header name`,
+        );
+      }
+      out[key] = line.slice(colon + 1).trim();
+    }
+    return out;
+  }
+}
+
+export function splitLines(value: string): string[] {
+  return value
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '' && !s.startsWith('#'));
+}
+
+export function checkUrl(name: string, value: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new InputError(name, `must be an http(s) URL; got ${shown(value)}`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new InputError(name, `must be an http(s) URL; got ${shown(value)}`);
+  }
+  if (parsed.username || parsed.password) {
+    throw new InputError(name, 'must not carry credentials in the URL; use the token inputs');
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/** `[user@]host[:port]` as the ssh-based actions take it. */
+export interface SshHost {
+  user: string | undefined;
+  host: string;
+  port: number;
+}
+
+export function parseSshHost(name: string, value: string): SshHost {
+  const m = /^(?:([a-z_][a-z0-9_.-]*)@)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?::(\d+))?$/.exec(value);
+  if (!m) throw new InputError(name, `must be [user@]host[:port]; got ${shown(value)}`);
+  const port = m[3] === undefined ? 22 : Number(m[3]);
+  if (port < 1 || port > 65_535) throw new InputError(name, `has a port outside 1-65535 in ${shown(value)}`);
+  return { user: m[1], host: m[2]!.replace(/^\[|\]$/g, ''), port };
+}

@@ -1,0 +1,65 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * The JSONL operations log: one event per step, appended synchronously so the
+ * file is complete up to the moment a run is killed. Its path is the
+ * `log-file` output of every action.
+ */
+
+export type Outcome = 'ok' | 'failed' | 'skipped' | 'planned' | 'retried';
+
+export interface OpEvent {
+  step: string;
+  outcome: Outcome;
+  durationMs?: number;
+  ids?: Record<string, string | number | undefined>;
+  detail?: string;
+}
+
+export class OpLog {
+  readonly path: string;
+  private readonly action: string;
+  private readonly redact: (text: string) => string;
+  private readonly now: () => Date;
+
+  constructor(options: { path: string; action: string; redact: (text: string) => string; now?: () => Date }) {
+    this.path = options.path;
+    this.action = options.action;
+    this.redact = options.redact;
+    this.now = options.now ?? (() => new Date());
+    mkdirSync(dirname(this.path), { recursive: true });
+  }
+
+  write(event: OpEvent): void {
+    const record = { time: this.now().toISOString(), action: this.action, ...event };
+    appendFileSync(this.path, `${this.redact(JSON.stringify(record))}\n`);
+  }
+
+  /** Runs one step and logs it with its outcome and duration, whether it returns or throws. */
+  async step<T>(step: string, ids: OpEvent['ids'], work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await work();
+      this.write({ step, outcome: 'ok', durationMs: Math.round(performance.now() - started), ids });
+      return result;
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      this.write({
+        step,
+        outcome: 'failed',
+        durationMs: Math.round(performance.now() - started),
+        ids,
+        detail,
+      });
+      throw error;
+    }
+  }
+}
+
+export function logFilePath(env: NodeJS.ProcessEnv, action: string, now = new Date()): string {
+  const dir = env.RUNNER_TEMP || env.TMPDIR || '/tmp';
+  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  const run = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT].filter(Boolean).join('-') || String(process.pid);
+  return `${dir}/ops-actions/${action}-${run}-${stamp}.jsonl`;
+}

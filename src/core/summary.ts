@@ -1,0 +1,67 @@
+/**
+ * Pure Markdown rendering for job summaries. Actions build their summary from
+ * result data with these, and `ActionContext.writeSummary` is the one writer.
+ */
+
+export function escapeCell(value: unknown): string {
+  return String(value ?? '')
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, '<br>');
+}
+
+export function markdownTable(headers: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  const head = `| ${headers.map(escapeCell).join(' | ')} |`;
+  const rule = `| ${headers.map(() => '---').join(' | ')} |`;
+  const body = rows.map((row) => `| ${row.map(escapeCell).join(' | ')} |`);
+  return [head, rule, ...body].join('\n');
+}
+
+export interface GanttBar {
+  section: string;
+  label: string;
+  startMs: number;
+  endMs: number;
+  status?: 'done' | 'active' | 'crit';
+}
+
+/**
+ * A Mermaid gantt chart with millisecond resolution (GitHub renders Mermaid in
+ * summaries). Times are relative to the run's start; labels are sanitised because
+ * Mermaid treats `:` and `#` in task names as syntax.
+ */
+export function mermaidGantt(title: string, bars: readonly GanttBar[]): string {
+  const lines = [
+    '```mermaid',
+    'gantt',
+    `  title ${sanitizeMermaid(title)}`,
+    '  dateFormat x',
+    '  axisFormat %M:%S',
+  ];
+  const sections = new Map<string, GanttBar[]>();
+  for (const bar of bars) sections.set(bar.section, [...(sections.get(bar.section) ?? []), bar]);
+  let n = 0;
+  for (const [section, members] of sections) {
+    lines.push(`  section ${sanitizeMermaid(section)}`);
+    for (const bar of members) {
+      const status = bar.status ? `${bar.status}, ` : '';
+      const end = Math.max(bar.endMs, bar.startMs + 1);
+      lines.push(
+        `  ${sanitizeMermaid(bar.label)} :${status}t${n++}, ${Math.round(bar.startMs)}, ${Math.round(end)}`,
+      );
+    }
+  }
+  lines.push('```');
+  return lines.join('\n');
+}
+
+function sanitizeMermaid(text: string): string {
+  return text.replace(/[:#;\n\r]/g, ' ').trim() || '-';
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+}

@@ -1,0 +1,213 @@
+import { InputError } from '../core/errors.ts';
+import { type InputReader, parseSshHost, type SshHost } from '../core/inputs.ts';
+import { type ImageReference, parseImageReference } from '../providers/registry/reference.ts';
+
+export const SECRET_INPUTS = [
+  'github-token',
+  'registry-password',
+  'fly-api-token',
+  'digitalocean-token',
+  'ssh-key',
+  'heroku-api-key',
+] as const;
+
+export type RollbackTo =
+  | { kind: 'previous' }
+  | { kind: 'deployment'; id: number }
+  | { kind: 'tag'; tag: string }
+  | { kind: 'image'; image: ImageReference; raw: string };
+
+export interface FlyDeploySettings {
+  kind: 'fly';
+  app: string;
+  apiToken: string;
+  apiUrl: string;
+  strategy: 'rolling' | 'canary' | 'immediate';
+  /** A fraction in (0, 1) of the machines, or a count >= 1. */
+  maxUnavailable: { fraction: number } | { count: number };
+  processGroup: string | undefined;
+}
+
+export interface SshDeploySettings {
+  kind: 'ssh';
+  hosts: SshHost[];
+  digitalocean: { tag: string; token: string | undefined; apiUrl: string };
+  sshKey: string;
+  knownHosts: string;
+  service: string;
+  runArgs: string;
+  healthCmd: string | undefined;
+  keep: number;
+  lockTimeoutMs: number;
+}
+
+export interface HerokuDeploySettings {
+  kind: 'heroku';
+  app: string;
+  apiKey: string;
+  apiUrl: string;
+  source: { kind: 'url'; url: string } | { kind: 'promote'; from: string } | undefined;
+}
+
+export interface DeploySettings {
+  operation: 'deploy' | 'rollback';
+  target: FlyDeploySettings | SshDeploySettings | HerokuDeploySettings;
+  environment: string;
+  github: { token: string | undefined; apiUrl: string; repository: string | undefined };
+  image: ImageReference | undefined;
+  tagImage: boolean;
+  registry: { username: string | undefined; password: string | undefined };
+  rollbackTo: RollbackTo;
+  autoRollback: boolean;
+  healthTimeoutMs: number;
+  dryRun: boolean;
+}
+
+export function parseInputs(inputs: InputReader, env: NodeJS.ProcessEnv = {}): DeploySettings {
+  const operation = inputs.choice('operation', ['deploy', 'rollback'] as const, 'deploy');
+  const kind = inputs.choice('target', ['fly', 'ssh', 'heroku'] as const);
+  const imageRaw = inputs.optional('image');
+  const image = imageRaw === undefined ? undefined : imageReference('image', imageRaw);
+  if (operation === 'deploy' && kind !== 'heroku' && !image) {
+    throw new InputError(
+      'image',
+      `is required to deploy to ${kind}: an image reference like ghcr.io/org/app:1.2.3`,
+    );
+  }
+  const target =
+    kind === 'fly' ? parseFly(inputs) : kind === 'ssh' ? parseSsh(inputs) : parseHeroku(inputs, operation);
+  const username = inputs.optional('registry-username');
+  const password = inputs.optional('registry-password');
+  if ((username === undefined) !== (password === undefined)) {
+    throw new InputError(
+      username ? 'registry-password' : 'registry-username',
+      'must be given together with the other',
+    );
+  }
+  return {
+    operation,
+    target,
+    environment: environmentName(inputs.raw('environment') || 'production'),
+    github: {
+      token: inputs.optional('github-token'),
+      apiUrl: inputs.url('github-api-url', { fallback: env.GITHUB_API_URL || 'https://api.github.com' })!,
+      repository: env.GITHUB_REPOSITORY,
+    },
+    image,
+    tagImage: inputs.boolean('tag-image', true),
+    registry: { username, password },
+    rollbackTo: parseRollbackTo(inputs.raw('rollback-to') || 'previous'),
+    autoRollback: inputs.boolean('auto-rollback', true),
+    healthTimeoutMs: inputs.seconds('health-timeout', 300, { max: 6 * 3600 }),
+    dryRun: inputs.boolean('dry-run', false),
+  };
+}
+
+function parseFly(inputs: InputReader): FlyDeploySettings {
+  return {
+    kind: 'fly',
+    app: inputs.required('fly-app', 'is required when target is fly'),
+    apiToken: inputs.required('fly-api-token', 'is required when target is fly'),
+    apiUrl: inputs.url('fly-api-url', { fallback: 'https://api.machines.dev/v1' })!,
+    strategy: inputs.choice('strategy', ['rolling', 'canary', 'immediate'] as const, 'rolling'),
+    maxUnavailable: parseMaxUnavailable(inputs.raw('max-unavailable') || '0.33'),
+    processGroup: inputs.optional('process-group'),
+  };
+}
+
+function parseSsh(inputs: InputReader): SshDeploySettings {
+  const hosts = inputs.lines('hosts').map((line) => parseSshHost('hosts', line));
+  const token = inputs.optional('digitalocean-token');
+  if (hosts.length === 0 && token === undefined) {
+    throw new InputError(
+      'hosts',
+      'or digitalocean-token is required when target is ssh: [user@]host[:port] per line',
+    );
+  }
+  const service = inputs.required('service', 'is required when target is ssh: the container name stem');
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(service)) {
+    throw new InputError(
+      'service',
+      `must be a container name stem (letters, digits, _ . -); got ${JSON.stringify(service)}`,
+    );
+  }
+  return {
+    kind: 'ssh',
+    hosts,
+    digitalocean: {
+      tag: inputs.raw('digitalocean-tag') || 'deployed-via-api',
+      token,
+      apiUrl: inputs.url('digitalocean-api-url', { fallback: 'https://api.digitalocean.com/v2' })!,
+    },
+    sshKey: inputs.required('ssh-key', 'is required when target is ssh: a private key'),
+    knownHosts: inputs.required(
+      'ssh-known-hosts',
+      'is required when target is ssh: known_hosts lines for every host',
+    ),
+    service,
+    runArgs: inputs.raw('run-args'),
+    healthCmd: inputs.optional('health-cmd'),
+    keep: inputs.integer('keep', 5, { min: 1, max: 100 }),
+    lockTimeoutMs: inputs.seconds('lock-timeout', 120, { max: 3600 }),
+  };
+}
+
+function parseHeroku(inputs: InputReader, operation: 'deploy' | 'rollback'): HerokuDeploySettings {
+  const sourceUrl = inputs.url('source-url');
+  const promoteFrom = inputs.optional('promote-from');
+  if (sourceUrl && promoteFrom)
+    throw new InputError('source-url', 'and promote-from exclude each other; give one');
+  if (operation === 'deploy' && !sourceUrl && !promoteFrom) {
+    throw new InputError('source-url', 'or promote-from is required to deploy to heroku');
+  }
+  const source = sourceUrl
+    ? ({ kind: 'url', url: sourceUrl } as const)
+    : promoteFrom
+      ? ({ kind: 'promote', from: promoteFrom } as const)
+      : undefined;
+  return {
+    kind: 'heroku',
+    app: inputs.required('heroku-app', 'is required when target is heroku'),
+    apiKey: inputs.required('heroku-api-key', 'is required when target is heroku'),
+    apiUrl: inputs.url('heroku-api-url', { fallback: 'https://api.heroku.com' })!,
+    source,
+  };
+}
+
+function imageReference(input: string, value: string): ImageReference {
+  const ref = parseImageReference(value);
+  if (!ref)
+    throw new InputError(
+      input,
+      `must be an image reference like ghcr.io/org/app:1.2.3; got ${JSON.stringify(value)}`,
+    );
+  return ref;
+}
+
+export function parseMaxUnavailable(value: string): FlyDeploySettings['maxUnavailable'] {
+  if (/^\d+$/.test(value) && Number(value) >= 1) return { count: Number(value) };
+  if (/^0?\.\d+$/.test(value) && Number(value) > 0) return { fraction: Number(value) };
+  throw new InputError(
+    'max-unavailable',
+    `must be a fraction between 0 and 1 (e.g. 0.33) or a count >= 1; got ${JSON.stringify(value)}`,
+  );
+}
+
+export function parseRollbackTo(value: string): RollbackTo {
+  if (value === 'previous') return { kind: 'previous' };
+  if (/^\d+$/.test(value)) return { kind: 'deployment', id: Number(value) };
+  if (/^deploy_[0-9a-f]{8}$/.test(value)) return { kind: 'tag', tag: value };
+  const image = parseImageReference(value);
+  if (image && (image.tag !== undefined || image.digest !== undefined))
+    return { kind: 'image', image, raw: value };
+  throw new InputError(
+    'rollback-to',
+    `must be previous, a GitHub deployment id, a deploy_xxxxxxxx tag or an image reference with tag or digest; got ${JSON.stringify(value)}`,
+  );
+}
+
+function environmentName(value: string): string {
+  if (value.length > 255 || /[\n\r]/.test(value))
+    throw new InputError('environment', 'must be a GitHub environment name');
+  return value;
+}

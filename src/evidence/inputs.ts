@@ -1,0 +1,77 @@
+import { InputError } from '../core/errors.ts';
+import { type InputReader, parseSshHost, type SshHost } from '../core/inputs.ts';
+
+export const SECRET_INPUTS = ['ssh-key', 'redact', 'github-token'] as const;
+
+export interface EvidenceSettings {
+  milestone: string;
+  configPath: string;
+  target: string | undefined;
+  ssh: { host: SshHost; key: string | undefined; knownHosts: string | undefined } | undefined;
+  /** Extra literal secrets, one per line. */
+  redact: string[];
+  outputDir: string;
+  upload: boolean;
+  retentionDays: number | undefined;
+  requirePrevious: boolean;
+  github: { token: string | undefined; apiUrl: string; repository: string | undefined };
+  timeoutMs: number;
+  maxLines: number;
+  dryRun: boolean;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+export function parseInputs(inputs: InputReader, env: NodeJS.ProcessEnv = {}): EvidenceSettings {
+  const milestone = inputs.required('milestone', 'is required: the milestone this evidence is for');
+  if (!NAME.test(milestone)) {
+    throw new InputError(
+      'milestone',
+      `must be a name of letters, digits, . _ -; got ${JSON.stringify(milestone)}`,
+    );
+  }
+  const target = inputs.optional('target');
+  if (target !== undefined && !NAME.test(target)) {
+    throw new InputError('target', `must be a name of letters, digits, . _ -; got ${JSON.stringify(target)}`);
+  }
+  const sshHost = inputs.optional('ssh-host');
+  const requirePrevious = inputs.boolean('require-previous', false);
+  const token = inputs.optional('github-token');
+  if (requirePrevious && token === undefined) {
+    throw new InputError('github-token', 'is required when require-previous is true');
+  }
+  const retention = inputs.optional('retention-days');
+  return {
+    milestone,
+    configPath: inputs.raw('config') || '.github/evidence.yml',
+    target,
+    ssh:
+      sshHost === undefined
+        ? undefined
+        : {
+            host: parseSshHost('ssh-host', sshHost),
+            key: inputs.optional('ssh-key'),
+            knownHosts: inputs.required(
+              'ssh-known-hosts',
+              'is required with ssh-host: known_hosts lines for it',
+            ),
+          },
+    redact: inputs
+      .raw('redact')
+      .split(/\r?\n/)
+      .filter((line) => line.trim() !== ''),
+    outputDir: inputs.raw('output-dir') || 'docs/evidence',
+    upload: inputs.boolean('upload', true),
+    retentionDays:
+      retention === undefined ? undefined : inputs.integer('retention-days', 0, { min: 1, max: 90 }),
+    requirePrevious,
+    github: {
+      token,
+      apiUrl: inputs.url('github-api-url', { fallback: env.GITHUB_API_URL || 'https://api.github.com' })!,
+      repository: env.GITHUB_REPOSITORY,
+    },
+    timeoutMs: inputs.seconds('timeout', 60, { max: 6 * 3600 }),
+    maxLines: inputs.integer('max-lines', 400, { min: 1, max: 100_000 }),
+    dryRun: inputs.boolean('dry-run', false),
+  };
+}

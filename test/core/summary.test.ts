@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { formatProgressLine, Progress } from '../../src/core/progress.ts';
+import { formatMs, markdownTable, mermaidGantt } from '../../src/core/summary.ts';
+
+describe('markdownTable', () => {
+  it('renders headers, rule and escaped cells', () => {
+    expect(
+      markdownTable(
+        ['id', 'note'],
+        [
+          ['a|b', 'x\ny'],
+          [1, undefined],
+        ],
+      ),
+    ).toBe('| id | note |\n| --- | --- |\n| a\\|b | x<br>y |\n| 1 |  |');
+  });
+});
+
+describe('mermaidGantt', () => {
+  it('renders sections and bars in milliseconds with sanitised labels', () => {
+    const chart = mermaidGantt('Fan-out', [
+      { section: 'ams', label: 'm1: ok', startMs: 0, endMs: 120, status: 'done' },
+      { section: 'ams', label: 'm2', startMs: 5, endMs: 5 },
+      { section: 'fra', label: 'm3 #failed', startMs: 10, endMs: 900.4, status: 'crit' },
+    ]);
+    expect(chart.split('\n')).toEqual([
+      '```mermaid',
+      'gantt',
+      '  title Fan-out',
+      '  dateFormat x',
+      '  axisFormat %M:%S',
+      '  section ams',
+      '  m1  ok :done, t0, 0, 120',
+      '  m2 :t1, 5, 6',
+      '  section fra',
+      '  m3  failed :crit, t2, 10, 900',
+      '```',
+    ]);
+  });
+});
+
+describe('progress lines', () => {
+  it.each([
+    [
+      1,
+      3,
+      { id: 'e784', where: 'ams', outcome: 'ok', status: 200, attempts: 1, ms: 123.4 },
+      '[1/3  33%] e784 (ams) ok status=200 attempts=1 123ms',
+    ],
+    [
+      3,
+      3,
+      { id: 'host-b', outcome: 'failed', status: 503, attempts: 4, ms: 2000, note: 'HTTP 503' },
+      '[3/3 100%] host-b failed status=503 attempts=4 2000ms - HTTP 503',
+    ],
+    [7, 12, { id: 'x', outcome: 'skipped', ms: 0 }, '[ 7/12  58%] x skipped 0ms'],
+  ] as const)('%i of %i', (position, total, unit, expected) => {
+    expect(formatProgressLine(position, total, unit)).toBe(expected);
+  });
+
+  it('writes one line per finished unit at once, counting positions', () => {
+    const lines: string[] = [];
+    const progress = new Progress(2, (l) => lines.push(l));
+    progress.done({ id: 'a', outcome: 'ok', ms: 1 });
+    expect(lines).toHaveLength(1);
+    progress.done({ id: 'b', outcome: 'ok', ms: 2 });
+    expect(lines).toEqual(['[1/2  50%] a ok 1ms', '[2/2 100%] b ok 2ms']);
+  });
+});
+
+describe('formatMs', () => {
+  it.each([
+    [12, '12 ms'],
+    [1500, '1.5 s'],
+    [125_000, '2 min 5 s'],
+  ])('%i', (ms, text) => expect(formatMs(ms)).toBe(text));
+});

@@ -3,9 +3,11 @@
  * out: dist/), each with the `package.json` that marks the bundle as ESM and
  * the licences of what it bundles. The stale-dist test builds into a temp dir
  * and compares with the committed dist/.
+ *
+ *   node scripts/build.ts [out] [name ...]   (names: only these entries)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 const ENTRIES: Record<string, string> = {
@@ -18,6 +20,8 @@ const ENTRIES: Record<string, string> = {
 
 const root = resolve(import.meta.dirname, '..');
 const out = resolve(process.argv[2] ?? join(root, 'dist'));
+const only = process.argv.slice(3);
+const selected = Object.entries(ENTRIES).filter(([name]) => only.length === 0 || only.includes(name));
 const ncc = join(root, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
 
 // Built beside the target and swapped in at the end, so a failed build leaves dist/ as it was.

@@ -36,7 +36,11 @@ describe('OpLog', () => {
       ids: { app: 'fetlife-prod-tati' },
     });
     expect(events[0].durationMs).toBeGreaterThanOrEqual(0);
-    expect(events[1]).toMatchObject({ step: 'dns.upsert', outcome: 'failed', detail: 'token [REDACTED:secret] refused' });
+    expect(events[1]).toMatchObject({
+      step: 'dns.upsert',
+      outcome: 'failed',
+      detail: 'token [REDACTED:secret] refused',
+    });
   });
 
   it('places the log under RUNNER_TEMP named by action and run', () => {

@@ -1,0 +1,281 @@
+import { randomBytes } from 'node:crypto';
+import { type ContractProblem, createOpenApiChecker, readOpenApiDocument } from '../contract/openapi.ts';
+import { type FakeRequest, type FakeResponse, FakeServer } from '../fake-server.ts';
+
+/**
+ * Cloudflare v4 (`/client/v4`): zone lookup by name and DNS records, every answer in the
+ * `{success, errors, messages, result}` envelope.
+ */
+
+export interface CloudflareZone {
+  id: string;
+  name: string;
+}
+
+export interface CloudflareRecord {
+  id: string;
+  zone_id: string;
+  zone_name: string;
+  name: string;
+  type: string;
+  content: string;
+  proxied: boolean;
+  ttl: number;
+  comment: string | null;
+  tags: string[];
+  created_on: string;
+  modified_on: string;
+}
+
+export interface CloudflareFakeOptions {
+  token?: string;
+  basePath?: string;
+}
+
+export function createCloudflareFake(options: CloudflareFakeOptions = {}) {
+  const token = options.token ?? 'cloudflare-test-token';
+  const v4 = `${options.basePath ?? ''}/client/v4`;
+  const state = { zones: [] as CloudflareZone[], records: [] as CloudflareRecord[] };
+
+  const server = new FakeServer({
+    name: 'cloudflare',
+    contract: createOpenApiChecker(readOpenApiDocument(contractUrl()), {
+      basePath: options.basePath,
+      // The 2024 spec lists only the global key on DNS records, though the API takes tokens too.
+      security: [{ api_token: [] }, { api_email: [], api_key: [] }],
+      acceptsCredentials: (req) => req.headers.authorization === `Bearer ${token}`,
+      // The record schema lists `id` as required without `readOnly`; the API assigns it.
+      serverAssigned: ['id'],
+      reject: cloudflareReject,
+    }),
+    notFound: (req) =>
+      cloudflareError(
+        400,
+        7003,
+        `Could not route to ${req.path}, perhaps your object identifier is invalid?`,
+      ),
+  });
+
+  function addZone(input: { name: string; id?: string }): CloudflareZone {
+    const zone = { id: input.id ?? cfId(), name: input.name };
+    state.zones.push(zone);
+    return zone;
+  }
+
+  function addRecord(
+    zoneName: string,
+    input: Partial<CloudflareRecord> & { name: string; type: string; content: string },
+  ) {
+    const zone = state.zones.find((z) => z.name === zoneName) ?? addZone({ name: zoneName });
+    const record = makeRecord(zone, input);
+    state.records.push(record);
+    return record;
+  }
+
+  function makeRecord(zone: CloudflareZone, input: Partial<CloudflareRecord>): CloudflareRecord {
+    const now = new Date().toISOString();
+    return {
+      id: input.id ?? cfId(),
+      zone_id: zone.id,
+      zone_name: zone.name,
+      name: fqdn(input.name ?? '@', zone.name),
+      type: input.type ?? 'A',
+      content: input.content ?? '',
+      proxied: input.proxied ?? false,
+      ttl: input.ttl ?? 1,
+      comment: input.comment ?? null,
+      tags: input.tags ?? [],
+      created_on: input.created_on ?? now,
+      modified_on: now,
+    };
+  }
+
+  function zoneOf(req: FakeRequest): CloudflareZone | FakeResponse {
+    return (
+      state.zones.find((z) => z.id === req.params.zone) ??
+      cloudflareError(400, 7003, `Could not route to ${req.path}, perhaps your object identifier is invalid?`)
+    );
+  }
+
+  function recordOf(req: FakeRequest): CloudflareRecord | FakeResponse {
+    const zone = zoneOf(req);
+    if (!('name' in zone)) return zone;
+    return (
+      state.records.find((r) => r.zone_id === zone.id && r.id === req.params.record) ??
+      cloudflareError(404, 81044, 'Record does not exist.')
+    );
+  }
+
+  function duplicate(record: CloudflareRecord): FakeResponse | undefined {
+    const same = state.records.find(
+      (r) =>
+        r.id !== record.id &&
+        r.zone_id === record.zone_id &&
+        r.name === record.name &&
+        (r.type === 'CNAME' ||
+          record.type === 'CNAME' ||
+          (r.type === record.type && r.content === record.content)),
+    );
+    if (!same) return undefined;
+    return same.type === record.type && same.content === record.content
+      ? cloudflareError(400, 81058, 'An identical record already exists.')
+      : cloudflareError(400, 81053, 'An A, AAAA, or CNAME record with that host already exists.');
+  }
+
+  server.route('GET', `${v4}/zones`, (req) => {
+    const name = req.query.get('name');
+    return page(
+      req,
+      state.zones
+        .filter((z) => !name || z.name === name)
+        .map((z) => ({ ...z, status: 'active', paused: false, type: 'full' })),
+    );
+  });
+
+  server.route('GET', `${v4}/zones/:zone/dns_records`, (req) => {
+    const zone = zoneOf(req);
+    if (!('name' in zone)) return zone;
+    const type = req.query.get('type');
+    const name = req.query.get('name');
+    const content = req.query.get('content');
+    return page(
+      req,
+      state.records.filter(
+        (r) =>
+          r.zone_id === zone.id &&
+          (!type || r.type === type) &&
+          (!name || r.name === fqdn(name, zone.name)) &&
+          (!content || r.content === content),
+      ),
+    );
+  });
+
+  server.route('POST', `${v4}/zones/:zone/dns_records`, (req) => {
+    const zone = zoneOf(req);
+    if (!('name' in zone)) return zone;
+    const record = makeRecord(zone, req.json as Partial<CloudflareRecord>);
+    const conflict = duplicate(record);
+    if (conflict) return conflict;
+    state.records.push(record);
+    return ok(record);
+  });
+
+  server.route('GET', `${v4}/zones/:zone/dns_records/:record`, (req) => {
+    const record = recordOf(req);
+    return 'content' in record ? ok(record) : record;
+  });
+
+  const replace = (merge: boolean) => (req: FakeRequest) => {
+    const existing = recordOf(req);
+    if (!('content' in existing)) return existing;
+    const zone = state.zones.find((z) => z.id === existing.zone_id)!;
+    const input = req.json as Partial<CloudflareRecord>;
+    const next = makeRecord(zone, {
+      ...(merge ? existing : {}),
+      ...input,
+      id: existing.id,
+      created_on: existing.created_on,
+    });
+    const conflict = duplicate(next);
+    if (conflict) return conflict;
+    state.records[state.records.indexOf(existing)] = next;
+    return ok(next);
+  };
+  server.route('PUT', `${v4}/zones/:zone/dns_records/:record`, replace(false));
+  server.route('PATCH', `${v4}/zones/:zone/dns_records/:record`, replace(true));
+
+  server.route('DELETE', `${v4}/zones/:zone/dns_records/:record`, (req) => {
+    const record = recordOf(req);
+    if (!('content' in record)) return record;
+    state.records.splice(state.records.indexOf(record), 1);
+    return ok({ id: record.id });
+  });
+
+  return {
+    server,
+    token,
+    state,
+    addZone,
+    addRecord,
+    records(zoneName?: string): CloudflareRecord[] {
+      return state.records.filter((r) => !zoneName || r.zone_name === zoneName);
+    },
+    start: () => server.start(),
+    stop: () => server.stop(),
+  };
+}
+
+export type CloudflareFake = ReturnType<typeof createCloudflareFake>;
+
+function contractUrl(): URL {
+  return new URL('../contracts/cloudflare/dns-records.openapi.json', import.meta.url);
+}
+
+/** Cloudflare takes relative names and `@`, and stores the fully qualified name. */
+function fqdn(name: string, zone: string): string {
+  const lower = name.toLowerCase().replace(/\.$/, '');
+  if (lower === '@' || lower === zone) return zone;
+  return lower.endsWith(`.${zone}`) ? lower : `${lower}.${zone}`;
+}
+
+function cfId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+function ok(result: unknown): FakeResponse {
+  return { status: 200, json: { success: true, errors: [], messages: [], result } };
+}
+
+function page(req: FakeRequest, items: unknown[]): FakeResponse {
+  const perPage = Number(req.query.get('per_page') ?? 100);
+  const pageNo = Number(req.query.get('page') ?? 1);
+  const result = items.slice((pageNo - 1) * perPage, pageNo * perPage);
+  return {
+    status: 200,
+    json: {
+      success: true,
+      errors: [],
+      messages: [],
+      result,
+      result_info: {
+        page: pageNo,
+        per_page: perPage,
+        count: result.length,
+        total_count: items.length,
+        total_pages: Math.max(1, Math.ceil(items.length / perPage)),
+      },
+    },
+  };
+}
+
+export function cloudflareError(
+  status: number,
+  code: number,
+  message: string,
+  chain?: string[],
+): FakeResponse {
+  const error = chain?.length
+    ? { code, message, error_chain: chain.map((m) => ({ code, message: m })) }
+    : { code, message };
+  return { status, json: { success: false, errors: [error], messages: [], result: null } };
+}
+
+function cloudflareReject(problem: ContractProblem): FakeResponse {
+  switch (problem.kind) {
+    case 'unauthenticated':
+      return cloudflareError(400, 9106, 'Missing X-Auth-Key, X-Auth-Email or Authorization headers');
+    case 'bad-credentials':
+      return cloudflareError(403, 9109, 'Invalid access token');
+    case 'method-not-allowed':
+      return cloudflareError(405, 10405, 'Method not allowed');
+    case 'invalid-request':
+      return cloudflareError(400, 9207, 'Request body is invalid.', problem.violations);
+    default:
+      return cloudflareError(
+        400,
+        7003,
+        'Could not route to the requested path, perhaps your object identifier is invalid?',
+        problem.violations,
+      );
+  }
+}

@@ -13,9 +13,21 @@ const ROOT = resolve(import.meta.dirname, '..');
 const ROUNDS = 21;
 
 const DRY_RUNS: Record<string, Record<string, string>> = {
-  clone: { name: 'tati', 'source-app': 'fetlife-prod', 'heroku-api-key': 'k', 'dns-provider': 'none', 'dry-run': 'true' },
+  clone: {
+    name: 'tati',
+    'source-app': 'fetlife-prod',
+    'heroku-api-key': 'k',
+    'dns-provider': 'none',
+    'dry-run': 'true',
+  },
   'config-update': { target: 'kamal', urls: 'http://127.0.0.1:9/update', 'dry-run': 'true' },
-  deploy: { target: 'heroku', 'heroku-app': 'a', 'heroku-api-key': 'k', 'promote-from': 'b', 'dry-run': 'true' },
+  deploy: {
+    target: 'heroku',
+    'heroku-app': 'a',
+    'heroku-api-key': 'k',
+    'promote-from': 'b',
+    'dry-run': 'true',
+  },
   evidence: { milestone: 'gates-pass', 'dry-run': 'true' },
 };
 
@@ -23,7 +35,11 @@ export async function benchStartup(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   for (const [action, inputs] of Object.entries(DRY_RUNS)) {
     const dir = mkdtempSync(join(tmpdir(), `bench-${action}-`));
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, RUNNER_TEMP: dir, GITHUB_OUTPUT: join(dir, 'out') };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      RUNNER_TEMP: dir,
+      GITHUB_OUTPUT: join(dir, 'out'),
+    };
     writeFileSync(join(dir, 'out'), '');
     for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
     const bundle = join(ROOT, 'dist', action, 'index.js');

@@ -24,31 +24,34 @@ const only = process.argv.slice(3);
 const selected = Object.entries(ENTRIES).filter(([name]) => only.length === 0 || only.includes(name));
 const ncc = join(root, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
 
-// Built beside the target and swapped in at the end, so a failed build leaves dist/ as it was.
-mkdirSync(dirname(out), { recursive: true });
-const staging = mkdtempSync(`${out}.building-`);
-try {
-  for (const [name, entry] of Object.entries(ENTRIES)) {
-    const dir = join(staging, name);
-    mkdirSync(dir, { recursive: true });
+// Each entry is built beside its target and swapped in, so a failed build leaves dist/ as it was.
+mkdirSync(out, { recursive: true });
+for (const [name, entry] of selected) {
+  const staging = mkdtempSync(join(out, '.building-'));
+  try {
     const args = [
       ncc,
       'build',
       join(root, entry),
       '-o',
-      dir,
+      staging,
       '--minify',
       '--license',
       'licenses.txt',
       '--quiet',
     ];
     execFileSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-    writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ type: 'module' }, null, 2)}\n`);
+    writeFileSync(join(staging, 'package.json'), `${JSON.stringify({ type: 'module' }, null, 2)}\n`);
+    const target = join(out, name);
+    // dist/deploy/post is an entry of its own inside dist/deploy: keep it when deploy is rebuilt.
+    const post = join(target, 'post');
+    if (name === 'deploy' && existsSync(post)) renameSync(post, join(staging, 'post'));
+    rmSync(target, { recursive: true, force: true });
+    mkdirSync(dirname(target), { recursive: true });
+    renameSync(staging, target);
     process.stdout.write(`built ${name}\n`);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
   }
-} catch (error) {
-  rmSync(staging, { recursive: true, force: true });
-  throw error;
 }
-rmSync(out, { recursive: true, force: true });
-renameSync(staging, out);

@@ -1,0 +1,59 @@
+/**
+ * The seam between the deploy orchestration (ids, image resolution and
+ * tagging, GitHub deployment records, report) and the three kinds of target.
+ * A rollback is a deploy of an earlier version: targets get the same request
+ * with `operation: 'rollback'` and the version to go back to.
+ */
+
+export interface DeployRequest {
+  operation: 'deploy' | 'rollback';
+  /** UUID of this deploy. */
+  deployId: string;
+  /** `deploy_<first 8 hex of deployId>`, or for a rollback the tag of the version restored. */
+  deployTag: string;
+  /** Image to run, pinned by digest when the registry resolved it (fly, ssh); undefined for heroku. */
+  image: string | undefined;
+  dryRun: boolean;
+  healthTimeoutMs: number;
+  autoRollback: boolean;
+  /** Cut everything at the action's overall deadline or cancellation. */
+  signal?: AbortSignal;
+  /** Progress line per finished unit, and other log lines. */
+  log: (line: string) => void;
+}
+
+export type UnitOutcome = 'updated' | 'unchanged' | 'failed' | 'rolled-back' | 'planned' | 'skipped';
+
+export interface UnitResult {
+  /** Machine id, host, or Heroku app. */
+  id: string;
+  /** Region, host:port, ... */
+  where?: string;
+  previousImage?: string;
+  newImage?: string;
+  outcome: UnitOutcome;
+  health?: 'passing' | 'failing' | 'skipped';
+  /** Rollout batch, 1-based: the Mermaid gantt chart groups by it. */
+  batch: number;
+  /** Relative to the start of the rollout. */
+  startedMs: number;
+  endedMs: number;
+  error?: string;
+}
+
+export interface TargetOutcome {
+  status: 'success' | 'rolled-back' | 'failed';
+  units: UnitResult[];
+  /** What ran before on the target (the first unit's previous image, or the previous release). */
+  previousImage?: string;
+  /** The environment's URL when the target knows it (e.g. https://<app>.fly.dev). */
+  url?: string;
+  /** Human-readable steps: what dry-run prints, and the record of what was done. */
+  plan: string[];
+  /** Short reason when status is not success. */
+  error?: string;
+}
+
+export interface DeployTarget {
+  run(request: DeployRequest): Promise<TargetOutcome>;
+}

@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SshHost } from '../../core/inputs.ts';
+
+/**
+ * Remote commands through the system `ssh` client, as a user would run them:
+ * the key lives in a 0600 file inside a private temp dir that `close()` removes,
+ * host keys come only from the given known_hosts lines (no trust on first use
+ * unless asked), and output arrives line by line as the remote prints it.
+ */
+
+export interface SshCredentials {
+  /** Private key text; when absent, the runner's own ssh setup is used. */
+  key?: string | undefined;
+  /** known_hosts lines for every host. */
+  knownHosts: string;
+  /** Accept and remember unknown host keys (`StrictHostKeyChecking=accept-new`). */
+  trustOnFirstUse?: boolean;
+}
+
+export interface RemoteRun {
+  /** Exit code of the remote command; 255 when ssh itself failed. */
+  code: number;
+  /** stdout and stderr interleaved as produced (the remote shell joins them). */
+  output: string;
+  timedOut: boolean;
+}
+
+export interface RunOptions {
+  onLine?: (line: string) => void;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export class SshSession {
+  private readonly dir: string;
+  private readonly keyFile: string | undefined;
+  private readonly knownHostsFile: string;
+  private readonly strict: string;
+
+  private constructor(dir: string, keyFile: string | undefined, knownHostsFile: string, strict: string) {
+    this.dir = dir;
+    this.keyFile = keyFile;
+    this.knownHostsFile = knownHostsFile;
+    this.strict = strict;
+  }
+
+  static async open(credentials: SshCredentials, tempRoot: string): Promise<SshSession> {
+    const dir = await mkdtemp(join(tempRoot, 'ops-ssh-'));
+    let keyFile: string | undefined;
+    if (credentials.key) {
+      keyFile = join(dir, 'id');
+      const text = credentials.key.endsWith('\n') ? credentials.key : `${credentials.key}\n`;
+      await writeFile(keyFile, text, { mode: 0o600 });
+    }
+    const knownHostsFile = join(dir, 'known_hosts');
+    await writeFile(knownHostsFile, `${credentials.knownHosts.trim()}\n`, { mode: 0o600 });
+    return new SshSession(dir, keyFile, knownHostsFile, credentials.trustOnFirstUse ? 'accept-new' : 'yes');
+  }
+
+  /** The `ssh` arguments up to and including the destination. */
+  args(host: SshHost): string[] {
+    const args = [
+      '-T',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      `StrictHostKeyChecking=${this.strict}`,
+      '-o',
+      `UserKnownHostsFile=${this.knownHostsFile}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-o',
+      'ConnectTimeout=15',
+      '-o',
+      'ServerAliveInterval=15',
+      '-o',
+      'ServerAliveCountMax=3',
+      '-o',
+      'LogLevel=ERROR',
+      '-p',
+      String(host.port),
+    ];
+    if (this.keyFile) args.push('-o', 'IdentitiesOnly=yes', '-i', this.keyFile);
+    args.push(host.user ? `${host.user}@${host.host}` : host.host);
+    return args;
+  }
+
+  /** Runs one shell command on the host; stderr is folded into stdout there, so the order is the remote's. */
+  run(host: SshHost, command: string, options: RunOptions = {}): Promise<RemoteRun> {
+    const child = spawn('ssh', [...this.args(host), `exec 2>&1; ${command}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return collect(child, options);
+  }
+
+  async close(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Reads a child's output line by line until it exits, killing it at the timeout or on abort. */
+export function collect(child: ReturnType<typeof spawn>, options: RunOptions): Promise<RemoteRun> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    let pending = '';
+    let timedOut = false;
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      output += text;
+      pending += text;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) options.onLine?.(line);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    const kill = () => child.kill('SIGKILL');
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            kill();
+          }, options.timeoutMs);
+    options.signal?.addEventListener('abort', kill, { once: true });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', kill);
+      if (pending !== '') options.onLine?.(pending);
+      resolve({ code: code ?? 255, output, timedOut });
+    });
+  });
+}

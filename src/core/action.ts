@@ -91,7 +91,12 @@ export function createContext(
 function failWith(ctx: ActionContext, error: unknown): void {
   const message = ctx.secrets.redact(describeFailure(error));
   ctx.log.write({ step: failedStep(error), outcome: 'failed', detail: message });
-  if (!isExpectedError(error) && error instanceof Error && error.stack) {
+  if (
+    !isExpectedError(error) &&
+    !(error instanceof NotImplementedError) &&
+    error instanceof Error &&
+    error.stack
+  ) {
     ctx.runner.debug(ctx.secrets.redact(error.stack));
   }
   ctx.runner.fail(message);

@@ -1,0 +1,94 @@
+import type { FakeServer, Violation } from './fake-server.ts';
+import { createCloudflareFake } from './fakes/cloudflare.ts';
+import { createDigitalOceanFake } from './fakes/digitalocean.ts';
+import { createFlyFake } from './fakes/fly.ts';
+import { createGitHubFake } from './fakes/github.ts';
+import { createHerokuFake } from './fakes/heroku.ts';
+import { createHetznerFake } from './fakes/hetzner.ts';
+import { createKamalFake } from './fakes/kamal.ts';
+import { createResultsFake } from './fakes/results.ts';
+
+/**
+ * Every provider fake on loopback at once, with the credentials they accept:
+ * what `npm run demo` and the CI dry-run job point the actions at.
+ */
+
+export const SANDBOX_TOKENS = {
+  heroku: 'sandbox-heroku-api-key',
+  hetzner: 'sandbox-hetzner-token',
+  cloudflare: 'sandbox-cloudflare-token',
+  fly: 'sandbox-fly-token',
+  digitalocean: 'sandbox-do-token',
+  github: 'sandbox-github-token',
+} as const;
+
+export interface SandboxOptions {
+  /** GITHUB_REPOSITORY the GitHub fake serves. */
+  repository?: string;
+  flyApp?: string;
+  kamalHosts?: number;
+  /** Fly machine start time in ms. */
+  flyStartDelayMs?: number;
+}
+
+export async function startSandbox(options: SandboxOptions = {}) {
+  const heroku = createHerokuFake({ apiKeys: [SANDBOX_TOKENS.heroku] });
+  const hetzner = createHetznerFake({ token: SANDBOX_TOKENS.hetzner });
+  const cloudflare = createCloudflareFake({ token: SANDBOX_TOKENS.cloudflare });
+  const fly = createFlyFake({
+    token: SANDBOX_TOKENS.fly,
+    app: options.flyApp ?? 'smooth',
+    startDelayMs: options.flyStartDelayMs ?? 300,
+  });
+  const digitalocean = createDigitalOceanFake({ token: SANDBOX_TOKENS.digitalocean });
+  const github = createGitHubFake({
+    token: SANDBOX_TOKENS.github,
+    repositories: [options.repository ?? 'acme/fleet'],
+  });
+  const results = createResultsFake();
+  const kamal = createKamalFake({ hosts: options.kamalHosts ?? 2 });
+  const fakes = [heroku, hetzner, cloudflare, fly, digitalocean, github, results, kamal];
+  await Promise.all(fakes.map((f) => f.start()));
+  const servers: FakeServer[] = [
+    heroku.server,
+    hetzner.server,
+    cloudflare.server,
+    fly.server,
+    fly.app,
+    digitalocean.server,
+    github.server,
+    results.server,
+    ...kamal.hosts.map((h) => h.server),
+  ];
+  return {
+    heroku,
+    hetzner,
+    cloudflare,
+    fly,
+    digitalocean,
+    github,
+    results,
+    kamal,
+    tokens: SANDBOX_TOKENS,
+    urls: {
+      heroku: heroku.url,
+      hetzner: `${hetzner.server.url}/v1`,
+      cloudflare: `${cloudflare.server.url}/client/v4`,
+      fly: `${fly.server.url}/v1`,
+      flyApp: fly.app.url,
+      digitalocean: `${digitalocean.server.url}/v2`,
+      github: github.server.url,
+      results: results.url,
+      kamal: kamal.hosts.map((h) => h.url),
+    },
+    /** Every request any fake refused as outside its provider's contract. */
+    violations(): Violation[] {
+      return servers.flatMap((s) => s.violations);
+    },
+    async stop(): Promise<void> {
+      await Promise.all(fakes.map((f) => f.stop()));
+    },
+  };
+}
+
+export type Sandbox = Awaited<ReturnType<typeof startSandbox>>;

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/run-bundle.ts';
 
@@ -25,10 +25,16 @@ describe('committed dist/', () => {
   });
 
   it('marks every bundle as ESM', () => {
-    for (const f of files(join(ROOT, 'dist')).filter((f) => f.endsWith('index.js'))) {
-      const pkg = JSON.parse(
-        readFileSync(join(ROOT, 'dist', f.replace(/index\.js$/, 'package.json')), 'utf8'),
-      );
+    const entries = files(join(ROOT, 'dist')).filter((f) => basename(f) === 'index.js');
+    expect(entries).toEqual([
+      'clone/index.js',
+      'config-update/index.js',
+      'deploy/index.js',
+      'deploy/post/index.js',
+      'evidence/index.js',
+    ]);
+    for (const entry of entries) {
+      const pkg = JSON.parse(readFileSync(join(ROOT, 'dist', dirname(entry), 'package.json'), 'utf8'));
       expect(pkg).toEqual({ type: 'module' });
     }
   });

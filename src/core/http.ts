@@ -1,6 +1,7 @@
-import type { Agent, Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ApiError } from './errors.ts';
 import { type AttemptOutcome, DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from './retry.ts';
+import { loadUndici } from './undici.ts';
 
 /**
  * The one HTTP client every provider call goes through: a timeout per attempt,
@@ -70,16 +71,6 @@ const REQUEST_ID_HEADERS = [
 ];
 const BODY_EXCERPT_CHARS = 300;
 const USER_AGENT = 'ops-actions/0.1';
-
-/** undici is loaded on the first request, so a step that sends nothing starts fast. */
-let undici: Promise<{ request: typeof import('undici').request; agent: Agent }> | undefined;
-function loadUndici() {
-  undici ??= import('undici').then((m) => ({
-    request: m.request,
-    agent: new m.Agent({ keepAliveTimeout: 10_000, connections: 128 }),
-  }));
-  return undici;
-}
 
 export class HttpClient {
   readonly provider: string;
@@ -160,13 +151,13 @@ export class HttpClient {
   ): Promise<Omit<HttpResponse, 'attempts'>> {
     const timeout = AbortSignal.timeout(timeoutMs ?? this.options.timeoutMs ?? 30_000);
     const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
-    const { request, agent } = await loadUndici();
+    const { request } = await loadUndici();
     const res = await request(url, {
       method: method as Dispatcher.HttpMethod,
       headers,
       body,
       signal,
-      dispatcher: this.options.dispatcher ?? agent,
+      dispatcher: this.options.dispatcher,
     });
     const text = await res.body.text();
     const flat = flattenHeaders(res.headers);

@@ -12,35 +12,81 @@ export interface TokenShape {
   kind: string;
   /** Must be global. Group 1, when present, is kept in front of the marker. */
   pattern: RegExp;
+  /**
+   * Regex source that every match contains. Text without any shape's anchor
+   * skips the shapes entirely; a shape without an anchor runs on all text. An
+   * anchor of the form `_(?<=...)` is merged with the others into one
+   * lookbehind at `_`, which keeps the combined scan fast on snake_case logs.
+   */
+  anchor?: string;
 }
 
 export const TOKEN_SHAPES: readonly TokenShape[] = [
   {
     kind: 'private-key',
+    // An unterminated block (output cut mid-key) is redacted to the end of the text.
     pattern:
-      /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/g,
+      /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|[\s\S]*$)/g,
+    anchor: '-----BEGIN',
   },
   {
     kind: 'url-credentials',
     pattern: /(\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^\s:@/?#"'<>]+:[^\s@/?#"'<>]+(?=@)/g,
+    anchor: ':\\/\\/',
   },
   {
     kind: 'authorization',
     pattern:
       /(\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:bearer|basic|token|flyv1|digest)?\s*)[^\s"'<>]+(?:[ ,][^\s"'<>,]*fm\d_[^\s"'<>]+)*/gi,
+    anchor: '[tT][hH][oO][rR][iI][zZ]',
   },
-  { kind: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
-  { kind: 'github-token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})/g },
-  { kind: 'aws-access-key', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g },
-  { kind: 'slack-token', pattern: /\bxox[abposre]-[A-Za-z0-9-]{10,}/g },
-  { kind: 'slack-webhook', pattern: /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]+/g },
+  {
+    kind: 'jwt',
+    pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
+    anchor: 'eyJ',
+  },
+  {
+    kind: 'github-token',
+    pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})/g,
+    anchor: '_(?<=gh[pousr]_|github_pat_)',
+  },
+  {
+    kind: 'aws-access-key',
+    pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g,
+    anchor: 'A[KSBC][IC]A',
+  },
+  {
+    // The secret half has no prefix of its own; it is recognised by the name it travels under.
+    kind: 'aws-secret-key',
+    pattern: /(\baws_secret_access_key["']?\s*[:=]\s*["']?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])/gi,
+    anchor: '_(?<=[sS][eE][cC][rR][eE][tT]_[aA][cC][cC][eE][sS][sS]_)',
+  },
+  {
+    kind: 'slack-token',
+    pattern: /\b(?:xox[abposre]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,})/g,
+    anchor: 'xox[abposre]-|xapp-',
+  },
+  {
+    kind: 'slack-webhook',
+    pattern: /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9/_-]+/g,
+    anchor: ':\\/\\/',
+  },
   {
     kind: 'fly-token',
     pattern: /\b(?:FlyV1 )?f[mo]\d_[A-Za-z0-9+/=_-]{20,}(?:,f[mo]\d_[A-Za-z0-9+/=_-]{20,})*/g,
+    anchor: '_(?<=f[mo]\\d_)',
   },
-  { kind: 'heroku-token', pattern: /\bHRKU-[A-Za-z0-9_-]{20,}/g },
-  { kind: 'digitalocean-token', pattern: /\bdo[opr]_v1_[a-f0-9]{64}\b/g },
-  { kind: 'cloudflare-token', pattern: /\bcf(?:k|ut|at)_[A-Za-z0-9_-]{30,}/g },
+  { kind: 'heroku-token', pattern: /\bHRKU-[A-Za-z0-9_-]{20,}/g, anchor: 'HRKU-' },
+  {
+    kind: 'digitalocean-token',
+    pattern: /\bdo[opr]_v1_[a-f0-9]{64}\b/g,
+    anchor: '_(?<=do[opr]_v1_)',
+  },
+  {
+    kind: 'cloudflare-token',
+    pattern: /\bcf(?:k|ut|at)_[A-Za-z0-9_-]{30,}/g,
+    anchor: '_(?<=cf(?:k|ut|at)_)',
+  },
 ];
 
 /** Escaped forms in which a secret value also travels: base64, URL and JSON encodings. */
@@ -87,15 +133,109 @@ export function escapeRegExp(s: string): string {
 
 export type RedactionCounts = Record<string, number>;
 
+/** What the scan learned about one stretch of text: where the redaction work lies. */
+interface Region {
+  start: number;
+  /** Exclusive; `Infinity` when the region needs text that has not arrived yet. */
+  end: number;
+}
+
+const GRAM = 4;
+/** Longer minimum lengths only widen the stride; past this the gain is small and the table grows. */
+const MAX_WINDOW = 32;
+const BITS = 24;
+
 /**
- * Holds the known secrets and redacts text. Literal values are matched in one
- * pass by a single alternation (longest first, so an encoding that contains
- * another form wins), then each token shape is applied.
+ * Literal values found fast: every form of length >= m has one of its first
+ * m-3 four-character grams at a text position that is a multiple of m-3, so
+ * probing only those positions (a bitset, then an exact map) finds every
+ * occurrence without running the regex over text that holds none.
+ */
+class LiteralIndex {
+  readonly stride: number;
+  private readonly bits = new Uint32Array(1 << (BITS - 5));
+  private readonly grams = new Map<number, { form: string; offset: number }[]>();
+
+  constructor(forms: readonly string[]) {
+    const single = forms.filter((f) => !f.includes('\n'));
+    const m = Math.min(MAX_WINDOW, ...single.map((f) => f.length));
+    this.stride = Math.max(1, m - GRAM + 1);
+    for (const form of single) {
+      for (let offset = 0; offset < this.stride; offset++) {
+        const key = gramKey(form, offset);
+        const h = hashGram(key);
+        this.bits[h >>> 5]! |= 1 << (h & 31);
+        const list = this.grams.get(key);
+        if (list) list.push({ form, offset });
+        else this.grams.set(key, [{ form, offset }]);
+      }
+    }
+  }
+
+  /** Positions of certain literal hits in text[0, limit). */
+  find(text: string, limit: number, hit: (at: number) => void): void {
+    const last = Math.min(limit, text.length) - GRAM;
+    const bits = this.bits;
+    for (let p = 0; p <= last; p += this.stride) {
+      const key = gramKey(text, p);
+      const h = hashGram(key);
+      if ((bits[h >>> 5]! & (1 << (h & 31))) === 0) continue;
+      for (const { form, offset } of this.grams.get(key) ?? []) {
+        const at = p - offset;
+        if (at >= 0 && text.startsWith(form, at)) {
+          hit(at);
+          break;
+        }
+      }
+    }
+  }
+}
+
+function gramKey(s: string, i: number): number {
+  // Characters past Latin-1 are folded: a collision only costs an exact comparison.
+  const fold = (c: number) => (c & 0xff) ^ (c >>> 8);
+  return (
+    (fold(s.charCodeAt(i)) |
+      (fold(s.charCodeAt(i + 1)) << 8) |
+      (fold(s.charCodeAt(i + 2)) << 16) |
+      (fold(s.charCodeAt(i + 3)) << 24)) >>>
+    0
+  );
+}
+
+function hashGram(key: number): number {
+  return Math.imul(key, 0x9e3779b1) >>> (32 - BITS);
+}
+
+/** One scan for the anchors of every anchored shape; `_` anchors share one lookbehind. */
+function anchorPattern(shapes: readonly TokenShape[]): RegExp | undefined {
+  const plain = new Set<string>();
+  const behind = new Set<string>();
+  for (const { anchor } of shapes) {
+    if (!anchor) continue;
+    const m = /^_\(\?<=(.*)\)$/.exec(anchor);
+    if (m) behind.add(m[1]!);
+    else plain.add(anchor);
+  }
+  const parts = [...plain];
+  if (behind.size > 0) parts.push(`_(?<=${[...behind].join('|')})`);
+  return parts.length === 0 ? undefined : new RegExp(parts.join('|'), 'g');
+}
+
+/**
+ * Holds the known secrets and redacts text. A scan first finds where work lies
+ * (literal hits through `LiteralIndex`, shape anchors through one combined
+ * regex); only the lines around those positions go through the literal
+ * alternation (longest first, so an encoding that contains another form wins)
+ * and each anchored shape. Shapes without an anchor (user patterns) run on all
+ * text. Lines without any candidate cost one probe per stride and one regex scan.
  */
 export class Redactor {
   private readonly literals = new Map<string, string>();
   private readonly shapes: TokenShape[];
   private literalPattern: RegExp | undefined;
+  private index: LiteralIndex | undefined;
+  private anchors: RegExp | undefined | null = null;
   readonly counts: RedactionCounts = {};
 
   constructor(shapes: readonly TokenShape[] = TOKEN_SHAPES) {
@@ -111,34 +251,120 @@ export class Redactor {
         added.push(form);
       }
     }
-    if (added.length > 0) this.literalPattern = undefined;
+    if (added.length > 0) {
+      this.literalPattern = undefined;
+      this.index = undefined;
+    }
     return added;
   }
 
   addShape(shape: TokenShape): void {
     this.shapes.push(shape);
+    this.anchors = null;
+  }
+
+  /** Total hits so far, all kinds. */
+  get total(): number {
+    return Object.values(this.counts).reduce((a, b) => a + b, 0);
   }
 
   redact(text: string): string {
     if (text.length === 0) return text;
+    return this.redactPart(text, text.length, true).out;
+  }
+
+  /**
+   * Redacts the whole lines of `text` before `limit`, or less when a match may
+   * continue past it (an open private key block, an Authorization header whose
+   * value is on the next line). Returns the redacted text and how much of the
+   * input it covers; the caller keeps the rest for the next call.
+   */
+  redactPart(text: string, limit: number, final: boolean): { out: string; consumed: number } {
+    const regions = this.scan(text, limit);
+    let consumed = final ? text.length : limit;
+    const kept: Region[] = [];
+    for (const region of regions) {
+      if (region.start >= consumed) break;
+      if (region.end > consumed) {
+        if (!final) {
+          consumed = region.start;
+          break;
+        }
+        region.end = text.length;
+      }
+      kept.push(region);
+    }
+    let out = '';
+    let at = 0;
+    for (const region of kept) {
+      out += text.slice(at, region.start) + this.redactAll(text.slice(region.start, region.end));
+      at = region.end;
+    }
+    out += text.slice(at, consumed);
+    for (const shape of this.shapes) if (!shape.anchor) out = this.applyShape(out, shape);
+    return { out, consumed };
+  }
+
+  /** Merged line ranges that need the regexes, in order. */
+  private scan(text: string, limit: number): Region[] {
+    const found: Region[] = [];
+    const index = this.literalIndex();
+    if (index) index.find(text, limit, (at) => found.push(lineAround(text, at, 1)));
+    const anchors = this.anchorRegExp();
+    if (anchors) {
+      anchors.lastIndex = 0;
+      for (let m = anchors.exec(text); m !== null && m.index < limit; m = anchors.exec(text)) {
+        const hit = m[0];
+        if (hit.startsWith('-----')) found.push(keyBlockAround(text, m.index));
+        else found.push(lineAround(text, m.index, /thoriz/i.test(hit) ? 2 : 1));
+      }
+    }
+    if (found.length === 0) return found;
+    found.sort((a, b) => a.start - b.start);
+    const merged: Region[] = [found[0]!];
+    for (const region of found.slice(1)) {
+      const last = merged.at(-1)!;
+      if (region.start <= last.end) last.end = Math.max(last.end, region.end);
+      else merged.push(region);
+    }
+    return merged;
+  }
+
+  /** The full pipeline, as on any text: literals, then every shape in order. */
+  private redactAll(text: string): string {
     let out = text;
     const literal = this.compiledLiterals();
     if (literal) {
+      literal.lastIndex = 0;
       out = out.replace(literal, (match) => this.marker(this.literals.get(match) ?? 'secret'));
     }
-    for (const { kind, pattern } of this.shapes) {
-      pattern.lastIndex = 0;
-      out = out.replace(pattern, (_match, keep: unknown) => {
-        const prefix = typeof keep === 'string' ? keep : '';
-        return prefix + this.marker(kind);
-      });
-    }
+    for (const shape of this.shapes) if (shape.anchor) out = this.applyShape(out, shape);
     return out;
+  }
+
+  private applyShape(text: string, { kind, pattern }: TokenShape): string {
+    pattern.lastIndex = 0;
+    return text.replace(pattern, (match: string, keep: unknown) => {
+      if (match === '') return match;
+      const prefix = typeof keep === 'string' ? keep : '';
+      return prefix + this.marker(kind);
+    });
   }
 
   private marker(kind: string): string {
     this.counts[kind] = (this.counts[kind] ?? 0) + 1;
     return `[REDACTED:${kind}]`;
+  }
+
+  private literalIndex(): LiteralIndex | undefined {
+    if (this.literals.size === 0) return undefined;
+    this.index ??= new LiteralIndex([...this.literals.keys()]);
+    return this.index;
+  }
+
+  private anchorRegExp(): RegExp | undefined {
+    if (this.anchors === null) this.anchors = anchorPattern(this.shapes);
+    return this.anchors;
   }
 
   private compiledLiterals(): RegExp | undefined {
@@ -148,5 +374,89 @@ export class Redactor {
       this.literalPattern = new RegExp(alternatives.join('|'), 'g');
     }
     return this.literalPattern;
+  }
+}
+
+/** The line holding `at`, and `lines - 1` lines after it; the end is past the newline. */
+function lineAround(text: string, at: number, lines: number): Region {
+  const start = text.lastIndexOf('\n', at - 1) + 1;
+  let end = at;
+  for (let i = 0; i < lines; i++) {
+    const nl = text.indexOf('\n', end);
+    if (nl === -1) return { start, end: Number.POSITIVE_INFINITY };
+    end = nl + 1;
+  }
+  return { start, end };
+}
+
+/** From the BEGIN line to the end of the END line; open-ended while no END has arrived. */
+function keyBlockAround(text: string, at: number): Region {
+  const start = text.lastIndexOf('\n', at - 1) + 1;
+  const endMarker = text.indexOf('-----END ', at);
+  if (endMarker === -1) return { start, end: Number.POSITIVE_INFINITY };
+  const nl = text.indexOf('\n', endMarker);
+  return { start, end: nl === -1 ? Number.POSITIVE_INFINITY : nl + 1 };
+}
+
+/**
+ * Redaction of a stream of chunks: whole lines are redacted as they complete,
+ * and whatever a match might still extend into (a partial line, an open key
+ * block, a header whose value is on the next line) waits for the next chunk,
+ * so a secret split across chunks is never missed.
+ *
+ * Byte chunks are the fast path: the pending bytes and the new chunk are
+ * joined as bytes and decoded once, so the regexes and the literal probe see
+ * a flat string (a concatenated string is several times slower to scan in V8,
+ * and so are the external strings Node makes for chunks of 1 MB and more).
+ * `\n` never occurs inside a multi-byte UTF-8 sequence, so cutting bytes at
+ * newlines never splits a character.
+ */
+export class StreamRedactor {
+  private readonly redactor: Redactor;
+  private carry = '';
+  private carryBytes: Buffer = Buffer.alloc(0);
+
+  constructor(redactor: Redactor) {
+    this.redactor = redactor;
+  }
+
+  push(chunk: string | Uint8Array): string {
+    if (typeof chunk !== 'string') return this.pushBytes(chunk);
+    const text = this.carry + chunk;
+    const limit = text.lastIndexOf('\n') + 1;
+    if (limit === 0) {
+      this.carry = text;
+      return '';
+    }
+    const { out, consumed } = this.redactor.redactPart(text, limit, false);
+    this.carry = text.slice(consumed);
+    return out;
+  }
+
+  private pushBytes(chunk: Uint8Array): string {
+    const bytes =
+      this.carryBytes.length === 0
+        ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+        : Buffer.concat([this.carryBytes, chunk]);
+    const cut = bytes.lastIndexOf(10) + 1;
+    if (cut === 0) {
+      this.carryBytes = bytes;
+      return '';
+    }
+    const text = bytes.toString('utf8', 0, cut);
+    const { out, consumed } = this.redactor.redactPart(text, text.length, false);
+    const rest = bytes.subarray(cut);
+    this.carryBytes =
+      consumed === text.length
+        ? Buffer.from(rest)
+        : Buffer.concat([Buffer.from(text.slice(consumed), 'utf8'), rest]);
+    return out;
+  }
+
+  end(): string {
+    const text = this.carry + (this.carryBytes.length > 0 ? this.carryBytes.toString('utf8') : '');
+    this.carry = '';
+    this.carryBytes = Buffer.alloc(0);
+    return text === '' ? '' : this.redactor.redact(text);
   }
 }

@@ -163,6 +163,7 @@ describe('clone inputs', () => {
     [{ ...clone, 'exclude-config': 'BAD-KEY' }, 'exclude-config', 'KEY or PREFIX_*'],
     [{ ...clone, 'folder-var': 'image folder' }, 'folder-var', 'config var name'],
     [{ ...clone, timeout: 'ten' }, 'timeout', 'seconds'],
+    [{ ...clone, folder: '/Photos/a,b' }, 'folder', 'must not contain a comma'],
   ])('%j → error on %s', (values, input, text) => {
     const error = inputError(() => parseClone(reader(values as Record<string, string>)));
     expect(error.input).toBe(input);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/core/errors.ts';
-import { encodedForms, Redactor } from '../../src/core/redact.ts';
+import { encodedForms, Redactor, StreamRedactor } from '../../src/core/redact.ts';
 import { Secrets } from '../../src/core/secrets.ts';
 
 const SECRET = 'hunter2-Sup3r/S3cret+value';
@@ -112,5 +112,165 @@ describe('errors carry no secrets', () => {
     expect(masked).toContain(Buffer.from(SECRET).toString('base64'));
     secrets.add(SECRET);
     expect(masked.filter((m) => m === SECRET)).toHaveLength(1);
+  });
+});
+
+describe('Redactor: shapes added for the evidence action', () => {
+  const shapes: [string, string][] = [
+    ['aws-secret-key', `aws_secret_access_key = ${'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'}`],
+    ['slack-token', 'xapp-1-A0123456789-canaryAppToken'],
+    ['slack-webhook', 'https://hooks.slack.com/workflows/T000/A000/123/abcDEF'],
+    ['cloudflare-token', `cfk_${'Kk9'.repeat(14)}`],
+    ['cloudflare-token', `cfat_${'Zz1'.repeat(14)}`],
+    ['authorization', 'PROXY-AUTHORIZATION: Basic dXNlcjpwYXNz'],
+    ['authorization', 'AuThOrIzAtIoN: token mixedcase123'],
+  ];
+  it.each(shapes)('recognises %s', (kind, value) => {
+    const out = new Redactor().redact(`before ${value} after`);
+    expect(out).toContain(`[REDACTED:${kind}]`);
+    expect(out.startsWith('before ')).toBe(true);
+  });
+
+  it('redacts an unterminated private key block to the end (output cut mid-key)', () => {
+    const out = new Redactor().redact('x\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\nmore');
+    expect(out).toBe('x\n[REDACTED:private-key]');
+  });
+
+  it('leaves a certificate alone', () => {
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    expect(new Redactor().redact(cert)).toBe(cert);
+  });
+
+  it('an Authorization header whose value is on the next line', () => {
+    expect(new Redactor().redact('authorization:\n  Bearer abcdefgh123')).not.toContain('abcdefgh123');
+  });
+
+  it('runs shapes without an anchor (user patterns) on all text', () => {
+    const r = new Redactor();
+    r.addShape({ kind: 'pattern', pattern: /password=\S+/g });
+    expect(r.redact('a\nuser password=hunter22 ok\n')).toBe('a\nuser [REDACTED:pattern] ok\n');
+  });
+
+  it('finds short literals (stride 1) and literals among non-Latin-1 text', () => {
+    const r = new Redactor([]);
+    r.addLiteral('abcd');
+    r.addLiteral('пароль-секрет');
+    expect(r.redact('xabcdy — пароль-секрет — ✓')).toBe('x[REDACTED:secret]y — [REDACTED:secret] — ✓');
+  });
+});
+
+describe('StreamRedactor never misses a secret split across chunks', () => {
+  const r0 = () => {
+    const r = new Redactor();
+    r.addLiteral('literal-secret-value-42', 'secret');
+    r.addLiteral('tiny', 'short');
+    r.addShape({ kind: 'pattern', pattern: /password=\S+/g });
+    return r;
+  };
+  const text = [
+    'start line',
+    'the literal-secret-value-42 is here and tiny too',
+    `b64 ${Buffer.from('x:literal-secret-value-42').toString('base64')}`,
+    '-----BEGIN OPENSSH PRIVATE KEY-----',
+    'b3BlbnNzaC1rZXktdjEAAAAA',
+    'AAAAsecondline',
+    '-----END OPENSSH PRIVATE KEY-----',
+    'Authorization:',
+    '  Bearer next-line-token-123',
+    `gh ghp_${'a1B2'.repeat(9)} and jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9`,
+    'postgres://admin:pa55word@db.internal:5432/app password=hunter22',
+    'end without newline literal-secret-value-42',
+  ].join('\n');
+  const whole = r0().redact(text);
+
+  it('the whole-text result has no secret', () => {
+    for (const s of [
+      'literal-secret-value-42',
+      'tiny',
+      'b3BlbnNz',
+      'AAAAsecond',
+      'next-line-token',
+      'a1B2a1B2',
+      'pa55word',
+      'hunter22',
+    ])
+      expect(whole).not.toContain(s);
+  });
+
+  it.each([1, 2, 3, 5, 7, 13, 64])('chunks of %i characters give the same text and counts', (size) => {
+    const r = r0();
+    const stream = new StreamRedactor(r);
+    let out = '';
+    for (let i = 0; i < text.length; i += size) out += stream.push(text.slice(i, i + size));
+    out += stream.end();
+    expect(out).toBe(whole);
+    const wholeCounts = (() => {
+      const w = r0();
+      w.redact(text);
+      return w.counts;
+    })();
+    expect(r.counts).toEqual(wholeCounts);
+  });
+
+  it('random splits, many times', () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    for (let round = 0; round < 200; round++) {
+      const stream = new StreamRedactor(r0());
+      let out = '';
+      let i = 0;
+      while (i < text.length) {
+        const n = 1 + Math.floor(rand() * 80);
+        out += stream.push(text.slice(i, i + n));
+        i += n;
+      }
+      out += stream.end();
+      expect(out).toBe(whole);
+    }
+  });
+});
+
+describe('the prefilter agrees with a full scan', () => {
+  it('gives the same result as running every regex over every line', () => {
+    const r = new Redactor();
+    for (let i = 0; i < 50; i++) r.addLiteral(`secret-number-${i}-${'x'.repeat(i % 7)}`);
+    const lines: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const pick = i % 11;
+      if (pick === 0) lines.push(`user secret-number-${i % 50}-${'x'.repeat((i % 50) % 7)} logged in`);
+      else if (pick === 1) lines.push(`token ghp_${String(i).padStart(36, 'Z')}`);
+      else if (pick === 2) lines.push(`key AKIA${String(i).padStart(16, 'Q')}`);
+      else lines.push(`2026-01-01T00:00:${i % 60} INFO request_id=${i} path=/api/v1/items status=200`);
+    }
+    const text = lines.join('\n');
+    // The reference: the literal alternation and each shape over the whole text.
+    const ref = new Redactor();
+    for (let i = 0; i < 50; i++) ref.addLiteral(`secret-number-${i}-${'x'.repeat(i % 7)}`);
+    const expected = lines.map((line) => ref.redact(line)).join('\n');
+    expect(r.redact(text)).toBe(expected);
+    expect(r.counts).toEqual(ref.counts);
+  });
+});
+
+describe('StreamRedactor over bytes', () => {
+  it('gives the same text for byte chunks split anywhere, multi-byte characters included', () => {
+    const r = () => {
+      const x = new Redactor();
+      x.addLiteral('geheim-wert-ü-42', 'secret');
+      return x;
+    };
+    const text = `ä line\nthe geheim-wert-ü-42 here ✓\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\ntail ü`;
+    const whole = r().redact(text);
+    const bytes = Buffer.from(text, 'utf8');
+    for (let size = 1; size < 40; size += 3) {
+      const stream = new StreamRedactor(r());
+      let out = '';
+      for (let i = 0; i < bytes.length; i += size) out += stream.push(bytes.subarray(i, i + size));
+      out += stream.end();
+      expect(out).toBe(whole);
+    }
   });
 });

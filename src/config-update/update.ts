@@ -1,0 +1,193 @@
+import { ApiError, messageOf } from '../core/errors.ts';
+import { mapConcurrent } from '../core/fanout.ts';
+import { HttpClient, type RetryEvent } from '../core/http.ts';
+import type { MachinesApi } from '../providers/fly/machines.ts';
+import type { PlannedUnit, UpdateCall } from './plan.ts';
+
+/**
+ * The fan-out: at most `concurrency` targets in flight, each retried per the
+ * core policy with the action's own `retries` and `timeout`, the whole run cut
+ * at `deadline` (in-flight requests aborted, unstarted targets failed). Every
+ * target ends as data, reported the moment it finishes.
+ */
+
+export type Outcome = 'ok' | 'failed' | 'skipped';
+
+export interface TargetResult {
+  id: string;
+  region: string | null;
+  url: string;
+  outcome: Outcome;
+  status: number | null;
+  attempts: number;
+  ms: number;
+  error: string | null;
+  /** Relative to the start of the fan-out, for the gantt chart; not part of the `results` output. */
+  startMs: number;
+  endMs: number;
+  woken?: boolean;
+}
+
+export interface SendOptions {
+  timeoutMs: number;
+  retries: number;
+  signal: AbortSignal;
+  onRetry: (event: RetryEvent) => void;
+}
+
+export interface SendResult {
+  status: number;
+  attempts: number;
+}
+
+/** Sends one update call; throws `ApiError` (with status and attempts) when it fails for good. */
+export type Send = (call: UpdateCall, options: SendOptions) => Promise<SendResult>;
+
+export interface FanoutOptions {
+  concurrency: number;
+  retries: number;
+  timeoutMs: number;
+  deadlineMs: number;
+}
+
+export interface FanoutDeps {
+  send: Send;
+  /** Needed only when some unit wakes a machine; built with the fan-out's signal. */
+  machines?: (signal: AbortSignal) => Pick<MachinesApi, 'start' | 'wait'>;
+  onFinish?: (result: TargetResult) => void;
+  onRetry?: (unit: PlannedUnit, event: RetryEvent) => void;
+  now?: () => number;
+}
+
+const ERROR_CHARS = 120;
+
+export async function runFanout(
+  units: readonly PlannedUnit[],
+  options: FanoutOptions,
+  deps: FanoutDeps,
+): Promise<TargetResult[]> {
+  const now = deps.now ?? (() => performance.now());
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new Error('deadline')), options.deadlineMs);
+  const signal = deadline.signal;
+  const machines = units.some((u) => u.disposition === 'wake') ? deps.machines?.(signal) : undefined;
+  const t0 = now();
+  const deadlineText = `the deadline of ${formatSeconds(options.deadlineMs)} passed`;
+
+  const one = async (unit: PlannedUnit): Promise<TargetResult> => {
+    const startMs = now() - t0;
+    const base = { id: unit.target.id, region: unit.target.region ?? null, url: unit.call.url, startMs };
+    const finish = (fields: Pick<TargetResult, 'outcome' | 'status' | 'attempts' | 'error'>) => {
+      const endMs = now() - t0;
+      const result: TargetResult = { ...base, ...fields, ms: Math.round(endMs - startMs), endMs };
+      if (unit.disposition === 'wake') result.woken = fields.outcome === 'ok';
+      return result;
+    };
+    // p-map would reject as a whole on abort; a target that never started is failed as data instead.
+    if (signal.aborted) {
+      return finish({ outcome: 'failed', status: null, attempts: 0, error: `not started: ${deadlineText}` });
+    }
+    let stage: 'wake' | 'update' = 'update';
+    try {
+      if (unit.disposition === 'wake') {
+        stage = 'wake';
+        if (!machines) throw new Error('no Fly Machines client to wake the machine with');
+        await machines.start(unit.target.id);
+        await machines.wait(unit.target.id, {
+          state: 'started',
+          timeoutSeconds: Math.ceil(options.timeoutMs / 1000),
+        });
+        stage = 'update';
+      }
+      const res = await deps.send(unit.call, {
+        timeoutMs: options.timeoutMs,
+        retries: options.retries,
+        signal,
+        onRetry: (event) => deps.onRetry?.(unit, event),
+      });
+      return finish({ outcome: 'ok', status: res.status, attempts: res.attempts, error: null });
+    } catch (error) {
+      const api = error instanceof ApiError ? error : undefined;
+      const prefix = stage === 'wake' ? 'waking the machine: ' : '';
+      const reason = signal.aborted ? cutByDeadline(deadlineText, api) : describeFailure(error);
+      return finish({
+        outcome: 'failed',
+        status: stage === 'update' ? (api?.status ?? null) : null,
+        attempts: stage === 'update' ? (api?.attempts ?? 0) : 0,
+        error: `${prefix}${reason}`,
+      });
+    }
+  };
+
+  try {
+    return await mapConcurrent(
+      units,
+      async (unit) => {
+        const result = await one(unit);
+        deps.onFinish?.(result);
+        return result;
+      },
+      { concurrency: options.concurrency },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function cutByDeadline(deadlineText: string, api: ApiError | undefined): string {
+  const attempts = api?.attempts ?? 0;
+  const status = api?.status === undefined ? '' : ` (last answer HTTP ${api.status})`;
+  return `cut: ${deadlineText} after ${attempts} attempt${attempts === 1 ? '' : 's'}${status}`;
+}
+
+/** A short, single-line reason: status and the endpoint's own message, never its whole body. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof ApiError) {
+    const said = error.providerMessage ?? error.body;
+    const cause = error.cause instanceof Error ? error.cause.message : undefined;
+    const text =
+      error.status !== undefined
+        ? `HTTP ${error.status}${said ? `: ${said}` : ''}`
+        : (cause ?? error.message);
+    return shorten(text);
+  }
+  return shorten(messageOf(error));
+}
+
+export function shorten(text: string, max = ERROR_CHARS): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+/**
+ * The real sender: the user's own endpoint through the core HTTP client. The
+ * call is retried even when it is a POST: regenerating configuration is
+ * idempotent (a second call rebuilds the same files), and the spec retries
+ * every target on network errors, 408, 425, 429 and 5xx.
+ */
+export function createEndpointSender(redact: (text: string) => string): Send {
+  return async (call, options) => {
+    const http = new HttpClient({
+      provider: 'Update endpoint',
+      baseUrl: call.url,
+      redact,
+      timeoutMs: options.timeoutMs,
+      retry: { retries: options.retries },
+      signal: options.signal,
+      onRetry: options.onRetry,
+    });
+    const res = await http.request({
+      operation: 'update',
+      method: call.method,
+      path: call.url,
+      headers: call.headers,
+      ...(call.body !== undefined ? { body: call.body } : {}),
+      retrySafe: true,
+    });
+    return { status: res.status, attempts: res.attempts };
+  };
+}

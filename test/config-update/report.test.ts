@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import {
+  failureOf,
+  GANTT_BARS,
+  ganttBars,
+  progressUnit,
+  renderSummary,
+  resultsJson,
+  totalsLine,
+  totalsOf,
+} from '../../src/config-update/report.ts';
+import type { TargetResult } from '../../src/config-update/update.ts';
+import { formatProgressLine } from '../../src/core/progress.ts';
+
+const result = (id: string, extra: Partial<TargetResult> = {}): TargetResult => ({
+  id,
+  region: 'ams',
+  url: 'https://a.test/u',
+  outcome: 'ok',
+  status: 200,
+  attempts: 1,
+  ms: 100,
+  error: null,
+  startMs: 0,
+  endMs: 100,
+  ...extra,
+});
+const failed = (id: string, extra: Partial<TargetResult> = {}) =>
+  result(id, { outcome: 'failed', status: 500, attempts: 4, error: 'HTTP 500: boom', ...extra });
+const skipped = (id: string) =>
+  result(id, {
+    outcome: 'skipped',
+    status: null,
+    attempts: 0,
+    ms: 0,
+    startMs: 0,
+    endMs: 0,
+    error: 'machine is stopped',
+  });
+
+describe('progress and totals', () => {
+  it.each([
+    [result('e784', { ms: 123.4 }), 1, 4, '[1/4  25%] e784 (ams) ok status=200 attempts=1 123ms'],
+    [
+      failed('f1', { region: null, ms: 2000 }),
+      4,
+      4,
+      '[4/4 100%] f1 failed status=500 attempts=4 2000ms - HTTP 500: boom',
+    ],
+    [result('w', { woken: true }), 2, 10, '[ 2/10  20%] w (ams) ok (woken) status=200 attempts=1 100ms'],
+    [
+      failed('t', { status: null, attempts: 2, error: 'no answer within 1000 ms' }),
+      1,
+      1,
+      '[1/1 100%] t (ams) failed attempts=2 100ms - no answer within 1000 ms',
+    ],
+  ])('line for %o', (r, position, total, line) => {
+    expect(formatProgressLine(position, total, progressUnit(r))).toBe(line);
+  });
+
+  it('counts outcomes', () => {
+    const totals = totalsOf([result('a'), failed('b'), skipped('c'), result('d')]);
+    expect(totals).toEqual({ total: 4, succeeded: 2, failed: 1, skipped: 1 });
+    expect(totalsLine(totals, 1500)).toBe('Done in 1.5 s: 2 ok, 1 failed, 1 skipped of 4');
+  });
+});
+
+describe('results output', () => {
+  it('has exactly the spec fields, sorted by id', () => {
+    const parsed = JSON.parse(resultsJson([failed('b'), result('a', { woken: true })]));
+    expect(parsed).toEqual([
+      {
+        id: 'a',
+        region: 'ams',
+        url: 'https://a.test/u',
+        outcome: 'ok',
+        status: 200,
+        attempts: 1,
+        ms: 100,
+        error: null,
+      },
+      {
+        id: 'b',
+        region: 'ams',
+        url: 'https://a.test/u',
+        outcome: 'failed',
+        status: 500,
+        attempts: 4,
+        ms: 100,
+        error: 'HTTP 500: boom',
+      },
+    ]);
+  });
+});
+
+describe('failureOf', () => {
+  it.each([
+    [[result('a')], 0, undefined],
+    [[result('a'), failed('b')], 1, undefined],
+    [
+      [result('a'), failed('b')],
+      0,
+      'update failed for 1 of 2 targets: more than max-failures (0) failed: b (HTTP 500: boom)',
+    ],
+    [
+      [failed('b'), failed('c'), skipped('d')],
+      1,
+      'update failed for 2 of 3 targets: more than max-failures (1) failed: b (HTTP 500: boom); c (HTTP 500: boom)',
+    ],
+  ])('%#', (results, max, message) => {
+    expect(failureOf(results, max)?.message).toBe(message);
+  });
+
+  it('names ten failures and counts the rest', () => {
+    const many = Array.from({ length: 13 }, (_, i) =>
+      failed(`m${String(i).padStart(2, '0')}`, { error: null }),
+    );
+    expect(failureOf(many, 0)?.message).toBe(
+      'update failed for 13 of 13 targets: more than max-failures (0) failed: m00; m01; m02; m03; m04; m05; m06; m07; m08; m09; and 3 more',
+    );
+  });
+});
+
+describe('job summary', () => {
+  it('renders totals, a table with failures first and slowest next, and a gantt chart', () => {
+    const md = renderSummary({
+      title: 'Config update: Fly app smooth',
+      results: [
+        result('fast', { ms: 10, startMs: 0, endMs: 10 }),
+        result('slow', { ms: 900, startMs: 5, endMs: 905 }),
+        failed('bad', { startMs: 2, endMs: 400, ms: 398 }),
+        skipped('zzz'),
+      ],
+      wallMs: 905,
+      concurrency: 8,
+      dryRun: false,
+      notes: ['Shard 1/2.'],
+    });
+    expect(md).toContain('## Config update: Fly app smooth');
+    expect(md).toContain('4 targets: **2 ok**, **1 failed**, 1 skipped in 905 ms at concurrency 8.');
+    expect(md).toContain('Shard 1/2.');
+    const rows = md.split('\n').filter((l) => /^\| (fast|slow|bad|zzz) /.test(l));
+    expect(rows).toEqual([
+      '| bad | ams | ❌ failed | 500 | 4 | 398 ms | HTTP 500: boom |',
+      '| slow | ams | ✅ ok | 200 | 1 | 900 ms |  |',
+      '| fast | ams | ✅ ok | 200 | 1 | 10 ms |  |',
+      '| zzz | ams | ⏭️ skipped |  | 0 |  | machine is stopped |',
+    ]);
+    expect(md).toContain('```mermaid\ngantt\n  title Fan-out\n  dateFormat x\n  axisFormat %M:%S\n');
+    expect(md).toContain('  section ok\n  fast ams 200 x1 :t0, 0, 10\n  slow ams 200 x1 :t1, 5, 905');
+    expect(md).toContain('  section failed\n  bad ams 500 x4 :crit, t2, 2, 400');
+  });
+
+  it('keeps only the worst targets in a large gantt and says so', () => {
+    const many = Array.from({ length: 200 }, (_, i) =>
+      i % 50 === 0
+        ? failed(`t${i}`, { startMs: i, endMs: i + 10 })
+        : result(`t${i}`, { ms: i, startMs: i, endMs: i * 2 }),
+    );
+    const bars = ganttBars(many);
+    expect(bars).toHaveLength(GANTT_BARS);
+    expect(bars.filter((b) => b.status === 'crit')).toHaveLength(4);
+    expect(bars.map((b) => b.startMs)).toEqual([...bars.map((b) => b.startMs)].sort((a, b) => a - b));
+    const md = renderSummary({ title: 't', results: many, wallMs: 1, concurrency: 1, dryRun: false });
+    expect(md).toContain(`title Fan-out - the ${GANTT_BARS} slowest or failed of 200 targets`);
+  });
+
+  it('says a dry run sent nothing and draws no chart', () => {
+    const md = renderSummary({
+      title: 't',
+      results: [skipped('a')],
+      wallMs: 0,
+      concurrency: 8,
+      dryRun: true,
+    });
+    expect(md).toContain('**Dry run**: nothing was sent to the targets.');
+    expect(md).not.toContain('mermaid');
+  });
+});

@@ -62,6 +62,11 @@ export function parseInputs(inputs: InputReader): CloneSettings {
   const folderVar = inputs.raw('folder-var') || 'IMAGE_FOLDER';
   if (!ENV_NAME.test(folderVar))
     throw new InputError('folder-var', 'must be a config var name like IMAGE_FOLDER');
+  const folder = inputs.optional('folder');
+  // The servers file is comma-separated, one record per line.
+  if (folder !== undefined && /[,\r\n]/.test(folder)) {
+    throw new InputError('folder', `must not contain a comma or a line break; got ${JSON.stringify(folder)}`);
+  }
   const exclude = inputs.list('exclude-config');
   for (const pattern of exclude) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(pattern)) {
@@ -73,7 +78,7 @@ export function parseInputs(inputs: InputReader): CloneSettings {
   }
   return {
     name,
-    folder: inputs.optional('folder'),
+    folder,
     folderVar,
     sourceApp,
     appName,

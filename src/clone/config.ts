@@ -1,0 +1,54 @@
+import type { CloneSettings } from './inputs.ts';
+
+/**
+ * How action-clone recognises an app it created: this config var, holding the
+ * source app's id, is set on the new app by the first request after the create
+ * (before any other change), so an app carrying it is ours to finish. See
+ * `ownership` in plan.ts for the crash window between those two requests.
+ */
+export const MARKER_VAR = 'OPS_ACTIONS_CLONE_OF';
+
+export interface DesiredConfig {
+  /** Every var the clone must end with, the marker included. Values are secrets. */
+  vars: Record<string, string>;
+  /** Source vars owned by an add-on of the source (they point at its databases): never copied. */
+  addonOwned: string[];
+  /** Source vars left out by `exclude-config`. */
+  excluded: string[];
+}
+
+export function isExcluded(key: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => (p.endsWith('*') ? key.startsWith(p.slice(0, -1)) : key === p));
+}
+
+/**
+ * Source config minus add-on-owned vars, minus `exclude-config`, minus the source's own
+ * marker (the source may itself be a clone); then `config` overrides, `folder-var=folder`
+ * and our marker, each winning over what came before.
+ */
+export function desiredConfig(
+  settings: Pick<CloneSettings, 'config' | 'excludeConfig' | 'folder' | 'folderVar'>,
+  source: { id: string; config: Record<string, string>; addonVars: readonly string[] },
+): DesiredConfig {
+  const owned = new Set(source.addonVars);
+  const vars: Record<string, string> = {};
+  const addonOwned: string[] = [];
+  const excluded: string[] = [];
+  for (const key of Object.keys(source.config).sort()) {
+    if (key === MARKER_VAR) continue;
+    if (owned.has(key)) addonOwned.push(key);
+    else if (isExcluded(key, settings.excludeConfig)) excluded.push(key);
+    else vars[key] = source.config[key]!;
+  }
+  Object.assign(vars, settings.config);
+  if (settings.folder !== undefined) vars[settings.folderVar] = settings.folder;
+  vars[MARKER_VAR] = source.id;
+  return { vars, addonOwned, excluded };
+}
+
+/** Keys whose value on the clone differs from the desired one (missing included), sorted. */
+export function configToSet(desired: Record<string, string>, current: Record<string, string>): string[] {
+  return Object.keys(desired)
+    .filter((key) => current[key] !== desired[key])
+    .sort();
+}

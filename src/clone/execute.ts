@@ -1,0 +1,301 @@
+import { readFileSync } from 'node:fs';
+import { ApiError, StepError } from '../core/errors.ts';
+import type { OpLog } from '../core/oplog.ts';
+import { Progress } from '../core/progress.ts';
+import type { Heroku } from '../providers/heroku/index.ts';
+import { MARKER_VAR } from './config.ts';
+import { type DnsRecordState, type DnsZone, decideDns, fqdnValue } from './dns.ts';
+import type { CloneSettings } from './inputs.ts';
+import type { Observed } from './observe.ts';
+import { describe, resourceOf, type Step } from './plan.ts';
+import { pollUntil } from './poll.ts';
+import { appendRecord, findRecord, formatRecord, recordPrefix } from './servers-file.ts';
+
+/**
+ * The only code that changes the world: runs the missing steps of the plan in
+ * order, one progress line and one operations-log event per step, and keeps what
+ * this run created so that `on-failure: delete` removes exactly that.
+ */
+
+export type StepStatus = 'exists' | 'done' | 'would-create' | 'failed' | 'not-run' | 'warning';
+
+export interface StepResult {
+  step: Step;
+  status: StepStatus;
+  ms: number;
+  note?: string | undefined;
+}
+
+/** What the run learned and made; filled in as steps finish. */
+export interface Runtime {
+  appId: string | undefined;
+  webUrl: string | undefined;
+  dnsTarget: string | undefined;
+  /** The app this run created (not one found or claimed). */
+  createdApp: { id: string; name: string } | undefined;
+  /** The DNS record this run created (not one it updated). */
+  createdRecord: { name: string; record: DnsRecordState } | undefined;
+  record: string | undefined;
+}
+
+export interface ExecuteDeps {
+  settings: CloneSettings;
+  observed: Observed;
+  heroku: Heroku;
+  dns: DnsZone | undefined;
+  /** Desired config values (secrets), looked up by the keys of the config step. */
+  desired: Record<string, string>;
+  signal: AbortSignal;
+  log: OpLog;
+  info(line: string): void;
+  warning(line: string): void;
+  serversPath: string;
+  now?: () => Date;
+  pollIntervalMs?: number;
+}
+
+export function initialRuntime(observed: Observed): Runtime {
+  return {
+    appId: observed.target?.app.id,
+    webUrl: observed.target?.app.webUrl,
+    dnsTarget: observed.target?.domain?.cname,
+    createdApp: undefined,
+    createdRecord: undefined,
+    record: observed.serversRecord,
+  };
+}
+
+/** Runs the plan; `results` gets one entry per step even when a step throws. */
+export async function execute(
+  steps: Step[],
+  deps: ExecuteDeps,
+  runtime: Runtime,
+  results: StepResult[],
+): Promise<void> {
+  const progress = new Progress(steps.length, deps.info);
+  for (const [index, step] of steps.entries()) {
+    if (step.exists) {
+      results.push({ step, status: 'exists', ms: 0 });
+      deps.log.write({ step: step.kind, outcome: 'skipped', ids: ids(step, runtime), detail: 'exists' });
+      progress.done({ id: describe(step), outcome: 'exists', ms: 0 });
+      continue;
+    }
+    const started = performance.now();
+    try {
+      const outcome = await deps.log.step(step.kind, ids(step, runtime), () => runStep(step, deps, runtime));
+      const ms = performance.now() - started;
+      results.push({ step, status: outcome.status, ms, note: outcome.note });
+      progress.done({ id: describe(step), outcome: outcome.status, ms, note: outcome.note });
+    } catch (error) {
+      const ms = performance.now() - started;
+      const cause = deps.signal.aborted
+        ? new Error(`the clone's timeout of ${deps.settings.timeoutMs / 1000} s ran out`)
+        : error;
+      const failure = error instanceof StepError ? error : new StepError(step.kind, resourceOf(step), cause);
+      results.push({ step, status: 'failed', ms, note: failure.message });
+      progress.done({ id: describe(step), outcome: 'failed', ms });
+      for (const rest of steps.slice(index + 1)) results.push({ step: rest, status: 'not-run', ms: 0 });
+      throw failure;
+    }
+  }
+}
+
+function ids(step: Step, runtime: Runtime): Record<string, string | undefined> {
+  return { resource: resourceOf(step), app: runtime.appId };
+}
+
+interface Outcome {
+  status: StepStatus;
+  note?: string;
+}
+
+async function runStep(step: Step, deps: ExecuteDeps, runtime: Runtime): Promise<Outcome> {
+  const { heroku } = deps;
+  const appId = () => {
+    if (!runtime.appId) throw new Error(`app ${deps.settings.appName} is not known yet`);
+    return runtime.appId;
+  };
+  const poll = { signal: deps.signal, intervalMs: deps.pollIntervalMs ?? 250 };
+
+  switch (step.kind) {
+    case 'app.create': {
+      let app: Awaited<ReturnType<Heroku['apps']['create']>>;
+      try {
+        app = await heroku.apps.create({
+          name: step.app,
+          region: step.region,
+          stack: step.stack,
+          team: step.team,
+        });
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 422 && /taken/i.test(error.message)) {
+          throw new Error(
+            `Heroku app ${step.app} was created by someone else since this run looked: refusing to use it (${error.message})`,
+          );
+        }
+        throw error;
+      }
+      runtime.createdApp = { id: app.id, name: app.name };
+      runtime.appId = app.id;
+      runtime.webUrl = app.webUrl;
+      // First request after the create: the marker that lets a re-run recognise this app.
+      await heroku.configVars.update(app.id, { [MARKER_VAR]: deps.observed.source.app.id });
+      return { status: 'done', note: app.id };
+    }
+    case 'app.claim':
+      await heroku.configVars.update(appId(), { [MARKER_VAR]: deps.observed.source.app.id });
+      deps.warning(
+        `Claimed Heroku app ${step.app}: it has no ${MARKER_VAR} but is empty, as a run interrupted right after creating it leaves it`,
+      );
+      return { status: 'done' };
+    case 'config.set': {
+      const changes: Record<string, string> = {};
+      for (const key of step.keys) changes[key] = deps.desired[key]!;
+      if (step.keys.length > 0) await heroku.configVars.update(appId(), changes);
+      return { status: 'done' };
+    }
+    case 'pipeline.couple':
+      if (step.couplingId) await heroku.couplings.updateStage(step.couplingId, step.stage);
+      else await heroku.couplings.create({ app: appId(), pipelineId: step.pipelineId, stage: step.stage });
+      return { status: 'done' };
+    case 'acm.enable':
+      await heroku.acm.enable(appId());
+      return { status: 'done' };
+    case 'domain.add': {
+      const domain = await heroku.domains.add(appId(), step.hostname);
+      const cname = domain.cname ?? (await heroku.domains.find(appId(), step.hostname))?.cname;
+      if (!cname) throw new Error(`Heroku gave no DNS target for ${step.hostname}`);
+      runtime.dnsTarget = cname;
+      return { status: 'done', note: `dns target ${cname}` };
+    }
+    case 'dns.upsert': {
+      const dns = deps.dns!;
+      const target = step.target ?? runtime.dnsTarget;
+      if (!target) throw new Error(`no DNS target known for ${step.name}.${step.zone}`);
+      const decision = decideDns(step.existing, target, step.ttl);
+      if (decision.op === 'none') return { status: 'exists' };
+      if (decision.op === 'create') {
+        const record = await dns.create(step.name, target, step.ttl);
+        runtime.createdRecord = { name: step.name, record };
+        return { status: 'done', note: `CNAME ${step.name} -> ${fqdnValue(target)}` };
+      }
+      await dns.update(step.name, step.existing!, target, step.ttl, decision.changes);
+      return { status: 'done', note: `changed ${decision.changes.join(', ')}` };
+    }
+    case 'dns.manual': {
+      const target = step.target ?? runtime.dnsTarget;
+      deps.info(
+        `Create this DNS record at your DNS provider: ${step.hostname}. ${deps.settings.dns.ttl} IN CNAME ${target ? fqdnValue(target) : '(unknown target)'}`,
+      );
+      return { status: 'done' };
+    }
+    case 'release.promote': {
+      const id = appId();
+      const promotion = await heroku.promotions.create({
+        pipelineId: step.pipelineId,
+        sourceAppId: step.sourceId,
+        sourceReleaseId: step.releaseId,
+        targetAppIds: [id],
+      });
+      const targets = await pollUntil(
+        () => heroku.promotions.targets(promotion.id),
+        (list) => list.some((t) => t.appId === id && t.status !== 'pending'),
+        poll,
+      );
+      const mine = targets.find((t) => t.appId === id)!;
+      if (mine.status !== 'succeeded') {
+        throw new Error(
+          `promotion ${promotion.id} to ${step.app} ${mine.status}: ${mine.errorMessage ?? 'Heroku gave no reason'}`,
+        );
+      }
+      return { status: 'done', note: `promotion ${promotion.id}` };
+    }
+    case 'certificate.wait': {
+      let last: string | undefined;
+      const domain = await pollUntil(
+        () => heroku.domains.find(appId(), step.hostname),
+        (d) => d === undefined || d.acmStatus === 'cert issued' || d.acmStatus === 'failed',
+        {
+          ...poll,
+          onValue: (d) => {
+            if (d?.acmStatus && d.acmStatus !== last && d.acmStatus !== 'cert issued') {
+              deps.info(`certificate of ${step.hostname}: ${d.acmStatus}`);
+            }
+            last = d?.acmStatus;
+          },
+        },
+      );
+      if (!domain) throw new Error(`domain ${step.hostname} is gone from ${step.app}`);
+      if (domain.acmStatus !== 'cert issued') {
+        throw new Error(
+          `ACM could not issue the certificate of ${step.hostname}: ${domain.acmStatusReason ?? domain.acmStatus}`,
+        );
+      }
+      return { status: 'done' };
+    }
+    case 'servers.append':
+      return appendServers(deps, runtime);
+  }
+}
+
+/** A write failure is a warning: the clone itself is complete. */
+function appendServers(deps: ExecuteDeps, runtime: Runtime): Outcome {
+  const webUrl = runtime.webUrl ?? '';
+  const now = deps.now?.() ?? new Date();
+  try {
+    const existing = findRecord(readText(deps.serversPath), recordPrefix(deps.settings, webUrl));
+    if (existing) {
+      runtime.record = existing;
+      return { status: 'exists' };
+    }
+    const line = formatRecord(deps.settings, webUrl, now);
+    appendRecord(deps.serversPath, line);
+    runtime.record = line;
+    return { status: 'done' };
+  } catch (error) {
+    runtime.record = formatRecord(deps.settings, webUrl, now);
+    const why = error instanceof Error ? error.message : String(error);
+    deps.warning(`could not write the servers file ${deps.settings.serversFile}: ${why}`);
+    return { status: 'warning', note: why };
+  }
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
+  }
+}
+
+/**
+ * `on-failure: delete`: removes what this run created — its DNS record, then its
+ * app — and nothing else. Returns one line per thing removed or not.
+ */
+export async function removeCreated(
+  runtime: Runtime,
+  deps: { heroku: Heroku; dns: DnsZone | undefined },
+): Promise<{ removed: string[]; failed: string[] }> {
+  const removed: string[] = [];
+  const failed: string[] = [];
+  if (runtime.createdRecord && deps.dns) {
+    const what = `CNAME ${runtime.createdRecord.name}.${deps.dns.zone}`;
+    try {
+      await deps.dns.remove(runtime.createdRecord.name, runtime.createdRecord.record);
+      removed.push(what);
+    } catch (error) {
+      failed.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (runtime.createdApp) {
+    const what = `Heroku app ${runtime.createdApp.name}`;
+    try {
+      await deps.heroku.apps.delete(runtime.createdApp.id);
+      removed.push(what);
+    } catch (error) {
+      failed.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return { removed, failed };
+}

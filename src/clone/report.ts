@@ -1,0 +1,95 @@
+import { escapeCell, formatMs, markdownTable } from '../core/summary.ts';
+import type { StepResult, StepStatus } from './execute.ts';
+import { describe, resourceOf } from './plan.ts';
+
+/** Results as data, and their renderings: the `plan` output and the job summary. Pure. */
+
+export interface PlanEntry {
+  step: string;
+  resource: string;
+  description: string;
+  status: StepStatus;
+}
+
+export function planEntries(results: readonly StepResult[]): PlanEntry[] {
+  return results.map((r) => ({
+    step: r.step.kind,
+    resource: resourceOf(r.step),
+    description: describe(r.step),
+    status: r.status,
+  }));
+}
+
+/** Before anything runs (and in dry-run): what exists and what would be created. */
+export function plannedResults(steps: readonly StepResult['step'][]): StepResult[] {
+  return steps.map((step) => ({ step, status: step.exists ? 'exists' : 'would-create', ms: 0 }));
+}
+
+export interface CloneReport {
+  appName: string;
+  source: string;
+  dryRun: boolean;
+  results: readonly StepResult[];
+  outputs: {
+    appId?: string | undefined;
+    herokuUrl?: string | undefined;
+    subdomainUrl?: string | undefined;
+    dnsTarget?: string | undefined;
+    record?: string | undefined;
+  };
+  /** Source vars not copied, by reason (names only). */
+  addonOwned: readonly string[];
+  excluded: readonly string[];
+  failure?: string | undefined;
+  cleanup?: { removed: string[]; failed: string[] } | undefined;
+}
+
+const ICON: Record<StepStatus, string> = {
+  exists: '✔ exists',
+  done: '✅ done',
+  'would-create': '➕ would create',
+  failed: '❌ failed',
+  'not-run': '⏸ not run',
+  warning: '⚠️ warning',
+};
+
+export function renderSummary(report: CloneReport): string {
+  const title = report.dryRun
+    ? `### Clone ${report.source} → ${report.appName} (dry run: nothing changed)`
+    : report.failure
+      ? `### Clone ${report.source} → ${report.appName} failed`
+      : `### Clone ${report.source} → ${report.appName}`;
+  const table = markdownTable(
+    ['#', 'step', 'status', 'time'],
+    report.results.map((r, i) => [i + 1, describe(r.step), ICON[r.status], r.ms > 0 ? formatMs(r.ms) : '']),
+  );
+  const parts = [title, '', table, ''];
+  const o = report.outputs;
+  const facts: [string, string | undefined][] = [
+    ['app id', o.appId],
+    ['Heroku URL', o.herokuUrl],
+    ['subdomain', o.subdomainUrl],
+    ['DNS target', o.dnsTarget],
+    ['servers-file line', o.record],
+  ];
+  const shown = facts.filter(([, v]) => v);
+  if (shown.length > 0) {
+    parts.push(...shown.map(([k, v]) => `- ${k}: \`${escapeCell(v)}\``), '');
+  }
+  if (report.addonOwned.length > 0) {
+    parts.push(
+      `Not copied, owned by the source's add-ons: ${report.addonOwned.map((k) => `\`${k}\``).join(', ')}`,
+      '',
+    );
+  }
+  if (report.excluded.length > 0) {
+    parts.push(`Not copied, excluded: ${report.excluded.map((k) => `\`${k}\``).join(', ')}`, '');
+  }
+  if (report.failure) parts.push(`**Failed:** ${escapeCell(report.failure)}`, '');
+  if (report.cleanup) {
+    const { removed, failed } = report.cleanup;
+    if (removed.length > 0) parts.push(`on-failure delete removed: ${removed.join(', ')}`, '');
+    if (failed.length > 0) parts.push(`on-failure delete could not remove: ${failed.join('; ')}`, '');
+  }
+  return parts.join('\n');
+}

@@ -1,0 +1,52 @@
+import type { HttpClient } from '../../core/http.ts';
+import { seg } from './client.ts';
+
+export interface HerokuReleaseInfo {
+  id: string;
+  version: number;
+  status: string;
+  slugId: string | undefined;
+  current: boolean;
+  description: string;
+}
+
+interface ReleaseJson {
+  id: string;
+  version: number;
+  status: string;
+  slug?: { id: string } | null;
+  current?: boolean;
+  description?: string;
+}
+
+export class HerokuReleases {
+  private readonly http: HttpClient;
+
+  constructor(http: HttpClient) {
+    this.http = http;
+  }
+
+  /** The newest releases first (Heroku's `Range` paging, one page). */
+  async latest(app: string, max = 25): Promise<HerokuReleaseInfo[]> {
+    const res = await this.http.request<ReleaseJson[]>({
+      operation: 'release.list',
+      path: `/apps/${seg(app)}/releases`,
+      headers: { range: `version ..; max=${max}, order=desc` },
+      acceptStatus: [206],
+    });
+    return (res.data ?? []).map((r) => ({
+      id: r.id,
+      version: r.version,
+      status: r.status,
+      slugId: r.slug?.id ?? undefined,
+      current: r.current === true,
+      description: r.description ?? '',
+    }));
+  }
+
+  /** The release the app runs now: flagged `current`, else the newest that succeeded. */
+  async current(app: string): Promise<HerokuReleaseInfo | undefined> {
+    const releases = await this.latest(app);
+    return releases.find((r) => r.current) ?? releases.find((r) => r.status === 'succeeded');
+  }
+}

@@ -1,0 +1,48 @@
+import { Redactor, TOKEN_SHAPES } from '../core/redact.ts';
+
+/**
+ * What the evidence redactor knows before any check runs: the secret inputs,
+ * the `redact` lines, the values of the variables named under `redact.env`,
+ * the values of every variable whose name says it holds a secret, and the
+ * file's own patterns. Variables are read from the runner's environment only:
+ * for checks run over ssh, the remote host's variables are not known here,
+ * and their values are caught only by the shapes and the patterns.
+ */
+
+export const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|DSN/i;
+/** Values too common to be secrets: redacting them would shred the output. */
+const TRIVIAL = /^(?:true|false|yes|no|on|off|null|none|undefined|\d{1,5})$/i;
+
+export interface RedactionSources {
+  secretInputs: (string | undefined)[];
+  redactLines: string[];
+  env: NodeJS.ProcessEnv;
+  redactEnv: string[];
+  patterns: RegExp[];
+}
+
+export interface SecretValue {
+  value: string;
+  kind: string;
+}
+
+export function secretValues(sources: RedactionSources): SecretValue[] {
+  const out: SecretValue[] = [];
+  for (const value of sources.secretInputs) if (value) out.push({ value, kind: 'secret' });
+  for (const line of sources.redactLines) if (line.trim()) out.push({ value: line.trim(), kind: 'secret' });
+  const named = new Set(sources.redactEnv);
+  for (const [name, value] of Object.entries(sources.env)) {
+    if (!value || (!named.has(name) && !SECRET_NAME.test(name))) continue;
+    if (name.startsWith('INPUT_')) continue; // the secret inputs are above; other inputs are not secrets
+    if (TRIVIAL.test(value.trim()) || value.trim().length < 4) continue;
+    out.push({ value, kind: 'env' });
+  }
+  return out;
+}
+
+export function buildRedactor(sources: RedactionSources): Redactor {
+  const redactor = new Redactor(TOKEN_SHAPES);
+  for (const { value, kind } of secretValues(sources)) redactor.addLiteral(value, kind);
+  for (const pattern of sources.patterns) redactor.addShape({ kind: 'pattern', pattern });
+  return redactor;
+}

@@ -1,0 +1,86 @@
+import { formatMs, markdownTable } from '../core/summary.ts';
+import type { Check } from './checks-file.ts';
+import type { CheckResult } from './collect.ts';
+import { checksTable, type EvidenceMeta } from './evidence-file.ts';
+
+/** The job summary and the plan of a dry run, as pure Markdown. */
+
+export interface ArtifactRef {
+  id: number | undefined;
+  name: string;
+  url: string | undefined;
+}
+
+export function artifactUrl(
+  meta: { runUrl: string | undefined },
+  id: number | undefined,
+): string | undefined {
+  return meta.runUrl && id !== undefined ? `${meta.runUrl}/artifacts/${id}` : undefined;
+}
+
+export function renderSummary(
+  meta: EvidenceMeta,
+  results: readonly CheckResult[],
+  file: string,
+  artifact: ArtifactRef | undefined,
+  redactions: number,
+): string {
+  const passed = results.filter((r) => r.status === 'passed').length;
+  const verdict = meta.gate.passed
+    ? `✅ gate passed: ${passed}/${results.length} checks passed`
+    : `❌ gate failed: required ${meta.gate.failedRequired.join(', ')} did not pass`;
+  const where = artifact
+    ? artifact.url
+      ? `Artifact: [${artifact.name}](${artifact.url})`
+      : `Artifact: ${artifact.name}`
+    : 'Artifact: not uploaded (upload: false)';
+  return [
+    `### Evidence: ${meta.target} — ${meta.milestone}`,
+    '',
+    verdict,
+    '',
+    checksTable(results),
+    '',
+    `${where} · file \`${file}\` · ${redactions} redaction${redactions === 1 ? '' : 's'}`,
+    '',
+  ].join('\n');
+}
+
+export function describeCheck(check: Check, defaultTimeoutMs: number, sshHost: string | undefined): string {
+  const timeout = formatMs(check.timeoutMs ?? defaultTimeoutMs);
+  const how =
+    check.kind === 'http'
+      ? `GET ${check.url} expecting ${check.expect ? check.expect.join(' or ') : '2xx'}`
+      : `run ${sshHost ? `on ${sshHost}` : 'on the runner'}: ${check.command}`;
+  return `${check.id}${check.required ? ' (required)' : ''}: ${how} (timeout ${timeout})`;
+}
+
+export function renderPlan(
+  target: string,
+  milestone: string,
+  checks: readonly Check[],
+  skipped: readonly Check[],
+  defaultTimeoutMs: number,
+  sshHost: string | undefined,
+  previous: string | undefined,
+): string {
+  const rows = checks.map((c) => [
+    c.id,
+    c.title,
+    c.kind === 'http' ? `GET ${c.url}` : c.command,
+    sshHost && c.kind === 'run' ? sshHost : 'runner',
+    formatMs(c.timeoutMs ?? defaultTimeoutMs),
+    c.required ? 'yes' : 'no',
+  ]);
+  return [
+    `### Evidence (dry run): ${target} — ${milestone}`,
+    '',
+    `${checks.length} check${checks.length === 1 ? '' : 's'} would run; none was run, no file was written, nothing was uploaded.`,
+    previous ? `require-previous: ${previous}` : '',
+    '',
+    markdownTable(['id', 'title', 'command / request', 'where', 'timeout', 'required'], rows),
+    '',
+    skipped.length > 0 ? `Not for this milestone: ${skipped.map((c) => c.id).join(', ')}` : '',
+    '',
+  ].join('\n');
+}

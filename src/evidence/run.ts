@@ -1,0 +1,245 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { ActionContext } from '../core/action.ts';
+import { InputError, StepError } from '../core/errors.ts';
+import { Progress } from '../core/progress.ts';
+import { createArtifactsApi } from '../providers/github/artifacts.ts';
+import { createGitHubClient } from '../providers/github/client.ts';
+import { SshSession } from '../providers/ssh/session.ts';
+import { appliesAt, type Check, type ChecksFile, parseChecksFile, previousMilestone } from './checks-file.ts';
+import { collect } from './collect.ts';
+import { type EvidenceMeta, evidenceFileName, renderEvidence } from './evidence-file.ts';
+import { artifactName, findPassingEvidence, gateOf } from './gate.ts';
+import { type EvidenceSettings, SECRET_INPUTS } from './inputs.ts';
+import { buildRedactor, secretValues } from './redaction.ts';
+import { type ArtifactRef, artifactUrl, describeCheck, renderPlan, renderSummary } from './report.ts';
+import { runHttp } from './run-http.ts';
+import { runLocal } from './run-local.ts';
+import { runSsh } from './run-ssh.ts';
+
+/** observe (checks file, previous evidence) → plan (checks for this milestone) → execute → report. */
+export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext): Promise<void> {
+  const env = ctx.env;
+  const workspace = env.GITHUB_WORKSPACE || process.cwd();
+  const file = await ctx.log.step('checks-file', { file: settings.configPath }, () =>
+    readChecksFile(workspace, settings.configPath),
+  );
+
+  if (file.milestones && !file.milestones.includes(settings.milestone)) {
+    throw new InputError(
+      'milestone',
+      `must be one of the milestones of ${settings.configPath}: ${file.milestones.join(', ')}; got ${JSON.stringify(settings.milestone)}`,
+    );
+  }
+  const target = settings.target ?? file.target;
+  if (!target) throw new InputError('target', `is required: ${settings.configPath} has no \`target\``);
+
+  // Everything the redactor knows is also masked by the runner, before any line is printed.
+  const sources = {
+    secretInputs: SECRET_INPUTS.filter((name) => name !== 'redact').map((name) => ctx.inputs.raw(name)),
+    redactLines: settings.redact,
+    env,
+    redactEnv: file.redact.env,
+    patterns: file.redact.patterns,
+  };
+  for (const { value, kind } of secretValues(sources)) ctx.secrets.add(value, kind);
+  for (const pattern of file.redact.patterns)
+    ctx.secrets.redactor.addShape({ kind: 'pattern', pattern: new RegExp(pattern.source, 'g') });
+  const redactor = buildRedactor(sources);
+
+  const selected = file.checks.filter((c) => appliesAt(c, settings.milestone, file.milestones));
+  const skipped = file.checks.filter((c) => !selected.includes(c));
+  const sshLabel = settings.ssh
+    ? `${settings.ssh.host.user ? `${settings.ssh.host.user}@` : ''}${settings.ssh.host.host}:${settings.ssh.host.port}`
+    : undefined;
+
+  let previous: string | undefined;
+  if (settings.requirePrevious) {
+    if (!file.milestones)
+      throw new InputError(
+        'require-previous',
+        `needs a \`milestones\` list in ${settings.configPath} to know the previous milestone`,
+      );
+    previous = previousMilestone(settings.milestone, file.milestones);
+  }
+
+  if (settings.dryRun) {
+    for (const check of selected) ctx.info(`would run ${describeCheck(check, settings.timeoutMs, sshLabel)}`);
+    for (const check of skipped) ctx.info(`not for ${settings.milestone}: ${check.id}`);
+    const gateNote = settings.requirePrevious
+      ? previous
+        ? `would require a passing artifact ${artifactName(target, previous, true)}`
+        : `${settings.milestone} is the first milestone: nothing before it to require`
+      : undefined;
+    if (gateNote) ctx.info(gateNote);
+    ctx.log.write({
+      step: 'plan',
+      outcome: 'planned',
+      ids: { target, milestone: settings.milestone, checks: selected.length },
+    });
+    ctx.writeSummary(
+      renderPlan(target, settings.milestone, selected, skipped, settings.timeoutMs, sshLabel, gateNote),
+    );
+    return;
+  }
+
+  if (settings.requirePrevious && previous) {
+    const name = artifactName(target, previous, true);
+    const api = createArtifactsApi(
+      createGitHubClient({
+        apiUrl: settings.github.apiUrl,
+        token: settings.github.token!,
+        redact: (t) => ctx.secrets.redact(t),
+      }),
+      requireRepository(settings),
+    );
+    const found = await ctx.log.step('gate.previous', { artifact: name }, () =>
+      findPassingEvidence(api, target, previous!),
+    );
+    if (!found) {
+      throw new StepError(
+        'gate.previous',
+        name,
+        new Error(
+          `no passing evidence of milestone '${previous}' in ${settings.github.repository} (no unexpired artifact named ${name}); no check was run`,
+        ),
+      );
+    }
+    ctx.info(
+      `previous milestone ${previous}: passing evidence artifact ${found.id} from ${found.created_at ?? 'an earlier run'}`,
+    );
+  }
+
+  const started = new Date();
+  const progress = new Progress(selected.length, (line) => ctx.info(line));
+  const session =
+    settings.ssh && selected.some((c) => c.kind === 'run')
+      ? await SshSession.open(
+          { key: settings.ssh.key, knownHosts: settings.ssh.knownHosts ?? '' },
+          env.RUNNER_TEMP || '/tmp',
+        )
+      : undefined;
+  const checkEnv = childEnv(env);
+  let results: Awaited<ReturnType<typeof collect>>;
+  try {
+    results = await collect(selected, {
+      redactor,
+      defaultTimeoutMs: settings.timeoutMs,
+      maxLines: settings.maxLines,
+      run: (check: Check, timeoutMs: number) => {
+        if (check.kind === 'http') return runHttp(check.url, { timeoutMs });
+        if (session && settings.ssh) return runSsh(session, settings.ssh.host, check.command, { timeoutMs });
+        return runLocal(check.command, { timeoutMs, cwd: workspace, env: checkEnv });
+      },
+      onDone: (r) => {
+        ctx.log.write({
+          step: 'check',
+          outcome: r.status === 'passed' ? 'ok' : 'failed',
+          durationMs: Math.round(r.durationMs),
+          ids: { check: r.id, status: r.status, exit: r.exitCode, http: r.httpStatus },
+        });
+        progress.done({
+          id: r.id,
+          outcome: r.status,
+          status: r.kind === 'http' ? r.httpStatus : r.exitCode,
+          ms: r.durationMs,
+          note: r.note,
+        });
+      },
+    });
+  } finally {
+    await session?.close();
+  }
+
+  const gate = gateOf(results);
+  const meta: EvidenceMeta = {
+    target,
+    milestone: settings.milestone,
+    time: started,
+    repository: env.GITHUB_REPOSITORY,
+    commit: env.GITHUB_SHA,
+    ref: env.GITHUB_REF,
+    runUrl:
+      env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+        ? `${(env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '')}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+        : undefined,
+    checksFile: settings.configPath,
+    ranOn: sshLabel ?? 'the runner',
+    gate,
+  };
+
+  const dir = resolve(workspace, settings.outputDir);
+  const path = join(dir, evidenceFileName(meta));
+  const shown = relative(workspace, path);
+  await ctx.log.step('evidence.write', { file: shown }, async () => {
+    // The counts are final once every output and command went through the redactor.
+    const markdown = renderEvidence(meta, results, { ...redactor.counts });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path, ctx.secrets.redact(markdown), 'utf8');
+  });
+  const redactions = redactor.total;
+  ctx.info(`evidence written to ${shown} (${redactions} redactions)`);
+
+  let artifact: ArtifactRef | undefined;
+  if (settings.upload) {
+    const name = artifactName(target, settings.milestone, gate.passed);
+    const uploaded = await ctx.log.step('artifact.upload', { artifact: name }, async () => {
+      const { uploadEvidence } = await import('./upload.ts');
+      try {
+        return await uploadEvidence(path, name, settings.retentionDays);
+      } catch (error) {
+        throw new StepError('artifact.upload', name, error);
+      }
+    });
+    artifact = { id: uploaded.id, name, url: artifactUrl(meta, uploaded.id) };
+    ctx.info(`uploaded artifact ${name}${uploaded.id === undefined ? '' : ` (id ${uploaded.id})`}`);
+    ctx.setOutput('artifact-id', uploaded.id === undefined ? '' : String(uploaded.id));
+    ctx.setOutput('artifact-name', name);
+  }
+
+  const passed = results.filter((r) => r.status === 'passed').length;
+  ctx.setOutput('file', shown);
+  ctx.setOutput('passed', String(passed));
+  ctx.setOutput('failed', String(results.length - passed));
+  ctx.setOutput('status', gate.passed ? 'passed' : 'failed');
+  ctx.setOutput('redactions', String(redactions));
+  ctx.writeSummary(renderSummary(meta, results, shown, artifact, redactions));
+
+  if (!gate.passed) {
+    throw new StepError(
+      'gate',
+      `${target}/${settings.milestone}`,
+      new Error(
+        `required check${gate.failedRequired.length === 1 ? '' : 's'} ${gate.failedRequired.join(', ')} did not pass; the evidence is in ${shown}${artifact ? ` and artifact ${artifact.name}` : ''}`,
+      ),
+    );
+  }
+}
+
+async function readChecksFile(workspace: string, configPath: string): Promise<ChecksFile> {
+  const path = isAbsolute(configPath) ? configPath : resolve(workspace, configPath);
+  if (!existsSync(path))
+    throw new InputError('config', `names ${configPath}, which does not exist in the workspace`);
+  return parseChecksFile(readFileSync(path, 'utf8'), configPath);
+}
+
+function requireRepository(settings: EvidenceSettings): string {
+  if (!settings.github.repository)
+    throw new InputError('require-previous', 'needs GITHUB_REPOSITORY (owner/repo)');
+  return settings.github.repository;
+}
+
+/** The checks' environment: the runner's, without the action's inputs and the runner's own tokens. */
+export function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (
+      name.startsWith('INPUT_') ||
+      name === 'ACTIONS_RUNTIME_TOKEN' ||
+      name.startsWith('ACTIONS_ID_TOKEN_REQUEST')
+    )
+      continue;
+    out[name] = value;
+  }
+  return out;
+}

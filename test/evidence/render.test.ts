@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { Redactor } from '../../src/core/redact.ts';
+import type { RunCheck } from '../../src/evidence/checks-file.ts';
+import { cutLines, statusOf, toResult } from '../../src/evidence/collect.ts';
+import {
+  evidenceFileName,
+  fenceFor,
+  redactionTable,
+  renderEvidence,
+  utcStamp,
+} from '../../src/evidence/evidence-file.ts';
+import { artifactName, gateOf } from '../../src/evidence/gate.ts';
+import { secretValues } from '../../src/evidence/redaction.ts';
+
+const run: RunCheck = {
+  kind: 'run',
+  id: 'x',
+  title: 'X',
+  command: 'echo',
+  timeoutMs: undefined,
+  required: true,
+  milestones: undefined,
+};
+
+describe('cutLines', () => {
+  const cases: [string, string, number, string, number][] = [
+    ['short text kept', 'a\nb\n', 5, 'a\nb', 0],
+    ['empty', '', 3, '', 0],
+    ['exactly max', '1\n2\n3', 3, '1\n2\n3', 0],
+    [
+      'head and tail kept',
+      '1\n2\n3\n4\n5\n6',
+      4,
+      '1\n2\n[… 2 lines cut here (lines 3-4 of 6); max-lines is 4 …]\n5\n6',
+      2,
+    ],
+    ['max 1 keeps the head', '1\n2\n3', 1, '1\n[… 2 lines cut here (lines 2-3 of 3); max-lines is 1 …]', 2],
+  ];
+  it.each(cases)('%s', (_n, text, max, expected, cut) => {
+    const out = cutLines(text, max);
+    expect(out.text).toBe(expected);
+    expect(out.cut).toBe(cut);
+  });
+});
+
+describe('fences', () => {
+  it.each([
+    ['no backticks', 'plain', '```'],
+    ['a triple', 'a ``` b', '````'],
+    ['five', '`````', '``````'],
+  ])('%s', (_n, content, fence) => expect(fenceFor(content)).toBe(fence));
+});
+
+describe('status and gate', () => {
+  it.each([
+    ['exit 0', { output: '', exitCode: 0, timedOut: false }, 'passed'],
+    ['exit 2', { output: '', exitCode: 2, timedOut: false }, 'failed'],
+    ['timed out', { output: '', timedOut: true }, 'timed out'],
+    ['no exit code', { output: '', timedOut: false, error: 'spawn failed' }, 'error'],
+  ] as const)('%s', (_n, raw, status) => expect(statusOf(run, raw)).toBe(status));
+
+  it('http: any 2xx without expect, the listed statuses with it', () => {
+    const http = { ...run, kind: 'http' as const, url: 'https://x', expect: undefined };
+    expect(statusOf(http, { output: '', httpStatus: 204, timedOut: false })).toBe('passed');
+    expect(statusOf(http, { output: '', httpStatus: 301, timedOut: false })).toBe('failed');
+    expect(statusOf({ ...http, expect: [301] }, { output: '', httpStatus: 301, timedOut: false })).toBe(
+      'passed',
+    );
+  });
+
+  it('a failed required check fails the gate and renames the artifact', () => {
+    const r = (required: boolean, exitCode: number) =>
+      toResult(
+        { ...run, required },
+        { output: '', exitCode, timedOut: false },
+        {
+          redactor: new Redactor(),
+          timeoutMs: 1000,
+          durationMs: 1,
+          startedMs: 0,
+          maxLines: 10,
+        },
+      );
+    expect(gateOf([r(false, 1), r(true, 0)])).toEqual({ passed: true, failedRequired: [] });
+    expect(gateOf([r(true, 1)])).toEqual({ passed: false, failedRequired: ['x'] });
+    expect(artifactName('t', 'm', true)).toBe('evidence-t-m');
+    expect(artifactName('t', 'm', false)).toBe('evidence-t-m-failed');
+  });
+});
+
+describe('the evidence file', () => {
+  it('names the file by UTC time, target and milestone', () => {
+    const time = new Date('2026-05-05T12:03:04.567Z');
+    expect(utcStamp(time)).toBe('20260505T120304Z');
+    expect(evidenceFileName({ time, target: 'hetzner-staging', milestone: 'gates-pass' })).toBe(
+      '20260505T120304Z-hetzner-staging-gates-pass.md',
+    );
+  });
+
+  it('redacts output before cutting, and lists counts, never values', () => {
+    const redactor = new Redactor();
+    redactor.addLiteral('s3cret-value-1', 'secret');
+    const output = `${'line\n'.repeat(20)}token s3cret-value-1\n`;
+    const result = toResult(
+      run,
+      { output, exitCode: 0, timedOut: false },
+      {
+        redactor,
+        timeoutMs: 1000,
+        durationMs: 12,
+        startedMs: 0,
+        maxLines: 4,
+      },
+    );
+    expect(result.output).toContain('token [REDACTED:secret]');
+    const md = renderEvidence(
+      {
+        target: 't',
+        milestone: 'm',
+        time: new Date(0),
+        repository: 'acme/fleet',
+        commit: 'abc',
+        ref: undefined,
+        runUrl: 'https://github.com/acme/fleet/actions/runs/1',
+        checksFile: '.github/evidence.yml',
+        ranOn: 'the runner',
+        gate: gateOf([result]),
+      },
+      [result],
+      redactor.counts,
+    );
+    expect(md).toContain('| secret | 1 |');
+    expect(md).not.toContain('s3cret-value-1');
+    expect(md).toContain('## x — X');
+    expect(redactionTable({})).toBe('No redactions were needed.');
+  });
+});
+
+describe('secret values from the environment', () => {
+  it('takes names with secret words and the listed ones, skips trivial values and inputs', () => {
+    const values = secretValues({
+      secretInputs: ['in-secret'],
+      redactLines: ['line-secret'],
+      env: {
+        API_TOKEN: 'tok-value-1',
+        DB_PASSWD: 'pw-value-2',
+        SENTRY_DSN: 'https://k@sentry/1',
+        DATABASE_URL: 'postgres://u:p@h/d',
+        SSH_KEY_COUNT: '3',
+        FEATURE_SECRET_ENABLED: 'true',
+        PATH: '/usr/bin',
+        'INPUT_SSH-KEY': 'already-a-secret-input',
+      },
+      redactEnv: ['DATABASE_URL'],
+      patterns: [],
+    }).map((v) => v.value);
+    expect(values.sort()).toEqual(
+      [
+        'in-secret',
+        'line-secret',
+        'tok-value-1',
+        'pw-value-2',
+        'https://k@sentry/1',
+        'postgres://u:p@h/d',
+      ].sort(),
+    );
+  });
+});

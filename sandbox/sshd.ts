@@ -36,7 +36,13 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startSshd(options: { startTimeoutMs?: number } = {}): Promise<Sshd> {
+export interface StartSshdOptions {
+  startTimeoutMs?: number;
+  /** Environment of every session (`SetEnv`), e.g. DOCKER_HOST for a sandbox dockerd. */
+  env?: Record<string, string>;
+}
+
+export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
   const dir = mkdtempSync(join(tmpdir(), 'sshd-'));
   const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
   keygen(join(dir, 'host_key'));
@@ -61,6 +67,7 @@ export async function startSshd(options: { startTimeoutMs?: number } = {}): Prom
     'MaxSessions 100',
     'AcceptEnv LANG',
     'LogLevel ERROR',
+    ...Object.entries(options.env ?? {}).map(([name, value]) => `SetEnv ${name}=${JSON.stringify(value)}`),
   ].join('\n');
   writeFileSync(join(dir, 'sshd_config'), `${config}\n`);
   const child: ChildProcess = spawn(SSHD_BINARY, ['-D', '-e', '-f', join(dir, 'sshd_config')], {

@@ -20,6 +20,8 @@ export interface DeployRequest {
   signal?: AbortSignal;
   /** Progress line per finished unit, and other log lines. */
   log: (line: string) => void;
+  /** heroku rollback: the release to roll back to (its id). */
+  release?: string;
 }
 
 export type UnitOutcome = 'updated' | 'unchanged' | 'failed' | 'rolled-back' | 'planned' | 'skipped';
@@ -52,8 +54,18 @@ export interface TargetOutcome {
   plan: string[];
   /** Short reason when status is not success. */
   error?: string;
+  /** heroku: the release the app runs at the end (its id), recorded with the deployment. */
+  release?: string;
+}
+
+/** What a target learns before changing anything, so the deployment record can name it. */
+export interface TargetObservation {
+  previousImage?: string;
+  url?: string;
 }
 
 export interface DeployTarget {
+  /** Read-only look at the target before the record is created; optional. */
+  observe?(): Promise<TargetObservation>;
   run(request: DeployRequest): Promise<TargetOutcome>;
 }

@@ -31,6 +31,8 @@ export interface RunOptions {
   onLine?: (line: string) => void;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Written to the remote command's stdin (e.g. a password for `--password-stdin`), never to argv. */
+  input?: string;
 }
 
 export class SshSession {
@@ -90,8 +92,13 @@ export class SshSession {
   /** Runs one shell command on the host; stderr is folded into stdout there, so the order is the remote's. */
   run(host: SshHost, command: string, options: RunOptions = {}): Promise<RemoteRun> {
     const child = spawn('ssh', [...this.args(host), `exec 2>&1; ${command}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (options.input !== undefined) {
+      // A remote command that exits without reading its stdin must not crash us with EPIPE.
+      child.stdin?.on('error', () => {});
+      child.stdin?.end(options.input);
+    }
     return collect(child, options);
   }
 

@@ -1,0 +1,385 @@
+import { messageOf, StepError } from '../core/errors.ts';
+import { mapConcurrent } from '../core/fanout.ts';
+import { abortableSleep } from '../core/http.ts';
+import { Progress } from '../core/progress.ts';
+import { formatMs } from '../core/summary.ts';
+import type { Lease, LeasesApi } from '../providers/fly/leases.ts';
+import type { MachineUpdateApi, MachineView } from '../providers/fly/machine-update.ts';
+import type { FlyMachine, MachinesApi } from '../providers/fly/machines.ts';
+import type { FlyDeploySettings } from './inputs.ts';
+import { batchSizes, describeFlyRollout, type PlannedUnit, splitBatches } from './plan.ts';
+import type { DeployRequest, DeployTarget, TargetObservation, TargetOutcome, UnitResult } from './target.ts';
+
+/**
+ * Fly Machines as a deploy target: lease every machine that changes, POST its
+ * full config back with only `config.image` changed, wait for the new version
+ * to start and its checks to pass, batch by batch. Leases are released on every
+ * path; a failed health wait with auto-rollback puts the previous image back on
+ * every machine that was changed.
+ */
+
+export interface FlyTargetDeps {
+  machines: Pick<MachinesApi, 'list'>;
+  updates: MachineUpdateApi;
+  leases: LeasesApi;
+  /** Between polls of a machine's checks; grows from `min` to `max`. */
+  checkPollMs?: { min: number; max: number };
+  leaseTtlSeconds?: number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+const GONE = new Set(['destroyed', 'destroying', 'failed', 'replacing-failed']);
+const NOT_RUNNING = new Set(['stopped', 'suspended', 'created']);
+
+interface Changed {
+  machine: FlyMachine;
+  previousImage: string;
+  unit: UnitResult;
+}
+
+export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps): DeployTarget {
+  const sleep = deps.sleep ?? abortableSleep;
+  const poll = deps.checkPollMs ?? { min: 250, max: 2000 };
+  const ttl = deps.leaseTtlSeconds ?? 120;
+  let observed: Promise<FlyMachine[]> | undefined;
+
+  const observeMachines = () => {
+    observed ??= deps.machines
+      .list(settings.processGroup ? { metadata: { fly_process_group: settings.processGroup } } : {})
+      .then((list) => list.filter((m) => !GONE.has(m.state)))
+      .catch((error: unknown) => {
+        throw new StepError('fly.observe', `app ${settings.app}`, error);
+      });
+    return observed;
+  };
+
+  async function observe(): Promise<TargetObservation> {
+    const machines = await observeMachines();
+    return { previousImage: machines[0]?.config?.image, url: `https://${settings.app}.fly.dev` };
+  }
+
+  async function run(request: DeployRequest): Promise<TargetOutcome> {
+    const image = request.image;
+    if (!image) throw new StepError('fly.plan', `app ${settings.app}`, new Error('no image to deploy'));
+    const machines = await observeMachines();
+    if (machines.length === 0) {
+      const group = settings.processGroup ? ` in process group ${settings.processGroup}` : '';
+      throw new StepError(
+        'fly.observe',
+        `app ${settings.app}`,
+        new Error(`no machines${group} to deploy to`),
+      );
+    }
+    const toChange = machines.filter((m) => m.config?.image !== image);
+    const unchanged = machines.filter((m) => m.config?.image === image);
+    const batches = splitBatches(
+      toChange,
+      batchSizes(toChange.length, settings.strategy, settings.maxUnavailable),
+    );
+    const planned = (m: FlyMachine): PlannedUnit => ({ id: m.id, where: m.region, from: m.config?.image });
+    const plan = describeFlyRollout({
+      app: settings.app,
+      image,
+      strategy: settings.strategy,
+      batches: batches.map((b) => b.map(planned)),
+      unchanged: unchanged.map(planned),
+      healthWait: settings.strategy !== 'immediate',
+    });
+    const base = {
+      previousImage: machines[0]?.config?.image,
+      url: `https://${settings.app}.fly.dev`,
+      plan,
+    };
+    const unchangedUnits: UnitResult[] = unchanged.map((m) => ({
+      id: m.id,
+      where: m.region,
+      previousImage: m.config?.image,
+      newImage: image,
+      outcome: 'unchanged',
+      health: 'skipped',
+      batch: 0,
+      startedMs: 0,
+      endedMs: 0,
+    }));
+    if (request.dryRun) {
+      const units = batches.flatMap((batch, i) =>
+        batch.map(
+          (m): UnitResult => ({
+            id: m.id,
+            where: m.region,
+            previousImage: m.config?.image,
+            newImage: image,
+            outcome: 'planned',
+            batch: i + 1,
+            startedMs: 0,
+            endedMs: 0,
+          }),
+        ),
+      );
+      return { ...base, status: 'success', units: [...units, ...unchangedUnits] };
+    }
+    if (toChange.length === 0) return { ...base, status: 'success', units: unchangedUnits };
+
+    const t0 = performance.now();
+    const since = () => performance.now() - t0;
+    const leases = await acquireLeases(toChange, request);
+    // Under our leases nobody else changes these machines: every full config is read once, all
+    // at once, and each machine's update waits only for its own read.
+    const configs = new Map(
+      toChange.map((m) => {
+        const read = deps.updates.get(m.id).catch((error: unknown) => {
+          throw new StepError('fly.read', `machine ${m.id}`, error);
+        });
+        read.catch(() => undefined);
+        return [m.id, read] as const;
+      }),
+    );
+    const refresher = setInterval(
+      () => {
+        for (const [id, lease] of leases) {
+          deps.leases.refresh(lease, ttl).then(
+            (fresh) => leases.set(id, fresh),
+            (error: unknown) =>
+              request.log(`warning: could not refresh the lease of ${id}: ${messageOf(error)}`),
+          );
+        }
+      },
+      Math.max(1000, (ttl * 1000) / 3),
+    );
+    refresher.unref();
+    const progress = new Progress(toChange.length, request.log);
+    const changed: Changed[] = [];
+    const units: UnitResult[] = [];
+    let failure: string | undefined;
+    try {
+      for (const [index, batch] of batches.entries()) {
+        if (failure || request.signal?.aborted) {
+          for (const m of batch) units.push(skippedUnit(m, image, index + 1, since()));
+          continue;
+        }
+        const results = await mapConcurrent(
+          batch,
+          async (machine) => {
+            const unit = await rollOne(
+              machine,
+              configs.get(machine.id)!,
+              image,
+              index + 1,
+              request,
+              leases,
+              since,
+              changed,
+            );
+            progress.done({
+              id: unit.id,
+              where: unit.where,
+              outcome: unit.outcome,
+              status: unit.health,
+              ms: unit.endedMs - unit.startedMs,
+              note: unit.error,
+            });
+            return unit;
+          },
+          { concurrency: batch.length },
+        );
+        units.push(...results);
+        const failed = results.filter((u) => u.outcome === 'failed');
+        if (failed.length > 0) failure = failed.map((u) => `${u.id}: ${u.error}`).join('; ');
+      }
+      if (failure && request.autoRollback && changed.length > 0) {
+        request.log(`Rolling back ${changed.length} changed machine(s) to their previous image`);
+        await mapConcurrent(changed, (c) => restore(c, request, leases, since), {
+          concurrency: changed.length,
+        });
+        return { ...base, status: 'rolled-back', units: [...units, ...unchangedUnits], error: failure };
+      }
+    } finally {
+      clearInterval(refresher);
+      await releaseLeases(leases, request);
+    }
+    return failure
+      ? { ...base, status: 'failed', units: [...units, ...unchangedUnits], error: failure }
+      : { ...base, status: 'success', units: [...units, ...unchangedUnits] };
+  }
+
+  async function acquireLeases(machines: FlyMachine[], request: DeployRequest): Promise<Map<string, Lease>> {
+    const held = new Map<string, Lease>();
+    const errors: string[] = [];
+    await mapConcurrent(
+      machines,
+      async (m) => {
+        try {
+          held.set(
+            m.id,
+            await deps.leases.acquire(m.id, {
+              ttlSeconds: ttl,
+              description: `ops-actions deploy ${request.deployId}`,
+            }),
+          );
+        } catch (error) {
+          errors.push(`${m.id}: ${messageOf(error)}`);
+        }
+      },
+      { concurrency: 32 },
+    );
+    if (errors.length > 0) {
+      await releaseLeases(held, request);
+      throw new StepError('fly.lease', `app ${settings.app}`, new Error(errors.join('; ')));
+    }
+    return held;
+  }
+
+  async function releaseLeases(leases: Map<string, Lease>, request: DeployRequest): Promise<void> {
+    await mapConcurrent(
+      [...leases.values()],
+      async (lease) => {
+        try {
+          await deps.leases.release(lease);
+          leases.delete(lease.machineId);
+        } catch (error) {
+          request.log(
+            `warning: could not release the lease of ${lease.machineId} (it expires on its own): ${messageOf(error)}`,
+          );
+        }
+      },
+      { concurrency: 32 },
+    );
+  }
+
+  async function rollOne(
+    listed: FlyMachine,
+    read: Promise<MachineView>,
+    image: string,
+    batch: number,
+    request: DeployRequest,
+    leases: Map<string, Lease>,
+    since: () => number,
+    changed: Changed[],
+  ): Promise<UnitResult> {
+    const startedMs = since();
+    const machine = listed;
+    const unit: UnitResult = {
+      id: machine.id,
+      where: machine.region,
+      previousImage: machine.config?.image,
+      newImage: image,
+      outcome: 'updated',
+      batch,
+      startedMs,
+      endedMs: startedMs,
+    };
+    const deadline = performance.now() + request.healthTimeoutMs;
+    try {
+      const current = await read;
+      const previousImage = String(current.config?.image ?? machine.config?.image ?? '');
+      unit.previousImage = previousImage;
+      const nonce = leases.get(machine.id)!.nonce;
+      const stopped = NOT_RUNNING.has(current.state);
+      const updated = await deps.updates.update(machine.id, {
+        config: { ...current.config, image },
+        nonce,
+        skipLaunch: stopped,
+      });
+      changed.push({ machine, previousImage, unit });
+      if (settings.strategy === 'immediate' || stopped) {
+        unit.health = 'skipped';
+        if (stopped) unit.error = `was ${current.state}: updated without starting`;
+      } else {
+        await waitStarted(machine.id, updated.instance_id, deadline, request.signal);
+        await waitChecks(machine.id, deadline, request.signal);
+        unit.health = 'passing';
+      }
+    } catch (error) {
+      unit.outcome = 'failed';
+      unit.health = error instanceof HealthTimeout ? 'failing' : unit.health;
+      unit.error = messageOf(error);
+    }
+    unit.endedMs = since();
+    return unit;
+  }
+
+  async function restore(
+    c: Changed,
+    request: DeployRequest,
+    leases: Map<string, Lease>,
+    since: () => number,
+  ): Promise<void> {
+    const started = since();
+    try {
+      const current = await deps.updates.get(c.machine.id);
+      const updated = await deps.updates.update(c.machine.id, {
+        config: { ...current.config, image: c.previousImage },
+        nonce: leases.get(c.machine.id)!.nonce,
+        skipLaunch: NOT_RUNNING.has(current.state),
+      });
+      if (!NOT_RUNNING.has(current.state)) {
+        await waitStarted(
+          c.machine.id,
+          updated.instance_id,
+          performance.now() + request.healthTimeoutMs,
+          request.signal,
+        );
+      }
+      c.unit.outcome = 'rolled-back';
+      c.unit.newImage = c.previousImage;
+      request.log(`${c.machine.id} rolled back to ${c.previousImage} in ${formatMs(since() - started)}`);
+    } catch (error) {
+      c.unit.outcome = 'failed';
+      c.unit.error = `${c.unit.error ? `${c.unit.error}; ` : ''}rollback failed: ${messageOf(error)}`;
+      request.log(`${c.machine.id} could not be rolled back: ${messageOf(error)}`);
+    }
+    c.unit.endedMs = since();
+  }
+
+  async function waitStarted(
+    id: string,
+    instanceId: string,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    for (;;) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new HealthTimeout(`version ${instanceId} did not start within the health timeout`);
+      if (
+        await deps.updates.waitFor(id, { instanceId, state: 'started', timeoutSeconds: left / 1000, signal })
+      )
+        return;
+    }
+  }
+
+  async function waitChecks(id: string, deadline: number, signal: AbortSignal | undefined): Promise<void> {
+    let delay = poll.min;
+    let last: MachineView | undefined;
+    for (;;) {
+      last = await deps.updates.get(id);
+      const checks = last.checks ?? [];
+      if (checks.every((c) => c.status === 'passing')) return;
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        const bad = checks.filter((c) => c.status !== 'passing');
+        throw new HealthTimeout(
+          `checks not passing within the health timeout: ${bad.map((c) => `${c.name}=${c.status}${c.output ? ` (${c.output})` : ''}`).join(', ')}`,
+        );
+      }
+      await sleep(Math.min(delay, left), signal);
+      delay = Math.min(poll.max, Math.round(delay * 1.5));
+    }
+  }
+
+  return { observe, run };
+}
+
+class HealthTimeout extends Error {}
+
+function skippedUnit(m: FlyMachine, image: string, batch: number, at: number): UnitResult {
+  return {
+    id: m.id,
+    where: m.region,
+    previousImage: m.config?.image,
+    newImage: image,
+    outcome: 'skipped',
+    batch,
+    startedMs: at,
+    endedMs: at,
+  };
+}

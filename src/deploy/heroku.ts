@@ -1,0 +1,207 @@
+import { messageOf, StepError } from '../core/errors.ts';
+import { abortableSleep } from '../core/http.ts';
+import { Progress } from '../core/progress.ts';
+import type { HerokuApps } from '../providers/heroku/apps.ts';
+import { type HerokuBuilds, streamLines } from '../providers/heroku/builds.ts';
+import type { HerokuPipelineCouplings } from '../providers/heroku/pipelines.ts';
+import type { HerokuPromotions } from '../providers/heroku/promotions.ts';
+import type { HerokuReleaseInfo, HerokuReleases } from '../providers/heroku/releases.ts';
+import type { HerokuReleaseActions } from '../providers/heroku/rollbacks.ts';
+import type { HerokuDeploySettings } from './inputs.ts';
+import type { DeployRequest, DeployTarget, TargetObservation, TargetOutcome, UnitResult } from './target.ts';
+
+/**
+ * A Heroku app as a deploy target: a build from `source-url` (its output
+ * streamed line by line), a pipeline promotion from `promote-from`, or a
+ * rollback to a release. One unit: the app.
+ */
+
+export interface HerokuTargetDeps {
+  apps: Pick<HerokuApps, 'get'>;
+  builds: HerokuBuilds;
+  releases: Pick<HerokuReleases, 'latest' | 'current'>;
+  releaseActions: HerokuReleaseActions;
+  couplings: Pick<HerokuPipelineCouplings, 'findByApp'>;
+  promotions: Pick<HerokuPromotions, 'create' | 'targets'>;
+  pollMs?: number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  streamLines?: typeof streamLines;
+  /** A dry-run build or promotion plans without reading the app: nothing is sent at all. */
+  skipObserve?: boolean;
+}
+
+export function releaseLabel(r: HerokuReleaseInfo | undefined): string | undefined {
+  return r ? `release v${r.version}` : undefined;
+}
+
+/** The release a `previous` rollback goes to: the newest succeeded one with a slug before the current. */
+export function releaseBefore(releases: HerokuReleaseInfo[], current: HerokuReleaseInfo | undefined) {
+  return releases
+    .filter((r) => r.status === 'succeeded' && r.slugId && (!current || r.version < current.version))
+    .sort((a, b) => b.version - a.version)[0];
+}
+
+export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuTargetDeps): DeployTarget {
+  const sleep = deps.sleep ?? abortableSleep;
+  const pollMs = deps.pollMs ?? 1000;
+  const stream = deps.streamLines ?? streamLines;
+  let observed: Promise<{ current: HerokuReleaseInfo | undefined; webUrl: string }> | undefined;
+
+  const look = () => {
+    if (deps.skipObserve) observed ??= Promise.resolve({ current: undefined, webUrl: '' });
+    observed ??= Promise.all([deps.apps.get(settings.app), deps.releases.current(settings.app)])
+      .then(([app, current]) => ({ current, webUrl: app.webUrl }))
+      .catch((error: unknown) => {
+        throw new StepError('heroku.observe', `app ${settings.app}`, error);
+      });
+    return observed;
+  };
+
+  async function observe(): Promise<TargetObservation> {
+    const { current, webUrl } = await look();
+    return { previousImage: releaseLabel(current), url: webUrl || undefined };
+  }
+
+  async function run(request: DeployRequest): Promise<TargetOutcome> {
+    const { current, webUrl } = await look();
+    const t0 = performance.now();
+    const unit: UnitResult = {
+      id: settings.app,
+      previousImage: releaseLabel(current),
+      outcome: 'planned',
+      batch: 1,
+      startedMs: 0,
+      endedMs: 0,
+    };
+    const plan = describe(request);
+    const base = { previousImage: releaseLabel(current), url: webUrl || undefined, plan };
+    if (request.dryRun) return { ...base, status: 'success', units: [unit] };
+    const progress = new Progress(1, request.log);
+    const finish = (outcome: TargetOutcome): TargetOutcome => {
+      unit.endedMs = performance.now() - t0;
+      progress.done({
+        id: unit.id,
+        outcome: unit.outcome,
+        status: unit.newImage,
+        ms: unit.endedMs,
+        note: unit.error,
+      });
+      return outcome;
+    };
+    try {
+      const release =
+        request.operation === 'rollback'
+          ? await rollback(request)
+          : settings.source?.kind === 'promote'
+            ? await promote(settings.source.from, request)
+            : await build(request);
+      unit.outcome = 'updated';
+      unit.health = 'passing';
+      unit.newImage = releaseLabel(release);
+      return finish({ ...base, status: 'success', units: [unit], release: release.id });
+    } catch (error) {
+      unit.outcome = 'failed';
+      unit.health = 'failing';
+      unit.error = messageOf(error);
+      return finish({ ...base, status: 'failed', units: [unit], error: unit.error });
+    }
+  }
+
+  function describe(request: DeployRequest): string[] {
+    const app = settings.app;
+    if (request.operation === 'rollback')
+      return [
+        `POST /apps/${app}/releases {release: ${request.release ?? 'the release before the current one'}}`,
+      ];
+    if (settings.source?.kind === 'promote')
+      return [
+        `promote ${settings.source.from} -> ${app}: POST /pipeline-promotions`,
+        'wait for the promotion target to succeed',
+      ];
+    return [
+      `POST /apps/${app}/builds {source_blob.url: ${settings.source?.url ?? '?'}}`,
+      'stream the build output, wait for the build and its release',
+    ];
+  }
+
+  async function build(request: DeployRequest): Promise<HerokuReleaseInfo> {
+    const source = settings.source;
+    if (source?.kind !== 'url') throw new Error('source-url is required to build');
+    const created = await deps.builds.create(settings.app, { url: source.url, version: request.deployTag });
+    request.log(`build ${created.id} started`);
+    let streamed: Promise<void> = Promise.resolve();
+    if (created.outputStreamUrl) {
+      streamed = stream(created.outputStreamUrl, (line) => request.log(`  ${line}`), {
+        ...(request.signal ? { signal: request.signal } : {}),
+      }).catch((error: unknown) =>
+        request.log(`warning: build output stream ended early: ${messageOf(error)}`),
+      );
+    }
+    const deadline = performance.now() + request.healthTimeoutMs + 30 * 60_000;
+    let done = created;
+    while (done.status === 'pending') {
+      if (performance.now() > deadline) throw new Error(`build ${created.id} still pending`);
+      await sleep(pollMs, request.signal);
+      done = await deps.builds.get(settings.app, created.id);
+    }
+    await streamed;
+    if (done.status !== 'succeeded') throw new Error(`build ${created.id} ${done.status}`);
+    if (!done.releaseId) throw new Error(`build ${created.id} succeeded without a release`);
+    return waitRelease(done.releaseId, request);
+  }
+
+  async function promote(from: string, request: DeployRequest): Promise<HerokuReleaseInfo> {
+    const [source, target] = await Promise.all([
+      deps.couplings.findByApp(from),
+      deps.couplings.findByApp(settings.app),
+    ]);
+    if (!source) throw new Error(`app ${from} is in no pipeline`);
+    if (!target || target.pipelineId !== source.pipelineId)
+      throw new Error(`app ${settings.app} is not in the pipeline of ${from}`);
+    const promotion = await deps.promotions.create({
+      pipelineId: source.pipelineId,
+      sourceAppId: source.appId,
+      targetAppIds: [target.appId],
+    });
+    request.log(`promotion ${promotion.id} from ${from} started`);
+    const deadline = performance.now() + request.healthTimeoutMs;
+    for (;;) {
+      const mine = (await deps.promotions.targets(promotion.id)).find((t) => t.appId === target.appId);
+      if (mine && mine.status === 'succeeded' && mine.releaseId) return waitRelease(mine.releaseId, request);
+      if (mine && mine.status === 'failed')
+        throw new Error(`promotion to ${settings.app} failed: ${mine.errorMessage ?? 'no reason given'}`);
+      if (performance.now() > deadline) throw new Error(`promotion ${promotion.id} still pending`);
+      await sleep(pollMs, request.signal);
+    }
+  }
+
+  async function rollback(request: DeployRequest): Promise<HerokuReleaseInfo> {
+    let releaseId = request.release;
+    if (!releaseId) {
+      const { current } = await look();
+      const before = releaseBefore(await deps.releases.latest(settings.app, 50), current);
+      if (!before) throw new Error(`app ${settings.app} has no earlier release to roll back to`);
+      releaseId = before.id;
+    }
+    const made = await deps.releaseActions.rollback(settings.app, releaseId);
+    request.log(`rollback release v${made.version} created`);
+    return waitRelease(made.id, request);
+  }
+
+  /** A release with a release phase stays `pending` until that phase finishes. */
+  async function waitRelease(id: string, request: DeployRequest): Promise<HerokuReleaseInfo> {
+    const deadline = performance.now() + request.healthTimeoutMs;
+    for (;;) {
+      const release = await deps.releaseActions.get(settings.app, id);
+      if (!release) throw new Error(`release ${id} not found`);
+      if (release.status === 'succeeded') return release;
+      if (release.status === 'failed' || release.status === 'expired')
+        throw new Error(`release v${release.version} ${release.status}`);
+      if (performance.now() > deadline)
+        throw new Error(`release v${release.version} still ${release.status}`);
+      await sleep(pollMs, request.signal);
+    }
+  }
+
+  return { observe, run };
+}

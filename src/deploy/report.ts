@@ -1,0 +1,69 @@
+import { formatMs, type GanttBar, markdownTable, mermaidGantt } from '../core/summary.ts';
+import type { TargetOutcome } from './target.ts';
+
+/** The job summary of a deploy, as a pure function of its result. */
+
+export interface DeployReport {
+  operation: 'deploy' | 'rollback';
+  target: string;
+  environment: string;
+  deployId: string;
+  deployTag: string;
+  image: string | undefined;
+  previousImage: string | undefined;
+  deploymentId: number | undefined;
+  dryRun: boolean;
+  outcome: TargetOutcome;
+}
+
+export function renderSummary(r: DeployReport): string {
+  const title = r.dryRun
+    ? `${r.operation} to ${r.target} (${r.environment}): dry run, nothing changed`
+    : `${r.operation} to ${r.target} (${r.environment}): ${r.outcome.status}`;
+  const parts = [`## ${title}`, ''];
+  const facts: [string, unknown][] = [
+    ['deploy id', r.deployId],
+    ['deploy tag', r.deployTag],
+    ['image', r.image ?? '-'],
+    ['previous', r.previousImage ?? r.outcome.previousImage ?? '-'],
+    ['GitHub deployment', r.deploymentId ?? '-'],
+  ];
+  if (r.outcome.url) facts.push(['url', r.outcome.url]);
+  if (r.outcome.error) facts.push(['error', r.outcome.error]);
+  parts.push(markdownTable(['', ''], facts), '');
+  if (r.outcome.units.length > 0) {
+    parts.push(
+      markdownTable(
+        ['unit', 'where', 'batch', 'outcome', 'old image', 'new image', 'health', 'time'],
+        r.outcome.units.map((u) => [
+          u.id,
+          u.where ?? '',
+          u.batch || '-',
+          u.error && u.outcome !== 'updated' ? `${u.outcome}: ${u.error}` : u.outcome,
+          u.previousImage ?? '-',
+          u.newImage ?? '-',
+          u.health ?? '-',
+          u.endedMs > u.startedMs ? formatMs(u.endedMs - u.startedMs) : '-',
+        ]),
+      ),
+      '',
+    );
+  }
+  const bars: GanttBar[] = r.outcome.units
+    .filter((u) => u.batch > 0 && u.endedMs > u.startedMs)
+    .map((u) => ({
+      section: `batch ${u.batch}`,
+      label: u.id,
+      startMs: u.startedMs,
+      endMs: u.endedMs,
+      status: u.outcome === 'failed' ? 'crit' : u.outcome === 'rolled-back' ? 'active' : 'done',
+    }));
+  if (bars.length > 0) parts.push(mermaidGantt(`${r.operation} rollout`, bars), '');
+  if (r.dryRun || r.outcome.plan.length > 0) {
+    parts.push(
+      `<details><summary>plan</summary>\n\n\`\`\`\n${r.outcome.plan.join('\n')}\n\`\`\`\n</details>`,
+      '',
+    );
+  }
+  return parts.join('\n');
+}

@@ -1,0 +1,74 @@
+import type { HttpClient } from '../../core/http.ts';
+
+/**
+ * Droplets, read-only: the ones carrying a tag, every page of them. The tag
+ * is the safety line of seed 003 (`deployed-via-api`): a droplet without it is
+ * never returned, even if the API ignored the filter.
+ */
+
+export interface Droplet {
+  id: number;
+  name: string;
+  status: string;
+  tags: string[];
+  /** The public IPv4 address, when the droplet has one. */
+  publicIpv4: string | undefined;
+}
+
+interface ApiDroplet {
+  id: number;
+  name: string;
+  status: string;
+  tags?: string[];
+  networks?: { v4?: { ip_address: string; type: string }[] };
+}
+
+interface DropletPage {
+  droplets?: ApiDroplet[];
+  links?: { pages?: { next?: string } };
+}
+
+const PER_PAGE = 200;
+const MAX_PAGES = 1000;
+
+export async function listDropletsByTag(client: HttpClient, tag: string): Promise<Droplet[]> {
+  const out: Droplet[] = [];
+  for (let page = 1, pages = 0; pages < MAX_PAGES; pages++) {
+    const res = await client.request<DropletPage>({
+      operation: 'droplets.list',
+      path: '/droplets',
+      query: { tag_name: tag, per_page: PER_PAGE, page },
+    });
+    for (const droplet of res.data?.droplets ?? []) {
+      if (!(droplet.tags ?? []).includes(tag)) continue;
+      out.push(toDroplet(droplet));
+    }
+    // `next` is an absolute URL on the real API host; only its page number is followed,
+    // so the configured base URL (a sandbox, a proxy) stays the one spoken to.
+    const next = nextPage(res.data?.links?.pages?.next);
+    if (next === undefined || next <= page) break;
+    page = next;
+  }
+  return out;
+}
+
+export function nextPage(link: string | undefined): number | undefined {
+  if (!link) return undefined;
+  try {
+    const value = Number(new URL(link).searchParams.get('page'));
+    return Number.isInteger(value) && value > 0 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function toDroplet(d: ApiDroplet): Droplet {
+  const publicV4 = (d.networks?.v4 ?? []).find((n) => n.type === 'public');
+  return {
+    id: d.id,
+    name: d.name,
+    status: d.status,
+    tags: d.tags ?? [],
+    publicIpv4: publicV4?.ip_address,
+  };
+}

@@ -1,0 +1,181 @@
+import type { HttpClient } from '../../core/http.ts';
+
+/**
+ * GitHub Deployments and their statuses: the deploy history of an
+ * environment. Creating is never retried (a second POST is a second
+ * deployment); reads page through `per_page=100`.
+ */
+
+export interface Deployment {
+  id: number;
+  environment: string;
+  ref: string;
+  sha: string;
+  createdAt: string;
+  payload: Record<string, unknown>;
+}
+
+export type DeploymentState =
+  | 'error'
+  | 'failure'
+  | 'inactive'
+  | 'in_progress'
+  | 'queued'
+  | 'pending'
+  | 'success';
+
+export interface DeploymentStatus {
+  id: number;
+  state: DeploymentState | string;
+  description: string;
+  createdAt: string;
+}
+
+export interface CreateDeploymentInput {
+  ref: string;
+  environment: string;
+  description: string;
+  payload: Record<string, unknown>;
+  task?: string;
+  transientEnvironment?: boolean;
+  productionEnvironment?: boolean;
+}
+
+export interface CreateStatusInput {
+  state: DeploymentState;
+  description?: string;
+  environmentUrl?: string;
+  logUrl?: string;
+}
+
+interface DeploymentJson {
+  id: number;
+  environment: string;
+  ref: string;
+  sha: string;
+  created_at: string;
+  payload: unknown;
+}
+
+interface StatusJson {
+  id: number;
+  state: string;
+  description?: string | null;
+  created_at: string;
+}
+
+const MAX_PAGES = 10;
+
+export class GitHubDeployments {
+  private readonly http: HttpClient;
+  private readonly repo: string;
+
+  /** `repo` is the `/repos/{owner}/{repo}` path prefix from `repoPath`. */
+  constructor(http: HttpClient, repo: string) {
+    this.http = http;
+    this.repo = repo;
+  }
+
+  async create(input: CreateDeploymentInput): Promise<Deployment> {
+    const res = await this.http.request<DeploymentJson>({
+      operation: 'deployments.create',
+      method: 'POST',
+      path: `${this.repo}/deployments`,
+      json: {
+        ref: input.ref,
+        task: input.task ?? 'deploy',
+        auto_merge: false,
+        required_contexts: [],
+        payload: input.payload,
+        environment: input.environment,
+        description: input.description.slice(0, 140),
+        transient_environment: input.transientEnvironment ?? false,
+        production_environment: input.productionEnvironment ?? input.environment === 'production',
+      },
+    });
+    return toDeployment(res.data);
+  }
+
+  /** Newest first, as GitHub lists them. */
+  async list(environment: string, maxPages = MAX_PAGES): Promise<Deployment[]> {
+    const out: Deployment[] = [];
+    for (let page = 1; page <= maxPages; page++) {
+      const res = await this.http.request<DeploymentJson[]>({
+        operation: 'deployments.list',
+        path: `${this.repo}/deployments`,
+        query: { environment, per_page: 100, page },
+      });
+      const items = Array.isArray(res.data) ? res.data : [];
+      out.push(...items.map(toDeployment));
+      if (items.length < 100 || !/rel="next"/.test(res.headers.link ?? '')) break;
+    }
+    return out;
+  }
+
+  /** The deployment, or undefined when there is none with this id in the repository. */
+  async get(id: number): Promise<Deployment | undefined> {
+    const res = await this.http.request<DeploymentJson>({
+      operation: 'deployments.get',
+      path: `${this.repo}/deployments/${id}`,
+      acceptStatus: [404],
+    });
+    return res.status === 404 ? undefined : toDeployment(res.data);
+  }
+
+  /** Newest first. */
+  async statuses(id: number): Promise<DeploymentStatus[]> {
+    const res = await this.http.request<StatusJson[]>({
+      operation: 'deployments.statuses.list',
+      path: `${this.repo}/deployments/${id}/statuses`,
+      query: { per_page: 100 },
+    });
+    return (Array.isArray(res.data) ? res.data : []).map((s) => ({
+      id: s.id,
+      state: s.state,
+      description: s.description ?? '',
+      createdAt: s.created_at,
+    }));
+  }
+
+  /** A status POST is not idempotent either, but a duplicate status only repeats history; never retried all the same. */
+  async setStatus(id: number, input: CreateStatusInput): Promise<void> {
+    await this.http.request({
+      operation: 'deployments.statuses.create',
+      method: 'POST',
+      path: `${this.repo}/deployments/${id}/statuses`,
+      json: {
+        state: input.state,
+        ...(input.description ? { description: input.description.slice(0, 140) } : {}),
+        ...(input.environmentUrl ? { environment_url: input.environmentUrl } : {}),
+        ...(input.logUrl ? { log_url: input.logUrl } : {}),
+        auto_inactive: true,
+      },
+    });
+  }
+}
+
+function toDeployment(json: DeploymentJson): Deployment {
+  const payload =
+    json.payload && typeof json.payload === 'object' && !Array.isArray(json.payload)
+      ? (json.payload as Record<string, unknown>)
+      : typeof json.payload === 'string'
+        ? parsePayload(json.payload)
+        : {};
+  return {
+    id: json.id,
+    environment: json.environment,
+    ref: json.ref,
+    sha: json.sha,
+    createdAt: json.created_at,
+    payload,
+  };
+}
+
+function parsePayload(text: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,90 @@
+import type { HttpClient } from '../../core/http.ts';
+import { loadUndici } from '../../core/undici.ts';
+import { seg } from './client.ts';
+
+/**
+ * Heroku Builds: create a build from a source tarball URL, follow its output
+ * stream line by line while it runs, and read its outcome and release.
+ */
+
+export interface HerokuBuildInfo {
+  id: string;
+  status: 'pending' | 'succeeded' | 'failed' | string;
+  outputStreamUrl: string | undefined;
+  releaseId: string | undefined;
+}
+
+interface BuildJson {
+  id: string;
+  status: string;
+  output_stream_url?: string | null;
+  release?: { id: string } | null;
+}
+
+export class HerokuBuilds {
+  private readonly http: HttpClient;
+
+  constructor(http: HttpClient) {
+    this.http = http;
+  }
+
+  /** Not retried: a second POST starts a second build. */
+  async create(app: string, source: { url: string; version?: string | undefined }): Promise<HerokuBuildInfo> {
+    const res = await this.http.request<BuildJson>({
+      operation: 'build.create',
+      method: 'POST',
+      path: `/apps/${seg(app)}/builds`,
+      json: { source_blob: { url: source.url, ...(source.version ? { version: source.version } : {}) } },
+    });
+    return toBuild(res.data);
+  }
+
+  async get(app: string, id: string): Promise<HerokuBuildInfo> {
+    const res = await this.http.request<BuildJson>({
+      operation: 'build.info',
+      path: `/apps/${seg(app)}/builds/${seg(id)}`,
+    });
+    return toBuild(res.data);
+  }
+}
+
+function toBuild(json: BuildJson): HerokuBuildInfo {
+  return {
+    id: json.id,
+    status: json.status,
+    outputStreamUrl: json.output_stream_url ?? undefined,
+    releaseId: json.release?.id ?? undefined,
+  };
+}
+
+/**
+ * Reads a build's output stream (a signed URL, no credentials) and hands over
+ * each complete line as it arrives; the stream ends when the build does.
+ */
+export async function streamLines(
+  url: string,
+  onLine: (line: string) => void,
+  options: { signal?: AbortSignal; idleTimeoutMs?: number } = {},
+): Promise<void> {
+  const { request } = await loadUndici();
+  const res = await request(url, {
+    method: 'GET',
+    headers: { accept: 'text/plain', 'user-agent': 'ops-actions/0.1' },
+    ...(options.signal ? { signal: options.signal } : {}),
+    bodyTimeout: options.idleTimeoutMs ?? 10 * 60_000,
+  });
+  if (res.statusCode !== 200) {
+    await res.body.dump();
+    throw new Error(`build output stream answered HTTP ${res.statusCode}`);
+  }
+  const decoder = new TextDecoder();
+  let pending = '';
+  for await (const chunk of res.body) {
+    pending += decoder.decode(chunk as Uint8Array, { stream: true });
+    const lines = pending.split(/\r?\n/);
+    pending = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  }
+  pending += decoder.decode();
+  if (pending !== '') onLine(pending);
+}

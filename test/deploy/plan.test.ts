@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { releaseBefore } from '../../src/deploy/heroku.ts';
+import { deployTagOf, digestOf } from '../../src/deploy/image.ts';
+import { batchSizes, batchWidth, describeFlyRollout, splitBatches } from '../../src/deploy/plan.ts';
+import { renderSummary } from '../../src/deploy/report.ts';
+import { parseChallenge, registryBaseUrl } from '../../src/providers/registry/distribution.ts';
+
+describe('batchSizes', () => {
+  it.each([
+    [30, 'rolling', { fraction: 0.33 }, [1, 10, 10, 9]],
+    [10, 'rolling', { fraction: 0.33 }, [1, 4, 4, 1]],
+    [3, 'rolling', { fraction: 0.33 }, [1, 1, 1]],
+    [5, 'rolling', { count: 2 }, [1, 2, 2]],
+    [5, 'rolling', { count: 10 }, [1, 4]],
+    [1, 'rolling', { fraction: 0.5 }, [1]],
+    [0, 'rolling', { fraction: 0.5 }, []],
+    [6, 'canary', { fraction: 0.33 }, [1, 5]],
+    [1, 'canary', { fraction: 0.33 }, [1]],
+    [6, 'immediate', { count: 1 }, [6]],
+  ] as const)('%i machines, %s, %j -> %j', (total, strategy, max, expected) => {
+    expect(batchSizes(total, strategy, max)).toEqual(expected);
+    expect(batchSizes(total, strategy, max).reduce((a, b) => a + b, 0)).toBe(total);
+  });
+
+  it.each([
+    [30, { fraction: 0.33 }, 10],
+    [3, { fraction: 0.33 }, 1],
+    [100, { fraction: 0.25 }, 25],
+    [4, { count: 9 }, 4],
+  ] as const)('batchWidth(%i, %j) = %i', (total, max, width) => {
+    expect(batchWidth(total, max)).toBe(width);
+  });
+
+  it('splits items in order', () => {
+    expect(splitBatches(['a', 'b', 'c', 'd'], [1, 2, 1])).toEqual([['a'], ['b', 'c'], ['d']]);
+  });
+});
+
+describe('describeFlyRollout', () => {
+  it('names every mutating request, batch by batch', () => {
+    const lines = describeFlyRollout({
+      app: 'web',
+      image: 'ghcr.io/a/b@sha256:1',
+      strategy: 'rolling',
+      batches: [[{ id: 'm1', where: 'ams', from: 'old' }], [{ id: 'm2', from: 'old' }]],
+      unchanged: [{ id: 'm3', from: 'ghcr.io/a/b@sha256:1' }],
+      healthWait: true,
+    });
+    expect(lines).toEqual([
+      'fly app web: 2 machine(s) to ghcr.io/a/b@sha256:1, rolling, 2 batch(es)',
+      'lease 2 machine(s): POST /apps/web/machines/{id}/lease',
+      'batch 1: update m1, wait for started and passing checks',
+      '  POST /apps/web/machines/m1 (ams): config.image old -> ghcr.io/a/b@sha256:1',
+      'batch 2: update m2, wait for started and passing checks',
+      '  POST /apps/web/machines/m2: config.image old -> ghcr.io/a/b@sha256:1',
+      'unchanged: m3 already runs ghcr.io/a/b@sha256:1',
+      'release 2 lease(s): DELETE /apps/web/machines/{id}/lease',
+    ]);
+  });
+});
+
+describe('image helpers', () => {
+  it('derives the deploy tag from the first 8 hex digits of the id', () => {
+    expect(deployTagOf('4bd0ed9b-1234-4abc-8def-0123456789ab')).toBe('deploy_4bd0ed9b');
+    expect(deployTagOf('4bd0-ed9b-1234')).toBe('deploy_4bd0ed9b');
+  });
+  it('reads the digest of a pinned reference', () => {
+    expect(digestOf(`r/a@sha256:${'a'.repeat(64)}`)).toBe(`sha256:${'a'.repeat(64)}`);
+    expect(digestOf('r/a:1')).toBeUndefined();
+  });
+  it.each([
+    ['docker.io', 'https://registry-1.docker.io'],
+    ['ghcr.io', 'https://ghcr.io'],
+    ['127.0.0.1:5000', 'http://127.0.0.1:5000'],
+    ['localhost:5000', 'http://localhost:5000'],
+    ['[::1]:5000', 'http://[::1]:5000'],
+    ['registry.example:5000', 'https://registry.example:5000'],
+  ])('registry %s is spoken to at %s', (registry, url) => {
+    expect(registryBaseUrl(registry)).toBe(url);
+  });
+  it.each([
+    [
+      'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:a/b:pull"',
+      {
+        scheme: 'bearer',
+        params: { realm: 'https://ghcr.io/token', service: 'ghcr.io', scope: 'repository:a/b:pull' },
+      },
+    ],
+    ['Basic realm="basic-realm"', { scheme: 'basic', params: { realm: 'basic-realm' } }],
+    [undefined, undefined],
+  ])('parses the challenge %s', (header, expected) => {
+    expect(parseChallenge(header)).toEqual(expected);
+  });
+});
+
+describe('releaseBefore', () => {
+  const r = (version: number, status = 'succeeded', slug: string | undefined = 's') => ({
+    id: `id${version}`,
+    version,
+    status,
+    slugId: slug,
+    current: false,
+    description: '',
+  });
+  it('takes the newest succeeded release with a slug older than the current', () => {
+    const list = [r(5), r(4, 'failed'), r(3, 'succeeded', ''), r(2), r(1)];
+    expect(releaseBefore(list, list[0])?.version).toBe(2);
+    expect(releaseBefore([r(1)], r(1))).toBeUndefined();
+  });
+});
+
+describe('renderSummary', () => {
+  it('shows old -> new per unit, health, time and a gantt of the batches', () => {
+    const md = renderSummary({
+      operation: 'deploy',
+      target: 'fly',
+      environment: 'production',
+      deployId: 'id',
+      deployTag: 'deploy_12345678',
+      image: 'new',
+      previousImage: 'old',
+      deploymentId: 7,
+      dryRun: false,
+      outcome: {
+        status: 'success',
+        plan: ['p'],
+        units: [
+          {
+            id: 'm1',
+            outcome: 'updated',
+            batch: 1,
+            startedMs: 0,
+            endedMs: 1500,
+            previousImage: 'old',
+            newImage: 'new',
+            health: 'passing',
+          },
+          {
+            id: 'm2',
+            outcome: 'updated',
+            batch: 2,
+            startedMs: 1500,
+            endedMs: 3000,
+            previousImage: 'old',
+            newImage: 'new',
+            health: 'passing',
+          },
+        ],
+      },
+    });
+    expect(md).toContain('| m1 |  | 1 | updated | old | new | passing | 1.5 s |');
+    expect(md).toContain('```mermaid');
+    expect(md).toContain('section batch 2');
+    expect(md).toContain('m2 :done, t1, 1500, 3000');
+  });
+});

@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
+import { MEDIA, pushImage, type Registry, startRegistry } from '../../sandbox/registry.ts';
+import { RegistryClient } from '../../src/providers/registry/distribution.ts';
+import { parseImageReference } from '../../src/providers/registry/reference.ts';
+import { runBundle } from '../helpers/run-bundle.ts';
+import { expectNoSecrets, expectNoViolations, SECRETS } from './fixtures.ts';
+
+/** The OCI distribution client against the real Debian docker-registry on a free loopback port. */
+
+const auth = { username: 'deployer', password: SECRETS.registry };
+
+for (const mode of ['basic', 'token'] as const) {
+  describe(`registry with ${mode} auth`, () => {
+    let registry: Registry;
+    beforeAll(async () => {
+      registry = await startRegistry({ auth, tokenAuth: mode === 'token' });
+    });
+    afterAll(() => registry?.stop());
+
+    const client = (credentials = auth, tokens: string[] = []) =>
+      new RegistryClient(registry.host, {
+        credentials,
+        redact: (t) => t.replaceAll(SECRETS.registry, '[REDACTED]'),
+        onToken: (t) => tokens.push(t),
+        retry: { retries: 0 },
+      });
+
+    it('resolves a tag to its digest and adds a tag with the same bytes', async () => {
+      const digest = await pushImage(registry, 'acme/web', '1.0.0');
+      const tokens: string[] = [];
+      const c = client(auth, tokens);
+      const ref = parseImageReference(`${registry.host}/acme/web:1.0.0`)!;
+      const manifest = await c.manifest(ref, true);
+      expect(manifest.digest).toBe(digest);
+      expect(manifest.mediaType).toBe(MEDIA.ociManifest);
+      await c.tag('acme/web', 'deploy_0123abcd', manifest);
+      const tagged = await c.manifest({ ...ref, tag: 'deploy_0123abcd' });
+      expect(tagged.digest).toBe(digest);
+      expect(tagged.bytes.equals(manifest.bytes)).toBe(true);
+      expect(tokens.length > 0).toBe(mode === 'token');
+    });
+
+    it('keeps the index digest for a multi-arch image and Docker manifests as they are', async () => {
+      const index = await pushImage(registry, 'acme/multi', 'v1', { index: true, content: 'multi' });
+      const docker = await pushImage(registry, 'acme/dock', 'v1', { format: 'docker', content: 'dock' });
+      const c = client();
+      const a = await c.manifest(parseImageReference(`${registry.host}/acme/multi:v1`)!, true);
+      expect(a.digest).toBe(index);
+      expect(a.mediaType).toBe(MEDIA.ociIndex);
+      await c.tag('acme/multi', 'deploy_aaaaaaaa', a);
+      expect(
+        (await c.manifest(parseImageReference(`${registry.host}/acme/multi:deploy_aaaaaaaa`)!)).digest,
+      ).toBe(index);
+      const d = await c.manifest(parseImageReference(`${registry.host}/acme/dock:v1`)!, true);
+      expect(d.digest).toBe(docker);
+      expect(d.mediaType).toBe(MEDIA.dockerManifest);
+      await c.tag('acme/dock', 'deploy_bbbbbbbb', d);
+      expect(
+        (await c.manifest(parseImageReference(`${registry.host}/acme/dock:deploy_bbbbbbbb`)!)).digest,
+      ).toBe(docker);
+    });
+
+    it('refuses wrong credentials without printing the password', async () => {
+      await pushImage(registry, 'acme/web', '1.0.1', { content: 'x' });
+      const c = client({ username: 'deployer', password: `${SECRETS.registry}-wrong` });
+      const error = await c.manifest(parseImageReference(`${registry.host}/acme/web:1.0.1`)!).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toMatch(/401/);
+      expect(error?.message).not.toContain(SECRETS.registry);
+    });
+  });
+}
+
+describe('deploy bundle with a registry image', () => {
+  let registry: Registry;
+  let fly: FlyFake;
+  beforeAll(async () => {
+    registry = await startRegistry({ auth, tokenAuth: true });
+    fly = createFlyFake({ token: SECRETS.fly, startDelayMs: 100 });
+    await fly.start();
+  });
+  afterAll(async () => {
+    await fly?.stop();
+    await registry?.stop();
+  });
+
+  it('resolves the tag, adds deploy_xxxxxxxx in the registry and deploys by digest', async () => {
+    const digest = await pushImage(registry, 'acme/app', '2.0.0', { content: 'bundle' });
+    fly.addMachine({ id: 'r1' });
+    const run = await runBundle('deploy', {
+      inputs: {
+        target: 'fly',
+        image: `${registry.host}/acme/app:2.0.0`,
+        'registry-username': auth.username,
+        'registry-password': auth.password,
+        'fly-app': 'test-app',
+        'fly-api-token': SECRETS.fly,
+        'fly-api-url': `${fly.server.url}/v1`,
+      },
+    });
+    expect(run.errors).toEqual([]);
+    const pinned = `${registry.host}/acme/app@${digest}`;
+    expect(run.outputs.image).toBe(pinned);
+    expect(fly.machine('r1')!.config.image).toBe(pinned);
+    const c = new RegistryClient(registry.host, { credentials: auth, redact: (t) => t });
+    const tag = run.outputs['deploy-tag']!;
+    expect(tag).toMatch(/^deploy_[0-9a-f]{8}$/);
+    expect((await c.manifest(parseImageReference(`${registry.host}/acme/app:${tag}`)!)).digest).toBe(digest);
+    expectNoSecrets(run);
+    expectNoViolations(fly.server);
+  });
+
+  it('dry-run resolves but does not tag', async () => {
+    const digest = await pushImage(registry, 'acme/app', '2.0.1', { content: 'dry' });
+    fly.addMachine({ id: 'r2' });
+    const run = await runBundle('deploy', {
+      inputs: {
+        target: 'fly',
+        image: `${registry.host}/acme/app:2.0.1`,
+        'registry-username': auth.username,
+        'registry-password': auth.password,
+        'fly-app': 'test-app',
+        'fly-api-token': SECRETS.fly,
+        'fly-api-url': `${fly.server.url}/v1`,
+        'dry-run': 'true',
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      `would PUT the same manifest as ${registry.host}/acme/app:${run.outputs['deploy-tag']}`,
+    );
+    const c = new RegistryClient(registry.host, {
+      credentials: auth,
+      redact: (t) => t,
+      retry: { retries: 0 },
+    });
+    const missing = await c
+      .manifest(parseImageReference(`${registry.host}/acme/app:${run.outputs['deploy-tag']}`)!)
+      .then(
+        () => 'found',
+        () => 'missing',
+      );
+    expect(missing).toBe('missing');
+    expect(run.outputs.image).toBe(`${registry.host}/acme/app@${digest}`);
+    expectNoSecrets(run);
+  });
+});

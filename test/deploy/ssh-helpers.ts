@@ -1,0 +1,94 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Sshd } from '../../sandbox/sshd.ts';
+import { type ActionContext, createContext } from '../../src/core/action.ts';
+import { parseSshHost } from '../../src/core/inputs.ts';
+import { createRunner } from '../../src/core/runner.ts';
+import type { SshDeploySettings } from '../../src/deploy/inputs.ts';
+import type { DeployRequest } from '../../src/deploy/target.ts';
+
+/** An ActionContext as the bundle builds it, with what it prints captured for assertions. */
+export interface CapturedContext {
+  ctx: ActionContext;
+  /** Everything written to stdout, `::add-mask::` lines left out (the runner eats them). */
+  printed: string[];
+  stateFile: string;
+  /** The last value saved under `name`. */
+  state(name: string): string | undefined;
+  logText(): string;
+}
+
+export function captureContext(
+  inputs: Record<string, string> = {},
+  onPrint?: (text: string) => void,
+): CapturedContext {
+  const dir = mkdtempSync(join(tmpdir(), 'ssh-target-'));
+  const stateFile = join(dir, 'state');
+  writeFileSync(stateFile, '');
+  const env: NodeJS.ProcessEnv = {
+    RUNNER_TEMP: dir,
+    GITHUB_STATE: stateFile,
+    GITHUB_OUTPUT: join(dir, 'output'),
+    GITHUB_REPOSITORY: 'acme/fleet',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_JOB: 'deploy',
+    GITHUB_ACTOR: 'octocat',
+  };
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  const printed: string[] = [];
+  const runner = createRunner(env, (text) => {
+    if (text.startsWith('::add-mask::')) return;
+    printed.push(text);
+    onPrint?.(text);
+  });
+  const ctx = createContext('deploy', env, runner);
+  for (const name of ['registry-password', 'ssh-key', 'digitalocean-token']) ctx.secrets.add(inputs[name]);
+  return {
+    ctx,
+    printed,
+    stateFile,
+    state(name) {
+      const matches = [...readFileSync(stateFile, 'utf8').matchAll(/^(\S+)<<(\S+)\n([\s\S]*?)\n\2$/gm)];
+      return matches.filter((m) => m[1] === name).at(-1)?.[3];
+    },
+    logText: () => (existsSync(ctx.log.path) ? readFileSync(ctx.log.path, 'utf8') : ''),
+  };
+}
+
+export function sshSettings(sshd: Sshd, overrides: Partial<SshDeploySettings> = {}): SshDeploySettings {
+  return {
+    kind: 'ssh',
+    hosts: [parseSshHost('hosts', sshd.target)],
+    digitalocean: { tag: 'deployed-via-api', token: undefined, apiUrl: 'http://127.0.0.1:9/v2' },
+    sshKey: sshd.privateKey,
+    knownHosts: sshd.knownHosts,
+    service: `web${randomBytes(3).toString('hex')}`,
+    runArgs: '',
+    healthCmd: undefined,
+    keep: 5,
+    lockTimeoutMs: 30_000,
+    ...overrides,
+  };
+}
+
+export function deployRequest(
+  image: string | undefined,
+  lines: string[],
+  overrides: Partial<DeployRequest> = {},
+): DeployRequest {
+  const deployId = randomUUID();
+  return {
+    operation: 'deploy',
+    deployId,
+    deployTag: `deploy_${deployId.replace(/-/g, '').slice(0, 8)}`,
+    image,
+    dryRun: false,
+    healthTimeoutMs: 30_000,
+    autoRollback: true,
+    log: (line) => lines.push(line),
+    ...overrides,
+  };
+}

@@ -1,0 +1,302 @@
+import { describe, expect, it } from 'vitest';
+import { createDigitalOceanFake } from '../../sandbox/fakes/digitalocean.ts';
+import { StepError } from '../../src/core/errors.ts';
+import * as cmd from '../../src/deploy/ssh/commands.ts';
+import { fromDroplets, fromHostsInput } from '../../src/deploy/ssh/hosts.ts';
+import {
+  acquireCommand,
+  describeOwner,
+  ownerLine,
+  parseAcquire,
+  parseOwnerLine,
+  parseRelease,
+  releaseCommand,
+} from '../../src/deploy/ssh/lock.ts';
+import { describeHostPlan, planHost, planPrune } from '../../src/deploy/ssh/plan.ts';
+import { parseHeldLocks } from '../../src/deploy/ssh/release.ts';
+import { createDigitalOceanClient } from '../../src/providers/digitalocean/client.ts';
+import { listDropletsByTag, nextPage } from '../../src/providers/digitalocean/droplets.ts';
+
+const c = (
+  name: string,
+  deployTag: string,
+  state: string,
+  createdAt: string,
+  image = `img:${deployTag}`,
+) => ({
+  id: name,
+  name,
+  deployTag,
+  image,
+  state,
+  createdAt,
+});
+
+describe('remote commands (exact strings, as Kamal tests its commands)', () => {
+  it.each([
+    ['quote', cmd.shellQuote("it's"), `'it'\\''s'`],
+    ['name', cmd.containerName('web', 'deploy_1a2b3c4d'), 'web-deploy_1a2b3c4d'],
+    ['odd tag', cmd.containerName('web', 'ghcr.io/a:b'), 'web-ghcr.io-a-b'],
+    ['pull', cmd.pull('r/a@sha256:ab'), `docker pull 'r/a@sha256:ab'`],
+    ['start', cmd.start('web-x'), `docker start 'web-x'`],
+    ['stop', cmd.stop('web-x'), `docker stop 'web-x'`],
+    ['remove', cmd.remove('web-x'), `docker rm --force 'web-x'`],
+    [
+      'create',
+      cmd.create({
+        name: 'web-deploy_1',
+        image: 'r/a@sha256:ab',
+        service: 'web',
+        deployTag: 'deploy_1',
+        deployId: 'id-1',
+        runArgs: ' -p 3000:3000 --env-file /etc/app.env ',
+      }),
+      `docker create --name 'web-deploy_1' --label 'ops-actions.service=web' --label 'ops-actions.deploy=deploy_1' --label 'ops-actions.image=r/a@sha256:ab' --label 'ops-actions.deploy-id=id-1' -p 3000:3000 --env-file /etc/app.env 'r/a@sha256:ab'`,
+    ],
+  ])('%s', (_, actual, expected) => expect(actual).toBe(expected));
+
+  it('logs in to a throwaway DOCKER_CONFIG with the password on stdin, never in argv', () => {
+    const text = cmd.pull('127.0.0.1:5000/a@sha256:ab', { server: '127.0.0.1:5000', username: 'bot' });
+    expect(text).toBe(
+      `set -e; cfg=$(mktemp -d); trap 'rm -rf "$cfg"' EXIT; DOCKER_CONFIG="$cfg" docker login --username 'bot' --password-stdin '127.0.0.1:5000' >/dev/null; DOCKER_CONFIG="$cfg" docker pull '127.0.0.1:5000/a@sha256:ab'`,
+    );
+  });
+
+  it('parses only its own rows of docker ps, newest first, image from our label', () => {
+    const out = [
+      'Welcome to the host!',
+      'ops-actions-container\tid1\tweb-deploy_1\tdeploy_1\tr/a@sha256:1\texited\t2025-01-01 10:00:00 +0000 UTC\tr/a@sha256:1',
+      'ops-actions-container\tid2\tweb-deploy_2\tdeploy_2\t\trunning\t2025-01-02 10:00:00 +0000 UTC\tsha256:fallback',
+    ].join('\n');
+    expect(cmd.parseContainers(out)).toEqual(
+      [
+        c('web-deploy_2', 'deploy_2', 'running', '2025-01-02 10:00:00 +0000 UTC', 'sha256:fallback'),
+        c('web-deploy_1', 'deploy_1', 'exited', '2025-01-01 10:00:00 +0000 UTC', 'r/a@sha256:1'),
+      ].map((r, i) => ({ ...r, id: `id${2 - i}` })),
+    );
+  });
+});
+
+describe('planHost', () => {
+  const input = { service: 'web', deployTag: 'deploy_3', image: 'r/a@sha256:3', healthCmd: 'curl -f x' };
+  const running2 = c('web-deploy_2', 'deploy_2', 'running', '2');
+  const old1 = c('web-deploy_1', 'deploy_1', 'exited', '1');
+
+  it.each([
+    [
+      'first deploy: pull, create, start, health',
+      input,
+      [],
+      ['pull', 'create', 'start', 'health'],
+      { reuse: false, unchanged: false, previousImage: undefined },
+    ],
+    [
+      'next deploy: the running one is stopped after create',
+      input,
+      [running2, old1],
+      ['pull', 'create', 'stop', 'start', 'health'],
+      { reuse: false, previousImage: 'img:deploy_2' },
+    ],
+    [
+      'rollback to a kept container: no pull, no create',
+      { ...input, deployTag: 'deploy_1' },
+      [running2, old1],
+      ['stop', 'start', 'health'],
+      { reuse: true, target: 'web-deploy_1' },
+    ],
+    [
+      'already running this version: nothing',
+      { ...input, deployTag: 'deploy_2' },
+      [running2, old1],
+      [],
+      { unchanged: true },
+    ],
+  ])('%s', (_, planInput, containers, kinds, expected) => {
+    const plan = planHost(planInput, containers);
+    expect(plan.steps.map((s) => s.kind)).toEqual(kinds);
+    expect(plan).toMatchObject(expected);
+  });
+
+  it('refuses a rollback with neither a kept container nor an image', () => {
+    expect(() => planHost({ ...input, image: undefined }, [running2])).toThrow(
+      /no kept container of deploy_3/,
+    );
+  });
+
+  it.each([
+    [1, ['web-deploy_2', 'web-deploy_1']],
+    [2, ['web-deploy_1']],
+    [3, []],
+  ])('keep %i prunes %j', (keep, removed) => {
+    expect(
+      planPrune(
+        [running2, old1].map((x) => ({ ...x })),
+        'web-deploy_3',
+        keep,
+      ).map((x) => x.name),
+    ).toEqual(removed);
+  });
+
+  it('describes a plan for dry-run', () => {
+    const plan = planHost(input, [running2]);
+    expect(describeHostPlan('root@h:22', plan, [old1])).toEqual([
+      'root@h:22: docker pull r/a@sha256:3',
+      'root@h:22: docker create web-deploy_3 from r/a@sha256:3',
+      'root@h:22: docker stop web-deploy_2',
+      'root@h:22: docker start web-deploy_3',
+      'root@h:22: run health-cmd until it passes: curl -f x',
+      'root@h:22: docker rm web-deploy_1 (beyond keep)',
+    ]);
+  });
+});
+
+describe('locks', () => {
+  const owner = {
+    token: 'tok-1',
+    repository: 'acme/fleet',
+    run: '4242',
+    job: 'deploy',
+    time: '2025-01-01T00:00:00.000Z',
+  };
+
+  it('writes and reads the owner line', () => {
+    expect(ownerLine(owner)).toBe(
+      'token=tok-1 repository=acme/fleet run=4242 job=deploy time=2025-01-01T00:00:00.000Z',
+    );
+    expect(parseOwnerLine(ownerLine(owner))).toEqual(owner);
+    expect(describeOwner(ownerLine(owner), Date.parse('2025-01-01T00:01:00Z'))).toMatch(
+      /^acme\/fleet run 4242 job deploy, since 2025-01-01T00:00:00\.000Z \(1(\.0)? ?m(in)?.* ago\)$/,
+    );
+    expect(describeOwner('')).toMatch(/unknown owner/);
+  });
+
+  it('takes the lock by hard link of a complete file, releases only with its token', () => {
+    const acquire = acquireCommand('web', owner);
+    expect(acquire).toContain(
+      `ln "$HOME/.ops-actions/locks"/'.web.tok-1' "$HOME/.ops-actions/locks"/'web.lock'`,
+    );
+    expect(acquire).toContain(`grep -qF 'token=tok-1 '`);
+    expect(releaseCommand('web', 'tok-1')).toContain(
+      `grep -qF 'token=tok-1 ' "$HOME/.ops-actions/locks"/'web.lock'; then rm -f`,
+    );
+  });
+
+  it.each([
+    ['ops-actions-lock acquired\n', { kind: 'acquired' }],
+    ['motd\nops-actions-lock held token=x run=1\n', { kind: 'held', owner: 'token=x run=1' }],
+    ['ssh: connect refused\n', { kind: 'unknown' }],
+  ])('parses acquire answer %j', (out, expected) => expect(parseAcquire(out)).toEqual(expected));
+
+  it.each([
+    ['ops-actions-lock released', 'released'],
+    ['ops-actions-lock absent', 'absent'],
+    ['ops-actions-lock other token=y', 'other'],
+    ['Permission denied', 'unknown'],
+  ])('parses release answer %j', (out, expected) => expect(parseRelease(out)).toBe(expected));
+
+  it.each([
+    ['', []],
+    ['not json', []],
+    ['{"host":"h"}', []],
+    [
+      '[{"host":"root@h:22","service":"web","token":"t"},{"host":1}]',
+      [{ host: 'root@h:22', service: 'web', token: 't' }],
+    ],
+  ])('reads held locks from state %j', (state, expected) => expect(parseHeldLocks(state)).toEqual(expected));
+});
+
+describe('hosts', () => {
+  const droplet = (name: string, tags: string[], ip: string | undefined, status = 'active') => ({
+    id: 1,
+    name,
+    tags,
+    publicIpv4: ip,
+    status,
+  });
+  const tag = 'deployed-via-api';
+  const droplets = [
+    droplet('web-1', [tag], '203.0.113.1'),
+    droplet('web-2', [tag], '203.0.113.2'),
+    droplet('mine', ['personal'], '203.0.113.9'),
+    droplet('no-ip', [tag], undefined),
+    droplet('off', [tag], '203.0.113.3', 'off'),
+  ];
+
+  it('takes tagged, active droplets with a public IPv4, as root@ip:22 unless a hosts line says otherwise', () => {
+    const choice = fromDroplets(tag, droplets, [{ user: 'deploy', host: 'web-2', port: 2222 }]);
+    expect(choice.hosts.map((h) => [h.id, h.where])).toEqual([
+      ['web-1', 'root@203.0.113.1:22'],
+      ['web-2', 'deploy@203.0.113.2:2222'],
+    ]);
+    expect(choice.skipped.map((s) => s.name)).toEqual(['no-ip', 'off']);
+  });
+
+  it('refuses a hosts line naming an untagged droplet', () => {
+    expect(() => fromDroplets(tag, droplets, [{ user: 'root', host: '203.0.113.9', port: 22 }])).toThrow(
+      StepError,
+    );
+  });
+
+  it('fails clearly when nothing carries the tag', () => {
+    expect(() => fromDroplets('none', droplets, [])).toThrow(/no active droplet .* carries this tag/);
+  });
+
+  it('deduplicates hosts given twice', () => {
+    expect(
+      fromHostsInput([
+        { user: 'a', host: 'h', port: 22 },
+        { user: 'b', host: 'h', port: 22 },
+        { user: undefined, host: '::1', port: 2200 },
+      ]).map((h) => h.where),
+    ).toEqual(['a@h:22', '[::1]:2200']);
+  });
+});
+
+describe('DigitalOcean droplets by tag', () => {
+  it.each([
+    ['https://api.digitalocean.com/v2/droplets?page=2&per_page=200', 2],
+    [undefined, undefined],
+    ['not a url', undefined],
+  ])('next page of %j', (link, page) => expect(nextPage(link)).toBe(page));
+
+  it('follows every page on the configured base URL and returns only tagged droplets', async () => {
+    const fake = createDigitalOceanFake({ token: 'do-canary-token' });
+    const base = await fake.start();
+    try {
+      for (let i = 0; i < 205; i++) fake.addDroplet({ name: `web-${i}`, tags: ['deployed-via-api'] });
+      fake.addDroplet({ name: 'personal', tags: ['home'] });
+      const client = createDigitalOceanClient({
+        baseUrl: `${base}/v2`,
+        token: 'do-canary-token',
+        redact: (t) => t,
+      });
+      const droplets = await listDropletsByTag(client, 'deployed-via-api');
+      expect(droplets).toHaveLength(205);
+      expect(droplets.some((d) => d.name === 'personal')).toBe(false);
+      expect(droplets[0]).toMatchObject({ name: 'web-0', publicIpv4: '127.0.0.1', status: 'active' });
+      expect(
+        fake.server.received('GET /v2/droplets').map((r) => new URLSearchParams(r.query).get('page')),
+      ).toEqual(['1', '2']);
+      expect(fake.server.violations).toEqual([]);
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('names the provider and operation when the token is refused, without the token', async () => {
+    const fake = createDigitalOceanFake({ token: 'right-token' });
+    const base = await fake.start();
+    try {
+      const client = createDigitalOceanClient({
+        baseUrl: `${base}/v2`,
+        token: 'wrong-canary-token',
+        redact: (t) => t.replaceAll('wrong-canary-token', '***'),
+      });
+      const error = await listDropletsByTag(client, 'x').catch((e: Error) => e);
+      expect(String(error)).toMatch(/DigitalOcean droplets\.list failed with HTTP 401/);
+      expect(String(error)).not.toContain('wrong-canary-token');
+    } finally {
+      await fake.stop();
+    }
+  });
+});

@@ -4,11 +4,17 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { benchConfigUpdate } from './config-update.ts';
+import { benchDeploy } from './deploy.ts';
+import { benchEvidence } from './evidence.ts';
 import { type BenchResult, report } from './measure.ts';
 import { benchStartup } from './startup.ts';
 
 const benches: Record<string, () => Promise<BenchResult[]>> = {
   startup: benchStartup,
+  evidence: benchEvidence,
+  deploy: benchDeploy,
+  'config-update': benchConfigUpdate,
 };
 
 const only = process.argv.slice(2);

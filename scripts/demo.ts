@@ -7,6 +7,7 @@
  */
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DEMO_SHA, seedDemoFleet } from '../sandbox/fleet.ts';
 import { type Sandbox, startSandbox } from '../sandbox/index.ts';
 import { type ActionName, runBundle } from '../test/helpers/run-bundle.ts';
 
@@ -22,36 +23,7 @@ interface Step {
   env?: (s: Sandbox) => Record<string, string>;
 }
 
-const GITHUB_SHA = 'a'.repeat(40);
-
-function seedFleet(s: Sandbox): void {
-  const source = s.heroku.seedApp({ name: 'fetlife-prod', region: 'eu', stack: 'heroku-24' });
-  const pipeline = s.heroku.seedPipeline('fetlife');
-  s.heroku.couple(source.name, pipeline.id, 'production');
-  Object.assign(s.heroku.config(source.name), {
-    SECRET_KEY_BASE: 'demo-secret-key-base-0f9e8d7c6b5a',
-    IMAGE_FOLDER: '/Photos/main',
-    RAILS_ENV: 'production',
-    SENTRY_DSN: 'https://public@sentry.example.com/1',
-  });
-  s.heroku.seedAddon(source.name, {
-    service: 'heroku-postgresql',
-    config: { DATABASE_URL: 'postgres://u:demo-db-password@db.internal:5432/fetlife' },
-  });
-  s.heroku.seedReleases(source.name, 3);
-  s.hetzner.addZone({ name: 'shibari.photo' });
-  const regions = ['ams', 'ams', 'fra', 'fra', 'iad', 'iad'];
-  regions.forEach((region, i) => {
-    s.fly.addMachine({
-      id: `e28${i}6d1a${i}9e${i}8`,
-      name: `smooth-${region}-${i}`,
-      region,
-      state: i === 5 ? 'stopped' : 'started',
-      image: 'registry.fly.io/smooth:deployment-01',
-    });
-    s.fly.setAppBehaviour(`e28${i}6d1a${i}9e${i}8`, { latencyMs: 80 + i * 60 });
-  });
-  s.github.setRef('main', GITHUB_SHA);
+function writeEvidenceChecks(): void {
   writeFileSync(
     join(WORKSPACE, 'evidence.yml'),
     [
@@ -174,14 +146,15 @@ async function main(): Promise<void> {
   const sandbox = await startSandbox();
   const results: { title: string; code: number | null; errors: string[] }[] = [];
   try {
-    seedFleet(sandbox);
+    seedDemoFleet(sandbox);
+    writeEvidenceChecks();
     for (const [index, step] of STEPS.entries()) {
       process.stdout.write(`\n▶ Run ops-actions/action-${step.action} — ${step.title}\n`);
       const stepDir = join(OUT, `${index + 1}-${step.action}`);
       mkdirSync(stepDir, { recursive: true });
       const run = await runBundle(step.action, {
         inputs: step.inputs(sandbox),
-        env: { GITHUB_SHA, ...step.env?.(sandbox) },
+        env: { GITHUB_SHA: DEMO_SHA, ...step.env?.(sandbox) },
         cwd: WORKSPACE,
         dir: stepDir,
         onLine: (line) => {

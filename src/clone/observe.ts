@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { StepError } from '../core/errors.ts';
+import { isSecretConfigValue } from '../core/secrets.ts';
 import type { HerokuAppInfo } from '../providers/heroku/apps.ts';
 import type { HerokuDomainInfo } from '../providers/heroku/domains.ts';
 import type { Heroku } from '../providers/heroku/index.ts';
@@ -148,13 +149,14 @@ async function observeTarget(
 }
 
 /**
- * Every config value is a secret, except two we print on purpose: our marker (an app
- * id) and the `folder` input, which the servers file records by design.
+ * Config values are secrets (core `isSecretConfigValue`: every value of a secret-named
+ * var, any other but plain words and numbers), except two we print on purpose: our
+ * marker (an app id) and the `folder` input, which the servers file records by design.
  */
 function registerSecrets(config: Record<string, string>, settings: CloneSettings, deps: ObserveDeps): void {
   for (const [key, value] of Object.entries(config)) {
     if (key === MARKER_VAR || value === settings.folder) continue;
-    deps.secret(value);
+    if (isSecretConfigValue(key, value)) deps.secret(value);
   }
 }
 

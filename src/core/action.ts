@@ -3,6 +3,7 @@ import { InputReader, readFromEnv } from './inputs.ts';
 import { logFilePath, OpLog } from './oplog.ts';
 import { createRunner, type Runner } from './runner.ts';
 import { Secrets } from './secrets.ts';
+import { closeUndici } from './undici.ts';
 
 /**
  * The runtime every action's entry point goes through: secrets registered first,
@@ -46,6 +47,8 @@ export async function runAction<S>(definition: ActionDefinition<S>, env = proces
     await definition.run(settings, ctx);
   } catch (error) {
     failWith(ctx, error);
+  } finally {
+    await closeUndici();
   }
 }
 

@@ -35,3 +35,10 @@ export function loadUndici(): Promise<{ request: UndiciRequest; agent: Agent }> 
   });
   return loaded;
 }
+
+/** Closes the keep-alive connections at the end of a run, so the process exits at once. */
+export async function closeUndici(): Promise<void> {
+  if (!loaded) return;
+  const { agent } = await loaded;
+  await agent.close();
+}

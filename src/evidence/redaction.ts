@@ -1,4 +1,5 @@
 import { Redactor, TOKEN_SHAPES } from '../core/redact.ts';
+import { isTrivialValue, SECRET_NAME } from '../core/secrets.ts';
 
 /**
  * What the evidence redactor knows before any check runs: the secret inputs,
@@ -8,10 +9,6 @@ import { Redactor, TOKEN_SHAPES } from '../core/redact.ts';
  * for checks run over ssh, the remote host's variables are not known here,
  * and their values are caught only by the shapes and the patterns.
  */
-
-export const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|DSN/i;
-/** Values too common to be secrets: redacting them would shred the output. */
-const TRIVIAL = /^(?:true|false|yes|no|on|off|null|none|undefined|\d{1,5})$/i;
 
 export interface RedactionSources {
   secretInputs: (string | undefined)[];
@@ -34,7 +31,7 @@ export function secretValues(sources: RedactionSources): SecretValue[] {
   for (const [name, value] of Object.entries(sources.env)) {
     if (!value || (!named.has(name) && !SECRET_NAME.test(name))) continue;
     if (name.startsWith('INPUT_')) continue; // the secret inputs are above; other inputs are not secrets
-    if (TRIVIAL.test(value.trim()) || value.trim().length < 4) continue;
+    if (isTrivialValue(value)) continue;
     out.push({ value, kind: 'env' });
   }
   return out;

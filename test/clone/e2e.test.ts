@@ -36,6 +36,9 @@ describe('clone end to end (committed bundle)', () => {
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(endState(w)).toEqual(expectedEndState(w));
+    // RAILS_ENV=production is copied but not masked: the stage stays readable.
+    expect(run.stdout).toContain('couple fetlife-prod-tati to pipeline fetlife at production');
+    expect(run.stdout).not.toContain('::add-mask::production');
 
     const app = w.heroku.app(APP)!;
     const domain = w.heroku.state.domains.find((d) => d.appId === app.id && d.kind === 'custom')!;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/core/errors.ts';
 import { encodedForms, Redactor, StreamRedactor } from '../../src/core/redact.ts';
-import { Secrets } from '../../src/core/secrets.ts';
+import { isSecretConfigValue, Secrets } from '../../src/core/secrets.ts';
 
 const SECRET = 'hunter2-Sup3r/S3cret+value';
 
@@ -272,5 +272,24 @@ describe('StreamRedactor over bytes', () => {
       out += stream.end();
       expect(out).toBe(whole);
     }
+  });
+});
+
+describe('isSecretConfigValue', () => {
+  it.each([
+    ['RAILS_ENV', 'production', false],
+    ['REGION', 'eu', false],
+    ['WEB_CONCURRENCY', '3', false],
+    ['FEATURE_FLAG', 'true', false],
+    ['LOG_LEVEL', 'info', false],
+    ['APP_NAME', 'fetlife-prod', false],
+    ['SECRET_KEY_BASE', 'production', true],
+    ['PAPERTRAIL_API_TOKEN', 'abcd', true],
+    ['API_KEY', 'true', false],
+    ['DATABASE_URL', 'postgres://u:p@db/x', true],
+    ['SENTRY', 'https://public@sentry.example.com/1', true],
+    ['SIGNING', 'k3y-v4lu3-8f9a', true],
+  ])('%s=%s → %s', (name, value, expected) => {
+    expect(isSecretConfigValue(name, value)).toBe(expected);
   });
 });

@@ -1,0 +1,591 @@
+export const id = 424;
+export const ids = [424];
+export const modules = {
+
+/***/ 4664:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   k: () => (/* binding */ Progress)
+/* harmony export */ });
+/* unused harmony export formatProgressLine */
+/**
+ * One line per finished unit, written the moment it finishes. Writes to stdout
+ * are synchronous for pipes and files on Linux, so the runner (or a job reading
+ * our stdout) sees each line as it happens, never batched at the end.
+ */
+class Progress {
+    finished = 0;
+    total;
+    write;
+    width;
+    constructor(total, write) {
+        this.total = total;
+        this.write = write;
+        this.width = String(total).length;
+    }
+    done(unit) {
+        this.finished++;
+        this.write(formatProgressLine(this.finished, this.total, unit, this.width));
+    }
+}
+function formatProgressLine(position, total, unit, width = String(total).length) {
+    const percent = total === 0 ? 100 : Math.floor((position / total) * 100);
+    const where = unit.where ? ` (${unit.where})` : '';
+    const parts = [
+        `[${String(position).padStart(width)}/${total} ${String(percent).padStart(3)}%]`,
+        `${unit.id}${where}`,
+        unit.outcome,
+    ];
+    if (unit.status !== undefined)
+        parts.push(`status=${unit.status}`);
+    if (unit.attempts !== undefined)
+        parts.push(`attempts=${unit.attempts}`);
+    parts.push(`${Math.round(unit.ms)}ms`);
+    if (unit.note)
+        parts.push(`- ${unit.note}`);
+    return parts.join(' ');
+}
+
+
+/***/ }),
+
+/***/ 7043:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+// ESM COMPAT FLAG
+__webpack_require__.r(__webpack_exports__);
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  connectHeroku: () => (/* binding */ connectHeroku)
+});
+
+// EXTERNAL MODULE: ./src/core/http.ts + 1 modules
+var http = __webpack_require__(8288);
+;// CONCATENATED MODULE: ./src/providers/heroku/client.ts
+
+/**
+ * The one HttpClient every Heroku resource client shares: the Platform API's
+ * versioned media type and bearer auth. Resource clients (apps.ts, domains.ts...)
+ * take this client, so a test or another action builds them over any base URL.
+ */
+const HEROKU_API_URL = 'https://api.heroku.com';
+const HEROKU_ACCEPT = 'application/vnd.heroku+json; version=3';
+function createHerokuHttp(options) {
+    const { apiKey, baseUrl, ...rest } = options;
+    return new http/* HttpClient */.Qq({
+        ...rest,
+        provider: 'Heroku',
+        baseUrl: baseUrl ?? HEROKU_API_URL,
+        headers: { accept: HEROKU_ACCEPT, authorization: `Bearer ${apiKey}` },
+    });
+}
+/** Path segment for an app name, id, hostname or other identity. */
+function client_seg(value) {
+    return encodeURIComponent(value);
+}
+
+;// CONCATENATED MODULE: ./src/providers/heroku/apps.ts
+
+class HerokuApps {
+    http;
+    constructor(http) {
+        this.http = http;
+    }
+    /** The app, or undefined when no app of that name or id exists (or the key cannot see it). */
+    async find(app) {
+        const res = await this.http.request({
+            operation: 'app.info',
+            path: `/apps/${client_seg(app)}`,
+            acceptStatus: [404],
+        });
+        return res.status === 404 ? undefined : toApp(res.data);
+    }
+    async get(app) {
+        const res = await this.http.request({ operation: 'app.info', path: `/apps/${client_seg(app)}` });
+        return toApp(res.data);
+    }
+    /**
+     * Not retried: a create that timed out may have happened, and a second one answers
+     * 422 (name taken). Callers re-observe instead.
+     */
+    async create(input) {
+        const res = input.team
+            ? await this.http.request({
+                operation: 'team-app.create',
+                method: 'POST',
+                path: '/teams/apps',
+                json: { name: input.name, region: input.region, stack: input.stack, team: input.team },
+            })
+            : await this.http.request({
+                operation: 'app.create',
+                method: 'POST',
+                path: '/apps',
+                json: { name: input.name, region: input.region, stack: input.stack },
+            });
+        return toApp(res.data);
+    }
+    /** Deleting an app that is already gone counts as done. */
+    async delete(app) {
+        const res = await this.http.request({
+            operation: 'app.delete',
+            method: 'DELETE',
+            path: `/apps/${client_seg(app)}`,
+            acceptStatus: [404],
+        });
+        return res.status !== 404;
+    }
+}
+function toApp(json) {
+    return {
+        id: json.id,
+        name: json.name,
+        region: json.region?.name ?? '',
+        stack: json.build_stack?.name ?? json.stack?.name ?? '',
+        team: json.team?.name ?? json.organization?.name ?? undefined,
+        ownerId: json.owner?.id ?? undefined,
+        acm: json.acm === true,
+        webUrl: json.web_url ?? '',
+        createdAt: json.created_at ?? '',
+    };
+}
+
+// EXTERNAL MODULE: ./src/core/undici.ts
+var undici = __webpack_require__(3547);
+;// CONCATENATED MODULE: ./src/providers/heroku/builds.ts
+
+
+class HerokuBuilds {
+    http;
+    constructor(http) {
+        this.http = http;
+    }
+    /** Not retried: a second POST starts a second build. */
+    async create(app, source) {
+        const res = await this.http.request({
+            operation: 'build.create',
+            method: 'POST',
+            path: `/apps/${client_seg(app)}/builds`,
+            json: { source_blob: { url: source.url, ...(source.version ? { version: source.version } : {}) } },
+        });
+        return toBuild(res.data);
+    }
+    async get(app, id) {
+        const res = await this.http.request({
+            operation: 'build.info',
+            path: `/apps/${client_seg(app)}/builds/${client_seg(id)}`,
+        });
+        return toBuild(res.data);
+    }
+}
+function toBuild(json) {
+    return {
+        id: json.id,
+        status: json.status,
+        outputStreamUrl: json.output_stream_url ?? undefined,
+        releaseId: json.release?.id ?? undefined,
+    };
+}
+/**
+ * Reads a build's output stream (a signed URL, no credentials) and hands over
+ * each complete line as it arrives; the stream ends when the build does.
+ */
+async function streamLines(url, onLine, options = {}) {
+    const { request } = await (0,undici/* loadUndici */.b)();
+    const res = await request(url, {
+        method: 'GET',
+        headers: { accept: 'text/plain', 'user-agent': 'ops-actions/0.1' },
+        ...(options.signal ? { signal: options.signal } : {}),
+        bodyTimeout: options.idleTimeoutMs ?? 10 * 60_000,
+    });
+    if (res.statusCode !== 200) {
+        await res.body.dump();
+        throw new Error(`build output stream answered HTTP ${res.statusCode}`);
+    }
+    const decoder = new TextDecoder();
+    let pending = '';
+    for await (const chunk of res.body) {
+        pending += decoder.decode(chunk, { stream: true });
+        const lines = pending.split(/\r?\n/);
+        pending = lines.pop() ?? '';
+        for (const line of lines)
+            onLine(line);
+    }
+    pending += decoder.decode();
+    if (pending !== '')
+        onLine(pending);
+}
+
+;// CONCATENATED MODULE: ./src/providers/heroku/pipelines.ts
+
+class HerokuPipelines {
+    http;
+    constructor(http) {
+        this.http = http;
+    }
+    async get(pipeline) {
+        const res = await this.http.request({
+            operation: 'pipeline.info',
+            path: `/pipelines/${seg(pipeline)}`,
+        });
+        return { id: res.data.id, name: res.data.name };
+    }
+}
+class HerokuPipelineCouplings {
+    http;
+    constructor(http) {
+        this.http = http;
+    }
+    /** The app's coupling, or undefined when the app is in no pipeline. */
+    async findByApp(app) {
+        const res = await this.http.request({
+            operation: 'pipeline-coupling.info-by-app',
+            path: `/apps/${client_seg(app)}/pipeline-couplings`,
+            acceptStatus: [404],
+        });
+        return res.status === 404 ? undefined : toCoupling(res.data);
+    }
+    /** Not retried: a second create answers 422 (already a member); callers re-observe. */
+    async create(input) {
+        const res = await this.http.request({
+            operation: 'pipeline-coupling.create',
+            method: 'POST',
+            path: '/pipeline-couplings',
+            json: { app: input.app, pipeline: input.pipelineId, stage: input.stage },
+        });
+        return toCoupling(res.data);
+    }
+    async updateStage(couplingId, stage) {
+        const res = await this.http.request({
+            operation: 'pipeline-coupling.update',
+            method: 'PATCH',
+            path: `/pipeline-couplings/${client_seg(couplingId)}`,
+            json: { stage },
+            retrySafe: true,
+        });
+        return toCoupling(res.data);
+    }
+}
+function toCoupling(json) {
+    return { id: json.id, appId: json.app.id, pipelineId: json.pipeline.id, stage: json.stage };
+}
+
+;// CONCATENATED MODULE: ./src/providers/heroku/promotions.ts
+
+class HerokuPromotions {
+    http;
+    constructor(http) {
+        this.http = http;
+    }
+    /** Not retried: a second POST would promote again. */
+    async create(input) {
+        const source = { app: { id: input.sourceAppId } };
+        if (input.sourceReleaseId)
+            source.release = { id: input.sourceReleaseId };
+        const res = await this.http.request({
+            operation: 'pipeline-promotion.create',
+            method: 'POST',
+            path: '/pipeline-promotions',
+            json: {
+                pipeline: { id: input.pipelineId },
+                source,
+                targets: input.targetAppIds.map((id) => ({ app: { id } })),
+            },
+        });
+        return { id: res.data.id, status: res.data.status };
+    }
+    async targets(promotionId) {
+        const res = await this.http.request({
+            operation: 'pipeline-promotion-target.list',
+            path: `/pipeline-promotions/${client_seg(promotionId)}/promotion-targets`,
+        });
+        return (res.data ?? []).map((t) => ({
+            id: t.id,
+            appId: t.app.id,
+            status: t.status,
+            errorMessage: t.error_message ?? undefined,
+            releaseId: t.release?.id ?? undefined,
+        }));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/providers/heroku/releases.ts
+
+class HerokuReleases {
+    http;
+    constructor(http) {
+        this.http = http;
+    }
+    /** The newest releases first (Heroku's `Range` paging, one page). */
+    async latest(app, max = 25) {
+        const res = await this.http.request({
+            operation: 'release.list',
+            path: `/apps/${client_seg(app)}/releases`,
+            headers: { range: `version ..; max=${max}, order=desc` },
+            acceptStatus: [206],
+        });
+        return (res.data ?? []).map((r) => ({
+            id: r.id,
+            version: r.version,
+            status: r.status,
+            slugId: r.slug?.id ?? undefined,
+            current: r.current === true,
+            description: r.description ?? '',
+        }));
+    }
+    /** The release the app runs now: flagged `current`, else the newest that succeeded. */
+    async current(app) {
+        const releases = await this.latest(app);
+        return releases.find((r) => r.current) ?? releases.find((r) => r.status === 'succeeded');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/providers/heroku/rollbacks.ts
+
+class HerokuReleaseActions {
+    http;
+    constructor(http) {
+        this.http = http;
+    }
+    async get(app, release) {
+        const res = await this.http.request({
+            operation: 'release.info',
+            path: `/apps/${client_seg(app)}/releases/${client_seg(release)}`,
+            acceptStatus: [404],
+        });
+        return res.status === 404 ? undefined : toRelease(res.data);
+    }
+    /** Not retried: a second POST would make a second release. */
+    async rollback(app, releaseId) {
+        const res = await this.http.request({
+            operation: 'release.rollback',
+            method: 'POST',
+            path: `/apps/${client_seg(app)}/releases`,
+            json: { release: releaseId },
+        });
+        return toRelease(res.data);
+    }
+}
+function toRelease(r) {
+    return {
+        id: r.id,
+        version: r.version,
+        status: r.status,
+        slugId: r.slug?.id ?? undefined,
+        current: r.current === true,
+        description: r.description ?? '',
+    };
+}
+
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __webpack_require__(4296);
+// EXTERNAL MODULE: ./src/core/progress.ts
+var core_progress = __webpack_require__(4664);
+;// CONCATENATED MODULE: ./src/deploy/heroku.ts
+
+
+
+
+function releaseLabel(r) {
+    return r ? `release v${r.version}` : undefined;
+}
+/** The release a `previous` rollback goes to: the newest succeeded one with a slug before the current. */
+function releaseBefore(releases, current) {
+    return releases
+        .filter((r) => r.status === 'succeeded' && r.slugId && (!current || r.version < current.version))
+        .sort((a, b) => b.version - a.version)[0];
+}
+function createHerokuTarget(settings, deps) {
+    const sleep = deps.sleep ?? http/* abortableSleep */.Mf;
+    const pollMs = deps.pollMs ?? 1000;
+    const stream = deps.streamLines ?? streamLines;
+    let observed;
+    const look = () => {
+        if (deps.skipObserve)
+            observed ??= Promise.resolve({ current: undefined, webUrl: '' });
+        observed ??= Promise.all([deps.apps.get(settings.app), deps.releases.current(settings.app)])
+            .then(([app, current]) => ({ current, webUrl: app.webUrl }))
+            .catch((error) => {
+            throw new errors/* StepError */.zg('heroku.observe', `app ${settings.app}`, error);
+        });
+        return observed;
+    };
+    async function observe() {
+        const { current, webUrl } = await look();
+        return { previousImage: releaseLabel(current), url: webUrl || undefined };
+    }
+    async function run(request) {
+        const { current, webUrl } = await look();
+        const t0 = performance.now();
+        const unit = {
+            id: settings.app,
+            previousImage: releaseLabel(current),
+            outcome: 'planned',
+            batch: 1,
+            startedMs: 0,
+            endedMs: 0,
+        };
+        const plan = describe(request);
+        const base = { previousImage: releaseLabel(current), url: webUrl || undefined, plan };
+        if (request.dryRun)
+            return { ...base, status: 'success', units: [unit] };
+        const progress = new core_progress/* Progress */.k(1, request.log);
+        const finish = (outcome) => {
+            unit.endedMs = performance.now() - t0;
+            progress.done({
+                id: unit.id,
+                outcome: unit.outcome,
+                status: unit.newImage,
+                ms: unit.endedMs,
+                note: unit.error,
+            });
+            return outcome;
+        };
+        try {
+            const release = request.operation === 'rollback'
+                ? await rollback(request)
+                : settings.source?.kind === 'promote'
+                    ? await promote(settings.source.from, request)
+                    : await build(request);
+            unit.outcome = 'updated';
+            unit.health = 'passing';
+            unit.newImage = releaseLabel(release);
+            return finish({ ...base, status: 'success', units: [unit], release: release.id });
+        }
+        catch (error) {
+            unit.outcome = 'failed';
+            unit.health = 'failing';
+            unit.error = (0,errors/* messageOf */.bD)(error);
+            return finish({ ...base, status: 'failed', units: [unit], error: unit.error });
+        }
+    }
+    function describe(request) {
+        const app = settings.app;
+        if (request.operation === 'rollback')
+            return [
+                `POST /apps/${app}/releases {release: ${request.release ?? 'the release before the current one'}}`,
+            ];
+        if (settings.source?.kind === 'promote')
+            return [
+                `promote ${settings.source.from} -> ${app}: POST /pipeline-promotions`,
+                'wait for the promotion target to succeed',
+            ];
+        return [
+            `POST /apps/${app}/builds {source_blob.url: ${settings.source?.url ?? '?'}}`,
+            'stream the build output, wait for the build and its release',
+        ];
+    }
+    async function build(request) {
+        const source = settings.source;
+        if (source?.kind !== 'url')
+            throw new Error('source-url is required to build');
+        const created = await deps.builds.create(settings.app, { url: source.url, version: request.deployTag });
+        request.log(`build ${created.id} started`);
+        let streamed = Promise.resolve();
+        if (created.outputStreamUrl) {
+            streamed = stream(created.outputStreamUrl, (line) => request.log(`  ${line}`), {
+                ...(request.signal ? { signal: request.signal } : {}),
+            }).catch((error) => request.log(`warning: build output stream ended early: ${(0,errors/* messageOf */.bD)(error)}`));
+        }
+        const deadline = performance.now() + request.healthTimeoutMs + 30 * 60_000;
+        let done = created;
+        while (done.status === 'pending') {
+            if (performance.now() > deadline)
+                throw new Error(`build ${created.id} still pending`);
+            await sleep(pollMs, request.signal);
+            done = await deps.builds.get(settings.app, created.id);
+        }
+        await streamed;
+        if (done.status !== 'succeeded')
+            throw new Error(`build ${created.id} ${done.status}`);
+        if (!done.releaseId)
+            throw new Error(`build ${created.id} succeeded without a release`);
+        return waitRelease(done.releaseId, request);
+    }
+    async function promote(from, request) {
+        const [source, target] = await Promise.all([
+            deps.couplings.findByApp(from),
+            deps.couplings.findByApp(settings.app),
+        ]);
+        if (!source)
+            throw new Error(`app ${from} is in no pipeline`);
+        if (!target || target.pipelineId !== source.pipelineId)
+            throw new Error(`app ${settings.app} is not in the pipeline of ${from}`);
+        const promotion = await deps.promotions.create({
+            pipelineId: source.pipelineId,
+            sourceAppId: source.appId,
+            targetAppIds: [target.appId],
+        });
+        request.log(`promotion ${promotion.id} from ${from} started`);
+        const deadline = performance.now() + request.healthTimeoutMs;
+        for (;;) {
+            const mine = (await deps.promotions.targets(promotion.id)).find((t) => t.appId === target.appId);
+            if (mine && mine.status === 'succeeded' && mine.releaseId)
+                return waitRelease(mine.releaseId, request);
+            if (mine && mine.status === 'failed')
+                throw new Error(`promotion to ${settings.app} failed: ${mine.errorMessage ?? 'no reason given'}`);
+            if (performance.now() > deadline)
+                throw new Error(`promotion ${promotion.id} still pending`);
+            await sleep(pollMs, request.signal);
+        }
+    }
+    async function rollback(request) {
+        let releaseId = request.release;
+        if (!releaseId) {
+            const { current } = await look();
+            const before = releaseBefore(await deps.releases.latest(settings.app, 50), current);
+            if (!before)
+                throw new Error(`app ${settings.app} has no earlier release to roll back to`);
+            releaseId = before.id;
+        }
+        const made = await deps.releaseActions.rollback(settings.app, releaseId);
+        request.log(`rollback release v${made.version} created`);
+        return waitRelease(made.id, request);
+    }
+    /** A release with a release phase stays `pending` until that phase finishes. */
+    async function waitRelease(id, request) {
+        const deadline = performance.now() + request.healthTimeoutMs;
+        for (;;) {
+            const release = await deps.releaseActions.get(settings.app, id);
+            if (!release)
+                throw new Error(`release ${id} not found`);
+            if (release.status === 'succeeded')
+                return release;
+            if (release.status === 'failed' || release.status === 'expired')
+                throw new Error(`release v${release.version} ${release.status}`);
+            if (performance.now() > deadline)
+                throw new Error(`release v${release.version} still ${release.status}`);
+            await sleep(pollMs, request.signal);
+        }
+    }
+    return { observe, run };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/connect-heroku.ts
+
+
+
+
+
+
+
+
+/** The heroku target on the real Platform API; main.ts loads this only for `target: heroku`. */
+function connectHeroku(settings, deploy, redact) {
+    const http = createHerokuHttp({ baseUrl: settings.apiUrl, apiKey: settings.apiKey, redact });
+    return createHerokuTarget(settings, {
+        apps: new HerokuApps(http),
+        builds: new HerokuBuilds(http),
+        releases: new HerokuReleases(http),
+        releaseActions: new HerokuReleaseActions(http),
+        couplings: new HerokuPipelineCouplings(http),
+        promotions: new HerokuPromotions(http),
+        skipObserve: deploy.dryRun && deploy.operation === 'deploy',
+    });
+}
+
+
+/***/ })
+
+};

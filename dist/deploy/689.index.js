@@ -1,0 +1,1167 @@
+export const id = 689;
+export const ids = [689];
+export const modules = {
+
+/***/ 9880:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   _: () => (/* binding */ mapConcurrent)
+/* harmony export */ });
+/* harmony import */ var p_map__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(606);
+
+/**
+ * Every fan-out in the suite: at most `concurrency` tasks in flight, results in
+ * input order. Tasks report their own failures as data; an `AbortSignal` stops
+ * starting new tasks (the caller marks unstarted ones itself).
+ */
+function mapConcurrent(items, task, options) {
+    return (0,p_map__WEBPACK_IMPORTED_MODULE_0__/* ["default"] */ .Ay)(items, task, { concurrency: Math.max(1, options.concurrency), signal: options.signal });
+}
+
+
+/***/ }),
+
+/***/ 4664:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   k: () => (/* binding */ Progress)
+/* harmony export */ });
+/* unused harmony export formatProgressLine */
+/**
+ * One line per finished unit, written the moment it finishes. Writes to stdout
+ * are synchronous for pipes and files on Linux, so the runner (or a job reading
+ * our stdout) sees each line as it happens, never batched at the end.
+ */
+class Progress {
+    finished = 0;
+    total;
+    write;
+    width;
+    constructor(total, write) {
+        this.total = total;
+        this.write = write;
+        this.width = String(total).length;
+    }
+    done(unit) {
+        this.finished++;
+        this.write(formatProgressLine(this.finished, this.total, unit, this.width));
+    }
+}
+function formatProgressLine(position, total, unit, width = String(total).length) {
+    const percent = total === 0 ? 100 : Math.floor((position / total) * 100);
+    const where = unit.where ? ` (${unit.where})` : '';
+    const parts = [
+        `[${String(position).padStart(width)}/${total} ${String(percent).padStart(3)}%]`,
+        `${unit.id}${where}`,
+        unit.outcome,
+    ];
+    if (unit.status !== undefined)
+        parts.push(`status=${unit.status}`);
+    if (unit.attempts !== undefined)
+        parts.push(`attempts=${unit.attempts}`);
+    parts.push(`${Math.round(unit.ms)}ms`);
+    if (unit.note)
+        parts.push(`- ${unit.note}`);
+    return parts.join(' ');
+}
+
+
+/***/ }),
+
+/***/ 7689:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+// ESM COMPAT FLAG
+__webpack_require__.r(__webpack_exports__);
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  createSshTarget: () => (/* binding */ createSshTarget)
+});
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __webpack_require__(8161);
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __webpack_require__(4296);
+// EXTERNAL MODULE: ./src/core/fanout.ts
+var fanout = __webpack_require__(9880);
+// EXTERNAL MODULE: ./src/core/progress.ts
+var progress = __webpack_require__(4664);
+// EXTERNAL MODULE: ./src/core/summary.ts
+var summary = __webpack_require__(1363);
+// EXTERNAL MODULE: ./src/core/http.ts + 1 modules
+var http = __webpack_require__(8288);
+;// CONCATENATED MODULE: ./src/providers/digitalocean/client.ts
+
+/**
+ * The one sender every DigitalOcean resource client shares: base URL, bearer
+ * token and the core retry policy. Resource clients (droplets.ts) take the
+ * `HttpClient` this returns.
+ */
+const DIGITALOCEAN_API_URL = 'https://api.digitalocean.com/v2';
+function createDigitalOceanClient(options) {
+    return new http/* HttpClient */.Qq({
+        provider: 'DigitalOcean',
+        baseUrl: options.baseUrl ?? DIGITALOCEAN_API_URL,
+        headers: { authorization: `Bearer ${options.token.trim()}`, accept: 'application/json' },
+        redact: options.redact,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.retry ? { retry: options.retry } : {}),
+        ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    });
+}
+
+;// CONCATENATED MODULE: ./src/providers/digitalocean/droplets.ts
+const PER_PAGE = 200;
+const MAX_PAGES = 1000;
+async function listDropletsByTag(client, tag) {
+    const out = [];
+    for (let page = 1, pages = 0; pages < MAX_PAGES; pages++) {
+        const res = await client.request({
+            operation: 'droplets.list',
+            path: '/droplets',
+            query: { tag_name: tag, per_page: PER_PAGE, page },
+        });
+        for (const droplet of res.data?.droplets ?? []) {
+            if (!(droplet.tags ?? []).includes(tag))
+                continue;
+            out.push(toDroplet(droplet));
+        }
+        // `next` is an absolute URL on the real API host; only its page number is followed,
+        // so the configured base URL (a sandbox, a proxy) stays the one spoken to.
+        const next = nextPage(res.data?.links?.pages?.next);
+        if (next === undefined || next <= page)
+            break;
+        page = next;
+    }
+    return out;
+}
+function nextPage(link) {
+    if (!link)
+        return undefined;
+    try {
+        const value = Number(new URL(link).searchParams.get('page'));
+        return Number.isInteger(value) && value > 0 ? value : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function toDroplet(d) {
+    const publicV4 = (d.networks?.v4 ?? []).find((n) => n.type === 'public');
+    return {
+        id: d.id,
+        name: d.name,
+        status: d.status,
+        tags: d.tags ?? [],
+        publicIpv4: publicV4?.ip_address,
+    };
+}
+
+// EXTERNAL MODULE: ./src/providers/registry/reference.ts
+var reference = __webpack_require__(9749);
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __webpack_require__(1421);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __webpack_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __webpack_require__(6760);
+;// CONCATENATED MODULE: ./src/providers/ssh/session.ts
+
+
+
+class SshSession {
+    dir;
+    keyFile;
+    knownHostsFile;
+    strict;
+    constructor(dir, keyFile, knownHostsFile, strict) {
+        this.dir = dir;
+        this.keyFile = keyFile;
+        this.knownHostsFile = knownHostsFile;
+        this.strict = strict;
+    }
+    static async open(credentials, tempRoot) {
+        const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(tempRoot, 'ops-ssh-'));
+        let keyFile;
+        if (credentials.key) {
+            keyFile = (0,external_node_path_.join)(dir, 'id');
+            const text = credentials.key.endsWith('\n') ? credentials.key : `${credentials.key}\n`;
+            await (0,promises_.writeFile)(keyFile, text, { mode: 0o600 });
+        }
+        const knownHostsFile = (0,external_node_path_.join)(dir, 'known_hosts');
+        await (0,promises_.writeFile)(knownHostsFile, `${credentials.knownHosts.trim()}\n`, { mode: 0o600 });
+        return new SshSession(dir, keyFile, knownHostsFile, credentials.trustOnFirstUse ? 'accept-new' : 'yes');
+    }
+    /** The `ssh` arguments up to and including the destination. */
+    args(host) {
+        const args = [
+            '-T',
+            '-o',
+            'BatchMode=yes',
+            '-o',
+            `StrictHostKeyChecking=${this.strict}`,
+            '-o',
+            `UserKnownHostsFile=${this.knownHostsFile}`,
+            '-o',
+            'GlobalKnownHostsFile=/dev/null',
+            '-o',
+            'ConnectTimeout=15',
+            '-o',
+            'ServerAliveInterval=15',
+            '-o',
+            'ServerAliveCountMax=3',
+            '-o',
+            'LogLevel=ERROR',
+            '-p',
+            String(host.port),
+        ];
+        if (this.keyFile)
+            args.push('-o', 'IdentitiesOnly=yes', '-i', this.keyFile);
+        args.push(host.user ? `${host.user}@${host.host}` : host.host);
+        return args;
+    }
+    /** Runs one shell command on the host; stderr is folded into stdout there, so the order is the remote's. */
+    run(host, command, options = {}) {
+        const child = (0,external_node_child_process_.spawn)('ssh', [...this.args(host), `exec 2>&1; ${command}`], {
+            stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        });
+        if (options.input !== undefined) {
+            // A remote command that exits without reading its stdin must not crash us with EPIPE.
+            child.stdin?.on('error', () => { });
+            child.stdin?.end(options.input);
+        }
+        return collect(child, options);
+    }
+    async close() {
+        await (0,promises_.rm)(this.dir, { recursive: true, force: true });
+    }
+}
+/** Reads a child's output line by line until it exits, killing it at the timeout or on abort. */
+function collect(child, options) {
+    return new Promise((resolve, reject) => {
+        let output = '';
+        let pending = '';
+        let timedOut = false;
+        const onData = (chunk) => {
+            const text = chunk.toString('utf8');
+            output += text;
+            pending += text;
+            const lines = pending.split('\n');
+            pending = lines.pop() ?? '';
+            for (const line of lines)
+                options.onLine?.(line);
+        };
+        child.stdout?.on('data', onData);
+        child.stderr?.on('data', onData);
+        const kill = () => child.kill('SIGKILL');
+        const timer = options.timeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                timedOut = true;
+                kill();
+            }, options.timeoutMs);
+        options.signal?.addEventListener('abort', kill, { once: true });
+        child.on('error', reject);
+        child.on('close', (code) => {
+            if (timer)
+                clearTimeout(timer);
+            options.signal?.removeEventListener('abort', kill);
+            if (pending !== '')
+                options.onLine?.(pending);
+            resolve({ code: code ?? 255, output, timedOut });
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/deploy/ssh/commands.ts
+/**
+ * Every remote command of the ssh target as plain text, built from data and
+ * nothing else (Kamal's `commands/app.rb`): the host runs them with its own
+ * `docker`, exactly as an operator would type them. Values are single-quoted;
+ * `run-args` and `health-cmd` are the user's own shell text and go in as is.
+ */
+const LABEL_SERVICE = 'ops-actions.service';
+const LABEL_DEPLOY = 'ops-actions.deploy';
+const LABEL_IMAGE = 'ops-actions.image';
+const LABEL_DEPLOY_ID = 'ops-actions.deploy-id';
+/** Marks our own lines in remote output, so a chatty login shell cannot be mistaken for data. */
+const ROW = 'ops-actions-container';
+function shellQuote(value) {
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+/** `<service>-<deploy tag>`, with anything Docker refuses in a name turned into `-`. */
+function containerName(service, deployTag) {
+    return `${service}-${deployTag.replace(/[^a-zA-Z0-9_.-]/g, '-')}`;
+}
+function listContainers(service) {
+    const format = [
+        ROW,
+        '{{.ID}}',
+        '{{.Names}}',
+        `{{.Label "${LABEL_DEPLOY}"}}`,
+        `{{.Label "${LABEL_IMAGE}"}}`,
+        '{{.State}}',
+        '{{.CreatedAt}}',
+        '{{.Image}}',
+    ].join('\t');
+    return `docker ps --all --no-trunc --filter ${shellQuote(`label=${LABEL_SERVICE}=${service}`)} --format ${shellQuote(format)}`;
+}
+/** Rows of `listContainers`, newest first. */
+function parseContainers(output) {
+    const rows = [];
+    for (const line of output.split('\n')) {
+        const cells = line.split('\t');
+        if (cells[0] !== ROW || cells.length < 8)
+            continue;
+        const [, id, name, deployTag, label, state, createdAt, image] = cells;
+        rows.push({
+            id: id,
+            name: name,
+            deployTag: deployTag,
+            image: label || image,
+            state: state,
+            createdAt: createdAt,
+        });
+    }
+    return rows.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+}
+/**
+ * Pull by digest. With credentials, the login goes to a throwaway DOCKER_CONFIG
+ * removed when the command ends, so no password stays on the host; the password
+ * itself arrives on stdin, never in argv.
+ */
+function pull(image, login) {
+    if (!login)
+        return `docker pull ${shellQuote(image)}`;
+    const server = login.server ? ` ${shellQuote(login.server)}` : '';
+    return [
+        'set -e',
+        'cfg=$(mktemp -d)',
+        `trap 'rm -rf "$cfg"' EXIT`,
+        `DOCKER_CONFIG="$cfg" docker login --username ${shellQuote(login.username)} --password-stdin${server} >/dev/null`,
+        `DOCKER_CONFIG="$cfg" docker pull ${shellQuote(image)}`,
+    ].join('; ');
+}
+function create(spec) {
+    const labels = [
+        `${LABEL_SERVICE}=${spec.service}`,
+        `${LABEL_DEPLOY}=${spec.deployTag}`,
+        `${LABEL_IMAGE}=${spec.image}`,
+        `${LABEL_DEPLOY_ID}=${spec.deployId}`,
+    ].flatMap((label) => ['--label', shellQuote(label)]);
+    const runArgs = spec.runArgs.trim() === '' ? [] : [spec.runArgs.trim()];
+    return ['docker create --name', shellQuote(spec.name), ...labels, ...runArgs, shellQuote(spec.image)].join(' ');
+}
+function start(name) {
+    return `docker start ${shellQuote(name)}`;
+}
+function stop(name) {
+    return `docker stop ${shellQuote(name)}`;
+}
+function remove(name) {
+    return `docker rm --force ${shellQuote(name)}`;
+}
+/** Removes an image only when no container uses it any more; Docker refuses otherwise, which is fine. */
+function removeImageIfUnused(image) {
+    return `docker image rm ${shellQuote(image)} >/dev/null 2>&1 || true`;
+}
+function tailLogs(name, lines = 20) {
+    return `docker logs --tail ${lines} ${shellQuote(name)}`;
+}
+/** Exit code of a health attempt when the container has stopped for good: waiting longer cannot help. */
+const CONTAINER_GONE = 86;
+/**
+ * One health attempt: fail fast when the container exited and will not be
+ * restarted, otherwise the user's command decides.
+ */
+function healthAttempt(name, healthCmd) {
+    const state = `docker inspect --format '{{.State.Status}} {{.HostConfig.RestartPolicy.Name}}' ${shellQuote(name)}`;
+    const check = [
+        `s=$(${state}) || exit ${CONTAINER_GONE}`,
+        `case "$s" in "exited no"|"exited "|"dead "*) echo "container ${name.replace(/[^a-zA-Z0-9_.-]/g, '')} is $s"; exit ${CONTAINER_GONE};; esac`,
+    ].join('; ');
+    return healthCmd ? `${check}; ${healthCmd}` : check;
+}
+
+;// CONCATENATED MODULE: ./src/deploy/ssh/hosts.ts
+
+function hostKey(login) {
+    const host = login.host.includes(':') ? `[${login.host}]` : login.host;
+    return `${login.user ? `${login.user}@` : ''}${host}:${login.port}`;
+}
+function fromHostsInput(hosts) {
+    return dedupe(hosts.map((login) => ({ id: login.host, where: hostKey(login), login })));
+}
+function fromDroplets(tag, droplets, hostsInput) {
+    const tagged = droplets.filter((d) => d.tags.includes(tag));
+    const skipped = [];
+    const usable = [];
+    for (const d of tagged) {
+        if (!d.publicIpv4)
+            skipped.push({ name: d.name, reason: 'it has no public IPv4 address' });
+        else if (d.status !== 'active')
+            skipped.push({ name: d.name, reason: `its status is ${d.status}` });
+        else
+            usable.push({ ...d, publicIpv4: d.publicIpv4 });
+    }
+    for (const line of hostsInput) {
+        if (!tagged.some((d) => d.publicIpv4 === line.host || d.name === line.host)) {
+            throw new errors/* StepError */.zg('hosts', hostKey(line), `this hosts entry is not a droplet tagged ${JSON.stringify(tag)}; droplets without the tag are never touched`);
+        }
+    }
+    const hosts = usable.map((d) => {
+        const named = hostsInput.find((h) => h.host === d.publicIpv4 || h.host === d.name);
+        const login = { user: named ? named.user : 'root', host: d.publicIpv4, port: named?.port ?? 22 };
+        return { id: d.name, where: hostKey(login), login };
+    });
+    if (hosts.length === 0) {
+        const why = skipped.length > 0 ? `: ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '';
+        throw new errors/* StepError */.zg('hosts', `DigitalOcean tag ${JSON.stringify(tag)}`, `no active droplet with a public IPv4 address carries this tag${why}`);
+    }
+    return { hosts: dedupe(hosts), skipped };
+}
+/** Two lines for one host would make a deploy wait for its own lock. */
+function dedupe(hosts) {
+    const seen = new Set();
+    return hosts.filter((h) => {
+        const key = `${h.login.host}:${h.login.port}`;
+        if (seen.has(key))
+            return false;
+        seen.add(key);
+        return true;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/deploy/ssh/lock.ts
+
+
+/**
+ * The per-host deploy lock: `~/.ops-actions/locks/<service>.lock`, one line
+ * naming its owner (token, repository, run, job, actor, time). It is taken
+ * atomically by hard-linking a fully written file to the lock name (`ln`
+ * fails when the name exists), so a lock is never seen half-written, and it is
+ * only ever removed by the holder of its token: this run, or this run's post
+ * step. There is no automatic breaking of old locks (Kamal does not either):
+ * a lock whose owner is gone is reported with its owner and age, and removed
+ * by hand (`rm ~/.ops-actions/locks/<service>.lock`).
+ */
+const LOCK_DIR = '"$HOME/.ops-actions/locks"';
+function ownerLine(owner) {
+    return Object.entries(owner)
+        .filter(([, v]) => v !== undefined && v !== '')
+        .map(([k, v]) => `${k}=${String(v).replace(/\s+/g, '_')}`)
+        .join(' ');
+}
+function parseOwnerLine(line) {
+    const out = {};
+    for (const part of line.trim().split(/\s+/)) {
+        const eq = part.indexOf('=');
+        if (eq > 0)
+            out[part.slice(0, eq)] = part.slice(eq + 1);
+    }
+    return out;
+}
+function paths(service, token) {
+    const lock = `${LOCK_DIR}/${shellQuote(`${service}.lock`)}`;
+    const temp = `${LOCK_DIR}/${shellQuote(`.${service}.${token}`)}`;
+    return { lock, temp };
+}
+/** One attempt: prints `ops-actions-lock acquired` or `ops-actions-lock held <owner line>`. */
+function acquireCommand(service, owner) {
+    const { lock, temp } = paths(service, owner.token);
+    const mine = shellQuote(`token=${owner.token} `);
+    return [
+        `mkdir -p ${LOCK_DIR}`,
+        `printf '%s \\n' ${shellQuote(ownerLine(owner))} > ${temp}`,
+        `if ln ${temp} ${lock} 2>/dev/null || grep -qF ${mine} ${lock} 2>/dev/null; then rm -f ${temp}; echo 'ops-actions-lock acquired'; else rm -f ${temp}; printf 'ops-actions-lock held %s\\n' "$(cat ${lock} 2>/dev/null)"; fi`,
+    ].join(' && ');
+}
+/** Removes the lock only when it holds `token`; prints `released`, `absent` or `other <owner line>`. */
+function releaseCommand(service, token) {
+    const { lock } = paths(service, token);
+    const mine = shellQuote(`token=${token} `);
+    return `if [ ! -e ${lock} ]; then echo 'ops-actions-lock absent'; elif grep -qF ${mine} ${lock}; then rm -f ${lock} && echo 'ops-actions-lock released'; else printf 'ops-actions-lock other %s\\n' "$(cat ${lock})"; fi`;
+}
+function parseAcquire(output) {
+    for (const line of output.split('\n')) {
+        if (line === 'ops-actions-lock acquired')
+            return { kind: 'acquired' };
+        if (line.startsWith('ops-actions-lock held')) {
+            return { kind: 'held', owner: line.slice('ops-actions-lock held'.length).trim() };
+        }
+    }
+    return { kind: 'unknown' };
+}
+function parseRelease(output) {
+    for (const line of output.split('\n')) {
+        if (line === 'ops-actions-lock released')
+            return 'released';
+        if (line === 'ops-actions-lock absent')
+            return 'absent';
+        if (line.startsWith('ops-actions-lock other'))
+            return 'other';
+    }
+    return 'unknown';
+}
+/** How a held lock reads in a message: who holds it and since when. */
+function describeOwner(line, now = Date.now()) {
+    const owner = parseOwnerLine(line);
+    if (!owner.token)
+        return 'an unknown owner (the lock file is empty or unreadable)';
+    const who = [
+        owner.repository,
+        owner.run ? `run ${owner.run}${owner.attempt ? `.${owner.attempt}` : ''}` : undefined,
+        owner.job ? `job ${owner.job}` : undefined,
+        owner.actor ? `by ${owner.actor}` : undefined,
+    ].filter(Boolean);
+    const since = owner.time ? Date.parse(owner.time) : Number.NaN;
+    const age = Number.isNaN(since) ? '' : `, since ${owner.time} (${(0,summary/* formatMs */._V)(Math.max(0, now - since))} ago)`;
+    return `${who.length > 0 ? who.join(' ') : `deploy ${owner.token}`}${age}`;
+}
+/** Polls until the lock is ours or `timeoutMs` passed; returns the last holder on timeout. */
+async function acquireLock(remote, host, service, owner, options) {
+    const started = Date.now();
+    const deadline = started + options.timeoutMs;
+    let lastOwner = '';
+    for (;;) {
+        const result = await remote.run(host, acquireCommand(service, owner), {
+            timeoutMs: 30_000,
+            ...(options.signal ? { signal: options.signal } : {}),
+        });
+        const answer = parseAcquire(result.output);
+        if (answer.kind === 'acquired')
+            return { acquired: true, waitedMs: Date.now() - started };
+        if (answer.kind === 'unknown') {
+            throw new Error(`could not take the lock (exit ${result.code}): ${lastLines(result.output)}`);
+        }
+        if (answer.owner !== lastOwner) {
+            lastOwner = answer.owner;
+            options.onWait?.(answer.owner);
+        }
+        const left = deadline - Date.now();
+        if (left <= 0)
+            return { acquired: false, owner: lastOwner, waitedMs: Date.now() - started };
+        await sleep(Math.min(options.pollMs ?? 1000, left), options.signal);
+    }
+}
+function lastLines(output, count = 5) {
+    const lines = output.trim().split('\n').filter(Boolean);
+    return lines.slice(-count).join(' | ') || '(no output)';
+}
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted)
+            return reject(signal.reason);
+        const timer = setTimeout(done, ms);
+        function done() {
+            signal?.removeEventListener('abort', abort);
+            resolve();
+        }
+        function abort() {
+            clearTimeout(timer);
+            reject(signal?.reason);
+        }
+        signal?.addEventListener('abort', abort, { once: true });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/deploy/ssh/plan.ts
+
+function planHost(input, containers) {
+    const name = containerName(input.service, input.deployTag);
+    const existing = containers.find((c) => c.name === name || c.deployTag === input.deployTag);
+    const target = existing?.name ?? name;
+    const running = containers.filter((c) => isRunning(c) && c.name !== target);
+    const previousImage = running[0]?.image ?? (existing && isRunning(existing) ? existing.image : undefined);
+    if (existing && isRunning(existing) && running.length === 0) {
+        return { target, reuse: true, previous: [], previousImage, unchanged: true, steps: [] };
+    }
+    const steps = [];
+    if (!existing) {
+        if (!input.image) {
+            throw new Error(`no kept container of ${input.deployTag} on this host and no image to pull it from`);
+        }
+        steps.push({ kind: 'pull', image: input.image }, { kind: 'create', name: target, image: input.image });
+    }
+    for (const c of running)
+        steps.push({ kind: 'stop', name: c.name });
+    steps.push({ kind: 'start', name: target }, { kind: 'health', name: target, cmd: input.healthCmd });
+    return { target, reuse: existing !== undefined, previous: running, previousImage, unchanged: false, steps };
+}
+function isRunning(c) {
+    return c.state === 'running' || c.state === 'restarting';
+}
+/**
+ * Containers to remove once the whole rollout is healthy: all but `keep`,
+ * counting the one now running and then the newest others.
+ */
+function planPrune(containers, running, keep) {
+    const others = containers.filter((c) => c.name !== running);
+    return others.slice(Math.max(0, keep - 1));
+}
+function describeStep(step) {
+    switch (step.kind) {
+        case 'pull':
+            return `docker pull ${step.image}`;
+        case 'create':
+            return `docker create ${step.name} from ${step.image}`;
+        case 'stop':
+            return `docker stop ${step.name}`;
+        case 'start':
+            return `docker start ${step.name}`;
+        case 'health':
+            return step.cmd
+                ? `run health-cmd until it passes: ${step.cmd}`
+                : `check that ${step.name} is running (no health-cmd)`;
+    }
+}
+function describeHostPlan(where, plan, prune) {
+    if (plan.unchanged)
+        return [`${where}: ${plan.target} already runs this version; nothing to do`];
+    const lines = plan.steps.map((s) => `${where}: ${describeStep(s)}`);
+    if (plan.reuse)
+        lines.unshift(`${where}: start the kept container ${plan.target} (no pull)`);
+    for (const c of prune)
+        lines.push(`${where}: docker rm ${c.name} (beyond keep)`);
+    return lines;
+}
+
+// EXTERNAL MODULE: ./src/core/inputs.ts
+var inputs = __webpack_require__(9114);
+;// CONCATENATED MODULE: ./src/deploy/ssh/release.ts
+
+
+
+/**
+ * Releasing locks, shared by the main step (on every path) and the post step
+ * (for a run that was killed or cancelled before it could): a lock is removed
+ * only when it still holds our token, so releasing twice, or after someone
+ * else took the lock, is harmless.
+ */
+function parseHeldLocks(state) {
+    if (state.trim() === '')
+        return [];
+    try {
+        const value = JSON.parse(state);
+        if (!Array.isArray(value))
+            return [];
+        return value.filter((l) => typeof l === 'object' &&
+            l !== null &&
+            typeof l.host === 'string' &&
+            typeof l.service === 'string' &&
+            typeof l.token === 'string');
+    }
+    catch {
+        return [];
+    }
+}
+async function releaseLock(ctx, remote, lock) {
+    try {
+        const host = (0,inputs/* parseSshHost */.wh)('locks', lock.host);
+        const result = await remote.run(host, releaseCommand(lock.service, lock.token), { timeoutMs: 30_000 });
+        const answer = parseRelease(result.output);
+        if (answer === 'released') {
+            ctx.info(`Released the ${lock.service} deploy lock on ${lock.host}.`);
+            return 'released';
+        }
+        if (answer === 'absent') {
+            ctx.info(`The ${lock.service} deploy lock on ${lock.host} was already released.`);
+            return 'absent';
+        }
+        if (answer === 'other') {
+            const owner = result.output.split('ops-actions-lock other')[1]?.split('\n')[0] ?? '';
+            ctx.info(`The ${lock.service} deploy lock on ${lock.host} now belongs to ${describeOwner(owner)}; left alone.`);
+            return 'other';
+        }
+        ctx.warning(`Could not release the ${lock.service} deploy lock on ${lock.host} (exit ${result.code}): ${lastLines(result.output)}. Remove ~/.ops-actions/locks/${lock.service}.lock there by hand if it remains.`);
+        return 'failed';
+    }
+    catch (error) {
+        ctx.warning(`Could not release the ${lock.service} deploy lock on ${lock.host}: ${(0,errors/* messageOf */.bD)(error)}`);
+        return 'failed';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/ssh/index.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const LOCKS_STATE = 'locks';
+function createSshTarget(settings, ctx, options = {}) {
+    let hostsOnce;
+    const hosts = () => {
+        hostsOnce ??= resolveHosts(settings, ctx);
+        return hostsOnce;
+    };
+    const openSession = () => SshSession.open({ key: settings.sshKey, knownHosts: settings.knownHosts }, ctx.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)());
+    return {
+        async observe() {
+            const [first] = await hosts();
+            if (!first)
+                return {};
+            const session = await openSession();
+            try {
+                const containers = await listOn(session, first, settings.service);
+                const running = containers.find((c) => c.state === 'running');
+                return running ? { previousImage: running.image } : {};
+            }
+            catch {
+                return {};
+            }
+            finally {
+                await session.close();
+            }
+        },
+        async run(request) {
+            const list = await hosts();
+            const session = await openSession();
+            try {
+                return await new Rollout(settings, ctx, session, list, request, options).run();
+            }
+            finally {
+                await session.close();
+            }
+        },
+    };
+}
+async function resolveHosts(settings, ctx) {
+    const token = settings.digitalocean.token;
+    if (!token)
+        return fromHostsInput(settings.hosts);
+    const tag = settings.digitalocean.tag;
+    const client = createDigitalOceanClient({
+        baseUrl: settings.digitalocean.apiUrl,
+        token,
+        redact: (text) => ctx.secrets.redact(text),
+    });
+    const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () => listDropletsByTag(client, tag));
+    const choice = fromDroplets(tag, droplets, settings.hosts);
+    for (const s of choice.skipped)
+        ctx.warning(`Droplet ${s.name} carries ${tag} but is skipped: ${s.reason}.`);
+    ctx.info(`DigitalOcean: ${choice.hosts.length} droplet(s) tagged ${tag}: ${choice.hosts.map((h) => `${h.id} (${h.where})`).join(', ')}`);
+    return choice.hosts;
+}
+async function listOn(remote, host, service) {
+    const result = await remote.run(host.login, listContainers(service), { timeoutMs: 60_000 });
+    if (result.code !== 0)
+        throw new Error(`docker ps exited ${result.code}: ${lastLines(result.output)}`);
+    return parseContainers(result.output);
+}
+class Rollout {
+    t0 = performance.now();
+    held = [];
+    progress;
+    planLines = [];
+    login;
+    password;
+    settings;
+    ctx;
+    remote;
+    hosts;
+    request;
+    options;
+    constructor(settings, ctx, remote, hosts, request, options) {
+        this.settings = settings;
+        this.ctx = ctx;
+        this.remote = remote;
+        this.hosts = hosts;
+        this.request = request;
+        this.options = options;
+        this.progress = new progress/* Progress */.k(hosts.length, request.log);
+        const username = ctx.inputs.optional('registry-username');
+        this.password = ctx.inputs.optional('registry-password');
+        const registry = request.image ? (0,reference/* parseImageReference */.o_)(request.image)?.registry : undefined;
+        this.login =
+            username && this.password
+                ? { username, server: registry === 'docker.io' ? undefined : registry }
+                : undefined;
+    }
+    now() {
+        return Math.round(performance.now() - this.t0);
+    }
+    line(host, text) {
+        this.request.log(`[${host.id}] ${text}`);
+    }
+    async run() {
+        const states = this.hosts.map((host, i) => ({
+            host,
+            batch: i === 0 ? 1 : 2,
+            created: false,
+            started: false,
+            stopped: [],
+            unit: {
+                id: host.id,
+                where: host.where,
+                outcome: 'skipped',
+                batch: i === 0 ? 1 : 2,
+                startedMs: 0,
+                endedMs: 0,
+            },
+        }));
+        if (this.request.dryRun)
+            return this.dryRun(states);
+        try {
+            const locked = await this.lockAll(states);
+            if (locked)
+                return locked;
+            const observed = await this.observeAll(states);
+            if (observed)
+                return observed;
+            return await this.rollOut(states);
+        }
+        finally {
+            await this.releaseAll();
+        }
+    }
+    async dryRun(states) {
+        await (0,fanout/* mapConcurrent */._)(states, async (s) => {
+            s.unit.startedMs = this.now();
+            try {
+                const containers = await listOn(this.remote, s.host, this.settings.service);
+                s.plan = this.planFor(containers);
+                const after = s.plan.reuse ? containers : [this.placeholder(s.plan.target), ...containers];
+                const prune = planPrune(after, s.plan.target, this.settings.keep);
+                this.planLines.push(...describeHostPlan(s.host.where, s.plan, prune));
+                s.unit.outcome = 'planned';
+                if (s.plan.previousImage)
+                    s.unit.previousImage = s.plan.previousImage;
+                if (this.request.image)
+                    s.unit.newImage = this.request.image;
+            }
+            catch (error) {
+                s.unit.outcome = 'failed';
+                s.unit.error = (0,errors/* messageOf */.bD)(error);
+                this.planLines.push(`${s.host.where}: cannot plan: ${(0,errors/* messageOf */.bD)(error)}`);
+            }
+            s.unit.endedMs = this.now();
+            this.progressDone(s);
+        }, { concurrency: this.concurrency() });
+        const failed = states.filter((s) => s.unit.outcome === 'failed');
+        return this.outcome(states, failed.length > 0 ? 'failed' : 'success', failed.map((s) => s.unit.error).join('; '));
+    }
+    placeholder(name) {
+        return { id: '', name, deployTag: '', image: '', state: 'created', createdAt: '9999' };
+    }
+    planFor(containers) {
+        return planHost({
+            service: this.settings.service,
+            deployTag: this.request.deployTag,
+            image: this.request.image,
+            healthCmd: this.settings.healthCmd,
+        }, containers);
+    }
+    concurrency() {
+        return this.options.concurrency ?? 10;
+    }
+    // ---- locks --------------------------------------------------------------
+    owner() {
+        const env = this.ctx.env;
+        return {
+            token: this.request.deployId,
+            repository: env.GITHUB_REPOSITORY,
+            run: env.GITHUB_RUN_ID,
+            attempt: env.GITHUB_RUN_ATTEMPT,
+            job: env.GITHUB_JOB,
+            actor: env.GITHUB_ACTOR,
+            time: new Date().toISOString(),
+        };
+    }
+    saveHeld() {
+        this.ctx.saveState(LOCKS_STATE, JSON.stringify(this.held));
+    }
+    /** One host at a time, in a fixed order; returns a failed outcome when a lock cannot be had. */
+    async lockAll(states) {
+        const ordered = [...states].sort((a, b) => (a.host.where < b.host.where ? -1 : 1));
+        for (const s of ordered) {
+            const lock = {
+                host: s.host.where,
+                service: this.settings.service,
+                token: this.request.deployId,
+            };
+            // Recorded before the lock exists, so a run killed right after taking it is still cleaned up.
+            this.held.push(lock);
+            this.saveHeld();
+            try {
+                const result = await this.ctx.log.step('ssh.lock', { host: s.host.id }, async () => {
+                    const r = await acquireLock(this.remote, s.host.login, this.settings.service, this.owner(), {
+                        timeoutMs: this.settings.lockTimeoutMs,
+                        ...(this.options.lockPollMs ? { pollMs: this.options.lockPollMs } : {}),
+                        ...(this.request.signal ? { signal: this.request.signal } : {}),
+                        onWait: (owner) => this.line(s.host, `waiting for the ${this.settings.service} deploy lock, held by ${describeOwner(owner)}`),
+                    });
+                    if (!r.acquired) {
+                        // Never ours: nothing for this run or its post step to release.
+                        this.held.splice(this.held.indexOf(lock), 1);
+                        this.saveHeld();
+                        throw new Error(`the ${this.settings.service} deploy lock is still held by ${describeOwner(r.owner)} after ${(0,summary/* formatMs */._V)(r.waitedMs)} (lock-timeout); if that run is gone, remove ~/.ops-actions/locks/${this.settings.service}.lock on the host`);
+                    }
+                    return r;
+                });
+                this.line(s.host, `took the ${this.settings.service} deploy lock${result.waitedMs >= 1000 ? ` after waiting ${(0,summary/* formatMs */._V)(result.waitedMs)}` : ''}`);
+            }
+            catch (error) {
+                s.unit.outcome = 'failed';
+                s.unit.error = new errors/* StepError */.zg('ssh.lock', s.host.where, error).message;
+                s.unit.startedMs = s.unit.endedMs = this.now();
+                this.progressDone(s);
+                return this.outcome(states, 'failed', s.unit.error);
+            }
+        }
+        return undefined;
+    }
+    async releaseAll() {
+        const held = [...this.held];
+        await (0,fanout/* mapConcurrent */._)(held, async (lock) => {
+            const result = await this.ctx.log.step('ssh.unlock', { host: lock.host }, () => releaseLock(this.ctx, this.remote, lock));
+            if (result !== 'failed')
+                this.held.splice(this.held.indexOf(lock), 1);
+        }, { concurrency: this.concurrency() });
+        this.saveHeld();
+    }
+    // ---- observe and roll out ----------------------------------------------
+    async observeAll(states) {
+        await (0,fanout/* mapConcurrent */._)(states, async (s) => {
+            try {
+                const containers = await this.ctx.log.step('ssh.observe', { host: s.host.id }, () => listOn(this.remote, s.host, this.settings.service));
+                s.plan = this.planFor(containers);
+                this.planLines.push(...describeHostPlan(s.host.where, s.plan, []));
+            }
+            catch (error) {
+                s.unit.outcome = 'failed';
+                s.unit.error = new errors/* StepError */.zg('ssh.observe', s.host.where, error).message;
+            }
+        }, { concurrency: this.concurrency() });
+        const failed = states.filter((s) => s.unit.outcome === 'failed');
+        if (failed.length === 0)
+            return undefined;
+        for (const s of failed)
+            this.progressDone(s);
+        return this.outcome(states, 'failed', failed.map((s) => s.unit.error).join('; '));
+    }
+    async rollOut(states) {
+        const batches = [states.filter((s) => s.batch === 1), states.filter((s) => s.batch === 2)];
+        let failure;
+        for (const batch of batches) {
+            if (batch.length === 0)
+                continue;
+            await (0,fanout/* mapConcurrent */._)(batch, (s) => this.deployHost(s), {
+                concurrency: this.concurrency(),
+                ...(this.request.signal ? { signal: this.request.signal } : {}),
+            }).catch((error) => {
+                failure ??= (0,errors/* messageOf */.bD)(error);
+            });
+            const failed = batch.filter((s) => s.unit.outcome === 'failed');
+            if (failed.length > 0) {
+                failure = failed.map((s) => s.unit.error).join('; ');
+                break;
+            }
+            if (failure)
+                break;
+        }
+        if (!failure) {
+            await this.pruneAll(states);
+            return this.outcome(states, 'success');
+        }
+        for (const s of states) {
+            if (s.unit.outcome === 'skipped')
+                this.progressDone(s);
+        }
+        if (!this.request.autoRollback)
+            return this.outcome(states, 'failed', failure);
+        const changed = states.filter((s) => s.created || s.started || s.stopped.length > 0);
+        let restored = true;
+        await (0,fanout/* mapConcurrent */._)(changed, async (s) => {
+            try {
+                await this.ctx.log.step('ssh.restore', { host: s.host.id }, () => this.restore(s));
+                s.unit.outcome = 'rolled-back';
+                if (s.plan?.previousImage)
+                    s.unit.newImage = s.plan.previousImage;
+                this.line(s.host, `rolled back: ${s.plan?.previous.map((c) => c.name).join(', ') || 'nothing ran before'}`);
+            }
+            catch (error) {
+                restored = false;
+                s.unit.outcome = 'failed';
+                s.unit.error = `${s.unit.error ? `${s.unit.error}; ` : ''}${new errors/* StepError */.zg('ssh.restore', s.host.where, error).message}`;
+            }
+        }, { concurrency: this.concurrency() });
+        const restoredAnything = changed.some((s) => (s.plan?.previous.length ?? 0) > 0);
+        return this.outcome(states, restored && restoredAnything ? 'rolled-back' : 'failed', failure);
+    }
+    async deployHost(s) {
+        const plan = s.plan;
+        s.unit.startedMs = this.now();
+        if (plan.previousImage)
+            s.unit.previousImage = plan.previousImage;
+        s.unit.newImage = this.request.image ?? plan.previous[0]?.image;
+        try {
+            if (plan.unchanged) {
+                s.unit.outcome = 'unchanged';
+                this.line(s.host, `${plan.target} already runs this version`);
+            }
+            else {
+                for (const step of plan.steps) {
+                    if (step.kind === 'health') {
+                        const health = await this.ctx.log.step('ssh.health', { host: s.host.id, container: step.name }, () => this.waitHealthy(s, step.name, step.cmd));
+                        s.unit.health = health;
+                        continue;
+                    }
+                    await this.ctx.log.step(`ssh.${step.kind}`, { host: s.host.id, container: plan.target }, async () => {
+                        if (step.kind === 'pull')
+                            await this.exec(s, 'pull', pull(step.image, this.login), 30 * 60_000);
+                        if (step.kind === 'create') {
+                            await this.exec(s, 'create', create({
+                                name: step.name,
+                                image: step.image,
+                                service: this.settings.service,
+                                deployTag: this.request.deployTag,
+                                deployId: this.request.deployId,
+                                runArgs: this.settings.runArgs,
+                            }));
+                            s.created = true;
+                        }
+                        if (step.kind === 'stop') {
+                            s.stopped.push(step.name);
+                            await this.exec(s, 'stop', stop(step.name), 5 * 60_000);
+                        }
+                        if (step.kind === 'start') {
+                            s.started = true;
+                            await this.exec(s, 'start', start(step.name));
+                        }
+                    });
+                }
+                s.unit.outcome = 'updated';
+            }
+        }
+        catch (error) {
+            s.unit.outcome = 'failed';
+            s.unit.error =
+                error instanceof errors/* StepError */.zg ? error.message : new errors/* StepError */.zg('ssh.deploy', s.host.where, error).message;
+            if (s.unit.health === undefined && plan.steps.some((st) => st.kind === 'health') && s.started) {
+                s.unit.health = 'failing';
+            }
+        }
+        s.unit.endedMs = this.now();
+        this.progressDone(s);
+    }
+    /** Runs one remote command, its output streamed line by line; a non-zero exit names the step and host. */
+    async exec(s, step, command, timeoutMs = 120_000) {
+        const result = await this.remote.run(s.host.login, command, {
+            onLine: (line) => this.line(s.host, line),
+            timeoutMs,
+            ...(this.request.signal ? { signal: this.request.signal } : {}),
+            ...(step === 'pull' && this.login && this.password ? { input: this.password } : {}),
+        });
+        if (result.code !== 0 || result.timedOut) {
+            const why = result.timedOut ? `timed out after ${(0,summary/* formatMs */._V)(timeoutMs)}` : `exit ${result.code}`;
+            throw new errors/* StepError */.zg(`ssh.${step}`, s.host.where, `${why}: ${lastLines(result.output)}`);
+        }
+        return result.output;
+    }
+    async waitHealthy(s, name, healthCmd) {
+        const deadline = Date.now() + this.request.healthTimeoutMs;
+        let lastNote = '';
+        for (let attempt = 1;; attempt++) {
+            const left = deadline - Date.now();
+            const result = await this.remote.run(s.host.login, healthAttempt(name, healthCmd), {
+                timeoutMs: Math.max(1000, Math.min(left, 60_000)),
+                ...(this.request.signal ? { signal: this.request.signal } : {}),
+            });
+            if (result.code === 0) {
+                this.line(s.host, healthCmd ? `healthy after ${attempt} attempt(s)` : `${name} is running (no health-cmd)`);
+                return healthCmd ? 'passing' : 'skipped';
+            }
+            const note = `exit ${result.timedOut ? 'timeout' : result.code}: ${lastLines(result.output, 1)}`;
+            if (note !== lastNote) {
+                lastNote = note;
+                this.line(s.host, `health attempt ${attempt}: ${note}`);
+            }
+            const gone = result.code === CONTAINER_GONE;
+            if (gone || Date.now() + (this.options.healthIntervalMs ?? 2000) > deadline) {
+                s.unit.health = 'failing';
+                await this.showLogs(s, name);
+                throw new errors/* StepError */.zg('ssh.health', s.host.where, gone
+                    ? `${name} stopped: ${lastLines(result.output, 1)}`
+                    : `${name} not healthy within ${(0,summary/* formatMs */._V)(this.request.healthTimeoutMs)} (${attempt} attempts; last ${note})`);
+            }
+            await new Promise((r) => setTimeout(r, this.options.healthIntervalMs ?? 2000));
+        }
+    }
+    async showLogs(s, name) {
+        this.line(s.host, `last log lines of ${name}:`);
+        await this.remote
+            .run(s.host.login, tailLogs(name), {
+            onLine: (l) => this.line(s.host, `  ${l}`),
+            timeoutMs: 30_000,
+        })
+            .catch(() => undefined);
+    }
+    /** Undoes exactly what this run did on the host: the new container goes, the previous one comes back. */
+    async restore(s) {
+        const plan = s.plan;
+        if (s.started)
+            await this.exec(s, 'restore', stop(plan.target), 5 * 60_000);
+        if (s.created)
+            await this.exec(s, 'restore', remove(plan.target));
+        for (const name of s.stopped)
+            await this.exec(s, 'restore', start(name));
+    }
+    async pruneAll(states) {
+        await (0,fanout/* mapConcurrent */._)(states.filter((s) => s.plan), async (s) => {
+            try {
+                await this.ctx.log.step('ssh.prune', { host: s.host.id }, async () => {
+                    const containers = await listOn(this.remote, s.host, this.settings.service);
+                    const prune = planPrune(containers, s.plan.target, this.settings.keep);
+                    for (const c of prune) {
+                        await this.exec(s, 'prune', `${remove(c.name)} >/dev/null`);
+                        await this.exec(s, 'prune', removeImageIfUnused(c.image));
+                        this.line(s.host, `removed ${c.name} (keep ${this.settings.keep})`);
+                    }
+                });
+            }
+            catch (error) {
+                this.ctx.warning(`Pruning old ${this.settings.service} containers on ${s.host.where}: ${(0,errors/* messageOf */.bD)(error)}`);
+            }
+        }, { concurrency: this.concurrency() });
+    }
+    // ---- report -------------------------------------------------------------
+    progressDone(s) {
+        this.progress.done({
+            id: s.host.id,
+            where: s.host.where,
+            outcome: s.unit.outcome,
+            ms: Math.max(0, s.unit.endedMs - s.unit.startedMs),
+            ...(s.unit.error ? { note: s.unit.error } : s.unit.health ? { note: `health ${s.unit.health}` } : {}),
+        });
+    }
+    outcome(states, status, error) {
+        const units = states.map((s) => s.unit);
+        const previousImage = units.find((u) => u.previousImage)?.previousImage;
+        return {
+            status,
+            units,
+            plan: this.planLines,
+            ...(previousImage ? { previousImage } : {}),
+            ...(status !== 'success' && error ? { error } : {}),
+        };
+    }
+}
+
+
+/***/ })
+
+};

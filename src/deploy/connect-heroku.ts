@@ -1,0 +1,28 @@
+import { HerokuApps } from '../providers/heroku/apps.ts';
+import { HerokuBuilds } from '../providers/heroku/builds.ts';
+import { createHerokuHttp } from '../providers/heroku/client.ts';
+import { HerokuPipelineCouplings } from '../providers/heroku/pipelines.ts';
+import { HerokuPromotions } from '../providers/heroku/promotions.ts';
+import { HerokuReleases } from '../providers/heroku/releases.ts';
+import { HerokuReleaseActions } from '../providers/heroku/rollbacks.ts';
+import { createHerokuTarget } from './heroku.ts';
+import type { DeploySettings, HerokuDeploySettings } from './inputs.ts';
+import type { DeployTarget } from './target.ts';
+
+/** The heroku target on the real Platform API; main.ts loads this only for `target: heroku`. */
+export function connectHeroku(
+  settings: HerokuDeploySettings,
+  deploy: Pick<DeploySettings, 'dryRun' | 'operation'>,
+  redact: (text: string) => string,
+): DeployTarget {
+  const http = createHerokuHttp({ baseUrl: settings.apiUrl, apiKey: settings.apiKey, redact });
+  return createHerokuTarget(settings, {
+    apps: new HerokuApps(http),
+    builds: new HerokuBuilds(http),
+    releases: new HerokuReleases(http),
+    releaseActions: new HerokuReleaseActions(http),
+    couplings: new HerokuPipelineCouplings(http),
+    promotions: new HerokuPromotions(http),
+    skipObserve: deploy.dryRun && deploy.operation === 'deploy',
+  });
+}

@@ -1,66 +1,64 @@
 /**
- * Starts the loopback fakes the CI job `actions` points the four actions at, seeded so that each
- * action's dry-run has something real to observe, and keeps them running in the background.
+ * Starts the loopback sandbox the CI job `actions` points the four actions at,
+ * seeded so that each action's dry-run has something real to observe, and keeps
+ * it running in the background.
  *
  *   node .github/ci/sandbox.ts <env-file>
  *
- * Writes `<name>=<url>` lines (for $GITHUB_OUTPUT) to <env-file> once every fake listens. On
- * SIGTERM it writes <env-file>.report.json: every request each fake received that is not a read,
- * and every contract violation. A dry-run must leave both lists empty.
+ * Writes `<name>=<value>` lines (for $GITHUB_OUTPUT) to <env-file> once every
+ * fake listens. On SIGTERM it writes <env-file>.report.json: every request a
+ * fake received that is not a read, and every contract violation. A dry-run
+ * must leave both lists empty.
  */
 import { renameSync, writeFileSync } from 'node:fs';
-import { createGitHubFake } from '../../sandbox/fakes/github.ts';
-import { createHerokuFake } from '../../sandbox/fakes/heroku.ts';
-import { createHetznerFake } from '../../sandbox/fakes/hetzner.ts';
-import { createKamalFake } from '../../sandbox/fakes/kamal.ts';
+import { seedDemoFleet } from '../../sandbox/fleet.ts';
+import { startSandbox } from '../../sandbox/index.ts';
 
 const envFile = process.argv[2];
 if (!envFile) {
   process.stderr.write('usage: node .github/ci/sandbox.ts <env-file>\n');
   process.exit(2);
 }
-const repository = process.env.GITHUB_REPOSITORY ?? 'acme/ops-actions';
 
-const heroku = createHerokuFake();
-const source = heroku.seedApp({ name: 'fetlife-prod' });
-heroku.seedApp({ name: 'smooth-staging' });
-heroku.seedApp({ name: 'smooth' });
-const pipeline = heroku.seedPipeline('fleet');
-heroku.couple(source.name, pipeline.id, 'production');
-heroku.couple('smooth-staging', pipeline.id, 'staging');
-heroku.couple('smooth', pipeline.id, 'production');
-heroku.seedReleases(source.name, 2);
-heroku.seedReleases('smooth-staging', 2);
-heroku.seedReleases('smooth', 2);
-heroku.seedAddon(source.name, {
-  service: 'heroku-postgresql',
-  config: { DATABASE_URL: 'postgres://u:p@db.invalid/x' },
-});
+const sandbox = await startSandbox({ repository: process.env.GITHUB_REPOSITORY ?? 'acme/ops-actions' });
+seedDemoFleet(sandbox);
+// The deploy dry-run promotes smooth-staging to smooth within one pipeline.
+const pipeline = sandbox.heroku.seedPipeline('fleet');
+for (const [name, stage] of [
+  ['smooth-staging', 'staging'],
+  ['smooth', 'production'],
+] as const) {
+  sandbox.heroku.seedApp({ name });
+  sandbox.heroku.couple(name, pipeline.id, stage);
+  sandbox.heroku.seedReleases(name, 2);
+}
 
-const hetzner = createHetznerFake();
-hetzner.addZone({ name: 'shibari.photo' });
-
-const github = createGitHubFake({ repositories: [repository] });
-const kamal = createKamalFake({ hosts: 2 });
-
-await Promise.all([heroku.start(), hetzner.start(), github.start(), kamal.start()]);
-
-const urls: Record<string, string> = {
-  'heroku-api-url': heroku.url,
-  'hetzner-api-url': `${hetzner.server.url}/v1`,
-  'github-api-url': github.server.url,
-  'github-token': github.token,
-  'hetzner-token': hetzner.token,
+const values: Record<string, string> = {
+  'heroku-api-url': sandbox.urls.heroku,
+  'heroku-api-key': sandbox.tokens.heroku,
+  'hetzner-api-url': sandbox.urls.hetzner,
+  'hetzner-token': sandbox.tokens.hetzner,
+  'github-api-url': sandbox.urls.github,
+  'github-token': sandbox.tokens.github,
 };
-kamal.hosts.forEach((h, i) => {
-  urls[`kamal-url-${i + 1}`] = `${h.url}/update_config`;
+sandbox.urls.kamal.forEach((url, i) => {
+  values[`kamal-url-${i + 1}`] = `${url}/update_config`;
 });
-const lines = Object.entries(urls).map(([k, v]) => `${k}=${v}`);
+const lines = Object.entries(values).map(([k, v]) => `${k}=${v}`);
 writeFileSync(`${envFile}.tmp`, `${lines.join('\n')}\n`);
 renameSync(`${envFile}.tmp`, envFile);
 process.stdout.write(`sandbox listening (pid ${process.pid}):\n${lines.join('\n')}\n`);
 
-const servers = [heroku.server, hetzner.server, github.server, ...kamal.hosts.map((h) => h.server)];
+const servers = [
+  sandbox.heroku.server,
+  sandbox.hetzner.server,
+  sandbox.cloudflare.server,
+  sandbox.fly.server,
+  sandbox.fly.app,
+  sandbox.digitalocean.server,
+  sandbox.github.server,
+  ...sandbox.kamal.hosts.map((h) => h.server),
+];
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 process.on('SIGTERM', () => {
@@ -68,7 +66,7 @@ process.on('SIGTERM', () => {
     mutating: servers.flatMap((s) =>
       s.requests.filter((r) => !READS.has(r.method)).map((r) => `${s.name}: ${r.method} ${r.path}`),
     ),
-    violations: servers.flatMap((s) => s.violations.map((v) => `${s.name}: ${JSON.stringify(v)}`)),
+    violations: sandbox.violations().map((v) => `${v.fake}: ${v.method} ${v.path}: ${v.problems.join('; ')}`),
     requests: servers.reduce((n, s) => n + s.requests.length, 0),
   };
   writeFileSync(`${envFile}.report.json`, `${JSON.stringify(report, null, 2)}\n`);

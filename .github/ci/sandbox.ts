@@ -33,7 +33,7 @@ for (const [name, stage] of [
   sandbox.heroku.seedReleases(name, 2);
 }
 
-const values: Record<string, string> = {
+const urls: Record<string, string> = {
   'heroku-api-url': sandbox.urls.heroku,
   'heroku-api-key': sandbox.tokens.heroku,
   'hetzner-api-url': sandbox.urls.hetzner,
@@ -42,9 +42,9 @@ const values: Record<string, string> = {
   'github-token': sandbox.tokens.github,
 };
 sandbox.urls.kamal.forEach((url, i) => {
-  values[`kamal-url-${i + 1}`] = `${url}/update_config`;
+  urls[`kamal-url-${i + 1}`] = `${url}/update_config`;
 });
-const lines = Object.entries(values).map(([k, v]) => `${k}=${v}`);
+const lines = Object.entries(urls).map(([k, v]) => `${k}=${v}`);
 writeFileSync(`${envFile}.tmp`, `${lines.join('\n')}\n`);
 renameSync(`${envFile}.tmp`, envFile);
 process.stdout.write(`sandbox listening (pid ${process.pid}):\n${lines.join('\n')}\n`);

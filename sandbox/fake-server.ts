@@ -54,6 +54,11 @@ export interface Fault {
   drop?: boolean;
   /** Never answers; the connection stays open until the client gives up or the fake stops. */
   hang?: boolean;
+  /**
+   * With `drop` or `hang`: the request is handled first (it takes effect) and only
+   * its answer is lost, the case where a client cannot know whether a POST was done.
+   */
+  after?: boolean;
 }
 
 export interface FaultRule {
@@ -78,6 +83,8 @@ export interface RecordedRequest {
   status: number | 'dropped' | 'hung';
   at: number;
   faulted: boolean;
+  /** For a fault with `after`: the status the handler answered before the answer was lost. */
+  handledStatus?: number;
 }
 
 export interface Violation {
@@ -234,7 +241,9 @@ export class FakeServer {
       });
     }
 
-    const fault = this.takeFault([check.operation, route]);
+    const taken = this.takeFault([check.operation, route]);
+    const lostAnswer = taken?.after && (taken.drop || taken.hang) ? taken : undefined;
+    const fault = lostAnswer ? undefined : taken;
     if (fault) {
       record.faulted = true;
       if (fault.delayMs) await sleep(fault.delayMs);
@@ -259,12 +268,20 @@ export class FakeServer {
       }
     }
 
-    if (check.reject) return this.send(req, res, record, check.reject);
-    if (!matched) {
-      const answer = (await this.options.notFound?.(req)) ?? { status: 404, json: { error: 'not found' } };
-      return this.send(req, res, record, answer);
+    const answer = check.reject
+      ? check.reject
+      : matched
+        ? await matched.handler(req)
+        : ((await this.options.notFound?.(req)) ?? { status: 404, json: { error: 'not found' } });
+    if (lostAnswer) {
+      record.faulted = true;
+      record.handledStatus = answer.status;
+      if (lostAnswer.delayMs) await sleep(lostAnswer.delayMs);
+      record.status = lostAnswer.hang ? 'hung' : 'dropped';
+      if (lostAnswer.drop) incoming.socket.destroy();
+      return;
     }
-    return this.send(req, res, record, await matched.handler(req));
+    return this.send(req, res, record, answer);
   }
 
   private match(req: FakeRequest): Route | undefined {

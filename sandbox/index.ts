@@ -29,20 +29,23 @@ export interface SandboxOptions {
   kamalHosts?: number;
   /** Fly machine start time in ms. */
   flyStartDelayMs?: number;
+  /** Credentials the fakes accept instead of SANDBOX_TOKENS (e.g. canaries in secret scans). */
+  tokens?: Partial<Record<keyof typeof SANDBOX_TOKENS, string>>;
 }
 
 export async function startSandbox(options: SandboxOptions = {}) {
-  const heroku = createHerokuFake({ apiKeys: [SANDBOX_TOKENS.heroku] });
-  const hetzner = createHetznerFake({ token: SANDBOX_TOKENS.hetzner });
-  const cloudflare = createCloudflareFake({ token: SANDBOX_TOKENS.cloudflare });
+  const tokens = { ...SANDBOX_TOKENS, ...options.tokens };
+  const heroku = createHerokuFake({ apiKeys: [tokens.heroku] });
+  const hetzner = createHetznerFake({ token: tokens.hetzner });
+  const cloudflare = createCloudflareFake({ token: tokens.cloudflare });
   const fly = createFlyFake({
-    token: SANDBOX_TOKENS.fly,
+    token: tokens.fly,
     app: options.flyApp ?? 'smooth',
     startDelayMs: options.flyStartDelayMs ?? 300,
   });
-  const digitalocean = createDigitalOceanFake({ token: SANDBOX_TOKENS.digitalocean });
+  const digitalocean = createDigitalOceanFake({ token: tokens.digitalocean });
   const github = createGitHubFake({
-    token: SANDBOX_TOKENS.github,
+    token: tokens.github,
     repositories: [options.repository ?? 'acme/fleet'],
   });
   const results = createResultsFake();
@@ -69,7 +72,9 @@ export async function startSandbox(options: SandboxOptions = {}) {
     github,
     results,
     kamal,
-    tokens: SANDBOX_TOKENS,
+    tokens,
+    /** Every loopback server, for counting what reached any fake. */
+    servers,
     urls: {
       heroku: heroku.url,
       hetzner: `${hetzner.server.url}/v1`,

@@ -483,10 +483,11 @@ function createHerokuTarget(settings, deps) {
         const created = await deps.builds.create(settings.app, { url: source.url, version: request.deployTag });
         request.log(`build ${created.id} started`);
         let streamed = Promise.resolve();
+        const cut = new AbortController();
         if (created.outputStreamUrl) {
             streamed = stream(created.outputStreamUrl, (line) => request.log(`  ${line}`), {
-                ...(request.signal ? { signal: request.signal } : {}),
-            }).catch((error) => request.log(`warning: build output stream ended early: ${(0,errors/* messageOf */.bD)(error)}`));
+                signal: request.signal ? AbortSignal.any([request.signal, cut.signal]) : cut.signal,
+            }).catch((error) => request.log(`warning: build output stream ended early: ${cut.signal.aborted ? `no more output ${deps.streamGraceMs ?? 5000} ms after the build ended` : (0,errors/* messageOf */.bD)(error)}`));
         }
         const deadline = performance.now() + request.healthTimeoutMs + 30 * 60_000;
         let done = created;
@@ -496,7 +497,10 @@ function createHerokuTarget(settings, deps) {
             await sleep(pollMs, request.signal);
             done = await deps.builds.get(settings.app, created.id);
         }
+        // The build's outcome comes from the API; a stream that never ends must not hold the deploy.
+        const grace = setTimeout(() => cut.abort(), deps.streamGraceMs ?? 5000);
         await streamed;
+        clearTimeout(grace);
         if (done.status !== 'succeeded')
             throw new Error(`build ${created.id} ${done.status}`);
         if (!done.releaseId)

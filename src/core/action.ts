@@ -1,4 +1,5 @@
-import { ApiError, InputError, isExpectedError, messageOf, StepError } from './errors.ts';
+import { ApiError, EnvironmentError, InputError, isExpectedError, messageOf, StepError } from './errors.ts';
+import { requestTimeoutFromEnv } from './http.ts';
 import { InputReader, readFromEnv } from './inputs.ts';
 import { logFilePath, OpLog } from './oplog.ts';
 import { createRunner, type Runner } from './runner.ts';
@@ -41,6 +42,8 @@ export async function runAction<S>(definition: ActionDefinition<S>, env = proces
   try {
     for (const name of definition.secretInputs) ctx.secrets.add(ctx.inputs.raw(name), 'secret');
     ctx.setOutput('log-file', ctx.log.path);
+    // Checked up front so a bad value fails the step before any request, like a bad input.
+    requestTimeoutFromEnv(env);
     const settings = definition.parseInputs(ctx.inputs);
     for (const value of definition.derivedSecrets?.(settings) ?? []) ctx.secrets.add(value, 'secret');
     ctx.log.write({ step: 'inputs', outcome: 'ok' });
@@ -106,13 +109,18 @@ function failWith(ctx: ActionContext, error: unknown): void {
 }
 
 function describeFailure(error: unknown): string {
-  if (error instanceof InputError || error instanceof ApiError || error instanceof StepError)
+  if (
+    error instanceof InputError ||
+    error instanceof ApiError ||
+    error instanceof StepError ||
+    error instanceof EnvironmentError
+  )
     return error.message;
   return `${messageOf(error)}`;
 }
 
 function failedStep(error: unknown): string {
-  if (error instanceof InputError) return 'inputs';
+  if (error instanceof InputError || error instanceof EnvironmentError) return 'inputs';
   if (error instanceof StepError) return error.step;
   if (error instanceof ApiError) return error.operation;
   return 'run';

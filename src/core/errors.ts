@@ -14,6 +14,17 @@ export class InputError extends Error {
   }
 }
 
+/** A bad value in an environment variable that tunes every action, raised before any request. */
+export class EnvironmentError extends Error {
+  readonly variable: string;
+
+  constructor(variable: string, problem: string) {
+    super(`Environment variable ${variable} ${problem}`);
+    this.name = 'EnvironmentError';
+    this.variable = variable;
+  }
+}
+
 export interface ApiErrorDetails {
   provider: string;
   operation: string;
@@ -93,5 +104,10 @@ export function messageOf(error: unknown): string {
 
 /** Errors the action itself raised on purpose, as opposed to programming errors. */
 export function isExpectedError(error: unknown): boolean {
-  return error instanceof InputError || error instanceof ApiError || error instanceof StepError;
+  return (
+    error instanceof InputError ||
+    error instanceof ApiError ||
+    error instanceof StepError ||
+    error instanceof EnvironmentError
+  );
 }

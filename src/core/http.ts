@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { ApiError } from './errors.ts';
+import { ApiError, EnvironmentError } from './errors.ts';
 import { type AttemptOutcome, DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from './retry.ts';
 import { loadUndici } from './undici.ts';
 
@@ -14,7 +14,10 @@ export interface HttpClientOptions {
   provider: string;
   baseUrl: string;
   headers?: Record<string, string>;
+  /** Per-attempt timeout; without it, `OPS_ACTIONS_REQUEST_TIMEOUT` seconds, else 30 s. */
   timeoutMs?: number;
+  /** Where `OPS_ACTIONS_REQUEST_TIMEOUT` is read (process.env by default). */
+  env?: NodeJS.ProcessEnv;
   retry?: Partial<RetryPolicy>;
   redact: (text: string) => string;
   /** Cuts every request of this client, e.g. the action's overall deadline. */
@@ -70,17 +73,41 @@ const REQUEST_ID_HEADERS = [
   'x-correlation-id',
 ];
 const BODY_EXCERPT_CHARS = 300;
+
+/**
+ * Per-attempt timeout, in seconds, of every provider API call of every action
+ * that does not set its own (a long poll does): a run whose provider answers
+ * slowly or not at all gives up on an attempt sooner, or later, than 30 s.
+ */
+export const REQUEST_TIMEOUT_VARIABLE = 'OPS_ACTIONS_REQUEST_TIMEOUT';
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const MAX_REQUEST_TIMEOUT_SECONDS = 3600;
+
+/** The default per-attempt timeout in ms: `OPS_ACTIONS_REQUEST_TIMEOUT` seconds, else 30 s. */
+export function requestTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[REQUEST_TIMEOUT_VARIABLE]?.trim();
+  if (!raw) return DEFAULT_REQUEST_TIMEOUT_MS;
+  const seconds = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(seconds > 0 && seconds <= MAX_REQUEST_TIMEOUT_SECONDS))
+    throw new EnvironmentError(
+      REQUEST_TIMEOUT_VARIABLE,
+      `must be a number of seconds above 0 and at most ${MAX_REQUEST_TIMEOUT_SECONDS} (the per-attempt timeout of provider API calls), not "${raw}"`,
+    );
+  return Math.round(seconds * 1000);
+}
 const USER_AGENT = 'ops-actions/0.1';
 
 export class HttpClient {
   readonly provider: string;
   private readonly options: HttpClientOptions;
   private readonly policy: RetryPolicy;
+  private readonly defaultTimeoutMs: number;
 
   constructor(options: HttpClientOptions) {
     this.options = options;
     this.provider = options.provider;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.defaultTimeoutMs = options.timeoutMs ?? requestTimeoutFromEnv(options.env);
   }
 
   async request<T = unknown>(req: RequestOptions): Promise<HttpResponse<T>> {
@@ -122,7 +149,7 @@ export class HttpClient {
   }
 
   private timeoutOf(req: RequestOptions): number {
-    return req.timeoutMs ?? this.options.timeoutMs ?? 30_000;
+    return req.timeoutMs ?? this.defaultTimeoutMs;
   }
 
   private prepare(req: RequestOptions): {
@@ -149,7 +176,7 @@ export class HttpClient {
     timeoutMs: number | undefined,
     outer: AbortSignal | undefined,
   ): Promise<Omit<HttpResponse, 'attempts'>> {
-    const timeout = AbortSignal.timeout(timeoutMs ?? this.options.timeoutMs ?? 30_000);
+    const timeout = AbortSignal.timeout(timeoutMs ?? this.defaultTimeoutMs);
     const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
     const { request } = await loadUndici();
     const res = await request(url, {

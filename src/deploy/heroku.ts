@@ -26,6 +26,8 @@ export interface HerokuTargetDeps {
   pollMs?: number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   streamLines?: typeof streamLines;
+  /** How long the output stream may go on once the build is over (a stream that hangs is cut). */
+  streamGraceMs?: number;
   /** A dry-run build or promotion plans without reading the app: nothing is sent at all. */
   skipObserve?: boolean;
 }
@@ -130,11 +132,14 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
     const created = await deps.builds.create(settings.app, { url: source.url, version: request.deployTag });
     request.log(`build ${created.id} started`);
     let streamed: Promise<void> = Promise.resolve();
+    const cut = new AbortController();
     if (created.outputStreamUrl) {
       streamed = stream(created.outputStreamUrl, (line) => request.log(`  ${line}`), {
-        ...(request.signal ? { signal: request.signal } : {}),
+        signal: request.signal ? AbortSignal.any([request.signal, cut.signal]) : cut.signal,
       }).catch((error: unknown) =>
-        request.log(`warning: build output stream ended early: ${messageOf(error)}`),
+        request.log(
+          `warning: build output stream ended early: ${cut.signal.aborted ? `no more output ${deps.streamGraceMs ?? 5000} ms after the build ended` : messageOf(error)}`,
+        ),
       );
     }
     const deadline = performance.now() + request.healthTimeoutMs + 30 * 60_000;
@@ -144,7 +149,10 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
       await sleep(pollMs, request.signal);
       done = await deps.builds.get(settings.app, created.id);
     }
+    // The build's outcome comes from the API; a stream that never ends must not hold the deploy.
+    const grace = setTimeout(() => cut.abort(), deps.streamGraceMs ?? 5000);
     await streamed;
+    clearTimeout(grace);
     if (done.status !== 'succeeded') throw new Error(`build ${created.id} ${done.status}`);
     if (!done.releaseId) throw new Error(`build ${created.id} succeeded without a release`);
     return waitRelease(done.releaseId, request);

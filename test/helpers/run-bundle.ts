@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,6 +42,8 @@ export interface RunOptions {
   state?: Record<string, string>;
   timeoutMs?: number;
   dir?: string;
+  /** Hands over the running bundle's process, e.g. to kill it mid-run. */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export function declaredDefaults(action: ActionName): Record<string, string> {
@@ -96,6 +98,7 @@ export function runBundle(action: ActionName, options: RunOptions = {}): Promise
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     let pending = '';

@@ -137,11 +137,15 @@ export class GitHubDeployments {
     }));
   }
 
-  /** A status POST is not idempotent either, but a duplicate status only repeats history; never retried all the same. */
+  /**
+   * A status POST is not idempotent, but a duplicate status only repeats history,
+   * while a lost one leaves the deployment `in_progress` for ever: it is retried.
+   */
   async setStatus(id: number, input: CreateStatusInput): Promise<void> {
     await this.http.request({
       operation: 'deployments.statuses.create',
       method: 'POST',
+      retrySafe: true,
       path: `${this.repo}/deployments/${id}/statuses`,
       json: {
         state: input.state,

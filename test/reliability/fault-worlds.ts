@@ -1,0 +1,286 @@
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FakeServer, RecordedRequest } from '../../sandbox/fake-server.ts';
+import { createFlyFake } from '../../sandbox/fakes/fly.ts';
+import { createGitHubFake } from '../../sandbox/fakes/github.ts';
+import { createHerokuFake } from '../../sandbox/fakes/heroku.ts';
+import { createResultsFake } from '../../sandbox/fakes/results.ts';
+import { APP, SECRETS as CLONE_SECRETS, createWorld, endState } from '../clone/world.ts';
+import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+
+/**
+ * The worlds the faults matrix runs each action in: fresh fakes per cell, the
+ * action's main path as inputs, a deterministic end state to compare with an
+ * uninterrupted run, and a count of duplicate mutations (a resource created or
+ * a change made twice).
+ */
+
+/** Per-attempt timeout for provider calls in every run of the matrix (OPS_ACTIONS_REQUEST_TIMEOUT). */
+export const REQUEST_TIMEOUT_SECONDS = 2;
+const ENV = { OPS_ACTIONS_REQUEST_TIMEOUT: String(REQUEST_TIMEOUT_SECONDS) };
+
+export interface FaultWorld {
+  /** The provider fakes whose requests make the positions, in a fixed order. */
+  servers: FakeServer[];
+  run(): Promise<BundleRun>;
+  endState(): unknown;
+  /** Descriptions of mutations made twice, e.g. `app.create ×2`. */
+  duplicates(): string[];
+  secrets: string[];
+  stop(): Promise<void>;
+}
+
+export interface Scenario {
+  /** Row prefix, e.g. `clone (hetzner)`. */
+  name: string;
+  /** What the scenario's main path is, for the section's description. */
+  covers: string;
+  create(): Promise<FaultWorld>;
+}
+
+/** The request reached the provider's handler and was done, whether or not its answer came back. */
+export function tookEffect(r: RecordedRequest): boolean {
+  const status = r.handledStatus ?? (r.faulted ? undefined : r.status);
+  return typeof status === 'number' && status < 300;
+}
+
+function effects(server: FakeServer, operation: string): RecordedRequest[] {
+  return server.requests.filter((r) => (r.operation === operation || r.route === operation) && tookEffect(r));
+}
+
+function moreThanOnce(label: string, count: number, expected = 1): string[] {
+  return count > expected ? [`${label} ×${count}`] : [];
+}
+
+const clone: Scenario = {
+  name: 'clone',
+  covers:
+    'clone: the Hetzner DNS path (source app read, app created, config, pipeline coupling, ACM, custom domain, rrset, promotion, waits)',
+  async create() {
+    const w = await createWorld({ acmDelayMs: 100, promotionDelayMs: 100 });
+    return {
+      servers: [w.heroku.server, w.hetzner.server],
+      run: () => w.run({ 'dns-provider': 'hetzner' }, { env: ENV }),
+      endState: () => endState(w, 'hetzner'),
+      duplicates: () => [
+        ...moreThanOnce('app.create', effects(w.heroku.server, 'app.create').length),
+        ...moreThanOnce('heroku apps', w.heroku.state.apps.filter((a) => a.name === APP).length),
+        ...moreThanOnce(
+          'pipeline-coupling.create',
+          effects(w.heroku.server, 'pipeline-coupling.create').length,
+        ),
+        ...moreThanOnce('domain.create', effects(w.heroku.server, 'domain.create').length),
+        ...moreThanOnce(
+          'pipeline-promotion.create',
+          effects(w.heroku.server, 'pipeline-promotion.create').length,
+        ),
+        ...moreThanOnce('create_rrset', effects(w.hetzner.server, 'create_rrset').length),
+      ],
+      secrets: CLONE_SECRETS,
+      stop: async () => {
+        await w.stop();
+      },
+    };
+  },
+};
+
+const FLY_TOKEN = 'fm2_canaryFaultsFly0123456789abcdefABCDEF';
+const AUTH_TOKEN = 'auth-canary-faults-7f3a9c2e';
+const GITHUB_TOKEN = 'ghs_CANARYfaultsGITHUB0123456789abcdefghij';
+const HEROKU_KEY = 'HRKU-CANARYfaultsKEY0123456789abcdefgh';
+const MACHINES = ['m1', 'm2', 'm3'];
+
+const configUpdate: Scenario = {
+  name: 'config-update',
+  covers:
+    'config-update: target fly, 3 started machines (machines list, then one update call per machine to the app endpoint)',
+  async create() {
+    const fly = createFlyFake({ token: FLY_TOKEN, app: 'smooth', startDelayMs: 100 });
+    await fly.start();
+    for (const id of MACHINES) fly.addMachine({ id });
+    return {
+      servers: [fly.server, fly.app],
+      run: () =>
+        runBundle('config-update', {
+          env: ENV,
+          timeoutMs: 90_000,
+          inputs: {
+            target: 'fly',
+            url: `${fly.app.url}/showcase/update_config`,
+            'fly-app': 'smooth',
+            'fly-api-token': `FlyV1 ${FLY_TOKEN}`,
+            'fly-api-url': `${fly.server.url}/v1`,
+            'auth-token': AUTH_TOKEN,
+            timeout: String(REQUEST_TIMEOUT_SECONDS),
+          },
+        }),
+      // Regenerating the config is idempotent by design (the action retries it): a machine
+      // must have been updated at least once; more calls are not duplicates.
+      endState: () =>
+        MACHINES.map((id) => [
+          id,
+          fly.app.requests.some((r) => r.headers['fly-force-instance-id'] === id && tookEffect(r)),
+        ]),
+      duplicates: () => [],
+      secrets: [FLY_TOKEN, AUTH_TOKEN],
+      stop: () => fly.stop(),
+    };
+  },
+};
+
+const NEW_IMAGE = `ghcr.io/acme/web@sha256:${'b'.repeat(64)}`;
+
+const deployFly: Scenario = {
+  name: 'deploy fly',
+  covers:
+    'deploy: target fly, rolling over 3 machines (machines list, GitHub deployment and statuses, per machine lease, update, wait, health read, lease release)',
+  async create() {
+    const fly = createFlyFake({ token: FLY_TOKEN, startDelayMs: 150 });
+    const github = createGitHubFake({ token: GITHUB_TOKEN, repositories: ['acme/fleet'] });
+    await Promise.all([fly.start(), github.start()]);
+    for (const id of MACHINES) fly.addMachine({ id });
+    return {
+      servers: [fly.server, github.server],
+      run: () =>
+        runBundle('deploy', {
+          env: ENV,
+          timeoutMs: 120_000,
+          inputs: {
+            target: 'fly',
+            image: NEW_IMAGE,
+            'tag-image': 'false',
+            'fly-app': 'test-app',
+            'fly-api-token': FLY_TOKEN,
+            'fly-api-url': `${fly.server.url}/v1`,
+            'github-token': GITHUB_TOKEN,
+            'github-api-url': github.server.url,
+            'health-timeout': '10',
+          },
+        }),
+      endState: () => ({
+        machines: fly.machines.map((m) => [m.id, m.config.image, m.state, m.lease ? 'leased' : 'free']),
+        deployments: github.deployments().map((d) => ({
+          environment: d.environment,
+          image: (d.payload as { image?: string }).image,
+          state: github.statusesOf(d.id).at(-1)?.state,
+        })),
+      }),
+      duplicates: () => [
+        ...moreThanOnce('GitHub deployments', github.deployments().length),
+        ...MACHINES.flatMap((id) => {
+          // An update to the image the machine already runs, since its last change.
+          const images = fly.server
+            .received('Machines_update')
+            .filter((r) => r.path.split('/')[5] === id && tookEffect(r))
+            .map((r) => (r.json as { config?: { image?: string } }).config?.image);
+          const repeats = images.filter((image, i) => i > 0 && images[i - 1] === image).length;
+          return repeats > 0 ? [`Machines_update ${id} to the same image ×${repeats + 1}`] : [];
+        }),
+      ],
+      secrets: [FLY_TOKEN, GITHUB_TOKEN],
+      stop: async () => {
+        await Promise.all([fly.stop(), github.stop()]);
+      },
+    };
+  },
+};
+
+const deployHeroku: Scenario = {
+  name: 'deploy heroku',
+  covers:
+    'deploy: target heroku with a build from source-url (app read, GitHub deployment and statuses, build create, build output stream, build and release reads)',
+  async create() {
+    const heroku = createHerokuFake({ apiKeys: [HEROKU_KEY], knobs: { buildLineIntervalMs: 20 } });
+    const github = createGitHubFake({ token: GITHUB_TOKEN, repositories: ['acme/fleet'] });
+    await Promise.all([heroku.start(), github.start()]);
+    heroku.seedApp({ name: 'web-prod' });
+    return {
+      servers: [heroku.server, github.server],
+      run: () =>
+        runBundle('deploy', {
+          env: ENV,
+          timeoutMs: 120_000,
+          inputs: {
+            target: 'heroku',
+            'heroku-app': 'web-prod',
+            'heroku-api-key': HEROKU_KEY,
+            'heroku-api-url': heroku.url,
+            'github-token': GITHUB_TOKEN,
+            'github-api-url': github.server.url,
+            'health-timeout': '20',
+            'source-url': 'https://example.test/app.tgz',
+          },
+        }),
+      endState: () => ({
+        releases: heroku.state.releases.filter((r) => r.appId === heroku.app('web-prod')?.id).length,
+        current: heroku.currentRelease('web-prod')?.version,
+        deployments: github.deployments().map((d) => ({
+          environment: d.environment,
+          state: github.statusesOf(d.id).at(-1)?.state,
+        })),
+      }),
+      duplicates: () => [
+        ...moreThanOnce('GitHub deployments', github.deployments().length),
+        ...moreThanOnce('build.create', effects(heroku.server, 'build.create').length),
+      ],
+      secrets: [HEROKU_KEY, GITHUB_TOKEN],
+      stop: async () => {
+        await Promise.all([heroku.stop(), github.stop()]);
+      },
+    };
+  },
+};
+
+const EVIDENCE_YAML = `
+target: t1
+milestones: [env-created, gates-pass]
+checks:
+  - id: ok
+    run: echo fine
+`;
+
+const evidence: Scenario = {
+  name: 'evidence',
+  covers:
+    'evidence: require-previous (the GitHub artifacts list is the faulted position) with upload on; the results service calls of @actions/artifact are not faulted (that client retries on its own terms and has no per-attempt timeout: see the issue note)',
+  async create() {
+    const github = createGitHubFake({ token: GITHUB_TOKEN, repositories: ['acme/fleet'] });
+    const results = createResultsFake();
+    await Promise.all([github.start(), results.start()]);
+    github.addArtifact({ name: 'evidence-t1-env-created' }, 'acme/fleet');
+    const ws = mkdtempSync(join(tmpdir(), 'faults-evidence-'));
+    mkdirSync(join(ws, '.github'), { recursive: true });
+    writeFileSync(join(ws, '.github', 'evidence.yml'), EVIDENCE_YAML);
+    return {
+      servers: [github.server],
+      run: () =>
+        runBundle('evidence', {
+          cwd: ws,
+          env: { ...ENV, ...results.env() },
+          timeoutMs: 120_000,
+          inputs: {
+            milestone: 'gates-pass',
+            'require-previous': 'true',
+            'github-token': GITHUB_TOKEN,
+            'github-api-url': github.server.url,
+          },
+        }),
+      endState: () => ({
+        artifacts: results.artifacts.map((a) => [a.name, a.finalized]),
+        files: readdirSync(join(ws, 'docs', 'evidence'), { withFileTypes: true }).length > 0,
+      }),
+      duplicates: () =>
+        moreThanOnce(
+          'evidence artifact',
+          results.artifacts.filter((a) => a.name === 'evidence-t1-gates-pass').length,
+        ),
+      secrets: [GITHUB_TOKEN],
+      stop: async () => {
+        await Promise.all([github.stop(), results.stop()]);
+      },
+    };
+  },
+};
+
+export const SCENARIOS: Scenario[] = [clone, configUpdate, deployFly, deployHeroku, evidence];

@@ -1,0 +1,182 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { FakeServer, Fault, RecordedRequest } from '../../sandbox/fake-server.ts';
+import type { BundleRun } from '../helpers/run-bundle.ts';
+import { REQUEST_TIMEOUT_SECONDS, SCENARIOS, type Scenario } from './fault-worlds.ts';
+import type { Cell, MatrixResult } from './matrix.ts';
+
+/**
+ * Faults matrix (issue 9): for each action's main path, each provider request
+ * position of an uninterrupted run gets each fault. A cell passes when the run
+ * succeeds through retries, or fails cleanly (exit 1, one `::error::` naming
+ * the step and the resource, no stack trace) and a re-run without the fault
+ * completes with the end state of an uninterrupted run; in both cases with no
+ * mutation done twice, no contract violation and no secret in the output.
+ */
+
+interface FaultKind {
+  column: string;
+  fault: Fault;
+}
+
+export const FAULTS: FaultKind[] = [
+  { column: '429 Retry-After: 1', fault: { status: 429, retryAfter: 1 } },
+  { column: '503', fault: { status: 503 } },
+  // The request is handled and only the answer is lost: a client cannot tell whether it was done.
+  { column: 'dropped connection', fault: { drop: true, after: true } },
+  { column: `hang past the ${REQUEST_TIMEOUT_SECONDS} s timeout`, fault: { hang: true, after: true } },
+];
+
+export interface Position {
+  server: string;
+  /** The operation (or route) the fault targets. */
+  key: string;
+  /** Its 1-based call number among requests of that key. */
+  call: number;
+  label: string;
+}
+
+const CONCURRENCY = 8;
+
+function keyOf(r: RecordedRequest): string {
+  return r.operation ?? r.route ?? `${r.method} ${r.path}`;
+}
+
+/**
+ * Positions of a run: every mutating request (each call of it), and the first
+ * call of each read. Later calls of a read are polls whose count depends on
+ * timing; the first one stands for them. Sorted by label, because requests a
+ * run sends in parallel arrive in any order and the table must not change.
+ */
+export function positionsOf(servers: FakeServer[]): Position[] {
+  const all = servers.flatMap((server, order) => server.requests.map((r, i) => ({ server, order, r, i })));
+  all.sort((a, b) => a.r.at - b.r.at || a.order - b.order || a.i - b.i);
+  const seen = new Map<string, number>();
+  const out: Position[] = [];
+  for (const { server, r } of all) {
+    const key = keyOf(r);
+    const id = `${server.name} ${key}`;
+    const call = (seen.get(id) ?? 0) + 1;
+    seen.set(id, call);
+    if (r.method === 'GET' && call > 1) continue;
+    out.push({
+      server: server.name,
+      key,
+      call,
+      label: `${server.name} ${key}${r.method === 'GET' ? '' : ` #${call}`}`,
+    });
+  }
+  return out.sort((a, b) => a.label.localeCompare(b.label, 'en', { numeric: true }));
+}
+
+const STACK_LINE = /^\s+at .+(:\d+:\d+\)?|\(native\))$/m;
+
+interface Baseline {
+  positions: Position[];
+  endState: unknown;
+}
+
+async function baseline(scenario: Scenario): Promise<Baseline> {
+  const world = await scenario.create();
+  try {
+    const run = await world.run();
+    if (run.code !== 0)
+      throw new Error(
+        `${scenario.name}: the uninterrupted run failed: ${run.errors.join('; ') || run.stderr}`,
+      );
+    return { positions: positionsOf(world.servers), endState: world.endState() };
+  } finally {
+    await world.stop();
+  }
+}
+
+interface CellOutcome extends Cell {
+  duplicates: number;
+}
+
+async function runCell(
+  scenario: Scenario,
+  base: Baseline,
+  position: Position,
+  kind: FaultKind,
+): Promise<CellOutcome> {
+  const world = await scenario.create();
+  const row = `${scenario.name}: ${position.label}`;
+  const cell = (ok: boolean, result: string, duplicates = 0): CellOutcome => ({
+    row,
+    column: kind.column,
+    ok,
+    result,
+    duplicates,
+  });
+  try {
+    const server = world.servers.find((s) => s.name === position.server)!;
+    server.inject({ route: position.key, call: position.call, fault: kind.fault });
+    const first = await world.run();
+    const hit = server.requests.some((r) => r.faulted);
+    server.clearFaults();
+    if (!hit) return cell(false, 'fault not reached');
+    const problems: string[] = [];
+    const leaks = (run: BundleRun) => world.secrets.filter((s) => run.everything.includes(s)).length;
+    let result: string;
+    if (first.code === 0) {
+      const retried = server.requests.filter((r) => keyOf(r) === position.key).length > position.call;
+      result = retried ? 'ok after retry' : 'ok, fault absorbed';
+      if (!isDeepStrictEqual(world.endState(), base.endState)) problems.push('end state differs');
+      if (leaks(first) > 0) problems.push('secret leaked');
+    } else {
+      if (first.code !== 1) problems.push(`exit ${first.code}`);
+      if (first.errors.length !== 1) problems.push(`${first.errors.length} errors`);
+      else if (!/^\S+ failed for \S/.test(first.errors[0]!)) problems.push('error names no step/resource');
+      if (STACK_LINE.test(first.stdout) || STACK_LINE.test(first.stderr)) problems.push('stack trace');
+      if (leaks(first) > 0) problems.push('secret leaked');
+      const rerun = await world.run();
+      if (rerun.code !== 0) problems.push(`re-run failed (${failedStep(rerun)})`);
+      else if (!isDeepStrictEqual(world.endState(), base.endState)) problems.push('re-run end state differs');
+      if (leaks(rerun) > 0) problems.push('secret leaked in re-run');
+      result = 'clean failure, re-run ok';
+    }
+    const duplicates = world.duplicates();
+    if (duplicates.length > 0) problems.push(`duplicate: ${duplicates.join(', ')}`);
+    const violations = world.servers.flatMap((s) => s.violations);
+    if (violations.length > 0) problems.push(`${violations.length} contract violations`);
+    if (problems.length > 0) return cell(false, problems.join('; '), duplicates.length);
+    return cell(true, result);
+  } catch (error) {
+    return cell(false, `harness error: ${error instanceof Error ? error.name : 'unknown'}`);
+  } finally {
+    await world.stop();
+  }
+}
+
+/** The step a failed run names, without ids or times, so the cell reads the same run to run. */
+function failedStep(run: BundleRun): string {
+  return /^(\S+) failed for /.exec(run.errors[0] ?? '')?.[1] ?? `exit ${run.code}`;
+}
+
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const { default: pMap } = await import('p-map');
+  return pMap(items, fn, { concurrency: limit });
+}
+
+export async function run(scenarios: Scenario[] = SCENARIOS): Promise<MatrixResult> {
+  const bases = await mapLimited(scenarios, CONCURRENCY, baseline);
+  const jobs = scenarios.flatMap((scenario, i) =>
+    bases[i]!.positions.flatMap((position) =>
+      FAULTS.map((kind) => ({ scenario, base: bases[i]!, position, kind })),
+    ),
+  );
+  const cells = await mapLimited(jobs, CONCURRENCY, (j) => runCell(j.scenario, j.base, j.position, j.kind));
+  return {
+    name: 'faults',
+    title: 'Provider faults',
+    description: [
+      'Each row is a provider request position of an uninterrupted run of the main path (every mutating request, each call of it; the first call of every read, which stands for the later polls of that read), named `provider operation #call` and sorted by that name.',
+      'Each column injects one fault at that position: 429 with `Retry-After: 1`, 503, a connection dropped after the request was handled (its answer lost), and a hang after it was handled, past the per-attempt timeout (`OPS_ACTIONS_REQUEST_TIMEOUT=2`).',
+      'A cell passes when the run succeeds through retries (✅ ok after retry), or fails cleanly — exit 1, one `::error::` naming the step and the resource, no stack trace — and a re-run without the fault completes with the end state of an uninterrupted run (✅ clean failure, re-run ok); always with no duplicate mutation, no contract violation and no secret in the output.',
+      `Covered: ${scenarios.map((s) => s.covers).join('; ')}.`,
+      'Duplicates counted: two creations of one app, coupling, domain, DNS rrset, promotion, build, GitHub deployment or evidence artifact, or a Fly machine updated twice to the same image. Goal: 0.',
+    ].join(' '),
+    cells: cells.map(({ duplicates: _d, ...c }) => c),
+    totals: { duplicates: cells.reduce((n, c) => n + c.duplicates, 0) },
+  };
+}

@@ -171,6 +171,16 @@ class HerokuBuilds {
         });
         return toBuild(res.data);
     }
+    /** The app's newest builds first (Heroku's `Range` paging on `started_at`, one page). */
+    async recent(app, max = 20) {
+        const res = await this.http.request({
+            operation: 'build.list',
+            path: `/apps/${client_seg(app)}/builds`,
+            headers: { range: `started_at ..; max=${max}, order=desc` },
+            acceptStatus: [206],
+        });
+        return (Array.isArray(res.data) ? res.data : []).map(toBuild);
+    }
     async get(app, id) {
         const res = await this.http.request({
             operation: 'build.info',
@@ -183,6 +193,7 @@ function toBuild(json) {
     return {
         id: json.id,
         status: json.status,
+        version: json.source_blob?.version ?? undefined,
         outputStreamUrl: json.output_stream_url ?? undefined,
         releaseId: json.release?.id ?? undefined,
     };
@@ -472,7 +483,7 @@ function createHerokuTarget(settings, deps) {
                 'wait for the promotion target to succeed',
             ];
         return [
-            `POST /apps/${app}/builds {source_blob.url: ${settings.source?.url ?? '?'}}`,
+            `POST /apps/${app}/builds {source_blob.url: ${settings.source?.url ?? '?'}, version: ${request.deployTag}} unless a build of ${request.deployTag} is already under way`,
             'stream the build output, wait for the build and its release',
         ];
     }
@@ -480,8 +491,7 @@ function createHerokuTarget(settings, deps) {
         const source = settings.source;
         if (source?.kind !== 'url')
             throw new Error('source-url is required to build');
-        const created = await deps.builds.create(settings.app, { url: source.url, version: request.deployTag });
-        request.log(`build ${created.id} started`);
+        const created = await startBuild(source.url, request);
         let streamed = Promise.resolve();
         const cut = new AbortController();
         if (created.outputStreamUrl) {
@@ -506,6 +516,22 @@ function createHerokuTarget(settings, deps) {
         if (!done.releaseId)
             throw new Error(`build ${created.id} succeeded without a release`);
         return waitRelease(done.releaseId, request);
+    }
+    /**
+     * The build POST is never sent twice: its answer may be lost after Heroku started the build.
+     * Each build carries the deploy tag as `source_blob.version`, and a re-run (which continues
+     * the earlier attempt's deploy, tag included) first looks for it among the app's newest builds:
+     * one still running or succeeded is followed instead of building again; a failed one is not.
+     */
+    async function startBuild(url, request) {
+        const mine = (await deps.builds.recent(settings.app)).find((b) => b.version === request.deployTag);
+        if (mine && mine.status !== 'failed') {
+            request.log(`build ${mine.id} of ${request.deployTag} was started by an earlier attempt: following it`);
+            return mine;
+        }
+        const created = await deps.builds.create(settings.app, { url, version: request.deployTag });
+        request.log(`build ${created.id} started`);
+        return created;
     }
     async function promote(from, request) {
         const [source, target] = await Promise.all([

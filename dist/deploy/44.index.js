@@ -109,11 +109,20 @@ function createFlyClient(options) {
     });
 }
 
+// EXTERNAL MODULE: ./src/core/errors.ts
+var core_errors = __webpack_require__(4296);
 ;// CONCATENATED MODULE: ./src/providers/fly/leases.ts
+
 /**
  * Machine leases: while we hold one, nobody else (another deploy, `fly deploy`)
  * can change the machine, and every change we send carries its nonce. A lease
  * is refreshed by POSTing again with the nonce, and released with DELETE.
+ *
+ * A lease carries the description it was created with, and GET .../lease shows
+ * the current one with its nonce (flyctl's `machine leases clear` works that
+ * way). So a lease we created but never heard back about — the answer was lost,
+ * in this attempt or an earlier attempt of the same workflow run — is found by
+ * its description and adopted rather than waited out.
  */
 const LEASE_NONCE_HEADER = 'fly-machine-lease-nonce';
 class FlyLeases {
@@ -126,15 +135,55 @@ class FlyLeases {
     path(id) {
         return `/apps/${encodeURIComponent(this.app)}/machines/${encodeURIComponent(id)}/lease`;
     }
-    /** Not retried: a lost answer would leave a lease we hold but cannot name. */
     async acquire(machineId, options) {
+        // Two rounds: the lease seen on 409 may expire before we read it, and then it is free again.
+        for (let round = 1;; round++) {
+            const res = await this.http.request({
+                operation: 'Machines_create_lease',
+                method: 'POST',
+                path: this.path(machineId),
+                json: { ttl: options.ttlSeconds, description: options.description },
+                // Safe to send again (on 503, a timeout, a lost answer): a machine holds one lease at
+                // most, so a repeat cannot make a second one; if the first attempt did create it, the
+                // repeat gets 409 and the lease is adopted below by its description, never taken from
+                // anyone else. Not retrying would leave that lease blocking every change until it expires.
+                retrySafe: true,
+                acceptStatus: [409],
+            });
+            if (res.status !== 409)
+                return toLease(machineId, res.data);
+            const held = await this.current(machineId);
+            if (held?.nonce && held.description === options.description) {
+                // Ours: extend it to a full TTL, since it may have been created a while ago.
+                return this.refresh({ machineId, nonce: held.nonce, expiresAt: held.expiresAt }, options.ttlSeconds);
+            }
+            if (held || round >= 2) {
+                throw new core_errors/* ApiError */.hD({
+                    provider: this.http.provider,
+                    operation: 'Machines_create_lease',
+                    status: 409,
+                    retryable: false,
+                    attempts: res.attempts,
+                    ...(res.requestId ? { requestId: res.requestId } : {}),
+                    providerMessage: held ? describeHolder(machineId, held) : `machine ${machineId} lease is held`,
+                    hint: 'wait until that lease is released or expires, or clear it with `fly machine leases clear`',
+                });
+            }
+        }
+    }
+    /** The machine's current lease, or undefined when it holds none (404). */
+    async current(machineId) {
         const res = await this.http.request({
-            operation: 'Machines_create_lease',
-            method: 'POST',
+            operation: 'Machines_show_lease',
             path: this.path(machineId),
-            json: { ttl: options.ttlSeconds, description: options.description },
+            acceptStatus: [404],
         });
-        return toLease(machineId, res.data);
+        if (res.status === 404)
+            return undefined;
+        const f = fieldsOf(res.data);
+        if (!f.nonce && !f.owner && f.expires_at === undefined)
+            return undefined;
+        return { nonce: f.nonce, owner: f.owner, description: f.description, expiresAt: f.expires_at };
     }
     /** With our nonce the POST extends our own lease, so sending it twice is harmless. */
     async refresh(lease, ttlSeconds) {
@@ -159,15 +208,22 @@ class FlyLeases {
         });
     }
 }
+function fieldsOf(json) {
+    return { ...(json ?? {}), ...(json?.data ?? {}) };
+}
+function describeHolder(machineId, held) {
+    const until = held.expiresAt ? new Date(held.expiresAt * 1000).toISOString() : 'an unknown time';
+    const what = held.description ? `"${held.description}"` : 'no description';
+    return `machine ${machineId} lease currently held by ${held.owner ?? 'an unknown owner'} (${what}) until ${until}`;
+}
 function toLease(machineId, json, fallbackNonce) {
-    const nonce = json?.nonce ?? json?.data?.nonce ?? fallbackNonce;
+    const f = fieldsOf(json);
+    const nonce = f.nonce ?? fallbackNonce;
     if (!nonce)
         throw new Error(`Fly Machines answered a lease for machine ${machineId} without a nonce`);
-    return { machineId, nonce, expiresAt: json?.expires_at ?? json?.data?.expires_at };
+    return { machineId, nonce, expiresAt: f.expires_at };
 }
 
-// EXTERNAL MODULE: ./src/core/errors.ts
-var core_errors = __webpack_require__(4296);
 ;// CONCATENATED MODULE: ./src/providers/fly/machine-update.ts
 
 
@@ -518,7 +574,7 @@ function createFlyTarget(settings, deps) {
             try {
                 held.set(m.id, await deps.leases.acquire(m.id, {
                     ttlSeconds: ttl,
-                    description: `ops-actions deploy ${request.deployId}`,
+                    description: leaseDescription(request),
                 }));
             }
             catch (error) {
@@ -556,16 +612,23 @@ function createFlyTarget(settings, deps) {
             endedMs: startedMs,
         };
         const deadline = performance.now() + request.healthTimeoutMs;
+        let previousImage;
         try {
             const current = await read;
-            const previousImage = String(current.config?.image ?? machine.config?.image ?? '');
+            previousImage = String(current.config?.image ?? machine.config?.image ?? '');
             unit.previousImage = previousImage;
             const nonce = leases.get(machine.id).nonce;
             const stopped = NOT_RUNNING.has(current.state);
-            const updated = await deps.updates.update(machine.id, {
+            const updated = await deps.updates
+                .update(machine.id, {
                 config: { ...current.config, image },
                 nonce,
                 skipLaunch: stopped,
+            })
+                .catch(async (error) => {
+                if (previousImage !== undefined && outcomeUnknown(error))
+                    await noteUnansweredUpdate(machine, image, previousImage, unit, changed, request);
+                throw error;
             });
             changed.push({ machine, previousImage, unit });
             if (settings.strategy === 'immediate' || stopped) {
@@ -586,6 +649,23 @@ function createFlyTarget(settings, deps) {
         }
         unit.endedMs = since();
         return unit;
+    }
+    /**
+     * An update whose answer never came (timeout, dropped connection, 5xx) may have been applied:
+     * the machine is read again, and if it runs the new image it counts as changed, so an
+     * auto-rollback puts it back too instead of leaving it half-deployed.
+     */
+    async function noteUnansweredUpdate(machine, image, previousImage, unit, changed, request) {
+        try {
+            const now = await deps.updates.get(machine.id);
+            if (now.config?.image !== image)
+                return;
+            changed.push({ machine, previousImage, unit });
+            request.log(`${machine.id}: the update's answer was lost, but the machine runs the new image`);
+        }
+        catch (error) {
+            request.log(`warning: could not read ${machine.id} after its update failed: ${(0,core_errors/* messageOf */.bD)(error)}`);
+        }
     }
     async function restore(c, request, leases, since) {
         const started = since();
@@ -639,6 +719,17 @@ function createFlyTarget(settings, deps) {
     return { observe, run };
 }
 class HealthTimeout extends Error {
+}
+/** No answer, or a server error: the request may or may not have been carried out. */
+function outcomeUnknown(error) {
+    return error instanceof core_errors/* ApiError */.hD && (error.status === undefined || error.status >= 500);
+}
+/**
+ * What our leases say: the workflow run (the same in every attempt), so a lease whose answer was
+ * lost — in this attempt, or in an earlier one of the run that failed — is adopted, not waited out.
+ */
+function leaseDescription(request) {
+    return `ops-actions deploy ${request.runLabel ?? request.deployId}`;
 }
 function skippedUnit(m, image, batch, at) {
     return {

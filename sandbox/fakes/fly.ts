@@ -53,6 +53,12 @@ export interface FlyFakeOptions {
   /** Length of one second of the wait endpoint's `timeout`, so tests can wait less. */
   waitSecondMs?: number;
   basePath?: string;
+  /**
+   * Answer the lease endpoints as flaps does, in an envelope (`{status: 'success', data: {nonce,
+   * expires_at, owner, description, version}}`, as fly-go's MachineLease reads them), instead
+   * of the flat `Lease` of the OpenAPI document.
+   */
+  leaseEnvelope?: boolean;
 }
 
 const TERMINAL_OF_OLD_VERSION = 'destroyed';
@@ -63,6 +69,8 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
   const startDelayMs = options.startDelayMs ?? 50;
   const waitSecondMs = options.waitSecondMs ?? 1000;
   const base = `${options.basePath ?? ''}/v1/apps/:app/machines`;
+  const leaseJson = (lease: Record<string, unknown>) =>
+    options.leaseEnvelope ? { status: 'success', data: lease } : lease;
   const machines = new Map<string, FlyMachine>();
   const failingImages = new Set<string>();
   const endpointCalls: EndpointCall[] = [];
@@ -273,7 +281,7 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     if (!isMachine(found)) return found;
     const lease = activeLease(found);
     if (!lease) return { status: 404, json: { error: 'lease not found' } };
-    return { status: 200, json: { ...lease, version: found.instance_id } };
+    return { status: 200, json: leaseJson({ ...lease, version: found.instance_id }) };
   });
 
   server.route('POST', `${base}/:id/lease`, (req) => {
@@ -290,7 +298,7 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
       owner: 'ops@example.test',
       description: body.description ?? held?.description ?? '',
     };
-    return { status: 201, json: { ...found.lease, version: found.instance_id } };
+    return { status: 201, json: leaseJson({ ...found.lease, version: found.instance_id }) };
   });
 
   server.route('DELETE', `${base}/:id/lease`, (req) => {

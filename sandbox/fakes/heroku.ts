@@ -882,9 +882,11 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
         ranged(
           req,
           state.builds.filter((b) => b.appId === app.id),
-          ['id', 'created_at'],
+          // The schema's ranges are `id, started_at`; a build starts when it is created.
+          ['id', 'started_at', 'created_at'],
           'created_at',
           buildJson,
+          { started_at: (b) => b.createdAt },
         ),
       ),
     )
@@ -1095,10 +1097,14 @@ function ranged<T>(
   fields: string[],
   defaultField: string,
   toJson: (item: T) => Json,
+  /** Range fields that are not a field of the JSON (Heroku sorts builds by `started_at`). */
+  keys: Record<string, (item: T) => string | number> = {},
 ): FakeResponse {
   const parsed = parseRange(req.headers.range, fields, defaultField);
   if ('status' in parsed) return parsed;
   const value = (item: T): string | number => {
+    const key = keys[parsed.field];
+    if (key) return key(item);
     const v = toJson(item)[parsed.field];
     return typeof v === 'number' ? v : String(v);
   };

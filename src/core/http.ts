@@ -52,12 +52,16 @@ export interface RequestOptions {
   timeoutMs?: number;
   retries?: number;
   signal?: AbortSignal;
+  /** The body is binary (e.g. a zip): it is handed back whole as `bytes`, `text` decodes it as UTF-8. */
+  binary?: boolean;
 }
 
 export interface HttpResponse<T = unknown> {
   status: number;
   headers: Record<string, string>;
   text: string;
+  /** The raw body, for a request made with `binary: true`. */
+  bytes?: Buffer;
   /** The parsed body when it is JSON, otherwise undefined. */
   data: T;
   attempts: number;
@@ -123,7 +127,7 @@ export class HttpClient {
       let outcome: AttemptOutcome;
       let failure: { status?: number; text?: string; headers?: Record<string, string>; cause?: unknown };
       try {
-        const res = await this.attempt(method, url, headers, body, req.timeoutMs, outer);
+        const res = await this.attempt(method, url, headers, body, req.timeoutMs, outer, req.binary);
         const accepted = (res.status >= 200 && res.status < 300) || req.acceptStatus?.includes(res.status);
         if (accepted) return { ...res, attempts: attempt } as HttpResponse<T>;
         outcome = { kind: 'status', status: res.status, retryAfter: res.headers['retry-after'] };
@@ -175,6 +179,7 @@ export class HttpClient {
     body: string | Uint8Array | undefined,
     timeoutMs: number | undefined,
     outer: AbortSignal | undefined,
+    binary = false,
   ): Promise<Omit<HttpResponse, 'attempts'>> {
     const timeout = AbortSignal.timeout(timeoutMs ?? this.defaultTimeoutMs);
     const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
@@ -186,12 +191,14 @@ export class HttpClient {
       signal,
       dispatcher: this.options.dispatcher,
     });
-    const text = await res.body.text();
+    const bytes = binary ? Buffer.from(await res.body.arrayBuffer()) : undefined;
+    const text = bytes ? bytes.toString('utf8') : await res.body.text();
     const flat = flattenHeaders(res.headers);
     return {
       status: res.statusCode,
       headers: flat,
       text,
+      ...(bytes ? { bytes } : {}),
       data: parseJson(text, flat['content-type']),
       requestId: requestIdOf(flat),
     };

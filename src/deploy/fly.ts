@@ -1,4 +1,4 @@
-import { messageOf, StepError } from '../core/errors.ts';
+import { ApiError, messageOf, StepError } from '../core/errors.ts';
 import { mapConcurrent } from '../core/fanout.ts';
 import { abortableSleep } from '../core/http.ts';
 import { Progress } from '../core/progress.ts';
@@ -213,7 +213,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
             m.id,
             await deps.leases.acquire(m.id, {
               ttlSeconds: ttl,
-              description: `ops-actions deploy ${request.deployId}`,
+              description: leaseDescription(request),
             }),
           );
         } catch (error) {
@@ -269,17 +269,24 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
       endedMs: startedMs,
     };
     const deadline = performance.now() + request.healthTimeoutMs;
+    let previousImage: string | undefined;
     try {
       const current = await read;
-      const previousImage = String(current.config?.image ?? machine.config?.image ?? '');
+      previousImage = String(current.config?.image ?? machine.config?.image ?? '');
       unit.previousImage = previousImage;
       const nonce = leases.get(machine.id)!.nonce;
       const stopped = NOT_RUNNING.has(current.state);
-      const updated = await deps.updates.update(machine.id, {
-        config: { ...current.config, image },
-        nonce,
-        skipLaunch: stopped,
-      });
+      const updated = await deps.updates
+        .update(machine.id, {
+          config: { ...current.config, image },
+          nonce,
+          skipLaunch: stopped,
+        })
+        .catch(async (error: unknown) => {
+          if (previousImage !== undefined && outcomeUnknown(error))
+            await noteUnansweredUpdate(machine, image, previousImage, unit, changed, request);
+          throw error;
+        });
       changed.push({ machine, previousImage, unit });
       if (settings.strategy === 'immediate' || stopped) {
         unit.health = 'skipped';
@@ -296,6 +303,29 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
     }
     unit.endedMs = since();
     return unit;
+  }
+
+  /**
+   * An update whose answer never came (timeout, dropped connection, 5xx) may have been applied:
+   * the machine is read again, and if it runs the new image it counts as changed, so an
+   * auto-rollback puts it back too instead of leaving it half-deployed.
+   */
+  async function noteUnansweredUpdate(
+    machine: FlyMachine,
+    image: string,
+    previousImage: string,
+    unit: UnitResult,
+    changed: Changed[],
+    request: DeployRequest,
+  ): Promise<void> {
+    try {
+      const now = await deps.updates.get(machine.id);
+      if (now.config?.image !== image) return;
+      changed.push({ machine, previousImage, unit });
+      request.log(`${machine.id}: the update's answer was lost, but the machine runs the new image`);
+    } catch (error) {
+      request.log(`warning: could not read ${machine.id} after its update failed: ${messageOf(error)}`);
+    }
   }
 
   async function restore(
@@ -370,6 +400,19 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
 }
 
 class HealthTimeout extends Error {}
+
+/** No answer, or a server error: the request may or may not have been carried out. */
+function outcomeUnknown(error: unknown): boolean {
+  return error instanceof ApiError && (error.status === undefined || error.status >= 500);
+}
+
+/**
+ * What our leases say: the workflow run (the same in every attempt), so a lease whose answer was
+ * lost — in this attempt, or in an earlier one of the run that failed — is adopted, not waited out.
+ */
+export function leaseDescription(request: Pick<DeployRequest, 'runLabel' | 'deployId'>): string {
+  return `ops-actions deploy ${request.runLabel ?? request.deployId}`;
+}
 
 function skippedUnit(m: FlyMachine, image: string, batch: number, at: number): UnitResult {
   return {

@@ -2,7 +2,7 @@ import { messageOf, StepError } from '../core/errors.ts';
 import { abortableSleep } from '../core/http.ts';
 import { Progress } from '../core/progress.ts';
 import type { HerokuApps } from '../providers/heroku/apps.ts';
-import { type HerokuBuilds, streamLines } from '../providers/heroku/builds.ts';
+import { type HerokuBuildInfo, type HerokuBuilds, streamLines } from '../providers/heroku/builds.ts';
 import type { HerokuPipelineCouplings } from '../providers/heroku/pipelines.ts';
 import type { HerokuPromotions } from '../providers/heroku/promotions.ts';
 import type { HerokuReleaseInfo, HerokuReleases } from '../providers/heroku/releases.ts';
@@ -121,7 +121,7 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
         'wait for the promotion target to succeed',
       ];
     return [
-      `POST /apps/${app}/builds {source_blob.url: ${settings.source?.url ?? '?'}}`,
+      `POST /apps/${app}/builds {source_blob.url: ${settings.source?.url ?? '?'}, version: ${request.deployTag}} unless a build of ${request.deployTag} is already under way`,
       'stream the build output, wait for the build and its release',
     ];
   }
@@ -129,8 +129,7 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
   async function build(request: DeployRequest): Promise<HerokuReleaseInfo> {
     const source = settings.source;
     if (source?.kind !== 'url') throw new Error('source-url is required to build');
-    const created = await deps.builds.create(settings.app, { url: source.url, version: request.deployTag });
-    request.log(`build ${created.id} started`);
+    const created = await startBuild(source.url, request);
     let streamed: Promise<void> = Promise.resolve();
     const cut = new AbortController();
     if (created.outputStreamUrl) {
@@ -156,6 +155,23 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
     if (done.status !== 'succeeded') throw new Error(`build ${created.id} ${done.status}`);
     if (!done.releaseId) throw new Error(`build ${created.id} succeeded without a release`);
     return waitRelease(done.releaseId, request);
+  }
+
+  /**
+   * The build POST is never sent twice: its answer may be lost after Heroku started the build.
+   * Each build carries the deploy tag as `source_blob.version`, and a re-run (which continues
+   * the earlier attempt's deploy, tag included) first looks for it among the app's newest builds:
+   * one still running or succeeded is followed instead of building again; a failed one is not.
+   */
+  async function startBuild(url: string, request: DeployRequest): Promise<HerokuBuildInfo> {
+    const mine = (await deps.builds.recent(settings.app)).find((b) => b.version === request.deployTag);
+    if (mine && mine.status !== 'failed') {
+      request.log(`build ${mine.id} of ${request.deployTag} was started by an earlier attempt: following it`);
+      return mine;
+    }
+    const created = await deps.builds.create(settings.app, { url, version: request.deployTag });
+    request.log(`build ${created.id} started`);
+    return created;
   }
 
   async function promote(from: string, request: DeployRequest): Promise<HerokuReleaseInfo> {

@@ -32,29 +32,79 @@ export function digestOf(image: string | undefined): string | undefined {
   return image ? /@(sha256:[a-f0-9]{64})$/.exec(image)?.[1] : undefined;
 }
 
+/** An image pinned by digest, with the manifest bytes when a tag is still to be added. */
+export interface PinnedImage {
+  ref: ImageReference;
+  /** `registry/repository@sha256:…`, what the target runs. */
+  pinned: string;
+  digest: string;
+  mediaType: string;
+  manifest: Manifest | undefined;
+}
+
+/**
+ * Pins the image by digest. With `forTag` the manifest is read (for push, unless
+ * dry-run) so the same bytes can be PUT under a tag once the tag is known: a
+ * re-run learns its deploy tag from the GitHub history only after the image is
+ * pinned, because the earlier attempt is matched by the image it deployed.
+ */
+export async function pinImage(
+  registry: RegistryApi,
+  ref: ImageReference,
+  options: { forTag: boolean; dryRun: boolean; log: (line: string) => void },
+): Promise<PinnedImage> {
+  if (ref.digest && !options.forTag) {
+    // Already pinned and nothing to tag: the registry has nothing to add.
+    return {
+      ref,
+      pinned: pinnedName(ref, ref.digest),
+      digest: ref.digest,
+      mediaType: '',
+      manifest: undefined,
+    };
+  }
+  const manifest = await registry.manifest(ref, options.forTag && !options.dryRun);
+  options.log(
+    `${ref.registry}/${ref.repository}:${ref.tag ?? ref.digest ?? 'latest'} is ${manifest.digest} (${manifest.mediaType})`,
+  );
+  return {
+    ref,
+    pinned: pinnedName(ref, manifest.digest),
+    digest: manifest.digest,
+    mediaType: manifest.mediaType,
+    manifest: options.forTag ? manifest : undefined,
+  };
+}
+
+/** PUTs the pinned manifest's bytes under `tag` (the same PUT again is harmless); returns the tagged name. */
+export async function tagPinned(
+  registry: RegistryApi,
+  image: PinnedImage,
+  tag: string,
+  options: { dryRun: boolean; log: (line: string) => void },
+): Promise<string> {
+  if (!image.manifest) throw new Error(`the manifest of ${image.pinned} was not read for tagging`);
+  const tagged = `${image.ref.registry}/${image.ref.repository}:${tag}`;
+  if (options.dryRun) {
+    options.log(`would PUT the same manifest as ${tagged}`);
+  } else {
+    await registry.tag(image.ref.repository, tag, image.manifest);
+    options.log(`tagged ${tagged} -> ${image.digest}`);
+  }
+  return tagged;
+}
+
 export async function resolveImage(
   registry: RegistryApi,
   ref: ImageReference,
   options: { tag: string | undefined; dryRun: boolean; log: (line: string) => void },
 ): Promise<ResolvedImage> {
-  if (ref.digest && options.tag === undefined) {
-    // Already pinned and nothing to tag: the registry has nothing to add.
-    return { pinned: pinnedName(ref, ref.digest), digest: ref.digest, mediaType: '', tagged: undefined };
-  }
-  const push = options.tag !== undefined && !options.dryRun;
-  const manifest = await registry.manifest(ref, push);
-  const pinned = pinnedName(ref, manifest.digest);
-  options.log(
-    `${ref.registry}/${ref.repository}:${ref.tag ?? ref.digest ?? 'latest'} is ${manifest.digest} (${manifest.mediaType})`,
-  );
-  if (options.tag === undefined)
-    return { pinned, digest: manifest.digest, mediaType: manifest.mediaType, tagged: undefined };
-  const tagged = `${ref.registry}/${ref.repository}:${options.tag}`;
-  if (options.dryRun) {
-    options.log(`would PUT the same manifest as ${tagged}`);
-  } else {
-    await registry.tag(ref.repository, options.tag, manifest);
-    options.log(`tagged ${tagged} -> ${manifest.digest}`);
-  }
-  return { pinned, digest: manifest.digest, mediaType: manifest.mediaType, tagged };
+  const pinned = await pinImage(registry, ref, {
+    forTag: options.tag !== undefined,
+    dryRun: options.dryRun,
+    log: options.log,
+  });
+  const tagged =
+    options.tag === undefined ? undefined : await tagPinned(registry, pinned, options.tag, options);
+  return { pinned: pinned.pinned, digest: pinned.digest, mediaType: pinned.mediaType, tagged };
 }

@@ -7,11 +7,12 @@ import {
   type DeployPayload,
   findById,
   findByTag,
+  findEarlierAttempt,
   findPrevious,
   type Recorded,
   releaseNote,
 } from './history.ts';
-import { deployTagOf, digestOf, type RegistryApi, resolveImage } from './image.ts';
+import { deployTagOf, digestOf, pinImage, type RegistryApi, resolveImage, tagPinned } from './image.ts';
 import type { DeploySettings } from './inputs.ts';
 import { renderSummary } from './report.ts';
 import type { DeployRequest, DeployTarget, TargetOutcome } from './target.ts';
@@ -39,6 +40,8 @@ interface Version {
   release: string | undefined;
   /** What the user sees as where the version came from. */
   source: string;
+  /** Adds the deploy tag in the registry once it is known (a re-run reuses its earlier attempt's). */
+  tagImage?: (tag: string) => Promise<void>;
 }
 
 export async function runDeploy(
@@ -47,9 +50,8 @@ export async function runDeploy(
   deps: DeployDeps,
 ): Promise<void> {
   const target = settings.target.kind;
-  const deployId = (deps.newId ?? randomUUID)();
-  const ownTag = deployTagOf(deployId);
-  ctx.setOutput('deploy-id', deployId);
+  const freshId = (deps.newId ?? randomUUID)();
+  const ownTag = deployTagOf(freshId);
   const env = ctx.env;
   if (!deps.history)
     ctx.warning(
@@ -65,6 +67,47 @@ export async function runDeploy(
   const version = await ctx.log.step('version.resolve', { operation: settings.operation }, () =>
     resolveVersion(settings, ctx, deps, ownTag, observation.previousImage),
   );
+
+  const name = targetName(settings);
+  const runId = env.GITHUB_RUN_ID?.trim() || undefined;
+  const job = env.GITHUB_JOB?.trim() || undefined;
+  const history = deps.history && !settings.dryRun ? deps.history : undefined;
+  const earlier =
+    history && runId
+      ? await ctx.log.step('github.deployment.find', { environment: settings.environment, run: runId }, () =>
+          findEarlierAttempt(history, {
+            environment: settings.environment,
+            runId,
+            job,
+            sha: /^[0-9a-f]{40}$/.test(env.GITHUB_SHA ?? '') ? env.GITHUB_SHA : undefined,
+            target,
+            targetName: name,
+            operation: settings.operation,
+            image: version.image,
+            release: version.release,
+            tag: version.tag === ownTag ? undefined : version.tag,
+          }).catch((error: unknown) => {
+            throw new StepError('github.deployment.find', `environment ${settings.environment}`, error);
+          }),
+        )
+      : undefined;
+  // A re-run continues the earlier attempt's deploy: same id, same tag, so the registry tag, the
+  // target's state (Heroku build version, ssh container name) and the record line up.
+  const deployId = earlier?.payload.deploy_id ?? freshId;
+  if (earlier && version.tag === ownTag) version.tag = earlier.payload.tag ?? deployTagOf(deployId);
+  if (earlier)
+    ctx.info(
+      `Attempt ${env.GITHUB_RUN_ATTEMPT ?? '?'} of run ${runId}: continuing GitHub deployment ${earlier.deployment.id} (${version.tag}), which attempt ${earlier.payload.run_attempt ?? '?'} created`,
+    );
+  if (version.tagImage) {
+    const tagImage = version.tagImage;
+    await ctx.log.step('image.tag', { tag: version.tag }, () =>
+      tagImage(version.tag).catch((error: unknown) => {
+        throw new StepError('image.tag', version.image ?? 'image', error);
+      }),
+    );
+  }
+  ctx.setOutput('deploy-id', deployId);
   ctx.setOutput('deploy-tag', version.tag);
   if (version.image) ctx.setOutput('image', version.image);
   if (observation.previousImage) ctx.setOutput('previous-image', observation.previousImage);
@@ -76,14 +119,16 @@ export async function runDeploy(
     digest: digestOf(version.image),
     tag: version.tag,
     target,
+    target_name: name,
     previous_image: observation.previousImage,
     operation: settings.operation,
     ...(version.release ? { release: version.release } : {}),
+    ...(runId ? { run_id: runId, run_attempt: env.GITHUB_RUN_ATTEMPT?.trim() || '1' } : {}),
+    ...(runId && job ? { job } : {}),
   };
   const logUrl = runUrl(env);
-  let deploymentId: number | undefined;
-  if (deps.history && !settings.dryRun) {
-    const history = deps.history;
+  let deploymentId: number | undefined = earlier?.deployment.id;
+  if (history && !earlier) {
     const created = await ctx.log.step(
       'github.deployment.create',
       { environment: settings.environment },
@@ -103,6 +148,8 @@ export async function runDeploy(
           }),
     );
     deploymentId = created.id;
+  }
+  if (history && deploymentId !== undefined) {
     ctx.setOutput('deployment-id', String(deploymentId));
     await recordStatus(ctx, history, deploymentId, {
       state: 'in_progress',
@@ -117,6 +164,11 @@ export async function runDeploy(
     deployId,
     deployTag: version.tag,
     image: version.image,
+    ...(runId
+      ? {
+          runLabel: `${env.GITHUB_REPOSITORY ?? 'unknown repository'} run ${runId}${job ? ` job ${job}` : ''}`,
+        }
+      : {}),
     dryRun: settings.dryRun,
     healthTimeoutMs: settings.healthTimeoutMs,
     autoRollback: settings.autoRollback,
@@ -224,6 +276,23 @@ async function resolveVersion(
 ): Promise<Version> {
   const log = (line: string) => ctx.info(line);
   const target = settings.target.kind;
+  /** Pinned now; tagged later, under the tag this deploy ends up with. */
+  const pin = async (ref: ImageReference) => {
+    const registry = deps.registry(ref.registry);
+    const pinned = await pinImage(registry, ref, {
+      forTag: settings.tagImage,
+      dryRun: settings.dryRun,
+      log,
+    });
+    const tagging = settings.tagImage
+      ? {
+          tagImage: async (tag: string) => {
+            await tagPinned(registry, pinned, tag, { dryRun: settings.dryRun, log });
+          },
+        }
+      : {};
+    return { image: pinned.pinned, tagging };
+  };
   if (settings.operation === 'deploy') {
     if (target === 'heroku') {
       const source = settings.target.kind === 'heroku' ? settings.target.source : undefined;
@@ -236,12 +305,14 @@ async function resolveVersion(
       };
     }
     const ref = settings.image!;
-    const resolved = await resolveImage(deps.registry(ref.registry), ref, {
-      tag: settings.tagImage ? ownTag : undefined,
-      dryRun: settings.dryRun,
-      log,
-    });
-    return { image: resolved.pinned, tag: ownTag, release: undefined, source: `image ${resolved.pinned}` };
+    const pinned = await pin(ref);
+    return {
+      image: pinned.image,
+      tag: ownTag,
+      release: undefined,
+      source: `image ${pinned.image}`,
+      ...pinned.tagging,
+    };
   }
 
   const to = settings.rollbackTo;
@@ -339,15 +410,24 @@ async function resolveVersion(
       'rollback-to',
       'cannot be an image reference for heroku: give previous, a deployment id or a deploy_ tag',
     );
-  const resolved = await resolveImage(deps.registry(to.image.registry), to.image, {
-    tag: settings.tagImage ? ownTag : undefined,
-    dryRun: settings.dryRun,
-    log,
-  });
+  const pinned = await pin(to.image);
   return {
-    image: resolved.pinned,
+    image: pinned.image,
     tag: ownTag,
     release: undefined,
-    source: `image ${to.raw}: ${resolved.pinned}`,
+    source: `image ${to.raw}: ${pinned.image}`,
+    ...pinned.tagging,
   };
+}
+
+/**
+ * What is deployed to — with the target kind, what tells apart two deploys of one run that may
+ * run side by side (a matrix over process groups, apps or hosts).
+ */
+function targetName(settings: DeploySettings): string {
+  const t = settings.target;
+  if (t.kind === 'fly') return t.processGroup ? `${t.app}/${t.processGroup}` : t.app;
+  if (t.kind === 'heroku') return t.app;
+  const hosts = t.hosts.map((h) => `${h.host}:${h.port}`).sort();
+  return `${t.service}@${hosts.length > 0 ? hosts.join(',') : `tag:${t.digitalocean.tag}`}`;
 }

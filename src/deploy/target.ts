@@ -13,6 +13,11 @@ export interface DeployRequest {
   deployTag: string;
   /** Image to run, pinned by digest when the registry resolved it (fly, ssh); undefined for heroku. */
   image: string | undefined;
+  /**
+   * `<repository> run <GITHUB_RUN_ID> job <GITHUB_JOB>`: the same in every attempt of the job, so a
+   * lease or lock labelled with it is known as ours by a re-run. Undefined outside Actions.
+   */
+  runLabel?: string;
   dryRun: boolean;
   healthTimeoutMs: number;
   autoRollback: boolean;

@@ -9,6 +9,12 @@ export interface ArtifactRef {
   id: number | undefined;
   name: string;
   url: string | undefined;
+  /** Files in the artifact: more than one when earlier evidence of the run was carried over. */
+  files?: number;
+  /** The earlier artifact of the same name whose files were carried over. */
+  replacedId?: number;
+  /** The upload was tried and failed. */
+  failed?: boolean;
 }
 
 export function artifactUrl(
@@ -29,11 +35,15 @@ export function renderSummary(
   const verdict = meta.gate.passed
     ? `✅ gate passed: ${passed}/${results.length} checks passed`
     : `❌ gate failed: required ${meta.gate.failedRequired.join(', ')} did not pass`;
-  const where = artifact
-    ? artifact.url
-      ? `Artifact: [${artifact.name}](${artifact.url})`
-      : `Artifact: ${artifact.name}`
-    : 'Artifact: not uploaded (upload: false)';
+  const where = !artifact
+    ? 'Artifact: not uploaded (upload: false)'
+    : artifact.failed
+      ? `Artifact: ${artifact.name} — ❌ upload failed (see the error)`
+      : `${artifact.url ? `Artifact: [${artifact.name}](${artifact.url})` : `Artifact: ${artifact.name}`}${
+          artifact.files && artifact.files > 1
+            ? ` (${artifact.files} files: this attempt's and ${artifact.files - 1} carried over from artifact ${artifact.replacedId} of an earlier attempt)`
+            : ''
+        }`;
   return [
     `### Evidence: ${meta.target} — ${meta.milestone}`,
     '',

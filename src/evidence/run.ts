@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { ActionContext } from '../core/action.ts';
 import { InputError, StepError } from '../core/errors.ts';
+import { requestTimeoutFromEnv } from '../core/http.ts';
 import { Progress } from '../core/progress.ts';
+import { formatMs } from '../core/summary.ts';
 import { createArtifactsApi } from '../providers/github/artifacts.ts';
 import { createGitHubClient } from '../providers/github/client.ts';
 import { SshSession } from '../providers/ssh/session.ts';
@@ -13,9 +15,11 @@ import { artifactName, findPassingEvidence, gateOf } from './gate.ts';
 import { type EvidenceSettings, SECRET_INPUTS } from './inputs.ts';
 import { buildRedactor, secretValues } from './redaction.ts';
 import { type ArtifactRef, artifactUrl, describeCheck, renderPlan, renderSummary } from './report.ts';
+import { createResultsService } from './results-service.ts';
 import { runHttp } from './run-http.ts';
 import { runLocal } from './run-local.ts';
 import { runSsh } from './run-ssh.ts';
+import { blobTimeoutMs, type Uploaded, uploadBoundMs, uploadEvidence } from './upload.ts';
 
 /** observe (checks file, previous evidence) → plan (checks for this milestone) → execute → report. */
 export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext): Promise<void> {
@@ -180,39 +184,118 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
   const redactions = redactor.total;
   ctx.info(`evidence written to ${shown} (${redactions} redactions)`);
 
-  let artifact: ArtifactRef | undefined;
-  if (settings.upload) {
-    const name = artifactName(target, settings.milestone, gate.passed);
-    const uploaded = await ctx.log.step('artifact.upload', { artifact: name }, async () => {
-      const { uploadEvidence } = await import('./upload.ts');
-      try {
-        return await uploadEvidence(path, name, settings.retentionDays);
-      } catch (error) {
-        throw new StepError('artifact.upload', name, error);
-      }
-    });
-    artifact = { id: uploaded.id, name, url: artifactUrl(meta, uploaded.id) };
-    ctx.info(`uploaded artifact ${name}${uploaded.id === undefined ? '' : ` (id ${uploaded.id})`}`);
-    ctx.setOutput('artifact-id', uploaded.id === undefined ? '' : String(uploaded.id));
-    ctx.setOutput('artifact-name', name);
-  }
-
   const passed = results.filter((r) => r.status === 'passed').length;
+  // Set before the upload: a failed upload still leaves the written evidence for later steps.
   ctx.setOutput('file', shown);
   ctx.setOutput('passed', String(passed));
   ctx.setOutput('failed', String(results.length - passed));
   ctx.setOutput('status', gate.passed ? 'passed' : 'failed');
   ctx.setOutput('redactions', String(redactions));
+
+  let artifact: ArtifactRef | undefined;
+  let uploadFailure: StepError | undefined;
+  if (settings.upload) {
+    const name = artifactName(target, settings.milestone, gate.passed);
+    try {
+      const uploaded = await ctx.log.step('artifact.upload', { artifact: name }, () =>
+        uploadArtifact(ctx, path, name, dir, settings.retentionDays),
+      );
+      artifact = {
+        id: uploaded.id,
+        name,
+        url: artifactUrl(meta, uploaded.id),
+        files: uploaded.files.length,
+        replacedId: uploaded.replaced?.id,
+      };
+      ctx.info(
+        `uploaded artifact ${name} (id ${uploaded.id}, ${uploaded.size} bytes, ${uploaded.files.length === 1 ? '1 file' : `${uploaded.files.length} files: this attempt's and ${uploaded.files.length - 1} carried from artifact ${uploaded.replaced?.id}`})`,
+      );
+      ctx.setOutput('artifact-id', String(uploaded.id));
+      ctx.setOutput('artifact-name', name);
+    } catch (error) {
+      uploadFailure = error instanceof StepError ? error : new StepError('artifact.upload', name, error);
+      artifact = { id: undefined, name, url: undefined, failed: true };
+    }
+  }
   ctx.writeSummary(renderSummary(meta, results, shown, artifact, redactions));
 
   if (!gate.passed) {
+    const required = `required check${gate.failedRequired.length === 1 ? '' : 's'} ${gate.failedRequired.join(', ')} did not pass`;
     throw new StepError(
       'gate',
       `${target}/${settings.milestone}`,
       new Error(
-        `required check${gate.failedRequired.length === 1 ? '' : 's'} ${gate.failedRequired.join(', ')} did not pass; the evidence is in ${shown}${artifact ? ` and artifact ${artifact.name}` : ''}`,
+        uploadFailure
+          ? `${required}; the evidence is in ${shown}, and its upload failed: ${uploadFailure.message}`
+          : `${required}; the evidence is in ${shown}${artifact ? ` and artifact ${artifact.name}` : ''}`,
       ),
     );
+  }
+  if (uploadFailure) throw uploadFailure;
+}
+
+/**
+ * The upload, bounded as a whole (see `uploadBoundMs`): past the bound every
+ * request in flight is cut and the step fails naming the artifact, with the
+ * evidence file already written.
+ */
+async function uploadArtifact(
+  ctx: ActionContext,
+  file: string,
+  name: string,
+  outputDir: string,
+  retentionDays: number | undefined,
+): Promise<Uploaded> {
+  const env = ctx.env;
+  const resultsUrl = env.ACTIONS_RESULTS_URL;
+  const runtimeToken = env.ACTIONS_RUNTIME_TOKEN;
+  if (!resultsUrl || !runtimeToken) {
+    throw new StepError(
+      'artifact.upload',
+      name,
+      new Error(
+        'ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set: artifacts can be uploaded only from a GitHub Actions job (set upload: false elsewhere)',
+      ),
+    );
+  }
+  ctx.secrets.add(runtimeToken, 'secret');
+  const requestTimeoutMs = requestTimeoutFromEnv(env);
+  const bytes = statSync(file).size;
+  const boundMs = uploadBoundMs(bytes, requestTimeoutMs);
+  const deadline = AbortSignal.timeout(boundMs);
+  try {
+    const service = createResultsService({
+      resultsUrl,
+      runtimeToken,
+      redact: (text) => ctx.secrets.redact(text),
+      signal: deadline,
+      env,
+      onSecret: (value) => ctx.secrets.add(value, 'signature'),
+    });
+    return await uploadEvidence(
+      service,
+      { file, name, retentionDays, outputDir, blobTimeoutMs: blobTimeoutMs(bytes, requestTimeoutMs), env },
+      (line) => {
+        ctx.warning(line);
+        ctx.log.write({
+          step: 'artifact.conflict',
+          outcome: 'retried',
+          ids: { artifact: name },
+          detail: line,
+        });
+      },
+    );
+  } catch (error) {
+    if (deadline.aborted) {
+      throw new StepError(
+        'artifact.upload',
+        name,
+        new Error(
+          `not done within ${formatMs(boundMs)}, the bound of an upload of ${bytes} bytes with ${formatMs(requestTimeoutMs)} per request; the evidence file is written, a re-run uploads it`,
+        ),
+      );
+    }
+    throw new StepError('artifact.upload', name, error);
   }
 }
 

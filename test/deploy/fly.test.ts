@@ -110,8 +110,11 @@ describe('fly rolling deploy', () => {
       digest: `sha256:${'b'.repeat(64)}`,
       tag: run.outputs['deploy-tag'],
       target: 'fly',
+      target_name: 'test-app',
       previous_image: OLD_IMAGE,
       operation: 'deploy',
+      run_id: '4242',
+      run_attempt: '1',
     });
     const posted = github.server.received('POST /repos/:owner/:repo/deployments')[0]!.json as Record<
       string,

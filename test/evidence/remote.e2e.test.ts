@@ -174,7 +174,7 @@ checks:
   });
 });
 
-describe('upload through the real @actions/artifact client', () => {
+describe('upload to the results service', () => {
   let results: ResultsFake;
   beforeAll(async () => {
     results = createResultsFake();

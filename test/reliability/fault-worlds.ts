@@ -1,11 +1,12 @@
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FakeServer, RecordedRequest } from '../../sandbox/fake-server.ts';
 import { createFlyFake } from '../../sandbox/fakes/fly.ts';
 import { createGitHubFake } from '../../sandbox/fakes/github.ts';
 import { createHerokuFake } from '../../sandbox/fakes/heroku.ts';
-import { createResultsFake } from '../../sandbox/fakes/results.ts';
+import { createResultsFake, type ResultsArtifact, unzipEntries } from '../../sandbox/fakes/results.ts';
 import { APP, SECRETS as CLONE_SECRETS, createWorld, endState } from '../clone/world.ts';
 import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
 
@@ -134,9 +135,9 @@ const NEW_IMAGE = `ghcr.io/acme/web@sha256:${'b'.repeat(64)}`;
 const deployFly: Scenario = {
   name: 'deploy fly',
   covers:
-    'deploy: target fly, rolling over 3 machines (machines list, GitHub deployment and statuses, per machine lease, update, wait, health read, lease release)',
+    "deploy: target fly, rolling over 3 machines (machines list, GitHub deployments of the run looked up, deployment and statuses, per machine lease, update, wait, health read, lease release; leases answered in flaps' envelope)",
   async create() {
-    const fly = createFlyFake({ token: FLY_TOKEN, startDelayMs: 150 });
+    const fly = createFlyFake({ token: FLY_TOKEN, startDelayMs: 150, leaseEnvelope: true });
     const github = createGitHubFake({ token: GITHUB_TOKEN, repositories: ['acme/fleet'] });
     await Promise.all([fly.start(), github.start()]);
     for (const id of MACHINES) fly.addMachine({ id });
@@ -155,7 +156,7 @@ const deployFly: Scenario = {
             'fly-api-url': `${fly.server.url}/v1`,
             'github-token': GITHUB_TOKEN,
             'github-api-url': github.server.url,
-            'health-timeout': '10',
+            'health-timeout': '30',
           },
         }),
       endState: () => ({
@@ -189,7 +190,7 @@ const deployFly: Scenario = {
 const deployHeroku: Scenario = {
   name: 'deploy heroku',
   covers:
-    'deploy: target heroku with a build from source-url (app read, GitHub deployment and statuses, build create, build output stream, build and release reads)',
+    'deploy: target heroku with a build from source-url (app read, GitHub deployments of the run looked up, deployment and statuses, recent builds read, build create, build output stream, build and release reads)',
   async create() {
     const heroku = createHerokuFake({ apiKeys: [HEROKU_KEY], knobs: { buildLineIntervalMs: 20 } });
     const github = createGitHubFake({ token: GITHUB_TOKEN, repositories: ['acme/fleet'] });
@@ -239,11 +240,25 @@ checks:
   - id: ok
     run: echo fine
 `;
+const EVIDENCE_ARTIFACT = 'evidence-t1-gates-pass';
+
+/** The artifact holds the newest evidence file of the workspace, and nothing that is not a file there. */
+function holdsLatestEvidence(artifact: ResultsArtifact | undefined, dir: string): boolean {
+  if (!artifact?.finalized) return false;
+  const files = existsSync(dir) ? readdirSync(dir).sort() : [];
+  const newest = files.at(-1);
+  const entries = unzipEntries(artifact.bytes);
+  return (
+    newest !== undefined &&
+    entries.get(newest)?.equals(readFileSync(join(dir, newest))) === true &&
+    [...entries].every(([name, bytes]) => files.includes(name) && bytes.equals(readFileSync(join(dir, name))))
+  );
+}
 
 const evidence: Scenario = {
   name: 'evidence',
   covers:
-    'evidence: require-previous (the GitHub artifacts list is the faulted position) with upload on; the results service calls of @actions/artifact are not faulted (that client retries on its own terms and has no per-attempt timeout: see the issue note)',
+    'evidence: require-previous with upload on (the GitHub artifacts list; the results service CreateArtifact, the blob PUT and FinalizeArtifact); a re-run is a new job run of the same workflow run, so it meets what the first run left under the artifact name',
   async create() {
     const github = createGitHubFake({ token: GITHUB_TOKEN, repositories: ['acme/fleet'] });
     const results = createResultsFake();
@@ -252,12 +267,16 @@ const evidence: Scenario = {
     const ws = mkdtempSync(join(tmpdir(), 'faults-evidence-'));
     mkdirSync(join(ws, '.github'), { recursive: true });
     writeFileSync(join(ws, '.github', 'evidence.yml'), EVIDENCE_YAML);
+    const runBackendId = randomUUID();
+    const secrets = [GITHUB_TOKEN];
     return {
-      servers: [github.server],
-      run: () =>
-        runBundle('evidence', {
+      servers: [github.server, results.server],
+      run: () => {
+        const runtime = results.env({ runBackendId });
+        secrets.push(runtime.ACTIONS_RUNTIME_TOKEN!);
+        return runBundle('evidence', {
           cwd: ws,
-          env: { ...ENV, ...results.env() },
+          env: { ...ENV, ...runtime },
           timeoutMs: 120_000,
           inputs: {
             milestone: 'gates-pass',
@@ -265,17 +284,21 @@ const evidence: Scenario = {
             'github-token': GITHUB_TOKEN,
             'github-api-url': github.server.url,
           },
-        }),
+        });
+      },
       endState: () => ({
         artifacts: results.artifacts.map((a) => [a.name, a.finalized]),
-        files: readdirSync(join(ws, 'docs', 'evidence'), { withFileTypes: true }).length > 0,
+        holdsLatestEvidence: holdsLatestEvidence(
+          results.artifact(EVIDENCE_ARTIFACT),
+          join(ws, 'docs', 'evidence'),
+        ),
       }),
       duplicates: () =>
         moreThanOnce(
           'evidence artifact',
-          results.artifacts.filter((a) => a.name === 'evidence-t1-gates-pass').length,
+          results.artifacts.filter((a) => a.name === EVIDENCE_ARTIFACT).length,
         ),
-      secrets: [GITHUB_TOKEN],
+      secrets,
       stop: async () => {
         await Promise.all([github.stop(), results.stop()]);
       },

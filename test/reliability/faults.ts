@@ -91,6 +91,13 @@ async function baseline(scenario: Scenario): Promise<Baseline> {
 
 interface CellOutcome extends Cell {
   duplicates: number;
+  /** The `::error::` lines of the runs, for a failing cell's diagnosis (not in the table: they carry ids). */
+  detail: string;
+}
+
+export interface FaultsResult extends MatrixResult {
+  /** `row | column` of every cell that failed or whose first run failed → what its runs said. */
+  details: Record<string, string>;
 }
 
 async function runCell(
@@ -101,17 +108,20 @@ async function runCell(
 ): Promise<CellOutcome> {
   const world = await scenario.create();
   const row = `${scenario.name}: ${position.label}`;
+  const said: string[] = [];
   const cell = (ok: boolean, result: string, duplicates = 0): CellOutcome => ({
     row,
     column: kind.column,
     ok,
     result,
     duplicates,
+    detail: said.join(' / '),
   });
   try {
     const server = world.servers.find((s) => s.name === position.server)!;
     server.inject({ route: position.key, call: position.call, fault: kind.fault });
     const first = await world.run();
+    said.push(`run: exit ${first.code} ${first.errors.join(' ')}`);
     const hit = server.requests.some((r) => r.faulted);
     server.clearFaults();
     if (!hit) return cell(false, 'fault not reached');
@@ -130,6 +140,7 @@ async function runCell(
       if (STACK_LINE.test(first.stdout) || STACK_LINE.test(first.stderr)) problems.push('stack trace');
       if (leaks(first) > 0) problems.push('secret leaked');
       const rerun = await world.run();
+      said.push(`re-run: exit ${rerun.code} ${rerun.errors.join(' ')}`);
       if (rerun.code !== 0) problems.push(`re-run failed (${failedStep(rerun)})`);
       else if (!isDeepStrictEqual(world.endState(), base.endState)) problems.push('re-run end state differs');
       if (leaks(rerun) > 0) problems.push('secret leaked in re-run');
@@ -158,7 +169,7 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   return pMap(items, fn, { concurrency: limit });
 }
 
-export async function run(scenarios: Scenario[] = SCENARIOS): Promise<MatrixResult> {
+export async function run(scenarios: Scenario[] = SCENARIOS): Promise<FaultsResult> {
   const bases = await mapLimited(scenarios, CONCURRENCY, baseline);
   const jobs = scenarios.flatMap((scenario, i) =>
     bases[i]!.positions.flatMap((position) =>
@@ -176,7 +187,12 @@ export async function run(scenarios: Scenario[] = SCENARIOS): Promise<MatrixResu
       `Covered: ${scenarios.map((s) => s.covers).join('; ')}.`,
       'Duplicates counted: two creations of one app, coupling, domain, DNS rrset, promotion, build, GitHub deployment or evidence artifact, or a Fly machine updated twice to the same image. Goal: 0.',
     ].join(' '),
-    cells: cells.map(({ duplicates: _d, ...c }) => c),
+    cells: cells.map(({ duplicates: _d, detail: _detail, ...c }) => c),
     totals: { duplicates: cells.reduce((n, c) => n + c.duplicates, 0) },
+    details: Object.fromEntries(
+      cells
+        .filter((c) => !c.ok || !c.detail.startsWith('run: exit 0'))
+        .map((c) => [`${c.row} | ${c.column}`, c.detail]),
+    ),
   };
 }

@@ -1,9 +1,16 @@
+import { ApiError } from '../../core/errors.ts';
 import type { HttpClient } from '../../core/http.ts';
 
 /**
  * Machine leases: while we hold one, nobody else (another deploy, `fly deploy`)
  * can change the machine, and every change we send carries its nonce. A lease
  * is refreshed by POSTing again with the nonce, and released with DELETE.
+ *
+ * A lease carries the description it was created with, and GET .../lease shows
+ * the current one with its nonce (flyctl's `machine leases clear` works that
+ * way). So a lease we created but never heard back about — the answer was lost,
+ * in this attempt or an earlier attempt of the same workflow run — is found by
+ * its description and adopted rather than waited out.
  */
 
 export const LEASE_NONCE_HEADER = 'fly-machine-lease-nonce';
@@ -14,17 +21,33 @@ export interface Lease {
   expiresAt: number | undefined;
 }
 
+/** The lease a machine holds now, as GET .../lease shows it. */
+export interface HeldLease {
+  nonce: string | undefined;
+  owner: string | undefined;
+  description: string | undefined;
+  expiresAt: number | undefined;
+}
+
 export interface LeasesApi {
+  /**
+   * Takes the machine's lease. When the machine already holds a lease with this same
+   * `description`, that lease is ours (created by a request whose answer was lost):
+   * it is adopted. A lease of anyone else fails with 409 naming its holder.
+   */
   acquire(machineId: string, options: { ttlSeconds: number; description: string }): Promise<Lease>;
   refresh(lease: Lease, ttlSeconds: number): Promise<Lease>;
   release(lease: Lease): Promise<void>;
 }
 
-interface LeaseJson {
+/** Fly answers leases in flaps' envelope (`{status, data: {...}}`); the OpenAPI document shows them flat. */
+interface LeaseFields {
   nonce?: string;
   expires_at?: number;
-  data?: { nonce?: string; expires_at?: number };
+  owner?: string;
+  description?: string;
 }
+type LeaseJson = LeaseFields & { data?: LeaseFields | null };
 
 export class FlyLeases implements LeasesApi {
   private readonly http: HttpClient;
@@ -39,15 +62,53 @@ export class FlyLeases implements LeasesApi {
     return `/apps/${encodeURIComponent(this.app)}/machines/${encodeURIComponent(id)}/lease`;
   }
 
-  /** Not retried: a lost answer would leave a lease we hold but cannot name. */
   async acquire(machineId: string, options: { ttlSeconds: number; description: string }): Promise<Lease> {
+    // Two rounds: the lease seen on 409 may expire before we read it, and then it is free again.
+    for (let round = 1; ; round++) {
+      const res = await this.http.request<LeaseJson>({
+        operation: 'Machines_create_lease',
+        method: 'POST',
+        path: this.path(machineId),
+        json: { ttl: options.ttlSeconds, description: options.description },
+        // Safe to send again (on 503, a timeout, a lost answer): a machine holds one lease at
+        // most, so a repeat cannot make a second one; if the first attempt did create it, the
+        // repeat gets 409 and the lease is adopted below by its description, never taken from
+        // anyone else. Not retrying would leave that lease blocking every change until it expires.
+        retrySafe: true,
+        acceptStatus: [409],
+      });
+      if (res.status !== 409) return toLease(machineId, res.data);
+      const held = await this.current(machineId);
+      if (held?.nonce && held.description === options.description) {
+        // Ours: extend it to a full TTL, since it may have been created a while ago.
+        return this.refresh({ machineId, nonce: held.nonce, expiresAt: held.expiresAt }, options.ttlSeconds);
+      }
+      if (held || round >= 2) {
+        throw new ApiError({
+          provider: this.http.provider,
+          operation: 'Machines_create_lease',
+          status: 409,
+          retryable: false,
+          attempts: res.attempts,
+          ...(res.requestId ? { requestId: res.requestId } : {}),
+          providerMessage: held ? describeHolder(machineId, held) : `machine ${machineId} lease is held`,
+          hint: 'wait until that lease is released or expires, or clear it with `fly machine leases clear`',
+        });
+      }
+    }
+  }
+
+  /** The machine's current lease, or undefined when it holds none (404). */
+  async current(machineId: string): Promise<HeldLease | undefined> {
     const res = await this.http.request<LeaseJson>({
-      operation: 'Machines_create_lease',
-      method: 'POST',
+      operation: 'Machines_show_lease',
       path: this.path(machineId),
-      json: { ttl: options.ttlSeconds, description: options.description },
+      acceptStatus: [404],
     });
-    return toLease(machineId, res.data);
+    if (res.status === 404) return undefined;
+    const f = fieldsOf(res.data);
+    if (!f.nonce && !f.owner && f.expires_at === undefined) return undefined;
+    return { nonce: f.nonce, owner: f.owner, description: f.description, expiresAt: f.expires_at };
   }
 
   /** With our nonce the POST extends our own lease, so sending it twice is harmless. */
@@ -75,8 +136,19 @@ export class FlyLeases implements LeasesApi {
   }
 }
 
+function fieldsOf(json: LeaseJson | undefined): LeaseFields {
+  return { ...(json ?? {}), ...(json?.data ?? {}) };
+}
+
+function describeHolder(machineId: string, held: HeldLease): string {
+  const until = held.expiresAt ? new Date(held.expiresAt * 1000).toISOString() : 'an unknown time';
+  const what = held.description ? `"${held.description}"` : 'no description';
+  return `machine ${machineId} lease currently held by ${held.owner ?? 'an unknown owner'} (${what}) until ${until}`;
+}
+
 function toLease(machineId: string, json: LeaseJson | undefined, fallbackNonce?: string): Lease {
-  const nonce = json?.nonce ?? json?.data?.nonce ?? fallbackNonce;
+  const f = fieldsOf(json);
+  const nonce = f.nonce ?? fallbackNonce;
   if (!nonce) throw new Error(`Fly Machines answered a lease for machine ${machineId} without a nonce`);
-  return { machineId, nonce, expiresAt: json?.expires_at ?? json?.data?.expires_at };
+  return { machineId, nonce, expiresAt: f.expires_at };
 }

@@ -96,14 +96,18 @@ export class GitHubDeployments {
     return toDeployment(res.data);
   }
 
-  /** Newest first, as GitHub lists them. */
-  async list(environment: string, maxPages = MAX_PAGES): Promise<Deployment[]> {
+  /** Newest first, as GitHub lists them; `filter.sha` keeps the deployments of one commit. */
+  async list(
+    environment: string,
+    maxPages = MAX_PAGES,
+    filter: { sha?: string } = {},
+  ): Promise<Deployment[]> {
     const out: Deployment[] = [];
     for (let page = 1; page <= maxPages; page++) {
       const res = await this.http.request<DeploymentJson[]>({
         operation: 'deployments.list',
         path: `${this.repo}/deployments`,
-        query: { environment, per_page: 100, page },
+        query: { environment, ...(filter.sha ? { sha: filter.sha } : {}), per_page: 100, page },
       });
       const items = Array.isArray(res.data) ? res.data : [];
       out.push(...items.map(toDeployment));

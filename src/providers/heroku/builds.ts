@@ -10,6 +10,8 @@ import { seg } from './client.ts';
 export interface HerokuBuildInfo {
   id: string;
   status: 'pending' | 'succeeded' | 'failed' | string;
+  /** `source_blob.version`: we send the deploy tag, so a re-run knows the build it started. */
+  version: string | undefined;
   outputStreamUrl: string | undefined;
   releaseId: string | undefined;
 }
@@ -17,6 +19,7 @@ export interface HerokuBuildInfo {
 interface BuildJson {
   id: string;
   status: string;
+  source_blob?: { version?: string | null } | null;
   output_stream_url?: string | null;
   release?: { id: string } | null;
 }
@@ -39,6 +42,17 @@ export class HerokuBuilds {
     return toBuild(res.data);
   }
 
+  /** The app's newest builds first (Heroku's `Range` paging on `started_at`, one page). */
+  async recent(app: string, max = 20): Promise<HerokuBuildInfo[]> {
+    const res = await this.http.request<BuildJson[]>({
+      operation: 'build.list',
+      path: `/apps/${seg(app)}/builds`,
+      headers: { range: `started_at ..; max=${max}, order=desc` },
+      acceptStatus: [206],
+    });
+    return (Array.isArray(res.data) ? res.data : []).map(toBuild);
+  }
+
   async get(app: string, id: string): Promise<HerokuBuildInfo> {
     const res = await this.http.request<BuildJson>({
       operation: 'build.info',
@@ -52,6 +66,7 @@ function toBuild(json: BuildJson): HerokuBuildInfo {
   return {
     id: json.id,
     status: json.status,
+    version: json.source_blob?.version ?? undefined,
     outputStreamUrl: json.output_stream_url ?? undefined,
     releaseId: json.release?.id ?? undefined,
   };

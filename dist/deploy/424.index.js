@@ -336,14 +336,7 @@ class HerokuReleases {
             headers: { range: `version ..; max=${max}, order=desc` },
             acceptStatus: [206],
         });
-        return (res.data ?? []).map((r) => ({
-            id: r.id,
-            version: r.version,
-            status: r.status,
-            slugId: r.slug?.id ?? undefined,
-            current: r.current === true,
-            description: r.description ?? '',
-        }));
+        return (res.data ?? []).map(toRelease);
     }
     /** The release the app runs now: flagged `current`, else the newest that succeeded. */
     async current(app) {
@@ -351,9 +344,25 @@ class HerokuReleases {
         return releases.find((r) => r.current) ?? releases.find((r) => r.status === 'succeeded');
     }
 }
+function toRelease(r) {
+    return {
+        id: r.id,
+        version: r.version,
+        status: r.status,
+        slugId: r.slug?.id ?? undefined,
+        current: r.current === true,
+        description: r.description ?? '',
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/providers/heroku/rollbacks.ts
 
+
+/**
+ * The Releases API calls a deploy needs beyond listing: one release by id or
+ * version, and a rollback (`POST /apps/{app}/releases {release}`), which makes
+ * a new release with the slug and config of the one named.
+ */
 class HerokuReleaseActions {
     http;
     constructor(http) {
@@ -377,16 +386,6 @@ class HerokuReleaseActions {
         });
         return toRelease(res.data);
     }
-}
-function toRelease(r) {
-    return {
-        id: r.id,
-        version: r.version,
-        status: r.status,
-        slugId: r.slug?.id ?? undefined,
-        current: r.current === true,
-        description: r.description ?? '',
-    };
 }
 
 // EXTERNAL MODULE: ./src/core/errors.ts

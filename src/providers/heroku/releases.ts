@@ -10,7 +10,8 @@ export interface HerokuReleaseInfo {
   description: string;
 }
 
-interface ReleaseJson {
+/** A release as the Platform API answers it. */
+export interface ReleaseJson {
   id: string;
   version: number;
   status: string;
@@ -34,14 +35,7 @@ export class HerokuReleases {
       headers: { range: `version ..; max=${max}, order=desc` },
       acceptStatus: [206],
     });
-    return (res.data ?? []).map((r) => ({
-      id: r.id,
-      version: r.version,
-      status: r.status,
-      slugId: r.slug?.id ?? undefined,
-      current: r.current === true,
-      description: r.description ?? '',
-    }));
+    return (res.data ?? []).map(toRelease);
   }
 
   /** The release the app runs now: flagged `current`, else the newest that succeeded. */
@@ -49,4 +43,15 @@ export class HerokuReleases {
     const releases = await this.latest(app);
     return releases.find((r) => r.current) ?? releases.find((r) => r.status === 'succeeded');
   }
+}
+
+export function toRelease(r: ReleaseJson): HerokuReleaseInfo {
+  return {
+    id: r.id,
+    version: r.version,
+    status: r.status,
+    slugId: r.slug?.id ?? undefined,
+    current: r.current === true,
+    description: r.description ?? '',
+  };
 }

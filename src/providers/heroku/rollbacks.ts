@@ -1,21 +1,12 @@
 import type { HttpClient } from '../../core/http.ts';
 import { seg } from './client.ts';
-import type { HerokuReleaseInfo } from './releases.ts';
+import { type HerokuReleaseInfo, type ReleaseJson, toRelease } from './releases.ts';
 
 /**
  * The Releases API calls a deploy needs beyond listing: one release by id or
  * version, and a rollback (`POST /apps/{app}/releases {release}`), which makes
  * a new release with the slug and config of the one named.
  */
-
-interface ReleaseJson {
-  id: string;
-  version: number;
-  status: string;
-  slug?: { id: string } | null;
-  current?: boolean;
-  description?: string;
-}
 
 export class HerokuReleaseActions {
   private readonly http: HttpClient;
@@ -43,15 +34,4 @@ export class HerokuReleaseActions {
     });
     return toRelease(res.data);
   }
-}
-
-function toRelease(r: ReleaseJson): HerokuReleaseInfo {
-  return {
-    id: r.id,
-    version: r.version,
-    status: r.status,
-    slugId: r.slug?.id ?? undefined,
-    current: r.current === true,
-    description: r.description ?? '',
-  };
 }

@@ -97,12 +97,7 @@ export function createContext(
 function failWith(ctx: ActionContext, error: unknown): void {
   const message = ctx.secrets.redact(describeFailure(error));
   ctx.log.write({ step: failedStep(error), outcome: 'failed', detail: message });
-  if (
-    !isExpectedError(error) &&
-    !(error instanceof NotImplementedError) &&
-    error instanceof Error &&
-    error.stack
-  ) {
+  if (!isExpectedError(error) && error instanceof Error && error.stack) {
     ctx.runner.debug(ctx.secrets.redact(error.stack));
   }
   ctx.runner.fail(message);
@@ -124,12 +119,4 @@ function failedStep(error: unknown): string {
   if (error instanceof StepError) return error.step;
   if (error instanceof ApiError) return error.operation;
   return 'run';
-}
-
-/** For actions whose own issue has not landed: inputs are checked, then this stops the step. */
-export class NotImplementedError extends Error {
-  constructor(action: string) {
-    super(`action-${action} is not implemented yet: the inputs are valid, but nothing was done`);
-    this.name = 'NotImplementedError';
-  }
 }

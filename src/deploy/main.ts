@@ -3,8 +3,8 @@ import { runAction } from '../core/action.ts';
 import { createGitHubClient, repoPath } from '../providers/github/client.ts';
 import { GitHubDeployments } from '../providers/github/deployments.ts';
 import { RegistryClient } from '../providers/registry/distribution.ts';
+import { runDeploy } from './flow.ts';
 import { type DeploySettings, parseInputs, SECRET_INPUTS } from './inputs.ts';
-import { runDeploy } from './orchestrate.ts';
 import type { DeployTarget } from './target.ts';
 
 await runAction({

@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { runPost } from '../core/action.ts';
 import { SshSession } from '../providers/ssh/session.ts';
 import { SECRET_INPUTS } from './inputs.ts';
+import { LOCKS_STATE } from './ssh/lock-set.ts';
 import { parseHeldLocks, releaseLock } from './ssh/release.ts';
 
 /**
@@ -12,7 +13,7 @@ import { parseHeldLocks, releaseLock } from './ssh/release.ts';
  */
 await runPost('deploy', async (ctx) => {
   for (const name of SECRET_INPUTS) ctx.secrets.add(ctx.inputs.raw(name), 'secret');
-  const held = parseHeldLocks(ctx.getState('locks'));
+  const held = parseHeldLocks(ctx.getState(LOCKS_STATE));
   if (held.length === 0) {
     ctx.info('No deploy locks left to release.');
     return;

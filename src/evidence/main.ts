@@ -1,6 +1,6 @@
 import { runAction } from '../core/action.ts';
+import { runEvidence } from './flow.ts';
 import { parseInputs, SECRET_INPUTS } from './inputs.ts';
-import { runEvidence } from './run.ts';
 
 await runAction({
   action: 'evidence',

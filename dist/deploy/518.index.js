@@ -1,5 +1,5 @@
-export const id = 689;
-export const ids = [689];
+export const id = 518;
+export const ids = [518];
 export const modules = {
 
 /***/ 9880:
@@ -70,7 +70,7 @@ function formatProgressLine(position, total, unit, width = String(total).length)
 
 /***/ }),
 
-/***/ 7689:
+/***/ 4518:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -83,86 +83,6 @@ __webpack_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __webpack_require__(8161);
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __webpack_require__(4296);
-// EXTERNAL MODULE: ./src/core/fanout.ts
-var fanout = __webpack_require__(9880);
-// EXTERNAL MODULE: ./src/core/progress.ts
-var progress = __webpack_require__(4664);
-// EXTERNAL MODULE: ./src/core/summary.ts
-var summary = __webpack_require__(1363);
-// EXTERNAL MODULE: ./src/core/http.ts + 1 modules
-var http = __webpack_require__(8288);
-;// CONCATENATED MODULE: ./src/providers/digitalocean/client.ts
-
-/**
- * The one sender every DigitalOcean resource client shares: base URL, bearer
- * token and the core retry policy. Resource clients (droplets.ts) take the
- * `HttpClient` this returns.
- */
-const DIGITALOCEAN_API_URL = 'https://api.digitalocean.com/v2';
-function createDigitalOceanClient(options) {
-    return new http/* HttpClient */.Qq({
-        provider: 'DigitalOcean',
-        baseUrl: options.baseUrl ?? DIGITALOCEAN_API_URL,
-        headers: { authorization: `Bearer ${options.token.trim()}`, accept: 'application/json' },
-        redact: options.redact,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-        ...(options.retry ? { retry: options.retry } : {}),
-        ...(options.onRetry ? { onRetry: options.onRetry } : {}),
-    });
-}
-
-;// CONCATENATED MODULE: ./src/providers/digitalocean/droplets.ts
-const PER_PAGE = 200;
-const MAX_PAGES = 1000;
-async function listDropletsByTag(client, tag) {
-    const out = [];
-    for (let page = 1, pages = 0; pages < MAX_PAGES; pages++) {
-        const res = await client.request({
-            operation: 'droplets.list',
-            path: '/droplets',
-            query: { tag_name: tag, per_page: PER_PAGE, page },
-        });
-        for (const droplet of res.data?.droplets ?? []) {
-            if (!(droplet.tags ?? []).includes(tag))
-                continue;
-            out.push(toDroplet(droplet));
-        }
-        // `next` is an absolute URL on the real API host; only its page number is followed,
-        // so the configured base URL (a sandbox, a proxy) stays the one spoken to.
-        const next = nextPage(res.data?.links?.pages?.next);
-        if (next === undefined || next <= page)
-            break;
-        page = next;
-    }
-    return out;
-}
-function nextPage(link) {
-    if (!link)
-        return undefined;
-    try {
-        const value = Number(new URL(link).searchParams.get('page'));
-        return Number.isInteger(value) && value > 0 ? value : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-function toDroplet(d) {
-    const publicV4 = (d.networks?.v4 ?? []).find((n) => n.type === 'public');
-    return {
-        id: d.id,
-        name: d.name,
-        status: d.status,
-        tags: d.tags ?? [],
-        publicIpv4: publicV4?.ip_address,
-    };
-}
-
-// EXTERNAL MODULE: ./src/providers/registry/reference.ts
-var reference = __webpack_require__(9749);
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __webpack_require__(1421);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -387,55 +307,8 @@ function healthAttempt(name, healthCmd) {
     return healthCmd ? `${check}; ${healthCmd}` : check;
 }
 
-;// CONCATENATED MODULE: ./src/deploy/ssh/hosts.ts
-
-function hostKey(login) {
-    const host = login.host.includes(':') ? `[${login.host}]` : login.host;
-    return `${login.user ? `${login.user}@` : ''}${host}:${login.port}`;
-}
-function fromHostsInput(hosts) {
-    return dedupe(hosts.map((login) => ({ id: login.host, where: hostKey(login), login })));
-}
-function fromDroplets(tag, droplets, hostsInput) {
-    const tagged = droplets.filter((d) => d.tags.includes(tag));
-    const skipped = [];
-    const usable = [];
-    for (const d of tagged) {
-        if (!d.publicIpv4)
-            skipped.push({ name: d.name, reason: 'it has no public IPv4 address' });
-        else if (d.status !== 'active')
-            skipped.push({ name: d.name, reason: `its status is ${d.status}` });
-        else
-            usable.push({ ...d, publicIpv4: d.publicIpv4 });
-    }
-    for (const line of hostsInput) {
-        if (!tagged.some((d) => d.publicIpv4 === line.host || d.name === line.host)) {
-            throw new errors/* StepError */.zg('hosts', hostKey(line), `this hosts entry is not a droplet tagged ${JSON.stringify(tag)}; droplets without the tag are never touched`);
-        }
-    }
-    const hosts = usable.map((d) => {
-        const named = hostsInput.find((h) => h.host === d.publicIpv4 || h.host === d.name);
-        const login = { user: named ? named.user : 'root', host: d.publicIpv4, port: named?.port ?? 22 };
-        return { id: d.name, where: hostKey(login), login };
-    });
-    if (hosts.length === 0) {
-        const why = skipped.length > 0 ? `: ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '';
-        throw new errors/* StepError */.zg('hosts', `DigitalOcean tag ${JSON.stringify(tag)}`, `no active droplet with a public IPv4 address carries this tag${why}`);
-    }
-    return { hosts: dedupe(hosts), skipped };
-}
-/** Two lines for one host would make a deploy wait for its own lock. */
-function dedupe(hosts) {
-    const seen = new Set();
-    return hosts.filter((h) => {
-        const key = `${h.login.host}:${h.login.port}`;
-        if (seen.has(key))
-            return false;
-        seen.add(key);
-        return true;
-    });
-}
-
+// EXTERNAL MODULE: ./src/core/summary.ts
+var summary = __webpack_require__(1363);
 ;// CONCATENATED MODULE: ./src/deploy/ssh/lock.ts
 
 
@@ -569,6 +442,340 @@ function sleep(ms, signal) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/deploy/ssh/containers.ts
+
+
+/** The service's containers on one host (`docker ps -a`, read-only). */
+async function listOn(remote, host, service) {
+    const result = await remote.run(host.login, listContainers(service), { timeoutMs: 60_000 });
+    if (result.code !== 0)
+        throw new Error(`docker ps exited ${result.code}: ${lastLines(result.output)}`);
+    return parseContainers(result.output);
+}
+
+// EXTERNAL MODULE: ./src/core/http.ts + 1 modules
+var http = __webpack_require__(8288);
+;// CONCATENATED MODULE: ./src/providers/digitalocean/client.ts
+
+/**
+ * The one sender every DigitalOcean resource client shares: base URL, bearer
+ * token and the core retry policy. Resource clients (droplets.ts) take the
+ * `HttpClient` this returns.
+ */
+const DIGITALOCEAN_API_URL = 'https://api.digitalocean.com/v2';
+function createDigitalOceanClient(options) {
+    return new http/* HttpClient */.Qq({
+        provider: 'DigitalOcean',
+        baseUrl: options.baseUrl ?? DIGITALOCEAN_API_URL,
+        headers: { authorization: `Bearer ${options.token.trim()}`, accept: 'application/json' },
+        redact: options.redact,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.retry ? { retry: options.retry } : {}),
+        ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    });
+}
+
+;// CONCATENATED MODULE: ./src/providers/digitalocean/droplets.ts
+const PER_PAGE = 200;
+const MAX_PAGES = 1000;
+async function listDropletsByTag(client, tag) {
+    const out = [];
+    for (let page = 1, pages = 0; pages < MAX_PAGES; pages++) {
+        const res = await client.request({
+            operation: 'droplets.list',
+            path: '/droplets',
+            query: { tag_name: tag, per_page: PER_PAGE, page },
+        });
+        for (const droplet of res.data?.droplets ?? []) {
+            if (!(droplet.tags ?? []).includes(tag))
+                continue;
+            out.push(toDroplet(droplet));
+        }
+        // `next` is an absolute URL on the real API host; only its page number is followed,
+        // so the configured base URL (a sandbox, a proxy) stays the one spoken to.
+        const next = nextPage(res.data?.links?.pages?.next);
+        if (next === undefined || next <= page)
+            break;
+        page = next;
+    }
+    return out;
+}
+function nextPage(link) {
+    if (!link)
+        return undefined;
+    try {
+        const value = Number(new URL(link).searchParams.get('page'));
+        return Number.isInteger(value) && value > 0 ? value : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function toDroplet(d) {
+    const publicV4 = (d.networks?.v4 ?? []).find((n) => n.type === 'public');
+    return {
+        id: d.id,
+        name: d.name,
+        status: d.status,
+        tags: d.tags ?? [],
+        publicIpv4: publicV4?.ip_address,
+    };
+}
+
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __webpack_require__(4296);
+;// CONCATENATED MODULE: ./src/deploy/ssh/hosts.ts
+
+function hostKey(login) {
+    const host = login.host.includes(':') ? `[${login.host}]` : login.host;
+    return `${login.user ? `${login.user}@` : ''}${host}:${login.port}`;
+}
+function fromHostsInput(hosts) {
+    return dedupe(hosts.map((login) => ({ id: login.host, where: hostKey(login), login })));
+}
+function fromDroplets(tag, droplets, hostsInput) {
+    const tagged = droplets.filter((d) => d.tags.includes(tag));
+    const skipped = [];
+    const usable = [];
+    for (const d of tagged) {
+        if (!d.publicIpv4)
+            skipped.push({ name: d.name, reason: 'it has no public IPv4 address' });
+        else if (d.status !== 'active')
+            skipped.push({ name: d.name, reason: `its status is ${d.status}` });
+        else
+            usable.push({ ...d, publicIpv4: d.publicIpv4 });
+    }
+    for (const line of hostsInput) {
+        if (!tagged.some((d) => d.publicIpv4 === line.host || d.name === line.host)) {
+            throw new errors/* StepError */.zg('hosts', hostKey(line), `this hosts entry is not a droplet tagged ${JSON.stringify(tag)}; droplets without the tag are never touched`);
+        }
+    }
+    const hosts = usable.map((d) => {
+        const named = hostsInput.find((h) => h.host === d.publicIpv4 || h.host === d.name);
+        const login = { user: named ? named.user : 'root', host: d.publicIpv4, port: named?.port ?? 22 };
+        return { id: d.name, where: hostKey(login), login };
+    });
+    if (hosts.length === 0) {
+        const why = skipped.length > 0 ? `: ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '';
+        throw new errors/* StepError */.zg('hosts', `DigitalOcean tag ${JSON.stringify(tag)}`, `no active droplet with a public IPv4 address carries this tag${why}`);
+    }
+    return { hosts: dedupe(hosts), skipped };
+}
+/** Two lines for one host would make a deploy wait for its own lock. */
+function dedupe(hosts) {
+    const seen = new Set();
+    return hosts.filter((h) => {
+        const key = `${h.login.host}:${h.login.port}`;
+        if (seen.has(key))
+            return false;
+        seen.add(key);
+        return true;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/deploy/ssh/discover-hosts.ts
+
+
+
+/** The hosts to deploy to: the `hosts` input, or the droplets carrying `digitalocean-tag` when a token is given. */
+async function resolveHosts(settings, ctx) {
+    const token = settings.digitalocean.token;
+    if (!token)
+        return fromHostsInput(settings.hosts);
+    const tag = settings.digitalocean.tag;
+    const client = createDigitalOceanClient({
+        baseUrl: settings.digitalocean.apiUrl,
+        token,
+        redact: (text) => ctx.secrets.redact(text),
+    });
+    const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () => listDropletsByTag(client, tag));
+    const choice = fromDroplets(tag, droplets, settings.hosts);
+    for (const s of choice.skipped)
+        ctx.warning(`Droplet ${s.name} carries ${tag} but is skipped: ${s.reason}.`);
+    ctx.info(`DigitalOcean: ${choice.hosts.length} droplet(s) tagged ${tag}: ${choice.hosts.map((h) => `${h.id} (${h.where})`).join(', ')}`);
+    return choice.hosts;
+}
+
+// EXTERNAL MODULE: ./src/core/fanout.ts
+var fanout = __webpack_require__(9880);
+// EXTERNAL MODULE: ./src/core/progress.ts
+var progress = __webpack_require__(4664);
+// EXTERNAL MODULE: ./src/providers/registry/reference.ts
+var reference = __webpack_require__(9749);
+;// CONCATENATED MODULE: ./src/deploy/ssh/health.ts
+
+
+
+
+/**
+ * Runs `health-cmd` on the host until it exits 0, or the container stops, or
+ * `timeoutMs` passes; then shows the container's last log lines and throws a
+ * `StepError('ssh.health')` naming the host and the last attempt's output.
+ */
+async function waitHealthy(w) {
+    const deadline = Date.now() + w.timeoutMs;
+    let lastNote = '';
+    for (let attempt = 1;; attempt++) {
+        const left = deadline - Date.now();
+        const result = await w.remote.run(w.host.login, healthAttempt(w.name, w.healthCmd), {
+            timeoutMs: Math.max(1000, Math.min(left, 60_000)),
+            ...(w.signal ? { signal: w.signal } : {}),
+        });
+        if (result.code === 0) {
+            w.line(w.healthCmd ? `healthy after ${attempt} attempt(s)` : `${w.name} is running (no health-cmd)`);
+            return w.healthCmd ? 'passing' : 'skipped';
+        }
+        const note = `exit ${result.timedOut ? 'timeout' : result.code}: ${lastLines(result.output, 1)}`;
+        if (note !== lastNote) {
+            lastNote = note;
+            w.line(`health attempt ${attempt}: ${note}`);
+        }
+        const gone = result.code === CONTAINER_GONE;
+        if (gone || Date.now() + w.intervalMs > deadline) {
+            await showLogs(w);
+            throw new errors/* StepError */.zg('ssh.health', w.host.where, gone
+                ? `${w.name} stopped: ${lastLines(result.output, 1)}`
+                : `${w.name} not healthy within ${(0,summary/* formatMs */._V)(w.timeoutMs)} (${attempt} attempts; last ${note})`);
+        }
+        await new Promise((r) => setTimeout(r, w.intervalMs));
+    }
+}
+async function showLogs(w) {
+    w.line(`last log lines of ${w.name}:`);
+    await w.remote
+        .run(w.host.login, tailLogs(w.name), { onLine: (l) => w.line(`  ${l}`), timeoutMs: 30_000 })
+        .catch(() => undefined);
+}
+
+// EXTERNAL MODULE: ./src/core/inputs.ts
+var inputs = __webpack_require__(9114);
+;// CONCATENATED MODULE: ./src/deploy/ssh/release.ts
+
+
+
+/**
+ * Releasing locks, shared by the main step (on every path) and the post step
+ * (for a run that was killed or cancelled before it could): a lock is removed
+ * only when it still holds our token, so releasing twice, or after someone
+ * else took the lock, is harmless.
+ */
+function parseHeldLocks(state) {
+    if (state.trim() === '')
+        return [];
+    try {
+        const value = JSON.parse(state);
+        if (!Array.isArray(value))
+            return [];
+        return value.filter((l) => typeof l === 'object' &&
+            l !== null &&
+            typeof l.host === 'string' &&
+            typeof l.service === 'string' &&
+            typeof l.token === 'string');
+    }
+    catch {
+        return [];
+    }
+}
+async function releaseLock(ctx, remote, lock) {
+    try {
+        const host = (0,inputs/* parseSshHost */.wh)('locks', lock.host);
+        const result = await remote.run(host, releaseCommand(lock.service, lock.token), { timeoutMs: 30_000 });
+        const answer = parseRelease(result.output);
+        if (answer === 'released') {
+            ctx.info(`Released the ${lock.service} deploy lock on ${lock.host}.`);
+            return 'released';
+        }
+        if (answer === 'absent') {
+            ctx.info(`The ${lock.service} deploy lock on ${lock.host} was already released.`);
+            return 'absent';
+        }
+        if (answer === 'other') {
+            const owner = result.output.split('ops-actions-lock other')[1]?.split('\n')[0] ?? '';
+            ctx.info(`The ${lock.service} deploy lock on ${lock.host} now belongs to ${describeOwner(owner)}; left alone.`);
+            return 'other';
+        }
+        ctx.warning(`Could not release the ${lock.service} deploy lock on ${lock.host} (exit ${result.code}): ${lastLines(result.output)}. Remove ~/.ops-actions/locks/${lock.service}.lock there by hand if it remains.`);
+        return 'failed';
+    }
+    catch (error) {
+        ctx.warning(`Could not release the ${lock.service} deploy lock on ${lock.host}: ${(0,errors/* messageOf */.bD)(error)}`);
+        return 'failed';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/ssh/lock-set.ts
+
+
+
+
+/** State name under which the main step records its locks for the post step. */
+const LOCKS_STATE = 'locks';
+/**
+ * The deploy locks of one rollout, one per host. Each lock is recorded in the
+ * step's state before it is taken, so the post step can release what a killed
+ * run held; `releaseAll` runs on every path of the main step.
+ */
+class LockSet {
+    held = [];
+    ctx;
+    remote;
+    options;
+    constructor(ctx, remote, options) {
+        this.ctx = ctx;
+        this.remote = remote;
+        this.options = options;
+    }
+    /** Takes the lock on one host, waiting up to `lockTimeoutMs` for another deploy's lock. */
+    async take(host) {
+        const { service, token } = this.options;
+        const lock = { host: host.where, service, token };
+        // Recorded before the lock exists, so a run killed right after taking it is still cleaned up.
+        this.held.push(lock);
+        this.save();
+        const result = await this.ctx.log.step('ssh.lock', { host: host.id }, async () => {
+            const r = await acquireLock(this.remote, host.login, service, this.owner(), {
+                timeoutMs: this.options.lockTimeoutMs,
+                ...(this.options.pollMs ? { pollMs: this.options.pollMs } : {}),
+                ...(this.options.signal ? { signal: this.options.signal } : {}),
+                onWait: (owner) => this.options.line(host, `waiting for the ${service} deploy lock, held by ${describeOwner(owner)}`),
+            });
+            if (!r.acquired) {
+                // Never ours: nothing for this run or its post step to release.
+                this.held.splice(this.held.indexOf(lock), 1);
+                this.save();
+                throw new Error(`the ${service} deploy lock is still held by ${describeOwner(r.owner)} after ${(0,summary/* formatMs */._V)(r.waitedMs)} (lock-timeout); if that run is gone, remove ~/.ops-actions/locks/${service}.lock on the host`);
+            }
+            return r;
+        });
+        this.options.line(host, `took the ${service} deploy lock${result.waitedMs >= 1000 ? ` after waiting ${(0,summary/* formatMs */._V)(result.waitedMs)}` : ''}`);
+    }
+    /** Releases every lock still held; one that cannot be released stays recorded for the post step. */
+    async releaseAll() {
+        await (0,fanout/* mapConcurrent */._)([...this.held], async (lock) => {
+            const result = await this.ctx.log.step('ssh.unlock', { host: lock.host }, () => releaseLock(this.ctx, this.remote, lock));
+            if (result !== 'failed')
+                this.held.splice(this.held.indexOf(lock), 1);
+        }, { concurrency: this.options.concurrency });
+        this.save();
+    }
+    owner() {
+        const env = this.ctx.env;
+        return {
+            token: this.options.token,
+            repository: env.GITHUB_REPOSITORY,
+            run: env.GITHUB_RUN_ID,
+            attempt: env.GITHUB_RUN_ATTEMPT,
+            job: env.GITHUB_JOB,
+            actor: env.GITHUB_ACTOR,
+            time: new Date().toISOString(),
+        };
+    }
+    save() {
+        this.ctx.saveState(LOCKS_STATE, JSON.stringify(this.held));
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/ssh/plan.ts
 
 function planHost(input, containers) {
@@ -630,141 +837,24 @@ function describeHostPlan(where, plan, prune) {
     return lines;
 }
 
-// EXTERNAL MODULE: ./src/core/inputs.ts
-var inputs = __webpack_require__(9114);
-;// CONCATENATED MODULE: ./src/deploy/ssh/release.ts
+;// CONCATENATED MODULE: ./src/deploy/ssh/rollout.ts
+
+
+
+
+
+
+
+
 
 
 
 /**
- * Releasing locks, shared by the main step (on every path) and the post step
- * (for a run that was killed or cancelled before it could): a lock is removed
- * only when it still holds our token, so releasing twice, or after someone
- * else took the lock, is harmless.
+ * One deploy or rollback of a service across its hosts; see createSshTarget for the order of events.
  */
-function parseHeldLocks(state) {
-    if (state.trim() === '')
-        return [];
-    try {
-        const value = JSON.parse(state);
-        if (!Array.isArray(value))
-            return [];
-        return value.filter((l) => typeof l === 'object' &&
-            l !== null &&
-            typeof l.host === 'string' &&
-            typeof l.service === 'string' &&
-            typeof l.token === 'string');
-    }
-    catch {
-        return [];
-    }
-}
-async function releaseLock(ctx, remote, lock) {
-    try {
-        const host = (0,inputs/* parseSshHost */.wh)('locks', lock.host);
-        const result = await remote.run(host, releaseCommand(lock.service, lock.token), { timeoutMs: 30_000 });
-        const answer = parseRelease(result.output);
-        if (answer === 'released') {
-            ctx.info(`Released the ${lock.service} deploy lock on ${lock.host}.`);
-            return 'released';
-        }
-        if (answer === 'absent') {
-            ctx.info(`The ${lock.service} deploy lock on ${lock.host} was already released.`);
-            return 'absent';
-        }
-        if (answer === 'other') {
-            const owner = result.output.split('ops-actions-lock other')[1]?.split('\n')[0] ?? '';
-            ctx.info(`The ${lock.service} deploy lock on ${lock.host} now belongs to ${describeOwner(owner)}; left alone.`);
-            return 'other';
-        }
-        ctx.warning(`Could not release the ${lock.service} deploy lock on ${lock.host} (exit ${result.code}): ${lastLines(result.output)}. Remove ~/.ops-actions/locks/${lock.service}.lock there by hand if it remains.`);
-        return 'failed';
-    }
-    catch (error) {
-        ctx.warning(`Could not release the ${lock.service} deploy lock on ${lock.host}: ${(0,errors/* messageOf */.bD)(error)}`);
-        return 'failed';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/deploy/ssh/index.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const LOCKS_STATE = 'locks';
-function createSshTarget(settings, ctx, options = {}) {
-    let hostsOnce;
-    const hosts = () => {
-        hostsOnce ??= resolveHosts(settings, ctx);
-        return hostsOnce;
-    };
-    const openSession = () => SshSession.open({ key: settings.sshKey, knownHosts: settings.knownHosts }, ctx.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)());
-    return {
-        async observe() {
-            const [first] = await hosts();
-            if (!first)
-                return {};
-            const session = await openSession();
-            try {
-                const containers = await listOn(session, first, settings.service);
-                const running = containers.find((c) => c.state === 'running');
-                return running ? { previousImage: running.image } : {};
-            }
-            catch {
-                return {};
-            }
-            finally {
-                await session.close();
-            }
-        },
-        async run(request) {
-            const list = await hosts();
-            const session = await openSession();
-            try {
-                return await new Rollout(settings, ctx, session, list, request, options).run();
-            }
-            finally {
-                await session.close();
-            }
-        },
-    };
-}
-async function resolveHosts(settings, ctx) {
-    const token = settings.digitalocean.token;
-    if (!token)
-        return fromHostsInput(settings.hosts);
-    const tag = settings.digitalocean.tag;
-    const client = createDigitalOceanClient({
-        baseUrl: settings.digitalocean.apiUrl,
-        token,
-        redact: (text) => ctx.secrets.redact(text),
-    });
-    const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () => listDropletsByTag(client, tag));
-    const choice = fromDroplets(tag, droplets, settings.hosts);
-    for (const s of choice.skipped)
-        ctx.warning(`Droplet ${s.name} carries ${tag} but is skipped: ${s.reason}.`);
-    ctx.info(`DigitalOcean: ${choice.hosts.length} droplet(s) tagged ${tag}: ${choice.hosts.map((h) => `${h.id} (${h.where})`).join(', ')}`);
-    return choice.hosts;
-}
-async function listOn(remote, host, service) {
-    const result = await remote.run(host.login, listContainers(service), { timeoutMs: 60_000 });
-    if (result.code !== 0)
-        throw new Error(`docker ps exited ${result.code}: ${lastLines(result.output)}`);
-    return parseContainers(result.output);
-}
 class Rollout {
     t0 = performance.now();
-    held = [];
+    locks;
     progress;
     planLines = [];
     login;
@@ -783,6 +873,15 @@ class Rollout {
         this.request = request;
         this.options = options;
         this.progress = new progress/* Progress */.k(hosts.length, request.log);
+        this.locks = new LockSet(ctx, remote, {
+            service: settings.service,
+            token: request.deployId,
+            lockTimeoutMs: settings.lockTimeoutMs,
+            pollMs: options.lockPollMs,
+            concurrency: this.concurrency(),
+            signal: request.signal,
+            line: (host, text) => this.line(host, text),
+        });
         const username = ctx.inputs.optional('registry-username');
         this.password = ctx.inputs.optional('registry-password');
         const registry = request.image ? (0,reference/* parseImageReference */.o_)(request.image)?.registry : undefined;
@@ -825,7 +924,7 @@ class Rollout {
             return await this.rollOut(states);
         }
         finally {
-            await this.releaseAll();
+            await this.locks.releaseAll();
         }
     }
     async dryRun(states) {
@@ -868,51 +967,13 @@ class Rollout {
     concurrency() {
         return this.options.concurrency ?? 10;
     }
-    // ---- locks --------------------------------------------------------------
-    owner() {
-        const env = this.ctx.env;
-        return {
-            token: this.request.deployId,
-            repository: env.GITHUB_REPOSITORY,
-            run: env.GITHUB_RUN_ID,
-            attempt: env.GITHUB_RUN_ATTEMPT,
-            job: env.GITHUB_JOB,
-            actor: env.GITHUB_ACTOR,
-            time: new Date().toISOString(),
-        };
-    }
-    saveHeld() {
-        this.ctx.saveState(LOCKS_STATE, JSON.stringify(this.held));
-    }
+    // ---- locks ---------------------------------------------------------------
     /** One host at a time, in a fixed order; returns a failed outcome when a lock cannot be had. */
     async lockAll(states) {
         const ordered = [...states].sort((a, b) => (a.host.where < b.host.where ? -1 : 1));
         for (const s of ordered) {
-            const lock = {
-                host: s.host.where,
-                service: this.settings.service,
-                token: this.request.deployId,
-            };
-            // Recorded before the lock exists, so a run killed right after taking it is still cleaned up.
-            this.held.push(lock);
-            this.saveHeld();
             try {
-                const result = await this.ctx.log.step('ssh.lock', { host: s.host.id }, async () => {
-                    const r = await acquireLock(this.remote, s.host.login, this.settings.service, this.owner(), {
-                        timeoutMs: this.settings.lockTimeoutMs,
-                        ...(this.options.lockPollMs ? { pollMs: this.options.lockPollMs } : {}),
-                        ...(this.request.signal ? { signal: this.request.signal } : {}),
-                        onWait: (owner) => this.line(s.host, `waiting for the ${this.settings.service} deploy lock, held by ${describeOwner(owner)}`),
-                    });
-                    if (!r.acquired) {
-                        // Never ours: nothing for this run or its post step to release.
-                        this.held.splice(this.held.indexOf(lock), 1);
-                        this.saveHeld();
-                        throw new Error(`the ${this.settings.service} deploy lock is still held by ${describeOwner(r.owner)} after ${(0,summary/* formatMs */._V)(r.waitedMs)} (lock-timeout); if that run is gone, remove ~/.ops-actions/locks/${this.settings.service}.lock on the host`);
-                    }
-                    return r;
-                });
-                this.line(s.host, `took the ${this.settings.service} deploy lock${result.waitedMs >= 1000 ? ` after waiting ${(0,summary/* formatMs */._V)(result.waitedMs)}` : ''}`);
+                await this.locks.take(s.host);
             }
             catch (error) {
                 s.unit.outcome = 'failed';
@@ -923,15 +984,6 @@ class Rollout {
             }
         }
         return undefined;
-    }
-    async releaseAll() {
-        const held = [...this.held];
-        await (0,fanout/* mapConcurrent */._)(held, async (lock) => {
-            const result = await this.ctx.log.step('ssh.unlock', { host: lock.host }, () => releaseLock(this.ctx, this.remote, lock));
-            if (result !== 'failed')
-                this.held.splice(this.held.indexOf(lock), 1);
-        }, { concurrency: this.concurrency() });
-        this.saveHeld();
     }
     // ---- observe and roll out ----------------------------------------------
     async observeAll(states) {
@@ -1016,7 +1068,19 @@ class Rollout {
             else {
                 for (const step of plan.steps) {
                     if (step.kind === 'health') {
-                        const health = await this.ctx.log.step('ssh.health', { host: s.host.id, container: step.name }, () => this.waitHealthy(s, step.name, step.cmd));
+                        const health = await this.ctx.log.step('ssh.health', { host: s.host.id, container: step.name }, () => waitHealthy({
+                            remote: this.remote,
+                            host: s.host,
+                            name: step.name,
+                            healthCmd: step.cmd,
+                            timeoutMs: this.request.healthTimeoutMs,
+                            intervalMs: this.options.healthIntervalMs ?? 2000,
+                            signal: this.request.signal,
+                            line: (text) => this.line(s.host, text),
+                        }).catch((error) => {
+                            s.unit.health = 'failing';
+                            throw error;
+                        }));
                         s.unit.health = health;
                         continue;
                     }
@@ -1072,44 +1136,6 @@ class Rollout {
         }
         return result.output;
     }
-    async waitHealthy(s, name, healthCmd) {
-        const deadline = Date.now() + this.request.healthTimeoutMs;
-        let lastNote = '';
-        for (let attempt = 1;; attempt++) {
-            const left = deadline - Date.now();
-            const result = await this.remote.run(s.host.login, healthAttempt(name, healthCmd), {
-                timeoutMs: Math.max(1000, Math.min(left, 60_000)),
-                ...(this.request.signal ? { signal: this.request.signal } : {}),
-            });
-            if (result.code === 0) {
-                this.line(s.host, healthCmd ? `healthy after ${attempt} attempt(s)` : `${name} is running (no health-cmd)`);
-                return healthCmd ? 'passing' : 'skipped';
-            }
-            const note = `exit ${result.timedOut ? 'timeout' : result.code}: ${lastLines(result.output, 1)}`;
-            if (note !== lastNote) {
-                lastNote = note;
-                this.line(s.host, `health attempt ${attempt}: ${note}`);
-            }
-            const gone = result.code === CONTAINER_GONE;
-            if (gone || Date.now() + (this.options.healthIntervalMs ?? 2000) > deadline) {
-                s.unit.health = 'failing';
-                await this.showLogs(s, name);
-                throw new errors/* StepError */.zg('ssh.health', s.host.where, gone
-                    ? `${name} stopped: ${lastLines(result.output, 1)}`
-                    : `${name} not healthy within ${(0,summary/* formatMs */._V)(this.request.healthTimeoutMs)} (${attempt} attempts; last ${note})`);
-            }
-            await new Promise((r) => setTimeout(r, this.options.healthIntervalMs ?? 2000));
-        }
-    }
-    async showLogs(s, name) {
-        this.line(s.host, `last log lines of ${name}:`);
-        await this.remote
-            .run(s.host.login, tailLogs(name), {
-            onLine: (l) => this.line(s.host, `  ${l}`),
-            timeoutMs: 30_000,
-        })
-            .catch(() => undefined);
-    }
     /** Undoes exactly what this run did on the host: the new container goes, the previous one comes back. */
     async restore(s) {
         const plan = s.plan;
@@ -1159,6 +1185,65 @@ class Rollout {
             ...(status !== 'success' && error ? { error } : {}),
         };
     }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/ssh/index.ts
+
+
+
+
+
+/**
+ * The ssh target: Docker hosts over the system ssh client.
+ *
+ * Rollout, as Kamal does it but with a canary: every host's lock is taken
+ * first, one at a time in a fixed order (two deploys to overlapping hosts then
+ * queue instead of deadlocking), then the first host is deployed alone and
+ * must get healthy; the others follow in parallel. If any host fails, no
+ * further host is started and, with `auto-rollback`, every changed host gets
+ * its previous container back. Old containers are pruned to `keep` only when
+ * the whole rollout is healthy, so a rollback always finds what it needs.
+ * Locks are released on every path, and by the post step when the job dies.
+ *
+ * Dry-run reads each host's containers (`docker ps`, read-only, no lock) to
+ * show the exact plan, and changes nothing.
+ */
+function createSshTarget(settings, ctx, options = {}) {
+    let hostsOnce;
+    const hosts = () => {
+        hostsOnce ??= resolveHosts(settings, ctx);
+        return hostsOnce;
+    };
+    const openSession = () => SshSession.open({ key: settings.sshKey, knownHosts: settings.knownHosts }, ctx.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)());
+    return {
+        async observe() {
+            const [first] = await hosts();
+            if (!first)
+                return {};
+            const session = await openSession();
+            try {
+                const containers = await listOn(session, first, settings.service);
+                const running = containers.find((c) => c.state === 'running');
+                return running ? { previousImage: running.image } : {};
+            }
+            catch {
+                return {};
+            }
+            finally {
+                await session.close();
+            }
+        },
+        async run(request) {
+            const list = await hosts();
+            const session = await openSession();
+            try {
+                return await new Rollout(settings, ctx, session, list, request, options).run();
+            }
+            finally {
+                await session.close();
+            }
+        },
+    };
 }
 
 

@@ -1,0 +1,184 @@
+import type { ActionContext } from '../core/action.ts';
+import { messageOf, StepError } from '../core/errors.ts';
+import type { HttpClient } from '../core/http.ts';
+import { CloudflareHttp } from '../providers/cloudflare/client.ts';
+import { createHerokuHttp } from '../providers/heroku/client.ts';
+import { herokuClients } from '../providers/heroku/index.ts';
+import { createHetznerHttp } from '../providers/hetzner/client.ts';
+import { desiredConfig } from './config.ts';
+import type { DnsZone } from './dns.ts';
+import { openCloudflareZone, openHetznerZone } from './dns-zones.ts';
+import { execute, initialRuntime, removeCreated, type StepResult } from './execute.ts';
+import type { CloneSettings } from './inputs.ts';
+import { hostnameOf, observe } from './observe.ts';
+import { buildPlan, describe } from './plan.ts';
+import { type CloneReport, planEntries, plannedResults, renderSummary } from './report.ts';
+import { resolveServersFile, subdomainUrl } from './servers-file.ts';
+
+/** Real clients for one deadline: the whole clone's, or a fresh one for the clean-up. */
+function connect(settings: CloneSettings, ctx: ActionContext, signal: AbortSignal) {
+  const common = {
+    redact: (text: string) => ctx.secrets.redact(text),
+    signal,
+    onRetry: (e: { provider: string; operation: string; attempt: number; delayMs: number; reason: string }) =>
+      ctx.info(
+        `retrying ${e.provider} ${e.operation} after ${e.reason} (attempt ${e.attempt}, waiting ${e.delayMs} ms)`,
+      ),
+  };
+  const heroku = herokuClients(
+    createHerokuHttp({ ...common, baseUrl: settings.heroku.apiUrl, apiKey: settings.heroku.apiKey }),
+  );
+  const openDns = async (): Promise<DnsZone | undefined> => {
+    const { provider, domain, token } = settings.dns;
+    if (provider === 'none' || domain === undefined) return undefined;
+    if (provider === 'hetzner') {
+      const http: HttpClient = createHetznerHttp({
+        ...common,
+        baseUrl: settings.hetznerApiUrl,
+        token: token!,
+      });
+      return openHetznerZone(http, domain, signal);
+    }
+    return openCloudflareZone(
+      new CloudflareHttp({ ...common, baseUrl: settings.cloudflareApiUrl, token: token! }),
+      domain,
+    );
+  };
+  return { heroku, openDns };
+}
+
+/** Preflight (observe), plan, then create and wire the clone step by step; dry-run stops after the plan. */
+export async function runClone(settings: CloneSettings, ctx: ActionContext): Promise<void> {
+  const deadline = AbortSignal.timeout(settings.timeoutMs);
+  const { heroku, openDns } = connect(settings, ctx, deadline);
+  const serversPath = resolveServersFile(settings.serversFile, ctx.env.GITHUB_WORKSPACE);
+  ctx.setOutput('app-name', settings.appName);
+  ctx.setOutput('subdomain-url', subdomainUrl(settings));
+
+  const { dns, observed } = await ctx.log.step('preflight', { app: settings.appName }, async () => {
+    const dns = await openDns().catch((error: unknown) => {
+      throw new StepError('preflight', settings.dns.domain ?? '', error);
+    });
+    const observed = await observe(settings, {
+      heroku,
+      dns,
+      serversPath,
+      secret: (value) => ctx.secrets.add(value, 'config-var'),
+    });
+    return { dns, observed };
+  });
+  const desired = desiredConfig(settings, {
+    id: observed.source.app.id,
+    config: observed.source.config,
+    addonVars: observed.source.addonVars,
+  });
+  const steps = buildPlan(settings, observed);
+
+  ctx.info(
+    `Plan to clone ${settings.sourceApp} into ${settings.appName}${settings.dryRun ? ' (dry run)' : ''}:`,
+  );
+  for (const [i, step] of steps.entries()) {
+    ctx.info(`  ${i + 1}. ${describe(step)}${step.exists ? ' (exists)' : ''}`);
+  }
+  if (desired.addonOwned.length > 0) {
+    ctx.info(`Not copied, owned by ${settings.sourceApp}'s add-ons: ${desired.addonOwned.join(', ')}`);
+  }
+
+  const runtime = initialRuntime(observed);
+  const report = (results: readonly StepResult[], extra: Partial<CloneReport> = {}): CloneReport => ({
+    appName: settings.appName,
+    source: settings.sourceApp,
+    dryRun: settings.dryRun,
+    results,
+    outputs: {
+      appId: runtime.appId,
+      herokuUrl: runtime.webUrl,
+      subdomainUrl: subdomainUrl(settings),
+      dnsTarget: runtime.dnsTarget,
+      record: runtime.record,
+    },
+    addonOwned: desired.addonOwned,
+    excluded: desired.excluded,
+    ...extra,
+  });
+  const publish = (r: CloneReport) => {
+    ctx.setOutput('plan', JSON.stringify(planEntries(r.results)));
+    if (r.outputs.appId) ctx.setOutput('app-id', r.outputs.appId);
+    if (r.outputs.herokuUrl) ctx.setOutput('heroku-url', r.outputs.herokuUrl);
+    if (r.outputs.dnsTarget) ctx.setOutput('dns-target', r.outputs.dnsTarget);
+    if (r.outputs.record && !r.dryRun) ctx.setOutput('record', r.outputs.record);
+    ctx.writeSummary(renderSummary(r));
+  };
+
+  if (settings.dryRun) {
+    for (const step of steps)
+      ctx.log.write({ step: step.kind, outcome: step.exists ? 'skipped' : 'planned' });
+    publish(report(plannedResults(steps)));
+    ctx.info(`Dry run: ${steps.filter((s) => !s.exists).length} step(s) would run; nothing was changed.`);
+    return;
+  }
+
+  const results: StepResult[] = [];
+  try {
+    await execute(
+      steps,
+      {
+        settings,
+        observed,
+        heroku,
+        dns,
+        desired: desired.vars,
+        signal: deadline,
+        log: ctx.log,
+        info: ctx.info,
+        warning: ctx.warning,
+        serversPath,
+      },
+      runtime,
+      results,
+    );
+  } catch (error) {
+    let cleanup: CloneReport['cleanup'];
+    if (settings.onFailure === 'delete' && (runtime.createdApp || runtime.createdRecord)) {
+      const fresh = connect(settings, ctx, AbortSignal.timeout(60_000));
+      const zone = runtime.createdRecord ? await fresh.openDns().catch(() => undefined) : undefined;
+      cleanup = await removeCreated(runtime, { heroku: fresh.heroku, dns: zone });
+      ctx.log.write({
+        step: 'on-failure.delete',
+        outcome: cleanup.failed.length === 0 ? 'ok' : 'failed',
+        detail: [...cleanup.removed.map((r) => `removed ${r}`), ...cleanup.failed].join('; '),
+      });
+      if (cleanup.removed.length > 0) {
+        runtime.appId = undefined;
+        runtime.webUrl = undefined;
+        runtime.dnsTarget = undefined;
+      }
+    }
+    publish(report(results, { failure: messageOf(error), cleanup }));
+    throw withCleanupNote(error, settings, cleanup);
+  }
+
+  publish(report(results));
+  ctx.info(
+    `Cloned ${settings.sourceApp} into ${settings.appName}${hostnameOf(settings) ? ` at ${subdomainUrl(settings)}` : ''}`,
+  );
+}
+
+function withCleanupNote(error: unknown, settings: CloneSettings, cleanup: CloneReport['cleanup']): unknown {
+  if (!(error instanceof StepError)) return error;
+  let note: string;
+  if (cleanup) {
+    note = cleanup.removed.length > 0 ? ` on-failure delete removed ${cleanup.removed.join(' and ')}.` : '';
+    if (cleanup.failed.length > 0)
+      note += ` on-failure delete could not remove ${cleanup.failed.join('; ')}.`;
+  } else if (settings.onFailure === 'keep') {
+    note = ' Everything made so far is kept: run again to finish the clone.';
+  } else {
+    note = ' This run created nothing, so nothing was deleted.';
+  }
+  return new StepError(
+    error.step,
+    error.resource,
+    new Error(`${messageOf(error.cause).replace(/\.$/, '')}.${note}`),
+  );
+}

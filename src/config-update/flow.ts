@@ -1,0 +1,150 @@
+import type { ActionContext } from '../core/action.ts';
+import { Progress } from '../core/progress.ts';
+import { createFlyClient } from '../providers/fly/client.ts';
+import { FlyMachines } from '../providers/fly/machines.ts';
+import type { ConfigUpdateSettings } from './inputs.ts';
+import { observeTargets } from './observe.ts';
+import { buildPlan, describePlan, type PlannedUnit, toSend } from './plan.ts';
+import {
+  failureOf,
+  plannedOnly,
+  progressUnit,
+  renderSummary,
+  resultsJson,
+  settledWithoutSending,
+  totalsLine,
+  totalsOf,
+} from './report.ts';
+import { noun, shardOf } from './targets.ts';
+import { createEndpointSender, runFanout, type TargetResult } from './update.ts';
+
+/** Observe the targets, plan one call per target, fan the calls out and report. */
+export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: ActionContext): Promise<void> {
+  const kind = settings.target.kind;
+  const machinesFor = (signal?: AbortSignal) => {
+    const fly = settings.target.kind === 'fly' ? settings.target : undefined;
+    if (!fly) throw new Error('Fly Machines are only used when target is fly');
+    const http = createFlyClient({
+      baseUrl: fly.apiUrl,
+      token: fly.apiToken,
+      redact: (t) => ctx.secrets.redact(t),
+      ...(signal ? { signal } : {}),
+    });
+    return new FlyMachines(http, fly.app);
+  };
+
+  // observe → plan
+  const observed = await ctx.log.step('discover', { target: kind }, () =>
+    observeTargets(settings, () => machinesFor()),
+  );
+  for (const note of observed.notes) ctx.info(note);
+  const plan = buildPlan(settings.request, shardOf(observed.selected, settings.shard));
+  if (settings.shard) {
+    ctx.info(
+      `Shard ${settings.shard.index}/${settings.shard.count}: ${plan.length} of ${observed.selected.length} targets`,
+    );
+  }
+  if (observed.selected.length === 0)
+    ctx.warning(`No ${noun(kind, 0)} to update: ${observed.notes.join('; ')}`);
+  const title =
+    settings.target.kind === 'fly'
+      ? `Config update: Fly app ${settings.target.app}`
+      : 'Config update: Kamal hosts';
+  const notes = [
+    ...observed.notes,
+    ...(settings.shard ? [`Shard ${settings.shard.index}/${settings.shard.count}.`] : []),
+  ];
+
+  if (settings.dryRun) {
+    for (const line of describePlan(kind, plan)) ctx.info(line);
+    const results = plan.map(plannedOnly);
+    ctx.log.write({ step: 'plan', outcome: 'planned', ids: { targets: plan.length } });
+    publish(
+      ctx,
+      results,
+      renderSummary({ title, results, wallMs: 0, concurrency: settings.concurrency, dryRun: true, notes }),
+    );
+    return;
+  }
+
+  // execute
+  const settled = plan
+    .filter((u) => u.disposition === 'skip' || u.disposition === 'fail')
+    .map(settledWithoutSending);
+  for (const r of settled) {
+    ctx.info(
+      `${r.outcome === 'failed' ? 'Failed' : 'Skipped'} ${r.id}${r.region ? ` (${r.region})` : ''}: ${r.error}`,
+    );
+    ctx.log.write({
+      step: 'update',
+      outcome: r.outcome,
+      ids: { target: r.id, region: r.region ?? undefined },
+      detail: r.error ?? undefined,
+    });
+  }
+  const sending = toSend(plan);
+  const wakes = sending.filter((u) => u.disposition === 'wake').length;
+  ctx.info(
+    `Will update ${sending.length} ${noun(kind, sending.length)}${wakes > 0 ? ` (${wakes} to wake first)` : ''}`,
+  );
+
+  const progress = new Progress(sending.length, (line) => ctx.info(line));
+  const started = performance.now();
+  const sent = await runFanout(
+    sending,
+    {
+      concurrency: settings.concurrency,
+      retries: settings.retries,
+      timeoutMs: settings.timeoutMs,
+      deadlineMs: settings.deadlineMs,
+    },
+    {
+      send: createEndpointSender((t) => ctx.secrets.redact(t)),
+      machines: (signal) => machinesFor(signal),
+      onFinish: (result) => {
+        progress.done(progressUnit(result));
+        logResult(ctx, result);
+      },
+      onRetry: (unit: PlannedUnit, event) => {
+        ctx.log.write({
+          step: 'update',
+          outcome: 'retried',
+          ids: { target: unit.target.id, attempt: event.attempt },
+          detail: `${event.reason}; next attempt in ${event.delayMs} ms`,
+        });
+      },
+    },
+  );
+  const wallMs = performance.now() - started;
+  const results = [...settled, ...sent];
+  ctx.info(totalsLine(totalsOf(results), wallMs));
+
+  // report
+  publish(
+    ctx,
+    results,
+    renderSummary({ title, results, wallMs, concurrency: settings.concurrency, dryRun: false, notes }),
+  );
+  const failure = failureOf(results, settings.maxFailures);
+  if (failure) throw failure;
+}
+
+function logResult(ctx: ActionContext, r: TargetResult): void {
+  ctx.log.write({
+    step: 'update',
+    outcome: r.outcome,
+    durationMs: r.ms,
+    ids: { target: r.id, region: r.region ?? undefined, status: r.status ?? undefined, attempts: r.attempts },
+    ...(r.error ? { detail: r.error } : {}),
+  });
+}
+
+function publish(ctx: ActionContext, results: readonly TargetResult[], summary: string): void {
+  const totals = totalsOf(results);
+  ctx.setOutput('total', totals.total);
+  ctx.setOutput('succeeded', totals.succeeded);
+  ctx.setOutput('failed', totals.failed);
+  ctx.setOutput('skipped', totals.skipped);
+  ctx.setOutput('results', resultsJson(results));
+  ctx.writeSummary(summary);
+}

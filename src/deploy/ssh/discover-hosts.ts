@@ -1,0 +1,27 @@
+import type { ActionContext } from '../../core/action.ts';
+import { createDigitalOceanClient } from '../../providers/digitalocean/client.ts';
+import { listDropletsByTag } from '../../providers/digitalocean/droplets.ts';
+import type { SshDeploySettings } from '../inputs.ts';
+import { type DeployHost, fromDroplets, fromHostsInput } from './hosts.ts';
+
+/** The hosts to deploy to: the `hosts` input, or the droplets carrying `digitalocean-tag` when a token is given. */
+export async function resolveHosts(settings: SshDeploySettings, ctx: ActionContext): Promise<DeployHost[]> {
+  const token = settings.digitalocean.token;
+  if (!token) return fromHostsInput(settings.hosts);
+  const tag = settings.digitalocean.tag;
+  const client = createDigitalOceanClient({
+    baseUrl: settings.digitalocean.apiUrl,
+    token,
+    redact: (text) => ctx.secrets.redact(text),
+  });
+  const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () =>
+    listDropletsByTag(client, tag),
+  );
+  const choice = fromDroplets(tag, droplets, settings.hosts);
+  for (const s of choice.skipped)
+    ctx.warning(`Droplet ${s.name} carries ${tag} but is skipped: ${s.reason}.`);
+  ctx.info(
+    `DigitalOcean: ${choice.hosts.length} droplet(s) tagged ${tag}: ${choice.hosts.map((h) => `${h.id} (${h.where})`).join(', ')}`,
+  );
+  return choice.hosts;
+}

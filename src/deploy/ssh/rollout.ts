@@ -1,0 +1,422 @@
+import type { ActionContext } from '../../core/action.ts';
+import { messageOf, StepError } from '../../core/errors.ts';
+import { mapConcurrent } from '../../core/fanout.ts';
+import { Progress } from '../../core/progress.ts';
+import { formatMs } from '../../core/summary.ts';
+import { parseImageReference } from '../../providers/registry/reference.ts';
+import type { SshDeploySettings } from '../inputs.ts';
+import type { DeployRequest, TargetOutcome, UnitResult } from '../target.ts';
+import * as cmd from './commands.ts';
+import { listOn } from './containers.ts';
+import { waitHealthy } from './health.ts';
+import type { DeployHost } from './hosts.ts';
+import { lastLines, type Remote } from './lock.ts';
+import { LockSet } from './lock-set.ts';
+import { describeHostPlan, type HostPlan, planHost, planPrune } from './plan.ts';
+
+export interface SshTargetOptions {
+  /** Between lock attempts while another deploy holds it. */
+  lockPollMs?: number;
+  /** Between health-cmd attempts. */
+  healthIntervalMs?: number;
+  /** Hosts deployed at once after the first. */
+  concurrency?: number;
+}
+
+interface HostState {
+  host: DeployHost;
+  batch: number;
+  plan?: HostPlan;
+  /** What this run did on the host, so a restore undoes exactly that. */
+  created: boolean;
+  started: boolean;
+  stopped: string[];
+  unit: UnitResult;
+}
+
+/**
+ * One deploy or rollback of a service across its hosts; see createSshTarget for the order of events.
+ */
+export class Rollout {
+  private readonly t0 = performance.now();
+  private readonly locks: LockSet;
+  private readonly progress: Progress;
+  private readonly planLines: string[] = [];
+  private readonly login: cmd.RegistryLogin | undefined;
+  private readonly password: string | undefined;
+
+  private readonly settings: SshDeploySettings;
+  private readonly ctx: ActionContext;
+  private readonly remote: Remote;
+  private readonly hosts: DeployHost[];
+  private readonly request: DeployRequest;
+  private readonly options: SshTargetOptions;
+
+  constructor(
+    settings: SshDeploySettings,
+    ctx: ActionContext,
+    remote: Remote,
+    hosts: DeployHost[],
+    request: DeployRequest,
+    options: SshTargetOptions,
+  ) {
+    this.settings = settings;
+    this.ctx = ctx;
+    this.remote = remote;
+    this.hosts = hosts;
+    this.request = request;
+    this.options = options;
+    this.progress = new Progress(hosts.length, request.log);
+    this.locks = new LockSet(ctx, remote, {
+      service: settings.service,
+      token: request.deployId,
+      lockTimeoutMs: settings.lockTimeoutMs,
+      pollMs: options.lockPollMs,
+      concurrency: this.concurrency(),
+      signal: request.signal,
+      line: (host, text) => this.line(host, text),
+    });
+    const username = ctx.inputs.optional('registry-username');
+    this.password = ctx.inputs.optional('registry-password');
+    const registry = request.image ? parseImageReference(request.image)?.registry : undefined;
+    this.login =
+      username && this.password
+        ? { username, server: registry === 'docker.io' ? undefined : registry }
+        : undefined;
+  }
+
+  private now(): number {
+    return Math.round(performance.now() - this.t0);
+  }
+
+  private line(host: DeployHost, text: string): void {
+    this.request.log(`[${host.id}] ${text}`);
+  }
+
+  async run(): Promise<TargetOutcome> {
+    const states = this.hosts.map(
+      (host, i): HostState => ({
+        host,
+        batch: i === 0 ? 1 : 2,
+        created: false,
+        started: false,
+        stopped: [],
+        unit: {
+          id: host.id,
+          where: host.where,
+          outcome: 'skipped',
+          batch: i === 0 ? 1 : 2,
+          startedMs: 0,
+          endedMs: 0,
+        },
+      }),
+    );
+    if (this.request.dryRun) return this.dryRun(states);
+    try {
+      const locked = await this.lockAll(states);
+      if (locked) return locked;
+      const observed = await this.observeAll(states);
+      if (observed) return observed;
+      return await this.rollOut(states);
+    } finally {
+      await this.locks.releaseAll();
+    }
+  }
+
+  private async dryRun(states: HostState[]): Promise<TargetOutcome> {
+    await mapConcurrent(
+      states,
+      async (s) => {
+        s.unit.startedMs = this.now();
+        try {
+          const containers = await listOn(this.remote, s.host, this.settings.service);
+          s.plan = this.planFor(containers);
+          const after = s.plan.reuse ? containers : [this.placeholder(s.plan.target), ...containers];
+          const prune = planPrune(after, s.plan.target, this.settings.keep);
+          this.planLines.push(...describeHostPlan(s.host.where, s.plan, prune));
+          s.unit.outcome = 'planned';
+          if (s.plan.previousImage) s.unit.previousImage = s.plan.previousImage;
+          if (this.request.image) s.unit.newImage = this.request.image;
+        } catch (error) {
+          s.unit.outcome = 'failed';
+          s.unit.error = messageOf(error);
+          this.planLines.push(`${s.host.where}: cannot plan: ${messageOf(error)}`);
+        }
+        s.unit.endedMs = this.now();
+        this.progressDone(s);
+      },
+      { concurrency: this.concurrency() },
+    );
+    const failed = states.filter((s) => s.unit.outcome === 'failed');
+    return this.outcome(
+      states,
+      failed.length > 0 ? 'failed' : 'success',
+      failed.map((s) => s.unit.error).join('; '),
+    );
+  }
+
+  private placeholder(name: string): cmd.Container {
+    return { id: '', name, deployTag: '', image: '', state: 'created', createdAt: '9999' };
+  }
+
+  private planFor(containers: cmd.Container[]): HostPlan {
+    return planHost(
+      {
+        service: this.settings.service,
+        deployTag: this.request.deployTag,
+        image: this.request.image,
+        healthCmd: this.settings.healthCmd,
+      },
+      containers,
+    );
+  }
+
+  private concurrency(): number {
+    return this.options.concurrency ?? 10;
+  }
+
+  // ---- locks ---------------------------------------------------------------
+
+  /** One host at a time, in a fixed order; returns a failed outcome when a lock cannot be had. */
+  private async lockAll(states: HostState[]): Promise<TargetOutcome | undefined> {
+    const ordered = [...states].sort((a, b) => (a.host.where < b.host.where ? -1 : 1));
+    for (const s of ordered) {
+      try {
+        await this.locks.take(s.host);
+      } catch (error) {
+        s.unit.outcome = 'failed';
+        s.unit.error = new StepError('ssh.lock', s.host.where, error).message;
+        s.unit.startedMs = s.unit.endedMs = this.now();
+        this.progressDone(s);
+        return this.outcome(states, 'failed', s.unit.error);
+      }
+    }
+    return undefined;
+  }
+
+  // ---- observe and roll out ----------------------------------------------
+
+  private async observeAll(states: HostState[]): Promise<TargetOutcome | undefined> {
+    await mapConcurrent(
+      states,
+      async (s) => {
+        try {
+          const containers = await this.ctx.log.step('ssh.observe', { host: s.host.id }, () =>
+            listOn(this.remote, s.host, this.settings.service),
+          );
+          s.plan = this.planFor(containers);
+          this.planLines.push(...describeHostPlan(s.host.where, s.plan, []));
+        } catch (error) {
+          s.unit.outcome = 'failed';
+          s.unit.error = new StepError('ssh.observe', s.host.where, error).message;
+        }
+      },
+      { concurrency: this.concurrency() },
+    );
+    const failed = states.filter((s) => s.unit.outcome === 'failed');
+    if (failed.length === 0) return undefined;
+    for (const s of failed) this.progressDone(s);
+    return this.outcome(states, 'failed', failed.map((s) => s.unit.error).join('; '));
+  }
+
+  private async rollOut(states: HostState[]): Promise<TargetOutcome> {
+    const batches = [states.filter((s) => s.batch === 1), states.filter((s) => s.batch === 2)];
+    let failure: string | undefined;
+    for (const batch of batches) {
+      if (batch.length === 0) continue;
+      await mapConcurrent(batch, (s) => this.deployHost(s), {
+        concurrency: this.concurrency(),
+        ...(this.request.signal ? { signal: this.request.signal } : {}),
+      }).catch((error: unknown) => {
+        failure ??= messageOf(error);
+      });
+      const failed = batch.filter((s) => s.unit.outcome === 'failed');
+      if (failed.length > 0) {
+        failure = failed.map((s) => s.unit.error).join('; ');
+        break;
+      }
+      if (failure) break;
+    }
+    if (!failure) {
+      await this.pruneAll(states);
+      return this.outcome(states, 'success');
+    }
+    for (const s of states) {
+      if (s.unit.outcome === 'skipped') this.progressDone(s);
+    }
+    if (!this.request.autoRollback) return this.outcome(states, 'failed', failure);
+    const changed = states.filter((s) => s.created || s.started || s.stopped.length > 0);
+    let restored = true;
+    await mapConcurrent(
+      changed,
+      async (s) => {
+        try {
+          await this.ctx.log.step('ssh.restore', { host: s.host.id }, () => this.restore(s));
+          s.unit.outcome = 'rolled-back';
+          if (s.plan?.previousImage) s.unit.newImage = s.plan.previousImage;
+          this.line(
+            s.host,
+            `rolled back: ${s.plan?.previous.map((c) => c.name).join(', ') || 'nothing ran before'}`,
+          );
+        } catch (error) {
+          restored = false;
+          s.unit.outcome = 'failed';
+          s.unit.error = `${s.unit.error ? `${s.unit.error}; ` : ''}${new StepError('ssh.restore', s.host.where, error).message}`;
+        }
+      },
+      { concurrency: this.concurrency() },
+    );
+    const restoredAnything = changed.some((s) => (s.plan?.previous.length ?? 0) > 0);
+    return this.outcome(states, restored && restoredAnything ? 'rolled-back' : 'failed', failure);
+  }
+
+  private async deployHost(s: HostState): Promise<void> {
+    const plan = s.plan!;
+    s.unit.startedMs = this.now();
+    if (plan.previousImage) s.unit.previousImage = plan.previousImage;
+    s.unit.newImage = this.request.image ?? plan.previous[0]?.image;
+    try {
+      if (plan.unchanged) {
+        s.unit.outcome = 'unchanged';
+        this.line(s.host, `${plan.target} already runs this version`);
+      } else {
+        for (const step of plan.steps) {
+          if (step.kind === 'health') {
+            const health = await this.ctx.log.step(
+              'ssh.health',
+              { host: s.host.id, container: step.name },
+              () =>
+                waitHealthy({
+                  remote: this.remote,
+                  host: s.host,
+                  name: step.name,
+                  healthCmd: step.cmd,
+                  timeoutMs: this.request.healthTimeoutMs,
+                  intervalMs: this.options.healthIntervalMs ?? 2000,
+                  signal: this.request.signal,
+                  line: (text) => this.line(s.host, text),
+                }).catch((error: unknown) => {
+                  s.unit.health = 'failing';
+                  throw error;
+                }),
+            );
+            s.unit.health = health;
+            continue;
+          }
+          await this.ctx.log.step(
+            `ssh.${step.kind}`,
+            { host: s.host.id, container: plan.target },
+            async () => {
+              if (step.kind === 'pull')
+                await this.exec(s, 'pull', cmd.pull(step.image, this.login), 30 * 60_000);
+              if (step.kind === 'create') {
+                await this.exec(
+                  s,
+                  'create',
+                  cmd.create({
+                    name: step.name,
+                    image: step.image,
+                    service: this.settings.service,
+                    deployTag: this.request.deployTag,
+                    deployId: this.request.deployId,
+                    runArgs: this.settings.runArgs,
+                  }),
+                );
+                s.created = true;
+              }
+              if (step.kind === 'stop') {
+                s.stopped.push(step.name);
+                await this.exec(s, 'stop', cmd.stop(step.name), 5 * 60_000);
+              }
+              if (step.kind === 'start') {
+                s.started = true;
+                await this.exec(s, 'start', cmd.start(step.name));
+              }
+            },
+          );
+        }
+        s.unit.outcome = 'updated';
+      }
+    } catch (error) {
+      s.unit.outcome = 'failed';
+      s.unit.error =
+        error instanceof StepError ? error.message : new StepError('ssh.deploy', s.host.where, error).message;
+      if (s.unit.health === undefined && plan.steps.some((st) => st.kind === 'health') && s.started) {
+        s.unit.health = 'failing';
+      }
+    }
+    s.unit.endedMs = this.now();
+    this.progressDone(s);
+  }
+
+  /** Runs one remote command, its output streamed line by line; a non-zero exit names the step and host. */
+  private async exec(s: HostState, step: string, command: string, timeoutMs = 120_000): Promise<string> {
+    const result = await this.remote.run(s.host.login, command, {
+      onLine: (line) => this.line(s.host, line),
+      timeoutMs,
+      ...(this.request.signal ? { signal: this.request.signal } : {}),
+      ...(step === 'pull' && this.login && this.password ? { input: this.password } : {}),
+    });
+    if (result.code !== 0 || result.timedOut) {
+      const why = result.timedOut ? `timed out after ${formatMs(timeoutMs)}` : `exit ${result.code}`;
+      throw new StepError(`ssh.${step}`, s.host.where, `${why}: ${lastLines(result.output)}`);
+    }
+    return result.output;
+  }
+
+  /** Undoes exactly what this run did on the host: the new container goes, the previous one comes back. */
+  private async restore(s: HostState): Promise<void> {
+    const plan = s.plan!;
+    if (s.started) await this.exec(s, 'restore', cmd.stop(plan.target), 5 * 60_000);
+    if (s.created) await this.exec(s, 'restore', cmd.remove(plan.target));
+    for (const name of s.stopped) await this.exec(s, 'restore', cmd.start(name));
+  }
+
+  private async pruneAll(states: HostState[]): Promise<void> {
+    await mapConcurrent(
+      states.filter((s) => s.plan),
+      async (s) => {
+        try {
+          await this.ctx.log.step('ssh.prune', { host: s.host.id }, async () => {
+            const containers = await listOn(this.remote, s.host, this.settings.service);
+            const prune = planPrune(containers, s.plan!.target, this.settings.keep);
+            for (const c of prune) {
+              await this.exec(s, 'prune', `${cmd.remove(c.name)} >/dev/null`);
+              await this.exec(s, 'prune', cmd.removeImageIfUnused(c.image));
+              this.line(s.host, `removed ${c.name} (keep ${this.settings.keep})`);
+            }
+          });
+        } catch (error) {
+          this.ctx.warning(
+            `Pruning old ${this.settings.service} containers on ${s.host.where}: ${messageOf(error)}`,
+          );
+        }
+      },
+      { concurrency: this.concurrency() },
+    );
+  }
+
+  // ---- report -------------------------------------------------------------
+
+  private progressDone(s: HostState): void {
+    this.progress.done({
+      id: s.host.id,
+      where: s.host.where,
+      outcome: s.unit.outcome,
+      ms: Math.max(0, s.unit.endedMs - s.unit.startedMs),
+      ...(s.unit.error ? { note: s.unit.error } : s.unit.health ? { note: `health ${s.unit.health}` } : {}),
+    });
+  }
+
+  private outcome(states: HostState[], status: TargetOutcome['status'], error?: string): TargetOutcome {
+    const units = states.map((s) => s.unit);
+    const previousImage = units.find((u) => u.previousImage)?.previousImage;
+    return {
+      status,
+      units,
+      plan: this.planLines,
+      ...(previousImage ? { previousImage } : {}),
+      ...(status !== 'success' && error ? { error } : {}),
+    };
+  }
+}

@@ -20,6 +20,8 @@ export interface ActionContext {
   env: NodeJS.ProcessEnv;
   info(line: string): void;
   warning(line: string): void;
+  /** A `::notice::` annotation: worth seeing, not a problem. */
+  notice(line: string): void;
   setOutput(name: string, value: unknown): void;
   writeSummary(markdown: string): void;
   runner: Runner;
@@ -86,6 +88,7 @@ export function createContext(
     runner,
     info: (line) => runner.info(redact(line)),
     warning: (line) => runner.warning(redact(line)),
+    notice: (line) => runner.notice(redact(line)),
     setOutput: (name, value) =>
       runner.setOutput(name, redact(typeof value === 'string' ? value : JSON.stringify(value))),
     writeSummary: (markdown) => runner.appendSummary(redact(markdown)),

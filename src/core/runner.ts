@@ -16,6 +16,7 @@ export interface Runner {
   info(line: string): void;
   debug(line: string): void;
   warning(line: string): void;
+  notice(line: string): void;
   error(line: string): void;
   mask(secret: string): void;
   setOutput(name: string, value: string): void;
@@ -50,6 +51,7 @@ export function createRunner(
     info: (line) => write(`${line}${EOL}`),
     debug: (line) => command('debug', line),
     warning: (line) => command('warning', line),
+    notice: (line) => command('notice', line),
     error: (line) => command('error', line),
     mask: (secret) => command('add-mask', secret),
     setOutput: (name, value) => fileCommand('GITHUB_OUTPUT', 'set-output', name, value),

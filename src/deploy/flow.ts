@@ -10,11 +10,14 @@ import {
   findEarlierAttempt,
   findPrevious,
   type Recorded,
+  ROLLED_BACK_NOTE,
   releaseNote,
+  UNCHANGED_NOTE,
 } from './history.ts';
+import { describeIdentity, identityOfSettings, type TargetIdentity } from './identity.ts';
 import { deployTagOf, digestOf, pinImage, type RegistryApi, resolveImage, tagPinned } from './image.ts';
 import type { DeploySettings } from './inputs.ts';
-import { renderSummary } from './report.ts';
+import { type DeployStatus, renderSummary } from './report.ts';
 import type { DeployRequest, DeployTarget, TargetOutcome } from './target.ts';
 
 /**
@@ -42,6 +45,8 @@ interface Version {
   source: string;
   /** Adds the deploy tag in the registry once it is known (a re-run reuses its earlier attempt's). */
   tagImage?: (tag: string) => Promise<void>;
+  /** Why going to this version may change nothing, and how to go further back: said when it does. */
+  unchangedHint?: string;
 }
 
 export async function runDeploy(
@@ -50,6 +55,7 @@ export async function runDeploy(
   deps: DeployDeps,
 ): Promise<void> {
   const target = settings.target.kind;
+  const identity = identityOfSettings(settings.target);
   const freshId = (deps.newId ?? randomUUID)();
   const ownTag = deployTagOf(freshId);
   const env = ctx.env;
@@ -65,10 +71,9 @@ export async function runDeploy(
     async () => (await deps.target.observe?.()) ?? {},
   );
   const version = await ctx.log.step('version.resolve', { operation: settings.operation }, () =>
-    resolveVersion(settings, ctx, deps, ownTag, observation.previousImage),
+    resolveVersion(settings, ctx, deps, identity, ownTag, observation.previousImage),
   );
 
-  const name = targetName(settings);
   const runId = env.GITHUB_RUN_ID?.trim() || undefined;
   const job = env.GITHUB_JOB?.trim() || undefined;
   const history = deps.history && !settings.dryRun ? deps.history : undefined;
@@ -80,8 +85,7 @@ export async function runDeploy(
             runId,
             job,
             sha: /^[0-9a-f]{40}$/.test(env.GITHUB_SHA ?? '') ? env.GITHUB_SHA : undefined,
-            target,
-            targetName: name,
+            identity,
             operation: settings.operation,
             image: version.image,
             release: version.release,
@@ -119,7 +123,7 @@ export async function runDeploy(
     digest: digestOf(version.image),
     tag: version.tag,
     target,
-    target_name: name,
+    target_name: identity.name,
     previous_image: observation.previousImage,
     operation: settings.operation,
     ...(version.release ? { release: version.release } : {}),
@@ -137,7 +141,7 @@ export async function runDeploy(
           .create({
             ref: env.GITHUB_SHA || env.GITHUB_REF || 'HEAD',
             environment: settings.environment,
-            description: `${settings.operation} ${version.tag} to ${target}`,
+            description: `${settings.operation} ${version.tag} to ${describeIdentity(identity)}`,
             payload: payload as unknown as Record<string, unknown>,
             task: 'deploy',
             transientEnvironment: false,
@@ -193,17 +197,20 @@ export async function runDeploy(
   }
 
   if (settings.dryRun) for (const line of outcome.plan) ctx.info(`plan: ${line}`);
+  const status: DeployStatus = changedNothing(settings, outcome) ? 'unchanged' : outcome.status;
   if (deps.history && deploymentId !== undefined) {
     const success = outcome.status === 'success';
+    const deployed = outcome.release ? releaseNote({ id: outcome.release }) : version.tag;
     await recordStatus(ctx, deps.history, deploymentId, {
       state: success ? 'success' : 'failure',
-      description: success
-        ? outcome.release
-          ? `deployed ${releaseNote({ id: outcome.release })}`
-          : `deployed ${version.tag}`
-        : outcome.status === 'rolled-back'
-          ? `rolled back: ${outcome.error ?? 'health check failed'}`
-          : `failed: ${outcome.error ?? 'unknown error'}`,
+      description:
+        status === 'unchanged'
+          ? `${UNCHANGED_NOTE} already running ${deployed}`
+          : success
+            ? `deployed ${deployed}`
+            : outcome.status === 'rolled-back'
+              ? `${ROLLED_BACK_NOTE} ${outcome.error ?? 'health check failed'}`
+              : `failed: ${outcome.error ?? 'unknown error'}`,
       logUrl,
       environmentUrl: success ? outcome.url : undefined,
     });
@@ -217,7 +224,7 @@ export async function runDeploy(
       ...(unit.error ? { detail: unit.error } : {}),
     });
 
-  ctx.setOutput('status', outcome.status);
+  ctx.setOutput('status', status);
   if (outcome.url) ctx.setOutput('url', outcome.url);
   if (!observation.previousImage && outcome.previousImage)
     ctx.setOutput('previous-image', outcome.previousImage);
@@ -232,7 +239,7 @@ export async function runDeploy(
       previousImage: observation.previousImage,
       deploymentId,
       dryRun: settings.dryRun,
-      outcome,
+      outcome: { ...outcome, status },
     }),
   );
   if (outcome.status !== 'success') {
@@ -243,7 +250,24 @@ export async function runDeploy(
       new Error(`${what}: ${outcome.error ?? 'see the job summary'}`),
     );
   }
-  ctx.info(`${settings.operation} ${version.tag} to ${target}: success`);
+  if (status === 'unchanged') {
+    ctx.notice(
+      `rollback to ${version.tag} changed nothing: ${describeIdentity(identity)} already runs it${version.unchangedHint ? ` (${version.unchangedHint})` : ''}`,
+    );
+    return;
+  }
+  ctx.info(`${settings.operation} ${version.tag} to ${describeIdentity(identity)}: success`);
+}
+
+/** A real rollback whose every unit already ran the version; a dry run changes nothing by design. */
+function changedNothing(settings: DeploySettings, outcome: TargetOutcome): boolean {
+  return (
+    settings.operation === 'rollback' &&
+    !settings.dryRun &&
+    outcome.status === 'success' &&
+    outcome.units.length > 0 &&
+    outcome.units.every((u) => u.outcome === 'unchanged')
+  );
 }
 
 async function recordStatus(
@@ -271,6 +295,7 @@ async function resolveVersion(
   settings: DeploySettings,
   ctx: ActionContext,
   deps: DeployDeps,
+  identity: TargetIdentity,
   ownTag: string,
   runningImage: string | undefined,
 ): Promise<Version> {
@@ -344,11 +369,11 @@ async function resolveVersion(
         release: undefined,
         source: 'the release before the current one',
       };
-    const { current, previous } = await findPrevious(
-      needHistory('rollback-to previous'),
-      settings.environment,
-      target,
-    );
+    const found = await findPrevious(needHistory('rollback-to previous'), settings.environment, identity);
+    const { latest, previous, before } = found;
+    const further = before
+      ? `to go further back, give rollback-to ${before.deployment.id} (${before.payload.tag ?? 'its deploy tag'})`
+      : 'nothing older is recorded';
     if (!previous) {
       if (target === 'heroku')
         return {
@@ -357,29 +382,48 @@ async function resolveVersion(
           release: undefined,
           source: 'the release before the current one',
         };
+      const unnamed =
+        found.unidentified > 0
+          ? `; ${found.unidentified} deployment(s) of this environment were recorded without naming their target and are not considered: give rollback-to an image reference`
+          : '';
       throw new StepError(
         'version.resolve',
-        `environment ${settings.environment}`,
+        `${describeIdentity(identity)} in environment ${settings.environment}`,
         new Error(
-          current
-            ? `only one successful deployment (${current.deployment.id}) is recorded; there is nothing before it`
-            : 'no successful deployment is recorded',
+          !latest
+            ? `no deployment of ${describeIdentity(identity)} is recorded${unnamed}`
+            : latest.succeeded
+              ? `only one version of ${describeIdentity(identity)} is recorded (GitHub deployment ${latest.deployment.id}); there is nothing before it${unnamed}`
+              : `the latest deploy of ${describeIdentity(identity)} (GitHub deployment ${latest.deployment.id}) did not succeed, and no successful deployment before it is recorded${unnamed}`,
         ),
       );
     }
-    return fromRecord(previous, `GitHub deployment ${previous.deployment.id}`);
+    const version = fromRecord(previous, `GitHub deployment ${previous.deployment.id}`);
+    if (latest && !latest.succeeded) {
+      const how = latest.rolledBack
+        ? 'failed and was rolled back'
+        : latest.latestState === undefined
+          ? 'has no status (it was cut off before it began)'
+          : ['in_progress', 'queued', 'pending'].includes(latest.latestState)
+            ? `is still ${latest.latestState} (or its run was killed)`
+            : `ended with ${latest.latestState}`;
+      ctx.info(
+        `The latest deploy of ${describeIdentity(identity)}, GitHub deployment ${latest.deployment.id} (${latest.payload.tag ?? '?'}), ${how}: previous is the version that ran before it.`,
+      );
+      version.unchangedHint = `the latest deploy, GitHub deployment ${latest.deployment.id}, ${how}; ${further}`;
+    } else {
+      version.unchangedHint = further;
+    }
+    return version;
   }
   if (to.kind === 'deployment') {
-    const r = await findById(needHistory('a deployment id'), to.id);
-    if (!r)
-      throw new InputError(
-        'rollback-to',
-        `names GitHub deployment ${to.id}, which does not exist in this repository`,
-      );
+    const r = await findById(needHistory('a deployment id'), to.id, identity);
     return fromRecord(r, `GitHub deployment ${to.id}`);
   }
   if (to.kind === 'tag') {
-    const r = deps.history ? await findByTag(deps.history, settings.environment, target, to.tag) : undefined;
+    const r = deps.history
+      ? await findByTag(deps.history, settings.environment, identity, to.tag)
+      : undefined;
     if (r) return fromRecord(r, `GitHub deployment ${r.deployment.id}`);
     if (target === 'heroku')
       throw new InputError(
@@ -418,16 +462,4 @@ async function resolveVersion(
     source: `image ${to.raw}: ${pinned.image}`,
     ...pinned.tagging,
   };
-}
-
-/**
- * What is deployed to — with the target kind, what tells apart two deploys of one run that may
- * run side by side (a matrix over process groups, apps or hosts).
- */
-function targetName(settings: DeploySettings): string {
-  const t = settings.target;
-  if (t.kind === 'fly') return t.processGroup ? `${t.app}/${t.processGroup}` : t.app;
-  if (t.kind === 'heroku') return t.app;
-  const hosts = t.hosts.map((h) => `${h.host}:${h.port}`).sort();
-  return `${t.service}@${hosts.length > 0 ? hosts.join(',') : `tag:${t.digitalocean.tag}`}`;
 }

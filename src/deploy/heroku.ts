@@ -90,6 +90,12 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
       });
       return outcome;
     };
+    if (request.operation === 'rollback' && current && request.release === current.id) {
+      unit.outcome = 'unchanged';
+      unit.newImage = releaseLabel(current);
+      request.log(`${settings.app} already runs release v${current.version}; nothing to roll back`);
+      return finish({ ...base, status: 'success', units: [unit], release: current.id });
+    }
     try {
       const release =
         request.operation === 'rollback'

@@ -1,8 +1,12 @@
+import { InputError } from '../core/errors.ts';
 import type { Deployment, DeploymentStatus, GitHubDeployments } from '../providers/github/deployments.ts';
+import { describeIdentity, describeOwner, matchIdentity, type TargetIdentity } from './identity.ts';
 
 /**
  * The deploy history kept in GitHub Deployments: what this action recorded
- * (payload with `deploy_id`), and the questions a rollback asks of it.
+ * (payload with `deploy_id`), and the questions a rollback asks of it. Every
+ * question is asked of one target's deployments only (see identity.ts): an
+ * environment is shared by every app, service and host set deployed under it.
  */
 
 export interface DeployPayload {
@@ -15,7 +19,7 @@ export interface DeployPayload {
   operation: 'deploy' | 'rollback';
   /** heroku: the release this deployment made, when known at creation (promotions, rollbacks). */
   release?: string | undefined;
-  /** What was deployed to: the fly app (`app/group` with a process group), heroku app, or ssh `service@hosts`. */
+  /** With `target` (the kind), the target identity every lookup is scoped to: see identity.ts. */
   target_name?: string | undefined;
   /** GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT and GITHUB_JOB of the run that created the record: a re-run finds it by them. */
   run_id?: string | undefined;
@@ -27,6 +31,12 @@ export interface Recorded {
   deployment: Deployment;
   payload: Partial<DeployPayload>;
   succeeded: boolean;
+  /** It succeeded without changing anything (a rollback to what already ran): not a deploy. */
+  changedNothing: boolean;
+  /** Its last status says the rollout failed and auto-rollback put the earlier version back. */
+  rolledBack: boolean;
+  /** The newest status's state; undefined when it has none. */
+  latestState: string | undefined;
   /** heroku: the release id the final success status names. */
   release: string | undefined;
 }
@@ -36,18 +46,17 @@ export type HistoryApi = Pick<GitHubDeployments, 'list' | 'get' | 'statuses'>;
 /** How many recent deployments of the environment a re-run looks through for its earlier attempt. */
 const RERUN_LOOKBACK_PAGES = 1;
 
+/** How the final status's description begins for a rollback that found everything on its version already. */
+export const UNCHANGED_NOTE = 'unchanged:';
+/** How the final `failure` status's description begins when auto-rollback put the earlier version back. */
+export const ROLLED_BACK_NOTE = 'rolled back:';
+
 /** The release id we write into a heroku deployment's success status. */
 export function releaseNote(release: { id: string; version?: number | undefined }): string {
   return `release ${release.version !== undefined ? `v${release.version} ` : ''}${release.id}`;
 }
 
 const RELEASE_IN_NOTE = /release (?:v\d+ )?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/;
-
-function isOurs(d: Deployment, target: string): boolean {
-  return (
-    typeof d.payload.deploy_id === 'string' && (d.payload.target === undefined || d.payload.target === target)
-  );
-}
 
 async function recorded(api: HistoryApi, d: Deployment, known?: DeploymentStatus[]): Promise<Recorded> {
   const statuses = known ?? (await api.statuses(d.id));
@@ -59,33 +68,67 @@ async function recorded(api: HistoryApi, d: Deployment, known?: DeploymentStatus
     deployment: d,
     payload: d.payload as Partial<DeployPayload>,
     succeeded: Boolean(success),
+    changedNothing: success?.description.startsWith(UNCHANGED_NOTE) ?? false,
+    rolledBack: statuses[0]?.state === 'failure' && statuses[0].description.startsWith(ROLLED_BACK_NOTE),
+    latestState: statuses[0]?.state,
     release,
   };
 }
 
+/** What ran before the latest deploy of one target, and what that latest deploy was. */
+export interface PreviousVersion {
+  /** The newest deployment of this target that could have changed it, whatever its outcome. */
+  latest: Recorded | undefined;
+  /** What ran before `latest`: the newest successful deployment older than it, of another version when `latest` succeeded. */
+  previous: Recorded | undefined;
+  /** The next version back from `previous`, for a message that says how to go further. */
+  before: Recorded | undefined;
+  /** Deployments of this environment skipped because they name no target (recorded by older versions). */
+  unidentified: number;
+}
+
 /**
- * `previous`: the newest deployment of this environment that succeeded is the
- * current one; the next older one that succeeded is what we go back to.
+ * `previous`: the version that ran before the latest deploy of this target.
+ *
+ * - The latest deploy succeeded: the newest older success of another version
+ *   (so a second `previous` toggles back, as a rollback is a deploy too).
+ * - It failed, errored or never finished: the newest older success, which is
+ *   what runs now when the deploy was rolled back or changed nothing; rolling
+ *   back to it then changes nothing, and the caller reports `unchanged`.
+ * - A rollback that changed nothing (`unchanged:` success) is not a deploy
+ *   and is skipped, so asking again gives the same answer.
+ *
+ * Only deployments of `identity` count (see matchIdentity for records that
+ * name no target).
  */
 export async function findPrevious(
   api: HistoryApi,
   environment: string,
-  target: string,
-): Promise<{ current: Recorded | undefined; previous: Recorded | undefined }> {
-  const list = (await api.list(environment)).filter((d) => isOurs(d, target));
-  let current: Recorded | undefined;
-  for (const d of list) {
+  identity: TargetIdentity,
+): Promise<PreviousVersion> {
+  let latest: Recorded | undefined;
+  let previous: Recorded | undefined;
+  let unidentified = 0;
+  for (const d of await api.list(environment)) {
+    const match = matchIdentity(d.payload, identity);
+    if (match === 'unknown') unidentified++;
+    if (match !== 'same') continue;
     const r = await recorded(api, d);
-    if (!r.succeeded) continue;
-    if (!current) {
-      current = r;
+    if (r.changedNothing) continue;
+    if (!latest) {
+      latest = r;
       continue;
     }
-    // A rollback re-deploys an older version: skip records of the version running now.
-    if (sameVersion(r, current)) continue;
-    return { current, previous: r };
+    if (!r.succeeded) continue;
+    if (!previous) {
+      if (latest.succeeded && sameVersion(r, latest)) continue;
+      previous = r;
+      continue;
+    }
+    if (sameVersion(r, previous)) continue;
+    return { latest, previous, before: r, unidentified };
   }
-  return { current, previous: undefined };
+  return { latest, previous, before: undefined, unidentified };
 }
 
 function sameVersion(a: Recorded, b: Recorded): boolean {
@@ -94,21 +137,62 @@ function sameVersion(a: Recorded, b: Recorded): boolean {
   return false;
 }
 
-export async function findById(api: HistoryApi, id: number): Promise<Recorded | undefined> {
+/**
+ * The deployment with this id, when it was made for `identity`.
+ * @throws InputError (rollback-to) when it does not exist, was not made by action-deploy, was made
+ *   for another target (the message names it), or names no target (see matchIdentity).
+ */
+export async function findById(api: HistoryApi, id: number, identity: TargetIdentity): Promise<Recorded> {
   const d = await api.get(id);
-  return d ? recorded(api, d) : undefined;
+  if (!d)
+    throw new InputError(
+      'rollback-to',
+      `names GitHub deployment ${id}, which does not exist in this repository`,
+    );
+  if (typeof d.payload.deploy_id !== 'string')
+    throw new InputError(
+      'rollback-to',
+      `names GitHub deployment ${id}, which action-deploy did not record (its payload has no deploy_id)`,
+    );
+  refuseOther(d, identity, `GitHub deployment ${id}`);
+  return recorded(api, d);
 }
 
-/** The deployment whose payload names this `deploy_xxxxxxxx` tag (its own deploy, not a rollback to it). */
+/**
+ * The deployment of `identity` whose payload names this `deploy_xxxxxxxx` tag (its own deploy, not a
+ * rollback to it); undefined when no deployment of the environment carries the tag.
+ * @throws InputError (rollback-to) when only deployments of other targets, or naming none, carry it.
+ */
 export async function findByTag(
   api: HistoryApi,
   environment: string,
-  target: string,
+  identity: TargetIdentity,
   tag: string,
 ): Promise<Recorded | undefined> {
-  const list = (await api.list(environment)).filter((d) => isOurs(d, target) && d.payload.tag === tag);
-  const own = list.find((d) => d.payload.operation !== 'rollback') ?? list[0];
-  return own ? recorded(api, own) : undefined;
+  const list = (await api.list(environment)).filter(
+    (d) => typeof d.payload.deploy_id === 'string' && d.payload.tag === tag,
+  );
+  const own = list.filter((d) => matchIdentity(d.payload, identity) === 'same');
+  const found = own.find((d) => d.payload.operation !== 'rollback') ?? own[0];
+  if (found) return recorded(api, found);
+  const other = list.find((d) => d.payload.operation !== 'rollback') ?? list[0];
+  if (other) refuseOther(other, identity, tag);
+  return undefined;
+}
+
+function refuseOther(d: Deployment, identity: TargetIdentity, what: string): void {
+  const match = matchIdentity(d.payload, identity);
+  if (match === 'same') return;
+  const image = typeof d.payload.image === 'string' ? d.payload.image : undefined;
+  if (match === 'unknown')
+    throw new InputError(
+      'rollback-to',
+      `names ${what}, which was recorded without the target it was deployed to, so it cannot be checked to be a version of ${describeIdentity(identity)}${image ? `; to roll back to its image anyway, give rollback-to: ${image}` : ''}`,
+    );
+  throw new InputError(
+    'rollback-to',
+    `names ${what}, which belongs to ${describeOwner(d.payload)} (GitHub deployment ${d.id}, environment ${d.environment}), not to ${describeIdentity(identity)}`,
+  );
 }
 
 /** What identifies one deploy step of one workflow run, across its attempts. */
@@ -119,8 +203,8 @@ export interface AttemptKey {
   job: string | undefined;
   /** The commit the run deploys; narrows the list GitHub sends back. */
   sha: string | undefined;
-  target: string;
-  targetName: string;
+  /** Exactly this target: a deploy of the whole Fly app is not continued by a deploy of one process group. */
+  identity: TargetIdentity;
   operation: 'deploy' | 'rollback';
   image: string | undefined;
   release: string | undefined;
@@ -145,8 +229,8 @@ export async function findEarlierAttempt(api: HistoryApi, key: AttemptKey): Prom
       typeof p.deploy_id !== 'string' ||
       String(p.run_id ?? '') !== key.runId ||
       (p.job ?? undefined) !== key.job ||
-      p.target !== key.target ||
-      (p.target_name ?? '') !== key.targetName ||
+      p.target !== key.identity.kind ||
+      p.target_name !== key.identity.name ||
       p.operation !== key.operation ||
       (p.image ?? undefined) !== key.image ||
       (p.release ?? undefined) !== key.release ||

@@ -3,6 +3,13 @@ import type { TargetOutcome } from './target.ts';
 
 /** The job summary of a deploy, as a pure function of its result. */
 
+/**
+ * What the step reports as `status`: the target's outcome, or `unchanged` for a
+ * rollback that found every unit on the version already (not a success: the
+ * user asked for a change and none was made).
+ */
+export type DeployStatus = TargetOutcome['status'] | 'unchanged';
+
 export interface DeployReport {
   operation: 'deploy' | 'rollback';
   target: string;
@@ -13,7 +20,7 @@ export interface DeployReport {
   previousImage: string | undefined;
   deploymentId: number | undefined;
   dryRun: boolean;
-  outcome: TargetOutcome;
+  outcome: Omit<TargetOutcome, 'status'> & { status: DeployStatus };
 }
 
 export function renderSummary(r: DeployReport): string {

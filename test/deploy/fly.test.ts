@@ -326,7 +326,7 @@ describe('fly rollback', () => {
     addMachines(1);
     const run = await deploy({ operation: 'rollback', image: '' });
     expect(run.code).toBe(1);
-    expect(run.errors[0]).toMatch(/no successful deployment is recorded/);
+    expect(run.errors[0]).toMatch(/no deployment of fly app test-app is recorded/);
     expect(fly.server.received('Machines_create_lease')).toHaveLength(0);
     expect(github.deployments()).toHaveLength(0);
   });

@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
+import { createHerokuFake, type HerokuFake } from '../../sandbox/fakes/heroku.ts';
+import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { expectNoViolations, SECRETS, statesOf } from './fixtures.ts';
+
+/** Heroku history scoped to the app, and a rollback to the release already running, through the bundle. */
+
+let heroku: HerokuFake;
+let github: GitHubFake;
+
+beforeEach(async () => {
+  heroku = createHerokuFake({ apiKeys: [SECRETS.heroku], knobs: { buildLineIntervalMs: 1 } });
+  github = createGitHubFake({ token: SECRETS.github, repositories: ['acme/fleet'] });
+  await Promise.all([heroku.start(), github.start()]);
+  heroku.seedApp({ name: 'web-prod' });
+  heroku.seedApp({ name: 'web-eu' });
+});
+afterEach(async () => {
+  await Promise.all([heroku.stop(), github.stop()]);
+});
+
+function deploy(app: string, inputs: Record<string, string>): Promise<BundleRun> {
+  return runBundle('deploy', {
+    inputs: {
+      target: 'heroku',
+      'heroku-app': app,
+      'heroku-api-key': SECRETS.heroku,
+      'heroku-api-url': heroku.url,
+      'github-token': SECRETS.github,
+      'github-api-url': github.server.url,
+      'health-timeout': '20',
+      ...inputs,
+    },
+  });
+}
+
+it("refuses another app's deployment id; a rollback to the running release changes nothing", async () => {
+  const prod = await deploy('web-prod', { 'source-url': 'https://example.test/app.tgz' });
+  const eu = await deploy('web-eu', { 'source-url': 'https://example.test/app.tgz' });
+  expect([prod.errors, eu.errors]).toEqual([[], []]);
+
+  const refused = await deploy('web-prod', {
+    operation: 'rollback',
+    'rollback-to': eu.outputs['deployment-id']!,
+  });
+  expect(refused.code).toBe(1);
+  expect(refused.errors[0]).toMatch(/which belongs to heroku app web-eu .*not to heroku app web-prod$/);
+
+  const same = await deploy('web-prod', {
+    operation: 'rollback',
+    'rollback-to': prod.outputs['deployment-id']!,
+  });
+  expect(same.errors).toEqual([]);
+  expect(same.outputs.status).toBe('unchanged');
+  expect(same.stdout).toMatch(
+    /^::notice::rollback to deploy_\w{8} changed nothing: heroku app web-prod already runs it/m,
+  );
+  expect(heroku.server.received('POST /apps/:app/releases')).toHaveLength(0);
+  const record = github.deployments().at(-1)!;
+  expect(statesOf(github, record.id)).toEqual(['in_progress', 'success']);
+  expect(github.statusesOf(record.id)[1]!.description).toMatch(/^unchanged: already running release /);
+  expectNoViolations(heroku.server, github.server);
+});

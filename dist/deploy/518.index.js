@@ -603,6 +603,8 @@ var fanout = __webpack_require__(9880);
 var progress = __webpack_require__(4664);
 // EXTERNAL MODULE: ./src/providers/registry/reference.ts
 var reference = __webpack_require__(9749);
+// EXTERNAL MODULE: ./src/deploy/registry-credentials.ts
+var registry_credentials = __webpack_require__(6971);
 ;// CONCATENATED MODULE: ./src/deploy/ssh/health.ts
 
 
@@ -849,6 +851,7 @@ function describeHostPlan(where, plan, prune) {
 
 
 
+
 /**
  * One deploy or rollback of a service across its hosts; see createSshTarget for the order of events.
  */
@@ -857,8 +860,7 @@ class Rollout {
     locks;
     progress;
     planLines = [];
-    login;
-    password;
+    registry;
     settings;
     ctx;
     remote;
@@ -882,13 +884,21 @@ class Rollout {
             signal: request.signal,
             line: (host, text) => this.line(host, text),
         });
-        const username = ctx.inputs.optional('registry-username');
-        this.password = ctx.inputs.optional('registry-password');
-        const registry = request.image ? (0,reference/* parseImageReference */.o_)(request.image)?.registry : undefined;
-        this.login =
-            username && this.password
-                ? { username, server: registry === 'docker.io' ? undefined : registry }
-                : undefined;
+        this.registry = (0,registry_credentials/* registrySources */.Mx)(ctx.inputs, ctx.env);
+    }
+    /** The `docker login` for the registry `image` lives in, with the credentials that registry may get. */
+    loginFor(image) {
+        const registry = (0,reference/* parseImageReference */.o_)(image)?.registry;
+        const chosen = registry ? (0,registry_credentials/* credentialsFor */.Og)(registry, this.registry) : undefined;
+        if (!chosen)
+            return undefined;
+        return {
+            login: {
+                username: chosen.credentials.username,
+                server: registry === 'docker.io' ? undefined : registry,
+            },
+            password: chosen.credentials.password,
+        };
     }
     now() {
         return Math.round(performance.now() - this.t0);
@@ -1085,8 +1095,10 @@ class Rollout {
                         continue;
                     }
                     await this.ctx.log.step(`ssh.${step.kind}`, { host: s.host.id, container: plan.target }, async () => {
-                        if (step.kind === 'pull')
-                            await this.exec(s, 'pull', pull(step.image, this.login), 30 * 60_000);
+                        if (step.kind === 'pull') {
+                            const login = this.loginFor(step.image);
+                            await this.exec(s, 'pull', pull(step.image, login?.login), 30 * 60_000, login?.password);
+                        }
                         if (step.kind === 'create') {
                             await this.exec(s, 'create', create({
                                 name: step.name,
@@ -1123,12 +1135,12 @@ class Rollout {
         this.progressDone(s);
     }
     /** Runs one remote command, its output streamed line by line; a non-zero exit names the step and host. */
-    async exec(s, step, command, timeoutMs = 120_000) {
+    async exec(s, step, command, timeoutMs = 120_000, input) {
         const result = await this.remote.run(s.host.login, command, {
             onLine: (line) => this.line(s.host, line),
             timeoutMs,
             ...(this.request.signal ? { signal: this.request.signal } : {}),
-            ...(step === 'pull' && this.login && this.password ? { input: this.password } : {}),
+            ...(input !== undefined ? { input } : {}),
         });
         if (result.code !== 0 || result.timedOut) {
             const why = result.timedOut ? `timed out after ${(0,summary/* formatMs */._V)(timeoutMs)}` : `exit ${result.code}`;

@@ -37,6 +37,12 @@ export interface ApiErrorDetails {
   retryable: boolean;
   attempts: number;
   hint?: string;
+  /**
+   * The input or secret that authenticated the request (`heroku-api-key`), set
+   * when the provider refused it (401, or 403 that is not a rate limit): the
+   * message then names what to fix first.
+   */
+  refusedCredential?: string;
   cause?: unknown;
 }
 
@@ -51,6 +57,7 @@ export class ApiError extends Error {
   readonly retryable: boolean;
   readonly attempts: number;
   readonly hint: string | undefined;
+  readonly refusedCredential: string | undefined;
 
   constructor(details: ApiErrorDetails) {
     super(describeApiError(details), details.cause === undefined ? undefined : { cause: details.cause });
@@ -64,10 +71,12 @@ export class ApiError extends Error {
     this.retryable = details.retryable;
     this.attempts = details.attempts;
     this.hint = details.hint;
+    this.refusedCredential = details.refusedCredential;
   }
 }
 
 function describeApiError(d: ApiErrorDetails): string {
+  if (d.refusedCredential) return describeRefusal(d, d.refusedCredential);
   const what = d.status === undefined ? 'failed' : `failed with HTTP ${d.status}`;
   const parts = [`${d.provider} ${d.operation} ${what}`];
   const reason = d.providerMessage ?? d.body ?? (d.cause instanceof Error ? d.cause.message : undefined);
@@ -76,6 +85,17 @@ function describeApiError(d: ApiErrorDetails): string {
   if (d.attempts > 1) extra.push(`${d.attempts} attempts`);
   if (d.requestId) extra.push(`request id ${d.requestId}`);
   if (extra.length > 0) parts.push(` (${extra.join(', ')})`);
+  if (d.hint) parts.push(`. ${d.hint}`);
+  return parts.join('');
+}
+
+/** `heroku-api-key was refused by Heroku (401: Invalid credentials provided)`. */
+function describeRefusal(d: ApiErrorDetails, credential: string): string {
+  const reason = d.providerMessage ?? d.body;
+  const status = d.status === undefined ? '' : `${d.status}${reason ? ': ' : ''}`;
+  const detail = `${status}${reason ?? ''}`;
+  const parts = [`${credential} was refused by ${d.provider}${detail ? ` (${detail})` : ''}`];
+  if (d.requestId) parts.push(`; request id ${d.requestId}`);
   if (d.hint) parts.push(`. ${d.hint}`);
   return parts.join('');
 }

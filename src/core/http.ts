@@ -25,6 +25,12 @@ export interface HttpClientOptions {
   dispatcher?: Dispatcher;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   onRetry?: (event: RetryEvent) => void;
+  /**
+   * The input or secret these requests authenticate with (`heroku-api-key`):
+   * a 401, or a 403 that is not a rate limit, is reported as that credential
+   * refused, so the message names what to check.
+   */
+  credential?: string;
 }
 
 export interface RetryEvent {
@@ -222,9 +228,17 @@ export class HttpClient {
       providerMessage: message ? redact(excerpt(message)) : undefined,
       retryable: outcome.kind !== 'status' || outcome.status >= 500 || outcome.status === 429,
       attempts,
+      refusedCredential: isRefusal(failure.status, failure.headers) ? this.options.credential : undefined,
       cause: failure.cause === undefined ? undefined : redactedCause(failure.cause, redact),
     });
   }
+}
+
+/** 401 always means the credential; 403 does unless it is a rate limit (GitHub, Heroku answer those with 403 too). */
+export function isRefusal(status: number | undefined, headers: Record<string, string> = {}): boolean {
+  if (status === 401) return true;
+  if (status !== 403) return false;
+  return headers['x-ratelimit-remaining'] !== '0' && headers['retry-after'] === undefined;
 }
 
 export function buildUrl(baseUrl: string, path: string, query?: RequestOptions['query']): string {

@@ -1,6 +1,7 @@
 import { InputError } from '../core/errors.ts';
 import { type InputReader, parseSshHost, type SshHost } from '../core/inputs.ts';
 import { type ImageReference, parseImageReference } from '../providers/registry/reference.ts';
+import { type RegistryCredentialSources, registrySources } from './registry-credentials.ts';
 
 export const SECRET_INPUTS = [
   'github-token',
@@ -56,7 +57,8 @@ export interface DeploySettings {
   github: { token: string | undefined; apiUrl: string; repository: string | undefined };
   image: ImageReference | undefined;
   tagImage: boolean;
-  registry: { username: string | undefined; password: string | undefined };
+  /** Credentials per registry host: see `credentialsFor` for which host gets which. */
+  registry: RegistryCredentialSources;
   rollbackTo: RollbackTo;
   autoRollback: boolean;
   healthTimeoutMs: number;
@@ -76,14 +78,7 @@ export function parseInputs(inputs: InputReader, env: NodeJS.ProcessEnv = {}): D
   }
   const target =
     kind === 'fly' ? parseFly(inputs) : kind === 'ssh' ? parseSsh(inputs) : parseHeroku(inputs, operation);
-  const username = inputs.optional('registry-username');
-  const password = inputs.optional('registry-password');
-  if ((username === undefined) !== (password === undefined)) {
-    throw new InputError(
-      username ? 'registry-password' : 'registry-username',
-      'must be given together with the other',
-    );
-  }
+  const registry = registrySources(inputs, env);
   return {
     operation,
     target,
@@ -95,7 +90,7 @@ export function parseInputs(inputs: InputReader, env: NodeJS.ProcessEnv = {}): D
     },
     image,
     tagImage: inputs.boolean('tag-image', true),
-    registry: { username, password },
+    registry,
     rollbackTo: parseRollbackTo(inputs.raw('rollback-to') || 'previous'),
     autoRollback: inputs.boolean('auto-rollback', true),
     healthTimeoutMs: inputs.seconds('health-timeout', 300, { max: 6 * 3600 }),

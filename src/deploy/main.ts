@@ -5,17 +5,14 @@ import { GitHubDeployments } from '../providers/github/deployments.ts';
 import { RegistryClient } from '../providers/registry/distribution.ts';
 import { runDeploy } from './flow.ts';
 import { type DeploySettings, parseInputs, SECRET_INPUTS } from './inputs.ts';
+import { basicForms, credentialsFor } from './registry-credentials.ts';
 import type { DeployTarget } from './target.ts';
 
 await runAction({
   action: 'deploy',
   secretInputs: SECRET_INPUTS,
   parseInputs: (inputs) => parseInputs(inputs, process.env),
-  derivedSecrets: (s) => [
-    s.registry.username && s.registry.password
-      ? Buffer.from(`${s.registry.username}:${s.registry.password}`).toString('base64')
-      : undefined,
-  ],
+  derivedSecrets: (s) => basicForms(s.registry),
   run: async (settings, ctx) => {
     const redact = (text: string) => ctx.secrets.redact(text);
     const github =
@@ -25,19 +22,18 @@ await runAction({
             repoPath(settings.github.repository),
           )
         : undefined;
-    const credentials =
-      settings.registry.username && settings.registry.password
-        ? { username: settings.registry.username, password: settings.registry.password }
-        : undefined;
     await runDeploy(settings, ctx, {
       target: await buildTarget(settings, ctx),
       history: github,
-      registry: (registry) =>
-        new RegistryClient(registry, {
-          credentials,
+      registry: (registry) => {
+        const chosen = credentialsFor(registry, settings.registry);
+        return new RegistryClient(registry, {
+          credentials: chosen?.credentials,
+          credentialSource: chosen?.source,
           redact,
           onToken: (token) => ctx.secrets.add(token, 'registry-token'),
-        }),
+        });
+      },
     });
   },
 });

@@ -5,6 +5,7 @@ import { Progress } from '../../core/progress.ts';
 import { formatMs } from '../../core/summary.ts';
 import { parseImageReference } from '../../providers/registry/reference.ts';
 import type { SshDeploySettings } from '../inputs.ts';
+import { credentialsFor, type RegistryCredentialSources, registrySources } from '../registry-credentials.ts';
 import type { DeployRequest, TargetOutcome, UnitResult } from '../target.ts';
 import * as cmd from './commands.ts';
 import { listOn } from './containers.ts';
@@ -42,8 +43,7 @@ export class Rollout {
   private readonly locks: LockSet;
   private readonly progress: Progress;
   private readonly planLines: string[] = [];
-  private readonly login: cmd.RegistryLogin | undefined;
-  private readonly password: string | undefined;
+  private readonly registry: RegistryCredentialSources;
 
   private readonly settings: SshDeploySettings;
   private readonly ctx: ActionContext;
@@ -76,13 +76,21 @@ export class Rollout {
       signal: request.signal,
       line: (host, text) => this.line(host, text),
     });
-    const username = ctx.inputs.optional('registry-username');
-    this.password = ctx.inputs.optional('registry-password');
-    const registry = request.image ? parseImageReference(request.image)?.registry : undefined;
-    this.login =
-      username && this.password
-        ? { username, server: registry === 'docker.io' ? undefined : registry }
-        : undefined;
+    this.registry = registrySources(ctx.inputs, ctx.env);
+  }
+
+  /** The `docker login` for the registry `image` lives in, with the credentials that registry may get. */
+  private loginFor(image: string): { login: cmd.RegistryLogin; password: string } | undefined {
+    const registry = parseImageReference(image)?.registry;
+    const chosen = registry ? credentialsFor(registry, this.registry) : undefined;
+    if (!chosen) return undefined;
+    return {
+      login: {
+        username: chosen.credentials.username,
+        server: registry === 'docker.io' ? undefined : registry,
+      },
+      password: chosen.credentials.password,
+    };
   }
 
   private now(): number {
@@ -307,8 +315,10 @@ export class Rollout {
             `ssh.${step.kind}`,
             { host: s.host.id, container: plan.target },
             async () => {
-              if (step.kind === 'pull')
-                await this.exec(s, 'pull', cmd.pull(step.image, this.login), 30 * 60_000);
+              if (step.kind === 'pull') {
+                const login = this.loginFor(step.image);
+                await this.exec(s, 'pull', cmd.pull(step.image, login?.login), 30 * 60_000, login?.password);
+              }
               if (step.kind === 'create') {
                 await this.exec(
                   s,
@@ -350,12 +360,18 @@ export class Rollout {
   }
 
   /** Runs one remote command, its output streamed line by line; a non-zero exit names the step and host. */
-  private async exec(s: HostState, step: string, command: string, timeoutMs = 120_000): Promise<string> {
+  private async exec(
+    s: HostState,
+    step: string,
+    command: string,
+    timeoutMs = 120_000,
+    input?: string,
+  ): Promise<string> {
     const result = await this.remote.run(s.host.login, command, {
       onLine: (line) => this.line(s.host, line),
       timeoutMs,
       ...(this.request.signal ? { signal: this.request.signal } : {}),
-      ...(step === 'pull' && this.login && this.password ? { input: this.password } : {}),
+      ...(input !== undefined ? { input } : {}),
     });
     if (result.code !== 0 || result.timedOut) {
       const why = result.timedOut ? `timed out after ${formatMs(timeoutMs)}` : `exit ${result.code}`;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ApiError } from '../../core/errors.ts';
-import { HttpClient, type HttpClientOptions } from '../../core/http.ts';
+import { HttpClient, type HttpClientOptions, isRefusal } from '../../core/http.ts';
 import { type ImageReference, isLoopbackRegistry } from './reference.ts';
 
 /**
@@ -31,6 +31,8 @@ export interface Manifest {
 
 export interface RegistryClientOptions {
   credentials?: RegistryCredentials | undefined;
+  /** The input the credentials came from (`registry-password`), named when the registry refuses them. */
+  credentialSource?: string | undefined;
   redact: (text: string) => string;
   /** Each bearer token is a credential: it must be masked the moment it exists. */
   onToken?: (token: string) => void;
@@ -77,6 +79,7 @@ export class RegistryClient {
       baseUrl: registryBaseUrl(registry),
       headers: { 'docker-distribution-api-version': 'registry/2.0' },
       redact: options.redact,
+      ...(options.credentials && options.credentialSource ? { credential: options.credentialSource } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
     });
@@ -137,7 +140,23 @@ export class RegistryClient {
     if (first.status !== 401) return first;
     const authorization = await this.authorize(first.headers['www-authenticate'], repository, push);
     this.auth.set(key, authorization);
-    return this.http.request(build({ authorization }));
+    return this.http.request(build({ authorization })).catch((error: unknown) => {
+      throw this.explained(error);
+    });
+  }
+
+  /** A 401/403 to a client that sent no credentials: the fix is to give some, so the error says which inputs. */
+  private explained(error: unknown): unknown {
+    if (this.options.credentials || !(error instanceof ApiError) || !isRefusal(error.status)) return error;
+    return new ApiError({
+      provider: error.provider,
+      operation: error.operation,
+      ...(error.status === undefined ? {} : { status: error.status }),
+      ...(error.providerMessage === undefined ? {} : { providerMessage: error.providerMessage }),
+      retryable: false,
+      attempts: error.attempts,
+      hint: ANONYMOUS_HINT,
+    });
   }
 
   private async authorize(header: string | undefined, repository: string, push: boolean): Promise<string> {
@@ -147,28 +166,32 @@ export class RegistryClient {
       ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`
       : undefined;
     if (challenge?.scheme === 'basic') {
-      if (!basic)
-        throw unauthorized(
-          'the registry wants a user name and password: set registry-username and registry-password',
-        );
+      if (!basic) throw unauthorized(ANONYMOUS_HINT);
       return basic;
     }
     if (challenge?.scheme !== 'bearer' || !challenge.params.realm) {
       throw unauthorized(`the registry answered 401 with an unknown challenge (${header ?? 'none'})`);
     }
     const scope = `repository:${repository}:${push ? 'pull,push' : 'pull'}`;
-    const res = await this.http.request<{ token?: string; access_token?: string }>({
-      operation: 'token.get',
-      path: challenge.params.realm,
-      query: { service: challenge.params.service, scope },
-      headers: basic ? { authorization: basic } : {},
-    });
+    const res = await this.http
+      .request<{ token?: string; access_token?: string }>({
+        operation: 'token.get',
+        path: challenge.params.realm,
+        query: { service: challenge.params.service, scope },
+        headers: basic ? { authorization: basic } : {},
+      })
+      .catch((error: unknown) => {
+        throw this.explained(error);
+      });
     const token = res.data?.token ?? res.data?.access_token;
     if (!token) throw unauthorized('the token server answered without a token');
     this.options.onToken?.(token);
     return `Bearer ${token}`;
   }
 }
+
+const ANONYMOUS_HINT =
+  'the registry wants credentials and none were sent: set registry-username and registry-password (the GitHub token is sent only to ghcr.io, the Fly API token only to registry.fly.io)';
 
 function manifestPath(repository: string, reference: string): string {
   return `/v2/${repository.split('/').map(encodeURIComponent).join('/')}/manifests/${encodeURIComponent(reference)}`;

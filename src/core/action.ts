@@ -1,3 +1,4 @@
+import { type Cancellation, CancelledError, processCancellation } from './cancellation.ts';
 import { ApiError, EnvironmentError, InputError, isExpectedError, messageOf, StepError } from './errors.ts';
 import { requestTimeoutFromEnv } from './http.ts';
 import { InputReader, readFromEnv } from './inputs.ts';
@@ -27,6 +28,8 @@ export interface ActionContext {
   runner: Runner;
   saveState(name: string, value: string): void;
   getState(name: string): string;
+  /** SIGINT/SIGTERM from the runner: stop starting work, release what is held (core/cancellation.ts). */
+  cancellation: Cancellation;
 }
 
 export interface ActionDefinition<S> {
@@ -75,6 +78,7 @@ export function createContext(
   action: string,
   env: NodeJS.ProcessEnv,
   runner = createRunner(env),
+  cancellation: Cancellation = processCancellation(),
 ): ActionContext {
   const secrets = new Secrets((value) => runner.mask(value));
   const redact = (text: string) => secrets.redact(text);
@@ -94,13 +98,19 @@ export function createContext(
     writeSummary: (markdown) => runner.appendSummary(redact(markdown)),
     saveState: (name, value) => runner.saveState(name, value),
     getState: (name) => runner.getState(name),
+    cancellation,
   };
 }
 
 function failWith(ctx: ActionContext, error: unknown): void {
   const message = ctx.secrets.redact(describeFailure(error));
   ctx.log.write({ step: failedStep(error), outcome: 'failed', detail: message });
-  if (!isExpectedError(error) && error instanceof Error && error.stack) {
+  if (
+    !isExpectedError(error) &&
+    !(error instanceof CancelledError) &&
+    error instanceof Error &&
+    error.stack
+  ) {
     ctx.runner.debug(ctx.secrets.redact(error.stack));
   }
   ctx.runner.fail(message);
@@ -111,7 +121,8 @@ function describeFailure(error: unknown): string {
     error instanceof InputError ||
     error instanceof ApiError ||
     error instanceof StepError ||
-    error instanceof EnvironmentError
+    error instanceof EnvironmentError ||
+    error instanceof CancelledError
   )
     return error.message;
   return `${messageOf(error)}`;
@@ -119,6 +130,7 @@ function describeFailure(error: unknown): string {
 
 function failedStep(error: unknown): string {
   if (error instanceof InputError || error instanceof EnvironmentError) return 'inputs';
+  if (error instanceof CancelledError) return 'cancelled';
   if (error instanceof StepError) return error.step;
   if (error instanceof ApiError) return error.operation;
   return 'run';

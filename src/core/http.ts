@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { CancelledError } from './cancellation.ts';
 import { ApiError, EnvironmentError } from './errors.ts';
 import { type AttemptOutcome, DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from './retry.ts';
 import { loadUndici } from './undici.ts';
@@ -353,7 +354,9 @@ function throwIfCancelled(
     operation,
     retryable: false,
     attempts,
-    cause: new Error('cancelled: the deadline passed'),
+    // A runner cancellation names its signal; any other abort is a deadline.
+    cause:
+      signal.reason instanceof CancelledError ? signal.reason : new Error('cancelled: the deadline passed'),
   });
 }
 

@@ -1,17 +1,21 @@
+import type { ActionContext } from '../core/action.ts';
 import { createFlyClient } from '../providers/fly/client.ts';
 import { FlyLeases } from '../providers/fly/leases.ts';
 import { FlyMachineUpdates } from '../providers/fly/machine-update.ts';
 import { FlyMachines } from '../providers/fly/machines.ts';
 import { createFlyTarget } from './fly.ts';
+import { FLY_LEASES_STATE, serializeLeaseIntent } from './fly-lease-state.ts';
 import type { FlyDeploySettings } from './inputs.ts';
 import type { DeployTarget } from './target.ts';
 
 /** The fly target on the real Machines API; main.ts loads this only for `target: fly`. */
-export function connectFly(settings: FlyDeploySettings, redact: (text: string) => string): DeployTarget {
+export function connectFly(settings: FlyDeploySettings, ctx: ActionContext): DeployTarget {
+  const redact = (text: string) => ctx.secrets.redact(text);
   const http = createFlyClient({ baseUrl: settings.apiUrl, token: settings.apiToken, redact });
   return createFlyTarget(settings, {
     machines: new FlyMachines(http, settings.app),
     updates: new FlyMachineUpdates(http, settings.app),
     leases: new FlyLeases(http, settings.app),
+    onLeases: (intent) => ctx.saveState(FLY_LEASES_STATE, serializeLeaseIntent(intent)),
   });
 }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ActionContext } from '../core/action.ts';
+import { CancelledError, isCancelled, RECORD_BUDGET_MS, untilAborted } from '../core/cancellation.ts';
 import { InputError, messageOf, StepError } from '../core/errors.ts';
 import type { GitHubDeployments } from '../providers/github/deployments.ts';
 import { type ImageReference, parseImageReference } from '../providers/registry/reference.ts';
+import { DEPLOYMENT_STATE } from './deployment-state.ts';
 import {
   type DeployPayload,
   findById,
@@ -17,7 +19,7 @@ import {
 import { describeIdentity, identityOfSettings, type TargetIdentity } from './identity.ts';
 import { deployTagOf, digestOf, pinImage, type RegistryApi, resolveImage, tagPinned } from './image.ts';
 import type { DeploySettings } from './inputs.ts';
-import { type DeployStatus, renderSummary } from './report.ts';
+import { type DeployReport, type DeployStatus, renderSummary } from './report.ts';
 import type { DeployRequest, DeployTarget, TargetOutcome } from './target.ts';
 
 /**
@@ -34,7 +36,6 @@ export interface DeployDeps {
   /** Undefined when recording is disabled (no github-token). */
   history: Pick<GitHubDeployments, 'create' | 'setStatus' | 'list' | 'get' | 'statuses'> | undefined;
   newId?: () => string;
-  signal?: AbortSignal;
 }
 
 interface Version {
@@ -103,6 +104,7 @@ export async function runDeploy(
     ctx.info(
       `Attempt ${env.GITHUB_RUN_ATTEMPT ?? '?'} of run ${runId}: continuing GitHub deployment ${earlier.deployment.id} (${version.tag}), which attempt ${earlier.payload.run_attempt ?? '?'} created`,
     );
+  ctx.cancellation.signal.throwIfAborted();
   if (version.tagImage) {
     const tagImage = version.tagImage;
     await ctx.log.step('image.tag', { tag: version.tag }, () =>
@@ -153,6 +155,7 @@ export async function runDeploy(
     );
     deploymentId = created.id;
   }
+  if (history && deploymentId !== undefined) ctx.saveState(DEPLOYMENT_STATE, String(deploymentId));
   if (history && deploymentId !== undefined) {
     ctx.setOutput('deployment-id', String(deploymentId));
     await recordStatus(ctx, history, deploymentId, {
@@ -177,11 +180,13 @@ export async function runDeploy(
     healthTimeoutMs: settings.healthTimeoutMs,
     autoRollback: settings.autoRollback,
     log: (line) => ctx.info(line),
-    ...(deps.signal ? { signal: deps.signal } : {}),
+    signal: ctx.cancellation.signal,
+    cleanupSignal: ctx.cancellation.cleanupSignal(),
     ...(version.release ? { release: version.release } : {}),
   };
   let outcome: TargetOutcome;
   try {
+    ctx.cancellation.signal.throwIfAborted();
     outcome = await ctx.log.step('target.rollout', { target, deploy_id: deployId }, () =>
       deps.target.run(request),
     );
@@ -190,10 +195,30 @@ export async function runDeploy(
     if (deps.history && deploymentId !== undefined)
       await recordStatus(ctx, deps.history, deploymentId, {
         state: 'error',
-        description: `failed: ${messageOf(error)}`,
+        description: isCancelled(error) ? cancelledNote(undefined) : `failed: ${messageOf(error)}`,
         logUrl,
       });
     throw error;
+  }
+  // A target that stopped on the signal without counting (ssh, heroku) is counted from its units.
+  if (!outcome.cancelled && ctx.cancellation.signal.aborted && !settings.dryRun)
+    outcome.cancelled = {
+      changed: outcome.units.filter((u) => u.outcome === 'updated' || u.outcome === 'rolled-back').length,
+      restored: outcome.units.filter((u) => u.outcome === 'rolled-back').length,
+    };
+  if (outcome.cancelled) {
+    await finishCancelled(ctx, settings, outcome, {
+      history: deps.history,
+      deploymentId,
+      logUrl,
+      report: {
+        deployId,
+        deployTag: version.tag,
+        image: version.image,
+        previousImage: observation.previousImage,
+      },
+    });
+    return;
   }
 
   if (settings.dryRun) for (const line of outcome.plan) ctx.info(`plan: ${line}`);
@@ -270,18 +295,81 @@ function changedNothing(settings: DeploySettings, outcome: TargetOutcome): boole
   );
 }
 
+/**
+ * A cancelled rollout: its final `error` status, its summary and its log line, then a failed step,
+ * all before the runner's SIGTERM (RECORD_BUDGET_MS after the signal).
+ */
+async function finishCancelled(
+  ctx: ActionContext,
+  settings: DeploySettings,
+  outcome: TargetOutcome,
+  r: {
+    history: DeployDeps['history'];
+    deploymentId: number | undefined;
+    logUrl: string | undefined;
+    report: Pick<DeployReport, 'deployId' | 'deployTag' | 'image' | 'previousImage'>;
+  },
+): Promise<never> {
+  const note = cancelledNote(outcome.cancelled);
+  if (r.history && r.deploymentId !== undefined)
+    await recordStatus(
+      ctx,
+      r.history,
+      r.deploymentId,
+      { state: 'error', description: note, logUrl: r.logUrl },
+      ctx.cancellation.cleanupSignal(RECORD_BUDGET_MS),
+    );
+  ctx.setOutput('status', outcome.status);
+  for (const unit of outcome.units)
+    ctx.log.write({
+      step: 'unit',
+      outcome: unit.outcome === 'failed' ? 'failed' : unit.outcome === 'skipped' ? 'skipped' : 'ok',
+      ids: { unit: unit.id, batch: unit.batch, result: unit.outcome },
+      ...(unit.error ? { detail: unit.error } : {}),
+    });
+  ctx.writeSummary(
+    renderSummary({
+      operation: settings.operation,
+      target: settings.target.kind,
+      environment: settings.environment,
+      deploymentId: r.deploymentId,
+      dryRun: false,
+      outcome: { ...outcome, error: note },
+      ...r.report,
+    }),
+  );
+  throw ctx.cancellation.signal.reason instanceof CancelledError
+    ? new CancelledError(ctx.cancellation.signal.reason.signalName, note.replace(/^cancelled: /, ''))
+    : new StepError('rollout', `${settings.target.kind} ${settings.environment}`, new Error(note));
+}
+
+/** `cancelled: 2 unit(s) changed, 2 sent back to their previous version`: what the record and summary say. */
+export function cancelledNote(counts: TargetOutcome['cancelled']): string {
+  if (!counts) return 'cancelled before any unit was changed';
+  if (counts.changed === 0) return 'cancelled: no unit was changed';
+  return `cancelled: ${counts.changed} unit(s) changed, ${counts.restored} sent back to their previous version`;
+}
+
 async function recordStatus(
   ctx: ActionContext,
   history: NonNullable<DeployDeps['history']>,
   id: number,
   status: Parameters<GitHubDeployments['setStatus']>[1],
+  signal?: AbortSignal,
 ): Promise<void> {
+  const final = status.state !== 'in_progress';
   await ctx.log
     .step('github.deployment.status', { deployment: id, state: status.state }, () =>
-      history.setStatus(id, status),
+      untilAborted(history.setStatus(id, status), signal),
     )
-    .catch((error: unknown) =>
-      ctx.warning(`could not record status ${status.state} on GitHub deployment ${id}: ${messageOf(error)}`),
+    .then(
+      () => {
+        if (final) ctx.saveState(DEPLOYMENT_STATE, '');
+      },
+      (error: unknown) =>
+        ctx.warning(
+          `could not record status ${status.state} on GitHub deployment ${id}: ${messageOf(error)}`,
+        ),
     );
 }
 

@@ -6,6 +6,7 @@ import { formatMs } from '../core/summary.ts';
 import type { Lease, LeasesApi } from '../providers/fly/leases.ts';
 import type { MachineUpdateApi, MachineView } from '../providers/fly/machine-update.ts';
 import type { FlyMachine, MachinesApi } from '../providers/fly/machines.ts';
+import type { FlyLeaseIntent } from './fly-lease-state.ts';
 import type { FlyDeploySettings } from './inputs.ts';
 import { batchSizes, describeFlyRollout, type PlannedUnit, splitBatches } from './plan.ts';
 import type { DeployRequest, DeployTarget, TargetObservation, TargetOutcome, UnitResult } from './target.ts';
@@ -26,6 +27,12 @@ export interface FlyTargetDeps {
   checkPollMs?: { min: number; max: number };
   leaseTtlSeconds?: number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Told which machines are about to be leased before the first lease is asked for, and
+   * `undefined` once every lease is released: the main step saves it as state, so the post step
+   * can release what a killed step still held (fly-lease-state.ts).
+   */
+  onLeases?: (intent: FlyLeaseIntent | undefined) => void;
 }
 
 const GONE = new Set(['destroyed', 'destroying', 'failed', 'replacing-failed']);
@@ -122,6 +129,11 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
 
     const t0 = performance.now();
     const since = () => performance.now() - t0;
+    deps.onLeases?.({
+      app: settings.app,
+      description: leaseDescription(request),
+      machines: toChange.map((m) => m.id),
+    });
     const leases = await acquireLeases(toChange, request);
     // Under our leases nobody else changes these machines: every full config is read once, all
     // at once, and each machine's update waits only for its own read.
@@ -186,16 +198,44 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
         const failed = results.filter((u) => u.outcome === 'failed');
         if (failed.length > 0) failure = failed.map((u) => `${u.id}: ${u.error}`).join('; ');
       }
-      if (failure && request.autoRollback && changed.length > 0) {
-        request.log(`Rolling back ${changed.length} changed machine(s) to their previous image`);
+      const cancelled = request.signal?.aborted === true;
+      if (cancelled) {
+        // Only what was already changed is touched: the rollback is sent, not waited for, and
+        // the leases are released, all within the runner's grace before SIGTERM.
+        if (request.autoRollback && changed.length > 0)
+          request.log(
+            `Cancelled: sending ${changed.length} changed machine(s) back to their previous image, not waiting for them`,
+          );
+        else
+          request.log(`Cancelled: ${changed.length} machine(s) were changed; no further machine is started`);
+      }
+      if ((failure || cancelled) && request.autoRollback && changed.length > 0) {
+        if (!cancelled)
+          request.log(`Rolling back ${changed.length} changed machine(s) to their previous image`);
         await mapConcurrent(changed, (c) => restore(c, request, leases, since), {
           concurrency: changed.length,
         });
-        return { ...base, status: 'rolled-back', units: [...units, ...unchangedUnits], error: failure };
+        const restored = changed.filter((c) => c.unit.outcome === 'rolled-back').length;
+        return {
+          ...base,
+          status: restored === changed.length ? 'rolled-back' : 'failed',
+          units: [...units, ...unchangedUnits],
+          error: cancelled ? 'cancelled' : failure,
+          ...(cancelled ? { cancelled: { changed: changed.length, restored } } : {}),
+        };
       }
+      if (cancelled)
+        return {
+          ...base,
+          status: 'failed',
+          units: [...units, ...unchangedUnits],
+          error: 'cancelled',
+          cancelled: { changed: changed.length, restored: 0 },
+        };
     } finally {
       clearInterval(refresher);
       await releaseLeases(leases, request);
+      if (leases.size === 0) deps.onLeases?.(undefined);
     }
     return failure
       ? { ...base, status: 'failed', units: [...units, ...unchangedUnits], error: failure }
@@ -224,6 +264,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
     );
     if (errors.length > 0) {
       await releaseLeases(held, request);
+      if (held.size === 0) deps.onLeases?.(undefined);
       throw new StepError('fly.lease', `app ${settings.app}`, new Error(errors.join('; ')));
     }
     return held;
@@ -234,7 +275,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
       [...leases.values()],
       async (lease) => {
         try {
-          await deps.leases.release(lease);
+          await deps.leases.release(lease, request.cleanupSignal);
           leases.delete(lease.machineId);
         } catch (error) {
           request.log(
@@ -299,7 +340,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
     } catch (error) {
       unit.outcome = 'failed';
       unit.health = error instanceof HealthTimeout ? 'failing' : unit.health;
-      unit.error = messageOf(error);
+      unit.error = request.signal?.aborted ? 'cancelled before it was healthy' : messageOf(error);
     }
     unit.endedMs = since();
     return unit;
@@ -328,6 +369,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
     }
   }
 
+  /** Sends the previous image back; after a cancellation it does not wait for it to start. */
   async function restore(
     c: Changed,
     request: DeployRequest,
@@ -335,14 +377,17 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
     since: () => number,
   ): Promise<void> {
     const started = since();
+    const cancelled = request.signal?.aborted === true;
+    const signal = cancelled ? request.cleanupSignal : undefined;
     try {
-      const current = await deps.updates.get(c.machine.id);
+      const current = await deps.updates.get(c.machine.id, signal);
       const updated = await deps.updates.update(c.machine.id, {
         config: { ...current.config, image: c.previousImage },
         nonce: leases.get(c.machine.id)!.nonce,
         skipLaunch: NOT_RUNNING.has(current.state),
+        ...(signal ? { signal } : {}),
       });
-      if (!NOT_RUNNING.has(current.state)) {
+      if (!cancelled && !NOT_RUNNING.has(current.state)) {
         await waitStarted(
           c.machine.id,
           updated.instance_id,
@@ -352,7 +397,9 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
       }
       c.unit.outcome = 'rolled-back';
       c.unit.newImage = c.previousImage;
-      request.log(`${c.machine.id} rolled back to ${c.previousImage} in ${formatMs(since() - started)}`);
+      request.log(
+        `${c.machine.id} ${cancelled ? 'sent back' : 'rolled back'} to ${c.previousImage} in ${formatMs(since() - started)}`,
+      );
     } catch (error) {
       c.unit.outcome = 'failed';
       c.unit.error = `${c.unit.error ? `${c.unit.error}; ` : ''}rollback failed: ${messageOf(error)}`;

@@ -42,7 +42,7 @@ await runAction({
 async function buildTarget(settings: DeploySettings, ctx: ActionContext): Promise<DeployTarget> {
   const redact = (text: string) => ctx.secrets.redact(text);
   const t = settings.target;
-  if (t.kind === 'fly') return (await import('./connect-fly.ts')).connectFly(t, redact);
+  if (t.kind === 'fly') return (await import('./connect-fly.ts')).connectFly(t, ctx);
   if (t.kind === 'heroku') return (await import('./connect-heroku.ts')).connectHeroku(t, settings, redact);
   return (await import('./ssh/index.ts')).createSshTarget(t, ctx);
 }

@@ -26,7 +26,7 @@ export interface DeployReport {
 export function renderSummary(r: DeployReport): string {
   const title = r.dryRun
     ? `${r.operation} to ${r.target} (${r.environment}): dry run, nothing changed`
-    : `${r.operation} to ${r.target} (${r.environment}): ${r.outcome.status}`;
+    : `${r.operation} to ${r.target} (${r.environment}): ${r.outcome.cancelled ? 'cancelled, ' : ''}${r.outcome.status}`;
   const parts = [`## ${title}`, ''];
   const facts: [string, unknown][] = [
     ['deploy id', r.deployId],

@@ -23,6 +23,11 @@ export interface DeployRequest {
   autoRollback: boolean;
   /** Cut everything at the action's overall deadline or cancellation. */
   signal?: AbortSignal;
+  /**
+   * Bounds the clean-up after a cancellation (sending back previous versions, releasing leases and
+   * locks): never aborted before `signal`, then aborted within the runner's 7.5 s grace.
+   */
+  cleanupSignal?: AbortSignal;
   /** Progress line per finished unit, and other log lines. */
   log: (line: string) => void;
   /** heroku rollback: the release to roll back to (its id). */
@@ -61,6 +66,8 @@ export interface TargetOutcome {
   error?: string;
   /** heroku: the release the app runs at the end (its id), recorded with the deployment. */
   release?: string;
+  /** Set when the run was cancelled: how many units it had changed, and how many it sent back. */
+  cancelled?: { changed: number; restored: number };
 }
 
 /** What a target learns before changing anything, so the deployment record can name it. */

@@ -37,7 +37,9 @@ export interface LeasesApi {
    */
   acquire(machineId: string, options: { ttlSeconds: number; description: string }): Promise<Lease>;
   refresh(lease: Lease, ttlSeconds: number): Promise<Lease>;
-  release(lease: Lease): Promise<void>;
+  release(lease: Lease, signal?: AbortSignal): Promise<void>;
+  /** The machine's current lease, or undefined when it holds none. */
+  current(machineId: string, signal?: AbortSignal): Promise<HeldLease | undefined>;
 }
 
 /** Fly answers leases in flaps' envelope (`{status, data: {...}}`); the OpenAPI document shows them flat. */
@@ -99,11 +101,12 @@ export class FlyLeases implements LeasesApi {
   }
 
   /** The machine's current lease, or undefined when it holds none (404). */
-  async current(machineId: string): Promise<HeldLease | undefined> {
+  async current(machineId: string, signal?: AbortSignal): Promise<HeldLease | undefined> {
     const res = await this.http.request<LeaseJson>({
       operation: 'Machines_show_lease',
       path: this.path(machineId),
       acceptStatus: [404],
+      ...(signal ? { signal } : {}),
     });
     if (res.status === 404) return undefined;
     const f = fieldsOf(res.data);
@@ -125,13 +128,14 @@ export class FlyLeases implements LeasesApi {
   }
 
   /** A lease that already expired (404) counts as released. */
-  async release(lease: Lease): Promise<void> {
+  async release(lease: Lease, signal?: AbortSignal): Promise<void> {
     await this.http.request({
       operation: 'Machines_release_lease',
       method: 'DELETE',
       path: this.path(lease.machineId),
       headers: { [LEASE_NONCE_HEADER]: lease.nonce },
       acceptStatus: [404],
+      ...(signal ? { signal } : {}),
     });
   }
 }

@@ -17,10 +17,10 @@ export interface FlyCheck {
 export type MachineView = FlyMachine & { checks?: FlyCheck[] };
 
 export interface MachineUpdateApi {
-  get(id: string): Promise<MachineView>;
+  get(id: string, signal?: AbortSignal): Promise<MachineView>;
   update(
     id: string,
-    input: { config: Record<string, unknown>; nonce: string; skipLaunch?: boolean },
+    input: { config: Record<string, unknown>; nonce: string; skipLaunch?: boolean; signal?: AbortSignal },
   ): Promise<MachineView>;
   /** True when the version reached the state, false when the API's own timeout (408) passed first. */
   waitFor(
@@ -42,15 +42,19 @@ export class FlyMachineUpdates implements MachineUpdateApi {
     return `/apps/${encodeURIComponent(this.app)}/machines/${encodeURIComponent(id)}${suffix}`;
   }
 
-  async get(id: string): Promise<MachineView> {
-    const res = await this.http.request<MachineView>({ operation: 'Machines_show', path: this.path(id) });
+  async get(id: string, signal?: AbortSignal): Promise<MachineView> {
+    const res = await this.http.request<MachineView>({
+      operation: 'Machines_show',
+      path: this.path(id),
+      ...(signal ? { signal } : {}),
+    });
     return res.data;
   }
 
   /** Not retried: the update may have been applied, and a second one restarts the machine again. */
   async update(
     id: string,
-    input: { config: Record<string, unknown>; nonce: string; skipLaunch?: boolean },
+    input: { config: Record<string, unknown>; nonce: string; skipLaunch?: boolean; signal?: AbortSignal },
   ): Promise<MachineView> {
     const res = await this.http.request<MachineView>({
       operation: 'Machines_update',
@@ -58,6 +62,7 @@ export class FlyMachineUpdates implements MachineUpdateApi {
       path: this.path(id),
       headers: { [LEASE_NONCE_HEADER]: input.nonce },
       json: { config: input.config, ...(input.skipLaunch ? { skip_launch: true } : {}) },
+      ...(input.signal ? { signal: input.signal } : {}),
     });
     return res.data;
   }

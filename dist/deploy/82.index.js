@@ -1,5 +1,5 @@
-export const id = 44;
-export const ids = [44];
+export const id = 82;
+export const ids = [82];
 export const modules = {
 
 /***/ 9880:
@@ -70,7 +70,7 @@ function formatProgressLine(position, total, unit, width = String(total).length)
 
 /***/ }),
 
-/***/ 2044:
+/***/ 7082:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -172,11 +172,12 @@ class FlyLeases {
         }
     }
     /** The machine's current lease, or undefined when it holds none (404). */
-    async current(machineId) {
+    async current(machineId, signal) {
         const res = await this.http.request({
             operation: 'Machines_show_lease',
             path: this.path(machineId),
             acceptStatus: [404],
+            ...(signal ? { signal } : {}),
         });
         if (res.status === 404)
             return undefined;
@@ -198,13 +199,14 @@ class FlyLeases {
         return toLease(lease.machineId, res.data, lease.nonce);
     }
     /** A lease that already expired (404) counts as released. */
-    async release(lease) {
+    async release(lease, signal) {
         await this.http.request({
             operation: 'Machines_release_lease',
             method: 'DELETE',
             path: this.path(lease.machineId),
             headers: { [LEASE_NONCE_HEADER]: lease.nonce },
             acceptStatus: [404],
+            ...(signal ? { signal } : {}),
         });
     }
 }
@@ -237,8 +239,12 @@ class FlyMachineUpdates {
     path(id, suffix = '') {
         return `/apps/${encodeURIComponent(this.app)}/machines/${encodeURIComponent(id)}${suffix}`;
     }
-    async get(id) {
-        const res = await this.http.request({ operation: 'Machines_show', path: this.path(id) });
+    async get(id, signal) {
+        const res = await this.http.request({
+            operation: 'Machines_show',
+            path: this.path(id),
+            ...(signal ? { signal } : {}),
+        });
         return res.data;
     }
     /** Not retried: the update may have been applied, and a second one restarts the machine again. */
@@ -249,6 +255,7 @@ class FlyMachineUpdates {
             path: this.path(id),
             headers: { [LEASE_NONCE_HEADER]: input.nonce },
             json: { config: input.config, ...(input.skipLaunch ? { skip_launch: true } : {}) },
+            ...(input.signal ? { signal: input.signal } : {}),
         });
         return res.data;
     }
@@ -507,6 +514,11 @@ function createFlyTarget(settings, deps) {
             return { ...base, status: 'success', units: unchangedUnits };
         const t0 = performance.now();
         const since = () => performance.now() - t0;
+        deps.onLeases?.({
+            app: settings.app,
+            description: leaseDescription(request),
+            machines: toChange.map((m) => m.id),
+        });
         const leases = await acquireLeases(toChange, request);
         // Under our leases nobody else changes these machines: every full config is read once, all
         // at once, and each machine's update waits only for its own read.
@@ -551,17 +563,44 @@ function createFlyTarget(settings, deps) {
                 if (failed.length > 0)
                     failure = failed.map((u) => `${u.id}: ${u.error}`).join('; ');
             }
-            if (failure && request.autoRollback && changed.length > 0) {
-                request.log(`Rolling back ${changed.length} changed machine(s) to their previous image`);
+            const cancelled = request.signal?.aborted === true;
+            if (cancelled) {
+                // Only what was already changed is touched: the rollback is sent, not waited for, and
+                // the leases are released, all within the runner's grace before SIGTERM.
+                if (request.autoRollback && changed.length > 0)
+                    request.log(`Cancelled: sending ${changed.length} changed machine(s) back to their previous image, not waiting for them`);
+                else
+                    request.log(`Cancelled: ${changed.length} machine(s) were changed; no further machine is started`);
+            }
+            if ((failure || cancelled) && request.autoRollback && changed.length > 0) {
+                if (!cancelled)
+                    request.log(`Rolling back ${changed.length} changed machine(s) to their previous image`);
                 await (0,fanout/* mapConcurrent */._)(changed, (c) => restore(c, request, leases, since), {
                     concurrency: changed.length,
                 });
-                return { ...base, status: 'rolled-back', units: [...units, ...unchangedUnits], error: failure };
+                const restored = changed.filter((c) => c.unit.outcome === 'rolled-back').length;
+                return {
+                    ...base,
+                    status: restored === changed.length ? 'rolled-back' : 'failed',
+                    units: [...units, ...unchangedUnits],
+                    error: cancelled ? 'cancelled' : failure,
+                    ...(cancelled ? { cancelled: { changed: changed.length, restored } } : {}),
+                };
             }
+            if (cancelled)
+                return {
+                    ...base,
+                    status: 'failed',
+                    units: [...units, ...unchangedUnits],
+                    error: 'cancelled',
+                    cancelled: { changed: changed.length, restored: 0 },
+                };
         }
         finally {
             clearInterval(refresher);
             await releaseLeases(leases, request);
+            if (leases.size === 0)
+                deps.onLeases?.(undefined);
         }
         return failure
             ? { ...base, status: 'failed', units: [...units, ...unchangedUnits], error: failure }
@@ -583,6 +622,8 @@ function createFlyTarget(settings, deps) {
         }, { concurrency: 32 });
         if (errors.length > 0) {
             await releaseLeases(held, request);
+            if (held.size === 0)
+                deps.onLeases?.(undefined);
             throw new core_errors/* StepError */.zg('fly.lease', `app ${settings.app}`, new Error(errors.join('; ')));
         }
         return held;
@@ -590,7 +631,7 @@ function createFlyTarget(settings, deps) {
     async function releaseLeases(leases, request) {
         await (0,fanout/* mapConcurrent */._)([...leases.values()], async (lease) => {
             try {
-                await deps.leases.release(lease);
+                await deps.leases.release(lease, request.cleanupSignal);
                 leases.delete(lease.machineId);
             }
             catch (error) {
@@ -645,7 +686,7 @@ function createFlyTarget(settings, deps) {
         catch (error) {
             unit.outcome = 'failed';
             unit.health = error instanceof HealthTimeout ? 'failing' : unit.health;
-            unit.error = (0,core_errors/* messageOf */.bD)(error);
+            unit.error = request.signal?.aborted ? 'cancelled before it was healthy' : (0,core_errors/* messageOf */.bD)(error);
         }
         unit.endedMs = since();
         return unit;
@@ -667,21 +708,25 @@ function createFlyTarget(settings, deps) {
             request.log(`warning: could not read ${machine.id} after its update failed: ${(0,core_errors/* messageOf */.bD)(error)}`);
         }
     }
+    /** Sends the previous image back; after a cancellation it does not wait for it to start. */
     async function restore(c, request, leases, since) {
         const started = since();
+        const cancelled = request.signal?.aborted === true;
+        const signal = cancelled ? request.cleanupSignal : undefined;
         try {
-            const current = await deps.updates.get(c.machine.id);
+            const current = await deps.updates.get(c.machine.id, signal);
             const updated = await deps.updates.update(c.machine.id, {
                 config: { ...current.config, image: c.previousImage },
                 nonce: leases.get(c.machine.id).nonce,
                 skipLaunch: NOT_RUNNING.has(current.state),
+                ...(signal ? { signal } : {}),
             });
-            if (!NOT_RUNNING.has(current.state)) {
+            if (!cancelled && !NOT_RUNNING.has(current.state)) {
                 await waitStarted(c.machine.id, updated.instance_id, performance.now() + request.healthTimeoutMs, request.signal);
             }
             c.unit.outcome = 'rolled-back';
             c.unit.newImage = c.previousImage;
-            request.log(`${c.machine.id} rolled back to ${c.previousImage} in ${(0,summary/* formatMs */._V)(since() - started)}`);
+            request.log(`${c.machine.id} ${cancelled ? 'sent back' : 'rolled back'} to ${c.previousImage} in ${(0,summary/* formatMs */._V)(since() - started)}`);
         }
         catch (error) {
             c.unit.outcome = 'failed';
@@ -744,19 +789,68 @@ function skippedUnit(m, image, batch, at) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/deploy/fly-lease-state.ts
+
+/**
+ * The Fly leases a deploy is about to take, saved as step state before the
+ * first one is asked for. A lease's nonce is only known once it is granted,
+ * so the post step finds each lease again with GET .../lease (as flyctl's
+ * `machine leases clear` does) and releases it only when its description is
+ * this run's — a lease somebody else took since is never touched.
+ */
+const FLY_LEASES_STATE = 'fly-leases';
+function serializeLeaseIntent(intent) {
+    return intent ? JSON.stringify(intent) : '';
+}
+/** Undefined for an empty or unreadable state value. */
+function parseLeaseIntent(raw) {
+    if (!raw.trim())
+        return undefined;
+    try {
+        const v = JSON.parse(raw);
+        if (typeof v.app !== 'string' || typeof v.description !== 'string' || !Array.isArray(v.machines))
+            return undefined;
+        const machines = v.machines.filter((m) => typeof m === 'string');
+        return { app: v.app, description: v.description, machines };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Releases every lease of `intent` that a machine still holds under our description. */
+async function releaseLeftoverLeases(leases, intent, signal) {
+    return Promise.all(intent.machines.map(async (machine) => {
+        try {
+            const held = await leases.current(machine, signal);
+            if (!held?.nonce)
+                return { machine, result: 'not held' };
+            if (held.description !== intent.description)
+                return { machine, result: 'held by another', detail: held.description ?? '' };
+            await leases.release({ machineId: machine, nonce: held.nonce, expiresAt: held.expiresAt }, signal);
+            return { machine, result: 'released' };
+        }
+        catch (error) {
+            return { machine, result: 'failed', detail: messageOf(error) };
+        }
+    }));
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/connect-fly.ts
 
 
 
 
 
+
 /** The fly target on the real Machines API; main.ts loads this only for `target: fly`. */
-function connectFly(settings, redact) {
+function connectFly(settings, ctx) {
+    const redact = (text) => ctx.secrets.redact(text);
     const http = createFlyClient({ baseUrl: settings.apiUrl, token: settings.apiToken, redact });
     return createFlyTarget(settings, {
         machines: new FlyMachines(http, settings.app),
         updates: new FlyMachineUpdates(http, settings.app),
         leases: new FlyLeases(http, settings.app),
+        onLeases: (intent) => ctx.saveState(FLY_LEASES_STATE, serializeLeaseIntent(intent)),
     });
 }
 

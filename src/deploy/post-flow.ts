@@ -1,0 +1,117 @@
+import { tmpdir } from 'node:os';
+import type { ActionContext } from '../core/action.ts';
+import { messageOf } from '../core/errors.ts';
+import { createFlyClient } from '../providers/fly/client.ts';
+import { FlyLeases } from '../providers/fly/leases.ts';
+import { createGitHubClient, repoPath } from '../providers/github/client.ts';
+import { GitHubDeployments } from '../providers/github/deployments.ts';
+import { SshSession } from '../providers/ssh/session.ts';
+import { DEPLOYMENT_STATE } from './deployment-state.ts';
+import { FLY_LEASES_STATE, parseLeaseIntent, releaseLeftoverLeases } from './fly-lease-state.ts';
+import { LOCKS_STATE } from './ssh/lock-set.ts';
+import { parseHeldLocks, releaseLock } from './ssh/release.ts';
+
+/**
+ * What the post step (`post-if: always()`) finishes when the main step was
+ * cancelled or killed before it could: ssh deploy locks and Fly leases it
+ * recorded (each released only while it is still this run's), then a GitHub
+ * deployment it left without a final status gets `error`. Each part reads
+ * only the state the main step saved; with no state there is nothing to do
+ * and no request is sent.
+ */
+export async function finishLeftovers(ctx: ActionContext): Promise<void> {
+  const released = (await releaseSshLocks(ctx)) + (await releaseFlyLeases(ctx));
+  await finaliseDeployment(ctx, released);
+}
+
+async function releaseSshLocks(ctx: ActionContext): Promise<number> {
+  const held = parseHeldLocks(ctx.getState(LOCKS_STATE));
+  if (held.length === 0) {
+    ctx.info('No deploy locks left to release.');
+    return 0;
+  }
+  const session = await SshSession.open(
+    { key: ctx.inputs.optional('ssh-key'), knownHosts: ctx.inputs.raw('ssh-known-hosts') },
+    ctx.env.RUNNER_TEMP || tmpdir(),
+  );
+  let released = 0;
+  try {
+    for (const lock of held) {
+      const result = await releaseLock(ctx, session, lock);
+      if (result === 'released') released++;
+      ctx.log.write({
+        step: 'ssh.unlock',
+        outcome: result === 'failed' ? 'failed' : 'ok',
+        ids: { host: lock.host, service: lock.service },
+        detail: result,
+      });
+    }
+  } finally {
+    await session.close();
+  }
+  return released;
+}
+
+async function releaseFlyLeases(ctx: ActionContext): Promise<number> {
+  const intent = parseLeaseIntent(ctx.getState(FLY_LEASES_STATE));
+  if (!intent || intent.machines.length === 0) return 0;
+  const http = createFlyClient({
+    baseUrl: ctx.inputs.optional('fly-api-url') || undefined,
+    token: ctx.inputs.raw('fly-api-token'),
+    redact: (text) => ctx.secrets.redact(text),
+  });
+  const results = await releaseLeftoverLeases(new FlyLeases(http, intent.app), intent);
+  for (const r of results) {
+    ctx.log.write({
+      step: 'fly.lease.release',
+      outcome: r.result === 'failed' ? 'failed' : 'ok',
+      ids: { app: intent.app, machine: r.machine },
+      detail: r.detail ? `${r.result}: ${r.detail}` : r.result,
+    });
+    if (r.result === 'failed') ctx.warning(`could not release the Fly lease of ${r.machine}: ${r.detail}`);
+  }
+  const released = results.filter((r) => r.result === 'released').length;
+  ctx.info(
+    `Fly leases left by the deploy step: ${released} released, ${results.length - released} no longer ours or already gone.`,
+  );
+  return released;
+}
+
+const UNFINISHED = new Set(['in_progress', 'queued', 'pending']);
+
+async function finaliseDeployment(ctx: ActionContext, released: number): Promise<void> {
+  const id = Number(ctx.getState(DEPLOYMENT_STATE));
+  const token = ctx.inputs.raw('github-token');
+  const repository = ctx.env.GITHUB_REPOSITORY;
+  if (!Number.isSafeInteger(id) || id <= 0 || !token || !repository) return;
+  const history = new GitHubDeployments(
+    createGitHubClient({
+      apiUrl: ctx.inputs.optional('github-api-url') || ctx.env.GITHUB_API_URL || 'https://api.github.com',
+      token,
+      redact: (text) => ctx.secrets.redact(text),
+    }),
+    repoPath(repository),
+  );
+  const [latest] = await history.statuses(id);
+  if (latest && !UNFINISHED.has(latest.state)) {
+    ctx.info(`GitHub deployment ${id} already has its final status (${latest.state}).`);
+    return;
+  }
+  const note = released > 0 ? `; the post step released ${released} lease(s)/lock(s)` : '';
+  await history
+    .setStatus(id, {
+      state: 'error',
+      description: `cancelled: the deploy step ended without an outcome${note}`,
+    })
+    .then(
+      () => {
+        ctx.info(`GitHub deployment ${id} marked error: the deploy step ended without recording an outcome.`);
+        ctx.log.write({
+          step: 'github.deployment.status',
+          outcome: 'ok',
+          ids: { deployment: id, state: 'error' },
+        });
+      },
+      (error: unknown) => ctx.warning(`could not finalise GitHub deployment ${id}: ${messageOf(error)}`),
+    );
+}

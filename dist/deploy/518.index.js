@@ -318,9 +318,15 @@ var summary = __webpack_require__(1363);
  * atomically by hard-linking a fully written file to the lock name (`ln`
  * fails when the name exists), so a lock is never seen half-written, and it is
  * only ever removed by the holder of its token: this run, or this run's post
- * step. There is no automatic breaking of old locks (Kamal does not either):
- * a lock whose owner is gone is reported with its owner and age, and removed
- * by hand (`rm ~/.ops-actions/locks/<service>.lock`).
+ * step. There is no automatic breaking of other runs' locks (Kamal does not
+ * either): a lock whose owner is gone is reported with its owner and age, and
+ * removed by hand (`rm ~/.ops-actions/locks/<service>.lock`).
+ *
+ * One exception: a re-run adopts the lock an earlier attempt of the same
+ * repository, run and job left (GitHub's "Re-run jobs" keeps GITHUB_RUN_ID and
+ * GITHUB_JOB and bumps GITHUB_RUN_ATTEMPT; a run's attempts never overlap, so
+ * that holder is gone). The attempt must be lower: matrix legs of one job share
+ * run and job, run side by side, and must still wait for each other.
  */
 const LOCK_DIR = '"$HOME/.ops-actions/locks"';
 function ownerLine(owner) {
@@ -353,6 +359,40 @@ function acquireCommand(service, owner) {
         `if ln ${temp} ${lock} 2>/dev/null || grep -qF ${mine} ${lock} 2>/dev/null; then rm -f ${temp}; echo 'ops-actions-lock acquired'; else rm -f ${temp}; printf 'ops-actions-lock held %s\\n' "$(cat ${lock} 2>/dev/null)"; fi`,
     ].join(' && ');
 }
+/**
+ * Takes over the lock from an earlier attempt of this run: moves it aside (a rename: of two takers,
+ * one wins), checks it still names `heldToken`, and links ours in its place; puts it back otherwise.
+ * Prints `ops-actions-lock adopted`, or `ops-actions-lock held <owner line>` as acquireCommand does.
+ */
+function adoptCommand(service, owner, heldToken) {
+    const { lock, temp } = paths(service, owner.token);
+    const aside = `${LOCK_DIR}/${shellQuote(`.${service}.adopt.${owner.token}`)}`;
+    const theirs = shellQuote(`token=${heldToken} `);
+    const held = `printf 'ops-actions-lock held %s\\n' "$(cat ${lock} 2>/dev/null)"`;
+    return [
+        `mkdir -p ${LOCK_DIR}`,
+        `printf '%s \\n' ${shellQuote(ownerLine(owner))} > ${temp}`,
+        `if ! mv ${lock} ${aside} 2>/dev/null; then rm -f ${temp}; ${held};` +
+            ` elif ! grep -qF ${theirs} ${aside}; then ln ${aside} ${lock} 2>/dev/null; rm -f ${aside} ${temp}; ${held};` +
+            ` elif ln ${temp} ${lock} 2>/dev/null; then rm -f ${aside} ${temp}; echo 'ops-actions-lock adopted';` +
+            ` else rm -f ${aside} ${temp}; ${held}; fi`,
+    ].join(' && ');
+}
+/**
+ * Whether a lock's owner line names an earlier attempt of the same repository, run and job as `me`.
+ * Outside Actions (no repository, run or job) nothing is adopted.
+ */
+function isEarlierAttempt(holder, me) {
+    const field = (v) => (v ? v.replace(/\s+/g, '_') : undefined);
+    const [repository, run, job] = [field(me.repository), field(me.run), field(me.job)];
+    if (!repository || !run || !job || !holder.token)
+        return false;
+    if (holder.repository !== repository || holder.run !== run || holder.job !== job)
+        return false;
+    const theirs = Number(holder.attempt ?? '1');
+    const mine = Number(me.attempt ?? '1');
+    return Number.isInteger(theirs) && Number.isInteger(mine) && theirs < mine;
+}
 /** Removes the lock only when it holds `token`; prints `released`, `absent` or `other <owner line>`. */
 function releaseCommand(service, token) {
     const { lock } = paths(service, token);
@@ -363,6 +403,8 @@ function parseAcquire(output) {
     for (const line of output.split('\n')) {
         if (line === 'ops-actions-lock acquired')
             return { kind: 'acquired' };
+        if (line === 'ops-actions-lock adopted')
+            return { kind: 'adopted' };
         if (line.startsWith('ops-actions-lock held')) {
             return { kind: 'held', owner: line.slice('ops-actions-lock held'.length).trim() };
         }
@@ -395,18 +437,26 @@ function describeOwner(line, now = Date.now()) {
     const age = Number.isNaN(since) ? '' : `, since ${owner.time} (${(0,summary/* formatMs */._V)(Math.max(0, now - since))} ago)`;
     return `${who.length > 0 ? who.join(' ') : `deploy ${owner.token}`}${age}`;
 }
-/** Polls until the lock is ours or `timeoutMs` passed; returns the last holder on timeout. */
+/**
+ * Polls until the lock is ours or `timeoutMs` passed; returns the last holder on timeout. A lock an
+ * earlier attempt of this run left is adopted at once (`adopted` names its owner line).
+ */
 async function acquireLock(remote, host, service, owner, options) {
     const started = Date.now();
     const deadline = started + options.timeoutMs;
+    const run = (command) => remote.run(host, command, { timeoutMs: 30_000, ...(options.signal ? { signal: options.signal } : {}) });
     let lastOwner = '';
     for (;;) {
-        const result = await remote.run(host, acquireCommand(service, owner), {
-            timeoutMs: 30_000,
-            ...(options.signal ? { signal: options.signal } : {}),
-        });
-        const answer = parseAcquire(result.output);
-        if (answer.kind === 'acquired')
+        let result = await run(acquireCommand(service, owner));
+        let answer = parseAcquire(result.output);
+        if (answer.kind === 'held' && isEarlierAttempt(parseOwnerLine(answer.owner), owner)) {
+            const held = answer.owner;
+            result = await run(adoptCommand(service, owner, parseOwnerLine(held).token));
+            answer = parseAcquire(result.output);
+            if (answer.kind === 'adopted')
+                return { acquired: true, waitedMs: Date.now() - started, adopted: held };
+        }
+        if (answer.kind === 'acquired' || answer.kind === 'adopted')
             return { acquired: true, waitedMs: Date.now() - started };
         if (answer.kind === 'unknown') {
             throw new Error(`could not take the lock (exit ${result.code}): ${lastLines(result.output)}`);
@@ -673,7 +723,8 @@ function parseHeldLocks(state) {
             l !== null &&
             typeof l.host === 'string' &&
             typeof l.service === 'string' &&
-            typeof l.token === 'string');
+            typeof l.token === 'string' &&
+            (l.taken === undefined || typeof l.taken === 'boolean'));
     }
     catch {
         return [];
@@ -689,7 +740,9 @@ async function releaseLock(ctx, remote, lock) {
             return 'released';
         }
         if (answer === 'absent') {
-            ctx.info(`The ${lock.service} deploy lock on ${lock.host} was already released.`);
+            ctx.info(lock.taken === false
+                ? `The ${lock.service} deploy lock on ${lock.host} was never taken.`
+                : `The ${lock.service} deploy lock on ${lock.host} was already released.`);
             return 'absent';
         }
         if (answer === 'other') {
@@ -697,13 +750,24 @@ async function releaseLock(ctx, remote, lock) {
             ctx.info(`The ${lock.service} deploy lock on ${lock.host} now belongs to ${describeOwner(owner)}; left alone.`);
             return 'other';
         }
-        ctx.warning(`Could not release the ${lock.service} deploy lock on ${lock.host} (exit ${result.code}): ${lastLines(result.output)}. Remove ~/.ops-actions/locks/${lock.service}.lock there by hand if it remains.`);
-        return 'failed';
+        return cannotRelease(ctx, lock, `(exit ${result.code}): ${lastLines(result.output)}`);
     }
     catch (error) {
-        ctx.warning(`Could not release the ${lock.service} deploy lock on ${lock.host}: ${(0,errors/* messageOf */.bD)(error)}`);
+        return cannotRelease(ctx, lock, `: ${(0,errors/* messageOf */.bD)(error)}`);
+    }
+}
+/**
+ * A lock this run took and cannot release stays on the host until someone removes it: a warning
+ * that says how. One it never got an answer for (the host could not be reached to take it) most
+ * likely does not exist: said as such, with no advice to remove anything.
+ */
+function cannotRelease(ctx, lock, why) {
+    if (lock.taken === false) {
+        ctx.info(`Could not check the ${lock.service} deploy lock on ${lock.host}${why}. This run never got an answer that it took it, so there is most likely none to release.`);
         return 'failed';
     }
+    ctx.warning(`Could not release the ${lock.service} deploy lock on ${lock.host}${why}. Remove ~/.ops-actions/locks/${lock.service}.lock there by hand if it remains.`);
+    return 'failed';
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/ssh/lock-set.ts
@@ -731,7 +795,7 @@ class LockSet {
     /** Takes the lock on one host, waiting up to `lockTimeoutMs` for another deploy's lock. */
     async take(host) {
         const { service, token } = this.options;
-        const lock = { host: host.where, service, token };
+        const lock = { host: host.where, service, token, taken: false };
         // Recorded before the lock exists, so a run killed right after taking it is still cleaned up.
         this.held.push(lock);
         this.save();
@@ -750,7 +814,11 @@ class LockSet {
             }
             return r;
         });
-        this.options.line(host, `took the ${service} deploy lock${result.waitedMs >= 1000 ? ` after waiting ${(0,summary/* formatMs */._V)(result.waitedMs)}` : ''}`);
+        lock.taken = true;
+        this.save();
+        this.options.line(host, result.adopted
+            ? `adopted the ${service} deploy lock that an earlier attempt of this run left (${describeOwner(result.adopted)})`
+            : `took the ${service} deploy lock${result.waitedMs >= 1000 ? ` after waiting ${(0,summary/* formatMs */._V)(result.waitedMs)}` : ''}`);
     }
     /** Releases every lock still held; one that cannot be released stays recorded for the post step. */
     async releaseAll() {

@@ -183,6 +183,7 @@ describe('locks', () => {
 
   it.each([
     ['ops-actions-lock acquired\n', { kind: 'acquired' }],
+    ['ops-actions-lock adopted\n', { kind: 'adopted' }],
     ['motd\nops-actions-lock held token=x run=1\n', { kind: 'held', owner: 'token=x run=1' }],
     ['ssh: connect refused\n', { kind: 'unknown' }],
   ])('parses acquire answer %j', (out, expected) => expect(parseAcquire(out)).toEqual(expected));
@@ -201,6 +202,10 @@ describe('locks', () => {
     [
       '[{"host":"root@h:22","service":"web","token":"t"},{"host":1}]',
       [{ host: 'root@h:22', service: 'web', token: 't' }],
+    ],
+    [
+      '[{"host":"h:22","service":"web","token":"t","taken":false},{"host":"h:22","service":"web","token":"t","taken":"no"}]',
+      [{ host: 'h:22', service: 'web', token: 't', taken: false }],
     ],
   ])('reads held locks from state %j', (state, expected) => expect(parseHeldLocks(state)).toEqual(expected));
 });

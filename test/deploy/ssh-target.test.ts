@@ -462,7 +462,12 @@ describe('ssh target: a killed run', () => {
     expect(readFileSync(lockFile, 'utf8')).toContain(`token=${deployId} `);
     const state = parseFileCommands(readFileSync(stateFile, 'utf8'));
     expect(JSON.parse(state.locks!)).toEqual([
-      { host: `${sshd.user}@127.0.0.1:${sshd.port}`, service: killed.settings.service, token: deployId },
+      {
+        host: `${sshd.user}@127.0.0.1:${sshd.port}`,
+        service: killed.settings.service,
+        token: deployId,
+        taken: true,
+      },
     ]);
     const post = await runBundle('deploy', {
       entry: 'post',

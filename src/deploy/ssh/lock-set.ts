@@ -39,7 +39,7 @@ export class LockSet {
   /** Takes the lock on one host, waiting up to `lockTimeoutMs` for another deploy's lock. */
   async take(host: DeployHost): Promise<void> {
     const { service, token } = this.options;
-    const lock: HeldLock = { host: host.where, service, token };
+    const lock: HeldLock = { host: host.where, service, token, taken: false };
     // Recorded before the lock exists, so a run killed right after taking it is still cleaned up.
     this.held.push(lock);
     this.save();
@@ -61,9 +61,13 @@ export class LockSet {
       }
       return r;
     });
+    lock.taken = true;
+    this.save();
     this.options.line(
       host,
-      `took the ${service} deploy lock${result.waitedMs >= 1000 ? ` after waiting ${formatMs(result.waitedMs)}` : ''}`,
+      result.adopted
+        ? `adopted the ${service} deploy lock that an earlier attempt of this run left (${describeOwner(result.adopted)})`
+        : `took the ${service} deploy lock${result.waitedMs >= 1000 ? ` after waiting ${formatMs(result.waitedMs)}` : ''}`,
     );
   }
 

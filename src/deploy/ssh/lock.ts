@@ -9,9 +9,15 @@ import { shellQuote } from './commands.ts';
  * atomically by hard-linking a fully written file to the lock name (`ln`
  * fails when the name exists), so a lock is never seen half-written, and it is
  * only ever removed by the holder of its token: this run, or this run's post
- * step. There is no automatic breaking of old locks (Kamal does not either):
- * a lock whose owner is gone is reported with its owner and age, and removed
- * by hand (`rm ~/.ops-actions/locks/<service>.lock`).
+ * step. There is no automatic breaking of other runs' locks (Kamal does not
+ * either): a lock whose owner is gone is reported with its owner and age, and
+ * removed by hand (`rm ~/.ops-actions/locks/<service>.lock`).
+ *
+ * One exception: a re-run adopts the lock an earlier attempt of the same
+ * repository, run and job left (GitHub's "Re-run jobs" keeps GITHUB_RUN_ID and
+ * GITHUB_JOB and bumps GITHUB_RUN_ATTEMPT; a run's attempts never overlap, so
+ * that holder is gone). The attempt must be lower: matrix legs of one job share
+ * run and job, run side by side, and must still wait for each other.
  */
 
 export const LOCK_DIR = '"$HOME/.ops-actions/locks"';
@@ -26,6 +32,8 @@ export interface HeldLock {
   host: string;
   service: string;
   token: string;
+  /** False until the host answered that the lock is ours: a lock never taken is never reported as left behind. */
+  taken?: boolean;
 }
 
 export interface LockOwner {
@@ -71,6 +79,40 @@ export function acquireCommand(service: string, owner: LockOwner): string {
   ].join(' && ');
 }
 
+/**
+ * Takes over the lock from an earlier attempt of this run: moves it aside (a rename: of two takers,
+ * one wins), checks it still names `heldToken`, and links ours in its place; puts it back otherwise.
+ * Prints `ops-actions-lock adopted`, or `ops-actions-lock held <owner line>` as acquireCommand does.
+ */
+export function adoptCommand(service: string, owner: LockOwner, heldToken: string): string {
+  const { lock, temp } = paths(service, owner.token);
+  const aside = `${LOCK_DIR}/${shellQuote(`.${service}.adopt.${owner.token}`)}`;
+  const theirs = shellQuote(`token=${heldToken} `);
+  const held = `printf 'ops-actions-lock held %s\\n' "$(cat ${lock} 2>/dev/null)"`;
+  return [
+    `mkdir -p ${LOCK_DIR}`,
+    `printf '%s \\n' ${shellQuote(ownerLine(owner))} > ${temp}`,
+    `if ! mv ${lock} ${aside} 2>/dev/null; then rm -f ${temp}; ${held};` +
+      ` elif ! grep -qF ${theirs} ${aside}; then ln ${aside} ${lock} 2>/dev/null; rm -f ${aside} ${temp}; ${held};` +
+      ` elif ln ${temp} ${lock} 2>/dev/null; then rm -f ${aside} ${temp}; echo 'ops-actions-lock adopted';` +
+      ` else rm -f ${aside} ${temp}; ${held}; fi`,
+  ].join(' && ');
+}
+
+/**
+ * Whether a lock's owner line names an earlier attempt of the same repository, run and job as `me`.
+ * Outside Actions (no repository, run or job) nothing is adopted.
+ */
+export function isEarlierAttempt(holder: Record<string, string>, me: LockOwner): boolean {
+  const field = (v: string | undefined) => (v ? v.replace(/\s+/g, '_') : undefined);
+  const [repository, run, job] = [field(me.repository), field(me.run), field(me.job)];
+  if (!repository || !run || !job || !holder.token) return false;
+  if (holder.repository !== repository || holder.run !== run || holder.job !== job) return false;
+  const theirs = Number(holder.attempt ?? '1');
+  const mine = Number(me.attempt ?? '1');
+  return Number.isInteger(theirs) && Number.isInteger(mine) && theirs < mine;
+}
+
 /** Removes the lock only when it holds `token`; prints `released`, `absent` or `other <owner line>`. */
 export function releaseCommand(service: string, token: string): string {
   const { lock } = paths(service, token);
@@ -78,11 +120,16 @@ export function releaseCommand(service: string, token: string): string {
   return `if [ ! -e ${lock} ]; then echo 'ops-actions-lock absent'; elif grep -qF ${mine} ${lock}; then rm -f ${lock} && echo 'ops-actions-lock released'; else printf 'ops-actions-lock other %s\\n' "$(cat ${lock})"; fi`;
 }
 
-export type AcquireAnswer = { kind: 'acquired' } | { kind: 'held'; owner: string } | { kind: 'unknown' };
+export type AcquireAnswer =
+  | { kind: 'acquired' }
+  | { kind: 'adopted' }
+  | { kind: 'held'; owner: string }
+  | { kind: 'unknown' };
 
 export function parseAcquire(output: string): AcquireAnswer {
   for (const line of output.split('\n')) {
     if (line === 'ops-actions-lock acquired') return { kind: 'acquired' };
+    if (line === 'ops-actions-lock adopted') return { kind: 'adopted' };
     if (line.startsWith('ops-actions-lock held')) {
       return { kind: 'held', owner: line.slice('ops-actions-lock held'.length).trim() };
     }
@@ -123,24 +170,36 @@ export interface AcquireOptions {
   onWait?: (owner: string) => void;
 }
 
-/** Polls until the lock is ours or `timeoutMs` passed; returns the last holder on timeout. */
+/**
+ * Polls until the lock is ours or `timeoutMs` passed; returns the last holder on timeout. A lock an
+ * earlier attempt of this run left is adopted at once (`adopted` names its owner line).
+ */
 export async function acquireLock(
   remote: Remote,
   host: SshHost,
   service: string,
   owner: LockOwner,
   options: AcquireOptions,
-): Promise<{ acquired: true; waitedMs: number } | { acquired: false; owner: string; waitedMs: number }> {
+): Promise<
+  | { acquired: true; waitedMs: number; adopted?: string }
+  | { acquired: false; owner: string; waitedMs: number }
+> {
   const started = Date.now();
   const deadline = started + options.timeoutMs;
+  const run = (command: string) =>
+    remote.run(host, command, { timeoutMs: 30_000, ...(options.signal ? { signal: options.signal } : {}) });
   let lastOwner = '';
   for (;;) {
-    const result = await remote.run(host, acquireCommand(service, owner), {
-      timeoutMs: 30_000,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    const answer = parseAcquire(result.output);
-    if (answer.kind === 'acquired') return { acquired: true, waitedMs: Date.now() - started };
+    let result = await run(acquireCommand(service, owner));
+    let answer = parseAcquire(result.output);
+    if (answer.kind === 'held' && isEarlierAttempt(parseOwnerLine(answer.owner), owner)) {
+      const held = answer.owner;
+      result = await run(adoptCommand(service, owner, parseOwnerLine(held).token!));
+      answer = parseAcquire(result.output);
+      if (answer.kind === 'adopted') return { acquired: true, waitedMs: Date.now() - started, adopted: held };
+    }
+    if (answer.kind === 'acquired' || answer.kind === 'adopted')
+      return { acquired: true, waitedMs: Date.now() - started };
     if (answer.kind === 'unknown') {
       throw new Error(`could not take the lock (exit ${result.code}): ${lastLines(result.output)}`);
     }

@@ -28,7 +28,8 @@ export function parseHeldLocks(state: string): HeldLock[] {
         l !== null &&
         typeof l.host === 'string' &&
         typeof l.service === 'string' &&
-        typeof l.token === 'string',
+        typeof l.token === 'string' &&
+        (l.taken === undefined || typeof l.taken === 'boolean'),
     );
   } catch {
     return [];
@@ -51,7 +52,11 @@ export async function releaseLock(
       return 'released';
     }
     if (answer === 'absent') {
-      ctx.info(`The ${lock.service} deploy lock on ${lock.host} was already released.`);
+      ctx.info(
+        lock.taken === false
+          ? `The ${lock.service} deploy lock on ${lock.host} was never taken.`
+          : `The ${lock.service} deploy lock on ${lock.host} was already released.`,
+      );
       return 'absent';
     }
     if (answer === 'other') {
@@ -61,12 +66,30 @@ export async function releaseLock(
       );
       return 'other';
     }
-    ctx.warning(
-      `Could not release the ${lock.service} deploy lock on ${lock.host} (exit ${result.code}): ${lastLines(result.output)}. Remove ~/.ops-actions/locks/${lock.service}.lock there by hand if it remains.`,
+    return cannotRelease(ctx, lock, `(exit ${result.code}): ${lastLines(result.output)}`);
+  } catch (error) {
+    return cannotRelease(ctx, lock, `: ${messageOf(error)}`);
+  }
+}
+
+/**
+ * A lock this run took and cannot release stays on the host until someone removes it: a warning
+ * that says how. One it never got an answer for (the host could not be reached to take it) most
+ * likely does not exist: said as such, with no advice to remove anything.
+ */
+function cannotRelease(
+  ctx: Pick<ActionContext, 'info' | 'warning'>,
+  lock: HeldLock,
+  why: string,
+): ReleaseResult {
+  if (lock.taken === false) {
+    ctx.info(
+      `Could not check the ${lock.service} deploy lock on ${lock.host}${why}. This run never got an answer that it took it, so there is most likely none to release.`,
     );
     return 'failed';
-  } catch (error) {
-    ctx.warning(`Could not release the ${lock.service} deploy lock on ${lock.host}: ${messageOf(error)}`);
-    return 'failed';
   }
+  ctx.warning(
+    `Could not release the ${lock.service} deploy lock on ${lock.host}${why}. Remove ~/.ops-actions/locks/${lock.service}.lock there by hand if it remains.`,
+  );
+  return 'failed';
 }

@@ -189,7 +189,8 @@ async function recordDeployment(s: Sandbox, target: string, tag: string, image: 
       environment: 'production',
       auto_merge: false,
       required_contexts: [],
-      payload: { deploy_id: `id-${tag}`, target, tag, image, operation: 'deploy' },
+      // target_name: the fly-app of deployBase; history lookups consider only that app's deployments.
+      payload: { deploy_id: `id-${tag}`, target, target_name: 'smooth', tag, image, operation: 'deploy' },
     }),
   });
   const { id } = (await created.json()) as { id: number };

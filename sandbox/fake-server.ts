@@ -166,6 +166,11 @@ export class FakeServer {
   }
 
   /** Requests whose operation or `METHOD /pattern` route matches. */
+  /** Connections open right now, e.g. to see that a killed client left none hanging. */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
   received(route: string): RecordedRequest[] {
     return this.requests.filter((r) => r.operation === route || r.route === route);
   }

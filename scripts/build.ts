@@ -16,6 +16,8 @@ const ENTRIES: Record<string, string> = {
   deploy: 'src/deploy/main.ts',
   'deploy/post': 'src/deploy/post.ts',
   evidence: 'src/evidence/main.ts',
+  // The evidence upload runs in its own process, killed at its deadline (src/evidence/upload-process.ts).
+  'evidence/upload-worker': 'src/evidence/upload-worker.ts',
 };
 
 const root = resolve(import.meta.dirname, '..');
@@ -43,9 +45,12 @@ for (const [name, entry] of selected) {
     execFileSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
     writeFileSync(join(staging, 'package.json'), `${JSON.stringify({ type: 'module' }, null, 2)}\n`);
     const target = join(out, name);
-    // dist/deploy/post is an entry of its own inside dist/deploy: keep it when deploy is rebuilt.
-    const post = join(target, 'post');
-    if (name === 'deploy' && existsSync(post)) renameSync(post, join(staging, 'post'));
+    // Nested entries (dist/deploy/post, dist/evidence/upload-worker) are entries of their own: keep them
+    // when their parent is rebuilt.
+    for (const nested of Object.keys(ENTRIES).filter((n) => n.startsWith(`${name}/`))) {
+      const inner = join(target, nested.slice(name.length + 1));
+      if (existsSync(inner)) renameSync(inner, join(staging, nested.slice(name.length + 1)));
+    }
     rmSync(target, { recursive: true, force: true });
     mkdirSync(dirname(target), { recursive: true });
     renameSync(staging, target);

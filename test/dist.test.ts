@@ -32,6 +32,7 @@ describe('committed dist/', () => {
       'deploy/index.js',
       'deploy/post/index.js',
       'evidence/index.js',
+      'evidence/upload-worker/index.js',
     ]);
     for (const entry of entries) {
       const pkg = JSON.parse(readFileSync(join(ROOT, 'dist', dirname(entry), 'package.json'), 'utf8'));

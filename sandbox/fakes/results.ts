@@ -4,9 +4,21 @@ import { type ContractCheck, type FakeRequest, type FakeResponse, FakeServer } f
 
 /**
  * The GitHub Actions results service as @actions/artifact v6 uses it: Twirp
- * JSON calls to ArtifactService, and Azure Blob block uploads to the signed
- * URL that CreateArtifact hands out. Tests read what was uploaded from
- * `results.artifacts`.
+ * JSON calls to ArtifactService (message and field names from the service
+ * definitions in actions/toolkit packages/artifact/src/generated/results/api/v1/artifact.ts),
+ * and Azure Blob block uploads to the signed URL that CreateArtifact hands out.
+ * Tests read what was uploaded from `results.artifacts`.
+ *
+ * Across jobs it behaves as the real service does for a re-run (a new job run
+ * of the same workflow run): artifacts belong to the job that created them
+ * (backend ids from the runtime token's `Actions.Results:<run>:<job>` scope,
+ * actions/toolkit packages/artifact/src/internal/shared/util.ts), names are
+ * unique per workflow run, ListArtifacts shows every finalized artifact of the
+ * run with its own backend ids, and GetSignedArtifactURL / DeleteArtifact find
+ * an artifact by the backend ids sent with its name — the listed artifact's
+ * ids, which is what the official client sends
+ * (internal/download/download-artifact.ts, internal/delete/delete-artifact.ts).
+ * A request carrying its own job's ids for another job's artifact finds nothing.
  */
 
 type Json = Record<string, unknown>;
@@ -101,8 +113,22 @@ export function createResultsFake(): ResultsFake {
     const body = req.json as Json;
     return { run: String(body.workflow_run_backend_id), job: String(body.workflow_job_run_backend_id) };
   };
-  const find = (run: string, name: string) =>
+  // Names are unique per workflow run, across its jobs and attempts: CreateArtifact answers 409
+  // "an artifact with this name already exists on the workflow run" (the message
+  // actions/upload-artifact users meet, e.g. actions/upload-artifact#478).
+  const inRun = (run: string, name: string) =>
     artifacts.find((a) => a.workflowRunBackendId === run && a.name === name);
+  // Finalize, signed URL and delete address one job's artifact: run id, job id and name as sent
+  // (the official client sends the listed artifact's ids: internal/delete/delete-artifact.ts,
+  // internal/download/download-artifact.ts; its own ids only for its own upload:
+  // internal/upload/upload-artifact.ts).
+  const ofJob = (req: FakeRequest) => {
+    const { run, job } = ids(req);
+    const name = String((req.json as Json).name);
+    return artifacts.find(
+      (a) => a.workflowRunBackendId === run && a.workflowJobRunBackendId === job && a.name === name,
+    );
+  };
   const blobUrl = (blob: Blob, permissions: string) => {
     const expiry = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const query = new URLSearchParams({
@@ -122,7 +148,10 @@ export function createResultsFake(): ResultsFake {
     const body = req.json as Json;
     const { run, job } = ids(req);
     const name = String(body.name);
-    if (find(run, name)) {
+    // A record that was never finalized holds the name too: an upload cut after CreateArtifact
+    // leaves the name taken for the rest of the run, and no list shows it (reported in
+    // atlanhq/application-sdk#3711 and DataDog/dd-trace-js#10228: `overwrite` cannot clear it).
+    if (inRun(run, name)) {
       return twirpError(
         409,
         'already_exists',
@@ -162,8 +191,7 @@ export function createResultsFake(): ResultsFake {
 
   twirp('FinalizeArtifact', (req) => {
     const body = req.json as Json;
-    const { run } = ids(req);
-    const artifact = find(run, String(body.name));
+    const artifact = ofJob(req);
     if (!artifact) return twirpError(404, 'not_found', 'artifact not found');
     const blob = blobs.get(artifact.blobId)!;
     if (!blob.committed) return twirpError(400, 'failed_precondition', 'artifact blob has not been uploaded');
@@ -183,6 +211,10 @@ export function createResultsFake(): ResultsFake {
     return { status: 200, json: { ok: true, artifact_id: String(artifact.id) } };
   });
 
+  // Every finalized artifact of the run, whichever job made it, each with its own backend ids
+  // (ListArtifactsResponse_MonolithArtifact in generated/results/api/v1/artifact.ts; the client
+  // keeps them to address the artifact: internal/find/get-artifact.ts, delete-artifact.ts).
+  // Not-finalized records are not listed (see CreateArtifact).
   twirp('ListArtifacts', (req) => {
     const body = req.json as Json;
     const { run } = ids(req);
@@ -210,13 +242,13 @@ export function createResultsFake(): ResultsFake {
   });
 
   twirp('GetSignedArtifactURL', (req) => {
-    const artifact = find(ids(req).run, String((req.json as Json).name));
+    const artifact = ofJob(req);
     if (!artifact?.finalized) return twirpError(404, 'not_found', 'artifact not found');
     return { status: 200, json: { signed_url: blobUrl(blobs.get(artifact.blobId)!, 'r') } };
   });
 
   twirp('DeleteArtifact', (req) => {
-    const artifact = find(ids(req).run, String((req.json as Json).name));
+    const artifact = ofJob(req);
     if (!artifact) return twirpError(404, 'not_found', 'artifact not found');
     artifacts.splice(artifacts.indexOf(artifact), 1);
     blobs.delete(artifact.blobId);
@@ -296,7 +328,10 @@ export function createResultsFake(): ResultsFake {
         .replace(/\.zip$/, ''),
     );
     const violations: string[] = [];
-    if (!req.headers['x-ms-version']) violations.push('no x-ms-version header');
+    // A request signed with a SAS names its version in `sv`; x-ms-version is needed only without
+    // it (Azure Storage docs, "Versioning for Azure Storage"). The official client's download is a
+    // plain GET of the signed URL (internal/download/download-artifact.ts, streamExtractExternal).
+    if (!req.headers['x-ms-version'] && !req.query.get('sv')) violations.push('no x-ms-version header');
     const sig = req.query.get('sig');
     const permissions = req.query.get('sp') ?? '';
     const expired = Date.parse(req.query.get('se') ?? '') < Date.now();
@@ -435,7 +470,14 @@ function checkTwirp(req: FakeRequest): ContractCheck {
   }
   const run = (body as Json).workflow_run_backend_id;
   const job = (body as Json).workflow_job_run_backend_id;
-  if (run !== scope.run || job !== scope.job) {
+  // The token is scoped to one workflow run: nothing of another run is reachable with it.
+  // Within the run, uploading (Create/Finalize) and listing are the token's own job's
+  // (internal/upload/upload-artifact.ts, internal/find/list-artifacts.ts send the token's ids),
+  // while reading and deleting address an artifact by its listed ids, which may be an
+  // earlier job's (internal/download/download-artifact.ts, internal/delete/delete-artifact.ts).
+  const ownJobOnly =
+    method === 'CreateArtifact' || method === 'FinalizeArtifact' || method === 'ListArtifacts';
+  if (run !== scope.run || (ownJobOnly && job !== scope.job)) {
     return {
       operation,
       violations: ['backend ids differ from the token scope'],

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { ActionContext } from '../core/action.ts';
 import { InputError, StepError } from '../core/errors.ts';
@@ -15,11 +16,11 @@ import { artifactName, findPassingEvidence, gateOf } from './gate.ts';
 import { type EvidenceSettings, SECRET_INPUTS } from './inputs.ts';
 import { buildRedactor, secretValues } from './redaction.ts';
 import { type ArtifactRef, artifactUrl, describeCheck, renderPlan, renderSummary } from './report.ts';
-import { createResultsService } from './results-service.ts';
 import { runHttp } from './run-http.ts';
 import { runLocal } from './run-local.ts';
 import { runSsh } from './run-ssh.ts';
-import { blobTimeoutMs, type Uploaded, uploadBoundMs, uploadEvidence } from './upload.ts';
+import { blobTimeoutMs, expiryOf, type Uploaded, uploadBoundMs } from './upload.ts';
+import { UploadFailed, uploadInProcess } from './upload-process.ts';
 
 /** observe (checks file, previous evidence) → plan (checks for this milestone) → execute → report. */
 export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext): Promise<void> {
@@ -235,9 +236,8 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
 }
 
 /**
- * The upload, bounded as a whole (see `uploadBoundMs`): past the bound every
- * request in flight is cut and the step fails naming the artifact, with the
- * evidence file already written.
+ * The upload, in its own process killed at the bound (see `uploadBoundMs`):
+ * past it the step fails naming the artifact, with the evidence file written.
  */
 async function uploadArtifact(
   ctx: ActionContext,
@@ -247,9 +247,8 @@ async function uploadArtifact(
   retentionDays: number | undefined,
 ): Promise<Uploaded> {
   const env = ctx.env;
-  const resultsUrl = env.ACTIONS_RESULTS_URL;
   const runtimeToken = env.ACTIONS_RUNTIME_TOKEN;
-  if (!resultsUrl || !runtimeToken) {
+  if (!env.ACTIONS_RESULTS_URL || !runtimeToken) {
     throw new StepError(
       'artifact.upload',
       name,
@@ -259,23 +258,24 @@ async function uploadArtifact(
     );
   }
   ctx.secrets.add(runtimeToken, 'secret');
+  const { cappedTo } = expiryOf(retentionDays, env);
+  if (cappedTo !== undefined)
+    ctx.warning(
+      `retention-days ${retentionDays} is above the repository's maximum; the artifact is kept ${cappedTo} days`,
+    );
   const requestTimeoutMs = requestTimeoutFromEnv(env);
   const bytes = statSync(file).size;
-  const boundMs = uploadBoundMs(bytes, requestTimeoutMs);
-  const deadline = AbortSignal.timeout(boundMs);
+  const deadlineMs = uploadBoundMs(bytes, requestTimeoutMs);
+  const tempDir = mkdtempSync(join(env.RUNNER_TEMP || tmpdir(), 'evidence-upload-'));
   try {
-    const service = createResultsService({
-      resultsUrl,
-      runtimeToken,
-      redact: (text) => ctx.secrets.redact(text),
-      signal: deadline,
+    return await uploadInProcess({
+      request: { file, name, retentionDays, outputDir, tempDir },
+      deadlineMs,
+      blobTimeoutMs: blobTimeoutMs(bytes, requestTimeoutMs),
       env,
+      onLine: (line) => ctx.info(`  ${line}`),
       onSecret: (value) => ctx.secrets.add(value, 'signature'),
-    });
-    return await uploadEvidence(
-      service,
-      { file, name, retentionDays, outputDir, blobTimeoutMs: blobTimeoutMs(bytes, requestTimeoutMs), env },
-      (line) => {
+      onNote: (line) => {
         ctx.warning(line);
         ctx.log.write({
           step: 'artifact.conflict',
@@ -284,18 +284,22 @@ async function uploadArtifact(
           detail: line,
         });
       },
-    );
+    });
   } catch (error) {
-    if (deadline.aborted) {
+    if (error instanceof UploadFailed && error.timedOut) {
       throw new StepError(
         'artifact.upload',
         name,
         new Error(
-          `not done within ${formatMs(boundMs)}, the bound of an upload of ${bytes} bytes with ${formatMs(requestTimeoutMs)} per request; the evidence file is written, a re-run uploads it`,
+          `not done within ${formatMs(deadlineMs)}, the bound of an upload of ${bytes} bytes with ${formatMs(requestTimeoutMs)} per request: the upload process was stopped; the evidence file is written, a re-run uploads it`,
         ),
       );
     }
+    if (error instanceof UploadFailed && error.nameTaken)
+      throw new StepError('artifact.upload', name, new Error(`name conflict: ${error.message}`));
     throw new StepError('artifact.upload', name, error);
+  } finally {
+    rmSync(tempDir, { recursive: true, force: true });
   }
 }
 

@@ -1,83 +1,126 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { ApiError } from '../core/errors.ts';
-import type { ListedArtifact, ResultsService } from './results-service.ts';
-import { unzipEntries, type ZipEntry, zipEntries } from './zip.ts';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
 
 /**
- * Uploads the evidence file as a zip artifact through the results service, and
- * recovers when the name is already taken in this run, which is what a re-run
- * of the job meets (artifact names are per workflow run, kept across attempts;
- * the service answers CreateArtifact with 409 `already_exists` "an artifact
- * with this name already exists on the workflow run", finalized or not):
+ * The evidence upload as @actions/artifact does it, plus what a re-run needs.
+ * Artifact names are per workflow run and kept across attempts: the results
+ * service answers CreateArtifact with 409 "an artifact with this name already
+ * exists on the workflow run". A re-run (a new job of the same run) that meets
+ * it looks the name up the way the official client does — list, then address
+ * the listed artifact by its own backend ids (actions/toolkit
+ * packages/artifact/src/internal/find/get-artifact.ts, download/download-artifact.ts,
+ * delete/delete-artifact.ts):
  *
- * - not finalized (ListArtifacts does not list it): a leftover of an upload
- *   that was cut — its CreateArtifact answer lost, its blob or its finalize
- *   never done. It holds no evidence anyone can download, so it is deleted
- *   and the upload starts again.
- * - finalized: it holds evidence of this run (an earlier attempt whose
- *   FinalizeArtifact answer was lost, or an earlier attempt that passed the
- *   same gate). Deleting it would lose that evidence and keeping it would leave
- *   this attempt's file out, so its files are carried into the new artifact:
- *   downloaded, written back next to this attempt's file in `output-dir`, then
- *   the old artifact is deleted and the new one holds every file. Nothing is
- *   deleted before the earlier files are in hand; a zip we cannot read is left
- *   alone and the step fails saying so.
+ * - listed (finalized): it holds evidence of this run, an earlier attempt's.
+ *   Its files are downloaded, written back next to this attempt's file in
+ *   `output-dir`, the old artifact is deleted and the new one holds every file.
+ *   Nothing is deleted before the earlier files are in hand.
+ * - not listed: an upload that was cut after CreateArtifact left a record that
+ *   holds the name for the rest of the run and that nothing lists, downloads or
+ *   deletes (the service lists only finalized artifacts; see
+ *   sandbox/fakes/results.ts). No attempt of this run can upload under that
+ *   name; the step fails saying so, with the evidence file written.
  *
- * Deleting a not-finalized artifact assumes no other job of the run is
- * uploading the same name at that moment: the name is per target and
- * milestone, which one job owns.
+ * A FinalizeArtifact that was done but whose answer was lost is confirmed by
+ * listing the artifact.
  */
 
-export interface Uploaded {
+/** The part of @actions/artifact's ArtifactClient the upload uses (its method shapes). */
+export interface ArtifactApi {
+  uploadArtifact(
+    name: string,
+    files: string[],
+    rootDirectory: string,
+    options?: { retentionDays?: number },
+  ): Promise<{ id?: number; size?: number; digest?: string }>;
+  getArtifact(name: string): Promise<{ artifact: ListedArtifact }>;
+  downloadArtifact(id: number, options?: { path?: string }): Promise<{ downloadPath?: string }>;
+  deleteArtifact(name: string): Promise<{ id: number }>;
+}
+
+export interface ListedArtifact {
   id: number;
   name: string;
   size: number;
-  digest: string;
-  /** Entry names in the uploaded zip, this attempt's file first. */
-  files: string[];
-  /** The earlier finalized artifact whose files were carried over, if any. */
-  replaced: ListedArtifact | undefined;
-  /** A not-finalized leftover of this name was deleted first. */
-  reclaimed: boolean;
+  createdAt?: Date;
+  digest?: string;
 }
 
 export interface UploadRequest {
+  /** The evidence file written by this attempt. */
   file: string;
   name: string;
   retentionDays: number | undefined;
   /** Where earlier files of a replaced artifact are written back. */
   outputDir: string;
-  /** Per-attempt timeout of the blob transfer (see `blobTimeoutMs`). */
-  blobTimeoutMs: number;
-  env?: NodeJS.ProcessEnv;
+  /** A scratch directory of this upload (downloads, the staged files). */
+  tempDir: string;
 }
 
-const MIME_ZIP = 'application/zip';
-/** Rounds of "name taken → clear it → create again" before giving up (another job racing for the name). */
-const MAX_ROUNDS = 3;
+export interface Uploaded {
+  id: number;
+  name: string;
+  size: number;
+  /** `sha256:<hex>` when the service reported it. */
+  digest: string | undefined;
+  /** File names in the artifact, this attempt's file first. */
+  files: string[];
+  /** The earlier artifact whose files were carried over, if any. */
+  replaced: { id: number; createdAt: string | undefined } | undefined;
+}
+
+/** The upload failed because the name is taken; `message` says by what. */
+export class NameTakenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NameTakenError';
+  }
+}
+
 const MIB = 1024 * 1024;
-/** The slowest transfer we wait for: below it an attempt is cut and retried. */
+/** The slowest transfer we wait for: below it the blob upload counts as stalled. */
 const FLOOR_BYTES_PER_SECOND = 128 * 1024;
+/**
+ * Calls of the longest upload, a re-run's carry-over: list by name, list by id,
+ * signed URL, blob read, list and delete, create, blob write, finalize, a
+ * confirming list.
+ */
+const MOST_CALLS = 10;
 
 /**
- * The bound of the whole upload, on top of each request's own timeout and
- * retries: 2 min, plus 6 request timeouts (an upload is 3 calls, or 8 when a
- * re-run clears the name, each allowed its retries), plus 1 min per MiB of
- * evidence. With the default 30 s request timeout a Markdown file gets 5 min;
- * an upload that takes longer fails the step with the evidence file written.
+ * The bound of the whole upload, in ms: every call of the longest upload
+ * allowed one request timeout (OPS_ACTIONS_REQUEST_TIMEOUT), plus twice the
+ * bytes at the floor rate (one download, one upload). With the default 30 s a
+ * Markdown file gets 5 min. Past it the upload process is killed and the step
+ * fails with the evidence file written.
  */
 export function uploadBoundMs(bytes: number, requestTimeoutMs: number): number {
-  return 120_000 + 6 * requestTimeoutMs + Math.ceil(bytes / MIB) * 60_000;
+  return MOST_CALLS * requestTimeoutMs + 2 * transferMs(bytes);
 }
 
-/** Per-attempt timeout of a blob transfer: the request timeout plus the bytes at the floor rate. */
+/**
+ * ACTIONS_ARTIFACT_UPLOAD_TIMEOUT_MS, in ms: how long the blob upload may go
+ * without progress before @actions/artifact gives it up (its default is 5 min;
+ * actions/toolkit packages/artifact/src/internal/shared/config.ts): the request
+ * timeout plus the bytes at the floor rate.
+ */
 export function blobTimeoutMs(bytes: number, requestTimeoutMs: number): number {
-  return requestTimeoutMs + Math.ceil((bytes / FLOOR_BYTES_PER_SECOND) * 1000);
+  return requestTimeoutMs + transferMs(bytes);
 }
 
-/** `retention-days` capped at the repository's maximum (GITHUB_RETENTION_DAYS), as upload-artifact does. */
+function transferMs(bytes: number): number {
+  return Math.ceil((Math.max(bytes, MIB / 8) / FLOOR_BYTES_PER_SECOND) * 1000);
+}
+
+/** `retention-days` capped at the repository's maximum (GITHUB_RETENTION_DAYS), as @actions/artifact does. */
 export function expiryOf(
   retentionDays: number | undefined,
   env: NodeJS.ProcessEnv,
@@ -92,111 +135,42 @@ export function expiryOf(
   };
 }
 
-export async function uploadEvidence(
-  service: ResultsService,
-  req: UploadRequest,
-  note: (line: string) => void,
-): Promise<Uploaded> {
-  const own: ZipEntry = {
-    name: basename(req.file),
-    bytes: readFileSync(req.file),
-    modified: statSync(req.file).mtime,
-  };
-  const { expiresAt, cappedTo } = expiryOf(req.retentionDays, req.env ?? {});
-  if (cappedTo !== undefined)
-    note(
-      `retention-days ${req.retentionDays} is above the repository's maximum; the artifact is kept ${cappedTo} days`,
-    );
-  let entries: ZipEntry[] = [own];
-  let replaced: ListedArtifact | undefined;
-  let reclaimed = false;
-
-  for (let round = 1; round <= MAX_ROUNDS; round++) {
-    const created = await service.create(req.name, expiresAt, MIME_ZIP);
-    if (created.created) {
-      const zip = zipEntries(entries);
-      await service.putBlob(created.uploadUrl, zip, MIME_ZIP, req.blobTimeoutMs);
-      const digest = `sha256:${createHash('sha256').update(zip).digest('hex')}`;
-      const id = await finalizeChecked(service, req.name, zip.length, digest);
-      return {
-        id,
-        name: req.name,
-        size: zip.length,
-        digest,
-        files: entries.map((e) => e.name),
-        replaced,
-        reclaimed,
-      };
-    }
-
-    const existing = await service.find(req.name);
-    if (existing) {
-      const earlier = await readEarlier(service, existing, req.blobTimeoutMs);
-      entries = carryOver(own, [...entries.slice(1), ...earlier]);
-      const written = writeBack(req.outputDir, earlier);
-      replaced = existing;
-      note(
-        `artifact ${req.name} (id ${existing.id}${existing.createdAt ? `, ${existing.createdAt}` : ''}) already holds evidence of this run: its ${plural(earlier.length, 'file')} (${earlier.map((e) => e.name).join(', ')}) ${written.length > 0 ? `are written back to ${req.outputDir} and ` : ''}go into the new artifact with this attempt's file`,
-      );
-      // Gone already (deleted by someone else) is as good as deleted.
-      await service.delete(req.name);
-    } else {
-      reclaimed = true;
-      note(
-        `artifact ${req.name} exists in this run but was never finalized (an upload that was cut): deleting it and uploading again`,
-      );
-      if (!(await service.delete(req.name))) {
-        throw new Error(
-          `the name ${req.name} is taken in this workflow run by an artifact that was never finalized, which the results service neither lists nor deletes; this run cannot upload under that name (a new workflow run can)`,
-        );
-      }
-    }
-  }
-  throw new Error(
-    `the name ${req.name} was still taken after ${MAX_ROUNDS} rounds of clearing it: is another job of this run uploading the same target and milestone?`,
-  );
+/**
+ * A CreateArtifact refused because the name is taken in the run. The official
+ * client reports it as "Failed to CreateArtifact: Received non-retryable error:
+ * Failed request: (409) Conflict: an artifact with this name already exists on
+ * the workflow run" (internal/shared/artifact-twirp-client.ts).
+ */
+export function isNameConflict(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /^Failed to CreateArtifact:/.test(message) && /\(409\)/.test(message);
 }
 
-/** A finalize whose answer was lost and that the service then refuses as done is checked by listing the artifact. */
-async function finalizeChecked(
-  service: ResultsService,
-  name: string,
-  size: number,
-  digest: string,
-): Promise<number> {
-  try {
-    return await service.finalize(name, size, digest);
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    const listed = await service.find(name).catch(() => undefined);
-    if (listed && listed.digest === digest && listed.size === size) return listed.id;
-    throw error;
-  }
+/** An error the official client raised from FinalizeArtifact (its messages name the Twirp method). */
+function isFinalizeFailure(error: unknown): boolean {
+  return error instanceof Error && /^Failed to FinalizeArtifact:/.test(error.message);
 }
 
-async function readEarlier(
-  service: ResultsService,
-  existing: ListedArtifact,
-  timeoutMs: number,
-): Promise<ZipEntry[]> {
-  const zip = await service.download(existing.name, timeoutMs);
-  try {
-    return unzipEntries(zip);
-  } catch (error) {
-    throw new Error(
-      `artifact ${existing.name} (id ${existing.id}) already exists in this run and is not an evidence zip we can read (${error instanceof Error ? error.message : String(error)}); it was left as it is: delete it to upload this attempt's evidence`,
-    );
-  }
+export interface EarlierFile {
+  name: string;
+  path: string;
 }
 
-/** This attempt's file first, then every earlier file once; an earlier file of the same name but other content is renamed. */
-export function carryOver(own: ZipEntry, earlier: readonly ZipEntry[]): ZipEntry[] {
-  const out: ZipEntry[] = [own];
-  for (const entry of earlier) {
-    if (out.some((e) => e.name === entry.name && e.bytes.equals(entry.bytes))) continue;
-    let name = entry.name;
-    for (let n = 1; out.some((e) => e.name === name); n++) name = withSuffix(entry.name, `earlier-${n}`);
-    out.push({ ...entry, name });
+/**
+ * This attempt's file first, then every earlier file once; an earlier file with
+ * this attempt's name but other content is renamed `<name>.earlier-<n>.<ext>`.
+ */
+export function carryOver(
+  own: EarlierFile,
+  earlier: readonly EarlierFile[],
+  same: (a: EarlierFile, b: EarlierFile) => boolean,
+): EarlierFile[] {
+  const out: EarlierFile[] = [own];
+  for (const file of earlier) {
+    if (out.some((f) => f.name === file.name && same(f, file))) continue;
+    let name = file.name;
+    for (let n = 1; out.some((f) => f.name === name); n++) name = withSuffix(file.name, `earlier-${n}`);
+    out.push({ ...file, name });
   }
   return out;
 }
@@ -206,16 +180,125 @@ function withSuffix(name: string, suffix: string): string {
   return dot > 0 ? `${name.slice(0, dot)}.${suffix}${name.slice(dot)}` : `${name}.${suffix}`;
 }
 
-/** Earlier files go next to this attempt's file, so the workspace holds them even if the new upload fails. */
-function writeBack(dir: string, entries: readonly ZipEntry[]): string[] {
+export async function uploadWithCarryOver(
+  client: ArtifactApi,
+  req: UploadRequest,
+  note: (line: string) => void,
+): Promise<Uploaded> {
+  const own: EarlierFile = { name: basename(req.file), path: req.file };
+  try {
+    return await uploadFiles(client, req, [own], undefined);
+  } catch (error) {
+    if (!isNameConflict(error)) throw error;
+  }
+
+  const listed = await findListed(client, req.name);
+  if (!listed) {
+    throw new NameTakenError(
+      `the name ${req.name} is taken in this workflow run by an artifact that was never finalized (an earlier upload was cut after the service created it); the service lists, downloads and deletes only finalized artifacts, so no attempt of this run can upload under that name: the evidence file is written, and a new workflow run can upload it`,
+    );
+  }
+
+  const downloadDir = mkdtempSync(join(req.tempDir, 'earlier-'));
+  await client.downloadArtifact(listed.id, { path: downloadDir });
+  const earlier = filesUnder(downloadDir);
+  const files = carryOver(own, earlier, sameContent);
+  const written = writeBack(req.outputDir, earlier);
+  note(
+    `artifact ${req.name} (id ${listed.id}${listed.createdAt ? `, ${listed.createdAt.toISOString()}` : ''}) already holds evidence of this run: its ${plural(earlier.length, 'file')} (${earlier.map((f) => f.name).join(', ')}) ${written.length > 0 ? `are written back to ${req.outputDir} and ` : ''}go into the new artifact with this attempt's file`,
+  );
+  await client.deleteArtifact(req.name);
+  const replaced = { id: listed.id, createdAt: listed.createdAt?.toISOString() };
+  try {
+    return await uploadFiles(client, req, files, replaced);
+  } catch (error) {
+    if (!isNameConflict(error)) throw error;
+    throw new NameTakenError(
+      `the name ${req.name} was taken again right after artifact ${listed.id} was deleted: is another job of this run uploading the same target and milestone?`,
+    );
+  }
+}
+
+async function uploadFiles(
+  client: ArtifactApi,
+  req: UploadRequest,
+  files: EarlierFile[],
+  replaced: Uploaded['replaced'],
+): Promise<Uploaded> {
+  // One root for every file: this attempt's file and the earlier ones, staged side by side.
+  const root = files.length === 1 ? dirname(files[0]!.path) : mkdtempSync(join(req.tempDir, 'staged-'));
+  const paths = files.map((f) => {
+    if (files.length === 1) return f.path;
+    const path = join(root, f.name);
+    mkdirSync(dirname(path), { recursive: true });
+    copyFileSync(f.path, path);
+    return path;
+  });
+  const options = req.retentionDays === undefined ? {} : { retentionDays: req.retentionDays };
+  const names = files.map((f) => f.name);
+  try {
+    const res = await client.uploadArtifact(req.name, paths, root, options);
+    if (res.id === undefined) throw new Error('the artifact service answered without an artifact id');
+    return {
+      id: res.id,
+      name: req.name,
+      size: res.size ?? 0,
+      digest: res.digest ? `sha256:${res.digest}` : undefined,
+      files: names,
+      replaced,
+    };
+  } catch (error) {
+    // Done, its answer lost: the artifact is listed (only finalized ones are).
+    if (!isFinalizeFailure(error)) throw error;
+    const listed = await findListed(client, req.name).catch(() => undefined);
+    if (!listed || (replaced && listed.id === replaced.id)) throw error;
+    return {
+      id: listed.id,
+      name: req.name,
+      size: listed.size,
+      digest: listed.digest,
+      files: names,
+      replaced,
+    };
+  }
+}
+
+async function findListed(client: ArtifactApi, name: string): Promise<ListedArtifact | undefined> {
+  try {
+    return (await client.getArtifact(name)).artifact;
+  } catch (error) {
+    // ArtifactNotFoundError (internal/shared/errors.ts): nothing finalized of that name in the run.
+    if (error instanceof Error && error.name === 'ArtifactNotFoundError') return undefined;
+    throw error;
+  }
+}
+
+function filesUnder(dir: string): EarlierFile[] {
+  const out: EarlierFile[] = [];
+  const walk = (at: string) => {
+    for (const entry of readdirSync(at, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = join(at, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) out.push({ name: relative(dir, path).split('\\').join('/'), path });
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function sameContent(a: EarlierFile, b: EarlierFile): boolean {
+  return statSync(a.path).size === statSync(b.path).size && readFileSync(a.path).equals(readFileSync(b.path));
+}
+
+/** Earlier top-level files go next to this attempt's file, so the workspace holds them even if the new upload fails. */
+function writeBack(dir: string, files: readonly EarlierFile[]): string[] {
   const written: string[] = [];
-  for (const entry of entries) {
-    const name = basename(entry.name);
-    if (!name || name !== entry.name) continue;
-    const path = join(dir, name);
+  for (const file of files) {
+    if (file.name.includes('/')) continue;
+    const path = join(dir, file.name);
     if (existsSync(path)) continue;
-    writeFileSync(path, entry.bytes);
-    written.push(name);
+    copyFileSync(file.path, path);
+    written.push(file.name);
   }
   return written;
 }

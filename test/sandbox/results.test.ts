@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
@@ -115,6 +115,109 @@ describe('results service fake with the real @actions/artifact client', () => {
     await expect(client.uploadArtifact('evidence', paths, dir)).rejects.toThrow(/409.*already exists/);
   });
 });
+
+describe('across jobs of one run, as the official client sends it', () => {
+  // A re-run is a new job of the same run: job A uploaded, job B (same run, its own token) finds,
+  // downloads and deletes A's artifact. The requests are the official client's, recorded by the fake.
+  const JOB_B = '5a1b0c2d-0000-4000-8000-00000000000b';
+
+  async function uploadAsJobA(): Promise<number> {
+    const client = new DefaultArtifactClient();
+    const { id } = await client.uploadArtifact('evidence', await files(), dir, { retentionDays: 3 });
+    Object.assign(process.env, fake.env({ runBackendId: RUN, jobBackendId: JOB_B }));
+    return id!;
+  }
+
+  it("downloads an earlier job's artifact with the listed ids, while its token is its own", async () => {
+    const id = await uploadAsJobA();
+    const client = new DefaultArtifactClient();
+    const { artifact } = await client.getArtifact('evidence');
+    expect(artifact.id).toBe(id);
+    const into = join(dir, 'download');
+    await client.downloadArtifact(artifact.id, { path: into });
+    expect(await readFile(join(into, 'evidence.md'), 'utf8')).toBe('# Evidence\n\n- disk: ok\n'.repeat(50));
+
+    const lists = fake.server.received('ArtifactService.ListArtifacts').map((r) => r.json);
+    expect(lists).toEqual([
+      { workflow_run_backend_id: RUN, workflow_job_run_backend_id: JOB_B, name_filter: 'evidence' },
+      { workflow_run_backend_id: RUN, workflow_job_run_backend_id: JOB_B, id_filter: String(id) },
+    ]);
+    const signed = fake.server.received('ArtifactService.GetSignedArtifactURL');
+    expect(signed.map((r) => r.json)).toEqual([
+      { workflow_run_backend_id: RUN, workflow_job_run_backend_id: JOB, name: 'evidence' },
+    ]);
+    expect(scopeOf(signed[0]!.headers.authorization!)).toBe(`Actions.Results:${RUN}:${JOB_B}`);
+    expect(fake.server.received('blob.get')).toHaveLength(1);
+    expect(fake.server.violations).toEqual([]);
+  });
+
+  it("deletes an earlier job's artifact with the listed ids", async () => {
+    await uploadAsJobA();
+    await new DefaultArtifactClient().deleteArtifact('evidence');
+    const deletes = fake.server.received('ArtifactService.DeleteArtifact');
+    expect(deletes.map((r) => r.json)).toEqual([
+      { workflow_run_backend_id: RUN, workflow_job_run_backend_id: JOB, name: 'evidence' },
+    ]);
+    expect(scopeOf(deletes[0]!.headers.authorization!)).toBe(`Actions.Results:${RUN}:${JOB_B}`);
+    expect(fake.artifacts).toEqual([]);
+    expect(fake.server.violations).toEqual([]);
+  });
+
+  it("finds nothing when a job sends its own ids for an earlier job's artifact", async () => {
+    await uploadAsJobA();
+    for (const method of ['GetSignedArtifactURL', 'DeleteArtifact']) {
+      const res = await twirp(method, {
+        workflow_run_backend_id: RUN,
+        workflow_job_run_backend_id: JOB_B,
+        name: 'evidence',
+      });
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { code: string }).code).toBe('not_found');
+    }
+    expect(fake.artifact('evidence')?.finalized).toBe(true);
+    expect(fake.server.violations).toEqual([]);
+  });
+
+  it("keeps the name taken for the run, across jobs, and refuses another run's ids", async () => {
+    await uploadAsJobA();
+    await expect(new DefaultArtifactClient().uploadArtifact('evidence', await files2(), dir)).rejects.toThrow(
+      /\(409\) Conflict: an artifact with this name already exists on the workflow run/,
+    );
+    const other = await twirp('ListArtifacts', {
+      workflow_run_backend_id: 'another-run',
+      workflow_job_run_backend_id: JOB_B,
+    });
+    expect(other.status).toBe(403);
+  });
+
+  it('lists a record never finalized nowhere, yet it holds the name', async () => {
+    const created = await twirp('CreateArtifact', {
+      workflow_run_backend_id: RUN,
+      workflow_job_run_backend_id: JOB,
+      name: 'cut',
+      version: 7,
+    });
+    expect(created.status).toBe(200);
+    Object.assign(process.env, fake.env({ runBackendId: RUN, jobBackendId: JOB_B }));
+    const client = new DefaultArtifactClient();
+    expect((await client.listArtifacts()).artifacts).toEqual([]);
+    await expect(client.getArtifact('cut')).rejects.toThrow(/Artifact not found/);
+    await expect(client.uploadArtifact('cut', await files2(), dir)).rejects.toThrow(/\(409\)/);
+  });
+});
+
+function scopeOf(authorization: string): string | undefined {
+  const claims = JSON.parse(Buffer.from(authorization.split('.')[1]!, 'base64url').toString()) as {
+    scp: string;
+  };
+  return claims.scp.split(' ').find((s) => s.startsWith('Actions.Results:'));
+}
+
+async function files2(): Promise<string[]> {
+  const path = join(dir, 'second.md');
+  await writeFile(path, '# second attempt\n');
+  return [path];
+}
 
 describe('results service contract', () => {
   it('refuses backend ids that are not the token scope and records the violation', async () => {

@@ -13,7 +13,7 @@ function files(dir: string): string[] {
 }
 
 describe('committed dist/', () => {
-  it('is what the build makes from the current sources', { timeout: 180_000 }, () => {
+  it('is what the build makes from the current sources', { timeout: 480_000 }, () => {
     const fresh = mkdtempSync(join(tmpdir(), 'dist-'));
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.ts'), fresh], { cwd: ROOT, stdio: 'pipe' });
     const committed = join(ROOT, 'dist');

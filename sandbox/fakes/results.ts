@@ -51,7 +51,10 @@ export interface ResultsArtifact {
 interface Blob {
   id: string;
   sig: string;
+  /** Uncommitted blocks by id. */
   blocks: Map<string, Buffer>;
+  /** The blocks of the committed blob by id, which a later Put Block List may name again. */
+  committedBlocks: Map<string, Buffer>;
   committed: Buffer | undefined;
   contentType: string | undefined;
   etag: string;
@@ -162,6 +165,7 @@ export function createResultsFake(): ResultsFake {
       id: randomUUID(),
       sig: randomBytes(24).toString('base64'),
       blocks: new Map(),
+      committedBlocks: new Map(),
       committed: undefined,
       contentType: undefined,
       etag: '',
@@ -256,6 +260,9 @@ export function createResultsFake(): ResultsFake {
   });
 
   const blobRoute = `/${ACCOUNT}/${CONTAINER}/:blob`;
+  // Azure Blob REST as @azure/storage-blob's uploadStream sends it for the signed upload URL
+  // (actions/toolkit packages/artifact/src/internal/upload/blob-upload.ts): Put Block per chunk,
+  // then Put Block List; Put Blob for a single-shot upload.
   server.route('PUT', blobRoute, (req) => {
     const blob = blobs.get(req.params.blob!.replace(/\.zip$/, ''));
     if (!blob) return storageError(404, 'BlobNotFound', 'The specified blob does not exist.');
@@ -267,24 +274,32 @@ export function createResultsFake(): ResultsFake {
       return { status: 201, headers: storageHeaders({ 'x-ms-request-server-encrypted': 'true' }) };
     }
     if (comp === 'blocklist') {
-      const ids = [
+      // Put Block List (Azure Storage REST docs): `Uncommitted` names a block staged since the last
+      // commit, `Committed` one of the committed blob, `Latest` the uncommitted one if any, else the
+      // committed one. So a Put Block List sent again after its commit (a lost answer, retried)
+      // commits the same blob again.
+      const wanted = [
         ...req.body.toString('utf8').matchAll(/<(Latest|Uncommitted|Committed)>([^<]*)<\/\1>/g),
-      ].map((m) => m[2]!);
-      const missing = ids.find((id) => !blob.blocks.has(id));
-      if (missing !== undefined || ids.length === 0) {
+      ];
+      const found = wanted.map(([, kind, id]) =>
+        kind === 'Uncommitted'
+          ? blob.blocks.get(id!)
+          : kind === 'Committed'
+            ? blob.committedBlocks.get(id!)
+            : (blob.blocks.get(id!) ?? blob.committedBlocks.get(id!)),
+      );
+      if (found.length === 0 || found.some((b) => b === undefined)) {
         return storageError(400, 'InvalidBlockList', 'The specified block list is invalid.');
       }
-      return commit(
-        blob,
-        Buffer.concat(ids.map((id) => blob.blocks.get(id)!)),
-        req.headers['x-ms-blob-content-type'],
-      );
+      const blocks = new Map(wanted.map(([, , id], i) => [id!, found[i]!]));
+      return commit(blob, Buffer.concat(found as Buffer[]), req.headers['x-ms-blob-content-type'], blocks);
     }
     if (comp === null && req.headers['x-ms-blob-type'] === 'BlockBlob') {
       return commit(blob, req.body, req.headers['x-ms-blob-content-type'] ?? req.headers['content-type']);
     }
     return storageError(400, 'InvalidQueryParameterValue', `Unsupported blob operation comp=${comp}.`);
   });
+  // Get Blob with the URL GetSignedArtifactURL signed for reading (internal/download/download-artifact.ts).
   server.route('GET', blobRoute, (req) => {
     const blob = blobs.get(req.params.blob!.replace(/\.zip$/, ''));
     if (!blob?.committed) return storageError(404, 'BlobNotFound', 'The specified blob does not exist.');
@@ -299,10 +314,17 @@ export function createResultsFake(): ResultsFake {
     };
   });
 
-  function commit(blob: Blob, bytes: Buffer, contentType: string | undefined): FakeResponse {
+  function commit(
+    blob: Blob,
+    bytes: Buffer,
+    contentType: string | undefined,
+    blocks = new Map<string, Buffer>(),
+  ): FakeResponse {
     blob.committed = bytes;
     blob.contentType = contentType;
+    // Committing discards every uncommitted block (Put Block List docs).
     blob.blocks.clear();
+    blob.committedBlocks = blocks;
     blob.etag = `"0x${randomBytes(8).toString('hex').toUpperCase()}"`;
     return {
       status: 201,
@@ -332,6 +354,8 @@ export function createResultsFake(): ResultsFake {
     // it (Azure Storage docs, "Versioning for Azure Storage"). The official client's download is a
     // plain GET of the signed URL (internal/download/download-artifact.ts, streamExtractExternal).
     if (!req.headers['x-ms-version'] && !req.query.get('sv')) violations.push('no x-ms-version header');
+    // A service SAS (Azure Storage docs, "Create a service SAS"): the signature `sig` it issued,
+    // permissions `sp` (r to read, c/w to create and write), expiry `se`; anything else is 403.
     const sig = req.query.get('sig');
     const permissions = req.query.get('sp') ?? '';
     const expired = Date.parse(req.query.get('se') ?? '') < Date.now();

@@ -27,7 +27,8 @@ try {
   outcome = {
     kind: 'failed',
     nameTaken: error instanceof NameTakenError,
-    message: error instanceof Error ? error.message : String(error),
+    // The client's first line says what failed; the lines after it are generic advice.
+    message: (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim(),
   };
 }
 await send(outcome);

@@ -6,7 +6,8 @@ import { FAULTS, run } from '../reliability/faults.ts';
  * The evidence rows of the faults matrix on their own, so a change to the
  * upload path is checked without running every action's cells: every request
  * position of the upload (CreateArtifact, the blob PUT, FinalizeArtifact) and
- * the GitHub artifacts list, under each fault, ends well.
+ * the GitHub artifacts list, under each fault, ends well. Where the cut upload
+ * left the name held for the run, the re-run must say so (and nothing else).
  */
 describe('evidence under provider faults', () => {
   it('every position of the upload and the gate, under each fault, ends in success or a clean failure a re-run finishes', async () => {
@@ -16,7 +17,8 @@ describe('evidence under provider faults', () => {
       'evidence: github actions/list-artifacts-for-repo',
       'evidence: results ArtifactService.CreateArtifact #1',
       'evidence: results ArtifactService.FinalizeArtifact #1',
-      'evidence: results blob.put #1',
+      'evidence: results blob.block #1',
+      'evidence: results blob.blocklist #1',
     ]);
     expect(result.cells).toHaveLength(rows.length * FAULTS.length);
     const failing = result.cells.filter((c) => !c.ok).map((c) => `${c.row} | ${c.column}: ${c.result}`);

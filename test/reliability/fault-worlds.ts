@@ -29,6 +29,12 @@ export interface FaultWorld {
   /** Descriptions of mutations made twice, e.g. `app.create ×2`. */
   duplicates(): string[];
   secrets: string[];
+  /**
+   * When a re-run cannot finish because the provider itself keeps what the cut
+   * run left and offers no call to clear it: what it keeps, for the table.
+   * Checked only when the re-run failed cleanly.
+   */
+  heldByProvider?(rerun: BundleRun): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -258,7 +264,7 @@ function holdsLatestEvidence(artifact: ResultsArtifact | undefined, dir: string)
 const evidence: Scenario = {
   name: 'evidence',
   covers:
-    'evidence: require-previous with upload on (the GitHub artifacts list; the results service CreateArtifact, the blob PUT and FinalizeArtifact); a re-run is a new job run of the same workflow run, so it meets what the first run left under the artifact name',
+    'evidence: require-previous with upload on (the GitHub artifacts list; the results service CreateArtifact, the blob Put Block and Put Block List, and FinalizeArtifact, sent by @actions/artifact in its own process); a re-run is a new job run of the same workflow run, so it meets what the first run left under the artifact name, and when an upload was cut after CreateArtifact the service holds the name for the rest of the run: the re-run fails saying so',
   async create() {
     const github = createGitHubFake({ token: GITHUB_TOKEN, repositories: ['acme/fleet'] });
     const results = createResultsFake();
@@ -299,6 +305,15 @@ const evidence: Scenario = {
           results.artifacts.filter((a) => a.name === EVIDENCE_ARTIFACT).length,
         ),
       secrets,
+      // An upload cut after CreateArtifact leaves a record that holds the name for the whole
+      // workflow run and that the service never lists, so neither @actions/artifact nor anyone
+      // can delete it (sandbox/fakes/results.ts, CreateArtifact); the re-run must say so.
+      heldByProvider: (rerun) => {
+        const held = results.artifact(EVIDENCE_ARTIFACT);
+        return held && !held.finalized && /: name conflict: .* never finalized/.test(rerun.errors[0] ?? '')
+          ? 'name held for the run'
+          : undefined;
+      },
       stop: async () => {
         await Promise.all([github.stop(), results.stop()]);
       },

@@ -143,10 +143,14 @@ async function runCell(
       if (leaks(first) > 0) problems.push('secret leaked');
       const rerun = await world.run();
       said.push(`re-run: exit ${rerun.code} ${rerun.errors.join(' ')}`);
-      if (rerun.code !== 0) problems.push(`re-run failed (${failedStep(rerun)})`);
+      const held = rerun.code === 1 && rerun.errors.length === 1 ? world.heldByProvider?.(rerun) : undefined;
+      result = held ? `clean failure, re-run says ${held}` : 'clean failure, re-run ok';
+      if (held) {
+        if (STACK_LINE.test(rerun.stdout) || STACK_LINE.test(rerun.stderr))
+          problems.push('stack trace in re-run');
+      } else if (rerun.code !== 0) problems.push(`re-run failed (${failedStep(rerun)})`);
       else if (!isDeepStrictEqual(world.endState(), base.endState)) problems.push('re-run end state differs');
       if (leaks(rerun) > 0) problems.push('secret leaked in re-run');
-      result = 'clean failure, re-run ok';
     }
     const duplicates = world.duplicates();
     if (duplicates.length > 0) problems.push(`duplicate: ${duplicates.join(', ')}`);
@@ -185,7 +189,7 @@ export async function run(scenarios: Scenario[] = SCENARIOS): Promise<FaultsResu
     description: [
       'Each row is a provider request position of an uninterrupted run of the main path (every mutating request, each call of it; the first call of every read, which stands for the later polls of that read), named `provider operation #call` and sorted by that name.',
       'Each column injects one fault at that position: 429 with `Retry-After: 1`, 503, a connection dropped after the request was handled (its answer lost), and a hang after it was handled, past the per-attempt timeout (`OPS_ACTIONS_REQUEST_TIMEOUT=2`).',
-      'A cell passes when the run succeeds through retries (✅ ok after retry), or fails cleanly — exit 1, one `::error::` naming the step and the resource, no stack trace — and a re-run without the fault completes with the end state of an uninterrupted run (✅ clean failure, re-run ok); always with no duplicate mutation, no contract violation and no secret in the output.',
+      'A cell passes when the run succeeds through retries (✅ ok after retry), or fails cleanly — exit 1, one `::error::` naming the step and the resource, no stack trace — and a re-run without the fault completes with the end state of an uninterrupted run (✅ clean failure, re-run ok), or, where the provider itself keeps what the cut run left and no call can clear it, fails cleanly saying so (✅ clean failure, re-run says …); always with no duplicate mutation, no contract violation and no secret in the output.',
       `Covered: ${scenarios.map((s) => s.covers).join('; ')}.`,
       'Duplicates counted: two creations of one app, coupling, domain, DNS rrset, promotion, build, GitHub deployment or evidence artifact, or a Fly machine updated twice to the same image. Goal: 0.',
     ].join(' '),

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { ActionContext } from '../core/action.ts';
+import { isCancelled } from '../core/cancellation.ts';
 import { InputError, StepError } from '../core/errors.ts';
 import { requestTimeoutFromEnv } from '../core/http.ts';
 import { Progress } from '../core/progress.ts';
@@ -273,6 +274,7 @@ async function uploadArtifact(
       deadlineMs,
       blobTimeoutMs: blobTimeoutMs(bytes, requestTimeoutMs),
       env,
+      signal: ctx.cancellation.signal,
       onLine: (line) => ctx.info(`  ${line}`),
       onSecret: (value) => ctx.secrets.add(value, 'signature'),
       onNote: (line) => {
@@ -286,6 +288,7 @@ async function uploadArtifact(
       },
     });
   } catch (error) {
+    if (isCancelled(error)) throw error;
     if (error instanceof UploadFailed && error.timedOut) {
       throw new StepError(
         'artifact.upload',

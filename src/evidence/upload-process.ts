@@ -31,6 +31,8 @@ export interface UploadProcessOptions {
   /** A value the client asked the runner to mask (`::add-mask::`): a signed URL's signature. */
   onSecret: (value: string) => void;
   onNote: (line: string) => void;
+  /** Cancellation of the step: the process is killed and the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
   /** The worker entry; defaults to the bundled one beside this bundle. */
   workerPath?: string;
 }
@@ -76,6 +78,8 @@ export function uploadInProcess(options: UploadProcessOptions): Promise<Uploaded
       timedOut = true;
       child.kill('SIGKILL');
     }, options.deadlineMs);
+    const cancel = () => child.kill('SIGKILL');
+    options.signal?.addEventListener('abort', cancel, { once: true });
 
     createInterface({ input: child.stdout! }).on('line', (line) => relay(line, options));
     createInterface({ input: child.stderr! }).on('line', (line) => {
@@ -92,7 +96,9 @@ export function uploadInProcess(options: UploadProcessOptions): Promise<Uploaded
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (timedOut) {
+      options.signal?.removeEventListener('abort', cancel);
+      if (options.signal?.aborted) reject(options.signal.reason);
+      else if (timedOut) {
         reject(
           new UploadFailed(`not done within ${Math.round(options.deadlineMs / 1000)} s, the upload's bound`, {
             timedOut: true,

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type AttemptKey,
@@ -416,5 +417,41 @@ describe('findById and findByTag: refused when the deployment belongs to another
   it('by tag: own deployment wins over another target that carries the same tag', async () => {
     const { api } = history([rec('other', 'a'), rec('smooth', 'a')]);
     expect((await findByTag(api, 'production', SMOOTH, 'deploy_a0000000'))?.deployment.id).toBe(2);
+  });
+});
+
+describe('findPrevious, generated histories', () => {
+  const targets = ['smooth', 'other', 'smooth/worker', null] as const;
+  const outcomes = [
+    OK,
+    ROLLED_BACK,
+    ['in_progress', 'error: lease held'],
+    [],
+    ['in_progress', 'success: unchanged: already running deploy_x'],
+  ];
+  const record = fc
+    .record({
+      name: fc.constantFrom(...targets),
+      image: fc.constantFrom('a', 'b', 'c', 'd'),
+      outcome: fc.constantFrom(...outcomes),
+    })
+    .map(({ name, image, outcome }) => rec(name, image, outcome));
+
+  it('answers for one target exactly as if no other target had ever deployed to the environment', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(record, { maxLength: 12 }), async (records) => {
+        const all = await findPrevious(history(records).api, 'production', SMOOTH);
+        const own = records.filter((r) => r.payload.target_name === 'smooth');
+        const alone = await findPrevious(history(own).api, 'production', SMOOTH);
+        const versions = (p: typeof all) => [p.latest, p.previous, p.before].map((r) => r?.payload.image);
+        expect(versions(all)).toEqual(versions(alone));
+        for (const r of [all.latest, all.previous, all.before])
+          if (r) expect(r.payload.target_name).toBe('smooth');
+        if (all.previous) expect(all.previous.succeeded).toBe(true);
+        // Counted on the way: complete when the whole list was read, which is when no `before` was found.
+        if (!all.before)
+          expect(all.unidentified).toBe(records.filter((r) => r.payload.target_name === undefined).length);
+      }),
+    );
   });
 });

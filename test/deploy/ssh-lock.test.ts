@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseSshHost } from '../../src/core/inputs.ts';
 import {
@@ -52,6 +53,32 @@ describe('isEarlierAttempt', () => {
       expect(isEarlierAttempt(parseOwnerLine(ownerLine({ ...EARLIER, ...holder })), { ...ME, ...me })).toBe(
         adopted,
       ));
+});
+
+describe('isEarlierAttempt, generated owners', () => {
+  // Repository names, run ids and job ids as GitHub allows them: no whitespace, no `=`.
+  const name = fc.stringMatching(/^[A-Za-z0-9_./-]{1,20}$/);
+  const owner = fc.record({
+    token: fc.uuid(),
+    repository: fc.constantFrom('acme/fleet', 'acme/other'),
+    run: fc.constantFrom('4242', '4243'),
+    attempt: fc.integer({ min: 1, max: 5 }).map(String),
+    job: fc.oneof(fc.constantFrom('deploy', 'deploy-eu'), name),
+    time: fc.constant('2026-01-01T00:00:00.000Z'),
+  });
+
+  it('adopts exactly when repository, run and job match and the holder attempt is lower, through the owner line', () => {
+    fc.assert(
+      fc.property(owner, owner, (holder, me) => {
+        const expected =
+          holder.repository === me.repository &&
+          holder.run === me.run &&
+          holder.job === me.job &&
+          Number(holder.attempt) < Number(me.attempt);
+        expect(isEarlierAttempt(parseOwnerLine(ownerLine(holder)), me)).toBe(expected);
+      }),
+    );
+  });
 });
 
 let home: string;

@@ -154,6 +154,17 @@ describe('the upload deadline', () => {
   }, 120_000);
 });
 
+describe('a stalled blob upload', () => {
+  it('is given up after ACTIONS_ARTIFACT_UPLOAD_TIMEOUT_MS, well before the upload bound', async () => {
+    results.server.inject({ route: 'blob.block', times: Infinity, fault: { hang: true } });
+    const { run } = await attempt();
+    // 1 s per request + 128 KiB at 128 KiB/s = 2 s of stall allowed; the bound would be 12 s.
+    expectCleanFailure(run, /: Upload progress stalled\.$/);
+    expect(results.server.openConnections).toBe(0);
+    expect(results.artifact(NAME)?.finalized).toBe(false);
+  }, 60_000);
+});
+
 describe('a re-run after an attempt that uploaded its evidence', () => {
   it('lists, downloads and deletes the earlier job artifact by its listed ids, and uploads both files', async () => {
     const first = await attempt();

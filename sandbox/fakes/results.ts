@@ -395,7 +395,13 @@ export function createResultsFake(): ResultsFake {
   };
 }
 
-/** Field name → JSON type the protobuf JSON mapping gives (int64 travels as a string). */
+/**
+ * Field name → JSON type the protobuf JSON mapping gives (int64 travels as a string), per request
+ * message of the ArtifactService definitions (actions/toolkit
+ * packages/artifact/src/generated/results/api/v1/artifact.ts: CreateArtifactRequest,
+ * FinalizeArtifactRequest, ListArtifactsRequest, GetSignedArtifactURLRequest,
+ * DeleteArtifactRequest). Wrapper types (StringValue, Int64Value) travel as their bare value.
+ */
 const TWIRP_FIELDS: Record<
   string,
   { required: string[]; fields: Record<string, 'string' | 'int32' | 'int64' | 'timestamp'> }
@@ -440,6 +446,12 @@ const TWIRP_FIELDS: Record<
   },
 };
 
+/**
+ * Twirp's JSON protocol (twitchtv/twirp docs, "Twirp Wire Protocol"): POST /twirp/<service>/<method>
+ * with Content-Type application/json, errors as `{code, msg}` (bad_route for an unknown route or
+ * content type, malformed for an undecodable body); the bearer token is the runner's
+ * ACTIONS_RUNTIME_TOKEN (internal/shared/artifact-twirp-client.ts sends it).
+ */
 function checkTwirp(req: FakeRequest): ContractCheck {
   const method = req.path.slice(`/twirp/${TWIRP_SERVICE}/`.length);
   const spec = req.path.startsWith(`/twirp/${TWIRP_SERVICE}/`) ? TWIRP_FIELDS[method] : undefined;
@@ -483,6 +495,7 @@ function checkTwirp(req: FakeRequest): ContractCheck {
     if (!type) problems.push(`unknown field ${field}`);
     else if (!fitsType(value, type)) problems.push(`${field} is not a ${type}`);
   }
+  // Artifacts v4 and later live in the results service (internal/upload/upload-artifact.ts sends 7).
   if (method === 'CreateArtifact' && Number((body as Json).version) < 4)
     problems.push('version must be 4 or later');
   if (problems.length > 0) {
@@ -518,6 +531,7 @@ function fitsType(value: unknown, type: 'string' | 'int32' | 'int64' | 'timestam
   return typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value);
 }
 
+/** The `Actions.Results:<run>:<job>` scope of an unexpired runtime JWT (internal/shared/util.ts reads it the same way). */
 function tokenScope(header: string | undefined): { run: string; job: string } | undefined {
   const token = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
   const payload = token?.split('.')[1];
@@ -551,6 +565,7 @@ function storageHeaders(extra: Record<string, string>): Record<string, string> {
   };
 }
 
+/** Azure Storage's error shape (Azure Storage REST docs, "Status and error codes"): x-ms-error-code and an XML body. */
 function storageError(status: number, code: string, message: string): FakeResponse {
   return {
     status,

@@ -203,7 +203,7 @@ export async function uploadWithCarryOver(
   await client.downloadArtifact(listed.id, { path: downloadDir });
   const earlier = filesUnder(downloadDir);
   const files = carryOver(own, earlier, sameContent);
-  const written = writeBack(req.outputDir, earlier);
+  const written = writeBack(req.outputDir, files.slice(1));
   note(
     `artifact ${req.name} (id ${listed.id}${listed.createdAt ? `, ${listed.createdAt.toISOString()}` : ''}) already holds evidence of this run: its ${plural(earlier.length, 'file')} (${earlier.map((f) => f.name).join(', ')}) ${written.length > 0 ? `are written back to ${req.outputDir} and ` : ''}go into the new artifact with this attempt's file`,
   );

@@ -225,6 +225,28 @@ describe('uploadWithCarryOver decisions', () => {
     );
   });
 
+  it('keeps an earlier file that has this attempt name but other content, renamed, in the artifact and the folder', async () => {
+    const e = evidence();
+    const own = basename(e.file);
+    const client = stubClient({
+      existing: {
+        listed: { id: 42, name: 'evidence-t1-gates-pass', size: 9 },
+        files: { [own]: '# Evidence: another attempt, same second\n' },
+      },
+    });
+    const up = await uploadWithCarryOver(client, request(e), () => {});
+    const renamed = own.replace(/\.md$/, '.earlier-1.md');
+    expect(up.files).toEqual([own, renamed]);
+    expect(client.uploads[1]!.files).toEqual([
+      '# Evidence: second attempt\n',
+      '# Evidence: another attempt, same second\n',
+    ]);
+    expect(readFileSync(join(e.outputDir, renamed), 'utf8')).toBe(
+      '# Evidence: another attempt, same second\n',
+    );
+    expect(readFileSync(e.file, 'utf8')).toBe('# Evidence: second attempt\n');
+  });
+
   it('says the name is taken for the run when nothing lists it, and deletes nothing', async () => {
     const e = evidence();
     const client = stubClient({ burnt: true });

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createResultsFake, type ResultsFake, unzipEntries } from '../../sandbox/fakes/results.ts';
-import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, ROOT, runBundle } from '../helpers/run-bundle.ts';
 import { evidenceFiles, workspaceWith } from './helpers.ts';
 
 /**
@@ -245,6 +245,27 @@ describe('secrets in what the results service sends back', () => {
     expect(run.everything).not.toContain(token);
     expect(run.everything).not.toContain(token.split('.')[1]!);
     expect(results.server.violations).toEqual([]);
+  }, 60_000);
+});
+
+describe('loading', () => {
+  const holdsClient = (dir: string) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.js'))
+      .some((f) =>
+        readFileSync(join(dir, f), 'utf8').includes('github.actions.results.api.v1.ArtifactService'),
+      );
+
+  it('keeps @actions/artifact out of the evidence bundle: only the upload process loads it', () => {
+    expect(holdsClient(join(ROOT, 'dist', 'evidence'))).toBe(false);
+    expect(holdsClient(join(ROOT, 'dist', 'evidence', 'upload-worker'))).toBe(true);
+  });
+
+  it('starts no upload process with upload: false', async () => {
+    const { run } = await attempt({}, { upload: 'false' });
+    expect(run.code).toBe(0);
+    expect(results.server.requests).toEqual([]);
+    expect(run.summary).toContain('Artifact: not uploaded (upload: false)');
   }, 60_000);
 });
 

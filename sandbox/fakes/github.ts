@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type ContractProblem, createOpenApiChecker, readOpenApiDocument } from '../contract/openapi.ts';
-import { type FakeRequest, type FakeResponse, FakeServer } from '../fake-server.ts';
+import { type FakeRequest, type FakeResponse, FakeServer, type Fault } from '../fake-server.ts';
 
 /**
  * GitHub REST: deployments, deployment statuses (newest first, earlier successes in the same
- * environment turned inactive) and repository artifacts that tests seed.
+ * environment turned inactive) and repository artifacts that tests seed, from this
+ * repository's branches or from forks; GitHub's primary and secondary rate limits as faults
+ * (`primaryRateLimit`, `secondaryRateLimit`) injected per route and call.
  */
 
 export interface GitHubDeployment {
@@ -45,7 +47,19 @@ export interface GitHubArtifact {
   expired: boolean;
   created_at: string;
   expires_at: string;
-  workflow_run: { id: number; head_sha: string; head_branch: string };
+  /**
+   * The run that uploaded it, with the fields of the contract's `artifact.workflow_run`
+   * (contracts/github/deployments.openapi.json): a pull request from a fork runs in the base
+   * repository (`repository_id`) on the fork's code (`head_repository_id`), and its artifacts
+   * are listed with the base repository's.
+   */
+  workflow_run: {
+    id: number;
+    repository_id: number;
+    head_repository_id: number;
+    head_branch: string;
+    head_sha: string;
+  };
 }
 
 export interface GitHubFakeOptions {
@@ -68,6 +82,13 @@ export function createGitHubFake(options: GitHubFakeOptions = {}) {
     refs: new Map<string, string>(),
     rateLimitRemaining: 5000,
   };
+  // Repository ids as GitHub gives them: one number per repository for good (the docs' example is 1296269).
+  const repositoryIds = new Map<string, number>();
+  const repositoryId = (name: string): number => {
+    if (!repositoryIds.has(name)) repositoryIds.set(name, 1296269 + repositoryIds.size);
+    return repositoryIds.get(name)!;
+  };
+  for (const name of repositories) repositoryId(name);
   let nextId = 1;
   let clock = Date.parse('2026-01-01T00:00:00Z');
   // A clock that ticks per event keeps "newest first" orderings stable within one millisecond.
@@ -302,7 +323,7 @@ export function createGitHubFake(options: GitHubFakeOptions = {}) {
           created_at: a.created_at,
           updated_at: a.created_at,
           expires_at: a.expires_at,
-          workflow_run: { repository_id: 1, head_repository_id: 1, ...a.workflow_run },
+          workflow_run: a.workflow_run,
         })),
       },
     };
@@ -342,8 +363,18 @@ export function createGitHubFake(options: GitHubFakeOptions = {}) {
       state.refs.set(ref, sha);
       return sha;
     },
+    /** This repository's id, or a fork's: stable per name. */
+    repositoryId,
+    /**
+     * An artifact of `repository`'s list; its run is of that repository on `main` unless
+     * `workflow_run` says otherwise, e.g. `{ head_repository_id: repositoryId('fork/app') }`
+     * for a pull request from a fork, or `{ head_branch: 'feature' }` for another branch.
+     */
     addArtifact(
-      input: Partial<GitHubArtifact> & { name: string },
+      input: Omit<Partial<GitHubArtifact>, 'workflow_run'> & {
+        name: string;
+        workflow_run?: Partial<GitHubArtifact['workflow_run']>;
+      },
       repository = [...repositories][0]!,
     ): GitHubArtifact {
       const [owner, repo] = repository.split('/') as [string, string];
@@ -356,8 +387,18 @@ export function createGitHubFake(options: GitHubFakeOptions = {}) {
         size_in_bytes: input.size_in_bytes ?? 1024,
         expired: input.expired ?? false,
         created_at: created,
-        expires_at: input.expires_at ?? new Date(Date.parse(created) + 90 * 86_400_000).toISOString(),
-        workflow_run: input.workflow_run ?? { id: nextId++, head_sha: 'a'.repeat(40), head_branch: 'main' },
+        // Retention counts from upload; the fake's clock is not the wall clock, so the later of the two.
+        expires_at:
+          input.expires_at ??
+          new Date(Math.max(Date.parse(created), Date.now()) + 90 * 86_400_000).toISOString(),
+        workflow_run: {
+          id: nextId++,
+          repository_id: repositoryId(repository),
+          head_repository_id: repositoryId(repository),
+          head_branch: 'main',
+          head_sha: 'a'.repeat(40),
+          ...input.workflow_run,
+        },
       };
       state.artifacts.push(artifact);
       return artifact;
@@ -386,6 +427,51 @@ function user() {
 function requestId(): string {
   const h = randomBytes(10).toString('hex').toUpperCase();
   return `${h.slice(0, 4)}:${h.slice(4, 9)}:${h.slice(9, 15)}:${h.slice(15, 20)}`;
+}
+
+/**
+ * GitHub's answer when the primary rate limit is used up ("Rate limits for the REST API",
+ * https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api, "Exceeding the
+ * primary rate limit": 403 or 429, `x-ratelimit-remaining: 0`, `x-ratelimit-reset` in UTC epoch
+ * seconds). @octokit/plugin-throttling (src/index.ts) recognises it by `x-ratelimit-remaining`
+ * being "0" and waits until the reset plus one second.
+ */
+export function primaryRateLimit(options: { resetAt: Date; status?: 403 | 429 }): Fault {
+  return {
+    status: options.status ?? 403,
+    headers: {
+      'x-ratelimit-limit': '1000',
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-used': '1000',
+      'x-ratelimit-reset': String(Math.floor(options.resetAt.getTime() / 1000)),
+      'x-ratelimit-resource': 'core',
+    },
+    json: {
+      message:
+        'API rate limit exceeded for installation ID 1. If you reach out to GitHub Support for help, please include the request ID 0000:0000:000000:000000.',
+      documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api`,
+      status: String(options.status ?? 403),
+    },
+  };
+}
+
+/**
+ * GitHub's answer to a request over a secondary rate limit (same page, "Exceeding a secondary
+ * rate limit": 403 or 429 with a message saying so, `retry-after` in seconds when present, and
+ * the primary headers still showing requests left). @octokit/plugin-throttling (src/index.ts)
+ * recognises it by /secondary rate/ in the message and waits `retry-after`, else 60 s.
+ */
+export function secondaryRateLimit(options: { retryAfter?: number; status?: 403 | 429 } = {}): Fault {
+  return {
+    status: options.status ?? 403,
+    ...(options.retryAfter === undefined ? {} : { retryAfter: options.retryAfter }),
+    json: {
+      message:
+        'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:0000:000000:000000.',
+      documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits`,
+      status: String(options.status ?? 403),
+    },
+  };
 }
 
 export function githubError(status: number, message: string): FakeResponse {

@@ -284,7 +284,8 @@ export function providerMessage(text: string): string | undefined {
   return undefined;
 }
 
-function excerpt(text: string): string {
+/** One line of at most 300 characters; cut only text that is already redacted. */
+export function excerpt(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
   return oneLine.length > BODY_EXCERPT_CHARS ? `${oneLine.slice(0, BODY_EXCERPT_CHARS)}…` : oneLine;
 }

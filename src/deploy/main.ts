@@ -1,6 +1,6 @@
 import type { ActionContext } from '../core/action.ts';
 import { runAction } from '../core/action.ts';
-import { createGitHubClient, repoPath } from '../providers/github/client.ts';
+import { createGitHubClient } from '../providers/github/client.ts';
 import { GitHubDeployments } from '../providers/github/deployments.ts';
 import { RegistryClient } from '../providers/registry/distribution.ts';
 import { runDeploy } from './flow.ts';
@@ -18,8 +18,16 @@ await runAction({
     const github =
       settings.github.token && settings.github.repository
         ? new GitHubDeployments(
-            createGitHubClient({ apiUrl: settings.github.apiUrl, token: settings.github.token, redact }),
-            repoPath(settings.github.repository),
+            createGitHubClient({
+              apiUrl: settings.github.apiUrl,
+              token: settings.github.token,
+              redact,
+              // A rate-limited GitHub call waits at most as long as the deploy waits for health.
+              rateLimitBudget: { ms: settings.healthTimeoutMs, bound: 'the input health-timeout' },
+              log: (line) => ctx.info(line),
+              env: ctx.env,
+            }),
+            settings.github.repository,
           )
         : undefined;
     await runDeploy(settings, ctx, {

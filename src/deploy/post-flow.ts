@@ -3,7 +3,7 @@ import type { ActionContext } from '../core/action.ts';
 import { messageOf } from '../core/errors.ts';
 import { createFlyClient } from '../providers/fly/client.ts';
 import { FlyLeases } from '../providers/fly/leases.ts';
-import { createGitHubClient, repoPath } from '../providers/github/client.ts';
+import { createGitHubClient } from '../providers/github/client.ts';
 import { GitHubDeployments } from '../providers/github/deployments.ts';
 import { SshSession } from '../providers/ssh/session.ts';
 import { DEPLOYMENT_STATE } from './deployment-state.ts';
@@ -89,8 +89,12 @@ async function finaliseDeployment(ctx: ActionContext, released: number): Promise
       apiUrl: ctx.inputs.optional('github-api-url') || ctx.env.GITHUB_API_URL || 'https://api.github.com',
       token,
       redact: (text) => ctx.secrets.redact(text),
+      // The post step runs after a cancellation: a short wait for a rate limit, then a warning.
+      rateLimitBudget: { ms: 10_000, bound: 'the post step' },
+      log: (line) => ctx.info(line),
+      env: ctx.env,
     }),
-    repoPath(repository),
+    repository,
   );
   const [latest] = await history.statuses(id);
   if (latest && !UNFINISHED.has(latest.state)) {

@@ -13,7 +13,7 @@ import { SshSession } from '../providers/ssh/session.ts';
 import { appliesAt, type Check, type ChecksFile, parseChecksFile, previousMilestone } from './checks-file.ts';
 import { collect } from './collect.ts';
 import { type EvidenceMeta, evidenceFileName, renderEvidence } from './evidence-file.ts';
-import { artifactName, findPassingEvidence, gateOf } from './gate.ts';
+import { artifactName, describeRefusals, type EvidenceScope, findPassingEvidence, gateOf } from './gate.ts';
 import { type EvidenceSettings, SECRET_INPUTS } from './inputs.ts';
 import { buildRedactor, secretValues } from './redaction.ts';
 import { type ArtifactRef, artifactUrl, describeCheck, renderPlan, renderSummary } from './report.ts';
@@ -74,7 +74,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     for (const check of skipped) ctx.info(`not for ${settings.milestone}: ${check.id}`);
     const gateNote = settings.requirePrevious
       ? previous
-        ? `would require a passing artifact ${artifactName(target, previous, true)}`
+        ? `would require a passing artifact ${artifactName(target, previous, true)} of branch ${settings.previousRef}`
         : `${settings.milestone} is the first milestone: nothing before it to require`
       : undefined;
     if (gateNote) ctx.info(gateNote);
@@ -89,32 +89,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     return;
   }
 
-  if (settings.requirePrevious && previous) {
-    const name = artifactName(target, previous, true);
-    const api = createArtifactsApi(
-      createGitHubClient({
-        apiUrl: settings.github.apiUrl,
-        token: settings.github.token!,
-        redact: (t) => ctx.secrets.redact(t),
-      }),
-      requireRepository(settings),
-    );
-    const found = await ctx.log.step('gate.previous', { artifact: name }, () =>
-      findPassingEvidence(api, target, previous!),
-    );
-    if (!found) {
-      throw new StepError(
-        'gate.previous',
-        name,
-        new Error(
-          `no passing evidence of milestone '${previous}' in ${settings.github.repository} (no unexpired artifact named ${name}); no check was run`,
-        ),
-      );
-    }
-    ctx.info(
-      `previous milestone ${previous}: passing evidence artifact ${found.id} from ${found.created_at ?? 'an earlier run'}`,
-    );
-  }
+  if (settings.requirePrevious && previous) await requirePassingEvidence(settings, ctx, target, previous);
 
   const started = new Date();
   const progress = new Progress(selected.length, (line) => ctx.info(line));
@@ -304,6 +279,56 @@ async function uploadArtifact(
   } finally {
     rmSync(tempDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The gate of `require-previous`: a passing artifact of `previous` from a run of
+ * this repository on the branch in scope, else the step fails before any check
+ * runs, naming each artifact found and why it did not count. GitHub rate limits
+ * are waited out up to `timeout` per request.
+ */
+async function requirePassingEvidence(
+  settings: EvidenceSettings,
+  ctx: ActionContext,
+  target: string,
+  previous: string,
+): Promise<void> {
+  const repository = requireRepository(settings);
+  const api = createArtifactsApi(
+    createGitHubClient({
+      apiUrl: settings.github.apiUrl,
+      token: settings.github.token!,
+      redact: (t) => ctx.secrets.redact(t),
+      rateLimitBudget: { ms: settings.timeoutMs, bound: 'the input timeout' },
+      log: (line) => ctx.info(line),
+      env: ctx.env,
+    }),
+    repository,
+  );
+  const scope: EvidenceScope = {
+    repositoryId: settings.github.repositoryId,
+    branch: settings.previousRef!,
+    now: Date.now(),
+  };
+  const name = artifactName(target, previous, true);
+  const found = await ctx.log.step('gate.previous', { artifact: name, branch: scope.branch }, () =>
+    findPassingEvidence(api, target, previous, scope),
+  );
+  for (const { artifact, refused } of found.judged)
+    if (refused && artifact !== found.chosen) ctx.info(`not counted: artifact ${artifact.id} ${refused}`);
+  if (!found.chosen) {
+    throw new StepError(
+      'gate.previous',
+      name,
+      new Error(
+        `no passing evidence of milestone '${previous}' from branch ${scope.branch} of ${repository}: ${describeRefusals(found, scope)}; no check was run`,
+      ),
+    );
+  }
+  const run = found.chosen.workflow_run;
+  ctx.info(
+    `previous milestone ${previous}: passing evidence artifact ${found.chosen.id} from ${found.chosen.created_at ?? 'an earlier run'} (run ${run?.id ?? '?'} on ${scope.branch})`,
+  );
 }
 
 async function readChecksFile(workspace: string, configPath: string): Promise<ChecksFile> {

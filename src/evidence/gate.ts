@@ -23,14 +23,94 @@ export function gateOf(results: readonly CheckResult[]): GateResult {
   return { passed: failedRequired.length === 0, failedRequired };
 }
 
-/** The newest non-expired passing artifact of `milestone`, or undefined. */
+/**
+ * Whose evidence counts. A repository's artifact list also holds the
+ * artifacts of pull requests from forks (their run's `head_repository_id` is
+ * the fork) and of every other branch (`head_branch`), as the `workflow_run`
+ * object of "List artifacts for a repository" says.
+ */
+export interface EvidenceScope {
+  /** This repository's id (GITHUB_REPOSITORY_ID); undefined: each run's own `repository_id`, the repository listed. */
+  repositoryId: number | undefined;
+  /** The branch whose evidence counts: `require-previous-ref`, else the run's branch. */
+  branch: string;
+  /** ms since the epoch, for `expires_at`. */
+  now: number;
+}
+
+export interface JudgedArtifact {
+  artifact: RepoArtifact;
+  /** Why it does not count; undefined when it does. */
+  refused: string | undefined;
+}
+
+/** Why `artifact` does not count as evidence in `scope`, or undefined when it does. */
+export function refusalOf(artifact: RepoArtifact, scope: EvidenceScope): string | undefined {
+  const expires = artifact.expires_at ? Date.parse(artifact.expires_at) : Number.NaN;
+  if (artifact.expired || expires <= scope.now)
+    return `expired${artifact.expires_at ? ` on ${artifact.expires_at}` : ''}`;
+  const run = artifact.workflow_run;
+  if (!run) return 'GitHub names no workflow run for it';
+  const repositoryId = scope.repositoryId ?? run.repository_id;
+  if (repositoryId === undefined || run.head_repository_id === undefined)
+    return 'its workflow run names no repository';
+  if (run.repository_id !== undefined && run.repository_id !== repositoryId)
+    return `its workflow run is of repository ${run.repository_id}, not this one (${repositoryId})`;
+  if (run.head_repository_id !== repositoryId)
+    return `from a fork: its workflow run's head repository is ${run.head_repository_id}, not this one (${repositoryId})`;
+  if (run.head_branch !== scope.branch)
+    return run.head_branch
+      ? `from branch ${run.head_branch}, not ${scope.branch}`
+      : `its workflow run names no branch, not ${scope.branch}`;
+  return undefined;
+}
+
+/** Every artifact judged, newest first; `chosen` is the newest that counts. */
+export function selectEvidence(
+  artifacts: readonly RepoArtifact[],
+  scope: EvidenceScope,
+): { chosen: RepoArtifact | undefined; judged: JudgedArtifact[] } {
+  const judged = [...artifacts]
+    .sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''))
+    .map((artifact) => ({ artifact, refused: refusalOf(artifact, scope) }));
+  return { chosen: judged.find((j) => j.refused === undefined)?.artifact, judged };
+}
+
+export interface PreviousEvidence {
+  name: string;
+  chosen: RepoArtifact | undefined;
+  judged: JudgedArtifact[];
+}
+
+/** The passing artifacts of `milestone` GitHub lists, judged in `scope`. */
 export async function findPassingEvidence(
   api: ArtifactsApi,
   target: string,
   milestone: string,
-): Promise<RepoArtifact | undefined> {
+  scope: EvidenceScope,
+): Promise<PreviousEvidence> {
   const name = artifactName(target, milestone, true);
-  const found = (await api.listByName(name)).filter((a) => a.name === name && !a.expired);
-  found.sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''));
-  return found[0];
+  const listed = (await api.listByName(name)).filter((a) => a.name === name);
+  return { name, ...selectEvidence(listed, scope) };
+}
+
+const LISTED_REFUSALS = 10;
+
+/** Which artifacts were found and why none counted, in one line. */
+export function describeRefusals(found: PreviousEvidence, scope: EvidenceScope): string {
+  if (found.judged.length === 0) return `GitHub lists no artifact named ${found.name}`;
+  const shown = found.judged
+    .slice(0, LISTED_REFUSALS)
+    .map(
+      (j) =>
+        `artifact ${j.artifact.id}${j.artifact.created_at ? ` of ${j.artifact.created_at}` : ''} ${j.refused}`,
+    );
+  const more = found.judged.length - shown.length;
+  const otherBranch = found.judged.some((j) => j.refused?.startsWith('from branch'));
+  return [
+    `GitHub lists ${found.judged.length} artifact${found.judged.length === 1 ? '' : 's'} named ${found.name}, none counts: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+    otherBranch
+      ? `; require-previous-ref names another branch whose evidence counts (now ${scope.branch})`
+      : '',
+  ].join('');
 }

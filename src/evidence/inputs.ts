@@ -14,7 +14,15 @@ export interface EvidenceSettings {
   upload: boolean;
   retentionDays: number | undefined;
   requirePrevious: boolean;
-  github: { token: string | undefined; apiUrl: string; repository: string | undefined };
+  /** The branch whose evidence counts for `require-previous`; undefined without it. */
+  previousRef: string | undefined;
+  github: {
+    token: string | undefined;
+    apiUrl: string;
+    repository: string | undefined;
+    /** GITHUB_REPOSITORY_ID, when the runner gives it. */
+    repositoryId: number | undefined;
+  };
   timeoutMs: number;
   maxLines: number;
   dryRun: boolean;
@@ -40,6 +48,7 @@ export function parseInputs(inputs: InputReader, env: NodeJS.ProcessEnv = {}): E
   if (requirePrevious && token === undefined) {
     throw new InputError('github-token', 'is required when require-previous is true');
   }
+  const previousRef = requirePrevious ? branchOf(inputs.optional('require-previous-ref'), env) : undefined;
   const retention = inputs.optional('retention-days');
   return {
     milestone,
@@ -65,13 +74,44 @@ export function parseInputs(inputs: InputReader, env: NodeJS.ProcessEnv = {}): E
     retentionDays:
       retention === undefined ? undefined : inputs.integer('retention-days', 0, { min: 1, max: 90 }),
     requirePrevious,
+    previousRef,
     github: {
       token,
       apiUrl: inputs.url('github-api-url', { fallback: env.GITHUB_API_URL || 'https://api.github.com' })!,
       repository: env.GITHUB_REPOSITORY,
+      repositoryId: /^\d+$/.test(env.GITHUB_REPOSITORY_ID ?? '')
+        ? Number(env.GITHUB_REPOSITORY_ID)
+        : undefined,
     },
     timeoutMs: inputs.seconds('timeout', 60, { max: 6 * 3600 }),
     maxLines: inputs.integer('max-lines', 400, { min: 1, max: 100_000 }),
     dryRun: inputs.boolean('dry-run', false),
   };
+}
+
+/** A branch name as git allows it (git-check-ref-format), with `refs/heads/` taken off. */
+const BRANCH = /^(?!-)(?!.*\.\.)(?!.*@\{)(?!.*\/\/)(?!.*\.lock$)(?!.*[/.]$)[^\s\p{Cc}~^:?*[\\]{1,255}$/u;
+
+/**
+ * The branch whose passing evidence counts: `require-previous-ref`, else the
+ * run's own branch as the runner names it (GITHUB_HEAD_REF for a pull
+ * request, else GITHUB_REF_NAME).
+ */
+function branchOf(input: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (input !== undefined) {
+    const branch = input.replace(/^refs\/heads\//, '');
+    if (!BRANCH.test(branch))
+      throw new InputError(
+        'require-previous-ref',
+        `must be a branch name (e.g. main or release/2.x); got ${JSON.stringify(input)}`,
+      );
+    return branch;
+  }
+  const own = env.GITHUB_HEAD_REF?.trim() || env.GITHUB_REF_NAME?.trim();
+  if (!own)
+    throw new InputError(
+      'require-previous-ref',
+      "is required here: neither GITHUB_HEAD_REF nor GITHUB_REF_NAME names this run's branch",
+    );
+  return own;
 }

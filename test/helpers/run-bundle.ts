@@ -82,6 +82,8 @@ export function runBundle(action: ActionName, options: RunOptions = {}): Promise
     GITHUB_RUN_ATTEMPT: '1',
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_SHA: 'a'.repeat(40),
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_REF_NAME: 'main',
     GITHUB_ACTIONS: 'true',
     ...files,
     ...options.env,

@@ -1,5 +1,13 @@
+import { getOctokit } from '@actions/github';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
+import {
+  createGitHubFake,
+  type GitHubFake,
+  primaryRateLimit,
+  secondaryRateLimit,
+} from '../../sandbox/fakes/github.ts';
 
 let gh: GitHubFake;
 const headers = {
@@ -118,5 +126,113 @@ describe('github fake', () => {
     expect(wrong.status).toBe(404);
     expect(await wrong.json()).toMatchObject({ message: 'Not Found' });
     expect(gh.server.violations.map((v) => v.path)).toEqual([`${repo}/deployments`, `${repo}/deployment`]);
+  });
+});
+
+/**
+ * The official client as the oracle: Octokit with plugin-throttling, as the actions
+ * use it, must read the fake's rate-limit answers as the kind of limit each stands for,
+ * and the artifacts' `workflow_run` as GitHub's.
+ */
+describe('github fake read by Octokit', () => {
+  type Seen = { kind: 'primary' | 'secondary'; retryAfter: number; url: string };
+  function octokit(seen: Seen[]) {
+    const note = (kind: Seen['kind']) => (retryAfter: number, options: { url: string }) => {
+      seen.push({ kind, retryAfter, url: options.url });
+      return false;
+    };
+    return getOctokit(
+      gh.token,
+      {
+        baseUrl: gh.server.url,
+        throttle: { onRateLimit: note('primary'), onSecondaryRateLimit: note('secondary') },
+        retry: { enabled: false },
+      },
+      retry,
+      throttling,
+    );
+  }
+  const list = (o: ReturnType<typeof octokit>) =>
+    o.rest.repos.listDeployments({ owner: 'octo-org', repo: 'app' });
+  const ROUTE = 'GET /repos/:owner/:repo/deployments';
+
+  it.each([403, 429] as const)(
+    'a primary limit (%i) is a rate-limit event timed by x-ratelimit-reset',
+    async (status) => {
+      const seen: Seen[] = [];
+      gh.server.inject({
+        route: ROUTE,
+        fault: primaryRateLimit({ resetAt: new Date(Date.now() + 30_000), status }),
+      });
+      await expect(list(octokit(seen))).rejects.toMatchObject({ status });
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.kind).toBe('primary');
+      // Until the reset plus one second, as plugin-throttling counts.
+      expect(seen[0]!.retryAfter).toBeGreaterThanOrEqual(29);
+      expect(seen[0]!.retryAfter).toBeLessThanOrEqual(32);
+    },
+  );
+
+  it.each([
+    [403, 7, 7],
+    [429, 2, 2],
+    [403, undefined, 60],
+  ] as const)(
+    'a secondary limit (%i, retry-after %s) is a secondary event of %i s',
+    async (status, retryAfter, expected) => {
+      const seen: Seen[] = [];
+      gh.server.inject({
+        route: ROUTE,
+        fault: secondaryRateLimit({ status, ...(retryAfter ? { retryAfter } : {}) }),
+      });
+      await expect(list(octokit(seen))).rejects.toMatchObject({ status });
+      expect(seen).toEqual([
+        { kind: 'secondary', retryAfter: expected, url: '/repos/{owner}/{repo}/deployments' },
+      ]);
+    },
+  );
+
+  it('an ordinary 403 is no limit at all', async () => {
+    const seen: Seen[] = [];
+    gh.server.inject({
+      route: ROUTE,
+      fault: { status: 403, json: { message: 'Resource not accessible by integration' } },
+    });
+    await expect(list(octokit(seen))).rejects.toMatchObject({ status: 403 });
+    expect(seen).toEqual([]);
+  });
+
+  it("lists artifacts of forks and other branches with the contract's workflow_run fields", async () => {
+    const own = gh.addArtifact({ name: 'evidence' });
+    const fork = gh.addArtifact({
+      name: 'evidence',
+      workflow_run: { head_repository_id: gh.repositoryId('mallory/app'), head_branch: 'main' },
+    });
+    const branch = gh.addArtifact({ name: 'evidence', workflow_run: { head_branch: 'feature/x' } });
+    const res = await octokit([]).rest.actions.listArtifactsForRepo({
+      owner: 'octo-org',
+      repo: 'app',
+      name: 'evidence',
+    });
+    const runs = Object.fromEntries(res.data.artifacts.map((a) => [a.id, a.workflow_run]));
+    const repoId = gh.repositoryId('octo-org/app');
+    expect(runs[own.id]).toEqual({
+      id: own.workflow_run.id,
+      repository_id: repoId,
+      head_repository_id: repoId,
+      head_branch: 'main',
+      head_sha: own.workflow_run.head_sha,
+    });
+    expect(runs[fork.id]).toMatchObject({
+      repository_id: repoId,
+      head_repository_id: gh.repositoryId('mallory/app'),
+    });
+    expect(gh.repositoryId('mallory/app')).not.toBe(repoId);
+    expect(runs[branch.id]).toMatchObject({
+      repository_id: repoId,
+      head_repository_id: repoId,
+      head_branch: 'feature/x',
+    });
+    expect(gh.server.violations).toEqual([]);
   });
 });

@@ -1,7 +1,11 @@
-import type { HttpClient } from '../../core/http.ts';
-import { repoPath } from './client.ts';
+import { type GitHubClient, repoParams } from './client.ts';
 
-/** Repository artifacts (GET /repos/{owner}/{repo}/actions/artifacts), filtered by exact name. */
+/**
+ * Repository artifacts (GET /repos/{owner}/{repo}/actions/artifacts, "List
+ * artifacts for a repository"), filtered by exact name. The list holds the
+ * artifacts of every run stored in the repository, pull requests from forks
+ * included; `workflow_run` says which repository and branch each run was for.
+ */
 
 export interface RepoArtifact {
   id: number;
@@ -9,7 +13,13 @@ export interface RepoArtifact {
   expired: boolean;
   created_at: string | null;
   expires_at: string | null;
-  workflow_run?: { id?: number; head_sha?: string; head_branch?: string } | null;
+  workflow_run?: {
+    id?: number;
+    repository_id?: number;
+    head_repository_id?: number;
+    head_branch?: string;
+    head_sha?: string;
+  } | null;
 }
 
 export interface ArtifactsApi {
@@ -19,20 +29,20 @@ export interface ArtifactsApi {
 const PER_PAGE = 100;
 const MAX_PAGES = 10;
 
-export function createArtifactsApi(client: HttpClient, repository: string): ArtifactsApi {
-  const path = `${repoPath(repository)}/actions/artifacts`;
+export function createArtifactsApi(github: GitHubClient, repository: string): ArtifactsApi {
+  const repo = repoParams(repository);
   return {
     async listByName(name) {
       const all: RepoArtifact[] = [];
       for (let page = 1; page <= MAX_PAGES; page++) {
-        const res = await client.request<{ total_count: number; artifacts: RepoArtifact[] }>({
+        const res = await github.request<{ total_count: number; artifacts: RepoArtifact[] }>({
           operation: 'artifacts.list',
-          path,
-          query: { name, per_page: PER_PAGE, page },
+          route: 'GET /repos/{owner}/{repo}/actions/artifacts',
+          params: { ...repo, name, per_page: PER_PAGE, page },
         });
         const batch = res.data?.artifacts ?? [];
         all.push(...batch.filter((a) => a.name === name));
-        if (batch.length < PER_PAGE || all.length >= (res.data?.total_count ?? 0)) break;
+        if (batch.length < PER_PAGE || page * PER_PAGE >= (res.data?.total_count ?? 0)) break;
       }
       return all;
     },

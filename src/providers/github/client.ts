@@ -1,29 +1,300 @@
-import { HttpClient } from '../../core/http.ts';
+import type { getOctokit } from '@actions/github';
+import { ApiError } from '../../core/errors.ts';
+import {
+  abortableSleep,
+  excerpt,
+  isRefusal,
+  providerMessage,
+  requestTimeoutFromEnv,
+} from '../../core/http.ts';
+import { loadUndici } from '../../core/undici.ts';
+import { describeRateLimit, type RateLimitKind } from './rate-limit.ts';
 
-/** The GitHub REST client every GitHub resource module shares. */
-export function createGitHubClient(options: {
+/**
+ * The GitHub REST client every GitHub resource module shares: the official
+ * Octokit of @actions/github with @octokit/plugin-retry (5xx and network
+ * errors, 3 retries) and @octokit/plugin-throttling (GitHub's rate limits).
+ *
+ * Octokit is loaded on the first request only, so a run without a GitHub
+ * token, or one that sends nothing, never pays for it.
+ *
+ * Rate limits, as GitHub documents them ("Rate limits for the REST API",
+ * https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api)
+ * and as plugin-throttling reads them (src/index.ts of octokit/plugin-throttling.js):
+ * - primary: 403 or 429 with `x-ratelimit-remaining: 0`; wait until
+ *   `x-ratelimit-reset` (UTC epoch seconds) plus one second;
+ * - secondary: 403 or 429 whose message says "secondary rate limit"; wait
+ *   `retry-after` seconds, or 60 s when it is absent ("wait for at least one
+ *   minute");
+ * - any other 429 with `retry-after` (seconds): waited like a secondary limit,
+ *   as every provider's 429 is (the spec's retry rule); plugin-throttling
+ *   leaves it alone and plugin-retry would ignore the header.
+ * Each wait is taken only while the request's waits, added up, stay within
+ * `rateLimitBudget.ms`; otherwise the request fails at once with an
+ * `ApiError` naming the limit, when it resets and the bound it would pass.
+ */
+
+export interface GitHubClientOptions {
   apiUrl: string;
   token: string;
   redact: (text: string) => string;
+  /** Cuts every request and every wait, e.g. cancellation. */
   signal?: AbortSignal;
-}): HttpClient {
-  return new HttpClient({
-    provider: 'GitHub',
-    baseUrl: options.apiUrl,
-    headers: {
-      accept: 'application/vnd.github+json',
-      authorization: `Bearer ${options.token}`,
-      'x-github-api-version': '2022-11-28',
+  /** How long one request may wait for rate limits in all, and what sets that bound (for messages). */
+  rateLimitBudget: { ms: number; bound: string };
+  /** Receives one line per rate-limit wait ("rate limited by GitHub, waiting 3 s …") and Octokit's warnings. */
+  log: (line: string) => void;
+  /** Where `OPS_ACTIONS_REQUEST_TIMEOUT` (the per-attempt timeout) is read; process.env by default. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface GitHubRequest {
+  /** Names the call in errors and logs, e.g. `deployments.list`. */
+  operation: string;
+  /** Octokit route, e.g. `GET /repos/{owner}/{repo}/deployments`. */
+  route: string;
+  params?: Record<string, unknown>;
+  /** Retries after a 5xx or a network error (default 3); 0 for a request that must not be sent twice. */
+  retries?: number;
+  /** Statuses handed back instead of thrown, e.g. 404 while looking something up. */
+  acceptStatus?: readonly number[];
+}
+
+export interface GitHubResponse<T> {
+  status: number;
+  headers: Record<string, string>;
+  data: T;
+}
+
+export interface GitHubClient {
+  request<T>(req: GitHubRequest): Promise<GitHubResponse<T>>;
+}
+
+type Octokit = ReturnType<typeof getOctokit>;
+/** What the throttling plugin hands a limit handler: the request's options, `request.call` being ours. */
+type LimitedRequest = { request?: { [option: string]: unknown } };
+
+interface CallState {
+  operation: string;
+  waitedMs: number;
+  refused?: { kind: RateLimitKind; waitS: number };
+}
+
+/** Statuses plugin-retry leaves alone: client errors, and 429, which is a rate limit the throttling plugin owns. */
+const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
+
+export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
+  const calls = new Map<number, CallState>();
+  let nextCall = 1;
+  let loaded: Promise<Octokit> | undefined;
+
+  const onLimit = (kind: RateLimitKind) => (retryAfterS: number, request: LimitedRequest) => {
+    const call = calls.get(Number(request.request?.call));
+    if (!call) return false;
+    const waitMs = retryAfterS * 1000;
+    if (options.signal?.aborted || call.waitedMs + waitMs > options.rateLimitBudget.ms) {
+      call.refused = { kind, waitS: retryAfterS };
+      return false;
+    }
+    call.waitedMs += waitMs;
+    options.log(`rate limited by GitHub, waiting ${retryAfterS} s (${kind} rate limit, ${call.operation})`);
+    return true;
+  };
+
+  const octokit = () => {
+    loaded ??= loadOctokit(options, {
+      onRateLimit: onLimit('primary'),
+      onSecondaryRateLimit: onLimit('secondary'),
+      onTooManyRequests: onLimit('retry-after'),
+    });
+    return loaded;
+  };
+
+  return {
+    async request<T>(req: GitHubRequest): Promise<GitHubResponse<T>> {
+      const id = nextCall++;
+      const call: CallState = { operation: req.operation, waitedMs: 0 };
+      calls.set(id, call);
+      try {
+        const res = await (await octokit()).request(req.route, {
+          ...req.params,
+          headers: { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' },
+          request: { call: id, ...(req.retries === undefined ? {} : { retries: req.retries }) },
+        });
+        return { status: res.status, headers: flatHeaders(res.headers), data: res.data as T };
+      } catch (error) {
+        const status = statusOf(error);
+        if (status !== undefined && req.acceptStatus?.includes(status)) {
+          const response = (error as { response?: { headers?: object; data?: unknown } }).response;
+          return { status, headers: flatHeaders(response?.headers ?? {}), data: response?.data as T };
+        }
+        throw toApiError(error, call, options);
+      } finally {
+        calls.delete(id);
+      }
     },
-    redact: options.redact,
-    signal: options.signal,
+  };
+}
+
+async function loadOctokit(
+  options: GitHubClientOptions,
+  limits: {
+    onRateLimit: (retryAfterS: number, request: LimitedRequest) => boolean;
+    onSecondaryRateLimit: (retryAfterS: number, request: LimitedRequest) => boolean;
+    onTooManyRequests: (retryAfterS: number, request: LimitedRequest) => boolean;
+  },
+): Promise<Octokit> {
+  const [{ getOctokit }, { retry }, { throttling }] = await Promise.all([
+    import('@actions/github'),
+    import('@octokit/plugin-retry'),
+    import('@octokit/plugin-throttling'),
+  ]);
+  const timeoutMs = requestTimeoutFromEnv(options.env);
+  const warn = (message: string) => options.log(options.redact(`GitHub client: ${message}`));
+  const { onTooManyRequests, ...throttle } = limits;
+  const octokit = getOctokit(
+    options.token,
+    {
+      baseUrl: options.apiUrl.replace(/\/+$/, ''),
+      userAgent: 'ops-actions/0.1',
+      request: { fetch: timedFetch(timeoutMs, options.signal) },
+      retry: { doNotRetry: DO_NOT_RETRY },
+      throttle,
+      log: { debug: () => undefined, info: () => undefined, warn, error: warn },
+    },
+    retry,
+    throttling,
+  );
+  // Registered last, so it wraps both plugins: it sees what they gave up on.
+  octokit.hook.wrap('request', async (request, requestOptions) => {
+    for (;;) {
+      try {
+        return await request(requestOptions);
+      } catch (error) {
+        const waitS = plainRetryAfter(error);
+        if (waitS === undefined || !onTooManyRequests(waitS, requestOptions)) throw error;
+        await abortableSleep(waitS * 1000, options.signal);
+      }
+    }
+  });
+  return octokit;
+}
+
+/** The `retry-after` seconds of a 429 that is neither a primary nor a secondary limit. */
+function plainRetryAfter(error: unknown): number | undefined {
+  const e = error as { status?: number; message?: string; response?: { headers?: Record<string, unknown> } };
+  const headers = e.response?.headers;
+  if (e.status !== 429 || !headers) return undefined;
+  if (String(headers['x-ratelimit-remaining']) === '0' || /\bsecondary rate\b/i.test(e.message ?? ''))
+    return undefined;
+  const value = String(headers['retry-after'] ?? '');
+  return /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+/**
+ * undici's fetch over the shared dispatcher, each attempt cut after the
+ * per-attempt timeout. A cancelled run surfaces as an `AbortError`, which
+ * plugin-retry does not retry.
+ */
+function timedFetch(timeoutMs: number, outer: AbortSignal | undefined) {
+  return async (url: string, init: RequestInit = {}): Promise<Response> => {
+    const [{ fetch }, { agent }] = await Promise.all([import('undici'), loadUndici()]);
+    const signals = [AbortSignal.timeout(timeoutMs), outer, init.signal ?? undefined].filter(
+      (s): s is AbortSignal => s !== undefined,
+    );
+    try {
+      return (await fetch(url, {
+        ...(init as object),
+        signal: AbortSignal.any(signals),
+        dispatcher: agent,
+      })) as unknown as Response;
+    } catch (error) {
+      if (outer?.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
+      if ((error as { name?: string }).name === 'TimeoutError')
+        throw new Error(`no answer within ${timeoutMs} ms`, { cause: error });
+      throw error;
+    }
+  };
+}
+
+function toApiError(error: unknown, call: CallState, options: GitHubClientOptions): ApiError {
+  const redact = options.redact;
+  const e = error as {
+    status?: number;
+    message?: string;
+    response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
+    request?: { request?: { retryCount?: number } };
+  };
+  const attempts = (e.request?.request?.retryCount ?? 0) + 1;
+  if (options.signal?.aborted || (error as { name?: string }).name === 'AbortError') {
+    return new ApiError({
+      provider: 'GitHub',
+      operation: call.operation,
+      retryable: false,
+      attempts,
+      cause: new Error('cancelled: the deadline passed'),
+    });
+  }
+  if (!e.response) {
+    return new ApiError({
+      provider: 'GitHub',
+      operation: call.operation,
+      retryable: true,
+      attempts,
+      cause: new Error(redact(causeMessage(error))),
+    });
+  }
+  const headers = flatHeaders(e.response.headers ?? {});
+  const text = typeof e.response.data === 'string' ? e.response.data : JSON.stringify(e.response.data ?? '');
+  const message = providerMessage(text);
+  return new ApiError({
+    provider: 'GitHub',
+    operation: call.operation,
+    status: e.status,
+    requestId: headers['x-github-request-id'],
+    body: text ? excerpt(redact(text)) : undefined,
+    providerMessage: message ? excerpt(redact(message)) : undefined,
+    retryable: e.status === undefined || e.status >= 500 || call.refused !== undefined,
+    // A 401, or a 403 that is no rate limit ("Resource not accessible by integration"): the token's fault.
+    refusedCredential:
+      !call.refused && isRefusal(e.status, headers) && !/\bsecondary rate\b/i.test(message ?? '')
+        ? 'github-token'
+        : undefined,
+    attempts,
+    hint: call.refused
+      ? describeRateLimit({
+          ...call.refused,
+          headers,
+          waitedMs: call.waitedMs,
+          budget: options.rateLimitBudget,
+        })
+      : undefined,
   });
 }
 
-/** `owner/repo` from GITHUB_REPOSITORY, split for the REST paths. */
-export function repoPath(repository: string): string {
-  const [owner, repo] = repository.split('/');
-  if (!owner || !repo)
+function causeMessage(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  const code = (cause as { code?: string } | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown }).status;
+  return typeof status === 'number' && (error as { response?: unknown }).response ? status : undefined;
+}
+
+function flatHeaders(headers: object): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers))
+    if (value !== undefined && value !== null) out[key.toLowerCase()] = String(value);
+  return out;
+}
+
+/** `owner/repo` from GITHUB_REPOSITORY, split for the REST routes. */
+export function repoParams(repository: string): { owner: string; repo: string } {
+  const [owner, repo, ...rest] = repository.split('/');
+  if (!owner || !repo || rest.length > 0)
     throw new Error(`GITHUB_REPOSITORY must be owner/repo, got ${JSON.stringify(repository)}`);
-  return `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`;
+  return { owner, repo };
 }

@@ -1,4 +1,4 @@
-import type { HttpClient } from '../../core/http.ts';
+import { type GitHubClient, repoParams } from './client.ts';
 
 /**
  * GitHub Deployments and their statuses: the deploy history of an
@@ -67,21 +67,22 @@ interface StatusJson {
 const MAX_PAGES = 10;
 
 export class GitHubDeployments {
-  private readonly http: HttpClient;
-  private readonly repo: string;
+  private readonly github: GitHubClient;
+  private readonly repo: { owner: string; repo: string };
 
-  /** `repo` is the `/repos/{owner}/{repo}` path prefix from `repoPath`. */
-  constructor(http: HttpClient, repo: string) {
-    this.http = http;
-    this.repo = repo;
+  /** `repository` is `owner/repo`, as in GITHUB_REPOSITORY. */
+  constructor(github: GitHubClient, repository: string) {
+    this.github = github;
+    this.repo = repoParams(repository);
   }
 
   async create(input: CreateDeploymentInput): Promise<Deployment> {
-    const res = await this.http.request<DeploymentJson>({
+    const res = await this.github.request<DeploymentJson>({
       operation: 'deployments.create',
-      method: 'POST',
-      path: `${this.repo}/deployments`,
-      json: {
+      route: 'POST /repos/{owner}/{repo}/deployments',
+      retries: 0,
+      params: {
+        ...this.repo,
         ref: input.ref,
         task: input.task ?? 'deploy',
         auto_merge: false,
@@ -104,10 +105,16 @@ export class GitHubDeployments {
   ): Promise<Deployment[]> {
     const out: Deployment[] = [];
     for (let page = 1; page <= maxPages; page++) {
-      const res = await this.http.request<DeploymentJson[]>({
+      const res = await this.github.request<DeploymentJson[]>({
         operation: 'deployments.list',
-        path: `${this.repo}/deployments`,
-        query: { environment, ...(filter.sha ? { sha: filter.sha } : {}), per_page: 100, page },
+        route: 'GET /repos/{owner}/{repo}/deployments',
+        params: {
+          ...this.repo,
+          environment,
+          ...(filter.sha ? { sha: filter.sha } : {}),
+          per_page: 100,
+          page,
+        },
       });
       const items = Array.isArray(res.data) ? res.data : [];
       out.push(...items.map(toDeployment));
@@ -118,9 +125,10 @@ export class GitHubDeployments {
 
   /** The deployment, or undefined when there is none with this id in the repository. */
   async get(id: number): Promise<Deployment | undefined> {
-    const res = await this.http.request<DeploymentJson>({
+    const res = await this.github.request<DeploymentJson>({
       operation: 'deployments.get',
-      path: `${this.repo}/deployments/${id}`,
+      route: 'GET /repos/{owner}/{repo}/deployments/{deployment_id}',
+      params: { ...this.repo, deployment_id: id },
       acceptStatus: [404],
     });
     return res.status === 404 ? undefined : toDeployment(res.data);
@@ -128,10 +136,10 @@ export class GitHubDeployments {
 
   /** Newest first. */
   async statuses(id: number): Promise<DeploymentStatus[]> {
-    const res = await this.http.request<StatusJson[]>({
+    const res = await this.github.request<StatusJson[]>({
       operation: 'deployments.statuses.list',
-      path: `${this.repo}/deployments/${id}/statuses`,
-      query: { per_page: 100 },
+      route: 'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
+      params: { ...this.repo, deployment_id: id, per_page: 100 },
     });
     return (Array.isArray(res.data) ? res.data : []).map((s) => ({
       id: s.id,
@@ -146,12 +154,12 @@ export class GitHubDeployments {
    * while a lost one leaves the deployment `in_progress` for ever: it is retried.
    */
   async setStatus(id: number, input: CreateStatusInput): Promise<void> {
-    await this.http.request({
+    await this.github.request({
       operation: 'deployments.statuses.create',
-      method: 'POST',
-      retrySafe: true,
-      path: `${this.repo}/deployments/${id}/statuses`,
-      json: {
+      route: 'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
+      params: {
+        ...this.repo,
+        deployment_id: id,
         state: input.state,
         ...(input.description ? { description: input.description.slice(0, 140) } : {}),
         ...(input.environmentUrl ? { environment_url: input.environmentUrl } : {}),

@@ -1,0 +1,126 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createGitHubFake,
+  type GitHubFake,
+  primaryRateLimit,
+  secondaryRateLimit,
+} from '../../sandbox/fakes/github.ts';
+import { createHerokuFake, type HerokuFake } from '../../sandbox/fakes/heroku.ts';
+import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { expectNoSecrets, expectNoViolations, SECRETS, statesOf } from './fixtures.ts';
+
+/**
+ * GitHub's rate limits met by the deploy history (Deployments API), through the
+ * committed bundle: waited out within `health-timeout` with a line saying so,
+ * or, when they outlast it, a clean failure naming the limit before the target
+ * is touched.
+ */
+
+const LIST = 'GET /repos/:owner/:repo/deployments';
+const CREATE = 'POST /repos/:owner/:repo/deployments';
+const STATUS = 'POST /repos/:owner/:repo/deployments/:id/statuses';
+
+let heroku: HerokuFake;
+let github: GitHubFake;
+
+beforeEach(async () => {
+  heroku = createHerokuFake({ apiKeys: [SECRETS.heroku], knobs: { buildLineIntervalMs: 1 } });
+  github = createGitHubFake({ token: SECRETS.github, repositories: ['acme/fleet'] });
+  await Promise.all([heroku.start(), github.start()]);
+  heroku.seedApp({ name: 'web-prod' });
+});
+afterEach(async () => {
+  await Promise.all([heroku.stop(), github.stop()]);
+});
+
+async function deploy(inputs: Record<string, string> = {}): Promise<BundleRun> {
+  const run = await runBundle('deploy', {
+    inputs: {
+      target: 'heroku',
+      'heroku-app': 'web-prod',
+      'heroku-api-key': SECRETS.heroku,
+      'heroku-api-url': heroku.url,
+      'github-token': SECRETS.github,
+      'github-api-url': github.server.url,
+      'source-url': 'https://example.test/app.tgz',
+      'health-timeout': '20',
+      ...inputs,
+    },
+  });
+  expectNoSecrets(run);
+  expectNoViolations(heroku.server, github.server);
+  return run;
+}
+
+const waits = (run: BundleRun) =>
+  run.stdout.split('\n').filter((l) => l.startsWith('rate limited by GitHub'));
+
+describe('GitHub rate limits in the deploy history', () => {
+  it('waits out a primary limit (403) on the history lookup until x-ratelimit-reset', async () => {
+    github.server.inject({ route: LIST, fault: primaryRateLimit({ resetAt: new Date(Date.now() + 1000) }) });
+    const run = await deploy();
+    expect(run.errors).toEqual([]);
+    expect(run.outputs.status).toBe('success');
+    expect(waits(run)).toEqual([
+      expect.stringMatching(
+        /^rate limited by GitHub, waiting \d s \(primary rate limit, deployments\.list\)$/,
+      ),
+    ]);
+    expect(github.server.received(LIST).map((r) => r.status)).toEqual([403, 200]);
+  });
+
+  it('waits out a primary limit (429) on the create: sent again, one deployment made', async () => {
+    github.server.inject({
+      route: CREATE,
+      fault: primaryRateLimit({ resetAt: new Date(Date.now() + 1000), status: 429 }),
+    });
+    const run = await deploy();
+    expect(run.errors).toEqual([]);
+    expect(waits(run)).toEqual([expect.stringContaining('(primary rate limit, deployments.create)')]);
+    expect(github.server.received(CREATE).map((r) => r.status)).toEqual([429, 201]);
+    const [d] = github.deployments();
+    expect(github.deployments()).toHaveLength(1);
+    expect(statesOf(github, d!.id)).toEqual(['in_progress', 'success']);
+  });
+
+  it('waits out a secondary limit on the final status for its retry-after', async () => {
+    github.server.inject({ route: STATUS, call: 2, fault: secondaryRateLimit({ retryAfter: 1 }) });
+    const run = await deploy();
+    expect(run.errors).toEqual([]);
+    expect(waits(run)).toEqual([
+      'rate limited by GitHub, waiting 1 s (secondary rate limit, deployments.statuses.create)',
+    ]);
+    const [d] = github.deployments();
+    expect(statesOf(github, d!.id)).toEqual(['in_progress', 'success']);
+  });
+
+  it('a primary limit that resets after health-timeout fails at once, before the target is touched', async () => {
+    const resetAt = new Date(Date.now() + 3600_000);
+    github.server.inject({ route: LIST, fault: primaryRateLimit({ resetAt }) });
+    const run = await deploy();
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toContain('GitHub deployments.list failed with HTTP 403: API rate limit exceeded');
+    expect(run.errors[0]).toContain(
+      `GitHub's primary rate limit (x-ratelimit-remaining 0, resource core, resets at ${new Date(Math.floor(resetAt.getTime() / 1000) * 1000).toISOString()})`,
+    );
+    expect(run.errors[0]).toContain(
+      'more than the 20 s a GitHub request may wait (the input health-timeout)',
+    );
+    expect(waits(run)).toEqual([]);
+    expect(github.server.received(LIST)).toHaveLength(1);
+    expect(heroku.server.received('POST /apps/:app/builds')).toEqual([]);
+    expect(github.deployments()).toEqual([]);
+  });
+
+  it('a secondary limit without retry-after (one minute) past health-timeout fails naming it', async () => {
+    github.server.inject({ route: CREATE, fault: secondaryRateLimit() });
+    const run = await deploy();
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      expect.stringContaining("GitHub's secondary rate limit (no retry-after: at least one minute)"),
+    ]);
+    expect(github.server.received(CREATE)).toHaveLength(1);
+    expect(github.deployments()).toEqual([]);
+  });
+});

@@ -365,6 +365,13 @@ export const CASES: BadInputCase[] = [
     "'github-token'",
     'required when require-previous is true',
   ),
+  c(
+    'evidence',
+    'require-previous-ref not a branch name',
+    { 'require-previous': 'true', 'require-previous-ref': 'release..2' },
+    "'require-previous-ref'",
+    'must be a branch name',
+  ),
   c('evidence', 'negative timeout', { timeout: '-3' }, "'timeout'", 'greater than 0'),
   c('evidence', 'upload not a boolean', { upload: 'perhaps' }, "'upload'", 'true or false'),
 ];

@@ -30,6 +30,12 @@ export interface CloudflareRecord {
 export interface CloudflareFakeOptions {
   token?: string;
   basePath?: string;
+  /**
+   * A token made from the "Edit zone DNS" template: DNS edit only, no Zone:Read. It may
+   * change records but `GET /zones` answers 403 9109 "Unauthorized to access requested
+   * resource" (ddclient/ddclient#834, octodns/octodns-cloudflare#60).
+   */
+  dnsOnlyToken?: string;
 }
 
 export function createCloudflareFake(options: CloudflareFakeOptions = {}) {
@@ -43,7 +49,10 @@ export function createCloudflareFake(options: CloudflareFakeOptions = {}) {
       basePath: options.basePath,
       // The 2024 spec lists only the global key on DNS records, though the API takes tokens too.
       security: [{ api_token: [] }, { api_email: [], api_key: [] }],
-      acceptsCredentials: (req) => req.headers.authorization === `Bearer ${token}`,
+      acceptsCredentials: (req) =>
+        req.headers.authorization === `Bearer ${token}` ||
+        (options.dnsOnlyToken !== undefined &&
+          req.headers.authorization === `Bearer ${options.dnsOnlyToken}`),
       // The record schema lists `id` as required without `readOnly`; the API assigns it.
       serverAssigned: ['id'],
       reject: cloudflareReject,
@@ -123,6 +132,8 @@ export function createCloudflareFake(options: CloudflareFakeOptions = {}) {
   }
 
   server.route('GET', `${v4}/zones`, (req) => {
+    if (options.dnsOnlyToken !== undefined && req.headers.authorization === `Bearer ${options.dnsOnlyToken}`)
+      return cloudflareError(403, 9109, 'Unauthorized to access requested resource');
     const name = req.query.get('name');
     return page(
       req,

@@ -28,6 +28,8 @@ export interface HerokuApp {
   createdAt: string;
   updatedAt: string;
   maintenance: boolean;
+  /** Platform generation (schema `app.generation`): Fir apps release OCI images and have no slugs. */
+  generation: 'cedar' | 'fir';
 }
 
 export interface HerokuAddon {
@@ -37,6 +39,20 @@ export interface HerokuAddon {
   service: string;
   plan: string;
   configVars: string[];
+  createdAt: string;
+}
+
+/**
+ * An add-on attached to an app under a name (schema `add-on-attachment`). Every add-on
+ * has one on its billing app; `heroku addons:attach` adds more on other apps, which
+ * then receive `<NAME>_URL` (heroku/cli src/lib/addons/resolve.ts reads attachments
+ * with `Accept-Inclusion: config_vars` to learn them).
+ */
+export interface HerokuAttachment {
+  id: string;
+  addonId: string;
+  appId: string;
+  name: string;
   createdAt: string;
 }
 
@@ -76,6 +92,12 @@ export interface HerokuRelease {
   slugId: string | null;
   config: Record<string, string>;
   createdAt: string;
+  /**
+   * `eligible_for_rollback`, by default true for a succeeded release. Heroku marks
+   * some succeeded releases ineligible; the CLI's `rollback` picks among the eligible
+   * ones only (heroku/cli src/lib/releases/releases.ts, findByPreviousOrId).
+   */
+  eligibleForRollback?: boolean;
 }
 
 export interface HerokuBuild {
@@ -118,6 +140,9 @@ export interface HerokuState {
   apps: HerokuApp[];
   configVars: Map<string, Record<string, string>>;
   addons: HerokuAddon[];
+  attachments: HerokuAttachment[];
+  /** Names of apps that exist in other accounts: this key gets 403 for them. */
+  foreignApps: Set<string>;
   pipelines: HerokuPipeline[];
   couplings: HerokuCoupling[];
   domains: HerokuDomain[];
@@ -142,6 +167,17 @@ export interface HerokuKnobs {
   acmDelayMs: number;
   /** App name or id → acm_status_reason: its certificates end `failed`. */
   acmFailures: Map<string, string>;
+  /**
+   * App name or id → message: enabling ACM is refused with 422, as Heroku refuses it
+   * for apps on Eco dynos (devcenter.heroku.com/articles/automated-certificate-management).
+   */
+  acmRefusals: Map<string, string>;
+  /**
+   * How long a new custom domain answers `cname: null`, status `pending`, before its
+   * DNS target is assigned (the Heroku CLI waits for it: heroku/cli
+   * src/lib/domains/wait-for-domain.ts).
+   */
+  cnameDelayMs: number;
 }
 
 export interface HerokuFake {
@@ -152,7 +188,15 @@ export interface HerokuFake {
   start(): Promise<string>;
   stop(): Promise<void>;
   readonly url: string;
-  seedApp(input: { name: string; region?: string; stack?: string; team?: string | null }): HerokuApp;
+  seedApp(input: {
+    name: string;
+    region?: string;
+    stack?: string;
+    team?: string | null;
+    generation?: 'cedar' | 'fir';
+  }): HerokuApp;
+  /** Attaches an add-on to another app as `name`, which then gets `<name>_URL`. */
+  attachAddon(addonId: string, app: string, name: string): HerokuAttachment;
   seedAddon(
     app: string,
     input: { name?: string; service: string; plan?: string; config: Record<string, string> },
@@ -208,6 +252,8 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
     apps: [],
     configVars: new Map(),
     addons: [],
+    attachments: [],
+    foreignApps: new Set(),
     pipelines: [],
     couplings: [],
     domains: [],
@@ -231,6 +277,8 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
     buildFailures: new Map(),
     acmDelayMs: 200,
     acmFailures: new Map(),
+    acmRefusals: new Map(),
+    cnameDelayMs: 0,
     ...options.knobs,
   };
   const schema = JSON.parse(readFileSync(options.schemaPath ?? DEFAULT_SCHEMA, 'utf8')) as object;
@@ -327,9 +375,11 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
     region?: string;
     stack?: string;
     team?: string | null;
+    generation?: 'cedar' | 'fir';
   }): HerokuApp | FakeResponse => {
     const name = input.name ?? `${word()}-${word()}-${Math.floor(10000 + Math.random() * 89999)}`;
-    if (findApp(name)) return herokuError(422, 'invalid_params', `Name ${name} is already taken`);
+    if (findApp(name) || state.foreignApps.has(name))
+      return herokuError(422, 'invalid_params', `Name ${name} is already taken`);
     const region = input.region ?? 'us';
     const regionName = REGIONS[region] ? region : Object.keys(REGIONS).find((k) => REGIONS[k] === region);
     if (!regionName) return herokuError(422, 'invalid_params', "Couldn't find that region.");
@@ -348,6 +398,7 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
       createdAt: at,
       updatedAt: at,
       maintenance: false,
+      generation: input.generation ?? 'cedar',
     };
     state.apps.push(app);
     state.domains.push({
@@ -372,7 +423,7 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
     buildpack_provided_description: null,
     build_stack: { id: STACKS[app.stack], name: app.stack },
     created_at: app.createdAt,
-    generation: { id: 'a1f5e4ba-6a6b-4a6f-9a3e-4f0c8b3a5c2d', name: 'cedar' },
+    generation: { id: stableId(app.generation), name: app.generation },
     git_url: `https://git.heroku.com/${app.name}.git`,
     id: app.id,
     internal_routing: null,
@@ -412,7 +463,7 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
       version: r.version,
       current: current(r.appId)?.id === r.id,
       output_stream_url: null,
-      eligible_for_rollback: r.status === 'succeeded',
+      eligible_for_rollback: r.eligibleForRollback ?? r.status === 'succeeded',
     };
   };
   const domainJson = (d: HerokuDomain): Json => {
@@ -574,9 +625,43 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
     }
   };
 
+  // An app of another account exists, so Heroku answers 403, not 404 (schema: app
+  // identity; heroku/cli treats a 403 on /apps/{app} as "no access", not "no app").
+  const dnsTarget = () => `${word()}-${word()}-${randomBytes(6).toString('hex')}.herokudns.com`;
   const withApp = (handler: (app: HerokuApp, req: FakeRequest) => FakeResponse) => (req: FakeRequest) => {
     const app = findApp(req.params.app!);
-    return app ? handler(app, req) : appMissing();
+    if (app) return handler(app, req);
+    if (state.foreignApps.has(req.params.app!))
+      return herokuError(403, 'forbidden', `You do not have access to the app ${req.params.app}.`);
+    return appMissing();
+  };
+  // An attachment's vars are the add-on's vars under the attachment's name:
+  // HEROKU_POSTGRESQL_RED_URL on the billing app is DATABASE_URL where attached as DATABASE.
+  const attachmentConfigVars = (attachment: HerokuAttachment): string[] => {
+    const addon = state.addons.find((x) => x.id === attachment.addonId)!;
+    const primary = state.attachments.find((x) => x.addonId === addon.id && x.appId === addon.appId);
+    const prefix = `${primary?.name ?? attachment.name}_`;
+    const vars = addon.configVars
+      .filter((v) => v.startsWith(prefix))
+      .map((v) => `${attachment.name}_${v.slice(prefix.length)}`);
+    return vars.length > 0 ? vars : [`${attachment.name}_URL`];
+  };
+  const attachmentJson = (a: HerokuAttachment, withConfigVars: boolean): Json => {
+    const addon = state.addons.find((x) => x.id === a.addonId)!;
+    const owner = findApp(addon.appId)!;
+    const app = findApp(a.appId)!;
+    return {
+      addon: { id: addon.id, name: addon.name, app: { id: owner.id, name: owner.name } },
+      app: { id: app.id, name: app.name },
+      created_at: a.createdAt,
+      id: a.id,
+      name: a.name,
+      namespace: null,
+      updated_at: a.createdAt,
+      web_url: null,
+      log_input_url: null,
+      ...(withConfigVars ? { config_vars: attachmentConfigVars(a) } : {}),
+    };
   };
   const body = (req: FakeRequest): Json => (req.json ?? {}) as Json;
 
@@ -639,7 +724,9 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
         state.apps = state.apps.filter((a) => a.id !== app.id);
         state.domains = state.domains.filter((d) => d.appId !== app.id);
         state.couplings = state.couplings.filter((c) => c.appId !== app.id);
-        state.addons = state.addons.filter((a) => a.appId !== app.id);
+        const billed = new Set(state.addons.filter((a) => a.appId === app.id).map((a) => a.id));
+        state.addons = state.addons.filter((a) => !billed.has(a.id));
+        state.attachments = state.attachments.filter((t) => t.appId !== app.id && !billed.has(t.addonId));
         state.configVars.delete(app.id);
         return { status: 200, json };
       }),
@@ -676,7 +763,23 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
       '/apps/:app/addons',
       withApp((app) => ({
         status: 200,
-        json: state.addons.filter((a) => a.appId === app.id).map(addonJson),
+        // Add-ons attached to the app, those billed to other apps included (their
+        // config_vars name the billing app's vars; schema `add-on` List By App).
+        json: state.addons
+          .filter((a) => state.attachments.some((t) => t.addonId === a.id && t.appId === app.id))
+          .map(addonJson),
+      })),
+    )
+    .route(
+      'GET',
+      '/apps/:app/addon-attachments',
+      withApp((app, req) => ({
+        status: 200,
+        // `Accept-Inclusion: config_vars` adds each attachment's vars, as the Heroku CLI asks
+        // (heroku/cli src/lib/addons/resolve.ts).
+        json: state.attachments
+          .filter((t) => t.appId === app.id)
+          .map((t) => attachmentJson(t, /config_vars/.test(req.headers['accept-inclusion'] ?? ''))),
       })),
     )
     .route('GET', '/pipelines', (req) => ranged(req, state.pipelines, ['id', 'name'], 'id', pipelineJson))
@@ -741,6 +844,8 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
       'POST',
       '/apps/:app/acm',
       withApp((app) => {
+        const refusal = knobs.acmRefusals.get(keyFor(knobs.acmRefusals, app) ?? '');
+        if (refusal !== undefined) return herokuError(422, 'invalid_params', refusal);
         app.acm = true;
         app.updatedAt = now();
         for (const d of state.domains) {
@@ -779,7 +884,8 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
         ranged(
           req,
           state.domains.filter((d) => d.appId === app.id),
-          ['id', 'hostname'],
+          // The schema declares no `ranges` for domain List, so only Heroku's default `id`.
+          ['id'],
           'id',
           domainJson,
         ),
@@ -810,7 +916,7 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
           appId: app.id,
           hostname,
           kind: 'custom',
-          cname: `${word()}-${word()}-${randomBytes(6).toString('hex')}.herokudns.com`,
+          cname: knobs.cnameDelayMs > 0 ? null : dnsTarget(),
           status: 'pending',
           acmStatus: app.acm ? 'pending' : null,
           acmStatusReason: null,
@@ -818,6 +924,12 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
           updatedAt: at,
         };
         state.domains.push(domain);
+        if (knobs.cnameDelayMs > 0) {
+          later(knobs.cnameDelayMs, () => {
+            domain.cname = dnsTarget();
+            domain.updatedAt = now();
+          });
+        }
         if (app.acm) issueCertificates(app);
         return { status: 201, json: domainJson(domain) };
       }),
@@ -1065,7 +1177,38 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
         createdAt: now(),
       };
       state.addons.push(addon);
+      // One attachment per `<NAME>_URL` var on the billing app (a Postgres add-on is
+      // attached as HEROKU_POSTGRESQL_<COLOR> and, when primary, as DATABASE).
+      const names = Object.keys(input.config)
+        .filter((k) => k.endsWith('_URL'))
+        .map((k) => k.slice(0, -'_URL'.length));
+      for (const name of names.length > 0 ? names : [input.service.toUpperCase().replace(/\W/g, '_')]) {
+        state.attachments.push({
+          id: randomUUID(),
+          addonId: addon.id,
+          appId: app.id,
+          name,
+          createdAt: addon.createdAt,
+        });
+      }
       return addon;
+    },
+    attachAddon(addonId, appKey, name) {
+      const app = mustApp(appKey);
+      const addon = state.addons.find((a) => a.id === addonId);
+      if (!addon) throw new Error(`no add-on ${addonId}`);
+      const attachment: HerokuAttachment = {
+        id: randomUUID(),
+        addonId,
+        appId: app.id,
+        name,
+        createdAt: now(),
+      };
+      state.attachments.push(attachment);
+      const owner = config(addon.appId);
+      const url = addon.configVars.map((k) => owner[k]).find((v) => v !== undefined);
+      if (url !== undefined) config(app.id)[`${name}_URL`] = url;
+      return attachment;
     },
     seedPipeline,
     couple,

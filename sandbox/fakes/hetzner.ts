@@ -38,6 +38,12 @@ export interface HetznerAction {
 
 export interface HetznerFakeOptions {
   token?: string;
+  /**
+   * A token with read permission only: accepted for GET, refused on any write with
+   * 403 `token_readonly` (hcloud-go hcloud/error.go: "the token is only allowed to
+   * perform GET requests").
+   */
+  readOnlyToken?: string;
   /** How long an action stays `running` before it reports `success`. */
   actionDelayMs?: number;
   rateLimit?: number;
@@ -61,7 +67,10 @@ export function createHetznerFake(options: HetznerFakeOptions = {}) {
     name: 'hetzner',
     contract: createOpenApiChecker(readOpenApiDocument(contractUrl()), {
       basePath: options.basePath,
-      acceptsCredentials: (req) => req.headers.authorization === `Bearer ${token}`,
+      acceptsCredentials: (req) =>
+        req.headers.authorization === `Bearer ${token}` ||
+        (options.readOnlyToken !== undefined &&
+          req.headers.authorization === `Bearer ${options.readOnlyToken}`),
       reject: hetznerReject,
     }),
     decorate: () => {
@@ -99,6 +108,15 @@ export function createHetznerFake(options: HetznerFakeOptions = {}) {
     }
     state.zones.push(zone);
     return zone;
+  }
+
+  function zoneForWrite(req: FakeRequest): HetznerZone | FakeResponse {
+    if (
+      options.readOnlyToken !== undefined &&
+      req.headers.authorization === `Bearer ${options.readOnlyToken}`
+    )
+      return hetznerError(403, 'token_readonly', 'The token is only allowed to perform GET requests');
+    return zoneOf(req);
   }
 
   function zoneOf(req: FakeRequest): HetznerZone | FakeResponse {
@@ -213,7 +231,7 @@ export function createHetznerFake(options: HetznerFakeOptions = {}) {
   });
 
   server.route('POST', `${v1}/zones/:zone/rrsets`, (req) => {
-    const zone = zoneOf(req);
+    const zone = zoneForWrite(req);
     if (!isZone(zone)) return zone;
     const body = req.json as {
       name: string;
@@ -247,6 +265,8 @@ export function createHetznerFake(options: HetznerFakeOptions = {}) {
   });
 
   server.route('DELETE', `${v1}/zones/:zone/rrsets/:name/:type`, (req) => {
+    const writable = zoneForWrite(req);
+    if (!isZone(writable)) return writable;
     const found = rrsetOf(req);
     if (!('rrset' in found)) return found;
     found.zone.rrsets = found.zone.rrsets.filter((r) => r !== found.rrset);
@@ -259,7 +279,7 @@ export function createHetznerFake(options: HetznerFakeOptions = {}) {
     change: (rrset: HetznerRRSet, body: RRSetActionBody) => void,
   ) => {
     server.route('POST', `${v1}/zones/:zone/rrsets/:name/:type/actions/${command}`, (req) => {
-      const zone = zoneOf(req);
+      const zone = zoneForWrite(req);
       if (!isZone(zone)) return zone;
       const body = req.json as RRSetActionBody;
       let rrset = zone.rrsets.find((r) => r.name === req.params.name && r.type === req.params.type);
@@ -330,7 +350,8 @@ function invalidName(name: string, zone: HetznerZone): FakeResponse | undefined 
   if (name === zone.name || name.endsWith(`.${zone.name}`))
     problems.push('name must be relative to the zone');
   if (problems.length === 0) return undefined;
-  return hetznerError(400, 'invalid_input', "invalid input in field 'name'", {
+  // Invalid input is answered 422 `invalid_input` (hcloud-go hcloud/error.go ErrorCodeInvalidInput).
+  return hetznerError(422, 'invalid_input', "invalid input in field 'name'", {
     fields: [{ name: 'name', messages: problems }],
   });
 }
@@ -363,7 +384,7 @@ function hetznerReject(problem: ContractProblem): FakeResponse {
     case 'bad-credentials':
       return hetznerError(401, 'unauthorized', 'unable to authenticate');
     case 'invalid-request':
-      return hetznerError(400, 'invalid_input', problem.violations.join('; '), {
+      return hetznerError(422, 'invalid_input', problem.violations.join('; '), {
         fields: [...new Set(problem.fields)].map((name) => ({
           name,
           messages: problem.violations.filter((v) => v.includes(name)),

@@ -13,6 +13,12 @@ export interface DesiredConfig {
   vars: Record<string, string>;
   /** Source vars owned by an add-on of the source (they point at its databases): never copied. */
   addonOwned: string[];
+  /**
+   * Source vars set by hand to a value holding an add-on-owned value (a copy of
+   * DATABASE_URL with `?pool=25` appended): they would point the clone at the source's
+   * add-on, so they are not copied either, unless `config` sets them on purpose.
+   */
+  addonDerived: string[];
   /** Source vars left out by `exclude-config`. */
   excluded: string[];
 }
@@ -21,29 +27,40 @@ export function isExcluded(key: string, patterns: readonly string[]): boolean {
   return patterns.some((p) => (p.endsWith('*') ? key.startsWith(p.slice(0, -1)) : key === p));
 }
 
+/** Add-on values shorter than this are not looked for inside other values (`1`, `true`). */
+const MIN_ADDON_VALUE_LENGTH = 8;
+
 /**
- * Source config minus add-on-owned vars, minus `exclude-config`, minus the source's own
- * marker (the source may itself be a clone); then `config` overrides, `folder-var=folder`
- * and our marker, each winning over what came before.
+ * Source config minus add-on-owned vars (and hand-set copies of their values), minus
+ * `exclude-config`, minus the source's own marker (the source may itself be a clone);
+ * then `config` overrides, `folder-var=folder` and our marker, each winning over what
+ * came before.
  */
 export function desiredConfig(
   settings: Pick<CloneSettings, 'config' | 'excludeConfig' | 'folder' | 'folderVar'>,
   source: { id: string; config: Record<string, string>; addonVars: readonly string[] },
 ): DesiredConfig {
   const owned = new Set(source.addonVars);
+  const ownedValues = source.addonVars
+    .map((key) => source.config[key])
+    .filter((v): v is string => v !== undefined && v.length >= MIN_ADDON_VALUE_LENGTH);
   const vars: Record<string, string> = {};
   const addonOwned: string[] = [];
+  const addonDerived: string[] = [];
   const excluded: string[] = [];
   for (const key of Object.keys(source.config).sort()) {
     if (key === MARKER_VAR) continue;
+    const value = source.config[key]!;
     if (owned.has(key)) addonOwned.push(key);
     else if (isExcluded(key, settings.excludeConfig)) excluded.push(key);
-    else vars[key] = source.config[key]!;
+    else if (ownedValues.some((v) => value.includes(v))) {
+      if (!(key in settings.config)) addonDerived.push(key);
+    } else vars[key] = value;
   }
   Object.assign(vars, settings.config);
   if (settings.folder !== undefined) vars[settings.folderVar] = settings.folder;
   vars[MARKER_VAR] = source.id;
-  return { vars, addonOwned, excluded };
+  return { vars, addonOwned, addonDerived, excluded };
 }
 
 /** Keys whose value on the clone differs from the desired one (missing included), sorted. */

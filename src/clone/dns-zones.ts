@@ -1,3 +1,4 @@
+import { ApiError } from '../core/errors.ts';
 import type { HttpClient } from '../core/http.ts';
 import type { CloudflareHttp } from '../providers/cloudflare/client.ts';
 import { CloudflareDnsRecords } from '../providers/cloudflare/dns-records.ts';
@@ -5,14 +6,32 @@ import { CloudflareZones } from '../providers/cloudflare/zones.ts';
 import { HetznerActions } from '../providers/hetzner/actions.ts';
 import { HetznerRRSets } from '../providers/hetzner/rrsets.ts';
 import { HetznerZones } from '../providers/hetzner/zones.ts';
-import { type DnsRecordState, type DnsZone, fqdnValue } from './dns.ts';
+import { candidateZones, type DnsRecordState, type DnsZone, fqdnValue, relativeName } from './dns.ts';
 
 /** The clone's DNS step over Hetzner Cloud and Cloudflare, behind the `DnsZone` interface. */
 
 export class ZoneNotFound extends Error {
-  constructor(provider: string, zone: string) {
-    super(`${provider} has no zone ${zone} that this token can see`);
+  constructor(provider: string, domain: string) {
+    const tried = candidateZones(domain);
+    super(
+      `${provider} has no zone ${tried.length > 1 ? `for ${domain} (tried ${tried.join(', ')})` : domain} that this dns-token can see`,
+    );
     this.name = 'ZoneNotFound';
+  }
+}
+
+/**
+ * A token that cannot list zones: Cloudflare answers 403 (9109 "Unauthorized to
+ * access requested resource") to `GET /zones` for a token without Zone:Zone:Read,
+ * e.g. one made from the "Edit zone DNS" template (ddclient/ddclient#834,
+ * octodns/octodns-cloudflare#60).
+ */
+export class ZoneReadDenied extends Error {
+  constructor(cause: ApiError) {
+    super(
+      `dns-token was refused by Cloudflare when looking up the zone (${cause.status}: ${cause.providerMessage ?? 'forbidden'}): the token needs the Zone → Zone → Read permission as well as Zone → DNS → Edit. The "Edit zone DNS" template grants only DNS edit; edit the token in the Cloudflare dashboard (My Profile → API Tokens) and add Zone:Read for this zone`,
+    );
+    this.name = 'ZoneReadDenied';
   }
 }
 
@@ -24,57 +43,110 @@ export class NameTaken extends Error {
   }
 }
 
+/**
+ * A read-only Hetzner token passes every read of the preflight and is refused on
+ * the first write with 403 `token_readonly` ("the token is only allowed to perform
+ * GET requests"; hcloud-go hcloud/error.go).
+ */
+export class TokenReadOnly extends Error {
+  constructor(cause: ApiError) {
+    super(
+      `dns-token is a read-only Hetzner API token: Hetzner refused ${cause.operation} (403: ${cause.providerMessage ?? 'token_readonly'}). Create a token with Read & Write permission in the Hetzner Console (your project → Security → API tokens) and store it as the dns-token secret`,
+    );
+    this.name = 'TokenReadOnly';
+  }
+}
+
+async function hetznerWrite<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (
+      error instanceof ApiError &&
+      error.status === 403 &&
+      /^token_readonly\b/.test(error.providerMessage ?? '')
+    )
+      throw new TokenReadOnly(error);
+    throw error;
+  }
+}
+
+/** The first zone `find` knows, longest candidate first. */
+async function longestZone<Z>(domain: string, find: (name: string) => Promise<Z | undefined>) {
+  for (const name of candidateZones(domain)) {
+    const zone = await find(name);
+    if (zone) return zone;
+  }
+  return undefined;
+}
+
 export async function openHetznerZone(
   http: HttpClient,
-  zoneName: string,
+  domain: string,
   signal?: AbortSignal,
 ): Promise<DnsZone> {
-  const zone = await new HetznerZones(http).find(zoneName);
-  if (!zone) throw new ZoneNotFound('Hetzner', zoneName);
+  const zones = new HetznerZones(http);
+  const zone = await longestZone(domain, (name) => zones.find(name));
+  if (!zone) throw new ZoneNotFound('Hetzner', domain);
   const rrsets = new HetznerRRSets(http);
   const actions = new HetznerActions(http);
   const wait = { signal };
   return {
     provider: 'hetzner',
     zone: zone.name,
+    recordName: (label) => relativeName(label, domain, zone.name),
     async find(name) {
-      const rrset = await rrsets.find(zone.id, name, 'CNAME');
-      if (!rrset) return undefined;
+      // Every type at the name: a CNAME cannot share it with any other (RFC 1034 §3.6.2).
+      const all = await rrsets.listByName(zone.id, name);
+      const rrset = all.find((r) => r.type === 'CNAME');
+      if (!rrset) {
+        if (all.length > 0) throw new NameTaken(`${name}.${zone.name}`, [...new Set(all.map((r) => r.type))]);
+        return undefined;
+      }
       return {
         values: rrset.values.map(fqdnValue),
         ttl: rrset.ttl,
         protected: rrset.protected,
       } satisfies DnsRecordState;
     },
-    async create(name, target, ttl) {
-      const action = await rrsets.create(zone.id, {
-        name,
-        type: 'CNAME',
-        ttl,
-        values: [fqdnValue(target)],
-        labels: { 'managed-by': 'ops-actions-clone' },
-      });
-      await actions.wait(action, wait);
-      return { values: [fqdnValue(target)], ttl };
-    },
-    async update(name, _existing, target, ttl, changes) {
-      if (changes.includes('records')) {
-        await actions.wait(await rrsets.setRecords(zone.id, name, 'CNAME', [fqdnValue(target)]), wait);
-      }
-      if (changes.includes('ttl')) {
-        await actions.wait(await rrsets.changeTtl(zone.id, name, 'CNAME', ttl), wait);
-      }
-    },
-    async remove(name) {
-      const action = await rrsets.delete(zone.id, name, 'CNAME');
-      if (action) await actions.wait(action, wait);
-    },
+    create: (name, target, ttl) =>
+      hetznerWrite(async () => {
+        const action = await rrsets.create(zone.id, {
+          name,
+          type: 'CNAME',
+          ttl,
+          values: [fqdnValue(target)],
+          labels: { 'managed-by': 'ops-actions-clone' },
+        });
+        await actions.wait(action, wait);
+        return { values: [fqdnValue(target)], ttl };
+      }),
+    update: (name, _existing, target, ttl, changes) =>
+      hetznerWrite(async () => {
+        if (changes.includes('records')) {
+          await actions.wait(await rrsets.setRecords(zone.id, name, 'CNAME', [fqdnValue(target)]), wait);
+        }
+        if (changes.includes('ttl')) {
+          await actions.wait(await rrsets.changeTtl(zone.id, name, 'CNAME', ttl), wait);
+        }
+      }),
+    remove: (name) =>
+      hetznerWrite(async () => {
+        const action = await rrsets.delete(zone.id, name, 'CNAME');
+        if (action) await actions.wait(action, wait);
+      }),
   };
 }
 
-export async function openCloudflareZone(cf: CloudflareHttp, zoneName: string): Promise<DnsZone> {
-  const zone = await new CloudflareZones(cf).findByName(zoneName);
-  if (!zone) throw new ZoneNotFound('Cloudflare', zoneName);
+export async function openCloudflareZone(cf: CloudflareHttp, domain: string): Promise<DnsZone> {
+  const zones = new CloudflareZones(cf);
+  const zone = await longestZone(domain, (name) =>
+    zones.findByName(name).catch((error: unknown) => {
+      if (error instanceof ApiError && error.status === 403) throw new ZoneReadDenied(error);
+      throw error;
+    }),
+  );
+  if (!zone) throw new ZoneNotFound('Cloudflare', domain);
   const records = new CloudflareDnsRecords(cf);
   const fqdn = (name: string) => `${name}.${zone.name}`;
   // Proxied off: ACM validates the certificate against the Heroku target itself.
@@ -88,6 +160,7 @@ export async function openCloudflareZone(cf: CloudflareHttp, zoneName: string): 
   return {
     provider: 'cloudflare',
     zone: zone.name,
+    recordName: (label) => relativeName(label, domain, zone.name),
     async find(name) {
       const all = await records.byName(zone.id, fqdn(name));
       const cname = all.find((r) => r.type === 'CNAME');

@@ -22,6 +22,22 @@ export type DnsChange = 'records' | 'ttl' | 'proxied';
 
 export type DnsDecision = { op: 'create' } | { op: 'update'; changes: DnsChange[] } | { op: 'none' };
 
+/**
+ * Zones that could hold `domain`, longest first: the domain itself, then each parent
+ * with at least two labels (`a.b.example.com` → itself, `b.example.com`, `example.com`).
+ * The zone is the longest one the provider has, as resolvers delegate.
+ */
+export function candidateZones(domain: string): string[] {
+  const labels = domain.toLowerCase().replace(/\.+$/, '').split('.');
+  return labels.slice(0, -1).map((_, i) => labels.slice(i).join('.'));
+}
+
+/** The record name of `label.domain` relative to `zone`; `zone` is `domain` or a parent of it. */
+export function relativeName(label: string, domain: string, zone: string): string {
+  const d = domain.toLowerCase().replace(/\.+$/, '');
+  return d === zone ? label : `${label}.${d.slice(0, d.length - zone.length - 1)}`;
+}
+
 /** `xyz.herokudns.com` → `xyz.herokudns.com.` */
 export function fqdnValue(target: string): string {
   return `${target.trim().toLowerCase().replace(/\.+$/, '')}.`;
@@ -43,7 +59,11 @@ export function decideDns(existing: DnsRecordState | undefined, target: string, 
  */
 export interface DnsZone {
   provider: DnsProviderName;
+  /** The provider's zone holding the domain: the domain itself or its longest parent the provider has. */
   zone: string;
+  /** `tati` → its name relative to the zone (`tati.staging` for domain staging.example.com in zone example.com). */
+  recordName(label: string): string;
+  /** The CNAME at the name; throws NameTaken when records of other types hold the name. */
   find(name: string): Promise<DnsRecordState | undefined>;
   create(name: string, target: string, ttl: number): Promise<DnsRecordState>;
   update(

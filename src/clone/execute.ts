@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ApiError, StepError } from '../core/errors.ts';
 import type { OpLog } from '../core/oplog.ts';
 import { Progress } from '../core/progress.ts';
+import type { HerokuDomainInfo } from '../providers/heroku/domains.ts';
 import type { Heroku } from '../providers/heroku/index.ts';
 import { MARKER_VAR } from './config.ts';
 import { type DnsRecordState, type DnsZone, decideDns, fqdnValue } from './dns.ts';
@@ -159,18 +160,19 @@ async function runStep(step: Step, deps: ExecuteDeps, runtime: Runtime): Promise
       else await heroku.couplings.create({ app: appId(), pipelineId: step.pipelineId, stage: step.stage });
       return { status: 'done' };
     case 'acm.enable':
-      await heroku.acm.enable(appId());
+      await heroku.acm.enable(appId()).catch((error: unknown) => {
+        throw acmRefusal(error, step.app);
+      });
       return { status: 'done' };
     case 'domain.add': {
       const domain = await heroku.domains.add(appId(), step.hostname);
-      const cname = domain.cname ?? (await heroku.domains.find(appId(), step.hostname))?.cname;
-      if (!cname) throw new Error(`Heroku gave no DNS target for ${step.hostname}`);
+      const cname = await dnsTargetOf(heroku, appId(), domain, deps.signal);
       runtime.dnsTarget = cname;
       return { status: 'done', note: `dns target ${cname}` };
     }
     case 'dns.upsert': {
       const dns = deps.dns!;
-      const target = step.target ?? runtime.dnsTarget;
+      const target = step.target ?? runtime.dnsTarget ?? (await pendingDnsTarget(deps, appId()));
       if (!target) throw new Error(`no DNS target known for ${step.name}.${step.zone}`);
       const decision = decideDns(step.existing, target, step.ttl);
       if (decision.op === 'none') return { status: 'exists' };
@@ -236,6 +238,61 @@ async function runStep(step: Step, deps: ExecuteDeps, runtime: Runtime): Promise
     case 'servers.append':
       return appendServers(deps, runtime);
   }
+}
+
+/** How long a new domain may stay without a DNS target (`cname: null`) before the step gives up. */
+export const DNS_TARGET_WAIT_MS = 30_000;
+
+/**
+ * The domain's DNS target. Heroku may answer a new domain with `cname: null` and
+ * status `pending`; the Heroku CLI then polls the domain until it is no longer
+ * pending (heroku/cli src/lib/domains/wait-for-domain.ts, every 5 s). We poll every
+ * second, up to DNS_TARGET_WAIT_MS, because the clone waits on it.
+ */
+async function dnsTargetOf(
+  heroku: Heroku,
+  app: string,
+  domain: HerokuDomainInfo,
+  signal: AbortSignal,
+): Promise<string> {
+  if (domain.cname) return domain.cname;
+  const wait = AbortSignal.any([signal, AbortSignal.timeout(DNS_TARGET_WAIT_MS)]);
+  let last = domain;
+  try {
+    await pollUntil(
+      async () => (last = (await heroku.domains.find(app, domain.id)) ?? last),
+      (d) => d.cname !== undefined || d.status === 'failed',
+      { signal: wait, intervalMs: 1000, maxIntervalMs: 5000 },
+    );
+  } catch (error) {
+    if (signal.aborted) throw error;
+  }
+  if (last.cname) return last.cname;
+  throw new Error(
+    `Heroku gave ${domain.hostname} no DNS target within ${DNS_TARGET_WAIT_MS / 1000} s (domain status ${last.status || 'unknown'}); run again to pick it up once Heroku has assigned one`,
+  );
+}
+
+/** A domain a previous run added while its DNS target was still pending. */
+async function pendingDnsTarget(deps: ExecuteDeps, app: string): Promise<string> {
+  const hostname = `${deps.settings.name}.${deps.settings.dns.domain}`;
+  const domain = await deps.heroku.domains.find(app, hostname);
+  if (!domain) throw new Error(`domain ${hostname} is gone from ${deps.settings.appName}`);
+  return dnsTargetOf(deps.heroku, app, domain, deps.signal);
+}
+
+/**
+ * Heroku refuses ACM for apps it cannot manage certificates for, e.g. on Eco dynos
+ * (devcenter.heroku.com/articles/automated-certificate-management: ACM needs paid
+ * dynos). The step fails here, before the domain and the DNS record are touched.
+ */
+function acmRefusal(error: unknown, app: string): unknown {
+  if (!(error instanceof ApiError) || error.status === undefined || error.status < 400 || error.status >= 500)
+    return error;
+  if (error.status === 401 || error.status === 403) return error;
+  return new Error(
+    `Heroku refused to enable Automated Certificate Management on ${app} (${error.status}: ${error.providerMessage ?? 'no reason given'}). ACM needs dynos of type Basic or above: change the dyno type (heroku ps:type basic -a ${app}) and run again, or clone without a domain (dns-provider: none and no domain)`,
+  );
 }
 
 /** A write failure is a warning: the clone itself is complete. */

@@ -83,6 +83,11 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
   if (desired.addonOwned.length > 0) {
     ctx.info(`Not copied, owned by ${settings.sourceApp}'s add-ons: ${desired.addonOwned.join(', ')}`);
   }
+  for (const key of desired.addonDerived) {
+    ctx.warning(
+      `${key} of ${settings.sourceApp} is not copied: its value contains the value of an add-on config var, so the clone would use ${settings.sourceApp}'s add-on. To copy it on purpose, set it in the config input (${key}=...)`,
+    );
+  }
 
   const runtime = initialRuntime(observed);
   const report = (results: readonly StepResult[], extra: Partial<CloneReport> = {}): CloneReport => ({
@@ -98,6 +103,7 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
       record: runtime.record,
     },
     addonOwned: desired.addonOwned,
+    addonDerived: desired.addonDerived,
     excluded: desired.excluded,
     ...extra,
   });

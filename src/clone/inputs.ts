@@ -19,7 +19,14 @@ export interface CloneSettings {
   /** Overrides; values are secrets. */
   config: Record<string, string>;
   excludeConfig: string[];
-  dns: { provider: DnsProvider; domain: string | undefined; token: string | undefined; ttl: number };
+  dns: {
+    provider: DnsProvider;
+    domain: string | undefined;
+    token: string | undefined;
+    ttl: number;
+    /** Repoint a CNAME at the name that points elsewhere, instead of refusing. */
+    overwrite: boolean;
+  };
   heroku: { apiKey: string; apiUrl: string };
   hetznerApiUrl: string;
   cloudflareApiUrl: string;
@@ -88,7 +95,13 @@ export function parseInputs(inputs: InputReader): CloneSettings {
     team: inputs.optional('team'),
     config: inputs.keyValues('config', { secretValues: true }),
     excludeConfig: exclude,
-    dns: { provider, domain, token, ttl: inputs.integer('dns-ttl', 300, { min: 60, max: 86_400 }) },
+    dns: {
+      provider,
+      domain,
+      token,
+      ttl: inputs.integer('dns-ttl', 300, { min: 60, max: 86_400 }),
+      overwrite: inputs.boolean('dns-overwrite', false),
+    },
     heroku: {
       apiKey: inputs.required('heroku-api-key'),
       apiUrl: inputs.url('heroku-api-url', { fallback: 'https://api.heroku.com' })!,

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { StepError } from '../core/errors.ts';
 import { isSecretConfigValue } from '../core/secrets.ts';
-import type { HerokuAppInfo } from '../providers/heroku/apps.ts';
+import { HerokuAppForbidden, type HerokuAppInfo } from '../providers/heroku/apps.ts';
 import type { HerokuDomainInfo } from '../providers/heroku/domains.ts';
 import type { Heroku } from '../providers/heroku/index.ts';
 import type { HerokuCouplingInfo } from '../providers/heroku/pipelines.ts';
@@ -20,7 +20,7 @@ export interface ObservedSource {
   app: HerokuAppInfo;
   /** Values are secrets: registered the moment they are read. */
   config: Record<string, string>;
-  /** Config vars set by the source's add-ons (DATABASE_URL and friends). */
+  /** Config vars set by the source's add-on attachments, shared ones included (DATABASE_URL and friends). */
   addonVars: string[];
   pipeline: { id: string; name: string };
   stage: string;
@@ -43,6 +43,8 @@ export interface ObservedTarget {
 export interface ObservedDns {
   provider: DnsZone['provider'];
   zone: string;
+  /** The record's name relative to the zone, e.g. `tati.staging` in `example.com`. */
+  name: string;
   record: DnsRecordState | undefined;
 }
 
@@ -50,6 +52,8 @@ export interface Observed {
   account: { id: string; email: string };
   source: ObservedSource;
   target: ObservedTarget | undefined;
+  /** Set when an app of the target's name exists but belongs to another account: Heroku's 403 message. */
+  targetForbidden?: string | undefined;
   dns: ObservedDns | undefined;
   /** The servers-file line already written for this clone, if any. */
   serversRecord: string | undefined;
@@ -74,18 +78,27 @@ export async function observe(settings: CloneSettings, deps: ObserveDeps): Promi
 
   const [account, sourceApp] = await Promise.all([
     heroku.account.current(),
-    heroku.apps.find(settings.sourceApp),
+    heroku.apps.find(settings.sourceApp).catch((error: unknown) => {
+      if (error instanceof HerokuAppForbidden) throw fail(settings.sourceApp, error.message);
+      throw error;
+    }),
   ]);
   if (!sourceApp)
     throw fail(settings.sourceApp, `Heroku has no app ${settings.sourceApp} that this key can see`);
+  if (sourceApp.generation === 'fir') {
+    throw fail(
+      settings.sourceApp,
+      `${settings.sourceApp} is a Fir-generation app: its releases are OCI images, not slugs, and action-clone copies a slug through a pipeline promotion, which only Cedar-generation apps have`,
+    );
+  }
 
-  const [config, addons, coupling, release, target, record] = await Promise.all([
+  const [config, attachments, coupling, release, target, record] = await Promise.all([
     heroku.configVars.get(sourceApp.id),
-    heroku.addons.list(sourceApp.id),
+    heroku.attachments.listByApp(sourceApp.id),
     heroku.couplings.findByApp(sourceApp.id),
     heroku.releases.current(sourceApp.id),
     observeTarget(settings, deps),
-    deps.dns ? deps.dns.find(settings.name) : Promise.resolve(undefined),
+    deps.dns ? deps.dns.find(deps.dns.recordName(settings.name)) : Promise.resolve(undefined),
   ]);
   registerSecrets(config, settings, deps);
 
@@ -101,22 +114,25 @@ export async function observe(settings: CloneSettings, deps: ObserveDeps): Promi
   const pipeline = await heroku.pipelines.get(coupling.pipelineId);
 
   const serversRecord =
-    target === undefined
+    'forbidden' in target || target.found === undefined
       ? undefined
-      : findRecord(readIfExists(deps.serversPath), recordPrefix(settings, target.app.webUrl));
+      : findRecord(readIfExists(deps.serversPath), recordPrefix(settings, target.found.app.webUrl));
 
   return {
     account,
     source: {
       app: sourceApp,
       config,
-      addonVars: [...new Set(addons.flatMap((a) => a.configVars))].sort(),
+      addonVars: [...new Set(attachments.flatMap((a) => a.configVars))].sort(),
       pipeline,
       stage: coupling.stage,
       release: { id: release.id, version: release.version, slugId: release.slugId },
     },
-    target,
-    dns: deps.dns ? { provider: deps.dns.provider, zone: deps.dns.zone, record } : undefined,
+    target: 'forbidden' in target ? undefined : target.found,
+    targetForbidden: 'forbidden' in target ? target.forbidden : undefined,
+    dns: deps.dns
+      ? { provider: deps.dns.provider, zone: deps.dns.zone, name: deps.dns.recordName(settings.name), record }
+      : undefined,
     serversRecord,
   };
 }
@@ -124,10 +140,16 @@ export async function observe(settings: CloneSettings, deps: ObserveDeps): Promi
 async function observeTarget(
   settings: CloneSettings,
   deps: ObserveDeps,
-): Promise<ObservedTarget | undefined> {
+): Promise<{ found: ObservedTarget | undefined } | { forbidden: string }> {
   const { heroku } = deps;
-  const app = await heroku.apps.find(settings.appName);
-  if (!app) return undefined;
+  let app: HerokuAppInfo | undefined;
+  try {
+    app = await heroku.apps.find(settings.appName);
+  } catch (error) {
+    if (error instanceof HerokuAppForbidden) return { forbidden: error.message };
+    throw error;
+  }
+  if (!app) return { found: undefined };
   const hostname = hostnameOf(settings);
   const [config, coupling, domains, releases] = await Promise.all([
     heroku.configVars.get(app.id),
@@ -138,13 +160,15 @@ async function observeTarget(
   registerSecrets(config, settings, deps);
   const current = releases.find((r) => r.current) ?? releases.find((r) => r.status === 'succeeded');
   return {
-    app,
-    config,
-    coupling,
-    domain: hostname === undefined ? undefined : domains.find((d) => d.hostname === hostname),
-    customDomains: domains.filter((d) => d.kind === 'custom').length,
-    currentSlugId: current?.slugId,
-    hasCode: releases.some((r) => r.slugId !== undefined),
+    found: {
+      app,
+      config,
+      coupling,
+      domain: hostname === undefined ? undefined : domains.find((d) => d.hostname === hostname),
+      customDomains: domains.filter((d) => d.kind === 'custom').length,
+      currentSlugId: current?.slugId,
+      hasCode: releases.some((r) => r.slugId !== undefined),
+    },
   };
 }
 

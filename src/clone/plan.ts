@@ -74,6 +74,15 @@ export type Ownership = 'absent' | 'ours' | 'claimable';
  * refused, named, and never modified.
  */
 export function ownership(settings: CloneSettings, observed: Observed): Ownership {
+  if (observed.targetForbidden !== undefined) {
+    throw new StepError(
+      'app.create',
+      settings.appName,
+      new Error(
+        `${observed.targetForbidden}: the name is taken by an app of another account, so refusing to touch it. Choose another app-name or name`,
+      ),
+    );
+  }
   const target = observed.target;
   if (!target) return 'absent';
   const marker = target.config[MARKER_VAR];
@@ -172,14 +181,15 @@ export function buildPlan(settings: CloneSettings, observed: Observed): Step[] {
         throw new StepError(
           'dns.upsert',
           hostname,
-          new Error(`the CNAME ${settings.name} in ${dns.zone} is protected against changes`),
+          new Error(`the CNAME ${dns.name} in ${dns.zone} is protected against changes`),
         );
       }
+      refuseForeignCname(settings, dns, dnsTarget, hostname);
       steps.push({
         kind: 'dns.upsert',
         provider: dns.provider,
         zone: dns.zone,
-        name: settings.name,
+        name: dns.name,
         ttl: settings.dns.ttl,
         target: dnsTarget,
         existing: dns.record,
@@ -218,6 +228,30 @@ export function buildPlan(settings: CloneSettings, observed: Observed): Step[] {
     exists: observed.serversRecord !== undefined,
   });
   return steps;
+}
+
+/**
+ * A CNAME at the name that points anywhere but this app's DNS target belongs to
+ * something else (another app, a service outside Heroku): it is refused before
+ * anything is created, unless `dns-overwrite` says to repoint it. Before the
+ * domain exists its target is unknown, so any existing CNAME is foreign then.
+ */
+function refuseForeignCname(
+  settings: CloneSettings,
+  dns: NonNullable<Observed['dns']>,
+  dnsTarget: string | undefined,
+  hostname: string,
+): void {
+  const current = dns.record?.values[0];
+  if (current === undefined || settings.dns.overwrite) return;
+  if (dnsTarget !== undefined && fqdnValue(current) === fqdnValue(dnsTarget)) return;
+  throw new StepError(
+    'dns.upsert',
+    hostname,
+    new Error(
+      `the CNAME ${dns.name} in ${dns.zone} points at ${current}, not at this app's Heroku DNS target: refusing to repoint it. Set dns-overwrite: true to repoint it, or choose another name`,
+    ),
+  );
 }
 
 /** One line a person reads: what the step does (or did). Never a config value. */

@@ -39,6 +39,7 @@ export interface CloneReport {
   };
   /** Source vars not copied, by reason (names only). */
   addonOwned: readonly string[];
+  addonDerived: readonly string[];
   excluded: readonly string[];
   failure?: string | undefined;
   cleanup?: { removed: string[]; failed: string[] } | undefined;
@@ -79,6 +80,12 @@ export function renderSummary(report: CloneReport): string {
   if (report.addonOwned.length > 0) {
     parts.push(
       `Not copied, owned by the source's add-ons: ${report.addonOwned.map((k) => `\`${k}\``).join(', ')}`,
+      '',
+    );
+  }
+  if (report.addonDerived.length > 0) {
+    parts.push(
+      `Not copied, their values hold an add-on's value (set them in \`config\` to copy them on purpose): ${report.addonDerived.map((k) => `\`${k}\``).join(', ')}`,
       '',
     );
   }

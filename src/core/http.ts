@@ -32,6 +32,12 @@ export interface HttpClientOptions {
    * refused, so the message names what to check.
    */
   credential?: string;
+  /**
+   * Errors the provider documents as "nothing was done, send it again" although their
+   * status is not one retried by default (Hetzner's `conflict` and `locked`); they are
+   * retried for every method.
+   */
+  isRefusedRetryable?: (status: number, body: unknown) => boolean;
 }
 
 export interface RetryEvent {
@@ -137,7 +143,12 @@ export class HttpClient {
         const res = await this.attempt(method, url, headers, body, req.timeoutMs, outer, req.binary);
         const accepted = (res.status >= 200 && res.status < 300) || req.acceptStatus?.includes(res.status);
         if (accepted) return { ...res, attempts: attempt } as HttpResponse<T>;
-        outcome = { kind: 'status', status: res.status, retryAfter: res.headers['retry-after'] };
+        outcome = {
+          kind: 'status',
+          status: res.status,
+          retryAfter: res.headers['retry-after'],
+          refusedRetryable: this.options.isRefusedRetryable?.(res.status, res.data),
+        };
         failure = { status: res.status, text: res.text, headers: res.headers };
       } catch (error) {
         throwIfCancelled(outer, this.provider, req.operation, attempt);

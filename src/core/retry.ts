@@ -34,7 +34,13 @@ export function isRetryableStatus(status: number): boolean {
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export type AttemptOutcome =
-  | { kind: 'status'; status: number; retryAfter?: string | undefined }
+  | {
+      kind: 'status';
+      status: number;
+      retryAfter?: string | undefined;
+      /** The provider's error code says the request was refused before any work and may be sent again. */
+      refusedRetryable?: boolean | undefined;
+    }
   | { kind: 'network'; code?: string | undefined }
   | { kind: 'timeout' };
 
@@ -54,7 +60,7 @@ export type RetryDecision = { retry: true; delayMs: number } | { retry: false; r
 
 export function decideRetry(q: RetryQuestion): RetryDecision {
   const { outcome, policy } = q;
-  if (outcome.kind === 'status' && !isRetryableStatus(outcome.status)) {
+  if (outcome.kind === 'status' && !isRetryableStatus(outcome.status) && !outcome.refusedRetryable) {
     return { retry: false, reason: `HTTP ${outcome.status} is not retryable` };
   }
   if (q.attempt > policy.retries) return { retry: false, reason: `gave up after ${q.attempt} attempts` };
@@ -74,7 +80,7 @@ export function decideRetry(q: RetryQuestion): RetryDecision {
 
 /** A 429 was refused before any work; a refused connection never arrived. */
 function unsentOrRejected(outcome: AttemptOutcome): boolean {
-  if (outcome.kind === 'status') return outcome.status === 429;
+  if (outcome.kind === 'status') return outcome.status === 429 || outcome.refusedRetryable === true;
   if (outcome.kind === 'network') return outcome.code !== undefined && NOT_SENT_CODES.has(outcome.code);
   return false;
 }

@@ -36,10 +36,14 @@ export function releaseLabel(r: HerokuReleaseInfo | undefined): string | undefin
   return r ? `release v${r.version}` : undefined;
 }
 
-/** The release a `previous` rollback goes to: the newest succeeded one with a slug before the current. */
+/**
+ * The release a `previous` rollback goes to: the newest one before the current that
+ * Heroku marks `eligible_for_rollback` and that carries a slug, as the Heroku CLI
+ * picks it (heroku/cli src/lib/releases/releases.ts, findByPreviousOrId).
+ */
 export function releaseBefore(releases: HerokuReleaseInfo[], current: HerokuReleaseInfo | undefined) {
   return releases
-    .filter((r) => r.status === 'succeeded' && r.slugId && (!current || r.version < current.version))
+    .filter((r) => r.eligibleForRollback && r.slugId && (!current || r.version < current.version))
     .sort((a, b) => b.version - a.version)[0];
 }
 

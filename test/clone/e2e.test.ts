@@ -121,11 +121,16 @@ describe('clone end to end (committed bundle)', () => {
     expect(endState(w)).toEqual(expectedEndState(w));
     expect(again.outputs.record).toBe(run.outputs.record);
 
-    // A record changed by hand is put back with set_records and change_ttl, each once.
+    // A record repointed by hand is refused, named; with dns-overwrite it is put back with
+    // set_records and change_ttl, each once.
     const rrset = w.hetzner.zone(ZONE)!.rrsets.find((r) => r.name === 'tati')!;
     rrset.records = [{ value: 'old.herokudns.com.' }];
     rrset.ttl = 3600;
-    const fix = await w.run();
+    const refused = await w.run();
+    expect(refused.code).toBe(1);
+    expect(refused.errors).toEqual([expect.stringContaining('points at old.herokudns.com.')]);
+    expect(w.mutating().length).toBe(before);
+    const fix = await w.run({ 'dns-overwrite': 'true' });
     expect(fix.code).toBe(0);
     expect(fix.stdout).toContain(`update CNAME tati -> ${domain.cname}. (records, ttl)`);
     expect(w.hetzner.server.requests.filter((r) => r.method !== 'GET').map((r) => r.operation)).toEqual([

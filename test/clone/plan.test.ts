@@ -41,6 +41,7 @@ function observed(overrides: Partial<Observed> = {}): Observed {
         acm: true,
         webUrl: 'https://fetlife-prod.herokuapp.com/',
         createdAt: '2020-01-01T00:00:00Z',
+        generation: 'cedar',
       },
       config: { SECRET: 's3', DATABASE_URL: 'postgres://x', DEBUG_SQL: '1', IMAGE_FOLDER: '/src' },
       addonVars: ['DATABASE_URL'],
@@ -49,7 +50,7 @@ function observed(overrides: Partial<Observed> = {}): Observed {
       release: { id: 'rel-9', version: 9, slugId: 'slug-9' },
     },
     target: undefined,
-    dns: { provider: 'hetzner', zone: 'shibari.photo', record: undefined },
+    dns: { provider: 'hetzner', zone: 'shibari.photo', name: 'tati', record: undefined },
     serversRecord: undefined,
     ...overrides,
   };
@@ -69,6 +70,7 @@ function target(overrides: Partial<ObservedTarget> = {}): ObservedTarget {
       acm: true,
       webUrl: 'https://fetlife-prod-tati.herokuapp.com/',
       createdAt: '2025-11-21T18:42:10Z',
+      generation: 'cedar',
     },
     config: { ...DONE_CONFIG },
     coupling: { id: 'c-1', appId: 'app-2', pipelineId: 'pipe-1', stage: 'production' },
@@ -91,6 +93,7 @@ function target(overrides: Partial<ObservedTarget> = {}): ObservedTarget {
 const DONE_DNS = {
   provider: 'hetzner' as const,
   zone: 'shibari.photo',
+  name: 'tati',
   record: { values: ['xyz.herokudns.com.'], ttl: 300 },
 };
 
@@ -170,8 +173,8 @@ group('buildPlan: observed state → steps', () => {
       ],
     ],
     [
-      'config partly copied, at another stage, record pointing elsewhere',
-      settings({ stage: 'staging' }),
+      'config partly copied, at another stage, record pointing elsewhere, dns-overwrite on',
+      settings({ stage: 'staging', 'dns-overwrite': 'true' }),
       observed({
         target: target({ config: { [MARKER_VAR]: SOURCE_ID, SECRET: 'old' } }),
         dns: { ...DONE_DNS, record: { values: ['old.herokudns.com.'], ttl: 300 } },
@@ -325,6 +328,28 @@ group('buildPlan: observed state → steps', () => {
       { coupling: { id: 'c', appId: 'app-2', pipelineId: 'pipe-2', stage: 'production' } },
       {},
       /coupled to another pipeline/,
+    ],
+    [
+      'a CNAME pointing at something else than the domain target',
+      {},
+      { dns: { ...DONE_DNS, record: { values: ['other-app.herokudns.com.'], ttl: 300 } } },
+      /points at other-app\.herokudns\.com\., not at this app's Heroku DNS target.*dns-overwrite: true/,
+    ],
+    [
+      'a CNAME at the name before the domain exists',
+      { domain: undefined },
+      { dns: { ...DONE_DNS, record: { values: ['legacy.example.net.'], ttl: 300 } } },
+      /points at legacy\.example\.net\./,
+    ],
+    [
+      'an app of the name that belongs to another account (403)',
+      {},
+      {
+        target: undefined,
+        targetForbidden:
+          'Heroku app fetlife-prod-tati exists but this heroku-api-key has no access to it (403: You do not have access to the app fetlife-prod-tati.)',
+      },
+      /exists but this heroku-api-key has no access.*refusing to touch it/,
     ],
     [
       'a protected record that must change',

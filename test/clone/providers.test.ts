@@ -79,14 +79,10 @@ describe('Hetzner Cloud DNS clients', () => {
       fake.failNextAction('boom', 'it broke');
       const failing = await rrsets.changeTtl(7, 'tati', 'CNAME', 600);
       await expect(actions.wait(failing, { intervalMs: 20 })).rejects.toBeInstanceOf(HetznerActionFailed);
-      expect(await rrsets.find(7, 'tati', 'CNAME')).toEqual({
-        name: 'tati',
-        type: 'CNAME',
-        ttl: 600,
-        values: ['x.herokudns.com.'],
-        protected: false,
-      });
-      expect(await rrsets.find(7, 'nope', 'CNAME')).toBeUndefined();
+      expect(await rrsets.listByName(7, 'tati')).toEqual([
+        { name: 'tati', type: 'CNAME', ttl: 600, values: ['x.herokudns.com.'], protected: false },
+      ]);
+      expect(await rrsets.listByName(7, 'nope')).toEqual([]);
       expect(fake.server.violations).toEqual([]);
     } finally {
       await fake.stop();

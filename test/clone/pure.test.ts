@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configToSet, desiredConfig, isExcluded, MARKER_VAR } from '../../src/clone/config.ts';
-import { decideDns, fqdnValue } from '../../src/clone/dns.ts';
+import { candidateZones, decideDns, fqdnValue, relativeName } from '../../src/clone/dns.ts';
 import type { StepResult } from '../../src/clone/execute.ts';
 import type { Step } from '../../src/clone/plan.ts';
 import { planEntries, plannedResults, renderSummary } from '../../src/clone/report.ts';
@@ -71,6 +71,44 @@ describe('desired config', () => {
     expect(out.excluded).toEqual(excluded);
   });
 
+  const DB = 'postgres://u:p4ss@ec2-1-2-3-4.compute-1.amazonaws.com:5432/d8x';
+  const derived: [string, Record<string, string>, Record<string, string>, string[]][] = [
+    ['a hand-set copy with ?pool=25 stays out', { POOLED: `${DB}?pool=25` }, {}, ['POOLED']],
+    ['the exact value under another name stays out', { READ_URL: DB }, {}, ['READ_URL']],
+    ['a value that merely shares a prefix is copied', { OTHER: 'postgres://u' }, {}, []],
+    ['config sets it on purpose: copied as given', { POOLED: `${DB}?pool=25` }, { POOLED: 'mine' }, []],
+  ];
+  it.each(derived)('hand-set add-on values: %s', (_t, extra, overrides, expected) => {
+    const out = desiredConfig(
+      { config: overrides, excludeConfig: [], folder: undefined, folderVar: 'IMAGE_FOLDER' },
+      {
+        id: 'src-id',
+        config: { DATABASE_URL: DB, FLAG: 'true', ...extra },
+        addonVars: ['DATABASE_URL', 'FLAG'],
+      },
+    );
+    expect(out.addonDerived).toEqual(expected);
+    for (const key of expected) expect(out.vars[key]).toBeUndefined();
+    for (const [key, value] of Object.entries(overrides)) expect(out.vars[key]).toBe(value);
+  });
+
+  it.each([
+    ['example.com', ['example.com']],
+    ['staging.example.com', ['staging.example.com', 'example.com']],
+    ['a.b.example.co.uk', ['a.b.example.co.uk', 'b.example.co.uk', 'example.co.uk', 'co.uk']],
+  ] as const)('candidateZones(%s) is %j, longest first', (domain, zones) => {
+    expect(candidateZones(domain)).toEqual(zones);
+  });
+
+  it.each([
+    ['tati', 'example.com', 'example.com', 'tati'],
+    ['tati', 'staging.example.com', 'example.com', 'tati.staging'],
+    ['tati', 'a.b.example.com', 'b.example.com', 'tati.a'],
+    ['tati', 'staging.example.com', 'staging.example.com', 'tati'],
+  ] as const)('relativeName(%s, %s, zone %s) is %s', (label, domain, zone, name) => {
+    expect(relativeName(label, domain, zone)).toBe(name);
+  });
+
   it.each([
     ['DEBUG_SQL', ['DEBUG_*'], true],
     ['DEBUG', ['DEBUG_*'], false],
@@ -128,7 +166,7 @@ describe('servers file', () => {
   const settings = {
     name: 'tati',
     folder: '/Photos/tati',
-    dns: { provider: 'hetzner' as const, domain: 'shibari.photo', token: 't', ttl: 300 },
+    dns: { provider: 'hetzner' as const, domain: 'shibari.photo', token: 't', ttl: 300, overwrite: false },
   };
   it('formats the seed-000 line in UTC to the second', () => {
     const at = new Date(Date.UTC(2025, 10, 21, 18, 42, 10, 789));
@@ -186,6 +224,7 @@ describe('report', () => {
       results,
       outputs: { appId: 'id-1' },
       addonOwned: ['DATABASE_URL'],
+      addonDerived: ['PGBOUNCER_URL'],
       excluded: [],
       failure: 'config.set failed for a-tati: HTTP 403',
     });
@@ -194,6 +233,9 @@ describe('report', () => {
     expect(md).toContain('| 2 | set 2 config vars (values hidden) | ❌ failed | 1.5 s |');
     expect(md).toContain('- app id: `id-1`');
     expect(md).toContain("owned by the source's add-ons: `DATABASE_URL`");
+    expect(md).toContain(
+      "hold an add-on's value (set them in `config` to copy them on purpose): `PGBOUNCER_URL`",
+    );
     expect(md).toContain('**Failed:** config.set failed for a-tati: HTTP 403');
   });
 });

@@ -55,17 +55,37 @@ export const CLONE_CONFIG_KEYS = [
 
 export type World = Awaited<ReturnType<typeof createWorld>>;
 
-export async function createWorld(options: { acmDelayMs?: number; promotionDelayMs?: number } = {}) {
+/** A token of each DNS provider that the fakes accept with fewer rights. */
+export const READ_ONLY_DNS_TOKEN = 'dns-canary-readonly-CCCCCCCCCCCCCCCC';
+
+export async function createWorld(
+  options: {
+    acmDelayMs?: number;
+    promotionDelayMs?: number;
+    cnameDelayMs?: number;
+    /** The source's own Postgres add-on (DATABASE_URL); off for worlds that attach one from elsewhere. */
+    ownDatabase?: boolean;
+  } = {},
+) {
   const heroku = createHerokuFake({
     apiKeys: [HEROKU_KEY],
-    knobs: { promotionDelayMs: options.promotionDelayMs ?? 120, acmDelayMs: options.acmDelayMs ?? 150 },
+    knobs: {
+      promotionDelayMs: options.promotionDelayMs ?? 120,
+      acmDelayMs: options.acmDelayMs ?? 150,
+      cnameDelayMs: options.cnameDelayMs ?? 0,
+    },
   });
-  const hetzner = createHetznerFake({ token: DNS_TOKEN, actionDelayMs: 60 });
-  const cloudflare = createCloudflareFake({ token: DNS_TOKEN });
+  const hetzner = createHetznerFake({
+    token: DNS_TOKEN,
+    readOnlyToken: READ_ONLY_DNS_TOKEN,
+    actionDelayMs: 60,
+  });
+  const cloudflare = createCloudflareFake({ token: DNS_TOKEN, dnsOnlyToken: READ_ONLY_DNS_TOKEN });
   await Promise.all([heroku.start(), hetzner.start(), cloudflare.start()]);
 
   const source = heroku.seedApp({ name: SOURCE, region: 'eu', stack: 'heroku-24' });
-  heroku.seedAddon(SOURCE, { service: 'heroku-postgresql', config: ADDON_CONFIG });
+  if (options.ownDatabase !== false)
+    heroku.seedAddon(SOURCE, { service: 'heroku-postgresql', config: ADDON_CONFIG });
   heroku.seedAddon(SOURCE, { service: 'heroku-redis', config: REDIS_CONFIG });
   Object.assign(heroku.config(SOURCE), SOURCE_CONFIG, PLAIN_CONFIG);
   heroku.seedReleases(SOURCE, 2);

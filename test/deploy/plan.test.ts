@@ -94,19 +94,30 @@ describe('image helpers', () => {
 });
 
 describe('releaseBefore', () => {
-  const r = (version: number, status = 'succeeded', slug: string | undefined = 's') => ({
+  const r = (version: number, status = 'succeeded', slug: string | undefined = 's', eligible = true) => ({
     id: `id${version}`,
     version,
     status,
     slugId: slug,
     current: false,
     description: '',
+    eligibleForRollback: eligible && status === 'succeeded',
   });
-  it('takes the newest succeeded release with a slug older than the current', () => {
-    const list = [r(5), r(4, 'failed'), r(3, 'succeeded', ''), r(2), r(1)];
-    expect(releaseBefore(list, list[0])?.version).toBe(2);
-    expect(releaseBefore([r(1)], r(1))).toBeUndefined();
-  });
+  it.each([
+    ['a failed release is skipped', [r(5), r(4, 'failed'), r(3)], 3],
+    ['a release without a slug is skipped', [r(5), r(4, 'succeeded', ''), r(3)], 3],
+    [
+      'a succeeded release Heroku marks ineligible is skipped',
+      [r(5), r(4, 'succeeded', 's', false), r(3)],
+      3,
+    ],
+    ['nothing older: none', [r(1)], undefined],
+  ] as const)(
+    'takes the newest eligible release with a slug older than the current: %s',
+    (_t, list, version) => {
+      expect(releaseBefore([...list], list[0])?.version).toBe(version);
+    },
+  );
 });
 
 describe('renderSummary', () => {

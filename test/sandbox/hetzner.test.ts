@@ -97,7 +97,7 @@ describe('hetzner cloud dns fake', () => {
       type: 'A',
       records: [{ value: '192.0.2.1' }],
     });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(422);
     const { error } = (await res.json()) as {
       error: { code: string; details: { fields: { name: string }[] } };
     };
@@ -107,7 +107,7 @@ describe('hetzner cloud dns fake', () => {
 
   it('refuses a body that breaks the schema with invalid_input and records the violation', async () => {
     const res = await post('/zones/42/rrsets', { name: 'api', type: 'BOGUS', records: 'x' });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(422);
     const { error } = (await res.json()) as {
       error: { code: string; details: { fields: { name: string }[] } };
     };

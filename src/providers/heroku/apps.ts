@@ -11,6 +11,22 @@ export interface HerokuAppInfo {
   acm: boolean;
   webUrl: string;
   createdAt: string;
+  /** Platform generation: `cedar` (slugs) or `fir` (OCI images, no slugs). */
+  generation: string;
+}
+
+/**
+ * An app name that answers 403 exists and belongs to an account this key has no
+ * access to (Heroku answers 404 only for names no app has).
+ */
+export class HerokuAppForbidden extends Error {
+  readonly app: string;
+
+  constructor(app: string, providerMessage: string) {
+    super(`Heroku app ${app} exists but this heroku-api-key has no access to it (403: ${providerMessage})`);
+    this.name = 'HerokuAppForbidden';
+    this.app = app;
+  }
 }
 
 interface AppJson {
@@ -25,6 +41,7 @@ interface AppJson {
   acm?: boolean;
   web_url?: string | null;
   created_at?: string;
+  generation?: { name?: string } | null;
 }
 
 export interface CreateAppInput {
@@ -42,13 +59,17 @@ export class HerokuApps {
     this.http = http;
   }
 
-  /** The app, or undefined when no app of that name or id exists (or the key cannot see it). */
+  /**
+   * The app, or undefined when no app has that name or id.
+   * @throws HerokuAppForbidden when the app exists but belongs to someone else (403).
+   */
   async find(app: string): Promise<HerokuAppInfo | undefined> {
-    const res = await this.http.request<AppJson>({
+    const res = await this.http.request<AppJson & { message?: string }>({
       operation: 'app.info',
       path: `/apps/${seg(app)}`,
-      acceptStatus: [404],
+      acceptStatus: [403, 404],
     });
+    if (res.status === 403) throw new HerokuAppForbidden(app, res.data?.message ?? 'forbidden');
     return res.status === 404 ? undefined : toApp(res.data);
   }
 
@@ -101,5 +122,6 @@ function toApp(json: AppJson): HerokuAppInfo {
     acm: json.acm === true,
     webUrl: json.web_url ?? '',
     createdAt: json.created_at ?? '',
+    generation: json.generation?.name ?? 'cedar',
   };
 }

@@ -42,7 +42,9 @@ export class HerokuDomains {
     const res = await this.http.request<DomainJson[]>({
       operation: 'domain.list',
       path: `/apps/${seg(app)}/domains`,
-      headers: { range: 'hostname ..; max=1000' },
+      // Heroku ranges a list by a field the schema declares for it; domain List declares
+      // none, so the default `id` (platform-api schema, domain "List").
+      headers: { range: 'id ..; max=1000' },
       acceptStatus: [206],
     });
     return (res.data ?? []).map(toDomain);

@@ -1,7 +1,7 @@
 import type { HttpClient } from '../../core/http.ts';
 import { HerokuAccounts } from './account.ts';
 import { HerokuAcm } from './acm.ts';
-import { HerokuAddons } from './addons.ts';
+import { HerokuAddonAttachments } from './addon-attachments.ts';
 import { HerokuApps } from './apps.ts';
 import { HerokuConfigVars } from './config-vars.ts';
 import { HerokuDomains } from './domains.ts';
@@ -14,7 +14,7 @@ export interface Heroku {
   account: HerokuAccounts;
   apps: HerokuApps;
   configVars: HerokuConfigVars;
-  addons: HerokuAddons;
+  attachments: HerokuAddonAttachments;
   pipelines: HerokuPipelines;
   couplings: HerokuPipelineCouplings;
   domains: HerokuDomains;
@@ -28,7 +28,7 @@ export function herokuClients(http: HttpClient): Heroku {
     account: new HerokuAccounts(http),
     apps: new HerokuApps(http),
     configVars: new HerokuConfigVars(http),
-    addons: new HerokuAddons(http),
+    attachments: new HerokuAddonAttachments(http),
     pipelines: new HerokuPipelines(http),
     couplings: new HerokuPipelineCouplings(http),
     domains: new HerokuDomains(http),

@@ -8,6 +8,8 @@ export interface HerokuReleaseInfo {
   slugId: string | undefined;
   current: boolean;
   description: string;
+  /** Heroku's `eligible_for_rollback`; a rollback only goes to such a release. */
+  eligibleForRollback: boolean;
 }
 
 /** A release as the Platform API answers it. */
@@ -18,6 +20,7 @@ export interface ReleaseJson {
   slug?: { id: string } | null;
   current?: boolean;
   description?: string;
+  eligible_for_rollback?: boolean;
 }
 
 export class HerokuReleases {
@@ -53,5 +56,6 @@ export function toRelease(r: ReleaseJson): HerokuReleaseInfo {
     slugId: r.slug?.id ?? undefined,
     current: r.current === true,
     description: r.description ?? '',
+    eligibleForRollback: r.eligible_for_rollback ?? r.status === 'succeeded',
   };
 }

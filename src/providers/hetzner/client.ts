@@ -12,6 +12,19 @@ export interface HetznerClientOptions extends Omit<HttpClientOptions, 'provider'
   token: string;
 }
 
+/**
+ * Error codes after which a request is sent again. hcloud-go retries `conflict`
+ * ("the resource has changed during the request, please retry";
+ * hcloud/client_handler_retry.go, hcloud/error.go); `locked` ("another action is
+ * running") clears when that action ends, so it is retried the same way.
+ */
+const RETRIED_ERROR_CODES = new Set(['conflict', 'locked']);
+
+export function hetznerErrorCode(body: unknown): string | undefined {
+  const error = (body as { error?: { code?: unknown } } | undefined)?.error;
+  return typeof error?.code === 'string' ? error.code : undefined;
+}
+
 export function createHetznerHttp(options: HetznerClientOptions): HttpClient {
   const { token, baseUrl, ...rest } = options;
   return new HttpClient({
@@ -19,5 +32,6 @@ export function createHetznerHttp(options: HetznerClientOptions): HttpClient {
     provider: 'Hetzner',
     baseUrl: baseUrl ?? HETZNER_API_URL,
     headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+    isRefusedRetryable: (_status, body) => RETRIED_ERROR_CODES.has(hetznerErrorCode(body) ?? ''),
   });
 }

@@ -34,21 +34,14 @@ export class HetznerRRSets {
     return `/zones/${encodeURIComponent(String(zone))}/rrsets/${encodeURIComponent(name)}/${type}`;
   }
 
-  async find(zone: string | number, name: string, type: string): Promise<HetznerRRSetInfo | undefined> {
-    const res = await this.http.request<{ rrset: RRSetJson }>({
-      operation: 'get_rrset',
-      path: this.path(zone, name, type),
-      acceptStatus: [404],
+  /** Every RRSet at a name, of any type (`GET /zones/{zone}/rrsets?name=`); a name holds few, one page. */
+  async listByName(zone: string | number, name: string): Promise<HetznerRRSetInfo[]> {
+    const res = await this.http.request<{ rrsets: RRSetJson[] }>({
+      operation: 'list_rrsets',
+      path: `/zones/${encodeURIComponent(String(zone))}/rrsets`,
+      query: { name, per_page: 50 },
     });
-    if (res.status === 404) return undefined;
-    const r = res.data.rrset;
-    return {
-      name: r.name,
-      type: r.type,
-      ttl: r.ttl,
-      values: r.records.map((x) => x.value),
-      protected: r.protection?.change === true,
-    };
+    return (res.data?.rrsets ?? []).map(toRRSet);
   }
 
   /** Not retried: a second create answers 409 (uniqueness_error); callers re-observe. */
@@ -109,4 +102,14 @@ export class HetznerRRSets {
     });
     return res.status === 404 ? undefined : toAction(res.data.action);
   }
+}
+
+function toRRSet(r: RRSetJson): HetznerRRSetInfo {
+  return {
+    name: r.name,
+    type: r.type,
+    ttl: r.ttl,
+    values: r.records.map((x) => x.value),
+    protected: r.protection?.change === true,
+  };
 }

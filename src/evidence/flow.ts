@@ -300,6 +300,7 @@ async function requirePassingEvidence(
       token: settings.github.token!,
       redact: (t) => ctx.secrets.redact(t),
       rateLimitBudget: { ms: settings.timeoutMs, bound: 'the input timeout' },
+      signal: ctx.cancellation.signal,
       log: (line) => ctx.info(line),
       env: ctx.env,
     }),

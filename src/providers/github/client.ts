@@ -29,7 +29,8 @@ import { describeRateLimit, type RateLimitKind } from './rate-limit.ts';
  * - any other 429 with `retry-after` (seconds): waited like a secondary limit,
  *   as every provider's 429 is (the spec's retry rule); plugin-throttling
  *   leaves it alone and plugin-retry would ignore the header.
- * Each wait is taken only while the request's waits, added up, stay within
+ * The plugin only names the limit: each wait is taken by this client, cut by
+ * `signal`, and only while the request's waits, added up, stay within
  * `rateLimitBudget.ms`; otherwise the request fails at once with an
  * `ApiError` naming the limit, when it resets and the bound it would pass.
  */
@@ -77,6 +78,8 @@ type LimitedRequest = { request?: { [option: string]: unknown } };
 interface CallState {
   operation: string;
   waitedMs: number;
+  /** The limit the last attempt met, as plugin-throttling read it. */
+  limit?: { kind: RateLimitKind; waitS: number };
   refused?: { kind: RateLimitKind; waitS: number };
 }
 
@@ -88,25 +91,41 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   let nextCall = 1;
   let loaded: Promise<Octokit> | undefined;
 
-  const onLimit = (kind: RateLimitKind) => (retryAfterS: number, request: LimitedRequest) => {
+  // plugin-throttling names the limit and the wait GitHub asks for; the wait itself is taken
+  // below, where cancellation can cut it (the plugin's own timer cannot be cut).
+  const noteLimit = (kind: RateLimitKind) => (retryAfterS: number, request: LimitedRequest) => {
+    const call = calls.get(Number(request.request?.call));
+    if (call) call.limit = { kind, waitS: retryAfterS };
+    return false;
+  };
+
+  /** Waits out the limit a failed attempt met, when the budget allows; false: the error stands. */
+  const waitOut = async (error: unknown, request: LimitedRequest): Promise<boolean> => {
     const call = calls.get(Number(request.request?.call));
     if (!call) return false;
-    const waitMs = retryAfterS * 1000;
+    const plain = plainRetryAfter(error);
+    const limit =
+      call.limit ?? (plain === undefined ? undefined : { kind: 'retry-after' as const, waitS: plain });
+    call.limit = undefined;
+    if (!limit) return false;
+    const waitMs = limit.waitS * 1000;
     if (options.signal?.aborted || call.waitedMs + waitMs > options.rateLimitBudget.ms) {
-      call.refused = { kind, waitS: retryAfterS };
+      call.refused = limit;
       return false;
     }
     call.waitedMs += waitMs;
-    options.log(`rate limited by GitHub, waiting ${retryAfterS} s (${kind} rate limit, ${call.operation})`);
+    const kind = limit.kind === 'retry-after' ? 'HTTP 429 with retry-after' : `${limit.kind} rate limit`;
+    options.log(`rate limited by GitHub, waiting ${limit.waitS} s (${kind}, ${call.operation})`);
+    await abortableSleep(waitMs, options.signal);
     return true;
   };
 
   const octokit = () => {
-    loaded ??= loadOctokit(options, {
-      onRateLimit: onLimit('primary'),
-      onSecondaryRateLimit: onLimit('secondary'),
-      onTooManyRequests: onLimit('retry-after'),
-    });
+    loaded ??= loadOctokit(
+      options,
+      { onRateLimit: noteLimit('primary'), onSecondaryRateLimit: noteLimit('secondary') },
+      waitOut,
+    );
     return loaded;
   };
 
@@ -138,11 +157,11 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 
 async function loadOctokit(
   options: GitHubClientOptions,
-  limits: {
+  throttle: {
     onRateLimit: (retryAfterS: number, request: LimitedRequest) => boolean;
     onSecondaryRateLimit: (retryAfterS: number, request: LimitedRequest) => boolean;
-    onTooManyRequests: (retryAfterS: number, request: LimitedRequest) => boolean;
   },
+  waitOut: (error: unknown, request: LimitedRequest) => Promise<boolean>,
 ): Promise<Octokit> {
   const [{ getOctokit }, { retry }, { throttling }] = await Promise.all([
     import('@actions/github'),
@@ -151,7 +170,6 @@ async function loadOctokit(
   ]);
   const timeoutMs = requestTimeoutFromEnv(options.env);
   const warn = (message: string) => options.log(options.redact(`GitHub client: ${message}`));
-  const { onTooManyRequests, ...throttle } = limits;
   const octokit = getOctokit(
     options.token,
     {
@@ -165,15 +183,13 @@ async function loadOctokit(
     retry,
     throttling,
   );
-  // Registered last, so it wraps both plugins: it sees what they gave up on.
+  // Registered last, so it wraps both plugins and sees the limits they gave up on.
   octokit.hook.wrap('request', async (request, requestOptions) => {
     for (;;) {
       try {
         return await request(requestOptions);
       } catch (error) {
-        const waitS = plainRetryAfter(error);
-        if (waitS === undefined || !onTooManyRequests(waitS, requestOptions)) throw error;
-        await abortableSleep(waitS * 1000, options.signal);
+        if (!(await waitOut(error, requestOptions))) throw error;
       }
     }
   });
@@ -232,7 +248,7 @@ function toApiError(error: unknown, call: CallState, options: GitHubClientOption
       operation: call.operation,
       retryable: false,
       attempts,
-      cause: new Error('cancelled: the deadline passed'),
+      cause: options.signal?.reason ?? new Error('cancelled'),
     });
   }
   if (!e.response) {

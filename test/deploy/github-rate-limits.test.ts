@@ -94,6 +94,19 @@ describe('GitHub rate limits in the deploy history', () => {
     expect(statesOf(github, d!.id)).toEqual(['in_progress', 'success']);
   });
 
+  it('waits out a 429 that is neither kind for its retry-after, as every provider 429 is', async () => {
+    github.server.inject({
+      route: LIST,
+      fault: { status: 429, retryAfter: 1, json: { message: 'Too Many Requests' } },
+    });
+    const run = await deploy();
+    expect(run.errors).toEqual([]);
+    expect(waits(run)).toEqual([
+      'rate limited by GitHub, waiting 1 s (HTTP 429 with retry-after, deployments.list)',
+    ]);
+    expect(github.server.received(LIST).map((r) => r.status)).toEqual([429, 200]);
+  });
+
   it('a primary limit that resets after health-timeout fails at once, before the target is touched', async () => {
     const resetAt = new Date(Date.now() + 3600_000);
     github.server.inject({ route: LIST, fault: primaryRateLimit({ resetAt }) });

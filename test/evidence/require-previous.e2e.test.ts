@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import {
   primaryRateLimit,
   secondaryRateLimit,
 } from '../../sandbox/fakes/github.ts';
-import { runBundle } from '../helpers/run-bundle.ts';
+import { type RunOptions, runBundle } from '../helpers/run-bundle.ts';
 import { evidenceFiles, MILESTONES, workspaceWith } from './helpers.ts';
 
 /**
@@ -38,9 +39,14 @@ beforeEach(() => {
   github.server.reset();
 });
 
-async function gate(inputs: Record<string, string> = {}, env: Record<string, string> = {}) {
+async function gate(
+  inputs: Record<string, string> = {},
+  env: Record<string, string> = {},
+  more: Pick<RunOptions, 'onLine' | 'onSpawn'> = {},
+) {
   const ws = workspaceWith(YAML);
   const run = await runBundle('evidence', {
+    ...more,
     cwd: ws,
     inputs: {
       milestone: 'gates-pass',
@@ -200,6 +206,31 @@ describe('GitHub rate limits on the artifacts list', () => {
       ),
     ]);
     expect(run.stdout).not.toContain('rate limited by GitHub');
+    expect(github.server.received(LIST)).toHaveLength(1);
+  });
+
+  it('a cancelled run stops waiting at once, and no check runs', async () => {
+    github.addArtifact({ name: NAME });
+    github.server.inject({ route: LIST, fault: secondaryRateLimit({ retryAfter: 50 }) });
+    let child: ChildProcess | undefined;
+    const { run, ran } = await gate(
+      {},
+      {},
+      {
+        onSpawn: (c) => {
+          child = c;
+        },
+        onLine: (line) => {
+          if (line.startsWith('rate limited by GitHub, waiting 50 s')) child?.kill('SIGINT');
+        },
+      },
+    );
+    expect(run.stdout).toContain(
+      'rate limited by GitHub, waiting 50 s (secondary rate limit, artifacts.list)',
+    );
+    expect(run.code).toBe(1);
+    expect(ran).toBe(false);
+    expect(run.errors).toEqual([expect.stringContaining('cancelled (SIGINT)')]);
     expect(github.server.received(LIST)).toHaveLength(1);
   });
 });

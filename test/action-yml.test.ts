@@ -13,6 +13,8 @@ const SPEC_DIR = resolve(ROOT, '..', 'shared', 'spec');
 const EXTRA_INPUTS: Record<string, string[]> = {
   // "Base URLs of every provider API are inputs with the real default" (spec README).
   evidence: ['github-api-url'],
+  // Issue 13 §4: an update keeps what flyctl's keeps, including the minimum secrets version.
+  deploy: ['fly-min-secrets-version'],
 };
 
 interface ActionYml {

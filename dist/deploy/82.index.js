@@ -1,5 +1,10 @@
+<<<<<<<< HEAD:dist/deploy/82.index.js
 export const id = 82;
 export const ids = [82];
+========
+export const id = 269;
+export const ids = [269];
+>>>>>>>> 2bc54b1 (Fly deploys as flyctl/fly-go run them (issue 13 §4): health gate counts defined checks, active platform machines only (failed deployed, stopping/suspending updated without launch), canary on a started machine then rolling batches, update body keeps region/min secrets version/app container, digest compare, start under lease with 412 waited out, wait by version, fly-go token schemes; Fly fake gains the real behaviours):dist/deploy/269.index.js
 export const modules = {
 
 /***/ 9880:
@@ -70,7 +75,11 @@ function formatProgressLine(position, total, unit, width = String(total).length)
 
 /***/ }),
 
+<<<<<<<< HEAD:dist/deploy/82.index.js
 /***/ 7082:
+========
+/***/ 6269:
+>>>>>>>> 2bc54b1 (Fly deploys as flyctl/fly-go run them (issue 13 §4): health gate counts defined checks, active platform machines only (failed deployed, stopping/suspending updated without launch), canary on a started machine then rolling batches, update body keeps region/min secrets version/app container, digest compare, start under lease with 412 waited out, wait by version, fly-go token schemes; Fly fake gains the real behaviours):dist/deploy/269.index.js
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -91,10 +100,28 @@ var http = __webpack_require__(8288);
  * updates) take the `HttpClient` this returns, so each stays a thin file.
  */
 const FLY_API_URL = 'https://api.machines.dev/v1';
-/** Tokens from `fly tokens create` start with `FlyV1 ` and are sent as they are; others are bearer tokens. */
+/**
+ * The Authorization header fly-go sends to the Machines API (tokens/tokens.go `Parse`,
+ * `StripAuthorizationScheme`, `FlapsHeader`): any `Bearer`/`FlyV1` schemes the user pasted are
+ * stripped (repeatedly, any case), the value is split at commas; macaroon tokens (`fm1r_`,
+ * `fm1a_`, `fm2_`) are sent alone with the `FlyV1` scheme, other tokens with `Bearer`.
+ */
 function flyAuthorization(token) {
-    const trimmed = token.trim();
-    return /^FlyV1\s/.test(trimmed) ? trimmed : `Bearer ${trimmed}`;
+    const tokens = stripSchemes(token)
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t.length > 0);
+    const macaroons = tokens.filter((t) => /^(?:fm1r|fm1a|fm2)_/.test(t));
+    return macaroons.length > 0 ? `FlyV1 ${macaroons.join(',')}` : `Bearer ${tokens.join(',')}`;
+}
+function stripSchemes(token) {
+    let rest = token.trim();
+    for (;;) {
+        const match = /^(?:bearer|flyv1)\s+(.*)$/is.exec(rest);
+        if (!match)
+            return rest;
+        rest = match[1].trim();
+    }
 }
 function createFlyClient(options) {
     return new http/* HttpClient */.Qq({
@@ -228,7 +255,6 @@ function toLease(machineId, json, fallbackNonce) {
 
 ;// CONCATENATED MODULE: ./src/providers/fly/machine-update.ts
 
-
 class FlyMachineUpdates {
     http;
     app;
@@ -254,40 +280,59 @@ class FlyMachineUpdates {
             method: 'POST',
             path: this.path(id),
             headers: { [LEASE_NONCE_HEADER]: input.nonce },
+<<<<<<<< HEAD:dist/deploy/82.index.js
             json: { config: input.config, ...(input.skipLaunch ? { skip_launch: true } : {}) },
             ...(input.signal ? { signal: input.signal } : {}),
+========
+            json: {
+                config: input.config,
+                ...(input.region ? { region: input.region } : {}),
+                ...(input.minSecretsVersion !== undefined ? { min_secrets_version: input.minSecretsVersion } : {}),
+                ...(input.skipLaunch ? { skip_launch: true } : {}),
+            },
+>>>>>>>> 2bc54b1 (Fly deploys as flyctl/fly-go run them (issue 13 §4): health gate counts defined checks, active platform machines only (failed deployed, stopping/suspending updated without launch), canary on a started machine then rolling batches, update body keeps region/min secrets version/app container, digest compare, start under lease with 412 waited out, wait by version, fly-go token schemes; Fly fake gains the real behaviours):dist/deploy/269.index.js
         });
         return res.data;
+    }
+    /**
+     * Starting a machine that is starting or started changes nothing, so a retried start is
+     * harmless. 412 means the machine is in a state it cannot start from (stopping, replacing...):
+     * answered as data, for the caller to wait out.
+     */
+    async start(id, nonce) {
+        const res = await this.http.request({
+            operation: 'Machines_start',
+            method: 'POST',
+            path: this.path(id, '/start'),
+            headers: { [LEASE_NONCE_HEADER]: nonce },
+            retrySafe: true,
+            acceptStatus: [412],
+        });
+        if (res.status !== 412)
+            return { started: true };
+        return { started: false, reason: res.data?.error ?? res.data?.message ?? 'precondition failed' };
     }
     async waitFor(id, input) {
         const seconds = Math.min(60, Math.max(1, Math.ceil(input.timeoutSeconds)));
         const res = await this.http.request({
             operation: 'Machines_wait',
             path: this.path(id, '/wait'),
-            query: { instance_id: input.instanceId, state: input.state, timeout: seconds },
+            // `version`, not the deprecated `instance_id` (contracts/fly: Machines_wait parameters;
+            // fly-go flaps/flaps_machines_wait.go sends `version`).
+            query: { version: input.version, state: input.state, timeout: seconds },
             // 408 is the API saying "not yet": the caller decides whether to ask again.
             acceptStatus: [408],
             timeoutMs: seconds * 1000 + 10_000,
             ...(input.signal ? { signal: input.signal } : {}),
         });
         if (res.status === 408)
-            return false;
-        const state = res.data?.state;
-        if (state && state !== input.state) {
-            throw new core_errors/* ApiError */.hD({
-                provider: 'Fly Machines',
-                operation: 'Machines_wait',
-                status: res.status,
-                retryable: false,
-                attempts: res.attempts,
-                hint: `machine ${id} reached ${state} instead of ${input.state}`,
-            });
-        }
-        return true;
+            return { reached: false };
+        return { reached: true, state: res.data?.state };
     }
 }
 
 ;// CONCATENATED MODULE: ./src/providers/fly/machines.ts
+
 
 class FlyMachines {
     http;
@@ -317,12 +362,16 @@ class FlyMachines {
         const res = await this.call(`machine ${id}`, () => this.http.request({ operation: 'Machines_show', path: this.path(`/${enc(id)}`) }));
         return res.data;
     }
-    /** Starting a machine that is already starting or started changes nothing, so a retried start is harmless. */
-    async start(id) {
+    /**
+     * Starting a machine that is already starting or started changes nothing, so a retried start is
+     * harmless. A machine under our lease is started with its nonce (fly-go flaps_machines.go `Start`).
+     */
+    async start(id, nonce) {
         const res = await this.call(`machine ${id}`, () => this.http.request({
             operation: 'Machines_start',
             method: 'POST',
             path: this.path(`/${enc(id)}/start`),
+            ...(nonce ? { headers: { [LEASE_NONCE_HEADER]: nonce } } : {}),
             retrySafe: true,
         }));
         return { previousState: res.data?.previous_state };
@@ -333,7 +382,7 @@ class FlyMachines {
         const res = await this.call(`machine ${id}`, () => this.http.request({
             operation: 'Machines_wait',
             path: this.path(`/${enc(id)}/wait`),
-            query: { state: options.state, timeout: seconds, instance_id: options.instanceId },
+            query: { state: options.state, timeout: seconds, version: options.version },
             timeoutMs: seconds * 1000 + 10_000,
         }));
         return { state: res.data?.state ?? options.state };
@@ -381,6 +430,178 @@ var fanout = __webpack_require__(9880);
 var core_progress = __webpack_require__(4664);
 // EXTERNAL MODULE: ./src/core/summary.ts
 var summary = __webpack_require__(1363);
+;// CONCATENATED MODULE: ./src/deploy/fly-health.ts
+const COMPAT_CHECK = /^bg_deployments_compat/;
+/** Checks the config defines: keys of `config.checks` plus the length of each `services[].checks`. */
+function definedCheckCount(config) {
+    const top = config?.checks;
+    let count = top && typeof top === 'object' ? Object.keys(top).length : 0;
+    const services = config?.services;
+    if (Array.isArray(services)) {
+        for (const service of services) {
+            const checks = service?.checks;
+            if (Array.isArray(checks))
+                count += checks.length;
+        }
+    }
+    return count;
+}
+function healthOf(machine) {
+    const expected = definedCheckCount(machine.config);
+    const results = (machine.checks ?? []).filter((c) => !COMPAT_CHECK.test(c.name));
+    if (machine.state !== 'started') {
+        return { healthy: false, summary: `machine is ${machine.state}`, reported: results.length, expected };
+    }
+    if (expected === 0)
+        return { healthy: true, summary: 'started; its config defines no checks' };
+    const passing = results.filter((c) => c.status === 'passing').length;
+    if (results.length >= expected && passing === results.length) {
+        return { healthy: true, summary: `${passing}/${expected} checks passing` };
+    }
+    const summary = results.length === 0
+        ? `no check results yet (${expected} defined)`
+        : `${results.length} of ${expected} checks reported, ${passing} passing: ${results.map(describe).join(', ')}`;
+    return { healthy: false, summary, reported: results.length, expected };
+}
+function describe(check) {
+    return `${check.name}=${check.status}${check.status !== 'passing' && check.output ? ` (${check.output})` : ''}`;
+}
+
+// EXTERNAL MODULE: ./src/deploy/image.ts
+var deploy_image = __webpack_require__(4870);
+;// CONCATENATED MODULE: ./src/deploy/fly-machines.ts
+
+/**
+ * The process group of a machine: `fly_process_group` metadata, else the older `process_group`
+ * key (fly-go machine_types.go `MachineConfig.ProcessGroup`).
+ */
+function processGroupOf(machine) {
+    const metadata = machine.config?.metadata ?? {};
+    return metadata.fly_process_group || metadata.process_group || '';
+}
+/**
+ * The machines a deploy updates, as fly-go's active-machine listing keeps them
+ * (flaps/flaps_machines.go `ListActive`, `ListFlyAppsMachines`; machine_types.go `IsActive`,
+ * `IsFlyAppsPlatform`, `IsFlyAppsConsole`, `IsReleaseCommandMachine`): not destroyed or
+ * destroying, a Fly Launch platform machine (`fly_platform_version: v2`), not a `fly console`
+ * machine (`fly_app_console`) and not a release-command machine. `failed` machines stay in: a
+ * deploy is how they get a working version (flyctl machines_launchinput.go `shouldSkipLaunch`
+ * launches them). With `processGroup`, only machines of that group.
+ */
+function selectMachines(machines, processGroup) {
+    const deploy = [];
+    const excluded = [];
+    for (const machine of machines) {
+        const reason = exclusionOf(machine, processGroup);
+        if (reason)
+            excluded.push({ machine, reason });
+        else
+            deploy.push(machine);
+    }
+    return { deploy, excluded };
+}
+function exclusionOf(machine, processGroup) {
+    if (machine.state === 'destroyed' || machine.state === 'destroying')
+        return 'destroyed';
+    const metadata = machine.config?.metadata ?? {};
+    const group = processGroupOf(machine);
+    if (group === 'fly_app_release_command' || metadata.process_group === 'release_command')
+        return 'release command';
+    if (metadata.fly_platform_version !== 'v2')
+        return 'not a platform machine';
+    if (group === 'fly_app_console')
+        return 'console';
+    if (processGroup !== undefined && group !== processGroup)
+        return 'other group';
+    return undefined;
+}
+/**
+ * Whether an update starts the new version: only for a machine that runs or tries to (`started`,
+ * `starting`, `failed`); `stopped`, `suspended`, `created` and the transitions into them
+ * (`stopping`, `suspending`) get the new config without being launched (flyctl
+ * internal/command/deploy/machines_launchinput.go `shouldSkipLaunch`).
+ */
+function launchesOnUpdate(state) {
+    return state === 'started' || state === 'starting' || state === 'failed';
+}
+/** States in which POST /start answers 412: the machine is on its way somewhere else. */
+const TRANSITIONAL_STATES = new Set([
+    'stopping',
+    'suspending',
+    'replacing',
+    'updating',
+    'restarting',
+    'creating',
+    'destroying',
+]);
+/**
+ * The digest the machine runs: what the platform resolved (`image_ref.digest`), else the digest
+ * its config pins. Undefined when neither says.
+ */
+function runningDigest(machine) {
+    const ref = machine.image_ref;
+    const resolved = typeof ref?.digest === 'string' && ref.digest ? ref.digest : undefined;
+    return resolved ?? (0,deploy_image/* digestOf */.ol)(machine.config?.image);
+}
+/**
+ * "Already runs this version" by digest, never by name: a tag pushed again is a new version
+ * under the same string, and the same digest under another name is the same version. Without a
+ * digest on either side nothing is known, and the machine is deployed.
+ */
+function runsImage(machine, image) {
+    const wanted = (0,deploy_image/* digestOf */.ol)(image);
+    return wanted !== undefined && runningDigest(machine) === wanted;
+}
+/**
+ * Rollout order. Machines that launch come first, in list order, so the first batch proves the
+ * image on a running machine; machines updated without launching come last, since they prove
+ * nothing. For `canary` the lone first machine is a started one when there is one (flyctl
+ * internal/command/deploy/machines_deploymachinesapp.go, canary case of
+ * `updateExistingMachinesWRecovery`).
+ */
+function rolloutOrder(machines, strategy) {
+    const launching = machines.filter((m) => launchesOnUpdate(m.state));
+    const cold = machines.filter((m) => !launchesOnUpdate(m.state));
+    if (strategy === 'canary') {
+        const canary = launching.findIndex((m) => m.state === 'started');
+        if (canary > 0)
+            launching.unshift(...launching.splice(canary, 1));
+    }
+    return [...launching, ...cold];
+}
+
+;// CONCATENATED MODULE: ./src/deploy/fly-update.ts
+/**
+ * The container of a multi-container config that runs the app's image: the one that runs the
+ * machine's current top-level image, else the one named `app`, else the first — flyctl gives the
+ * built image to the container the user named, else `app`, else the first
+ * (internal/containerconfig/parse.go) and to every container whose image is `.`
+ * (machines_launchinput.go `updateContainerImage`).
+ */
+function appContainerIndex(containers, currentImage) {
+    if (containers.length === 0)
+        return -1;
+    const same = containers.findIndex((c) => currentImage !== undefined && c.image === currentImage);
+    if (same >= 0)
+        return same;
+    const app = containers.findIndex((c) => c.name === 'app');
+    return Math.max(app, 0);
+}
+function updateBody(machine, image, options) {
+    const config = { ...(machine.config ?? {}), image };
+    const containers = machine.config?.containers;
+    if (Array.isArray(containers) && containers.length > 0) {
+        const app = appContainerIndex(containers, machine.config?.image);
+        config.containers = containers.map((c, i) => i === app || c.image === '.' ? { ...c, image } : c);
+    }
+    return {
+        config,
+        ...(machine.region ? { region: machine.region } : {}),
+        ...(options.minSecretsVersion !== undefined ? { minSecretsVersion: options.minSecretsVersion } : {}),
+        ...(options.launch ? {} : { skipLaunch: true }),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/plan.ts
 /** Units changed at once after the first: a fraction of all units rounded up, or a count; at least 1. */
 function batchWidth(total, maxUnavailable) {
@@ -392,8 +613,6 @@ function batchSizes(total, strategy, maxUnavailable) {
         return [];
     if (strategy === 'immediate')
         return [total];
-    if (strategy === 'canary')
-        return total === 1 ? [1] : [1, total - 1];
     const width = batchWidth(total, maxUnavailable);
     const sizes = [1];
     for (let left = total - 1; left > 0; left -= width)
@@ -420,11 +639,17 @@ function describeFlyRollout(input) {
     lines.push(`fly app ${input.app}: ${all.length} machine(s) to ${input.image}, ${input.strategy}, ${input.batches.length} batch(es)`);
     lines.push(`lease ${all.length} machine(s): POST /apps/${input.app}/machines/{id}/lease`);
     input.batches.forEach((batch, i) => {
-        const wait = input.healthWait ? ', wait for started and passing checks' : ', no health wait';
+        const started = batch.filter((u) => u.notStarted === undefined);
+        const wait = input.healthWait && started.length > 0
+            ? `, wait for ${started.length < batch.length ? `${started.map((u) => u.id).join(', ')} to start` : 'started'} and passing checks`
+            : ', no health wait';
         lines.push(`batch ${i + 1}: update ${batch.map((u) => u.id).join(', ')}${wait}`);
         for (const unit of batch) {
             const where = unit.where ? ` (${unit.where})` : '';
-            lines.push(`  POST /apps/${input.app}/machines/${unit.id}${where}: config.image ${unit.from ?? '?'} -> ${input.image}`);
+            const cold = unit.notStarted === undefined
+                ? ''
+                : `, skip_launch: ${unit.notStarted}, updated without starting, not health-checked`;
+            lines.push(`  POST /apps/${input.app}/machines/${unit.id}${where}: config.image ${unit.from ?? '?'} -> ${input.image}${cold}`);
         }
     });
     for (const unit of input.unchanged)
@@ -440,17 +665,20 @@ function describeFlyRollout(input) {
 
 
 
-const GONE = new Set(['destroyed', 'destroying', 'failed', 'replacing-failed']);
-const NOT_RUNNING = new Set(['stopped', 'suspended', 'created']);
+
+
+
 function createFlyTarget(settings, deps) {
     const sleep = deps.sleep ?? http/* abortableSleep */.Mf;
     const poll = deps.checkPollMs ?? { min: 250, max: 2000 };
     const ttl = deps.leaseTtlSeconds ?? 120;
     let observed;
     const observeMachines = () => {
+        // The group is matched here, not by the list's metadata filter, so machines that still carry
+        // the older `process_group` key are found too.
         observed ??= deps.machines
-            .list(settings.processGroup ? { metadata: { fly_process_group: settings.processGroup } } : {})
-            .then((list) => list.filter((m) => !GONE.has(m.state)))
+            .list()
+            .then((list) => selectMachines(list, settings.processGroup).deploy)
             .catch((error) => {
             throw new core_errors/* StepError */.zg('fly.observe', `app ${settings.app}`, error);
         });
@@ -469,10 +697,15 @@ function createFlyTarget(settings, deps) {
             const group = settings.processGroup ? ` in process group ${settings.processGroup}` : '';
             throw new core_errors/* StepError */.zg('fly.observe', `app ${settings.app}`, new Error(`no machines${group} to deploy to`));
         }
-        const toChange = machines.filter((m) => m.config?.image !== image);
-        const unchanged = machines.filter((m) => m.config?.image === image);
+        const toChange = rolloutOrder(machines.filter((m) => !runsImage(m, image)), settings.strategy);
+        const unchanged = machines.filter((m) => runsImage(m, image));
         const batches = splitBatches(toChange, batchSizes(toChange.length, settings.strategy, settings.maxUnavailable));
-        const planned = (m) => ({ id: m.id, where: m.region, from: m.config?.image });
+        const planned = (m) => ({
+            id: m.id,
+            where: m.region,
+            from: m.config?.image,
+            ...(launchesOnUpdate(m.state) ? {} : { notStarted: m.state }),
+        });
         const plan = describeFlyRollout({
             app: settings.app,
             image,
@@ -554,7 +787,7 @@ function createFlyTarget(settings, deps) {
                         outcome: unit.outcome,
                         status: unit.health,
                         ms: unit.endedMs - unit.startedMs,
-                        note: unit.error,
+                        note: unit.error ?? unit.note,
                     });
                     return unit;
                 }, { concurrency: batch.length });
@@ -659,12 +892,18 @@ function createFlyTarget(settings, deps) {
             previousImage = String(current.config?.image ?? machine.config?.image ?? '');
             unit.previousImage = previousImage;
             const nonce = leases.get(machine.id).nonce;
-            const stopped = NOT_RUNNING.has(current.state);
+            // Running (or meant to run) when listed or now: the new version is launched, as flyctl does.
+            const launch = launchesOnUpdate(machine.state) || launchesOnUpdate(current.state);
+            // A machine on its way to stopped or suspended cannot be launched by the update: it gets
+            // the config without launching and is started under our lease once the transition is over.
+            const startAfter = launch && TRANSITIONAL_STATES.has(current.state);
             const updated = await deps.updates
                 .update(machine.id, {
-                config: { ...current.config, image },
+                ...updateBody(current, image, {
+                    launch: launch && !startAfter,
+                    minSecretsVersion: settings.minSecretsVersion,
+                }),
                 nonce,
-                skipLaunch: stopped,
             })
                 .catch(async (error) => {
                 if (previousImage !== undefined && outcomeUnknown(error))
@@ -672,14 +911,21 @@ function createFlyTarget(settings, deps) {
                 throw error;
             });
             changed.push({ machine, previousImage, unit });
-            if (settings.strategy === 'immediate' || stopped) {
+            if (!launch) {
                 unit.health = 'skipped';
-                if (stopped)
-                    unit.error = `was ${current.state}: updated without starting`;
+                unit.note = `was ${current.state}: updated without starting, not health-checked`;
+            }
+            else if (settings.strategy === 'immediate') {
+                unit.health = 'skipped';
+                if (startAfter)
+                    await startUnderLease(machine.id, nonce, deadline, request.signal);
             }
             else {
-                await waitStarted(machine.id, updated.instance_id, deadline, request.signal);
-                await waitChecks(machine.id, deadline, request.signal);
+                const version = versionOf(updated);
+                if (startAfter)
+                    await startUnderLease(machine.id, nonce, deadline, request.signal);
+                await waitRunning(machine.id, version, nonce, deadline, request.signal);
+                await waitHealthy(machine.id, deadline, request.signal);
                 unit.health = 'passing';
             }
         }
@@ -714,6 +960,7 @@ function createFlyTarget(settings, deps) {
         const cancelled = request.signal?.aborted === true;
         const signal = cancelled ? request.cleanupSignal : undefined;
         try {
+<<<<<<<< HEAD:dist/deploy/82.index.js
             const current = await deps.updates.get(c.machine.id, signal);
             const updated = await deps.updates.update(c.machine.id, {
                 config: { ...current.config, image: c.previousImage },
@@ -723,6 +970,17 @@ function createFlyTarget(settings, deps) {
             });
             if (!cancelled && !NOT_RUNNING.has(current.state)) {
                 await waitStarted(c.machine.id, updated.instance_id, performance.now() + request.healthTimeoutMs, request.signal);
+========
+            const current = await deps.updates.get(c.machine.id);
+            const nonce = leases.get(c.machine.id).nonce;
+            const launch = launchesOnUpdate(c.machine.state) || launchesOnUpdate(current.state);
+            const updated = await deps.updates.update(c.machine.id, {
+                ...updateBody(current, c.previousImage, { launch, minSecretsVersion: settings.minSecretsVersion }),
+                nonce,
+            });
+            if (launch) {
+                await waitRunning(c.machine.id, versionOf(updated), nonce, performance.now() + request.healthTimeoutMs, request.signal);
+>>>>>>>> 2bc54b1 (Fly deploys as flyctl/fly-go run them (issue 13 §4): health gate counts defined checks, active platform machines only (failed deployed, stopping/suspending updated without launch), canary on a started machine then rolling batches, update body keeps region/min secrets version/app container, digest compare, start under lease with 412 waited out, wait by version, fly-go token schemes; Fly fake gains the real behaviours):dist/deploy/269.index.js
             }
             c.unit.outcome = 'rolled-back';
             c.unit.newImage = c.previousImage;
@@ -735,28 +993,72 @@ function createFlyTarget(settings, deps) {
         }
         c.unit.endedMs = since();
     }
-    async function waitStarted(id, instanceId, deadline, signal) {
+    /**
+     * POST /start under our lease. 412 means the machine is in a state it cannot start from (a
+     * transition such as stopping): asked again until the deadline, then reported with the
+     * platform's reason.
+     */
+    async function startUnderLease(id, nonce, deadline, signal) {
+        let delay = poll.min;
         for (;;) {
+            const answer = await deps.updates.start(id, nonce);
+            if (answer.started)
+                return;
             const left = deadline - performance.now();
             if (left <= 0)
-                throw new HealthTimeout(`version ${instanceId} did not start within the health timeout`);
-            if (await deps.updates.waitFor(id, { instanceId, state: 'started', timeoutSeconds: left / 1000, signal }))
-                return;
+                throw new HealthTimeout(`could not be started within the health timeout: the Machines API kept refusing the start with 412 (${answer.reason})`);
+            await sleep(Math.min(delay, left), signal);
+            delay = Math.min(poll.max, Math.round(delay * 1.5));
         }
     }
-    async function waitChecks(id, deadline, signal) {
-        let delay = poll.min;
-        let last;
+    /**
+     * Waits until the new version settles (flyctl internal/machine/update.go waits for `settled`
+     * and fails on `failed`). A version that settles stopped or suspended is started under our
+     * lease, then waited for again; `replaced` means someone else changed the machine meanwhile.
+     */
+    async function waitRunning(id, version, nonce, deadline, signal) {
+        let startedOnce = false;
         for (;;) {
-            last = await deps.updates.get(id);
-            const checks = last.checks ?? [];
-            if (checks.every((c) => c.status === 'passing'))
-                return;
             const left = deadline - performance.now();
             if (left <= 0) {
-                const bad = checks.filter((c) => c.status !== 'passing');
-                throw new HealthTimeout(`checks not passing within the health timeout: ${bad.map((c) => `${c.name}=${c.status}${c.output ? ` (${c.output})` : ''}`).join(', ')}`);
+                const now = await deps.updates.get(id).catch(() => undefined);
+                throw new HealthTimeout(`version ${version} did not start within the health timeout${now ? ` (machine is ${now.state})` : ''}`);
             }
+            const answer = await deps.updates.waitFor(id, {
+                version,
+                state: 'settled',
+                timeoutSeconds: left / 1000,
+                ...(signal ? { signal } : {}),
+            });
+            if (!answer.reached)
+                continue;
+            const state = answer.state ?? (await deps.updates.get(id)).state;
+            if (state === 'started')
+                return;
+            if (state === 'failed')
+                throw new Error(`version ${version} failed to start (machine state failed)`);
+            if (state === 'replaced' || state === 'destroyed')
+                throw new Error(`version ${version} was ${state} by another change while this deploy held the lease`);
+            if ((state === 'stopped' || state === 'suspended') && !startedOnce) {
+                startedOnce = true;
+                await startUnderLease(id, nonce, deadline, signal);
+                continue;
+            }
+            if (state === 'stopped' || state === 'suspended')
+                throw new Error(`version ${version} stopped again after it was started (machine state ${state})`);
+            // Any other answer is not settled yet: ask again.
+            await sleep(Math.min(poll.min, Math.max(0, deadline - performance.now())), signal);
+        }
+    }
+    async function waitHealthy(id, deadline, signal) {
+        let delay = poll.min;
+        for (;;) {
+            const verdict = healthOf(await deps.updates.get(id));
+            if (verdict.healthy)
+                return;
+            const left = deadline - performance.now();
+            if (left <= 0)
+                throw new HealthTimeout(`checks not passing within the health timeout: ${verdict.summary}`);
             await sleep(Math.min(delay, left), signal);
             delay = Math.min(poll.max, Math.round(delay * 1.5));
         }
@@ -764,6 +1066,10 @@ function createFlyTarget(settings, deps) {
     return { observe, run };
 }
 class HealthTimeout extends Error {
+}
+/** The version an update created: `version`, or the deprecated `instance_id` it equals. */
+function versionOf(machine) {
+    return machine.version ?? machine.instance_id;
 }
 /** No answer, or a server error: the request may or may not have been carried out. */
 function outcomeUnknown(error) {

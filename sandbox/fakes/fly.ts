@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createOpenApiChecker, type ProblemKind, readOpenApiDocument } from '../contract/openapi.ts';
 import { type FakeRequest, type FakeResponse, FakeServer, sleep } from '../fake-server.ts';
 import { type EndpointBehaviour, type EndpointCall, EndpointInstance } from './app-endpoint.ts';
@@ -14,6 +14,8 @@ export interface FlyMachineConfig {
   image: string;
   metadata?: Record<string, string>;
   checks?: Record<string, unknown>;
+  services?: { checks?: unknown[]; [key: string]: unknown }[];
+  containers?: { name: string; image: string; [key: string]: unknown }[];
   env?: Record<string, string>;
   [key: string]: unknown;
 }
@@ -31,6 +33,12 @@ export interface FlyMachine {
   created_at: string;
   updated_at: string;
   lease?: { nonce: string; expires_at: number; owner: string; description: string };
+  /** The digest the current version resolved its image to (`image_ref.digest`). */
+  digest: string;
+  /** When the current version reached `started`; its check results appear only after it. */
+  startedAt: number | undefined;
+  /** When a `stopping`/`suspending` transition under way ends. */
+  transitionEndsAt?: number;
 }
 
 export interface AddMachineInput {
@@ -43,6 +51,14 @@ export interface AddMachineInput {
   processGroup?: string;
   metadata?: Record<string, string>;
   checks?: string[];
+  /** Checks under `services[0].checks`, counted by flyctl like the top-level ones. */
+  serviceChecks?: number;
+  containers?: { name: string; image: string }[];
+  /**
+   * A Fly Launch machine carries `fly_platform_version: v2` (flyctl machines_launchinput.go
+   * `setMachineReleaseData`); false leaves it out, as on a machine made by hand.
+   */
+  platform?: boolean;
 }
 
 export interface FlyFakeOptions {
@@ -52,6 +68,13 @@ export interface FlyFakeOptions {
   startDelayMs?: number;
   /** Length of one second of the wait endpoint's `timeout`, so tests can wait less. */
   waitSecondMs?: number;
+  /**
+   * After a version reaches `started`, its check results appear one at a time, one every this
+   * many ms: until then GET shows an empty or short `checks` list, as a freshly updated machine
+   * does (flyctl internal/machine/leasable_machine.go `WaitForHealthchecksToPass`: "Machine.Checks
+   * (runtime status) is empty for freshly-launched machines"). 0 reports them all at `started`.
+   */
+  checkDelayMs?: number;
   basePath?: string;
   /**
    * Answer the lease endpoints as flaps does, in an envelope (`{status: 'success', data: {nonce,
@@ -61,18 +84,45 @@ export interface FlyFakeOptions {
   leaseEnvelope?: boolean;
 }
 
-const TERMINAL_OF_OLD_VERSION = 'destroyed';
+/**
+ * What a version that is no longer the machine's current one answers
+ * (fly.io/docs/machines/machine-states: "If you query an older version by ID, the API will always
+ * return replaced").
+ */
+const TERMINAL_OF_OLD_VERSION = 'replaced';
+
+/**
+ * States POST /start refuses with 412: the machine is on its way somewhere else
+ * (fly.io/docs/machines/machine-states, transient states), issue 13 §4.
+ */
+const CANNOT_START = new Set([
+  'stopping',
+  'suspending',
+  'replacing',
+  'updating',
+  'restarting',
+  'creating',
+  'destroying',
+]);
+
+/** `settled` matches a version in any persistent state (contracts/fly Machines_wait `state`). */
+const SETTLED = ['started', 'stopped', 'suspended', 'failed'];
 
 export function createFlyFake(options: FlyFakeOptions = {}) {
   const token = options.token ?? 'fly-test-token';
   const defaultApp = options.app ?? 'test-app';
   const startDelayMs = options.startDelayMs ?? 50;
   const waitSecondMs = options.waitSecondMs ?? 1000;
+  const checkDelayMs = options.checkDelayMs ?? 100;
   const base = `${options.basePath ?? ''}/v1/apps/:app/machines`;
   const leaseJson = (lease: Record<string, unknown>) =>
     options.leaseEnvelope ? { status: 'success', data: lease } : lease;
   const machines = new Map<string, FlyMachine>();
   const failingImages = new Set<string>();
+  const failingBoots = new Set<string>();
+  const checkLimits = new Map<string, number>();
+  const tagDigests = new Map<string, string>();
+  const stopAfterListing = new Map<string, number>();
   const endpointCalls: EndpointCall[] = [];
   const endpoints = new Map<string, EndpointInstance>();
   const timers = new Set<NodeJS.Timeout>();
@@ -118,16 +168,36 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
       instance_id: ulid(),
       config: {
         image: input.image ?? 'registry.fly.io/test-app:deployment-1',
-        metadata: { fly_process_group: input.processGroup ?? 'app', ...input.metadata },
+        metadata: {
+          fly_process_group: input.processGroup ?? 'app',
+          ...(input.platform === false ? {} : { fly_platform_version: 'v2' }),
+          ...input.metadata,
+        },
         checks: Object.fromEntries(
           (input.checks ?? ['http']).map((name) => [name, { type: 'http', port: 8080, path: '/health' }]),
         ),
+        ...(input.serviceChecks
+          ? {
+              services: [
+                {
+                  internal_port: 8080,
+                  protocol: 'tcp',
+                  checks: Array.from({ length: input.serviceChecks }, () => ({ type: 'tcp' })),
+                },
+              ],
+            }
+          : {}),
+        ...(input.containers ? { containers: input.containers } : {}),
       },
       cordoned: false,
       private_ip: `fdaa:0:1::${machines.size + 2}`,
       created_at: now,
       updated_at: now,
+      digest: '',
+      // Machines the test starts with have been running long enough to have check results.
+      startedAt: 0,
     };
+    machine.digest = resolveDigest(machine.config.image);
     machines.set(id, machine);
     return machine;
   }
@@ -135,6 +205,13 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
   function setState(machine: FlyMachine, state: string): void {
     machine.state = state;
     machine.updated_at = new Date().toISOString();
+    machine.startedAt = state === 'started' ? Date.now() : undefined;
+  }
+
+  function resolveDigest(image: string): string {
+    return (
+      digestIn(image) ?? tagDigests.get(image) ?? `sha256:${createHash('sha256').update(image).digest('hex')}`
+    );
   }
 
   function boot(machine: FlyMachine, from: string): void {
@@ -142,22 +219,40 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     const version = machine.instance_id;
     if (from === 'replacing')
       later(startDelayMs / 2, () => version === machine.instance_id && setState(machine, 'starting'));
-    later(startDelayMs, () => version === machine.instance_id && setState(machine, 'started'));
+    // A version whose image cannot run ends `failed` ("could not start successfully",
+    // fly.io/docs/machines/machine-states).
+    const end = failingBoots.has(machine.config.image) ? 'failed' : 'started';
+    later(startDelayMs, () => version === machine.instance_id && setState(machine, end));
+  }
+
+  /** Results of the checks the config defines, as many as have reported since `started`. */
+  function checksOf(machine: FlyMachine) {
+    const names = [
+      ...Object.keys(machine.config.checks ?? {}),
+      ...(machine.config.services ?? []).flatMap((service, s) =>
+        (service.checks ?? []).map((_, c) => `servicecheck-${String(s).padStart(2, '0')}-${c}`),
+      ),
+    ];
+    if (machine.state !== 'started' || machine.startedAt === undefined) return [];
+    const since = Date.now() - machine.startedAt;
+    const due = checkDelayMs === 0 ? names.length : Math.floor(since / checkDelayMs);
+    const reported = Math.min(names.length, due, checkLimits.get(machine.config.image) ?? names.length);
+    const failing = failingImages.has(machine.config.image);
+    return names.slice(0, reported).map((name) => ({
+      name,
+      status: failing ? 'critical' : 'passing',
+      output: failing ? 'connect: connection refused' : 'HTTP GET /health: 200 OK',
+      updated_at: machine.updated_at,
+    }));
   }
 
   function view(machine: FlyMachine) {
-    const { lease, app: _app, ...rest } = machine;
-    const failing = failingImages.has(machine.config.image) || machine.state !== 'started';
+    const { lease, app: _app, digest, startedAt: _startedAt, ...rest } = machine;
     return {
       ...rest,
       version: machine.instance_id,
-      image_ref: imageRef(machine.config.image),
-      checks: Object.keys(machine.config.checks ?? {}).map((name) => ({
-        name,
-        status: failing ? 'critical' : 'passing',
-        output: failing ? 'connect: connection refused' : 'HTTP GET /health: 200 OK',
-        updated_at: machine.updated_at,
-      })),
+      image_ref: imageRef(machine.config.image, digest),
+      checks: checksOf(machine),
       ...(lease && lease.expires_at * 1000 > Date.now() ? { lease: { nonce: lease.nonce } } : {}),
     };
   }
@@ -174,14 +269,25 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     return machine.lease && machine.lease.expires_at * 1000 > Date.now() ? machine.lease : undefined;
   }
 
-  /** A held lease blocks every change that does not carry its nonce. */
+  /**
+   * A held lease blocks every change that does not carry its nonce. The body is the one fly-go
+   * reads (machine_types.go `MachineLease`: `status`, `message`, `code`; flaps/flaps.go
+   * `handleAPIError` prefers `message`), with the message text operators see
+   * (community.fly.io/t/409-conflict-error-from-machines-api/15555: `{"status":"error",
+   * "message":"machine ID … lease currently held by …"}`, and flyctl
+   * internal/command/deploy/plan.go matches "lease currently held by"). The value of `code` is
+   * not documented; the fake sends a stable word.
+   */
   function leaseConflict(machine: FlyMachine, req: FakeRequest): FakeResponse | undefined {
     const lease = activeLease(machine);
     if (!lease || req.headers['fly-machine-lease-nonce'] === lease.nonce) return undefined;
+    const until = new Date(lease.expires_at * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     return {
       status: 409,
       json: {
-        error: `machine ${machine.id} lease currently held by ${lease.owner}, expires at ${lease.expires_at}`,
+        status: 'error',
+        message: `machine ID ${machine.id} lease currently held by ${lease.owner}, expires at ${until}`,
+        code: 'lease_conflict',
       },
     };
   }
@@ -210,7 +316,13 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
         (!region || m.region === region) &&
         metadata.every(([k, v]) => m.config.metadata?.[k] === v),
     );
-    return { status: 200, json: list.map(view) };
+    const answer = { status: 200, json: list.map(view) };
+    for (const [id, ms] of stopAfterListing) {
+      const machine = machines.get(id);
+      stopAfterListing.delete(id);
+      if (machine) stopFor(machine, ms);
+    }
+    return answer;
   });
 
   server.route('GET', `${base}/:id`, (req) => {
@@ -230,11 +342,18 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
           json: { error: `machine ${machine.id} has changed since version ${body.current_version}` },
         };
       }
-      const wasRunning = machine.state !== 'stopped' && machine.state !== 'suspended';
+      const transition = machine.state === 'stopping' || machine.state === 'suspending';
       machine.config = body.config;
       machine.instance_id = ulid();
-      if (body.skip_launch || !wasRunning) setState(machine, 'stopped');
-      else boot(machine, 'replacing');
+      machine.digest = resolveDigest(body.config.image);
+      if (!body.skip_launch) boot(machine, 'replacing');
+      else if (transition) {
+        // The new config lands, the stop under way finishes on its own timer (a snapshot of the old
+        // config cannot be resumed, so the new version ends stopped either way).
+        const version = machine.instance_id;
+        const left = Math.max(0, (machine.transitionEndsAt ?? 0) - Date.now());
+        later(left, () => version === machine.instance_id && setState(machine, 'stopped'));
+      } else setState(machine, 'stopped');
       return { status: 200, json: view(machine) };
     }),
   );
@@ -244,6 +363,9 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     `${base}/:id/start`,
     mutate((machine) => {
       const previous = machine.state;
+      if (CANNOT_START.has(previous)) {
+        return { status: 412, json: { error: `unable to start machine from current state: ${previous}` } };
+      }
       if (previous !== 'started' && previous !== 'starting') boot(machine, 'starting');
       return { status: 200, json: { previous_state: previous, migrated: false, new_host: '' } };
     }),
@@ -253,11 +375,7 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     'POST',
     `${base}/:id/stop`,
     mutate((machine) => {
-      if (machine.state === 'started' || machine.state === 'starting') {
-        setState(machine, 'stopping');
-        const version = machine.instance_id;
-        later(startDelayMs, () => version === machine.instance_id && setState(machine, 'stopped'));
-      }
+      if (machine.state === 'started' || machine.state === 'starting') stopFor(machine, startDelayMs);
       return { status: 200, json: { ok: true } };
     }),
   );
@@ -321,16 +439,16 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
       return { status: 400, json: { error: 'invalid_argument: timeout must be within [1s, 1m0s]' } };
     }
     const wanted = (req.query.get('state') ?? 'started').split(',');
+    // `version`, or the deprecated `instance_id` naming the same thing (contracts/fly Machines_wait).
     const version = req.query.get('version') ?? req.query.get('instance_id');
     const stateOfVersion = () =>
       version && version !== found.instance_id ? TERMINAL_OF_OLD_VERSION : found.state;
     const deadline = Date.now() + timeout * waitSecondMs;
     while (!stopped) {
       const state = stateOfVersion();
-      const settled =
-        wanted.includes('settled') && ['started', 'stopped', 'suspended', 'failed'].includes(state);
+      const settled = wanted.includes('settled') && SETTLED.includes(state);
       if (wanted.includes(state) || settled) {
-        return { status: 200, json: { ok: true, state, version: found.instance_id } };
+        return { status: 200, json: { ok: true, state, version: version ?? found.instance_id } };
       }
       if (Date.now() >= deadline) break;
       await sleep(Math.min(10, deadline - Date.now()));
@@ -340,6 +458,14 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
       json: { error: `deadline_exceeded: machine did not reach ${wanted.join(',')} within ${timeout}s` },
     };
   });
+
+  /** `stopping` for `ms`, then `stopped`, unless a newer version came meanwhile. */
+  function stopFor(machine: FlyMachine, ms: number): void {
+    setState(machine, 'stopping');
+    machine.transitionEndsAt = Date.now() + ms;
+    const version = machine.instance_id;
+    later(ms, () => version === machine.instance_id && setState(machine, 'stopped'));
+  }
 
   function appExists(name: string): boolean {
     return name === defaultApp || [...machines.values()].some((m) => m.app === name);
@@ -404,6 +530,25 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     healHealthFor(image: string): void {
       failingImages.delete(image);
     },
+    /** Versions running this image report at most `count` check results, however long they run. */
+    reportOnlyChecks(image: string, count: number): void {
+      checkLimits.set(image, count);
+    },
+    /** A version running this image ends `failed` instead of `started`. */
+    failBootFor(image: string): void {
+      failingBoots.add(image);
+    },
+    /** The digest a tag resolves to from now on, as after a push of the same tag. */
+    pushTag(image: string, digest: string): void {
+      tagDigests.set(image, digest);
+    },
+    /**
+     * Right after the next machine listing, the machine starts stopping and is `stopping` for
+     * `ms`, as when Fly Proxy stops an idle machine (fly.io/docs/launch/autostop-autostart).
+     */
+    stopAfterNextListing(machineId: string, ms: number): void {
+      stopAfterListing.set(machineId, ms);
+    },
     /** How the machine answers on the app's public endpoint. */
     setAppBehaviour(machineId: string, behaviour: EndpointBehaviour): void {
       endpoint(machineId).behaviour = behaviour;
@@ -455,10 +600,19 @@ function isMachine(value: FlyMachine | FakeResponse): value is FlyMachine {
   return 'instance_id' in value;
 }
 
-function imageRef(image: string) {
-  const [repository, tag] = image.split(':');
-  const [registry, ...rest] = (repository ?? '').split('/');
-  return { registry, repository: rest.join('/'), tag: tag ?? 'latest', digest: '', labels: {} };
+/** `image_ref` as GET machine shows it (fly-go machine_types.go `MachineImageRef`). */
+function imageRef(image: string, digest: string) {
+  const name = image.split('@')[0]!;
+  const slash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  const repository = colon > slash ? name.slice(0, colon) : name;
+  const tag = colon > slash ? name.slice(colon + 1) : image.includes('@') ? '' : 'latest';
+  const [registry, ...rest] = repository.split('/');
+  return { registry, repository: rest.join('/'), tag, digest, labels: {} };
+}
+
+function digestIn(image: string): string | undefined {
+  return /@(sha256:[a-f0-9]{64})$/.exec(image)?.[1];
 }
 
 function hex(bytes: number): string {

@@ -7,16 +7,27 @@ import type { Lease, LeasesApi } from '../providers/fly/leases.ts';
 import type { MachineUpdateApi, MachineView } from '../providers/fly/machine-update.ts';
 import type { FlyMachine, MachinesApi } from '../providers/fly/machines.ts';
 import type { FlyLeaseIntent } from './fly-lease-state.ts';
+import { healthOf } from './fly-health.ts';
+import {
+  launchesOnUpdate,
+  rolloutOrder,
+  runsImage,
+  selectMachines,
+  TRANSITIONAL_STATES,
+} from './fly-machines.ts';
+import { updateBody } from './fly-update.ts';
 import type { FlyDeploySettings } from './inputs.ts';
 import { batchSizes, describeFlyRollout, type PlannedUnit, splitBatches } from './plan.ts';
 import type { DeployRequest, DeployTarget, TargetObservation, TargetOutcome, UnitResult } from './target.ts';
 
 /**
- * Fly Machines as a deploy target: lease every machine that changes, POST its
- * full config back with only `config.image` changed, wait for the new version
- * to start and its checks to pass, batch by batch. Leases are released on every
- * path; a failed health wait with auto-rollback puts the previous image back on
- * every machine that was changed.
+ * Fly Machines as a deploy target, as flyctl deploys existing machines: the
+ * app's active platform machines (fly-machines.ts), leased; each gets its full
+ * config back with the image changed (fly-update.ts), is launched only when it
+ * was running, and is healthy once every check its config defines passes
+ * (fly-health.ts); batch by batch. Leases are released on every path; a failed
+ * health wait with auto-rollback puts the previous image back on every machine
+ * that was changed.
  */
 
 export interface FlyTargetDeps {
@@ -35,9 +46,6 @@ export interface FlyTargetDeps {
   onLeases?: (intent: FlyLeaseIntent | undefined) => void;
 }
 
-const GONE = new Set(['destroyed', 'destroying', 'failed', 'replacing-failed']);
-const NOT_RUNNING = new Set(['stopped', 'suspended', 'created']);
-
 interface Changed {
   machine: FlyMachine;
   previousImage: string;
@@ -51,9 +59,11 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
   let observed: Promise<FlyMachine[]> | undefined;
 
   const observeMachines = () => {
+    // The group is matched here, not by the list's metadata filter, so machines that still carry
+    // the older `process_group` key are found too.
     observed ??= deps.machines
-      .list(settings.processGroup ? { metadata: { fly_process_group: settings.processGroup } } : {})
-      .then((list) => list.filter((m) => !GONE.has(m.state)))
+      .list()
+      .then((list) => selectMachines(list, settings.processGroup).deploy)
       .catch((error: unknown) => {
         throw new StepError('fly.observe', `app ${settings.app}`, error);
       });
@@ -77,13 +87,21 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
         new Error(`no machines${group} to deploy to`),
       );
     }
-    const toChange = machines.filter((m) => m.config?.image !== image);
-    const unchanged = machines.filter((m) => m.config?.image === image);
+    const toChange = rolloutOrder(
+      machines.filter((m) => !runsImage(m, image)),
+      settings.strategy,
+    );
+    const unchanged = machines.filter((m) => runsImage(m, image));
     const batches = splitBatches(
       toChange,
       batchSizes(toChange.length, settings.strategy, settings.maxUnavailable),
     );
-    const planned = (m: FlyMachine): PlannedUnit => ({ id: m.id, where: m.region, from: m.config?.image });
+    const planned = (m: FlyMachine): PlannedUnit => ({
+      id: m.id,
+      where: m.region,
+      from: m.config?.image,
+      ...(launchesOnUpdate(m.state) ? {} : { notStarted: m.state }),
+    });
     const plan = describeFlyRollout({
       app: settings.app,
       image,
@@ -188,7 +206,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
               outcome: unit.outcome,
               status: unit.health,
               ms: unit.endedMs - unit.startedMs,
-              note: unit.error,
+              note: unit.error ?? unit.note,
             });
             return unit;
           },
@@ -316,12 +334,18 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
       previousImage = String(current.config?.image ?? machine.config?.image ?? '');
       unit.previousImage = previousImage;
       const nonce = leases.get(machine.id)!.nonce;
-      const stopped = NOT_RUNNING.has(current.state);
+      // Running (or meant to run) when listed or now: the new version is launched, as flyctl does.
+      const launch = launchesOnUpdate(machine.state) || launchesOnUpdate(current.state);
+      // A machine on its way to stopped or suspended cannot be launched by the update: it gets
+      // the config without launching and is started under our lease once the transition is over.
+      const startAfter = launch && TRANSITIONAL_STATES.has(current.state);
       const updated = await deps.updates
         .update(machine.id, {
-          config: { ...current.config, image },
+          ...updateBody(current, image, {
+            launch: launch && !startAfter,
+            minSecretsVersion: settings.minSecretsVersion,
+          }),
           nonce,
-          skipLaunch: stopped,
         })
         .catch(async (error: unknown) => {
           if (previousImage !== undefined && outcomeUnknown(error))
@@ -329,12 +353,17 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
           throw error;
         });
       changed.push({ machine, previousImage, unit });
-      if (settings.strategy === 'immediate' || stopped) {
+      if (!launch) {
         unit.health = 'skipped';
-        if (stopped) unit.error = `was ${current.state}: updated without starting`;
+        unit.note = `was ${current.state}: updated without starting, not health-checked`;
+      } else if (settings.strategy === 'immediate') {
+        unit.health = 'skipped';
+        if (startAfter) await startUnderLease(machine.id, nonce, deadline, request.signal);
       } else {
-        await waitStarted(machine.id, updated.instance_id, deadline, request.signal);
-        await waitChecks(machine.id, deadline, request.signal);
+        const version = versionOf(updated);
+        if (startAfter) await startUnderLease(machine.id, nonce, deadline, request.signal);
+        await waitRunning(machine.id, version, nonce, deadline, request.signal);
+        await waitHealthy(machine.id, deadline, request.signal);
         unit.health = 'passing';
       }
     } catch (error) {
@@ -381,16 +410,18 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
     const signal = cancelled ? request.cleanupSignal : undefined;
     try {
       const current = await deps.updates.get(c.machine.id, signal);
+      const nonce = leases.get(c.machine.id)!.nonce;
+      const launch = launchesOnUpdate(c.machine.state) || launchesOnUpdate(current.state);
       const updated = await deps.updates.update(c.machine.id, {
-        config: { ...current.config, image: c.previousImage },
-        nonce: leases.get(c.machine.id)!.nonce,
-        skipLaunch: NOT_RUNNING.has(current.state),
+        ...updateBody(current, c.previousImage, { launch, minSecretsVersion: settings.minSecretsVersion }),
+        nonce,
         ...(signal ? { signal } : {}),
       });
-      if (!cancelled && !NOT_RUNNING.has(current.state)) {
-        await waitStarted(
+      if (!cancelled && launch) {
+        await waitRunning(
           c.machine.id,
-          updated.instance_id,
+          versionOf(updated),
+          nonce,
           performance.now() + request.healthTimeoutMs,
           request.signal,
         );
@@ -408,36 +439,84 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
     c.unit.endedMs = since();
   }
 
-  async function waitStarted(
+  /**
+   * POST /start under our lease. 412 means the machine is in a state it cannot start from (a
+   * transition such as stopping): asked again until the deadline, then reported with the
+   * platform's reason.
+   */
+  async function startUnderLease(
     id: string,
-    instanceId: string,
+    nonce: string,
     deadline: number,
     signal: AbortSignal | undefined,
   ): Promise<void> {
+    let delay = poll.min;
     for (;;) {
+      const answer = await deps.updates.start(id, nonce);
+      if (answer.started) return;
       const left = deadline - performance.now();
-      if (left <= 0) throw new HealthTimeout(`version ${instanceId} did not start within the health timeout`);
-      if (
-        await deps.updates.waitFor(id, { instanceId, state: 'started', timeoutSeconds: left / 1000, signal })
-      )
-        return;
+      if (left <= 0)
+        throw new HealthTimeout(
+          `could not be started within the health timeout: the Machines API kept refusing the start with 412 (${answer.reason})`,
+        );
+      await sleep(Math.min(delay, left), signal);
+      delay = Math.min(poll.max, Math.round(delay * 1.5));
     }
   }
 
-  async function waitChecks(id: string, deadline: number, signal: AbortSignal | undefined): Promise<void> {
-    let delay = poll.min;
-    let last: MachineView | undefined;
+  /**
+   * Waits until the new version settles (flyctl internal/machine/update.go waits for `settled`
+   * and fails on `failed`). A version that settles stopped or suspended is started under our
+   * lease, then waited for again; `replaced` means someone else changed the machine meanwhile.
+   */
+  async function waitRunning(
+    id: string,
+    version: string,
+    nonce: string,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    let startedOnce = false;
     for (;;) {
-      last = await deps.updates.get(id);
-      const checks = last.checks ?? [];
-      if (checks.every((c) => c.status === 'passing')) return;
       const left = deadline - performance.now();
       if (left <= 0) {
-        const bad = checks.filter((c) => c.status !== 'passing');
+        const now = await deps.updates.get(id).catch(() => undefined);
         throw new HealthTimeout(
-          `checks not passing within the health timeout: ${bad.map((c) => `${c.name}=${c.status}${c.output ? ` (${c.output})` : ''}`).join(', ')}`,
+          `version ${version} did not start within the health timeout${now ? ` (machine is ${now.state})` : ''}`,
         );
       }
+      const answer = await deps.updates.waitFor(id, {
+        version,
+        state: 'settled',
+        timeoutSeconds: left / 1000,
+        ...(signal ? { signal } : {}),
+      });
+      if (!answer.reached) continue;
+      const state = answer.state ?? (await deps.updates.get(id)).state;
+      if (state === 'started') return;
+      if (state === 'failed') throw new Error(`version ${version} failed to start (machine state failed)`);
+      if (state === 'replaced' || state === 'destroyed')
+        throw new Error(`version ${version} was ${state} by another change while this deploy held the lease`);
+      if ((state === 'stopped' || state === 'suspended') && !startedOnce) {
+        startedOnce = true;
+        await startUnderLease(id, nonce, deadline, signal);
+        continue;
+      }
+      if (state === 'stopped' || state === 'suspended')
+        throw new Error(`version ${version} stopped again after it was started (machine state ${state})`);
+      // Any other answer is not settled yet: ask again.
+      await sleep(Math.min(poll.min, Math.max(0, deadline - performance.now())), signal);
+    }
+  }
+
+  async function waitHealthy(id: string, deadline: number, signal: AbortSignal | undefined): Promise<void> {
+    let delay = poll.min;
+    for (;;) {
+      const verdict = healthOf(await deps.updates.get(id));
+      if (verdict.healthy) return;
+      const left = deadline - performance.now();
+      if (left <= 0)
+        throw new HealthTimeout(`checks not passing within the health timeout: ${verdict.summary}`);
       await sleep(Math.min(delay, left), signal);
       delay = Math.min(poll.max, Math.round(delay * 1.5));
     }
@@ -447,6 +526,11 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
 }
 
 class HealthTimeout extends Error {}
+
+/** The version an update created: `version`, or the deprecated `instance_id` it equals. */
+function versionOf(machine: MachineView): string {
+  return machine.version ?? machine.instance_id;
+}
 
 /** No answer, or a server error: the request may or may not have been carried out. */
 function outcomeUnknown(error: unknown): boolean {

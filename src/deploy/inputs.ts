@@ -27,6 +27,11 @@ export interface FlyDeploySettings {
   /** A fraction in (0, 1) of the machines, or a count >= 1. */
   maxUnavailable: { fraction: number } | { count: number };
   processGroup: string | undefined;
+  /**
+   * Sent as `min_secrets_version` with every machine update, so a machine starts only with
+   * secrets at least that version (flyctl sends the version `fly secrets set` stored locally).
+   */
+  minSecretsVersion: number | undefined;
 }
 
 export interface SshDeploySettings {
@@ -107,6 +112,9 @@ function parseFly(inputs: InputReader): FlyDeploySettings {
     strategy: inputs.choice('strategy', ['rolling', 'canary', 'immediate'] as const, 'rolling'),
     maxUnavailable: parseMaxUnavailable(inputs.raw('max-unavailable') || '0.33'),
     processGroup: inputs.optional('process-group'),
+    minSecretsVersion: inputs.optional('fly-min-secrets-version')
+      ? inputs.integer('fly-min-secrets-version', 0, { min: 0 })
+      : undefined,
   };
 }
 

@@ -3,8 +3,9 @@ import type { FlyDeploySettings } from './inputs.ts';
 /**
  * Rollout batches, as pure functions: which units change together. `rolling`
  * puts the first unit alone (a bad image stops there), then batches of
- * `max-unavailable`; `canary` one unit, then the rest together; `immediate`
- * everything at once.
+ * `max-unavailable`; `canary` one unit (a started one, chosen by the target),
+ * then the rest in rolling batches as flyctl's canary does (its second phase is
+ * a rolling update); `immediate` everything at once.
  */
 
 export type Strategy = FlyDeploySettings['strategy'];
@@ -20,7 +21,6 @@ export function batchWidth(total: number, maxUnavailable: MaxUnavailable): numbe
 export function batchSizes(total: number, strategy: Strategy, maxUnavailable: MaxUnavailable): number[] {
   if (total <= 0) return [];
   if (strategy === 'immediate') return [total];
-  if (strategy === 'canary') return total === 1 ? [1] : [1, total - 1];
   const width = batchWidth(total, maxUnavailable);
   const sizes = [1];
   for (let left = total - 1; left > 0; left -= width) sizes.push(Math.min(width, left));
@@ -41,6 +41,8 @@ export interface PlannedUnit {
   id: string;
   where?: string | undefined;
   from: string | undefined;
+  /** The state of a unit that is updated without being started (fly: stopped, suspended...). */
+  notStarted?: string;
 }
 
 /** The plan a dry run prints and a real run records: one line per request that changes something. */
@@ -63,12 +65,20 @@ export function describeFlyRollout(input: {
   );
   lines.push(`lease ${all.length} machine(s): POST /apps/${input.app}/machines/{id}/lease`);
   input.batches.forEach((batch, i) => {
-    const wait = input.healthWait ? ', wait for started and passing checks' : ', no health wait';
+    const started = batch.filter((u) => u.notStarted === undefined);
+    const wait =
+      input.healthWait && started.length > 0
+        ? `, wait for ${started.length < batch.length ? `${started.map((u) => u.id).join(', ')} to start` : 'started'} and passing checks`
+        : ', no health wait';
     lines.push(`batch ${i + 1}: update ${batch.map((u) => u.id).join(', ')}${wait}`);
     for (const unit of batch) {
       const where = unit.where ? ` (${unit.where})` : '';
+      const cold =
+        unit.notStarted === undefined
+          ? ''
+          : `, skip_launch: ${unit.notStarted}, updated without starting, not health-checked`;
       lines.push(
-        `  POST /apps/${input.app}/machines/${unit.id}${where}: config.image ${unit.from ?? '?'} -> ${input.image}`,
+        `  POST /apps/${input.app}/machines/${unit.id}${where}: config.image ${unit.from ?? '?'} -> ${input.image}${cold}`,
       );
     }
   });

@@ -46,7 +46,11 @@ export function renderSummary(r: DeployReport): string {
           u.id,
           u.where ?? '',
           u.batch || '-',
-          u.error && u.outcome !== 'updated' ? `${u.outcome}: ${u.error}` : u.outcome,
+          u.error && u.outcome !== 'updated'
+            ? `${u.outcome}: ${u.error}`
+            : u.note
+              ? `${u.outcome}: ${u.note}`
+              : u.outcome,
           u.previousImage ?? '-',
           u.newImage ?? '-',
           u.health ?? '-',

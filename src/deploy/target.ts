@@ -51,6 +51,8 @@ export interface UnitResult {
   startedMs: number;
   endedMs: number;
   error?: string;
+  /** What the user should know about a unit that did not fail (e.g. updated without starting). */
+  note?: string;
 }
 
 export interface TargetOutcome {

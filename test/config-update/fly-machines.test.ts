@@ -27,10 +27,23 @@ const machines = (token = 'FlyV1 fm2_clienttoken0123456789abcdef') =>
 
 describe('flyAuthorization', () => {
   it.each([
+    // As fly-go tokens/tokens.go Parse + FlapsHeader: schemes stripped, macaroons with FlyV1.
     ['FlyV1 fm2_abc,fm2_def', 'FlyV1 fm2_abc,fm2_def'],
     ['  FlyV1 fm2_abc ', 'FlyV1 fm2_abc'],
     ['plain', 'Bearer plain'],
-    ['fm2_abc', 'Bearer fm2_abc'],
+    ['fm2_abc', 'FlyV1 fm2_abc'],
+    ['fm1r_abc', 'FlyV1 fm1r_abc'],
+    ['fm1a_abc', 'FlyV1 fm1a_abc'],
+    ['Bearer fm2_abc', 'FlyV1 fm2_abc'],
+    ['bearer plain', 'Bearer plain'],
+    ['Bearer FlyV1 fm2_abc', 'FlyV1 fm2_abc'],
+    ['FLYV1 BEARER fm2_abc', 'FlyV1 fm2_abc'],
+    ['FlyV1 plain', 'Bearer plain'],
+    ['fm2_abc, fm1r_def ', 'FlyV1 fm2_abc,fm1r_def'],
+    // Macaroons are sent alone: a user token next to them is left out (FlapsHeader).
+    ['fo1_user,fm2_abc', 'FlyV1 fm2_abc'],
+    ['fo1_user', 'Bearer fo1_user'],
+    ['fm3_abc', 'Bearer fm3_abc'],
   ])('%s → %s', (token, header) => {
     expect(flyAuthorization(token)).toBe(header);
   });

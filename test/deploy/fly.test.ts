@@ -86,7 +86,7 @@ describe('fly rolling deploy', () => {
       const body = u.json as { config: { image: string; checks: unknown; metadata: unknown } };
       expect(body.config.image).toBe(digestImage('b'));
       expect(body.config.checks).toEqual({ http: { type: 'http', port: 8080, path: '/health' } });
-      expect(body.config.metadata).toEqual({ fly_process_group: 'app' });
+      expect(body.config.metadata).toEqual({ fly_process_group: 'app', fly_platform_version: 'v2' });
     }
     for (const m of fly.machines) expect(m.config.image).toBe(digestImage('b'));
     expectLeasesReleased();
@@ -145,17 +145,34 @@ describe('fly rolling deploy', () => {
     expectNoViolations(fly.server, github.server);
   });
 
-  it('canary: one machine, healthy, then all the rest at once', async () => {
-    addMachines(4);
-    const run = await deploy({ strategy: 'canary' });
+  it('canary: a started machine first, healthy, then the rest in rolling batches', async () => {
+    addMachines(5);
+    fly.machine('m1')!.state = 'stopped';
+    const run = await deploy({ strategy: 'canary', 'max-unavailable': '2' });
+    expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
-    const at = updates().map((u) => u.at);
-    expect(updates().map(machineOf)[0]).toBe('m1');
-    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(START_MS - 20);
-    // The rest went out together: well within one start delay of each other.
-    expect(at[3]! - at[1]!).toBeLessThan(START_MS);
-    expect(run.summary).toContain('section batch 2');
-    expect(run.summary).not.toContain('section batch 3');
+    const order = updates().map(machineOf);
+    // m1 is stopped: never the canary, and last, since updating it proves nothing.
+    expect(order[0]).toBe('m2');
+    expect(order.slice(1, 3).sort()).toEqual(['m3', 'm4']);
+    expect(order.slice(3).sort()).toEqual(['m1', 'm5']);
+    const requests = fly.server.requests;
+    const canaryHealthy = requests.findLastIndex(
+      (r) => r.operation === 'Machines_show' && machineOf(r) === 'm2',
+    );
+    const batch2 = requests.findIndex((r) => r.operation === 'Machines_update' && machineOf(r) !== 'm2');
+    expect(batch2).toBeGreaterThan(canaryHealthy);
+    const batch3 = requests.findIndex(
+      (r) => r.operation === 'Machines_update' && ['m5', 'm1'].includes(machineOf(r)!),
+    );
+    const batch2Healthy = Math.max(
+      ...['m3', 'm4'].map((id) =>
+        requests.findLastIndex((r) => r.operation === 'Machines_show' && machineOf(r) === id),
+      ),
+    );
+    expect(batch3).toBeGreaterThan(batch2Healthy);
+    expect(run.summary).toContain('section batch 3');
+    expect(run.summary).not.toContain('section batch 4');
     expectLeasesReleased();
     expectNoSecrets(run);
     expectNoViolations(fly.server, github.server);

@@ -14,7 +14,9 @@ describe('batchSizes', () => {
     [5, 'rolling', { count: 10 }, [1, 4]],
     [1, 'rolling', { fraction: 0.5 }, [1]],
     [0, 'rolling', { fraction: 0.5 }, []],
-    [6, 'canary', { fraction: 0.33 }, [1, 5]],
+    // flyctl's canary: one machine, then a rolling update of the rest.
+    [6, 'canary', { fraction: 0.33 }, [1, 2, 2, 1]],
+    [100, 'canary', { fraction: 0.2 }, [1, 20, 20, 20, 20, 19]],
     [1, 'canary', { fraction: 0.33 }, [1]],
     [6, 'immediate', { count: 1 }, [6]],
   ] as const)('%i machines, %s, %j -> %j', (total, strategy, max, expected) => {
@@ -56,6 +58,41 @@ describe('describeFlyRollout', () => {
       'unchanged: m3 already runs ghcr.io/a/b@sha256:1',
       'release 2 lease(s): DELETE /apps/web/machines/{id}/lease',
     ]);
+  });
+});
+
+describe('describeFlyRollout with machines that are not started', () => {
+  it.each([
+    [
+      'a batch of one suspended machine promises no health wait',
+      [{ id: 'm9', from: 'old', notStarted: 'suspended' }],
+      [
+        'batch 1: update m9, no health wait',
+        '  POST /apps/web/machines/m9: config.image old -> new, skip_launch: suspended, updated without starting, not health-checked',
+      ],
+    ],
+    [
+      'a mixed batch waits only for the machines it starts',
+      [
+        { id: 'm1', from: 'old' },
+        { id: 'm2', from: 'old', notStarted: 'stopping' },
+      ],
+      [
+        'batch 1: update m1, m2, wait for m1 to start and passing checks',
+        '  POST /apps/web/machines/m1: config.image old -> new',
+        '  POST /apps/web/machines/m2: config.image old -> new, skip_launch: stopping, updated without starting, not health-checked',
+      ],
+    ],
+  ])('%s', (_name, batch, expected) => {
+    const lines = describeFlyRollout({
+      app: 'web',
+      image: 'new',
+      strategy: 'rolling',
+      batches: [batch],
+      unchanged: [],
+      healthWait: true,
+    });
+    expect(lines.slice(2, 2 + expected.length)).toEqual(expected);
   });
 });
 

@@ -117,6 +117,14 @@ describe('fly machines fake', () => {
       body: JSON.stringify({ ttl: 60 }),
     });
     expect(second.status).toBe(409);
+    // The body fly-go reads (MachineLease: status, message, code).
+    expect(await second.json()).toEqual({
+      status: 'error',
+      message: expect.stringMatching(
+        /^machine ID aaa lease currently held by .+, expires at \d{4}-\d\d-\d\dT[\d:]+Z$/,
+      ),
+      code: expect.any(String),
+    });
     expect((await fetch(`${machines()}/aaa/stop`, { method: 'POST', headers: auth })).status).toBe(409);
     const stop = await fetch(`${machines()}/aaa/stop`, {
       method: 'POST',
@@ -134,6 +142,11 @@ describe('fly machines fake', () => {
       headers: { ...auth, 'fly-machine-lease-nonce': nonce },
     });
     expect(release.status).toBe(200);
+    // Still stopping: a start is refused with 412 until the machine has stopped.
+    const early = await fetch(`${machines()}/aaa/start`, { method: 'POST', headers: auth });
+    expect(early.status).toBe(412);
+    expect(await early.json()).toEqual({ error: 'unable to start machine from current state: stopping' });
+    await new Promise((r) => setTimeout(r, 80));
     expect((await fetch(`${machines()}/aaa/start`, { method: 'POST', headers: auth })).status).toBe(200);
   });
 

@@ -19,10 +19,28 @@ export interface FlyClientOptions {
   onRetry?: HttpClientOptions['onRetry'];
 }
 
-/** Tokens from `fly tokens create` start with `FlyV1 ` and are sent as they are; others are bearer tokens. */
+/**
+ * The Authorization header fly-go sends to the Machines API (tokens/tokens.go `Parse`,
+ * `StripAuthorizationScheme`, `FlapsHeader`): any `Bearer`/`FlyV1` schemes the user pasted are
+ * stripped (repeatedly, any case), the value is split at commas; macaroon tokens (`fm1r_`,
+ * `fm1a_`, `fm2_`) are sent alone with the `FlyV1` scheme, other tokens with `Bearer`.
+ */
 export function flyAuthorization(token: string): string {
-  const trimmed = token.trim();
-  return /^FlyV1\s/.test(trimmed) ? trimmed : `Bearer ${trimmed}`;
+  const tokens = stripSchemes(token)
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
+  const macaroons = tokens.filter((t) => /^(?:fm1r|fm1a|fm2)_/.test(t));
+  return macaroons.length > 0 ? `FlyV1 ${macaroons.join(',')}` : `Bearer ${tokens.join(',')}`;
+}
+
+function stripSchemes(token: string): string {
+  let rest = token.trim();
+  for (;;) {
+    const match = /^(?:bearer|flyv1)\s+(.*)$/is.exec(rest);
+    if (!match) return rest;
+    rest = match[1]!.trim();
+  }
 }
 
 export function createFlyClient(options: FlyClientOptions): HttpClient {

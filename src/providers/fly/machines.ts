@@ -1,5 +1,6 @@
 import { ApiError } from '../../core/errors.ts';
 import type { HttpClient } from '../../core/http.ts';
+import { LEASE_NONCE_HEADER } from './leases.ts';
 
 /**
  * Fly Machines of one app: list, get, start, wait. Every call names its
@@ -12,7 +13,12 @@ export interface FlyMachine {
   name: string;
   state: string;
   region: string;
+  /** Same value as `version`; deprecated by the API. */
   instance_id: string;
+  /** Unique for each version of the machine. */
+  version?: string;
+  /** What the platform resolved the image to (fly-go machine_types.go `MachineImageRef`). */
+  image_ref?: { registry?: string; repository?: string; tag?: string; digest?: string };
   private_ip?: string;
   config?: {
     image?: string;
@@ -34,14 +40,15 @@ export interface WaitOptions {
   state: 'started' | 'stopped' | 'suspended' | 'destroyed' | 'failed' | 'settled';
   /** The API allows 1-60 seconds. */
   timeoutSeconds?: number;
-  instanceId?: string;
+  /** The version to wait for; older versions answer `replaced`. */
+  version?: string;
 }
 
 /** What callers of the Machines API depend on, so a test double has four methods. */
 export interface MachinesApi {
   list(options?: ListOptions): Promise<FlyMachine[]>;
   get(id: string): Promise<FlyMachine>;
-  start(id: string): Promise<{ previousState: string | undefined }>;
+  start(id: string, nonce?: string): Promise<{ previousState: string | undefined }>;
   wait(id: string, options: WaitOptions): Promise<{ state: string }>;
 }
 
@@ -81,13 +88,17 @@ export class FlyMachines implements MachinesApi {
     return res.data;
   }
 
-  /** Starting a machine that is already starting or started changes nothing, so a retried start is harmless. */
-  async start(id: string): Promise<{ previousState: string | undefined }> {
+  /**
+   * Starting a machine that is already starting or started changes nothing, so a retried start is
+   * harmless. A machine under our lease is started with its nonce (fly-go flaps_machines.go `Start`).
+   */
+  async start(id: string, nonce?: string): Promise<{ previousState: string | undefined }> {
     const res = await this.call(`machine ${id}`, () =>
       this.http.request<{ previous_state?: string }>({
         operation: 'Machines_start',
         method: 'POST',
         path: this.path(`/${enc(id)}/start`),
+        ...(nonce ? { headers: { [LEASE_NONCE_HEADER]: nonce } } : {}),
         retrySafe: true,
       }),
     );
@@ -101,7 +112,7 @@ export class FlyMachines implements MachinesApi {
       this.http.request<{ state?: string }>({
         operation: 'Machines_wait',
         path: this.path(`/${enc(id)}/wait`),
-        query: { state: options.state, timeout: seconds, instance_id: options.instanceId },
+        query: { state: options.state, timeout: seconds, version: options.version },
         timeoutMs: seconds * 1000 + 10_000,
       }),
     );

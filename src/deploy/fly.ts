@@ -6,8 +6,8 @@ import { formatMs } from '../core/summary.ts';
 import type { Lease, LeasesApi } from '../providers/fly/leases.ts';
 import type { MachineUpdateApi, MachineView } from '../providers/fly/machine-update.ts';
 import type { FlyMachine, MachinesApi } from '../providers/fly/machines.ts';
-import type { FlyLeaseIntent } from './fly-lease-state.ts';
 import { healthOf } from './fly-health.ts';
+import type { FlyLeaseIntent } from './fly-lease-state.ts';
 import {
   launchesOnUpdate,
   rolloutOrder,

@@ -1,10 +1,5 @@
-<<<<<<<< HEAD:dist/deploy/82.index.js
-export const id = 82;
-export const ids = [82];
-========
-export const id = 269;
-export const ids = [269];
->>>>>>>> 2bc54b1 (Fly deploys as flyctl/fly-go run them (issue 13 §4): health gate counts defined checks, active platform machines only (failed deployed, stopping/suspending updated without launch), canary on a started machine then rolling batches, update body keeps region/min secrets version/app container, digest compare, start under lease with 412 waited out, wait by version, fly-go token schemes; Fly fake gains the real behaviours):dist/deploy/269.index.js
+export const id = 771;
+export const ids = [771];
 export const modules = {
 
 /***/ 9880:
@@ -75,11 +70,7 @@ function formatProgressLine(position, total, unit, width = String(total).length)
 
 /***/ }),
 
-<<<<<<<< HEAD:dist/deploy/82.index.js
-/***/ 7082:
-========
-/***/ 6269:
->>>>>>>> 2bc54b1 (Fly deploys as flyctl/fly-go run them (issue 13 §4): health gate counts defined checks, active platform machines only (failed deployed, stopping/suspending updated without launch), canary on a started machine then rolling batches, update body keeps region/min secrets version/app container, digest compare, start under lease with 412 waited out, wait by version, fly-go token schemes; Fly fake gains the real behaviours):dist/deploy/269.index.js
+/***/ 6771:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -280,17 +271,13 @@ class FlyMachineUpdates {
             method: 'POST',
             path: this.path(id),
             headers: { [LEASE_NONCE_HEADER]: input.nonce },
-<<<<<<<< HEAD:dist/deploy/82.index.js
-            json: { config: input.config, ...(input.skipLaunch ? { skip_launch: true } : {}) },
-            ...(input.signal ? { signal: input.signal } : {}),
-========
             json: {
                 config: input.config,
                 ...(input.region ? { region: input.region } : {}),
                 ...(input.minSecretsVersion !== undefined ? { min_secrets_version: input.minSecretsVersion } : {}),
                 ...(input.skipLaunch ? { skip_launch: true } : {}),
             },
->>>>>>>> 2bc54b1 (Fly deploys as flyctl/fly-go run them (issue 13 §4): health gate counts defined checks, active platform machines only (failed deployed, stopping/suspending updated without launch), canary on a started machine then rolling batches, update body keeps region/min secrets version/app container, digest compare, start under lease with 412 waited out, wait by version, fly-go token schemes; Fly fake gains the real behaviours):dist/deploy/269.index.js
+            ...(input.signal ? { signal: input.signal } : {}),
         });
         return res.data;
     }
@@ -960,27 +947,16 @@ function createFlyTarget(settings, deps) {
         const cancelled = request.signal?.aborted === true;
         const signal = cancelled ? request.cleanupSignal : undefined;
         try {
-<<<<<<<< HEAD:dist/deploy/82.index.js
             const current = await deps.updates.get(c.machine.id, signal);
-            const updated = await deps.updates.update(c.machine.id, {
-                config: { ...current.config, image: c.previousImage },
-                nonce: leases.get(c.machine.id).nonce,
-                skipLaunch: NOT_RUNNING.has(current.state),
-                ...(signal ? { signal } : {}),
-            });
-            if (!cancelled && !NOT_RUNNING.has(current.state)) {
-                await waitStarted(c.machine.id, updated.instance_id, performance.now() + request.healthTimeoutMs, request.signal);
-========
-            const current = await deps.updates.get(c.machine.id);
             const nonce = leases.get(c.machine.id).nonce;
             const launch = launchesOnUpdate(c.machine.state) || launchesOnUpdate(current.state);
             const updated = await deps.updates.update(c.machine.id, {
                 ...updateBody(current, c.previousImage, { launch, minSecretsVersion: settings.minSecretsVersion }),
                 nonce,
+                ...(signal ? { signal } : {}),
             });
-            if (launch) {
+            if (!cancelled && launch) {
                 await waitRunning(c.machine.id, versionOf(updated), nonce, performance.now() + request.healthTimeoutMs, request.signal);
->>>>>>>> 2bc54b1 (Fly deploys as flyctl/fly-go run them (issue 13 §4): health gate counts defined checks, active platform machines only (failed deployed, stopping/suspending updated without launch), canary on a started machine then rolling batches, update body keeps region/min secrets version/app container, digest compare, start under lease with 412 waited out, wait by version, fly-go token schemes; Fly fake gains the real behaviours):dist/deploy/269.index.js
             }
             c.unit.outcome = 'rolled-back';
             c.unit.newImage = c.previousImage;

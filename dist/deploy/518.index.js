@@ -1203,11 +1203,11 @@ class Rollout {
         this.progressDone(s);
     }
     /** Runs one remote command, its output streamed line by line; a non-zero exit names the step and host. */
-    async exec(s, step, command, timeoutMs = 120_000, input) {
+    async exec(s, step, command, timeoutMs = 120_000, input, signal = this.request.signal) {
         const result = await this.remote.run(s.host.login, command, {
             onLine: (line) => this.line(s.host, line),
             timeoutMs,
-            ...(this.request.signal ? { signal: this.request.signal } : {}),
+            ...(signal ? { signal } : {}),
             ...(input !== undefined ? { input } : {}),
         });
         if (result.code !== 0 || result.timedOut) {
@@ -1219,12 +1219,16 @@ class Rollout {
     /** Undoes exactly what this run did on the host: the new container goes, the previous one comes back. */
     async restore(s) {
         const plan = s.plan;
-        if (s.started)
-            await this.exec(s, 'restore', stop(plan.target), 5 * 60_000);
+        // After a cancellation the runner's grace is short: a container this run created is removed at
+        // once instead of stopped gracefully first, and every command runs under the clean-up budget.
+        const cancelled = this.request.signal?.aborted === true;
+        const signal = cancelled ? this.request.cleanupSignal : this.request.signal;
+        if (s.started && !(cancelled && s.created))
+            await this.exec(s, 'restore', stop(plan.target), 5 * 60_000, undefined, signal);
         if (s.created)
-            await this.exec(s, 'restore', remove(plan.target));
+            await this.exec(s, 'restore', remove(plan.target), undefined, undefined, signal);
         for (const name of s.stopped)
-            await this.exec(s, 'restore', start(name));
+            await this.exec(s, 'restore', start(name), undefined, undefined, signal);
     }
     async pruneAll(states) {
         await (0,fanout/* mapConcurrent */._)(states.filter((s) => s.plan), async (s) => {

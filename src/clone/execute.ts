@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { CancelledError } from '../core/cancellation.ts';
 import { ApiError, StepError } from '../core/errors.ts';
 import type { OpLog } from '../core/oplog.ts';
 import { Progress } from '../core/progress.ts';
@@ -82,6 +83,14 @@ export async function execute(
       continue;
     }
     const started = performance.now();
+    if (deps.signal.reason instanceof CancelledError) {
+      // No step starts after a cancellation, not even one that sends no request (the servers file).
+      for (const rest of steps.slice(index)) results.push({ step: rest, status: 'not-run', ms: 0 });
+      throw new CancelledError(
+        deps.signal.reason.signalName,
+        `stopped before step ${index + 1}, ${describe(step)}`,
+      );
+    }
     try {
       const outcome = await deps.log.step(step.kind, ids(step, runtime), () => runStep(step, deps, runtime));
       const ms = performance.now() - started;
@@ -89,9 +98,11 @@ export async function execute(
       progress.done({ id: describe(step), outcome: outcome.status, ms, note: outcome.note });
     } catch (error) {
       const ms = performance.now() - started;
-      const cause = deps.signal.aborted
-        ? new Error(`the clone's timeout of ${deps.settings.timeoutMs / 1000} s ran out`)
-        : error;
+      const cause = !deps.signal.aborted
+        ? error
+        : deps.signal.reason instanceof CancelledError
+          ? deps.signal.reason
+          : new Error(`the clone's timeout of ${deps.settings.timeoutMs / 1000} s ran out`);
       const failure = error instanceof StepError ? error : new StepError(step.kind, resourceOf(step), cause);
       results.push({ step, status: 'failed', ms, note: failure.message });
       progress.done({ id: describe(step), outcome: 'failed', ms });

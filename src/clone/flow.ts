@@ -1,4 +1,5 @@
 import type { ActionContext } from '../core/action.ts';
+import { CancelledError, isCancelled } from '../core/cancellation.ts';
 import { messageOf, StepError } from '../core/errors.ts';
 import type { HttpClient } from '../core/http.ts';
 import { CloudflareHttp } from '../providers/cloudflare/client.ts';
@@ -49,13 +50,24 @@ function connect(settings: CloneSettings, ctx: ActionContext, signal: AbortSigna
 
 /** Preflight (observe), plan, then create and wire the clone step by step; dry-run stops after the plan. */
 export async function runClone(settings: CloneSettings, ctx: ActionContext): Promise<void> {
-  const deadline = AbortSignal.timeout(settings.timeoutMs);
+  const deadline = ctx.cancellation.within(settings.timeoutMs);
   const { heroku, openDns } = connect(settings, ctx, deadline);
   const serversPath = resolveServersFile(settings.serversFile, ctx.env.GITHUB_WORKSPACE);
   ctx.setOutput('app-name', settings.appName);
   ctx.setOutput('subdomain-url', subdomainUrl(settings));
 
   const { dns, observed } = await ctx.log.step('preflight', { app: settings.appName }, async () => {
+    try {
+      return await preflight();
+    } catch (error) {
+      if (isCancelled(error))
+        ctx.writeSummary(
+          `### Clone ${settings.sourceApp} → ${settings.appName} cancelled\n\n**Cancelled:** during the preflight, before any change: ${messageOf(error)}\n`,
+        );
+      throw error;
+    }
+  });
+  async function preflight() {
     const dns = await openDns().catch((error: unknown) => {
       throw new StepError('preflight', settings.dns.domain ?? '', error);
     });
@@ -66,7 +78,7 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
       secret: (value) => ctx.secrets.add(value, 'config-var'),
     });
     return { dns, observed };
-  });
+  }
   const desired = desiredConfig(settings, {
     id: observed.source.app.id,
     config: observed.source.config,
@@ -145,8 +157,14 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
     );
   } catch (error) {
     let cleanup: CloneReport['cleanup'];
+    const cancelled = isCancelled(error) || isCancelled(deadline.reason);
     if (settings.onFailure === 'delete' && (runtime.createdApp || runtime.createdRecord)) {
-      const fresh = connect(settings, ctx, AbortSignal.timeout(60_000));
+      // After a cancellation the deletion gets what is left of the runner's grace, not a minute.
+      const fresh = connect(
+        settings,
+        ctx,
+        cancelled ? ctx.cancellation.cleanupSignal() : AbortSignal.timeout(60_000),
+      );
       const zone = runtime.createdRecord ? await fresh.openDns().catch(() => undefined) : undefined;
       cleanup = await removeCreated(runtime, { heroku: fresh.heroku, dns: zone });
       ctx.log.write({
@@ -160,7 +178,7 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
         runtime.dnsTarget = undefined;
       }
     }
-    publish(report(results, { failure: messageOf(error), cleanup }));
+    publish(report(results, { failure: messageOf(error), cleanup, cancelled }));
     throw withCleanupNote(error, settings, cleanup);
   }
 
@@ -171,6 +189,11 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
 }
 
 function withCleanupNote(error: unknown, settings: CloneSettings, cleanup: CloneReport['cleanup']): unknown {
+  if (error instanceof CancelledError && !cleanup && settings.onFailure === 'keep')
+    return new CancelledError(
+      error.signalName,
+      `${messageOf(error).replace(/^cancelled \(\w+\): /, '')}; everything made so far is kept: run again to finish the clone`,
+    );
   if (!(error instanceof StepError)) return error;
   let note: string;
   if (cleanup) {

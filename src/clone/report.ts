@@ -42,6 +42,8 @@ export interface CloneReport {
   addonDerived: readonly string[];
   excluded: readonly string[];
   failure?: string | undefined;
+  /** The runner cancelled the step: `failure` says where it stopped. */
+  cancelled?: boolean;
   cleanup?: { removed: string[]; failed: string[] } | undefined;
 }
 
@@ -58,7 +60,7 @@ export function renderSummary(report: CloneReport): string {
   const title = report.dryRun
     ? `### Clone ${report.source} → ${report.appName} (dry run: nothing changed)`
     : report.failure
-      ? `### Clone ${report.source} → ${report.appName} failed`
+      ? `### Clone ${report.source} → ${report.appName} ${report.cancelled ? 'cancelled' : 'failed'}`
       : `### Clone ${report.source} → ${report.appName}`;
   const table = markdownTable(
     ['#', 'step', 'status', 'time'],
@@ -92,7 +94,8 @@ export function renderSummary(report: CloneReport): string {
   if (report.excluded.length > 0) {
     parts.push(`Not copied, excluded: ${report.excluded.map((k) => `\`${k}\``).join(', ')}`, '');
   }
-  if (report.failure) parts.push(`**Failed:** ${escapeCell(report.failure)}`, '');
+  if (report.failure)
+    parts.push(`**${report.cancelled ? 'Cancelled' : 'Failed'}:** ${escapeCell(report.failure)}`, '');
   if (report.cleanup) {
     const { removed, failed } = report.cleanup;
     if (removed.length > 0) parts.push(`on-failure delete removed: ${removed.join(', ')}`, '');

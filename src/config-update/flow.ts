@@ -1,4 +1,5 @@
 import type { ActionContext } from '../core/action.ts';
+import { CancelledError, cancelSignalName } from '../core/cancellation.ts';
 import { Progress } from '../core/progress.ts';
 import { createFlyClient } from '../providers/fly/client.ts';
 import { FlyMachines } from '../providers/fly/machines.ts';
@@ -34,9 +35,11 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
   };
 
   // observe → plan
+  const cancel = ctx.cancellation.signal;
   const observed = await ctx.log.step('discover', { target: kind }, () =>
-    observeTargets(settings, () => machinesFor()),
+    observeTargets(settings, () => machinesFor(cancel)),
   );
+  cancel.throwIfAborted();
   for (const note of observed.notes) ctx.info(note);
   const plan = buildPlan(settings.request, shardOf(observed.selected, settings.shard));
   if (settings.shard) {
@@ -97,6 +100,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
       retries: settings.retries,
       timeoutMs: settings.timeoutMs,
       deadlineMs: settings.deadlineMs,
+      cancel,
     },
     {
       send: createEndpointSender((t) => ctx.secrets.redact(t)),
@@ -120,13 +124,28 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
   ctx.info(totalsLine(totalsOf(results), wallMs));
 
   // report
+  const cancelled = cancel.aborted ? cancelledNote(results) : undefined;
   publish(
     ctx,
     results,
-    renderSummary({ title, results, wallMs, concurrency: settings.concurrency, dryRun: false, notes }),
+    renderSummary({
+      title: cancelled ? `${title}: cancelled` : title,
+      results,
+      wallMs,
+      concurrency: settings.concurrency,
+      dryRun: false,
+      notes: cancelled ? [`Cancelled: ${cancelled}.`, ...notes] : notes,
+    }),
   );
+  if (cancelled) throw new CancelledError(cancelSignalName(cancel), cancelled);
   const failure = failureOf(results, settings.maxFailures);
   if (failure) throw failure;
+}
+
+/** `3 of 10 targets updated before the cancellation, 7 not` */
+function cancelledNote(results: readonly TargetResult[]): string {
+  const ok = results.filter((r) => r.outcome === 'ok').length;
+  return `${ok} of ${results.length} target(s) updated before the cancellation, ${results.length - ok} not`;
 }
 
 function logResult(ctx: ActionContext, r: TargetResult): void {

@@ -48,6 +48,8 @@ export interface FanoutOptions {
   retries: number;
   timeoutMs: number;
   deadlineMs: number;
+  /** The runner's cancellation: cuts the fan-out like the deadline, and says so. */
+  cancel?: AbortSignal;
 }
 
 export interface FanoutDeps {
@@ -69,10 +71,11 @@ export async function runFanout(
   const now = deps.now ?? (() => performance.now());
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new Error('deadline')), options.deadlineMs);
-  const signal = deadline.signal;
+  const signal = options.cancel ? AbortSignal.any([deadline.signal, options.cancel]) : deadline.signal;
   const machines = units.some((u) => u.disposition === 'wake') ? deps.machines?.(signal) : undefined;
   const t0 = now();
-  const deadlineText = `the deadline of ${formatSeconds(options.deadlineMs)} passed`;
+  const passedDeadline = `the deadline of ${formatSeconds(options.deadlineMs)} passed`;
+  const cutBy = () => (options.cancel?.aborted ? messageOf(options.cancel.reason) : passedDeadline);
 
   const one = async (unit: PlannedUnit): Promise<TargetResult> => {
     const startMs = now() - t0;
@@ -85,7 +88,7 @@ export async function runFanout(
     };
     // p-map would reject as a whole on abort; a target that never started is failed as data instead.
     if (signal.aborted) {
-      return finish({ outcome: 'failed', status: null, attempts: 0, error: `not started: ${deadlineText}` });
+      return finish({ outcome: 'failed', status: null, attempts: 0, error: `not started: ${cutBy()}` });
     }
     let stage: 'wake' | 'update' = 'update';
     try {
@@ -109,7 +112,7 @@ export async function runFanout(
     } catch (error) {
       const api = error instanceof ApiError ? error : undefined;
       const prefix = stage === 'wake' ? 'waking the machine: ' : '';
-      const reason = signal.aborted ? cutByDeadline(deadlineText, api) : describeFailure(error);
+      const reason = signal.aborted ? cutByDeadline(cutBy(), api) : describeFailure(error);
       return finish({
         outcome: 'failed',
         status: stage === 'update' ? (api?.status ?? null) : null,

@@ -31,6 +31,11 @@ export class CancelledError extends Error {
   }
 }
 
+/** `SIGINT` or `SIGTERM` for an aborted cancellation signal, `signal` otherwise. */
+export function cancelSignalName(signal: AbortSignal): string {
+  return signal.reason instanceof CancelledError ? signal.reason.signalName : 'signal';
+}
+
 /** True for a `CancelledError`, or an error caused (at any depth) by one. */
 export function isCancelled(error: unknown): boolean {
   for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++)

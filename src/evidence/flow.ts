@@ -1,8 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { ActionContext } from '../core/action.ts';
-import { isCancelled } from '../core/cancellation.ts';
+import { CancelledError, cancelSignalName, isCancelled } from '../core/cancellation.ts';
 import { InputError, StepError } from '../core/errors.ts';
 import { requestTimeoutFromEnv } from '../core/http.ts';
 import { Progress } from '../core/progress.ts';
@@ -101,18 +110,24 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
         )
       : undefined;
   const checkEnv = childEnv(env);
+  const cancel = ctx.cancellation.signal;
+  let finishedBeforeCancel = 0;
   let results: Awaited<ReturnType<typeof collect>>;
   try {
+    cancel.throwIfAborted();
     results = await collect(selected, {
       redactor,
       defaultTimeoutMs: settings.timeoutMs,
       maxLines: settings.maxLines,
       run: (check: Check, timeoutMs: number) => {
-        if (check.kind === 'http') return runHttp(check.url, { timeoutMs });
-        if (session && settings.ssh) return runSsh(session, settings.ssh.host, check.command, { timeoutMs });
-        return runLocal(check.command, { timeoutMs, cwd: workspace, env: checkEnv });
+        const signal = cancel;
+        if (check.kind === 'http') return runHttp(check.url, { timeoutMs, signal });
+        if (session && settings.ssh)
+          return runSsh(session, settings.ssh.host, check.command, { timeoutMs, signal });
+        return runLocal(check.command, { timeoutMs, cwd: workspace, env: checkEnv, signal });
       },
       onDone: (r) => {
+        if (!cancel.aborted) finishedBeforeCancel++;
         ctx.log.write({
           step: 'check',
           outcome: r.status === 'passed' ? 'ok' : 'failed',
@@ -130,6 +145,14 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     });
   } finally {
     await session?.close();
+  }
+  if (cancel.aborted) {
+    // Checks cut by the signal say nothing about the target: no evidence file, nothing uploaded.
+    const detail = `${finishedBeforeCancel} of ${selected.length} check(s) finished; no evidence file was written and nothing was uploaded`;
+    ctx.writeSummary(
+      `### Evidence ${target} / ${settings.milestone}: cancelled\n\n**Cancelled:** ${detail}.\n`,
+    );
+    throw new CancelledError(cancelSignalName(cancel), detail);
   }
 
   const gate = gateOf(results);
@@ -156,7 +179,10 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     // The counts are final once every output and command went through the redactor.
     const markdown = renderEvidence(meta, results, { ...redactor.counts });
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path, ctx.secrets.redact(markdown), 'utf8');
+    // Written beside and renamed into place: a step stopped mid-write leaves no half file.
+    const partial = `${path}.${process.pid}.partial`;
+    writeFileSync(partial, ctx.secrets.redact(markdown), 'utf8');
+    renameSync(partial, path);
   });
   const redactions = redactor.total;
   ctx.info(`evidence written to ${shown} (${redactions} redactions)`);
@@ -190,6 +216,13 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
       ctx.setOutput('artifact-id', String(uploaded.id));
       ctx.setOutput('artifact-name', name);
     } catch (error) {
+      if (isCancelled(error)) {
+        const failed = { id: undefined, name, url: undefined, failed: true };
+        ctx.writeSummary(
+          `${renderSummary(meta, results, shown, failed, redactions)}\n**Cancelled** during the upload of ${name}: ${shown} is written; a re-run uploads it.\n`,
+        );
+        throw error;
+      }
       uploadFailure = error instanceof StepError ? error : new StepError('artifact.upload', name, error);
       artifact = { id: undefined, name, url: undefined, failed: true };
     }
@@ -303,6 +336,7 @@ async function requirePassingEvidence(
       signal: ctx.cancellation.signal,
       log: (line) => ctx.info(line),
       env: ctx.env,
+      signal: ctx.cancellation.signal,
     }),
     repository,
   );

@@ -366,11 +366,12 @@ export class Rollout {
     command: string,
     timeoutMs = 120_000,
     input?: string,
+    signal = this.request.signal,
   ): Promise<string> {
     const result = await this.remote.run(s.host.login, command, {
       onLine: (line) => this.line(s.host, line),
       timeoutMs,
-      ...(this.request.signal ? { signal: this.request.signal } : {}),
+      ...(signal ? { signal } : {}),
       ...(input !== undefined ? { input } : {}),
     });
     if (result.code !== 0 || result.timedOut) {
@@ -383,9 +384,15 @@ export class Rollout {
   /** Undoes exactly what this run did on the host: the new container goes, the previous one comes back. */
   private async restore(s: HostState): Promise<void> {
     const plan = s.plan!;
-    if (s.started) await this.exec(s, 'restore', cmd.stop(plan.target), 5 * 60_000);
-    if (s.created) await this.exec(s, 'restore', cmd.remove(plan.target));
-    for (const name of s.stopped) await this.exec(s, 'restore', cmd.start(name));
+    // After a cancellation the runner's grace is short: a container this run created is removed at
+    // once instead of stopped gracefully first, and every command runs under the clean-up budget.
+    const cancelled = this.request.signal?.aborted === true;
+    const signal = cancelled ? this.request.cleanupSignal : this.request.signal;
+    if (s.started && !(cancelled && s.created))
+      await this.exec(s, 'restore', cmd.stop(plan.target), 5 * 60_000, undefined, signal);
+    if (s.created) await this.exec(s, 'restore', cmd.remove(plan.target), undefined, undefined, signal);
+    for (const name of s.stopped)
+      await this.exec(s, 'restore', cmd.start(name), undefined, undefined, signal);
   }
 
   private async pruneAll(states: HostState[]): Promise<void> {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { InputError } from '../../src/core/errors.ts';
 import { fromRecord, InputReader } from '../../src/core/inputs.ts';
@@ -134,6 +135,41 @@ describe('selectEvidence', () => {
   });
 });
 
+describe('selectEvidence (property)', () => {
+  const listed = fc.array(
+    fc.record({
+      id: fc.nat(),
+      expired: fc.boolean(),
+      created: fc.date({ min: new Date('2026-01-01'), max: new Date('2026-06-01'), noInvalidDate: true }),
+      head: fc.constantFrom(REPO, FORK),
+      branch: fc.constantFrom('main', 'feature/x', ''),
+    }),
+    { maxLength: 12 },
+  );
+
+  it('chooses the newest artifact that counts, and only one that counts', () => {
+    fc.assert(
+      fc.property(listed, (items) => {
+        const list = items.map((i) =>
+          artifact(
+            { id: i.id, expired: i.expired, created_at: i.created.toISOString() },
+            { head_repository_id: i.head, head_branch: i.branch || undefined },
+          ),
+        );
+        const { chosen, judged } = selectEvidence(list, scope);
+        const counting = list.filter((a) => refusalOf(a, scope) === undefined);
+        expect(judged).toHaveLength(list.length);
+        if (counting.length === 0) {
+          expect(chosen).toBeUndefined();
+          return;
+        }
+        expect(chosen && refusalOf(chosen, scope)).toBeUndefined();
+        for (const other of counting) expect(chosen!.created_at! >= other.created_at!).toBe(true);
+      }),
+    );
+  });
+});
+
 describe('describeRefusals', () => {
   it('says when nothing is listed', () => {
     expect(describeRefusals({ name: 'evidence-t1-m1', chosen: undefined, judged: [] }, scope)).toBe(
@@ -186,6 +222,19 @@ describe('the branch in scope', () => {
       { GITHUB_REF_NAME: 'main' },
       'release/2.x',
     ],
+    // Shrunk by the property below: an empty input is no input.
+    [
+      "empty require-previous-ref: the run's branch",
+      { 'require-previous-ref': '' },
+      { GITHUB_REF_NAME: 'main' },
+      'main',
+    ],
+    [
+      "blank require-previous-ref: the run's branch",
+      { 'require-previous-ref': ' \n' },
+      { GITHUB_REF_NAME: 'dev' },
+      'dev',
+    ],
     ['refs/heads/ is taken off', { 'require-previous-ref': 'refs/heads/release/2.x' }, {}, 'release/2.x'],
   ])('%s', (_label, inputs, env, branch) => {
     expect(parse(inputs, env).previousRef).toBe(branch);
@@ -224,5 +273,35 @@ describe('the branch in scope', () => {
     expect(
       parse({}, { GITHUB_REF_NAME: 'main', GITHUB_REPOSITORY_ID: '' }).github.repositoryId,
     ).toBeUndefined();
+  });
+
+  it('any require-previous-ref is either the branch it names or one error naming the input (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (ref) => {
+        let branch: string | undefined;
+        try {
+          branch = parse({ 'require-previous-ref': ref }, { GITHUB_REF_NAME: 'main' }).previousRef;
+        } catch (e) {
+          expect((e as InputError).input).toBe('require-previous-ref');
+          return;
+        }
+        const named = ref.trim();
+        expect(branch).toBe(named === '' ? 'main' : named.replace(/^refs\/heads\//, ''));
+        expect(branch).not.toMatch(/[\s~^:?*[\\]|\.\.|^-|\/$|\.lock$/);
+      }),
+    );
+  });
+
+  it('accepts every branch made of the characters git allows (property)', () => {
+    const segment = fc
+      .stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,15}$/)
+      .filter((s) => !s.includes('..') && !s.endsWith('.') && !s.endsWith('.lock'));
+    fc.assert(
+      fc.property(fc.array(segment, { minLength: 1, maxLength: 4 }), (parts) => {
+        const branch = parts.join('/');
+        expect(parse({ 'require-previous-ref': branch }, {}).previousRef).toBe(branch);
+        expect(parse({ 'require-previous-ref': `refs/heads/${branch}` }, {}).previousRef).toBe(branch);
+      }),
+    );
   });
 });

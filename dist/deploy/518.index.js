@@ -22,6 +22,87 @@ function mapConcurrent(items, task, options) {
 
 /***/ }),
 
+/***/ 3082:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   v: () => (/* binding */ LineStream),
+/* harmony export */   x: () => (/* binding */ TextCollector)
+/* harmony export */ });
+/* harmony import */ var node_string_decoder__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6193);
+/* harmony import */ var node_string_decoder__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_string_decoder__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2258);
+
+
+/**
+ * A byte stream (a child's stdout, an HTTP body, a build log) turned into
+ * lines. Chunks go through one streaming UTF-8 decoder, so a character split
+ * across two chunks arrives whole; with a redactor, the text is redacted
+ * across chunk boundaries (`StreamRedactor`: a secret, a private key block or
+ * an Authorization header split between chunks or lines is still found)
+ * before any line is handed on. Lines end at `\n`; a `\r` before it is
+ * dropped. `end()` hands on the last line even without its newline.
+ */
+class LineStream {
+    decoder = new node_string_decoder__WEBPACK_IMPORTED_MODULE_0__.StringDecoder('utf8');
+    redacting;
+    onLine;
+    pending = '';
+    constructor(onLine, options = {}) {
+        this.onLine = onLine;
+        this.redacting = options.redactor ? new _redact_js__WEBPACK_IMPORTED_MODULE_1__/* .StreamRedactor */ .d6(options.redactor) : undefined;
+    }
+    /** Bytes, or text a decoder of the caller's already produced. */
+    write(chunk) {
+        const text = typeof chunk === 'string'
+            ? chunk
+            : this.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        this.emit(this.redacting ? this.redacting.push(text) : text, false);
+    }
+    end() {
+        const rest = this.decoder.end();
+        this.emit(this.redacting ? this.redacting.push(rest) + this.redacting.end() : rest, true);
+    }
+    emit(text, final) {
+        if (text !== '')
+            this.pending += text;
+        let start = 0;
+        for (let nl = this.pending.indexOf('\n'); nl !== -1; nl = this.pending.indexOf('\n', start)) {
+            this.onLine(withoutCr(this.pending.slice(start, nl)));
+            start = nl + 1;
+        }
+        this.pending = this.pending.slice(start);
+        if (final && this.pending !== '') {
+            this.onLine(withoutCr(this.pending));
+            this.pending = '';
+        }
+    }
+}
+/**
+ * A byte stream decoded as it arrives (a character split across chunks
+ * arrives whole): `write` and `end` return the new text, `text` holds all.
+ */
+class TextCollector {
+    decoder = new node_string_decoder__WEBPACK_IMPORTED_MODULE_0__.StringDecoder('utf8');
+    text = '';
+    write(chunk) {
+        const piece = this.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        this.text += piece;
+        return piece;
+    }
+    end() {
+        const piece = this.decoder.end();
+        this.text += piece;
+        return piece;
+    }
+}
+function withoutCr(line) {
+    return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+
+/***/ }),
+
 /***/ 4664:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
@@ -89,7 +170,10 @@ var external_node_child_process_ = __webpack_require__(1421);
 var promises_ = __webpack_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
+// EXTERNAL MODULE: ./src/core/line-stream.ts
+var line_stream = __webpack_require__(3082);
 ;// CONCATENATED MODULE: ./src/providers/ssh/session.ts
+
 
 
 
@@ -98,13 +182,16 @@ class SshSession {
     keyFile;
     knownHostsFile;
     strict;
-    constructor(dir, keyFile, knownHostsFile, strict) {
+    redactor;
+    constructor(dir, keyFile, knownHostsFile, strict, redactor) {
         this.dir = dir;
         this.keyFile = keyFile;
         this.knownHostsFile = knownHostsFile;
         this.strict = strict;
+        this.redactor = redactor;
     }
-    static async open(credentials, tempRoot) {
+    /** With a `redactor`, the lines handed to `onLine` and `RemoteRun.shown` are redacted as they stream. */
+    static async open(credentials, tempRoot, options = {}) {
         const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(tempRoot, 'ops-ssh-'));
         let keyFile;
         if (credentials.key) {
@@ -114,7 +201,7 @@ class SshSession {
         }
         const knownHostsFile = (0,external_node_path_.join)(dir, 'known_hosts');
         await (0,promises_.writeFile)(knownHostsFile, `${credentials.knownHosts.trim()}\n`, { mode: 0o600 });
-        return new SshSession(dir, keyFile, knownHostsFile, credentials.trustOnFirstUse ? 'accept-new' : 'yes');
+        return new SshSession(dir, keyFile, knownHostsFile, credentials.trustOnFirstUse ? 'accept-new' : 'yes', options.redactor);
     }
     /** The `ssh` arguments up to and including the destination. */
     args(host) {
@@ -154,29 +241,36 @@ class SshSession {
             child.stdin?.on('error', () => { });
             child.stdin?.end(options.input);
         }
-        return collect(child, options);
+        return collect(child, { redactor: this.redactor, ...options });
     }
     async close() {
         await (0,promises_.rm)(this.dir, { recursive: true, force: true });
     }
 }
-/** Reads a child's output line by line until it exits, killing it at the timeout or on abort. */
+/**
+ * Reads a child's output until it exits, killing it at the timeout or on abort.
+ * stdout and stderr each go through their own streaming decoder; lines (for
+ * `onLine` and `shown`) are redacted across chunk boundaries when a redactor is
+ * given.
+ */
 function collect(child, options) {
     return new Promise((resolve, reject) => {
+        const stdout = new line_stream/* TextCollector */.x();
+        const stderr = new line_stream/* TextCollector */.x();
         let output = '';
-        let pending = '';
+        const shown = [];
+        const lines = new line_stream/* LineStream */.v((line) => {
+            shown.push(line);
+            options.onLine?.(line);
+        }, { redactor: options.redactor });
         let timedOut = false;
-        const onData = (chunk) => {
-            const text = chunk.toString('utf8');
+        const onData = (decoder) => (chunk) => {
+            const text = decoder.write(chunk);
             output += text;
-            pending += text;
-            const lines = pending.split('\n');
-            pending = lines.pop() ?? '';
-            for (const line of lines)
-                options.onLine?.(line);
+            lines.write(text);
         };
-        child.stdout?.on('data', onData);
-        child.stderr?.on('data', onData);
+        child.stdout?.on('data', onData(stdout));
+        child.stderr?.on('data', onData(stderr));
         const kill = () => child.kill('SIGKILL');
         const timer = options.timeoutMs === undefined
             ? undefined
@@ -190,9 +284,12 @@ function collect(child, options) {
             if (timer)
                 clearTimeout(timer);
             options.signal?.removeEventListener('abort', kill);
-            if (pending !== '')
-                options.onLine?.(pending);
-            resolve({ code: code ?? 255, output, timedOut });
+            for (const rest of [stdout.end(), stderr.end()]) {
+                output += rest;
+                lines.write(rest);
+            }
+            lines.end();
+            resolve({ code: code ?? 255, output, shown: shown.join('\n'), timedOut });
         });
     });
 }
@@ -459,7 +556,7 @@ async function acquireLock(remote, host, service, owner, options) {
         if (answer.kind === 'acquired' || answer.kind === 'adopted')
             return { acquired: true, waitedMs: Date.now() - started };
         if (answer.kind === 'unknown') {
-            throw new Error(`could not take the lock (exit ${result.code}): ${lastLines(result.output)}`);
+            throw new Error(`could not take the lock (exit ${result.code}): ${lastLines(result.shown)}`);
         }
         if (answer.owner !== lastOwner) {
             lastOwner = answer.owner;
@@ -499,7 +596,7 @@ function sleep(ms, signal) {
 async function listOn(remote, host, service) {
     const result = await remote.run(host.login, listContainers(service), { timeoutMs: 60_000 });
     if (result.code !== 0)
-        throw new Error(`docker ps exited ${result.code}: ${lastLines(result.output)}`);
+        throw new Error(`docker ps exited ${result.code}: ${lastLines(result.shown)}`);
     return parseContainers(result.output);
 }
 
@@ -678,7 +775,7 @@ async function waitHealthy(w) {
             w.line(w.healthCmd ? `healthy after ${attempt} attempt(s)` : `${w.name} is running (no health-cmd)`);
             return w.healthCmd ? 'passing' : 'skipped';
         }
-        const note = `exit ${result.timedOut ? 'timeout' : result.code}: ${lastLines(result.output, 1)}`;
+        const note = `exit ${result.timedOut ? 'timeout' : result.code}: ${lastLines(result.shown, 1)}`;
         if (note !== lastNote) {
             lastNote = note;
             w.line(`health attempt ${attempt}: ${note}`);
@@ -687,7 +784,7 @@ async function waitHealthy(w) {
         if (gone || Date.now() + w.intervalMs > deadline) {
             await showLogs(w);
             throw new errors/* StepError */.zg('ssh.health', w.host.where, gone
-                ? `${w.name} stopped: ${lastLines(result.output, 1)}`
+                ? `${w.name} stopped: ${lastLines(result.shown, 1)}`
                 : `${w.name} not healthy within ${(0,summary/* formatMs */._V)(w.timeoutMs)} (${attempt} attempts; last ${note})`);
         }
         await new Promise((r) => setTimeout(r, w.intervalMs));
@@ -750,7 +847,7 @@ async function releaseLock(ctx, remote, lock) {
             ctx.info(`The ${lock.service} deploy lock on ${lock.host} now belongs to ${describeOwner(owner)}; left alone.`);
             return 'other';
         }
-        return cannotRelease(ctx, lock, `(exit ${result.code}): ${lastLines(result.output)}`);
+        return cannotRelease(ctx, lock, `(exit ${result.code}): ${lastLines(result.shown)}`);
     }
     catch (error) {
         return cannotRelease(ctx, lock, `: ${(0,errors/* messageOf */.bD)(error)}`);
@@ -1212,7 +1309,7 @@ class Rollout {
         });
         if (result.code !== 0 || result.timedOut) {
             const why = result.timedOut ? `timed out after ${(0,summary/* formatMs */._V)(timeoutMs)}` : `exit ${result.code}`;
-            throw new errors/* StepError */.zg(`ssh.${step}`, s.host.where, `${why}: ${lastLines(result.output)}`);
+            throw new errors/* StepError */.zg(`ssh.${step}`, s.host.where, `${why}: ${lastLines(result.shown)}`);
         }
         return result.output;
     }
@@ -1298,7 +1395,7 @@ function createSshTarget(settings, ctx, options = {}) {
         hostsOnce ??= resolveHosts(settings, ctx);
         return hostsOnce;
     };
-    const openSession = () => SshSession.open({ key: settings.sshKey, knownHosts: settings.knownHosts }, ctx.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)());
+    const openSession = () => SshSession.open({ key: settings.sshKey, knownHosts: settings.knownHosts }, ctx.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), { redactor: ctx.secrets.redactor });
     return {
         async observe() {
             const [first] = await hosts();

@@ -1,4 +1,5 @@
 import { type Cancellation, CancelledError, processCancellation } from './cancellation.ts';
+import { guardCommands } from './command-guard.ts';
 import { ApiError, EnvironmentError, InputError, isExpectedError, messageOf, StepError } from './errors.ts';
 import { requestTimeoutFromEnv } from './http.ts';
 import { InputReader, readFromEnv } from './inputs.ts';
@@ -90,7 +91,8 @@ export function createContext(
     log,
     env,
     runner,
-    info: (line) => runner.info(redact(line)),
+    // Every line we print may carry third-party text: it is shown, never obeyed as a command.
+    info: (line) => runner.info(guardCommands(redact(line))),
     warning: (line) => runner.warning(redact(line)),
     notice: (line) => runner.notice(redact(line)),
     setOutput: (name, value) =>

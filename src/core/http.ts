@@ -236,8 +236,9 @@ export class HttpClient {
       operation,
       status: failure.status,
       requestId: failure.headers ? requestIdOf(failure.headers) : undefined,
-      body: text ? redact(excerpt(text)) : undefined,
-      providerMessage: message ? redact(excerpt(message)) : undefined,
+      // Redacted whole, then cut: a secret past the cut would otherwise leave its head behind.
+      body: text ? excerpt(redact(text)) : undefined,
+      providerMessage: message ? excerpt(redact(message)) : undefined,
       retryable: outcome.kind !== 'status' || outcome.status >= 500 || outcome.status === 429,
       attempts,
       refusedCredential: isRefusal(failure.status, failure.headers) ? this.options.credential : undefined,

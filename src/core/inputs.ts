@@ -1,4 +1,5 @@
 import { InputError } from './errors.ts';
+import { Redactor } from './redact.ts';
 
 /**
  * Typed readers over the raw input strings. Each action's `parseInputs` is a
@@ -17,8 +18,10 @@ export function fromRecord(values: Record<string, string>): ReadInput {
   return (name) => (values[name] ?? '').trim();
 }
 
+/** A bad value quoted in its error: credential shapes redacted first, then cut to 60 characters. */
 function shown(value: string): string {
-  const short = value.length > 60 ? `${value.slice(0, 60)}…` : value;
+  const clean = new Redactor().redact(value);
+  const short = clean.length > 60 ? `${clean.slice(0, 60)}…` : clean;
   return JSON.stringify(short);
 }
 

@@ -15,8 +15,8 @@ export interface TokenShape {
   /**
    * Regex source that every match contains. Text without any shape's anchor
    * skips the shapes entirely; a shape without an anchor runs on all text. An
-   * anchor of the form `_(?<=...)` is merged with the others into one
-   * lookbehind at `_`, which keeps the combined scan fast on snake_case logs.
+   * anchor of the form `_(?<=...)` or `=(?<=...)` is merged with the others of
+   * its character into one lookbehind there (see `anchorPattern`).
    */
   anchor?: string;
 }
@@ -31,13 +31,17 @@ export const TOKEN_SHAPES: readonly TokenShape[] = [
   },
   {
     kind: 'url-credentials',
-    pattern: /(\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^\s:@/?#"'<>]+:[^\s@/?#"'<>]+(?=@)/g,
+    // The password may itself hold `@` (`postgres://app:p@ss-word@db/app`): the userinfo ends at
+    // the last `@` before the host, so the greedy class backs off to it.
+    pattern: /(\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^\s:@/?#"'<>]+:(?!\[REDACTED:)[^\s/?#"'<>]+(?=@)/g,
     anchor: ':\\/\\/',
   },
   {
     kind: 'authorization',
+    // Also Go's `map[Authorization:[Bearer …]]`, JSON `"authorization":["Bearer …"]` and CGI's
+    // `HTTP_AUTHORIZATION`; a value already redacted as a literal is left as it is.
     pattern:
-      /(\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:bearer|basic|token|flyv1|digest)?\s*)[^\s"'<>]+(?:[ ,][^\s"'<>,]*fm\d_[^\s"'<>]+)*/gi,
+      /((?<![a-z0-9])(?:proxy-)?authorization["']?\s*[:=]\s*(?:\[\s*)?["']?(?:(?:bearer|basic|token|flyv1|digest)\s+)?)(?!\[REDACTED:)[^\s"'<>\]]+(?:[ ,][^\s"'<>,\]]*fm\d_[^\s"'<>\]]+)*/gi,
     anchor: '[tT][hH][oO][rR][iI][zZ]',
   },
   {
@@ -87,25 +91,42 @@ export const TOKEN_SHAPES: readonly TokenShape[] = [
     pattern: /\bcf(?:k|ut|at)_[A-Za-z0-9_-]{30,}/g,
     anchor: '_(?<=cf(?:k|ut|at)_)',
   },
+  {
+    // Presigned-URL signatures (S3 `X-Amz-Signature`, CloudFront and GCS `Signature`, Azure SAS
+    // `sig`) and credentials passed as query or form parameters (`token`, `access_token`,
+    // `api_key`, `client_secret`, `password`): the value up to the next `&`, `#` or space.
+    kind: 'url-secret',
+    pattern:
+      /((?<![a-z0-9])(?:sig|signature|token|api[_-]?key|apikey|secret|password|passwd)=)(?!\[REDACTED:)[^\s&#"'<>]+/gi,
+    anchor:
+      '=(?<=(?:[sS][iI][gG]|[tT][uU][rR][eE]|[tT][oO][kK][eE][nN]|[kK][eE][yY]|[sS][eE][cC][rR][eE][tT]|[pP][aA][sS][sS][wW](?:[oO][rR])?[dD])=)',
+  },
 ];
 
-/** Escaped forms in which a secret value also travels: base64, URL and JSON encodings. */
+/**
+ * The forms in which a secret value travels: itself, its URL and JSON
+ * encodings, its base64 (see `base64Forms`) and, for a multi-line value, each
+ * of its lines. Every form is kept whatever its length: a value reaches here
+ * only when the user named it a secret or it passed the trivial-value filter
+ * (`isTrivialValue` in secrets.ts).
+ */
 export function encodedForms(value: string): string[] {
   const forms = new Set<string>([value]);
   forms.add(encodeURIComponent(value));
   forms.add(JSON.stringify(value).slice(1, -1));
   for (const b64 of base64Forms(value)) forms.add(b64);
-  for (const line of value.split(/\r?\n/))
-    if (line.trim().length >= MIN_SECRET_LENGTH) forms.add(line.trim());
-  return [...forms].filter((form) => form.length >= MIN_SECRET_LENGTH);
+  if (/[\r\n]/.test(value))
+    for (const line of value.split(/\r?\n|\r/)) if (line.trim()) forms.add(line.trim());
+  forms.delete('');
+  return [...forms];
 }
-
-export const MIN_SECRET_LENGTH = 4;
 
 /**
  * Base64 of a value depends on where it starts within the encoded stream, so we
  * take the stable middle of its encoding at each of the three byte alignments
  * (standard and URL-safe alphabets); those strings appear whenever the value does.
+ * A value shorter than six bytes has no stable middle worth matching: only its
+ * own encoding is kept.
  */
 function base64Forms(value: string): string[] {
   const bytes = Buffer.from(value, 'utf8');
@@ -117,8 +138,11 @@ function base64Forms(value: string): string[] {
     const start = offset === 0 ? 0 : 4;
     const stable = encoded.slice(start, fullGroups * 4);
     if (stable.length >= 8) forms.push(stable, toBase64Url(stable));
-    if (offset === 0)
-      forms.push(encoded, encoded.replace(/=+$/, ''), toBase64Url(encoded).replace(/=+$/, ''));
+    if (offset === 0) {
+      forms.push(encoded);
+      const bare = encoded.replace(/=+$/, '');
+      if (bare.length >= 4) forms.push(bare, toBase64Url(bare));
+    }
   }
   return forms;
 }
@@ -132,6 +156,10 @@ export function escapeRegExp(s: string): string {
 }
 
 export type RedactionCounts = Record<string, number>;
+
+const MARKER_START = '[REDACTED:';
+/** What a hit becomes; literals are never looked for inside one. */
+const MARKER = /^\[REDACTED:[a-z0-9-]+\]$/;
 
 /** What the scan learned about one stretch of text: where the redaction work lies. */
 interface Region {
@@ -156,8 +184,9 @@ class LiteralIndex {
   private readonly bits = new Uint32Array(1 << (BITS - 5));
   private readonly grams = new Map<number, { form: string; offset: number }[]>();
 
+  /** `forms`: single-line forms of at least `GRAM` characters (see `isIndexable`). */
   constructor(forms: readonly string[]) {
-    const single = forms.filter((f) => !f.includes('\n'));
+    const single = forms;
     const m = Math.min(MAX_WINDOW, ...single.map((f) => f.length));
     this.stride = Math.max(1, m - GRAM + 1);
     for (const form of single) {
@@ -191,6 +220,11 @@ class LiteralIndex {
   }
 }
 
+/** Forms the gram index can find; the others (short or multi-line) are found by `indexOf`. */
+function isIndexable(form: string): boolean {
+  return form.length >= GRAM && !/[\r\n]/.test(form);
+}
+
 function gramKey(s: string, i: number): number {
   // Characters past Latin-1 are folded: a collision only costs an exact comparison.
   const fold = (c: number) => (c & 0xff) ^ (c >>> 8);
@@ -207,18 +241,28 @@ function hashGram(key: number): number {
   return Math.imul(key, 0x9e3779b1) >>> (32 - BITS);
 }
 
-/** One scan for the anchors of every anchored shape; `_` anchors share one lookbehind. */
+/**
+ * One scan for the anchors of every anchored shape. Anchors of the form
+ * `c(?<=...)` that start with the same character share one lookbehind at it:
+ * the scan stops only at that character, which keeps it fast on logs full of
+ * `snake_case` and `key=value`.
+ */
 function anchorPattern(shapes: readonly TokenShape[]): RegExp | undefined {
   const plain = new Set<string>();
-  const behind = new Set<string>();
+  const behind = new Map<string, Set<string>>();
   for (const { anchor } of shapes) {
     if (!anchor) continue;
-    const m = /^_\(\?<=(.*)\)$/.exec(anchor);
-    if (m) behind.add(m[1]!);
-    else plain.add(anchor);
+    const m = /^([_=])\(\?<=(.*)\)$/.exec(anchor);
+    if (!m) {
+      plain.add(anchor);
+      continue;
+    }
+    const set = behind.get(m[1]!) ?? new Set<string>();
+    set.add(m[2]!);
+    behind.set(m[1]!, set);
   }
   const parts = [...plain];
-  if (behind.size > 0) parts.push(`_(?<=${[...behind].join('|')})`);
+  for (const [c, set] of behind) parts.push(`${c}(?<=${[...set].join('|')})`);
   return parts.length === 0 ? undefined : new RegExp(parts.join('|'), 'g');
 }
 
@@ -234,7 +278,9 @@ export class Redactor {
   private readonly literals = new Map<string, string>();
   private readonly shapes: TokenShape[];
   private literalPattern: RegExp | undefined;
-  private index: LiteralIndex | undefined;
+  /** Built on first use after a change: `null` when no form is indexable. */
+  private index: LiteralIndex | null | undefined;
+  private unindexed: string[] = [];
   private anchors: RegExp | undefined | null = null;
   readonly counts: RedactionCounts = {};
 
@@ -310,6 +356,11 @@ export class Redactor {
     const found: Region[] = [];
     const index = this.literalIndex();
     if (index) index.find(text, limit, (at) => found.push(lineAround(text, at, 1)));
+    for (const form of this.unindexed) {
+      const lines = 1 + countNewlines(form);
+      for (let at = text.indexOf(form); at !== -1 && at < limit; at = text.indexOf(form, at + form.length))
+        found.push(lineAround(text, at, lines));
+    }
     const anchors = this.anchorRegExp();
     if (anchors) {
       anchors.lastIndex = 0;
@@ -331,14 +382,22 @@ export class Redactor {
   }
 
   /** The full pipeline, as on any text: literals, then every shape in order. */
+  /**
+   * Shapes first, then literals outside the markers the shapes left: a short
+   * literal (`t`) replaced first would break the shape around it (`token=…`).
+   */
   private redactAll(text: string): string {
     let out = text;
+    for (const shape of this.shapes) if (shape.anchor) out = this.applyShape(out, shape);
     const literal = this.compiledLiterals();
     if (literal) {
       literal.lastIndex = 0;
-      out = out.replace(literal, (match) => this.marker(this.literals.get(match) ?? 'secret'));
+      out = out.replace(literal, (match) =>
+        match.startsWith(MARKER_START) && MARKER.test(match)
+          ? match
+          : this.marker(this.literals.get(match) ?? 'secret'),
+      );
     }
-    for (const shape of this.shapes) if (shape.anchor) out = this.applyShape(out, shape);
     return out;
   }
 
@@ -357,9 +416,13 @@ export class Redactor {
   }
 
   private literalIndex(): LiteralIndex | undefined {
-    if (this.literals.size === 0) return undefined;
-    this.index ??= new LiteralIndex([...this.literals.keys()]);
-    return this.index;
+    if (this.index === undefined) {
+      const forms = [...this.literals.keys()];
+      const indexable = forms.filter(isIndexable);
+      this.unindexed = forms.filter((f) => !isIndexable(f));
+      this.index = indexable.length === 0 ? null : new LiteralIndex(indexable);
+    }
+    return this.index ?? undefined;
   }
 
   private anchorRegExp(): RegExp | undefined {
@@ -371,10 +434,17 @@ export class Redactor {
     if (this.literals.size === 0) return undefined;
     if (!this.literalPattern) {
       const alternatives = [...this.literals.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
-      this.literalPattern = new RegExp(alternatives.join('|'), 'g');
+      // A marker is matched first and kept whole, so no literal is found inside one.
+      this.literalPattern = new RegExp([MARKER.source.slice(1, -1), ...alternatives].join('|'), 'g');
     }
     return this.literalPattern;
   }
+}
+
+function countNewlines(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 /** The line holding `at`, and `lines - 1` lines after it; the end is past the newline. */

@@ -5,19 +5,46 @@ import { Redactor } from './redact.ts';
  * before anything prints: the runner is told to mask it (`::add-mask::`), and
  * our own redactor removes it from what we write to files, summaries and errors,
  * which the runner's masking does not reach.
+ *
+ * The runner masks any non-empty value and registers each of its lines and its
+ * base64, JSON and URI encodings itself (actions/runner
+ * src/Runner.Worker/Handlers/OutputManager.cs and HostContext's SecretMasker
+ * value encoders), so each value is sent to it once, as is: an encoded fragment
+ * sent as a mask of its own would hide ordinary text in every later line of the
+ * job. The encoded forms stay with our own redactor (`encodedForms`).
  */
 export class Secrets {
   readonly redactor: Redactor;
   private readonly mask: (value: string) => void;
+  private readonly masked = new Set<string>();
 
   constructor(mask: (value: string) => void, redactor = new Redactor()) {
     this.mask = mask;
     this.redactor = redactor;
   }
 
+  /**
+   * A value the user named a secret (a secret input, a `redact` line, a
+   * `redact.env` variable, a credential in a URL input): masked and redacted
+   * whatever its length or look.
+   */
   add(value: string | undefined, kind = 'secret'): void {
     if (!value) return;
-    for (const form of this.redactor.addLiteral(value, kind)) this.mask(form);
+    this.redactor.addLiteral(value, kind);
+    if (this.masked.has(value)) return;
+    this.masked.add(value);
+    // The runner masks each line of a multi-line value on its own: those need no mask of their own.
+    for (const line of value.split(/\r?\n/)) this.masked.add(line);
+    this.mask(value);
+  }
+
+  /**
+   * A value guessed to be secret from where it was found (a variable whose name
+   * says so): added unless it is trivial (`isTrivialValue`), since masking
+   * `true` or `3` would shred every later line of the job.
+   */
+  addGuessed(value: string | undefined, kind = 'secret'): void {
+    if (value && !isTrivialValue(value)) this.add(value, kind);
   }
 
   redact(text: string): string {
@@ -28,20 +55,87 @@ export class Secrets {
 /** Variable names that say their value is a secret. */
 export const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|DSN/i;
 
-/** Values too common to be secrets: masking them would shred every log line that mentions them. */
+/**
+ * Values too common to be secrets, even under a secret-looking name (`API_KEY=true`,
+ * `MAX_KEYS=10`): masking them would shred every log line that mentions them. A
+ * number of four digits or more under such a name may well be a PIN and is kept.
+ */
 export function isTrivialValue(value: string): boolean {
   const v = value.trim();
-  return v.length < 4 || /^(?:true|false|yes|no|on|off|null|none|undefined|\d{1,5})$/i.test(v);
+  return v.length < 4 || /^(?:true|false|yes|no|on|off|null|none|undefined)$/i.test(v);
 }
 
 /**
- * Whether a config value is masked: every value of a secret-named variable, and
- * any other value unless it is a plain word or number (`production`, `eu`, `3`).
- * Masking `production` would make the runner hide that word in every later line
- * of the job, including our own plan and progress.
+ * Plain values carry nothing secret: a word or a number (`production`, `eu`,
+ * `3`, `1.5`), a host name (`tati.shibari.photo`), or an http(s) URL without
+ * userinfo and without a secret query parameter (`https://tati.shibari.photo/a`).
+ */
+export function isPlainValue(value: string): boolean {
+  const v = value.trim();
+  if (/^[A-Za-z]+(?:[-_.][A-Za-z]+)*$/.test(v) || /^\d+(?:\.\d+)?$/.test(v)) return true;
+  if (
+    /^(?=.*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/.test(
+      v,
+    )
+  )
+    return true;
+  if (!/^https?:\/\/[^\s]+$/i.test(v)) return false;
+  try {
+    const url = new URL(v);
+    return url.username === '' && url.password === '' && urlSecrets(v).length === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a config value found on an app is guessed to be a secret: a
+ * non-trivial value of a secret-named variable, and any other value unless it
+ * is trivial or plain (`isPlainValue`). Masking `production` or an asset host
+ * would make the runner hide that word in every later line of the job,
+ * outputs of ours included.
  */
 export function isSecretConfigValue(name: string, value: string): boolean {
   if (isTrivialValue(value)) return false;
-  if (SECRET_NAME.test(name)) return true;
-  return !/^[A-Za-z]+(?:[-_.][A-Za-z]+)*$/.test(value.trim()) && !/^\d+(?:\.\d+)?$/.test(value.trim());
+  return SECRET_NAME.test(name) || !isPlainValue(value);
+}
+
+/**
+ * Whether a config value the user gave (a `config` override line) is a secret:
+ * under a secret-named key the user named it one, so any value but a yes/no
+ * word counts, whatever its length (`DB_PASSWORD=54321`); under any other key
+ * it is guessed as for values found on an app (`isSecretConfigValue`).
+ */
+export function isSecretOverride(name: string, value: string): boolean {
+  const v = value.trim();
+  if (SECRET_NAME.test(name)) return v !== '' && !/^(?:true|false|yes|no|on|off|null|none)$/i.test(v);
+  return isSecretConfigValue(name, value);
+}
+
+/** Query parameters whose value is a credential: presigned-URL signatures and tokens. */
+const SECRET_PARAM =
+  /^(?:x-amz-signature|x-amz-security-token|x-goog-signature|signature|sig|token|access_token|refresh_token|id_token|api[_-]?key|apikey|client_secret|secret|password|passwd)$/i;
+
+/**
+ * The credentials a URL carries: its userinfo password (and the base64 of
+ * `user:password`, as sent in Basic auth), and the values of secret query
+ * parameters (`SECRET_PARAM`). Empty for a URL that does not parse.
+ */
+export function urlSecrets(value: string): string[] {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  if (url.password) {
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    out.push(password, url.password, Buffer.from(`${user}:${password}`).toString('base64'));
+  } else if (url.username) {
+    out.push(decodeURIComponent(url.username), url.username);
+  }
+  for (const [name, v] of url.searchParams) if (v && SECRET_PARAM.test(name)) out.push(v);
+  return [...new Set(out)];
 }

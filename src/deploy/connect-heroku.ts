@@ -1,3 +1,4 @@
+import type { Redactor } from '../core/redact.ts';
 import { HerokuApps } from '../providers/heroku/apps.ts';
 import { HerokuBuilds } from '../providers/heroku/builds.ts';
 import { createHerokuHttp } from '../providers/heroku/client.ts';
@@ -13,8 +14,9 @@ import type { DeployTarget } from './target.ts';
 export function connectHeroku(
   settings: HerokuDeploySettings,
   deploy: Pick<DeploySettings, 'dryRun' | 'operation'>,
-  redact: (text: string) => string,
+  redactor: Redactor,
 ): DeployTarget {
+  const redact = (text: string) => redactor.redact(text);
   const http = createHerokuHttp({ baseUrl: settings.apiUrl, apiKey: settings.apiKey, redact });
   return createHerokuTarget(settings, {
     apps: new HerokuApps(http),
@@ -24,5 +26,6 @@ export function connectHeroku(
     couplings: new HerokuPipelineCouplings(http),
     promotions: new HerokuPromotions(http),
     skipObserve: deploy.dryRun && deploy.operation === 'deploy',
+    redactor,
   });
 }

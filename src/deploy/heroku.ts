@@ -1,6 +1,7 @@
 import { messageOf, StepError } from '../core/errors.ts';
 import { abortableSleep } from '../core/http.ts';
 import { Progress } from '../core/progress.ts';
+import type { Redactor } from '../core/redact.ts';
 import type { HerokuApps } from '../providers/heroku/apps.ts';
 import { type HerokuBuildInfo, type HerokuBuilds, streamLines } from '../providers/heroku/builds.ts';
 import type { HerokuPipelineCouplings } from '../providers/heroku/pipelines.ts';
@@ -26,6 +27,8 @@ export interface HerokuTargetDeps {
   pollMs?: number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   streamLines?: typeof streamLines;
+  /** Redacts the build output as it streams, across chunk and line boundaries. */
+  redactor?: Redactor;
   /** How long the output stream may go on once the build is over (a stream that hangs is cut). */
   streamGraceMs?: number;
   /** A dry-run build or promotion plans without reading the app: nothing is sent at all. */
@@ -145,6 +148,7 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
     if (created.outputStreamUrl) {
       streamed = stream(created.outputStreamUrl, (line) => request.log(`  ${line}`), {
         signal: request.signal ? AbortSignal.any([request.signal, cut.signal]) : cut.signal,
+        redactor: deps.redactor,
       }).catch((error: unknown) =>
         request.log(
           `warning: build output stream ended early: ${cut.signal.aborted ? `no more output ${deps.streamGraceMs ?? 5000} ms after the build ended` : messageOf(error)}`,

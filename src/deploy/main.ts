@@ -1,5 +1,6 @@
 import type { ActionContext } from '../core/action.ts';
 import { runAction } from '../core/action.ts';
+import { urlSecrets } from '../core/secrets.ts';
 import { createGitHubClient } from '../providers/github/client.ts';
 import { GitHubDeployments } from '../providers/github/deployments.ts';
 import { RegistryClient } from '../providers/registry/distribution.ts';
@@ -12,7 +13,11 @@ await runAction({
   action: 'deploy',
   secretInputs: SECRET_INPUTS,
   parseInputs: (inputs) => parseInputs(inputs, process.env),
-  derivedSecrets: (s) => basicForms(s.registry),
+  derivedSecrets: (s) => [
+    ...basicForms(s.registry),
+    // A presigned source-url carries its signature (and maybe a token) in the query.
+    ...(s.target.kind === 'heroku' && s.target.source?.kind === 'url' ? urlSecrets(s.target.source.url) : []),
+  ],
   run: async (settings, ctx) => {
     const redact = (text: string) => ctx.secrets.redact(text);
     const github =
@@ -48,9 +53,9 @@ await runAction({
 
 /** Each target's code is loaded only when it is the one asked for: the bundle starts faster. */
 async function buildTarget(settings: DeploySettings, ctx: ActionContext): Promise<DeployTarget> {
-  const redact = (text: string) => ctx.secrets.redact(text);
   const t = settings.target;
   if (t.kind === 'fly') return (await import('./connect-fly.ts')).connectFly(t, ctx);
-  if (t.kind === 'heroku') return (await import('./connect-heroku.ts')).connectHeroku(t, settings, redact);
+  if (t.kind === 'heroku')
+    return (await import('./connect-heroku.ts')).connectHeroku(t, settings, ctx.secrets.redactor);
   return (await import('./ssh/index.ts')).createSshTarget(t, ctx);
 }

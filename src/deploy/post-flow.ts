@@ -33,6 +33,7 @@ async function releaseSshLocks(ctx: ActionContext): Promise<number> {
   const session = await SshSession.open(
     { key: ctx.inputs.optional('ssh-key'), knownHosts: ctx.inputs.raw('ssh-known-hosts') },
     ctx.env.RUNNER_TEMP || tmpdir(),
+    { redactor: ctx.secrets.redactor },
   );
   let released = 0;
   try {

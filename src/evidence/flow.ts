@@ -56,6 +56,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     env,
     redactEnv: file.redact.env,
     patterns: file.redact.patterns,
+    urls: file.checks.flatMap((c) => (c.kind === 'http' ? [c.url] : [])),
   };
   for (const { value, kind } of secretValues(sources)) ctx.secrets.add(value, kind);
   for (const pattern of file.redact.patterns)

@@ -1,11 +1,13 @@
 import { Redactor, TOKEN_SHAPES } from '../core/redact.ts';
-import { isTrivialValue, SECRET_NAME } from '../core/secrets.ts';
+import { isTrivialValue, SECRET_NAME, urlSecrets } from '../core/secrets.ts';
 
 /**
  * What the evidence redactor knows before any check runs: the secret inputs,
  * the `redact` lines, the values of the variables named under `redact.env`,
- * the values of every variable whose name says it holds a secret, and the
- * file's own patterns. Variables are read from the runner's environment only:
+ * the credentials in `http` check URLs (`urlSecrets`), the values of every
+ * variable whose name says it holds a secret, and the file's own patterns.
+ * What the user named (all but the guessed variables) is a secret whatever its
+ * length; a guessed value is dropped when it is trivial (`isTrivialValue`). Variables are read from the runner's environment only:
  * for checks run over ssh, the remote host's variables are not known here,
  * and their values are caught only by the shapes and the patterns.
  */
@@ -16,6 +18,8 @@ export interface RedactionSources {
   env: NodeJS.ProcessEnv;
   redactEnv: string[];
   patterns: RegExp[];
+  /** URLs of the `http` checks. */
+  urls?: string[];
 }
 
 export interface SecretValue {
@@ -27,12 +31,14 @@ export function secretValues(sources: RedactionSources): SecretValue[] {
   const out: SecretValue[] = [];
   for (const value of sources.secretInputs) if (value) out.push({ value, kind: 'secret' });
   for (const line of sources.redactLines) if (line.trim()) out.push({ value: line.trim(), kind: 'secret' });
+  for (const url of sources.urls ?? []) for (const value of urlSecrets(url)) out.push({ value, kind: 'url' });
   const named = new Set(sources.redactEnv);
   for (const [name, value] of Object.entries(sources.env)) {
-    if (!value || (!named.has(name) && !SECRET_NAME.test(name))) continue;
-    if (name.startsWith('INPUT_')) continue; // the secret inputs are above; other inputs are not secrets
-    if (isTrivialValue(value)) continue;
-    out.push({ value, kind: 'env' });
+    if (!value) continue;
+    if (named.has(name)) out.push({ value, kind: 'env' });
+    else if (SECRET_NAME.test(name) && !name.startsWith('INPUT_') && !isTrivialValue(value))
+      // The secret inputs are above; other inputs are not secrets.
+      out.push({ value, kind: 'env' });
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { TextCollector } from '../core/line-stream.ts';
 import { loadUndici } from '../core/undici.ts';
 import type { RawOutcome } from './run-result.ts';
 
@@ -5,7 +6,11 @@ import type { RawOutcome } from './run-result.ts';
  * An `http` check from the runner: one GET, the check's timeout, no retries
  * and no redirects followed, because evidence records what the endpoint
  * answered at that moment. The output is the status line, the response
- * headers and the body (all redacted later, like any output).
+ * headers and the body (all redacted later, like any output), the body decoded
+ * as it streams in. Credentials in the URL (`https://user:pass@host/`) are
+ * sent as Basic auth, as curl and browsers do (RFC 9110 §11.2, RFC 7617: the
+ * userinfo, percent-decoded, joined by `:` and base64-encoded), never in the
+ * request line; the flow registers them as secrets (`urlSecrets`).
  */
 export async function runHttp(
   url: string,
@@ -15,12 +20,20 @@ export async function runHttp(
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   try {
-    const res = await request(url, {
+    const { target, authorization } = withoutUserinfo(url);
+    const res = await request(target, {
       method: 'GET',
       signal,
-      headers: { 'user-agent': 'ops-actions-evidence/0.1', accept: '*/*' },
+      headers: {
+        'user-agent': 'ops-actions-evidence/0.1',
+        accept: '*/*',
+        ...(authorization ? { authorization } : {}),
+      },
     });
-    const body = await res.body.text();
+    const text = new TextCollector();
+    for await (const chunk of res.body) text.write(chunk as Uint8Array);
+    text.end();
+    const body = text.text;
     const headers = Object.entries(res.headers)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : v}`);
@@ -40,4 +53,17 @@ export async function runHttp(
       error: code && !message.includes(code) ? `${code}: ${message}` : message,
     };
   }
+}
+
+/** The URL without its userinfo, and the Basic `Authorization` value the userinfo stood for. */
+export function withoutUserinfo(url: string): { target: string; authorization?: string } {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return { target: url };
+  const pair = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+  parsed.username = '';
+  parsed.password = '';
+  return {
+    target: parsed.toString(),
+    authorization: `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`,
+  };
 }

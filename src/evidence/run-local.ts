@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { TextCollector } from '../core/line-stream.ts';
 import { MAX_CAPTURE_BYTES, type RawOutcome } from './run-result.ts';
 
 /**
@@ -59,8 +60,9 @@ export function runLocal(
   });
 }
 
+/** The check's output, decoded as it streams in (`TextCollector`), kept up to `MAX_CAPTURE_BYTES`. */
 export class Capture {
-  private readonly chunks: Buffer[] = [];
+  private readonly decoded = new TextCollector();
   private bytes = 0;
   private dropped = 0;
 
@@ -69,18 +71,18 @@ export class Capture {
       this.dropped += chunk.length;
       return;
     }
-    this.chunks.push(chunk);
+    this.decoded.write(chunk);
     this.bytes += chunk.length;
   }
 
   text(): string {
-    let buf = Buffer.concat(this.chunks);
-    if (this.dropped === 0) return buf.toString('utf8');
+    this.decoded.end();
+    const all = this.decoded.text;
+    if (this.dropped === 0) return all;
     // Cut at the last complete line so no partial secret is kept without its context.
-    const nl = buf.lastIndexOf(10);
-    const dropped = this.dropped + (buf.length - (nl + 1));
-    buf = buf.subarray(0, nl + 1);
-    return `${buf.toString('utf8')}[output over ${MAX_CAPTURE_BYTES} bytes: the last ${dropped} bytes were not kept]\n`;
+    const nl = all.lastIndexOf('\n');
+    const dropped = this.dropped + Buffer.byteLength(all.slice(nl + 1));
+    return `${all.slice(0, nl + 1)}[output over ${MAX_CAPTURE_BYTES} bytes: the last ${dropped} bytes were not kept]\n`;
   }
 }
 

@@ -91,7 +91,12 @@ const local: Remote = {
     const r = spawnSync('sh', ['-c', `exec 2>&1; ${command}`], {
       env: { PATH: process.env.PATH, HOME: home },
     });
-    return { code: r.status ?? 255, output: r.stdout.toString(), timedOut: false };
+    return {
+      code: r.status ?? 255,
+      output: r.stdout.toString(),
+      shown: r.stdout.toString(),
+      timedOut: false,
+    };
   },
 };
 const sh = async (command: string) => (await local.run(host, command)).output;
@@ -171,6 +176,7 @@ describe('releasing a lock that was never taken', () => {
       run: async () => ({
         code: 255,
         output: 'ssh: connect to host 127.0.0.1 port 9: Connection refused\n',
+        shown: 'ssh: connect to host 127.0.0.1 port 9: Connection refused',
         timedOut: false,
       }),
     };

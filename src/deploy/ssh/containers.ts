@@ -5,6 +5,6 @@ import { lastLines, type Remote } from './lock.ts';
 /** The service's containers on one host (`docker ps -a`, read-only). */
 export async function listOn(remote: Remote, host: DeployHost, service: string): Promise<cmd.Container[]> {
   const result = await remote.run(host.login, cmd.listContainers(service), { timeoutMs: 60_000 });
-  if (result.code !== 0) throw new Error(`docker ps exited ${result.code}: ${lastLines(result.output)}`);
+  if (result.code !== 0) throw new Error(`docker ps exited ${result.code}: ${lastLines(result.shown)}`);
   return cmd.parseContainers(result.output);
 }

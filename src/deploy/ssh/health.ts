@@ -35,7 +35,7 @@ export async function waitHealthy(w: HealthWait): Promise<'passing' | 'skipped'>
       w.line(w.healthCmd ? `healthy after ${attempt} attempt(s)` : `${w.name} is running (no health-cmd)`);
       return w.healthCmd ? 'passing' : 'skipped';
     }
-    const note = `exit ${result.timedOut ? 'timeout' : result.code}: ${lastLines(result.output, 1)}`;
+    const note = `exit ${result.timedOut ? 'timeout' : result.code}: ${lastLines(result.shown, 1)}`;
     if (note !== lastNote) {
       lastNote = note;
       w.line(`health attempt ${attempt}: ${note}`);
@@ -47,7 +47,7 @@ export async function waitHealthy(w: HealthWait): Promise<'passing' | 'skipped'>
         'ssh.health',
         w.host.where,
         gone
-          ? `${w.name} stopped: ${lastLines(result.output, 1)}`
+          ? `${w.name} stopped: ${lastLines(result.shown, 1)}`
           : `${w.name} not healthy within ${formatMs(w.timeoutMs)} (${attempt} attempts; last ${note})`,
       );
     }

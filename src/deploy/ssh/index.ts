@@ -40,6 +40,7 @@ export function createSshTarget(
     SshSession.open(
       { key: settings.sshKey, knownHosts: settings.knownHosts },
       ctx.env.RUNNER_TEMP || tmpdir(),
+      { redactor: ctx.secrets.redactor },
     );
 
   return {

@@ -201,7 +201,7 @@ export async function acquireLock(
     if (answer.kind === 'acquired' || answer.kind === 'adopted')
       return { acquired: true, waitedMs: Date.now() - started };
     if (answer.kind === 'unknown') {
-      throw new Error(`could not take the lock (exit ${result.code}): ${lastLines(result.output)}`);
+      throw new Error(`could not take the lock (exit ${result.code}): ${lastLines(result.shown)}`);
     }
     if (answer.owner !== lastOwner) {
       lastOwner = answer.owner;

@@ -66,7 +66,7 @@ export async function releaseLock(
       );
       return 'other';
     }
-    return cannotRelease(ctx, lock, `(exit ${result.code}): ${lastLines(result.output)}`);
+    return cannotRelease(ctx, lock, `(exit ${result.code}): ${lastLines(result.shown)}`);
   } catch (error) {
     return cannotRelease(ctx, lock, `: ${messageOf(error)}`);
   }

@@ -376,7 +376,7 @@ export class Rollout {
     });
     if (result.code !== 0 || result.timedOut) {
       const why = result.timedOut ? `timed out after ${formatMs(timeoutMs)}` : `exit ${result.code}`;
-      throw new StepError(`ssh.${step}`, s.host.where, `${why}: ${lastLines(result.output)}`);
+      throw new StepError(`ssh.${step}`, s.host.where, `${why}: ${lastLines(result.shown)}`);
     }
     return result.output;
   }

@@ -1,4 +1,6 @@
 import type { HttpClient } from '../../core/http.ts';
+import { LineStream } from '../../core/line-stream.ts';
+import type { Redactor } from '../../core/redact.ts';
 import { loadUndici } from '../../core/undici.ts';
 import { seg } from './client.ts';
 
@@ -74,12 +76,13 @@ function toBuild(json: BuildJson): HerokuBuildInfo {
 
 /**
  * Reads a build's output stream (a signed URL, no credentials) and hands over
- * each complete line as it arrives; the stream ends when the build does.
+ * each complete line as it arrives, decoded and (with a redactor) redacted as
+ * a stream (`LineStream`); the stream ends when the build does.
  */
 export async function streamLines(
   url: string,
   onLine: (line: string) => void,
-  options: { signal?: AbortSignal; idleTimeoutMs?: number } = {},
+  options: { signal?: AbortSignal; idleTimeoutMs?: number; redactor?: Redactor | undefined } = {},
 ): Promise<void> {
   const { request } = await loadUndici();
   const res = await request(url, {
@@ -92,14 +95,7 @@ export async function streamLines(
     await res.body.dump();
     throw new Error(`build output stream answered HTTP ${res.statusCode}`);
   }
-  const decoder = new TextDecoder();
-  let pending = '';
-  for await (const chunk of res.body) {
-    pending += decoder.decode(chunk as Uint8Array, { stream: true });
-    const lines = pending.split(/\r?\n/);
-    pending = lines.pop() ?? '';
-    for (const line of lines) onLine(line);
-  }
-  pending += decoder.decode();
-  if (pending !== '') onLine(pending);
+  const lines = new LineStream(onLine, { redactor: options.redactor });
+  for await (const chunk of res.body) lines.write(chunk as Uint8Array);
+  lines.end();
 }

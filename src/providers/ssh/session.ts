@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SshHost } from '../../core/inputs.ts';
+import { LineStream, TextCollector } from '../../core/line-stream.ts';
+import type { Redactor } from '../../core/redact.ts';
 
 /**
  * Remote commands through the system `ssh` client, as a user would run them:
@@ -22,8 +24,10 @@ export interface SshCredentials {
 export interface RemoteRun {
   /** Exit code of the remote command; 255 when ssh itself failed. */
   code: number;
-  /** stdout and stderr interleaved as produced (the remote shell joins them). */
+  /** stdout and stderr interleaved as produced (the remote shell joins them), for parsing. */
   output: string;
+  /** The same output as it may be shown: redacted whole by the session's redactor, if it has one. */
+  shown: string;
   timedOut: boolean;
 }
 
@@ -40,15 +44,28 @@ export class SshSession {
   private readonly keyFile: string | undefined;
   private readonly knownHostsFile: string;
   private readonly strict: string;
+  private readonly redactor: Redactor | undefined;
 
-  private constructor(dir: string, keyFile: string | undefined, knownHostsFile: string, strict: string) {
+  private constructor(
+    dir: string,
+    keyFile: string | undefined,
+    knownHostsFile: string,
+    strict: string,
+    redactor: Redactor | undefined,
+  ) {
     this.dir = dir;
     this.keyFile = keyFile;
     this.knownHostsFile = knownHostsFile;
     this.strict = strict;
+    this.redactor = redactor;
   }
 
-  static async open(credentials: SshCredentials, tempRoot: string): Promise<SshSession> {
+  /** With a `redactor`, the lines handed to `onLine` and `RemoteRun.shown` are redacted as they stream. */
+  static async open(
+    credentials: SshCredentials,
+    tempRoot: string,
+    options: { redactor?: Redactor } = {},
+  ): Promise<SshSession> {
     const dir = await mkdtemp(join(tempRoot, 'ops-ssh-'));
     let keyFile: string | undefined;
     if (credentials.key) {
@@ -58,7 +75,13 @@ export class SshSession {
     }
     const knownHostsFile = join(dir, 'known_hosts');
     await writeFile(knownHostsFile, `${credentials.knownHosts.trim()}\n`, { mode: 0o600 });
-    return new SshSession(dir, keyFile, knownHostsFile, credentials.trustOnFirstUse ? 'accept-new' : 'yes');
+    return new SshSession(
+      dir,
+      keyFile,
+      knownHostsFile,
+      credentials.trustOnFirstUse ? 'accept-new' : 'yes',
+      options.redactor,
+    );
   }
 
   /** The `ssh` arguments up to and including the destination. */
@@ -99,7 +122,7 @@ export class SshSession {
       child.stdin?.on('error', () => {});
       child.stdin?.end(options.input);
     }
-    return collect(child, options);
+    return collect(child, { redactor: this.redactor, ...options });
   }
 
   async close(): Promise<void> {
@@ -107,22 +130,36 @@ export class SshSession {
   }
 }
 
-/** Reads a child's output line by line until it exits, killing it at the timeout or on abort. */
-export function collect(child: ReturnType<typeof spawn>, options: RunOptions): Promise<RemoteRun> {
+/**
+ * Reads a child's output until it exits, killing it at the timeout or on abort.
+ * stdout and stderr each go through their own streaming decoder; lines (for
+ * `onLine` and `shown`) are redacted across chunk boundaries when a redactor is
+ * given.
+ */
+export function collect(
+  child: ReturnType<typeof spawn>,
+  options: RunOptions & { redactor?: Redactor | undefined },
+): Promise<RemoteRun> {
   return new Promise((resolve, reject) => {
+    const stdout = new TextCollector();
+    const stderr = new TextCollector();
     let output = '';
-    let pending = '';
+    const shown: string[] = [];
+    const lines = new LineStream(
+      (line) => {
+        shown.push(line);
+        options.onLine?.(line);
+      },
+      { redactor: options.redactor },
+    );
     let timedOut = false;
-    const onData = (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
+    const onData = (decoder: TextCollector) => (chunk: Buffer) => {
+      const text = decoder.write(chunk);
       output += text;
-      pending += text;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) options.onLine?.(line);
+      lines.write(text);
     };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
+    child.stdout?.on('data', onData(stdout));
+    child.stderr?.on('data', onData(stderr));
     const kill = () => child.kill('SIGKILL');
     const timer =
       options.timeoutMs === undefined
@@ -136,8 +173,12 @@ export function collect(child: ReturnType<typeof spawn>, options: RunOptions): P
     child.on('close', (code) => {
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', kill);
-      if (pending !== '') options.onLine?.(pending);
-      resolve({ code: code ?? 255, output, timedOut });
+      for (const rest of [stdout.end(), stderr.end()]) {
+        output += rest;
+        lines.write(rest);
+      }
+      lines.end();
+      resolve({ code: code ?? 255, output, shown: shown.join('\n'), timedOut });
     });
   });
 }

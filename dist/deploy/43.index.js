@@ -169,18 +169,35 @@ function client_seg(value) {
 
 ;// CONCATENATED MODULE: ./src/providers/heroku/apps.ts
 
+/**
+ * An app name that answers 403 exists and belongs to an account this key has no
+ * access to (Heroku answers 404 only for names no app has).
+ */
+class HerokuAppForbidden extends Error {
+    app;
+    constructor(app, providerMessage) {
+        super(`Heroku app ${app} exists but this heroku-api-key has no access to it (403: ${providerMessage})`);
+        this.name = 'HerokuAppForbidden';
+        this.app = app;
+    }
+}
 class HerokuApps {
     http;
     constructor(http) {
         this.http = http;
     }
-    /** The app, or undefined when no app of that name or id exists (or the key cannot see it). */
+    /**
+     * The app, or undefined when no app has that name or id.
+     * @throws HerokuAppForbidden when the app exists but belongs to someone else (403).
+     */
     async find(app) {
         const res = await this.http.request({
             operation: 'app.info',
             path: `/apps/${client_seg(app)}`,
-            acceptStatus: [404],
+            acceptStatus: [403, 404],
         });
+        if (res.status === 403)
+            throw new HerokuAppForbidden(app, res.data?.message ?? 'forbidden');
         return res.status === 404 ? undefined : toApp(res.data);
     }
     async get(app) {
@@ -229,6 +246,7 @@ function toApp(json) {
         acm: json.acm === true,
         webUrl: json.web_url ?? '',
         createdAt: json.created_at ?? '',
+        generation: json.generation?.name ?? 'cedar',
     };
 }
 
@@ -429,6 +447,7 @@ function toRelease(r) {
         slugId: r.slug?.id ?? undefined,
         current: r.current === true,
         description: r.description ?? '',
+        eligibleForRollback: r.eligible_for_rollback ?? r.status === 'succeeded',
     };
 }
 
@@ -477,10 +496,14 @@ var core_progress = __webpack_require__(4664);
 function releaseLabel(r) {
     return r ? `release v${r.version}` : undefined;
 }
-/** The release a `previous` rollback goes to: the newest succeeded one with a slug before the current. */
+/**
+ * The release a `previous` rollback goes to: the newest one before the current that
+ * Heroku marks `eligible_for_rollback` and that carries a slug, as the Heroku CLI
+ * picks it (heroku/cli src/lib/releases/releases.ts, findByPreviousOrId).
+ */
 function releaseBefore(releases, current) {
     return releases
-        .filter((r) => r.status === 'succeeded' && r.slugId && (!current || r.version < current.version))
+        .filter((r) => r.eligibleForRollback && r.slugId && (!current || r.version < current.version))
         .sort((a, b) => b.version - a.version)[0];
 }
 function createHerokuTarget(settings, deps) {

@@ -53,8 +53,6 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
   const deadline = ctx.cancellation.within(settings.timeoutMs);
   const { heroku, openDns } = connect(settings, ctx, deadline);
   const serversPath = resolveServersFile(settings.serversFile, ctx.env.GITHUB_WORKSPACE);
-  ctx.setOutput('app-name', settings.appName);
-  ctx.setOutput('subdomain-url', subdomainUrl(settings));
 
   const { dns, observed } = await ctx.log.step('preflight', { app: settings.appName }, async () => {
     try {
@@ -119,13 +117,18 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
     excluded: desired.excluded,
     ...extra,
   });
+  // A failed clone sets only `plan` (what was done): outputs that name the new app would let a
+  // later `if: steps.clone.outputs.app-name` treat the failure as a clone.
   const publish = (r: CloneReport) => {
     ctx.setOutput('plan', JSON.stringify(planEntries(r.results)));
+    ctx.writeSummary(renderSummary(r));
+    if (r.failure !== undefined) return;
+    ctx.setOutput('app-name', settings.appName);
+    ctx.setOutput('subdomain-url', subdomainUrl(settings));
     if (r.outputs.appId) ctx.setOutput('app-id', r.outputs.appId);
     if (r.outputs.herokuUrl) ctx.setOutput('heroku-url', r.outputs.herokuUrl);
     if (r.outputs.dnsTarget) ctx.setOutput('dns-target', r.outputs.dnsTarget);
     if (r.outputs.record && !r.dryRun) ctx.setOutput('record', r.outputs.record);
-    ctx.writeSummary(renderSummary(r));
   };
 
   if (settings.dryRun) {

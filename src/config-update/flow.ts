@@ -13,6 +13,7 @@ import {
   renderSummary,
   resultsJson,
   settledWithoutSending,
+  toleratedFailures,
   totalsLine,
   totalsOf,
 } from './report.ts';
@@ -140,6 +141,8 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
   if (cancelled) throw new CancelledError(cancelSignalName(cancel), cancelled);
   const failure = failureOf(results, settings.maxFailures);
   if (failure) throw failure;
+  const tolerated = toleratedFailures(results, settings.maxFailures);
+  if (tolerated) ctx.warning(tolerated);
 }
 
 /** `3 of 10 targets updated before the cancellation, 7 not` */

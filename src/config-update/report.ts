@@ -14,6 +14,8 @@ export interface Totals {
   succeeded: number;
   failed: number;
   skipped: number;
+  /** Dry run: targets that would be sent the update. */
+  planned: number;
 }
 
 export function totalsOf(results: readonly TargetResult[]): Totals {
@@ -23,6 +25,7 @@ export function totalsOf(results: readonly TargetResult[]): Totals {
     succeeded: count('ok'),
     failed: count('failed'),
     skipped: count('skipped'),
+    planned: count('planned'),
   };
 }
 
@@ -59,13 +62,16 @@ export function settledWithoutSending(unit: PlannedUnit): TargetResult {
   };
 }
 
-/** In a dry run every target is reported skipped: nothing was sent. */
+/**
+ * A dry run's result for a target: `planned` (no error) when a real run would
+ * send it the update, otherwise `skipped` with the reason the policy gives.
+ */
 export function plannedOnly(unit: PlannedUnit): TargetResult {
-  const what =
-    unit.disposition === 'skip' || unit.disposition === 'fail'
-      ? `${unit.reason ?? 'not started'} (stopped-machines: ${unit.disposition})`
-      : `dry run: would ${unit.disposition === 'wake' ? 'wake and ' : ''}update`;
-  return { ...settledWithoutSending(unit), outcome: 'skipped', error: what };
+  if (unit.disposition === 'skip' || unit.disposition === 'fail') {
+    const what = `${unit.reason ?? 'not started'} (stopped-machines: ${unit.disposition})`;
+    return { ...settledWithoutSending(unit), outcome: 'skipped', error: what };
+  }
+  return { ...settledWithoutSending(unit), outcome: 'planned', error: null };
 }
 
 /** The `results` output: the spec's fields, in target order. */
@@ -103,6 +109,22 @@ export function failureOf(results: readonly TargetResult[], maxFailures: number)
   );
 }
 
+/**
+ * The `::warning::` for failures `max-failures` tolerates: the step succeeds,
+ * so without it a failed target would only show in the table. Undefined when
+ * nothing failed or when the step fails anyway (its error names them).
+ */
+export function toleratedFailures(results: readonly TargetResult[], maxFailures: number): string | undefined {
+  const failed = results.filter((r) => r.outcome === 'failed');
+  if (failed.length === 0 || failed.length > maxFailures) return undefined;
+  const named = failed
+    .slice(0, LISTED_IN_ERROR)
+    .map((r) => `${r.id}${r.error ? ` (${r.error})` : ''}`)
+    .join('; ');
+  const more = failed.length > LISTED_IN_ERROR ? `; and ${failed.length - LISTED_IN_ERROR} more` : '';
+  return `${failed.length} of ${results.length} targets failed, within max-failures (${maxFailures}): ${named}${more}`;
+}
+
 export interface SummaryInput {
   title: string;
   results: readonly TargetResult[];
@@ -122,8 +144,9 @@ export function renderSummary(input: SummaryInput): string {
   const parts = [`## ${input.title}`, ''];
   if (input.dryRun) parts.push('**Dry run**: nothing was sent to the targets.', '');
   parts.push(
-    `${totals.total} targets: **${totals.succeeded} ok**, **${totals.failed} failed**, ${totals.skipped} skipped` +
-      (input.dryRun ? '' : ` in ${formatMs(input.wallMs)} at concurrency ${input.concurrency}.`),
+    input.dryRun
+      ? `${totals.total} targets: **${totals.planned} planned**, ${totals.skipped} skipped.`
+      : `${totals.total} targets: **${totals.succeeded} ok**, **${totals.failed} failed**, ${totals.skipped} skipped in ${formatMs(input.wallMs)} at concurrency ${input.concurrency}.`,
   );
   for (const note of input.notes ?? []) parts.push('', note);
   const ordered = worstFirst(input.results);
@@ -138,7 +161,7 @@ export function renderSummary(input: SummaryInput): string {
         outcomeCell(r),
         r.status ?? '',
         r.attempts,
-        r.outcome === 'skipped' ? '' : formatMs(r.ms),
+        r.outcome === 'skipped' || r.outcome === 'planned' ? '' : formatMs(r.ms),
         r.error ?? '',
       ]),
     ),
@@ -151,7 +174,7 @@ export function renderSummary(input: SummaryInput): string {
   }
   const bars = ganttBars(input.results);
   if (!input.dryRun && bars.length > 0) {
-    const shown = input.results.filter((r) => r.outcome !== 'skipped').length;
+    const shown = input.results.filter((r) => r.outcome === 'ok' || r.outcome === 'failed').length;
     const title =
       bars.length < shown ? `Fan-out - the ${bars.length} slowest or failed of ${shown} targets` : 'Fan-out';
     parts.push('', mermaidGantt(title, bars));
@@ -162,12 +185,13 @@ export function renderSummary(input: SummaryInput): string {
 function outcomeCell(r: TargetResult): string {
   if (r.outcome === 'failed') return '❌ failed';
   if (r.outcome === 'skipped') return '⏭️ skipped';
+  if (r.outcome === 'planned') return '📝 planned';
   return r.woken ? '✅ ok (woken)' : '✅ ok';
 }
 
 /** Failures first, then the slowest: what a reader came to the summary for. */
 export function worstFirst(results: readonly TargetResult[]): TargetResult[] {
-  const rank = (o: Outcome) => (o === 'failed' ? 0 : o === 'ok' ? 1 : 2);
+  const rank = (o: Outcome) => (o === 'failed' ? 0 : o === 'ok' ? 1 : o === 'planned' ? 2 : 3);
   return [...results].sort(
     (a, b) => rank(a.outcome) - rank(b.outcome) || b.ms - a.ms || (a.id < b.id ? -1 : 1),
   );
@@ -175,7 +199,7 @@ export function worstFirst(results: readonly TargetResult[]): TargetResult[] {
 
 /** One bar per target that was sent, failures marked `crit`, chronological; capped to the worst ones. */
 export function ganttBars(results: readonly TargetResult[]): GanttBar[] {
-  const sent = results.filter((r) => r.outcome !== 'skipped' && r.endMs > 0);
+  const sent = results.filter((r) => (r.outcome === 'ok' || r.outcome === 'failed') && r.endMs > 0);
   const keep = new Set(worstFirst(sent).slice(0, GANTT_BARS));
   return sent
     .filter((r) => keep.has(r))

@@ -11,7 +11,8 @@ import type { PlannedUnit, UpdateCall } from './plan.ts';
  * target ends as data, reported the moment it finishes.
  */
 
-export type Outcome = 'ok' | 'failed' | 'skipped';
+/** `planned`: a dry run would send this target its update (nothing was sent). */
+export type Outcome = 'ok' | 'failed' | 'skipped' | 'planned';
 
 export interface TargetResult {
   id: string;

@@ -114,7 +114,8 @@ export async function runDeploy(
     );
   }
   ctx.setOutput('deploy-id', deployId);
-  ctx.setOutput('deploy-tag', version.tag);
+  // A dry run creates no tag and no record: an empty deploy-tag keeps later steps from using one.
+  ctx.setOutput('deploy-tag', settings.dryRun ? '' : version.tag);
   if (version.image) ctx.setOutput('image', version.image);
   if (observation.previousImage) ctx.setOutput('previous-image', observation.previousImage);
   ctx.info(`${settings.operation} ${deployId} (${version.tag}): ${version.source}`);
@@ -222,7 +223,12 @@ export async function runDeploy(
   }
 
   if (settings.dryRun) for (const line of outcome.plan) ctx.info(`plan: ${line}`);
-  const status: DeployStatus = changedNothing(settings, outcome) ? 'unchanged' : outcome.status;
+  const status: DeployStatus =
+    settings.dryRun && outcome.status === 'success'
+      ? 'planned'
+      : changedNothing(settings, outcome)
+        ? 'unchanged'
+        : outcome.status;
   if (deps.history && deploymentId !== undefined) {
     const success = outcome.status === 'success';
     const deployed = outcome.release ? releaseNote({ id: outcome.release }) : version.tag;
@@ -279,6 +285,10 @@ export async function runDeploy(
     ctx.notice(
       `rollback to ${version.tag} changed nothing: ${describeIdentity(identity)} already runs it${version.unchangedHint ? ` (${version.unchangedHint})` : ''}`,
     );
+    return;
+  }
+  if (settings.dryRun) {
+    ctx.info(`${settings.operation} to ${describeIdentity(identity)}: dry run, nothing changed`);
     return;
   }
   ctx.info(`${settings.operation} ${version.tag} to ${describeIdentity(identity)}: success`);

@@ -1,5 +1,5 @@
 import type { Manifest } from '../providers/registry/distribution.ts';
-import type { ImageReference } from '../providers/registry/reference.ts';
+import { formatImageReference, type ImageReference } from '../providers/registry/reference.ts';
 
 /**
  * Resolving the image to deploy: pinned by digest, with the `deploy_xxxxxxxx`
@@ -64,9 +64,7 @@ export async function pinImage(
     };
   }
   const manifest = await registry.manifest(ref, options.forTag && !options.dryRun);
-  options.log(
-    `${ref.registry}/${ref.repository}:${ref.tag ?? ref.digest ?? 'latest'} is ${manifest.digest} (${manifest.mediaType})`,
-  );
+  options.log(`${formatImageReference(ref)} is ${manifest.digest} (${manifest.mediaType})`);
   return {
     ref,
     pinned: pinnedName(ref, manifest.digest),

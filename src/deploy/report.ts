@@ -4,11 +4,11 @@ import type { TargetOutcome } from './target.ts';
 /** The job summary of a deploy, as a pure function of its result. */
 
 /**
- * What the step reports as `status`: the target's outcome, or `unchanged` for a
+ * What the step reports as `status`: the target's outcome, `unchanged` for a
  * rollback that found every unit on the version already (not a success: the
- * user asked for a change and none was made).
+ * user asked for a change and none was made), or `planned` for a dry run.
  */
-export type DeployStatus = TargetOutcome['status'] | 'unchanged';
+export type DeployStatus = TargetOutcome['status'] | 'unchanged' | 'planned';
 
 export interface DeployReport {
   operation: 'deploy' | 'rollback';
@@ -30,7 +30,8 @@ export function renderSummary(r: DeployReport): string {
   const parts = [`## ${title}`, ''];
   const facts: [string, unknown][] = [
     ['deploy id', r.deployId],
-    ['deploy tag', r.deployTag],
+    // A dry run creates no tag: naming one would send readers looking for it in the registry.
+    ['deploy tag', r.dryRun ? '- (dry run)' : r.deployTag],
     ['image', r.image ?? '-'],
     ['previous', r.previousImage ?? r.outcome.previousImage ?? '-'],
     ['GitHub deployment', r.deploymentId ?? '-'],
@@ -52,7 +53,7 @@ export function renderSummary(r: DeployReport): string {
               ? `${u.outcome}: ${u.note}`
               : u.outcome,
           u.previousImage ?? '-',
-          u.newImage ?? '-',
+          newImageOf(u, r.image),
           u.health ?? '-',
           u.endedMs > u.startedMs ? formatMs(u.endedMs - u.startedMs) : '-',
         ]),
@@ -77,4 +78,15 @@ export function renderSummary(r: DeployReport): string {
     );
   }
   return parts.join('\n');
+}
+
+/**
+ * The image this run put on, or tried to put on, the unit: after an
+ * auto-rollback that is the image that failed (the unit runs its old image
+ * again, as its outcome says), and a skipped unit never received one.
+ */
+function newImageOf(u: DeployReport['outcome']['units'][number], image: string | undefined): string {
+  if (u.outcome === 'skipped') return '-';
+  if (u.outcome === 'rolled-back') return image ?? u.newImage ?? '-';
+  return u.newImage ?? '-';
 }

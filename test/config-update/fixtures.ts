@@ -39,7 +39,7 @@ export interface Result {
   id: string;
   region: string | null;
   url: string;
-  outcome: 'ok' | 'failed' | 'skipped';
+  outcome: 'ok' | 'failed' | 'skipped' | 'planned';
   status: number | null;
   attempts: number;
   ms: number;

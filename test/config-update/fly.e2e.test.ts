@@ -133,6 +133,12 @@ describe('config-update on Fly (bundle against the sandbox)', () => {
     // 404 is not retryable
     expect(fly.appCalls('m2')).toHaveLength(1);
     expect(run.outputs).toMatchObject({ succeeded: '1', failed: '1' });
+    // The step passes, but the failure is an annotation on the run, naming the target.
+    const warnings = run.stdout.split('\n').filter((l) => l.startsWith('::warning'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^::warning::1 of 2 targets failed, within max-failures \(1\): m2 \(HTTP 404/,
+    );
   });
 
   it('waits out a 429 with Retry-After: 2', async () => {
@@ -264,8 +270,15 @@ describe('config-update on Fly (bundle against the sandbox)', () => {
     expect(run.stdout).toContain('fly-force-instance-id: <machine id>');
     expect(run.stdout).toContain('m2 (fra): start machine, wait until started, then POST');
     expect(run.stdout).not.toContain('Will update');
-    expect(run.outputs).toMatchObject({ total: '2', succeeded: '0', failed: '0', skipped: '2' });
+    // Both would be sent the update (m2 woken first): planned, not skipped, and no error.
+    expect(run.outputs).toMatchObject({ total: '2', succeeded: '0', failed: '0', skipped: '0' });
+    expect(resultsOf(run.outputs).map((r) => [r.id, r.outcome, r.error])).toEqual([
+      ['m1', 'planned', null],
+      ['m2', 'planned', null],
+    ]);
     expect(run.summary).toContain('Dry run');
+    expect(run.summary).toContain('**2 planned**');
+    expect(run.summary).toMatch(/\| m1 \| ams \| 📝 planned \|/);
     expect(run.everything).not.toContain('canary-header-secret');
     expectNoSecrets(run.everything);
   });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   failureOf,
@@ -6,6 +7,7 @@ import {
   progressUnit,
   renderSummary,
   resultsJson,
+  toleratedFailures,
   totalsLine,
   totalsOf,
 } from '../../src/config-update/report.ts';
@@ -60,7 +62,7 @@ describe('progress and totals', () => {
 
   it('counts outcomes', () => {
     const totals = totalsOf([result('a'), failed('b'), skipped('c'), result('d')]);
-    expect(totals).toEqual({ total: 4, succeeded: 2, failed: 1, skipped: 1 });
+    expect(totals).toEqual({ total: 4, succeeded: 2, failed: 1, skipped: 1, planned: 0 });
     expect(totalsLine(totals, 1500)).toBe('Done in 1.5 s: 2 ok, 1 failed, 1 skipped of 4');
   });
 });
@@ -117,6 +119,39 @@ describe('failureOf', () => {
     );
     expect(failureOf(many, 0)?.message).toBe(
       'update failed for 13 of 13 targets: more than max-failures (0) failed: m00; m01; m02; m03; m04; m05; m06; m07; m08; m09; and 3 more',
+    );
+  });
+});
+
+describe('toleratedFailures', () => {
+  it.each([
+    [[result('a')], 1, undefined],
+    [[result('a'), failed('b')], 0, undefined],
+    [[result('a'), failed('b')], 1, '1 of 2 targets failed, within max-failures (1): b (HTTP 500: boom)'],
+    [
+      [failed('b'), failed('c', { error: null }), skipped('d')],
+      5,
+      '2 of 3 targets failed, within max-failures (5): b (HTTP 500: boom); c',
+    ],
+  ])('%#', (results, max, warning) => {
+    expect(toleratedFailures(results, max)).toBe(warning);
+  });
+
+  it('is said exactly when failures happened and the step does not fail', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('ok', 'failed', 'skipped'), { maxLength: 30 }),
+        fc.nat(40),
+        (outcomes, max) => {
+          const results = outcomes.map((o, i) =>
+            o === 'ok' ? result(`t${i}`) : o === 'failed' ? failed(`t${i}`) : skipped(`t${i}`),
+          );
+          const failures = outcomes.filter((o) => o === 'failed').length;
+          const warning = toleratedFailures(results, max);
+          expect(warning !== undefined).toBe(failures > 0 && failures <= max);
+          expect(failureOf(results, max) !== undefined).toBe(failures > max);
+        },
+      ),
     );
   });
 });

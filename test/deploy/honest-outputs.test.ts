@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
+import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
+import { pushImage, type Registry, startRegistry } from '../../sandbox/registry.ts';
+import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { digestImage, expectNoSecrets, OLD_IMAGE, SECRETS } from './fixtures.ts';
+
+/** What a deploy tells its user, through the committed bundle: outputs, last line, summary, log. */
+
+let fly: FlyFake;
+let github: GitHubFake;
+let registry: Registry;
+const auth = { username: 'deployer', password: SECRETS.registry };
+
+beforeAll(async () => {
+  fly = createFlyFake({ token: SECRETS.fly, startDelayMs: 100 });
+  github = createGitHubFake({ token: SECRETS.github, repositories: ['acme/fleet'] });
+  [registry] = await Promise.all([startRegistry({ auth }), fly.start(), github.start()]);
+});
+afterAll(async () => {
+  await Promise.all([fly?.stop(), github?.stop(), registry?.stop()]);
+});
+
+function deploy(app: string, inputs: Record<string, string> = {}): Promise<BundleRun> {
+  return runBundle('deploy', {
+    inputs: {
+      target: 'fly',
+      image: digestImage('b'),
+      'tag-image': 'false',
+      'fly-app': app,
+      'fly-api-token': SECRETS.fly,
+      'fly-api-url': `${fly.server.url}/v1`,
+      'github-token': SECRETS.github,
+      'github-api-url': github.server.url,
+      'health-timeout': '10',
+      ...inputs,
+    },
+  });
+}
+
+/** The last line a user reads in the log: workflow commands aside. */
+function lastLine(run: BundleRun): string {
+  return (
+    run.stdout
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('::'))
+      .at(-1) ?? ''
+  );
+}
+
+/** The summary's unit table as rows of cells, keyed by unit id. */
+function unitRows(summary: string): Record<string, string[]> {
+  const rows = summary
+    .split('\n')
+    .filter((l) => l.startsWith('| '))
+    .map((l) =>
+      l
+        .slice(2, -2)
+        .split(' | ')
+        .map((c) => c.trim()),
+    );
+  const header = rows.findIndex((r) => r[0] === 'unit');
+  return Object.fromEntries(rows.slice(header + 2).map((r) => [r[0]!, r]));
+}
+
+describe('deploy outputs say what happened', () => {
+  it('a dry run reports status planned, no deploy tag, and says "dry run" last', async () => {
+    fly.addMachine({ id: 'd1', app: 'dry-app' });
+    const run = await deploy('dry-app', { 'dry-run': 'true' });
+    expect(run.code).toBe(0);
+    expect(run.outputs.status).toBe('planned');
+    expect(run.outputs['deploy-tag']).toBe('');
+    expect(lastLine(run)).toMatch(/dry run, nothing changed$/);
+    expect(run.stdout).not.toMatch(/: success$/m);
+    expect(run.summary).toMatch(/\| deploy tag \| - \(dry run\) \|/);
+    expect(fly.machine('d1')!.config.image).toBe(OLD_IMAGE);
+    expectNoSecrets(run);
+  });
+
+  it('after an auto-rollback the summary shows the image that failed, and none for skipped machines', async () => {
+    for (const id of ['r1', 'r2', 'r3']) fly.addMachine({ id, app: 'rb-app' });
+    const updates = () => fly.server.received('Machines_update').filter((r) => r.path.includes('/rb-app/'));
+    const watcher = setInterval(() => {
+      if (updates().length >= 2) fly.failHealthFor(digestImage('b'));
+    }, 5);
+    const run = await deploy('rb-app', { 'max-unavailable': '1', 'health-timeout': '2' }).finally(() =>
+      clearInterval(watcher),
+    );
+    expect(run.outputs.status).toBe('rolled-back');
+    const rows = unitRows(run.summary);
+    // columns: unit, where, batch, outcome, old image, new image, health, time
+    expect(rows.r1?.[3]).toBe('rolled-back');
+    expect(rows.r1?.[4]).toBe(OLD_IMAGE);
+    expect(rows.r1?.[5]).toBe(digestImage('b'));
+    expect(rows.r2?.[5]).toBe(digestImage('b'));
+    expect(rows.r3?.[3]).toBe('skipped');
+    expect(rows.r3?.[5]).toBe('-');
+    expect(fly.machine('r3')!.config.image).toBe(OLD_IMAGE);
+    expectNoSecrets(run);
+  });
+
+  it('a pinned image is logged as repository@digest, never repository:sha256:…', async () => {
+    const digest = await pushImage(registry, 'acme/smooth', '1.0.0', { content: 'pinned' });
+    fly.addMachine({ id: 'p1', app: 'pin-app' });
+    const image = `${registry.host}/acme/smooth@${digest}`;
+    const run = await deploy('pin-app', {
+      image,
+      'tag-image': 'true',
+      'registry-username': auth.username,
+      'registry-password': auth.password,
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.stdout).toContain(`${image} is ${digest}`);
+    expect(run.everything).not.toMatch(/acme\/smooth:sha256:/);
+    expectNoSecrets(run);
+  });
+});

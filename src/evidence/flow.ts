@@ -337,7 +337,6 @@ async function requirePassingEvidence(
       signal: ctx.cancellation.signal,
       log: (line) => ctx.info(line),
       env: ctx.env,
-      signal: ctx.cancellation.signal,
     }),
     repository,
   );

@@ -671,7 +671,7 @@ function toDroplet(d) {
 }
 
 // EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __webpack_require__(4296);
+var errors = __webpack_require__(1915);
 ;// CONCATENATED MODULE: ./src/deploy/ssh/hosts.ts
 
 function hostKey(login) {

@@ -128,7 +128,7 @@ function createFlyClient(options) {
 }
 
 // EXTERNAL MODULE: ./src/core/errors.ts
-var core_errors = __webpack_require__(4296);
+var core_errors = __webpack_require__(1915);
 ;// CONCATENATED MODULE: ./src/providers/fly/leases.ts
 
 /**

@@ -119,9 +119,9 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
   });
   // A failed clone sets only `plan` (what was done): outputs that name the new app would let a
   // later `if: steps.clone.outputs.app-name` treat the failure as a clone.
-  const publish = (r: CloneReport) => {
+  const publish = async (r: CloneReport) => {
     ctx.setOutput('plan', JSON.stringify(planEntries(r.results)));
-    ctx.writeSummary(renderSummary(r));
+    await ctx.writeSummary(renderSummary(r));
     if (r.failure !== undefined) return;
     ctx.setOutput('app-name', settings.appName);
     ctx.setOutput('subdomain-url', subdomainUrl(settings));
@@ -134,7 +134,7 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
   if (settings.dryRun) {
     for (const step of steps)
       ctx.log.write({ step: step.kind, outcome: step.exists ? 'skipped' : 'planned' });
-    publish(report(plannedResults(steps)));
+    await publish(report(plannedResults(steps)));
     ctx.info(`Dry run: ${steps.filter((s) => !s.exists).length} step(s) would run; nothing was changed.`);
     return;
   }
@@ -181,11 +181,11 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
         runtime.dnsTarget = undefined;
       }
     }
-    publish(report(results, { failure: messageOf(error), cleanup, cancelled }));
+    await publish(report(results, { failure: messageOf(error), cleanup, cancelled }));
     throw withCleanupNote(error, settings, cleanup);
   }
 
-  publish(report(results));
+  await publish(report(results));
   ctx.info(
     `Cloned ${settings.sourceApp} into ${settings.appName}${hostnameOf(settings) ? ` at ${subdomainUrl(settings)}` : ''}`,
   );

@@ -63,7 +63,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
     for (const line of describePlan(kind, plan)) ctx.info(line);
     const results = plan.map(plannedOnly);
     ctx.log.write({ step: 'plan', outcome: 'planned', ids: { targets: plan.length } });
-    publish(
+    await publish(
       ctx,
       results,
       renderSummary({ title, results, wallMs: 0, concurrency: settings.concurrency, dryRun: true, notes }),
@@ -126,7 +126,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
 
   // report
   const cancelled = cancel.aborted ? cancelledNote(results) : undefined;
-  publish(
+  await publish(
     ctx,
     results,
     renderSummary({
@@ -161,12 +161,12 @@ function logResult(ctx: ActionContext, r: TargetResult): void {
   });
 }
 
-function publish(ctx: ActionContext, results: readonly TargetResult[], summary: string): void {
+async function publish(ctx: ActionContext, results: readonly TargetResult[], summary: string): Promise<void> {
   const totals = totalsOf(results);
   ctx.setOutput('total', totals.total);
   ctx.setOutput('succeeded', totals.succeeded);
   ctx.setOutput('failed', totals.failed);
   ctx.setOutput('skipped', totals.skipped);
   ctx.setOutput('results', resultsJson(results));
-  ctx.writeSummary(summary);
+  await ctx.writeSummary(summary);
 }

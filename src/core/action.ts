@@ -1,10 +1,10 @@
+import * as core from '@actions/core';
 import { type Cancellation, CancelledError, processCancellation } from './cancellation.ts';
 import { guardCommands } from './command-guard.ts';
 import { ApiError, EnvironmentError, InputError, isExpectedError, messageOf, StepError } from './errors.ts';
 import { requestTimeoutFromEnv } from './http.ts';
-import { InputReader, readFromEnv } from './inputs.ts';
+import { InputReader } from './inputs.ts';
 import { logFilePath, OpLog } from './oplog.ts';
-import { createRunner, type Runner } from './runner.ts';
 import { Secrets } from './secrets.ts';
 import { closeUndici } from './undici.ts';
 
@@ -12,7 +12,28 @@ import { closeUndici } from './undici.ts';
  * The runtime every action's entry point goes through: secrets registered first,
  * the operations log opened and announced as `log-file`, inputs parsed, then the
  * action's own work, and any failure turned into exactly one `::error::` line.
+ * Everything said to the runner goes through @actions/core.
  */
+
+/**
+ * The part of @actions/core a run speaks through. A run passes the package
+ * itself; a test passes a recorder (test/helpers/toolkit.ts) to observe what
+ * the action said without parsing the runner's protocol.
+ */
+export type Toolkit = Pick<
+  typeof core,
+  | 'getInput'
+  | 'info'
+  | 'debug'
+  | 'warning'
+  | 'notice'
+  | 'error'
+  | 'setSecret'
+  | 'setOutput'
+  | 'saveState'
+  | 'getState'
+  | 'setFailed'
+> & { summary: Pick<typeof core.summary, 'addRaw' | 'write'> };
 
 export interface ActionContext {
   action: string;
@@ -20,13 +41,14 @@ export interface ActionContext {
   secrets: Secrets;
   log: OpLog;
   env: NodeJS.ProcessEnv;
+  toolkit: Toolkit;
   info(line: string): void;
   warning(line: string): void;
   /** A `::notice::` annotation: worth seeing, not a problem. */
   notice(line: string): void;
   setOutput(name: string, value: unknown): void;
-  writeSummary(markdown: string): void;
-  runner: Runner;
+  /** Appends Markdown to the job summary; a run outside Actions (no GITHUB_STEP_SUMMARY) has none. */
+  writeSummary(markdown: string): Promise<void>;
   saveState(name: string, value: string): void;
   getState(name: string): string;
   /** SIGINT/SIGTERM from the runner: stop starting work, release what is held (core/cancellation.ts). */
@@ -43,8 +65,12 @@ export interface ActionDefinition<S> {
   run(settings: S, ctx: ActionContext): Promise<void>;
 }
 
-export async function runAction<S>(definition: ActionDefinition<S>, env = process.env): Promise<void> {
-  const ctx = createContext(definition.action, env);
+export async function runAction<S>(
+  definition: ActionDefinition<S>,
+  env = process.env,
+  toolkit: Toolkit = core,
+): Promise<void> {
+  const ctx = createContext(definition.action, env, toolkit);
   try {
     for (const name of definition.secretInputs) ctx.secrets.add(ctx.inputs.raw(name), 'secret');
     ctx.setOutput('log-file', ctx.log.path);
@@ -66,8 +92,9 @@ export async function runPost(
   action: string,
   work: (ctx: ActionContext) => Promise<void>,
   env = process.env,
+  toolkit: Toolkit = core,
 ) {
-  const ctx = createContext(`${action}-post`, env);
+  const ctx = createContext(`${action}-post`, env, toolkit);
   try {
     await work(ctx);
   } catch (error) {
@@ -75,31 +102,35 @@ export async function runPost(
   }
 }
 
+/** `env` is where the run reads its own settings (RUNNER_TEMP, GITHUB_*); the toolkit reads the process's. */
 export function createContext(
   action: string,
   env: NodeJS.ProcessEnv,
-  runner = createRunner(env),
+  toolkit: Toolkit = core,
   cancellation: Cancellation = processCancellation(),
 ): ActionContext {
-  const secrets = new Secrets((value) => runner.mask(value));
+  const secrets = new Secrets((value) => toolkit.setSecret(value));
   const redact = (text: string) => secrets.redact(text);
   const log = new OpLog({ path: logFilePath(env, action), action, redact });
   return {
     action,
-    inputs: new InputReader(readFromEnv(env)),
+    inputs: new InputReader((name) => toolkit.getInput(name)),
     secrets,
     log,
     env,
-    runner,
+    toolkit,
     // Every line we print may carry third-party text: it is shown, never obeyed as a command.
-    info: (line) => runner.info(guardCommands(redact(line))),
-    warning: (line) => runner.warning(redact(line)),
-    notice: (line) => runner.notice(redact(line)),
+    info: (line) => toolkit.info(guardCommands(redact(line))),
+    warning: (line) => toolkit.warning(redact(line)),
+    notice: (line) => toolkit.notice(redact(line)),
     setOutput: (name, value) =>
-      runner.setOutput(name, redact(typeof value === 'string' ? value : JSON.stringify(value))),
-    writeSummary: (markdown) => runner.appendSummary(redact(markdown)),
-    saveState: (name, value) => runner.saveState(name, value),
-    getState: (name) => runner.getState(name),
+      toolkit.setOutput(name, redact(typeof value === 'string' ? value : JSON.stringify(value))),
+    writeSummary: async (markdown) => {
+      if (!env.GITHUB_STEP_SUMMARY) return;
+      await toolkit.summary.addRaw(redact(markdown), true).write();
+    },
+    saveState: (name, value) => toolkit.saveState(name, value),
+    getState: (name) => toolkit.getState(name),
     cancellation,
   };
 }
@@ -107,15 +138,10 @@ export function createContext(
 function failWith(ctx: ActionContext, error: unknown): void {
   const message = ctx.secrets.redact(describeFailure(error));
   ctx.log.write({ step: failedStep(error), outcome: 'failed', detail: message });
-  if (
-    !isExpectedError(error) &&
-    !(error instanceof CancelledError) &&
-    error instanceof Error &&
-    error.stack
-  ) {
-    ctx.runner.debug(ctx.secrets.redact(error.stack));
+  if (!isExpectedError(error) && error instanceof Error && error.stack) {
+    ctx.toolkit.debug(ctx.secrets.redact(error.stack));
   }
-  ctx.runner.fail(message);
+  ctx.toolkit.setFailed(message);
 }
 
 function describeFailure(error: unknown): string {

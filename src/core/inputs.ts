@@ -4,15 +4,10 @@ import { Redactor } from './redact.ts';
 /**
  * Typed readers over the raw input strings. Each action's `parseInputs` is a
  * pure function of `read`, so tests call it with a table and the bundle with
- * the runner's INPUT_* variables. Values of secret inputs are never echoed.
+ * @actions/core's getInput. Values of secret inputs are never echoed.
  */
 
 export type ReadInput = (name: string) => string;
-
-/** How the runner passes inputs: INPUT_<NAME> with spaces as underscores, upper-cased. */
-export function readFromEnv(env: NodeJS.ProcessEnv = process.env): ReadInput {
-  return (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
-}
 
 export function fromRecord(values: Record<string, string>): ReadInput {
   return (name) => (values[name] ?? '').trim();

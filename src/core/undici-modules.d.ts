@@ -1,4 +1,4 @@
-// Types for the two undici modules src/core/undici.ts loads directly (the package types only its index).
+// Types for the undici modules src/core/undici.ts loads directly (the package types only its index).
 declare module 'undici/lib/dispatcher/agent.js' {
   import type { Agent } from 'undici';
 

@@ -259,7 +259,7 @@ export async function runDeploy(
   if (outcome.url) ctx.setOutput('url', outcome.url);
   if (!observation.previousImage && outcome.previousImage)
     ctx.setOutput('previous-image', outcome.previousImage);
-  ctx.writeSummary(
+  await ctx.writeSummary(
     renderSummary({
       operation: settings.operation,
       target,

@@ -93,7 +93,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
       outcome: 'planned',
       ids: { target, milestone: settings.milestone, checks: selected.length },
     });
-    ctx.writeSummary(
+    await ctx.writeSummary(
       renderPlan(target, settings.milestone, selected, skipped, settings.timeoutMs, sshLabel, gateNote),
     );
     return;
@@ -228,7 +228,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
       artifact = { id: undefined, name, url: undefined, failed: true };
     }
   }
-  ctx.writeSummary(renderSummary(meta, results, shown, artifact, redactions));
+  await ctx.writeSummary(renderSummary(meta, results, shown, artifact, redactions));
 
   if (!gate.passed) {
     const required = `required check${gate.failedRequired.length === 1 ? '' : 's'} ${gate.failedRequired.join(', ')} did not pass`;

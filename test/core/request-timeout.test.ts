@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import {
   REQUEST_TIMEOUT_VARIABLE,
   requestTimeoutFromEnv,
 } from '../../src/core/http.ts';
+import { recordingToolkit } from '../helpers/toolkit.ts';
 
 /** OPS_ACTIONS_REQUEST_TIMEOUT: the per-attempt timeout of provider calls, in seconds, for every action. */
 
@@ -104,44 +105,33 @@ describe('HttpClient per-attempt timeout from the environment', () => {
 describe('runAction with a bad OPS_ACTIONS_REQUEST_TIMEOUT', () => {
   it('fails with one error naming the variable before the inputs are parsed or anything runs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'request-timeout-'));
-    const output = join(dir, 'output');
-    writeFileSync(output, '');
-    const printed: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
+    const toolkit = recordingToolkit();
     let ran = false;
     let parsed = false;
-    process.stdout.write = ((chunk: string) => {
-      printed.push(String(chunk));
-      return true;
-    }) as typeof process.stdout.write;
-    const exitCode = process.exitCode;
-    try {
-      await runAction(
-        {
-          action: 'probe',
-          secretInputs: [],
-          parseInputs: () => {
-            parsed = true;
-            return {};
-          },
-          run: async () => {
-            ran = true;
-          },
+    await runAction(
+      {
+        action: 'probe',
+        secretInputs: [],
+        parseInputs: () => {
+          parsed = true;
+          return {};
         },
-        { RUNNER_TEMP: dir, GITHUB_OUTPUT: output, [REQUEST_TIMEOUT_VARIABLE]: 'soon' },
-      );
-    } finally {
-      process.stdout.write = write;
-      process.exitCode = exitCode;
-    }
+        run: async () => {
+          ran = true;
+        },
+      },
+      { RUNNER_TEMP: dir, [REQUEST_TIMEOUT_VARIABLE]: 'soon' },
+      toolkit,
+    );
     expect(parsed).toBe(false);
     expect(ran).toBe(false);
-    const text = printed.join('');
-    const errors = text.split('\n').filter((l) => l.startsWith('::error'));
-    expect(errors).toEqual([
-      '::error::Environment variable OPS_ACTIONS_REQUEST_TIMEOUT must be a number of seconds above 0 and at most 3600 (the per-attempt timeout of provider API calls), not "soon"',
+    expect(toolkit.said.filter((s) => s.kind === 'failed' || s.kind === 'error')).toEqual([
+      {
+        kind: 'failed',
+        text: 'Environment variable OPS_ACTIONS_REQUEST_TIMEOUT must be a number of seconds above 0 and at most 3600 (the per-attempt timeout of provider API calls), not "soon"',
+      },
     ]);
-    expect(text).not.toMatch(/\n\s+at /);
-    expect(readFileSync(output, 'utf8')).toContain('log-file');
+    expect(toolkit.said.some((s) => s.kind === 'debug')).toBe(false);
+    expect(toolkit.last('output', 'log-file')).toContain(dir);
   });
 });

@@ -1,20 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Sshd } from '../../sandbox/sshd.ts';
 import { type ActionContext, createContext } from '../../src/core/action.ts';
 import { parseSshHost } from '../../src/core/inputs.ts';
-import { createRunner } from '../../src/core/runner.ts';
 import type { SshDeploySettings } from '../../src/deploy/inputs.ts';
 import type { DeployRequest } from '../../src/deploy/target.ts';
+import { recordingToolkit, shownLine } from '../helpers/toolkit.ts';
 
 /** An ActionContext as the bundle builds it, with what it prints captured for assertions. */
 export interface CapturedContext {
   ctx: ActionContext;
-  /** Everything written to stdout, `::add-mask::` lines left out (the runner eats them). */
+  /** Every line and annotation the context printed, in order (masking left out: the runner eats it). */
   printed: string[];
-  stateFile: string;
   /** The last value saved under `name`. */
   state(name: string): string | undefined;
   logText(): string;
@@ -25,35 +24,26 @@ export function captureContext(
   onPrint?: (text: string) => void,
 ): CapturedContext {
   const dir = mkdtempSync(join(tmpdir(), 'ssh-target-'));
-  const stateFile = join(dir, 'state');
-  writeFileSync(stateFile, '');
   const env: NodeJS.ProcessEnv = {
     RUNNER_TEMP: dir,
-    GITHUB_STATE: stateFile,
-    GITHUB_OUTPUT: join(dir, 'output'),
     GITHUB_REPOSITORY: 'acme/fleet',
     GITHUB_RUN_ID: '4242',
     GITHUB_RUN_ATTEMPT: '1',
     GITHUB_JOB: 'deploy',
     GITHUB_ACTOR: 'octocat',
   };
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  const printed: string[] = [];
-  const runner = createRunner(env, (text) => {
-    if (text.startsWith('::add-mask::')) return;
-    printed.push(text);
-    onPrint?.(text);
+  const toolkit = recordingToolkit(inputs, {}, (said) => {
+    const line = shownLine(said);
+    if (line !== undefined) onPrint?.(line);
   });
-  const ctx = createContext('deploy', env, runner);
+  const ctx = createContext('deploy', env, toolkit);
   for (const name of ['registry-password', 'ssh-key', 'digitalocean-token']) ctx.secrets.add(inputs[name]);
   return {
     ctx,
-    printed,
-    stateFile,
-    state(name) {
-      const matches = [...readFileSync(stateFile, 'utf8').matchAll(/^(\S+)<<(\S+)\n([\s\S]*?)\n\2$/gm)];
-      return matches.filter((m) => m[1] === name).at(-1)?.[3];
+    get printed() {
+      return toolkit.printed();
     },
+    state: (name) => toolkit.last('state', name),
     logText: () => (existsSync(ctx.log.path) ? readFileSync(ctx.log.path, 'utf8') : ''),
   };
 }

@@ -1,0 +1,164 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKamalFake, type KamalFake } from '../../sandbox/fakes/kamal.ts';
+import { AUTH_TOKEN, expectNoSecrets, flyInputs, startFly } from '../config-update/fixtures.ts';
+import { type CountingProxy, startCountingProxy } from '../helpers/counting-proxy.ts';
+import { runBundle } from '../helpers/run-bundle.ts';
+
+/**
+ * Self-hosted runners behind a proxy hand the step HTTPS_PROXY, HTTP_PROXY and
+ * NO_PROXY. The committed config-update bundle is run against the sandbox with
+ * those variables pointing at a loopback proxy that counts what it passed on.
+ */
+
+let proxy: CountingProxy | undefined;
+let kamal: KamalFake | undefined;
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+  if (kamal) for (const host of kamal.hosts) expect(host.server.violations).toEqual([]);
+  await kamal?.stop();
+  await proxy?.stop();
+  kamal = undefined;
+  proxy = undefined;
+});
+
+async function kamalBehindProxy(env: (proxyUrl: string, k: KamalFake) => Record<string, string>) {
+  proxy = await startCountingProxy();
+  kamal = createKamalFake({ hosts: ['web-1', 'web-2'] });
+  await kamal.start();
+  const run = await runBundle('config-update', {
+    inputs: {
+      target: 'kamal',
+      urls: kamal.hosts.map((h) => `${h.url}/update_config`).join('\n'),
+      'auth-token': AUTH_TOKEN,
+    },
+    env: env(proxy.url, kamal),
+  });
+  expect(run.errors).toEqual([]);
+  expect(run.code).toBe(0);
+  for (const host of kamal.hosts) expect(host.server.requests).toHaveLength(1);
+  return { run, proxy, kamal };
+}
+
+describe('provider calls honour the runner proxy variables (committed bundle)', () => {
+  it('forwards every request to an http origin through HTTP_PROXY', async () => {
+    const { proxy, kamal } = await kamalBehindProxy((url) => ({ HTTP_PROXY: url }));
+    expect(proxy.forwarded.map((f) => `${f.method} ${f.target}`).sort()).toEqual(
+      kamal.hosts.map((h) => `POST ${h.url}/update_config`).sort(),
+    );
+  });
+
+  it.each([
+    ['NO_PROXY=127.0.0.1', { NO_PROXY: '127.0.0.1' }],
+    ['lower-case no_proxy=localhost,127.0.0.1', { no_proxy: 'localhost,127.0.0.1' }],
+    ['NO_PROXY=*', { NO_PROXY: '*' }],
+  ])('keeps loopback origins direct when %s', async (_, noProxy) => {
+    const { proxy } = await kamalBehindProxy((url) => ({ http_proxy: url, ...noProxy }));
+    expect(proxy.forwarded).toEqual([]);
+  });
+
+  it('bypasses only the host:port NO_PROXY names', async () => {
+    const { proxy, kamal } = await kamalBehindProxy((url, k) => ({
+      HTTP_PROXY: url,
+      NO_PROXY: new URL(k.host('web-1').url).host,
+    }));
+    expect(proxy.forwarded.map((f) => f.target)).toEqual([`${kamal.host('web-2').url}/update_config`]);
+  });
+
+  it('sends http origins direct when only HTTPS_PROXY is set', async () => {
+    const { proxy } = await kamalBehindProxy((url) => ({ HTTPS_PROXY: url }));
+    expect(proxy.forwarded).toEqual([]);
+  });
+
+  it('sends the Fly Machines API and the app calls through the proxy with its credentials, and prints none', async () => {
+    proxy = await startCountingProxy();
+    const fly = await startFly();
+    stops.push(() => fly.stop());
+    fly.addMachine({ id: 'e100', region: 'ams' });
+    fly.addMachine({ id: 'e200', region: 'fra' });
+    const password = 'proxy-pass-4c1f9e0b';
+    const withCredentials = proxy.url.replace('http://', `http://ops:${password}@`);
+    const run = await runBundle('config-update', {
+      inputs: flyInputs(fly),
+      env: { HTTP_PROXY: withCredentials },
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    const targets = proxy.forwarded.map((f) => new URL(f.target).origin);
+    expect(targets.filter((t) => t === fly.server.url).length).toBe(fly.server.requests.length);
+    expect(targets.filter((t) => t === fly.app.url)).toHaveLength(2);
+    const basic = `Basic ${Buffer.from(`ops:${password}`).toString('base64')}`;
+    expect(proxy.forwarded.every((f) => f.proxyAuthorization === basic)).toBe(true);
+    expect(run.everything).not.toContain(password);
+    expectNoSecrets(run.everything);
+  });
+
+  it('tunnels an https origin through HTTPS_PROXY with CONNECT', async () => {
+    proxy = await startCountingProxy();
+    const tls = await startTlsEndpoint();
+    stops.push(tls.stop);
+    const run = await runBundle('config-update', {
+      inputs: { target: 'kamal', urls: `${tls.url}/update_config`, 'auth-token': AUTH_TOKEN },
+      env: { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: tls.certPath },
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(tls.received).toEqual(['POST /update_config']);
+    expect(proxy.forwarded).toEqual([{ method: 'CONNECT', target: new URL(tls.url).host }]);
+  });
+});
+
+/** An https endpoint on loopback with a throw-away self-signed certificate (Node cannot make certificates). */
+async function startTlsEndpoint() {
+  const dir = mkdtempSync(join(tmpdir(), 'proxy-tls-'));
+  const keyPath = join(dir, 'key.pem');
+  const certPath = join(dir, 'cert.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-days',
+      '1',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+    ],
+    { stdio: 'ignore' },
+  );
+  const received: string[] = [];
+  const server: Server = createServer(
+    { key: readFileSync(keyPath), cert: readFileSync(certPath) },
+    (req, res) => {
+      received.push(`${req.method} ${req.url}`);
+      req.resume().on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
+    },
+  );
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `https://127.0.0.1:${port}`,
+    certPath,
+    received,
+    stop: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}

@@ -1,4 +1,4 @@
-import { escapeCell, formatMs, markdownTable } from '../core/summary.ts';
+import { escapeCell, formatMs, summaryTable } from '../core/summary.ts';
 import type { StepResult, StepStatus } from './execute.ts';
 import { describe, resourceOf } from './plan.ts';
 
@@ -62,7 +62,7 @@ export function renderSummary(report: CloneReport): string {
     : report.failure
       ? `### Clone ${report.source} → ${report.appName} ${report.cancelled ? 'cancelled' : 'failed'}`
       : `### Clone ${report.source} → ${report.appName}`;
-  const table = markdownTable(
+  const table = summaryTable(
     ['#', 'step', 'status', 'time'],
     report.results.map((r, i) => [i + 1, describe(r.step), ICON[r.status], r.ms > 0 ? formatMs(r.ms) : '']),
   );

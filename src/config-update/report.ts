@@ -1,6 +1,6 @@
 import { StepError } from '../core/errors.ts';
 import type { UnitResult } from '../core/progress.ts';
-import { formatMs, type GanttBar, markdownTable, mermaidGantt } from '../core/summary.ts';
+import { formatMs, type GanttBar, mermaidGantt, summaryTable } from '../core/summary.ts';
 import type { PlannedUnit } from './plan.ts';
 import type { Outcome, TargetResult } from './update.ts';
 
@@ -153,7 +153,7 @@ export function renderSummary(input: SummaryInput): string {
   const rows = ordered.slice(0, TABLE_ROWS);
   parts.push(
     '',
-    markdownTable(
+    summaryTable(
       ['target', 'region', 'outcome', 'status', 'attempts', 'time', 'error'],
       rows.map((r) => [
         r.id,

@@ -1,8 +1,9 @@
 import { Redactor } from './redact.ts';
+import { escapeHtml } from './summary.ts';
 
 /**
  * Every secret input and every credential derived from one goes through here
- * before anything prints: the runner is told to mask it (`::add-mask::`), and
+ * before anything prints: the runner is told to mask it (core.setSecret), and
  * our own redactor removes it from what we write to files, summaries and errors,
  * which the runner's masking does not reach.
  *
@@ -31,6 +32,9 @@ export class Secrets {
   add(value: string | undefined, kind = 'secret'): void {
     if (!value) return;
     this.redactor.addLiteral(value, kind);
+    // Summary tables are HTML: a value with `&` or `<` travels escaped there too.
+    const escaped = escapeHtml(value);
+    if (escaped !== value) this.redactor.addLiteral(escaped, kind);
     if (this.masked.has(value)) return;
     this.masked.add(value);
     // The runner masks each line of a multi-line value on its own: those need no mask of their own.

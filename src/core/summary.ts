@@ -1,7 +1,35 @@
+import { summary as coreSummary } from '@actions/core';
+
 /**
- * Pure Markdown rendering for job summaries. Actions build their summary from
- * result data with these, and `ActionContext.writeSummary` is the one writer.
+ * Pure rendering for job summaries and the evidence file. Actions build their
+ * summary from result data with these, and `ActionContext.writeSummary` is the
+ * one writer. Summary tables are built by @actions/core's summary (HTML, which
+ * GitHub renders in a job summary); the evidence file keeps Markdown tables.
  */
+
+/** @actions/core exports only its shared summary; a fresh buffer of the same class keeps rendering pure. */
+const Summary = coreSummary.constructor as new () => typeof coreSummary;
+
+/** Text for HTML: `&` and `<` are the characters that open an entity or markup. */
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;');
+}
+
+/**
+ * A job-summary table from @actions/core's `summary.addTable`, one line of
+ * HTML. Cells are text: escaped here (addTable inserts them as they are), line
+ * breaks kept as `<br>`. Without headers, every row is a data row.
+ */
+export function summaryTable(headers: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  const cell = (value: unknown) => escapeHtml(value).replace(/\r?\n/g, '<br>');
+  const head = headers.length > 0 ? [headers.map((h) => ({ data: cell(h), header: true }))] : [];
+  return new Summary()
+    .addTable([...head, ...rows.map((row) => row.map(cell))])
+    .stringify()
+    .trimEnd();
+}
 
 export function escapeCell(value: unknown): string {
   return String(value ?? '')

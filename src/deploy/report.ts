@@ -1,4 +1,4 @@
-import { formatMs, type GanttBar, markdownTable, mermaidGantt } from '../core/summary.ts';
+import { formatMs, type GanttBar, mermaidGantt, summaryTable } from '../core/summary.ts';
 import type { TargetOutcome } from './target.ts';
 
 /** The job summary of a deploy, as a pure function of its result. */
@@ -38,10 +38,10 @@ export function renderSummary(r: DeployReport): string {
   ];
   if (r.outcome.url) facts.push(['url', r.outcome.url]);
   if (r.outcome.error) facts.push(['error', r.outcome.error]);
-  parts.push(markdownTable(['', ''], facts), '');
+  parts.push(summaryTable([], facts), '');
   if (r.outcome.units.length > 0) {
     parts.push(
-      markdownTable(
+      summaryTable(
         ['unit', 'where', 'batch', 'outcome', 'old image', 'new image', 'health', 'time'],
         r.outcome.units.map((u) => [
           u.id,

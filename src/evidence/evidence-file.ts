@@ -39,18 +39,22 @@ export function statusCell(r: CheckResult): string {
   return `${mark} ${r.status}`;
 }
 
+export const CHECK_COLUMNS = ['id', 'title', 'status', 'exit code / HTTP', 'duration', 'required'];
+
+/** One row per check, in CHECK_COLUMNS order: the evidence file's table and the job summary's. */
+export function checkRows(results: readonly CheckResult[]): string[][] {
+  return results.map((r) => [
+    r.id,
+    r.title,
+    statusCell(r),
+    resultCell(r),
+    formatMs(r.durationMs),
+    r.required ? 'yes' : 'no',
+  ]);
+}
+
 export function checksTable(results: readonly CheckResult[]): string {
-  return markdownTable(
-    ['id', 'title', 'status', 'exit code / HTTP', 'duration', 'required'],
-    results.map((r) => [
-      r.id,
-      r.title,
-      statusCell(r),
-      resultCell(r),
-      formatMs(r.durationMs),
-      r.required ? 'yes' : 'no',
-    ]),
-  );
+  return markdownTable(CHECK_COLUMNS, checkRows(results));
 }
 
 /** A fence longer than any run of backticks in the content, so the content cannot close it. */

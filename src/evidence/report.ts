@@ -1,9 +1,9 @@
-import { formatMs, markdownTable } from '../core/summary.ts';
+import { formatMs, summaryTable } from '../core/summary.ts';
 import type { Check } from './checks-file.ts';
 import type { CheckResult } from './collect.ts';
-import { checksTable, type EvidenceMeta } from './evidence-file.ts';
+import { CHECK_COLUMNS, checkRows, type EvidenceMeta } from './evidence-file.ts';
 
-/** The job summary and the plan of a dry run, as pure Markdown. */
+/** The job summary and the plan of a dry run, as pure Markdown with @actions/core summary tables. */
 
 export interface ArtifactRef {
   id: number | undefined;
@@ -49,7 +49,7 @@ export function renderSummary(
     '',
     verdict,
     '',
-    checksTable(results),
+    summaryTable(CHECK_COLUMNS, checkRows(results)),
     '',
     `${where} · file \`${file}\` · ${redactions} redaction${redactions === 1 ? '' : 's'}`,
     '',
@@ -88,7 +88,7 @@ export function renderPlan(
     `${checks.length} check${checks.length === 1 ? '' : 's'} would run; none was run, no file was written, nothing was uploaded.`,
     previous ? `require-previous: ${previous}` : '',
     '',
-    markdownTable(['id', 'title', 'command / request', 'where', 'timeout', 'required'], rows),
+    summaryTable(['id', 'title', 'command / request', 'where', 'timeout', 'required'], rows),
     '',
     skipped.length > 0 ? `Not for this milestone: ${skipped.map((c) => c.id).join(', ')}` : '',
     '',

@@ -5,6 +5,7 @@ import type { StepResult } from '../../src/clone/execute.ts';
 import type { Step } from '../../src/clone/plan.ts';
 import { planEntries, plannedResults, renderSummary } from '../../src/clone/report.ts';
 import { findRecord, formatRecord, formatUtc, resolveServersFile } from '../../src/clone/servers-file.ts';
+import { summaryTables } from '../helpers/summary-tables.ts';
 
 describe('desired config', () => {
   const source = {
@@ -229,8 +230,13 @@ describe('report', () => {
       failure: 'config.set failed for a-tati: HTTP 403',
     });
     expect(md).toContain('### Clone a → a-tati failed');
-    expect(md).toContain('| 1 | create app a-tati in eu | ✔ exists |  |');
-    expect(md).toContain('| 2 | set 2 config vars (values hidden) | ❌ failed | 1.5 s |');
+    expect(summaryTables(md)).toEqual([
+      [
+        ['#', 'step', 'status', 'time'],
+        ['1', 'create app a-tati in eu', '✔ exists', ''],
+        ['2', 'set 2 config vars (values hidden)', '❌ failed', '1.5 s'],
+      ],
+    ]);
     expect(md).toContain('- app id: `id-1`');
     expect(md).toContain("owned by the source's add-ons: `DATABASE_URL`");
     expect(md).toContain(

@@ -13,6 +13,7 @@ import {
 } from '../../src/config-update/report.ts';
 import type { TargetResult } from '../../src/config-update/update.ts';
 import { formatProgressLine } from '../../src/core/progress.ts';
+import { summaryTables } from '../helpers/summary-tables.ts';
 
 const result = (id: string, extra: Partial<TargetResult> = {}): TargetResult => ({
   id,
@@ -174,12 +175,14 @@ describe('job summary', () => {
     expect(md).toContain('## Config update: Fly app smooth');
     expect(md).toContain('4 targets: **2 ok**, **1 failed**, 1 skipped in 905 ms at concurrency 8.');
     expect(md).toContain('Shard 1/2.');
-    const rows = md.split('\n').filter((l) => /^\| (fast|slow|bad|zzz) /.test(l));
-    expect(rows).toEqual([
-      '| bad | ams | ❌ failed | 500 | 4 | 398 ms | HTTP 500: boom |',
-      '| slow | ams | ✅ ok | 200 | 1 | 900 ms |  |',
-      '| fast | ams | ✅ ok | 200 | 1 | 10 ms |  |',
-      '| zzz | ams | ⏭️ skipped |  | 0 |  | machine is stopped |',
+    expect(summaryTables(md)).toEqual([
+      [
+        ['target', 'region', 'outcome', 'status', 'attempts', 'time', 'error'],
+        ['bad', 'ams', '❌ failed', '500', '4', '398 ms', 'HTTP 500: boom'],
+        ['slow', 'ams', '✅ ok', '200', '1', '900 ms', ''],
+        ['fast', 'ams', '✅ ok', '200', '1', '10 ms', ''],
+        ['zzz', 'ams', '⏭️ skipped', '', '0', '', 'machine is stopped'],
+      ],
     ]);
     expect(md).toContain('```mermaid\ngantt\n  title Fan-out\n  dateFormat x\n  axisFormat %M:%S\n');
     expect(md).toContain('  section ok\n  fast ams 200 x1 :t0, 0, 10\n  slow ams 200 x1 :t1, 5, 905');

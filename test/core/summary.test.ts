@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatProgressLine, Progress } from '../../src/core/progress.ts';
-import { formatMs, markdownTable, mermaidGantt } from '../../src/core/summary.ts';
+import { formatMs, markdownTable, mermaidGantt, summaryTable } from '../../src/core/summary.ts';
+import { summaryTables } from '../helpers/summary-tables.ts';
 
 describe('markdownTable', () => {
   it('renders headers, rule and escaped cells', () => {
@@ -13,6 +15,45 @@ describe('markdownTable', () => {
         ],
       ),
     ).toBe('| id | note |\n| --- | --- |\n| a\\|b | x<br>y |\n| 1 |  |');
+  });
+});
+
+describe('summaryTable (@actions/core summary.addTable)', () => {
+  it.each([
+    [['id'], [['plain']], '<table><tr><th>id</th></tr><tr><td>plain</td></tr></table>'],
+    [[], [['k', 'v']], '<table><tr><td>k</td><td>v</td></tr></table>'],
+    [['a'], [['x < y & z']], '<table><tr><th>a</th></tr><tr><td>x &lt; y &amp; z</td></tr></table>'],
+    [
+      ['a'],
+      [['</td></tr></table><script>']],
+      '<table><tr><th>a</th></tr><tr><td>&lt;/td>&lt;/tr>&lt;/table>&lt;script></td></tr></table>',
+    ],
+    [
+      ['a'],
+      [['one\ntwo\r\nthree']],
+      '<table><tr><th>a</th></tr><tr><td>one<br>two<br>three</td></tr></table>',
+    ],
+    [['a', 'b'], [[1, undefined]], '<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td></tr></table>'],
+  ])('renders %j / %j as one line of HTML with text cells', (headers, rows, html) => {
+    expect(summaryTable(headers, rows)).toBe(html);
+  });
+
+  it('reads back every cell as it was given (line breaks as \\n), whatever the text', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 30 });
+    fc.assert(
+      fc.property(
+        fc.array(text, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.array(text, { minLength: 1, maxLength: 4 }), { maxLength: 4 }),
+        (headers, rows) => {
+          const normalise = (cell: string) => cell.replace(/\r?\n/g, '\n');
+          const html = summaryTable(headers, rows);
+          expect(html).not.toContain('\n');
+          expect(summaryTables(html)).toEqual([
+            [headers.map(normalise), ...rows.map((r) => r.map(normalise))],
+          ]);
+        },
+      ),
+    );
   });
 });
 

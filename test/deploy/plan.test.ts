@@ -4,6 +4,7 @@ import { deployTagOf, digestOf } from '../../src/deploy/image.ts';
 import { batchSizes, batchWidth, describeFlyRollout, splitBatches } from '../../src/deploy/plan.ts';
 import { renderSummary } from '../../src/deploy/report.ts';
 import { parseChallenge, registryBaseUrl } from '../../src/providers/registry/distribution.ts';
+import { summaryTables } from '../helpers/summary-tables.ts';
 
 describe('batchSizes', () => {
   it.each([
@@ -196,7 +197,19 @@ describe('renderSummary', () => {
         ],
       },
     });
-    expect(md).toContain('| m1 |  | 1 | updated | old | new | passing | 1.5 s |');
+    const [facts, units] = summaryTables(md);
+    expect(facts).toContainEqual(['deploy tag', 'deploy_12345678']);
+    expect(units?.[0]).toEqual([
+      'unit',
+      'where',
+      'batch',
+      'outcome',
+      'old image',
+      'new image',
+      'health',
+      'time',
+    ]);
+    expect(units?.[1]).toEqual(['m1', '', '1', 'updated', 'old', 'new', 'passing', '1.5 s']);
     expect(md).toContain('```mermaid');
     expect(md).toContain('section batch 2');
     expect(md).toContain('m2 :done, t1, 1500, 3000');

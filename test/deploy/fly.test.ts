@@ -131,9 +131,15 @@ describe('fly rolling deploy', () => {
     expect(run.stdout.match(/^\[\s*\d\/5\s+\d+%\] m\d \(ams\) updated status=passing/gm)).toHaveLength(5);
     expect(run.summary).toContain('```mermaid');
     expect(run.summary).toContain('section batch 3');
-    expect(run.summary).toMatch(
-      /\| m1 \| ams \| 1 \| updated \| registry\.fly\.io\/test-app:deployment-1 \| ghcr\.io\/acme\/web@sha256:b+ \| passing \|/,
-    );
+    expect(summaryRow(run.summary, 'm1')?.slice(0, 7)).toEqual([
+      'm1',
+      'ams',
+      '1',
+      'updated',
+      'registry.fly.io/test-app:deployment-1',
+      `ghcr.io/acme/web@sha256:${'b'.repeat(64)}`,
+      'passing',
+    ]);
     expect(run.log.map((e) => e.step)).toEqual(
       expect.arrayContaining([
         'target.observe',

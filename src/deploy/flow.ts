@@ -337,7 +337,7 @@ async function finishCancelled(
       ids: { unit: unit.id, batch: unit.batch, result: unit.outcome },
       ...(unit.error ? { detail: unit.error } : {}),
     });
-  ctx.writeSummary(
+  await ctx.writeSummary(
     renderSummary({
       operation: settings.operation,
       target: settings.target.kind,

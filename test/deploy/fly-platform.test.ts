@@ -5,14 +5,14 @@ import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
 import { summaryRow } from '../helpers/summary-tables.ts';
 import { digestImage, expectNoSecrets, expectNoViolations, OLD_IMAGE, SECRETS } from './fixtures.ts';
 
-/** A unit's row of the deploy summary: unit, where, batch, outcome, old image, new image, health, time. */
-const unitRow = (run: { summary: string }, unit: string) => summaryRow(run.summary, unit);
-
 /**
  * Fly as flyctl and fly-go run it (issue 13 §4), through the committed bundle against the Fly
  * fake: the health gate, which machines are deployed and how, the update body, start under a
  * lease with 412 waited out, `wait` by version, and tokens.
  */
+
+/** A unit's row of the deploy summary: unit, where, batch, outcome, old image, new image, health, time. */
+const unitRow = (run: { summary: string }, unit: string) => summaryRow(run.summary, unit);
 
 const START_MS = 300;
 let fly: FlyFake;

@@ -485,7 +485,7 @@ class HerokuReleaseActions {
 }
 
 // EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __webpack_require__(4296);
+var errors = __webpack_require__(1915);
 // EXTERNAL MODULE: ./src/core/progress.ts
 var core_progress = __webpack_require__(4664);
 ;// CONCATENATED MODULE: ./src/deploy/heroku.ts

@@ -59,7 +59,7 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
       return await preflight();
     } catch (error) {
       if (isCancelled(error))
-        ctx.writeSummary(
+        await ctx.writeSummary(
           `### Clone ${settings.sourceApp} → ${settings.appName} cancelled\n\n**Cancelled:** during the preflight, before any change: ${messageOf(error)}\n`,
         );
       throw error;

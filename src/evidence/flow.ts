@@ -150,7 +150,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
   if (cancel.aborted) {
     // Checks cut by the signal say nothing about the target: no evidence file, nothing uploaded.
     const detail = `${finishedBeforeCancel} of ${selected.length} check(s) finished; no evidence file was written and nothing was uploaded`;
-    ctx.writeSummary(
+    await ctx.writeSummary(
       `### Evidence ${target} / ${settings.milestone}: cancelled\n\n**Cancelled:** ${detail}.\n`,
     );
     throw new CancelledError(cancelSignalName(cancel), detail);
@@ -219,7 +219,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     } catch (error) {
       if (isCancelled(error)) {
         const failed = { id: undefined, name, url: undefined, failed: true };
-        ctx.writeSummary(
+        await ctx.writeSummary(
           `${renderSummary(meta, results, shown, failed, redactions)}\n**Cancelled** during the upload of ${name}: ${shown} is written; a re-run uploads it.\n`,
         );
         throw error;

@@ -3,7 +3,7 @@ import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
 import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
 import { pushImage, type Registry, startRegistry } from '../../sandbox/registry.ts';
 import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
-import { summaryRow } from '../helpers/summary-tables.ts';
+import { summaryRow, summaryTables } from '../helpers/summary-tables.ts';
 import { digestImage, expectNoSecrets, OLD_IMAGE, SECRETS } from './fixtures.ts';
 
 /** What a deploy tells its user, through the committed bundle: outputs, last line, summary, log. */
@@ -51,17 +51,8 @@ function lastLine(run: BundleRun): string {
 
 /** The summary's unit table as rows of cells, keyed by unit id. */
 function unitRows(summary: string): Record<string, string[]> {
-  const rows = summary
-    .split('\n')
-    .filter((l) => l.startsWith('| '))
-    .map((l) =>
-      l
-        .slice(2, -2)
-        .split(' | ')
-        .map((c) => c.trim()),
-    );
-  const header = rows.findIndex((r) => r[0] === 'unit');
-  return Object.fromEntries(rows.slice(header + 2).map((r) => [r[0]!, r]));
+  const units = summaryTables(summary).find((table) => table[0]?.[0] === 'unit') ?? [];
+  return Object.fromEntries(units.slice(1).map((r) => [r[0]!, r]));
 }
 
 describe('deploy outputs say what happened', () => {

@@ -139,7 +139,13 @@ describe('clone inputs', () => {
     const s = parseClone(
       reader({ name: 'tati', 'source-app': 'src-app', 'heroku-api-key': 'k', 'dns-provider': 'none' }),
     );
-    expect(s.dns).toEqual({ provider: 'none', domain: undefined, token: undefined, ttl: 300, overwrite: false });
+    expect(s.dns).toEqual({
+      provider: 'none',
+      domain: undefined,
+      token: undefined,
+      ttl: 300,
+      overwrite: false,
+    });
   });
 
   it.each([

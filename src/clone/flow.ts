@@ -35,13 +35,19 @@ function connect(settings: CloneSettings, ctx: ActionContext, signal: AbortSigna
     if (provider === 'hetzner') {
       const http: HttpClient = createHetznerHttp({
         ...common,
+        credential: 'dns-token',
         baseUrl: settings.hetznerApiUrl,
         token: token!,
       });
       return openHetznerZone(http, domain, signal);
     }
     return openCloudflareZone(
-      new CloudflareHttp({ ...common, baseUrl: settings.cloudflareApiUrl, token: token! }),
+      new CloudflareHttp({
+        ...common,
+        credential: 'dns-token',
+        baseUrl: settings.cloudflareApiUrl,
+        token: token!,
+      }),
       domain,
     );
   };

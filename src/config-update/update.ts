@@ -177,6 +177,8 @@ export function createEndpointSender(redact: (text: string) => string): Send {
   return async (call, options) => {
     const http = new HttpClient({
       provider: 'Update endpoint',
+      // The endpoint's 401/403 is about the Bearer token action-config-update sends as `auth-token`.
+      ...(call.headers.authorization ? { credential: 'auth-token' } : {}),
       baseUrl: call.url,
       redact,
       timeoutMs: options.timeoutMs,

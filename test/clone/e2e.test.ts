@@ -249,6 +249,17 @@ describe('clone end to end (committed bundle)', () => {
     expect(w.violations()).toEqual([]);
   });
 
+  it('a refused heroku-api-key is named as the thing to fix, and no app-name or subdomain-url is set', async () => {
+    w = await createWorld();
+    const run = await w.run({ 'heroku-api-key': 'HRKU-not-the-key-0000000000000000' });
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(/heroku-api-key was refused by Heroku \(401: /);
+    expect(run.outputs['app-name']).toBeUndefined();
+    expect(run.outputs['subdomain-url']).toBeUndefined();
+    expectNoSecrets(run.everything);
+  });
+
   it('refuses an app name breaking Heroku’s rule before any request', async () => {
     w = await createWorld();
     const run = await w.run({ 'app-name': '{source-app}-{name}-with-a-very-long-suffix' });

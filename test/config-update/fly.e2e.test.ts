@@ -329,7 +329,7 @@ describe('config-update on Fly (bundle against the sandbox)', () => {
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toMatch(
-      /^discover failed for the machines of Fly app smooth: Fly Machines Machines_list failed with HTTP 401/,
+      /^discover failed for the machines of Fly app smooth: fly-api-token was refused by Fly Machines \(401: /,
     );
     expect(run.errors[0]).toContain('check that the Fly API token may manage app smooth');
     expect(fly.app.requests).toHaveLength(0);

@@ -17,11 +17,14 @@ export interface DigitalOceanClientOptions {
   timeoutMs?: number;
   retry?: HttpClientOptions['retry'];
   onRetry?: HttpClientOptions['onRetry'];
+  /** The input named when DigitalOcean refuses the token; `digitalocean-token` in action-deploy. */
+  credential?: string;
 }
 
 export function createDigitalOceanClient(options: DigitalOceanClientOptions): HttpClient {
   return new HttpClient({
     provider: 'DigitalOcean',
+    credential: options.credential ?? 'digitalocean-token',
     baseUrl: options.baseUrl ?? DIGITALOCEAN_API_URL,
     headers: { authorization: `Bearer ${options.token.trim()}`, accept: 'application/json' },
     redact: options.redact,

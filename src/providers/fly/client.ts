@@ -17,6 +17,8 @@ export interface FlyClientOptions {
   timeoutMs?: number;
   retry?: HttpClientOptions['retry'];
   onRetry?: HttpClientOptions['onRetry'];
+  /** The input named when Fly refuses the token; every action calls it `fly-api-token`. */
+  credential?: string;
 }
 
 /**
@@ -46,6 +48,7 @@ function stripSchemes(token: string): string {
 export function createFlyClient(options: FlyClientOptions): HttpClient {
   return new HttpClient({
     provider: 'Fly Machines',
+    credential: options.credential ?? 'fly-api-token',
     baseUrl: options.baseUrl ?? FLY_API_URL,
     headers: { authorization: flyAuthorization(options.token), accept: 'application/json' },
     redact: options.redact,

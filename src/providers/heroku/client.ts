@@ -17,6 +17,8 @@ export interface HerokuClientOptions extends Omit<HttpClientOptions, 'provider' 
 export function createHerokuHttp(options: HerokuClientOptions): HttpClient {
   const { apiKey, baseUrl, ...rest } = options;
   return new HttpClient({
+    // Every action takes the key as `heroku-api-key`: a 401 names it.
+    credential: 'heroku-api-key',
     ...rest,
     provider: 'Heroku',
     baseUrl: baseUrl ?? HEROKU_API_URL,

@@ -156,6 +156,8 @@ const HEROKU_ACCEPT = 'application/vnd.heroku+json; version=3';
 function createHerokuHttp(options) {
     const { apiKey, baseUrl, ...rest } = options;
     return new http/* HttpClient */.Qq({
+        // Every action takes the key as `heroku-api-key`: a 401 names it.
+        credential: 'heroku-api-key',
         ...rest,
         provider: 'Heroku',
         baseUrl: baseUrl ?? HEROKU_API_URL,

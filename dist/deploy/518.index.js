@@ -613,6 +613,7 @@ const DIGITALOCEAN_API_URL = 'https://api.digitalocean.com/v2';
 function createDigitalOceanClient(options) {
     return new http/* HttpClient */.Qq({
         provider: 'DigitalOcean',
+        credential: options.credential ?? 'digitalocean-token',
         baseUrl: options.baseUrl ?? DIGITALOCEAN_API_URL,
         headers: { authorization: `Bearer ${options.token.trim()}`, accept: 'application/json' },
         redact: options.redact,

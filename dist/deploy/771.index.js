@@ -117,6 +117,7 @@ function stripSchemes(token) {
 function createFlyClient(options) {
     return new http/* HttpClient */.Qq({
         provider: 'Fly Machines',
+        credential: options.credential ?? 'fly-api-token',
         baseUrl: options.baseUrl ?? FLY_API_URL,
         headers: { authorization: flyAuthorization(options.token), accept: 'application/json' },
         redact: options.redact,

@@ -408,6 +408,7 @@ function withHint(error, resource, app) {
         retryable: error.retryable,
         attempts: error.attempts,
         hint,
+        refusedCredential: error.refusedCredential,
         cause: error.cause,
     });
 }

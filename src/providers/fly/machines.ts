@@ -152,6 +152,7 @@ function withHint(error: unknown, resource: string, app: string): unknown {
     retryable: error.retryable,
     attempts: error.attempts,
     hint,
+    refusedCredential: error.refusedCredential,
     cause: error.cause,
   });
 }

@@ -710,11 +710,11 @@ function fromDroplets(tag, droplets, hostsInput) {
     }
     return { hosts: dedupe(hosts), skipped };
 }
-/** Two lines for one host would make a deploy wait for its own lock. */
+/** Two lines for one host would make a deploy wait for its own lock; host names are case-insensitive (DNS). */
 function dedupe(hosts) {
     const seen = new Set();
     return hosts.filter((h) => {
-        const key = `${h.login.host}:${h.login.port}`;
+        const key = `${h.login.host.toLowerCase()}:${h.login.port}`;
         if (seen.has(key))
             return false;
         seen.add(key);

@@ -1,6 +1,6 @@
 import { InputError } from '../core/errors.ts';
 import type { InputReader } from '../core/inputs.ts';
-import { checkUrl } from '../core/inputs.ts';
+import { atLine, checkUrl, serverView } from '../core/inputs.ts';
 
 export const SECRET_INPUTS = ['auth-token', 'fly-api-token'] as const;
 
@@ -27,6 +27,8 @@ export interface FlyTargetSettings {
 export interface KamalTargetSettings {
   kind: 'kamal';
   urls: string[];
+  /** Where the list came from, as markdown for notes: `` `urls` `` or `` `urls-file` <path> ``. */
+  listedIn: string;
 }
 
 export interface Shard {
@@ -65,8 +67,8 @@ export function parseInputs(inputs: InputReader): ConfigUpdateSettings {
     request,
     concurrency: inputs.integer('concurrency', 8, { min: 1, max: 256 }),
     retries: inputs.integer('retries', 3, { min: 0, max: 10 }),
-    timeoutMs: inputs.seconds('timeout', 30, { max: 3600 }),
-    deadlineMs: inputs.seconds('deadline', 600, { max: 6 * 3600 }),
+    timeoutMs: inputs.seconds('timeout', 30, { atLeast: 1, max: 3600 }),
+    deadlineMs: inputs.seconds('deadline', 600, { atLeast: 1, max: 6 * 3600 }),
     maxFailures: inputs.integer('max-failures', 0, { min: 0 }),
     shard: parseShard(inputs.optional('shard')),
     dryRun: inputs.boolean('dry-run', false),
@@ -86,14 +88,50 @@ function parseFly(inputs: InputReader): FlyTargetSettings {
   };
 }
 
+/**
+ * The endpoints from `urls` or `urls-file` (one of them). Two entries the
+ * server would see as one URL (see `serverView`) are refused like exact
+ * duplicates: they would update one host twice.
+ */
 function parseKamal(inputs: InputReader): KamalTargetSettings {
-  const urls = inputs.lines('urls');
-  if (urls.length === 0)
-    throw new InputError('urls', 'is required when target is kamal: one endpoint URL per line');
-  const normalised = urls.map((u) => checkUrl('urls', u));
-  const duplicate = normalised.find((u, i) => normalised.indexOf(u) !== i);
-  if (duplicate) throw new InputError('urls', `lists ${duplicate} twice; each host must appear once`);
-  return { kind: 'kamal', urls: normalised };
+  const fromFile = inputs.fileLines('urls-file', (value) => checkUrl('urls-file', value));
+  const lines = inputs.lines('urls');
+  if (fromFile && lines.length > 0)
+    throw new InputError('urls', 'and urls-file exclude each other; give one');
+  if (fromFile) {
+    if (fromFile.entries.length === 0)
+      throw new InputError('urls-file', `names ${JSON.stringify(fromFile.file)}, which lists no URL`);
+    const seen = new Map<string, number>();
+    for (const { line, parsed } of fromFile.entries) {
+      const key = serverView(parsed);
+      const first = seen.get(key);
+      if (first !== undefined) {
+        atLine('urls-file', fromFile.file, line, () => {
+          throw new InputError('urls-file', duplicateProblem(key, `line ${first}`));
+        });
+      }
+      seen.set(key, line);
+    }
+    return {
+      kind: 'kamal',
+      urls: fromFile.entries.map((e) => e.parsed),
+      listedIn: `\`urls-file\` ${fromFile.file}`,
+    };
+  }
+  if (lines.length === 0)
+    throw new InputError('urls', 'or urls-file is required when target is kamal: one endpoint URL per line');
+  const urls = lines.map((u) => checkUrl('urls', u));
+  const seen = new Set<string>();
+  for (const url of urls) {
+    const key = serverView(url);
+    if (seen.has(key)) throw new InputError('urls', duplicateProblem(key, 'another line'));
+    seen.add(key);
+  }
+  return { kind: 'kamal', urls, listedIn: '`urls`' };
+}
+
+function duplicateProblem(key: string, where: string): string {
+  return `lists ${key} twice (${where} has it too; a fragment, the default port, an empty ? and the case of scheme and host do not make another endpoint); each endpoint must appear once`;
 }
 
 function flyAppName(value: string): string {

@@ -19,7 +19,7 @@ export async function observeTargets(
   if (target.kind === 'kamal') {
     return {
       selected: selectKamalTargets(target.urls),
-      notes: [`${target.urls.length} Kamal hosts from \`urls\``],
+      notes: [`${target.urls.length} Kamal hosts from ${target.listedIn}`],
     };
   }
   let machines: Awaited<ReturnType<MachinesApi['list']>>;

@@ -1,3 +1,4 @@
+import { serverView } from '../core/inputs.ts';
 import type { FlyMachine } from '../providers/fly/machines.ts';
 import type { Shard, StoppedMachines } from './inputs.ts';
 
@@ -82,18 +83,34 @@ export function selectFlyTargets(
  * Kamal hosts are named by host (with port when given); when two URLs share a
  * host, the path is part of the name too, so names stay unique.
  */
+/**
+ * One target per URL, its id the host; where hosts repeat, host, path and
+ * query; where even those repeat (http and https of one host), the whole URL.
+ */
 export function selectKamalTargets(urls: readonly string[]): SelectedTarget[] {
   const parsed = urls.map((url) => ({ url, parts: new URL(url) }));
-  const hosts = parsed.map((p) => p.parts.host);
-  const shared = new Set(hosts.filter((h, i) => hosts.indexOf(h) !== i));
-  const selected = parsed.map(({ url, parts }): SelectedTarget => {
-    const id = shared.has(parts.host) ? `${parts.host}${parts.pathname}${parts.search}` : parts.host;
+  const hostCounts = countsOf(parsed.map((p) => p.parts.host));
+  const pathIds = parsed.map(({ parts }) => `${parts.host}${parts.pathname}${parts.search}`);
+  const pathCounts = countsOf(pathIds);
+  const selected = parsed.map(({ url, parts }, i): SelectedTarget => {
+    const id =
+      hostCounts.get(parts.host) === 1
+        ? parts.host
+        : pathCounts.get(pathIds[i]!) === 1
+          ? pathIds[i]!
+          : serverView(url);
     return {
       target: { id, region: undefined, url, machineId: undefined, state: undefined },
       disposition: 'update',
     };
   });
   return sortById(selected);
+}
+
+function countsOf(keys: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+  return counts;
 }
 
 /** Code-point order: the same on every runner, so matrix jobs agree on who owns which target. */

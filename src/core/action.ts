@@ -3,7 +3,7 @@ import { type Cancellation, CancelledError, processCancellation } from './cancel
 import { guardCommands } from './command-guard.ts';
 import { ApiError, EnvironmentError, InputError, isExpectedError, messageOf, StepError } from './errors.ts';
 import { requestTimeoutFromEnv } from './http.ts';
-import { InputReader } from './inputs.ts';
+import { InputReader, workspaceFiles } from './inputs.ts';
 import { logFilePath, OpLog } from './oplog.ts';
 import { Secrets } from './secrets.ts';
 import { closeUndici } from './undici.ts';
@@ -114,7 +114,7 @@ export function createContext(
   const log = new OpLog({ path: logFilePath(env, action), action, redact });
   return {
     action,
-    inputs: new InputReader((name) => toolkit.getInput(name)),
+    inputs: new InputReader((name) => toolkit.getInput(name), workspaceFiles(env.GITHUB_WORKSPACE)),
     secrets,
     log,
     env,

@@ -6,11 +6,14 @@
 /** A bad or missing input, raised before any request is sent. */
 export class InputError extends Error {
   readonly input: string;
+  /** The message without the input's name: what is wrong and what is allowed. */
+  readonly problem: string;
 
   constructor(input: string, problem: string) {
     super(`Input '${input}' ${problem}`);
     this.name = 'InputError';
     this.input = input;
+    this.problem = problem;
   }
 }
 

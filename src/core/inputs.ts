@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { InputError } from './errors.ts';
 import { Redactor } from './redact.ts';
 
@@ -20,11 +22,27 @@ function shown(value: string): string {
   return JSON.stringify(short);
 }
 
+/** Reads a file an input names (`urls-file`): a path relative to the workspace, or absolute. */
+export type ReadListFile = (path: string) => string;
+
+/** Files as the runner's workspace holds them: relative paths resolve against GITHUB_WORKSPACE. */
+export function workspaceFiles(workspace: string | undefined): ReadListFile {
+  return (path) => readFileSync(isAbsolute(path) ? path : resolve(workspace ?? process.cwd(), path), 'utf8');
+}
+
+/** One entry of a list file, with its 1-based line number for errors. */
+export interface ListFileLine {
+  line: number;
+  value: string;
+}
+
 export class InputReader {
   private readonly read: ReadInput;
+  private readonly readFile: ReadListFile;
 
-  constructor(read: ReadInput) {
+  constructor(read: ReadInput, readFile: ReadListFile = workspaceFiles(undefined)) {
     this.read = read;
+    this.readFile = readFile;
   }
 
   raw(name: string): string {
@@ -75,17 +93,21 @@ export class InputReader {
     return n;
   }
 
-  /** Seconds as a positive number (fractions allowed), returned in milliseconds. */
-  seconds(name: string, fallbackSeconds: number, range: { min?: number; max?: number } = {}): number {
+  /**
+   * Seconds (fractions allowed), returned in milliseconds. Without `atLeast`
+   * any value above 0 is taken; with it, values below it are refused.
+   */
+  seconds(name: string, fallbackSeconds: number, range: { atLeast?: number; max?: number } = {}): number {
     const value = this.read(name);
     if (value === '') return fallbackSeconds * 1000;
-    const min = range.min ?? 0;
     const max = range.max ?? 86_400;
     const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
-    if (!(n > min) || n > max) {
+    const low = range.atLeast === undefined ? n > 0 : n >= range.atLeast;
+    if (!low || !(n <= max)) {
+      const bound = range.atLeast === undefined ? 'greater than 0' : `of at least ${range.atLeast}`;
       throw new InputError(
         name,
-        `must be a number of seconds greater than ${min} and at most ${max}; got ${shown(value)}`,
+        `must be a number of seconds ${bound} and at most ${max}; got ${shown(value)}`,
       );
     }
     return Math.round(n * 1000);
@@ -103,6 +125,41 @@ export class InputReader {
   /** One entry per line; blank lines and `#` comments are ignored. */
   lines(name: string): string[] {
     return splitLines(this.read(name));
+  }
+
+  /**
+   * The entries of the file input `name` names, one per line: blank lines,
+   * `#` lines and ` # comments` after an entry are left out. Undefined when
+   * the input is empty. An unreadable file is an InputError naming the input
+   * and the path; `check` errors come back naming the file and the line.
+   */
+  fileLines<T>(
+    name: string,
+    check: (value: string) => T,
+  ): { file: string; entries: (ListFileLine & { parsed: T })[] } | undefined {
+    const file = this.read(name);
+    if (file === '') return undefined;
+    let text: string;
+    try {
+      text = this.readFile(file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new InputError(
+        name,
+        `names ${shown(file)}, which cannot be read (${code}); give a workspace path to a file with one entry per line`,
+      );
+    }
+    const entries: (ListFileLine & { parsed: T })[] = [];
+    text
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)
+      .forEach((raw, i) => {
+        const value = raw.replace(/(^|\s)#.*$/, '').trim();
+        if (value === '') return;
+        const line = i + 1;
+        entries.push({ line, value, parsed: atLine(name, file, line, () => check(value)) });
+      });
+    return { file, entries };
   }
 
   /** Entries separated by commas or newlines. */
@@ -146,6 +203,35 @@ export class InputReader {
   }
 }
 
+/** Runs `check` on one line of a list file; its InputError comes back naming `file` and `line`. */
+export function atLine<T>(name: string, file: string, line: number, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof InputError) throw new InputError(name, `${fileLine(file, line)}: ${error.problem}`);
+    throw error;
+  }
+}
+
+export function fileLine(file: string, line: number): string {
+  return `${JSON.stringify(file)} line ${line}`;
+}
+
+/**
+ * The URL as the endpoint's server receives it, for finding duplicates: the
+ * WHATWG parse (scheme and host lower-cased, default port dropped, `.`
+ * segments resolved), the fragment dropped (clients never send it), an
+ * empty `?` dropped, and trailing slashes of the path dropped as `checkUrl`
+ * drops them. `value` must already have passed `checkUrl`.
+ */
+export function serverView(value: string): string {
+  const url = new URL(value);
+  url.hash = '';
+  if (url.search === '') url.search = '';
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  return url.href;
+}
+
 export function splitLines(value: string): string[] {
   return value
     .split(/\r?\n/)
@@ -166,7 +252,8 @@ export function checkUrl(name: string, value: string): string {
   if (parsed.username || parsed.password) {
     throw new InputError(name, 'must not carry credentials in the URL; use the token inputs');
   }
-  return value.replace(/\/+$/, '');
+  // Trailing slashes of the path only: in a query or fragment they are data.
+  return /[?#]/.test(value) ? value : value.replace(/\/+$/, '');
 }
 
 /** `[user@]host[:port]` as the ssh-based actions take it. */

@@ -119,12 +119,20 @@ function parseFly(inputs: InputReader): FlyDeploySettings {
 }
 
 function parseSsh(inputs: InputReader): SshDeploySettings {
-  const hosts = inputs.lines('hosts').map((line) => parseSshHost('hosts', line));
+  const fromFile = inputs.fileLines('hosts-file', (line) => parseSshHost('hosts-file', line));
+  const lines = inputs.lines('hosts');
+  if (fromFile && lines.length > 0)
+    throw new InputError('hosts', 'and hosts-file exclude each other; give one');
+  const hosts = fromFile
+    ? fromFile.entries.map((e) => e.parsed)
+    : lines.map((line) => parseSshHost('hosts', line));
   const token = inputs.optional('digitalocean-token');
   if (hosts.length === 0 && token === undefined) {
     throw new InputError(
-      'hosts',
-      'or digitalocean-token is required when target is ssh: [user@]host[:port] per line',
+      fromFile ? 'hosts-file' : 'hosts',
+      fromFile
+        ? `names ${JSON.stringify(fromFile.file)}, which lists no host; give [user@]host[:port] per line, or digitalocean-token`
+        : 'or hosts-file or digitalocean-token is required when target is ssh: [user@]host[:port] per line',
     );
   }
   const service = inputs.required('service', 'is required when target is ssh: the container name stem');

@@ -115,4 +115,13 @@ describe('selectKamalTargets', () => {
       ['c.example/two', 'https://c.example/two', undefined, 'update'],
     ]);
   });
+
+  it('names by the whole URL when host, path and query repeat (http and https of one host)', () => {
+    const selected = selectKamalTargets(['http://h.example/u', 'https://h.example/u', 'https://h.example/v']);
+    expect(selected.map((s) => s.target.id)).toEqual([
+      'h.example/v',
+      'http://h.example/u',
+      'https://h.example/u',
+    ]);
+  });
 });

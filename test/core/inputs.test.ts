@@ -59,6 +59,7 @@ describe('config-update inputs', () => {
     expect(s.target).toEqual({
       kind: 'kamal',
       urls: ['https://a.example/update', 'https://b.example/update'],
+      listedIn: '`urls`',
     });
     expect(s.request.headers).toEqual({ 'X-One': '1', 'X-Two': 'two: words' });
     expect(s.shard).toEqual({ index: 2, count: 3 });
@@ -80,8 +81,17 @@ describe('config-update inputs', () => {
     [{ ...fly, concurrency: 'many' }, 'concurrency', 'whole number from 1 to 256'],
     [{ ...fly, concurrency: '0' }, 'concurrency', 'from 1 to 256'],
     [{ ...fly, retries: '-1' }, 'retries', 'whole number'],
-    [{ ...fly, timeout: '-5' }, 'timeout', 'seconds greater than 0'],
-    [{ ...fly, timeout: '0' }, 'timeout', 'seconds greater than 0'],
+    [{ ...fly, timeout: '-5' }, 'timeout', 'seconds of at least 1'],
+    [{ ...fly, timeout: '0' }, 'timeout', 'seconds of at least 1'],
+    [{ ...fly, timeout: '0.0001' }, 'timeout', 'seconds of at least 1 and at most 3600'],
+    [{ ...fly, timeout: '0.999' }, 'timeout', 'of at least 1'],
+    [{ ...fly, deadline: '0.5' }, 'deadline', 'seconds of at least 1 and at most 21600'],
+    [
+      { target: 'kamal', urls: 'https://a.test/u\nhttps://a.test/u#again' },
+      'urls',
+      'lists https://a.test/u twice',
+    ],
+    [{ target: 'kamal', urls: 'https://a.test/u\nHTTPS://A.TEST:443/u?' }, 'urls', 'twice'],
     [{ ...fly, deadline: 'soon' }, 'deadline', 'seconds'],
     [{ ...fly, 'max-failures': '1.5' }, 'max-failures', 'whole number'],
     [{ ...fly, shard: '3/2' }, 'shard', 'i/n with 1 <= i <= n'],

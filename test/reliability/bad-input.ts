@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { RecordedRequest } from '../../sandbox/fake-server.ts';
 import { seedDemoFleet } from '../../sandbox/fleet.ts';
 import { type Sandbox, startSandbox } from '../../sandbox/index.ts';
@@ -27,6 +27,8 @@ export interface BadInputCase {
   allowed: string;
   /** The checks file of an evidence case, when not the valid one. */
   checksFile?: string;
+  /** Files in the workspace (path → text, `{KAMAL}` replaced), for `urls-file` and `hosts-file`. */
+  files?: Record<string, string>;
   /** The case needs the deployment history before it can know the input matches nothing. */
   readsFirst?: boolean;
 }
@@ -158,7 +160,45 @@ export const CASES: BadInputCase[] = [
     'kamal urls listing a host twice',
     { target: 'kamal', urls: '{KAMAL}/update\n{KAMAL}/update' },
     "'urls'",
-    'each host must appear once',
+    'each endpoint must appear once',
+  ),
+  c(
+    'config-update',
+    'kamal urls listing a host twice as the server sees it (fragment, case, default port)',
+    { target: 'kamal', urls: '{KAMAL}/update\n{KAMAL}/update#again' },
+    "'urls'",
+    'each endpoint must appear once',
+  ),
+  c(
+    'config-update',
+    'urls-file with a malformed line',
+    { target: 'kamal', urls: '', 'urls-file': 'fleet/urls.txt' },
+    `'urls-file' "fleet/urls.txt" line 3`,
+    'http(s) URL',
+    { files: { 'fleet/urls.txt': '# fleet\n{KAMAL}/update\nhost-2 /update\n' } },
+  ),
+  c(
+    'config-update',
+    'urls-file listing a host twice as the server sees it',
+    { target: 'kamal', urls: '', 'urls-file': 'urls.txt' },
+    `'urls-file' "urls.txt" line 2`,
+    'each endpoint must appear once',
+    { files: { 'urls.txt': '{KAMAL}/update\n{KAMAL}/update?\n' } },
+  ),
+  c(
+    'config-update',
+    'urls-file naming a missing file',
+    { target: 'kamal', urls: '', 'urls-file': 'missing.txt' },
+    "'urls-file'",
+    'a workspace path to a file with one entry per line',
+  ),
+  c(
+    'config-update',
+    'urls and urls-file both given',
+    { target: 'kamal', 'urls-file': 'urls.txt' },
+    "'urls'",
+    'give one',
+    { files: { 'urls.txt': '{KAMAL}/update\n' } },
   ),
   c(
     'config-update',
@@ -169,8 +209,10 @@ export const CASES: BadInputCase[] = [
   ),
   c('config-update', 'concurrency zero', { concurrency: '0' }, "'concurrency'", 'whole number from 1 to 256'),
   c('config-update', 'negative retries', { retries: '-1' }, "'retries'", 'whole number from 0 to 10'),
-  c('config-update', 'negative timeout', { timeout: '-1' }, "'timeout'", 'greater than 0'),
-  c('config-update', 'deadline not a number', { deadline: 'soon' }, "'deadline'", 'greater than 0'),
+  c('config-update', 'negative timeout', { timeout: '-1' }, "'timeout'", 'of at least 1'),
+  c('config-update', 'sub-second timeout', { timeout: '0.0001' }, "'timeout'", 'of at least 1'),
+  c('config-update', 'deadline not a number', { deadline: 'soon' }, "'deadline'", 'of at least 1'),
+  c('config-update', 'sub-second deadline', { deadline: '0.5' }, "'deadline'", 'of at least 1'),
   c('config-update', 'shard index past count', { shard: '3/2' }, "'shard'", 'i/n with 1 <= i <= n'),
   c('config-update', 'shard index zero', { shard: '0/3' }, "'shard'", 'i/n with 1 <= i <= n'),
   c('config-update', 'shard not i/n', { shard: 'first-half' }, "'shard'", 'i/n with 1 <= i <= n'),
@@ -271,6 +313,22 @@ export const CASES: BadInputCase[] = [
     { target: 'ssh', hosts: 'deploy@127.0.0.1:ssh' },
     "'hosts'",
     '[user@]host[:port]',
+  ),
+  c(
+    'deploy',
+    'ssh hosts-file with a malformed line',
+    { target: 'ssh', hosts: '', 'hosts-file': 'hosts.txt' },
+    `'hosts-file' "hosts.txt" line 2`,
+    '[user@]host[:port]',
+    { files: { 'hosts.txt': '# web\ndeploy@127.0.0.1:ssh\n' } },
+  ),
+  c(
+    'deploy',
+    'ssh hosts and hosts-file both given',
+    { target: 'ssh', 'hosts-file': 'hosts.txt' },
+    "'hosts'",
+    'give one',
+    { files: { 'hosts.txt': 'deploy@127.0.0.1:2222\n' } },
   ),
   c('deploy', 'ssh keep zero', { target: 'ssh', keep: '0' }, "'keep'", 'whole number from 1 to 100'),
   c(
@@ -440,6 +498,16 @@ export function evidenceWorkspace(s: Sandbox, checks = EVIDENCE_CHECKS): string 
   return dir;
 }
 
+/** A workspace holding `files`, `{KAMAL}` pointing at a fake host. */
+function workspaceWith(s: Sandbox, files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'reliability-ws-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text.replaceAll('{KAMAL}', s.urls.kamal[0]!));
+  }
+  return dir;
+}
+
 export function requestsOf(s: Sandbox): (RecordedRequest & { fake: string })[] {
   return s.servers.flatMap((server) => server.requests.map((r) => ({ ...r, fake: server.name })));
 }
@@ -459,7 +527,12 @@ async function runCase(k: BadInputCase): Promise<Cell[]> {
   const s = await startSandbox();
   try {
     seedDemoFleet(s);
-    const cwd = k.action === 'evidence' ? evidenceWorkspace(s, k.checksFile) : undefined;
+    const cwd =
+      k.action === 'evidence'
+        ? evidenceWorkspace(s, k.checksFile)
+        : k.files
+          ? workspaceWith(s, k.files)
+          : undefined;
     const run = await runBundle(k.action, {
       inputs: resolveInputs(validInputs(k.action, s), k.inputs, s),
       env: k.action === 'evidence' ? s.results.env() : {},

@@ -68,11 +68,11 @@ export function fromDroplets(tag: string, droplets: Droplet[], hostsInput: SshHo
   return { hosts: dedupe(hosts), skipped };
 }
 
-/** Two lines for one host would make a deploy wait for its own lock. */
+/** Two lines for one host would make a deploy wait for its own lock; host names are case-insensitive (DNS). */
 function dedupe(hosts: DeployHost[]): DeployHost[] {
   const seen = new Set<string>();
   return hosts.filter((h) => {
-    const key = `${h.login.host}:${h.login.port}`;
+    const key = `${h.login.host.toLowerCase()}:${h.login.port}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

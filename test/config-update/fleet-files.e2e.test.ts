@@ -1,0 +1,103 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKamalFake, type KamalFake } from '../../sandbox/fakes/kamal.ts';
+import { runBundle } from '../helpers/run-bundle.ts';
+import { AUTH_TOKEN, expectNoSecrets, progressLines, resultsOf } from './fixtures.ts';
+
+let kamal: KamalFake | undefined;
+afterEach(async () => {
+  if (kamal) {
+    for (const host of kamal.hosts) expect(host.server.violations).toEqual([]);
+    await kamal.stop();
+  }
+  kamal = undefined;
+});
+
+async function startKamal(hosts: string[]): Promise<KamalFake> {
+  kamal = createKamalFake({ hosts });
+  await kamal.start();
+  return kamal;
+}
+
+/** A run whose workspace holds `files` (relative path → text). */
+function runWithFiles(inputs: Record<string, string>, files: Record<string, string>) {
+  const workspace = mkdtempSync(join(tmpdir(), 'ops-workspace-'));
+  for (const [path, text] of Object.entries(files)) writeFileSync(join(workspace, path), text);
+  return runBundle('config-update', {
+    inputs: { target: 'kamal', 'auth-token': AUTH_TOKEN, ...inputs },
+    cwd: workspace,
+  });
+}
+
+describe('config-update urls-file (bundle against the sandbox)', () => {
+  it('reads URLs from a workspace file with comments and blank lines', async () => {
+    const k = await startKamal(['web-1', 'web-2']);
+    const text = `# the fleet\n\n${k.host('web-1').url}/update   # eu\n\n# ${k.host('web-2').url}/old\n${k.host('web-2').url}/update\n`;
+    const run = await runWithFiles({ 'urls-file': 'fleet.txt' }, { 'fleet.txt': text });
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(k.hosts.map((h) => h.server.requests.map((r) => r.path))).toEqual([['/update'], ['/update']]);
+    expect(run.stdout).toContain('Will update 2 hosts');
+    expect(run.summary).toContain('2 Kamal hosts from `urls-file` fleet.txt');
+    expect(resultsOf(run.outputs).map((r) => r.outcome)).toEqual(['ok', 'ok']);
+    expectNoSecrets(run.everything);
+  });
+
+  it.each([
+    [
+      'a bad line',
+      (u: string) => `# fleet\n${u}/update\n\nhttp//broken\n`,
+      `Input 'urls-file' "fleet.txt" line 4: must be an http(s) URL; got "http//broken"`,
+    ],
+    [
+      'a duplicate as the server sees it',
+      (u: string) => `${u}/update\n${u.replace('http:', 'HTTP:')}/update?#again\n`,
+      `Input 'urls-file' "fleet.txt" line 2: lists `,
+    ],
+  ])('refuses %s naming the file and the line, before any request', async (_, text, error) => {
+    const k = await startKamal(['web-1']);
+    const run = await runWithFiles({ 'urls-file': 'fleet.txt' }, { 'fleet.txt': text(k.host('web-1').url) });
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toContain(error);
+    expect(k.hosts[0]!.server.requests).toEqual([]);
+  });
+
+  it('refuses a duplicate in urls as the server sees it (a fragment is never sent)', async () => {
+    const k = await startKamal(['web-1']);
+    const u = k.host('web-1').url;
+    const run = await runWithFiles({ urls: `${u}/update\n${u}/update#again` }, {});
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      `Input 'urls' lists ${u}/update twice (another line has it too; a fragment, the default port, an empty ? and the case of scheme and host do not make another endpoint); each endpoint must appear once`,
+    ]);
+    expect(k.hosts[0]!.server.requests).toEqual([]);
+  });
+
+  it.each(['timeout', 'deadline'])('refuses a sub-second %s before any request', async (input) => {
+    const k = await startKamal(['web-1']);
+    const run = await runWithFiles({ urls: `${k.host('web-1').url}/update`, [input]: '0.0001' }, {});
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(new RegExp(`^Input '${input}' must be a number of seconds of at least 1 `));
+    expect(k.hosts[0]!.server.requests).toEqual([]);
+  });
+
+  it('updates 10 000 URLs from a file: no list in any environment variable, so no E2BIG', async () => {
+    const k = await startKamal(['web-1']);
+    const urls = Array.from({ length: 10_000 }, (_, i) => `${k.host('web-1').url}/t/${i}/update_config`);
+    expect(urls.join('\n').length).toBeGreaterThan(128 * 1024);
+    const run = await runWithFiles(
+      { 'urls-file': 'fleet.txt', concurrency: '64' },
+      { 'fleet.txt': `# 10k\n${urls.join('\n')}\n` },
+    );
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(k.hosts[0]!.server.requests).toHaveLength(10_000);
+    expect(new Set(k.hosts[0]!.server.requests.map((r) => r.path)).size).toBe(10_000);
+    expect(progressLines(run.stdout)).toHaveLength(10_000);
+    expect(run.outputs.total).toBe('10000');
+  }, 180_000);
+});

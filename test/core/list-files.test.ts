@@ -1,0 +1,250 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseInputs as parseConfigUpdate } from '../../src/config-update/inputs.ts';
+import { InputError } from '../../src/core/errors.ts';
+import { fromRecord, InputReader, serverView } from '../../src/core/inputs.ts';
+import { parseInputs as parseDeploy } from '../../src/deploy/inputs.ts';
+
+/** A reader whose workspace holds `files` (path → text); other paths are ENOENT. */
+function reader(values: Record<string, string>, files: Record<string, string> = {}) {
+  return new InputReader(fromRecord(values), (path) => {
+    const text = files[path];
+    if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+    return text;
+  });
+}
+
+function inputError(parse: () => unknown): InputError {
+  try {
+    parse();
+  } catch (error) {
+    if (error instanceof InputError) return error;
+    throw error;
+  }
+  throw new Error('expected an InputError');
+}
+
+const kamalFile = (text: string) =>
+  parseConfigUpdate(reader({ target: 'kamal', 'urls-file': 'fleet/urls.txt' }, { 'fleet/urls.txt': text }));
+
+describe('urls-file', () => {
+  it('reads one URL a line, leaving out blank lines, # lines and trailing # comments', () => {
+    const s = kamalFile(
+      '\uFEFF# the fleet\r\nhttps://a.example/update\n\n   \n  https://b.example/update   # eu\n#https://c.example/update\nhttps://d.example/update#keep\n',
+    );
+    expect(s.target).toEqual({
+      kind: 'kamal',
+      urls: ['https://a.example/update', 'https://b.example/update', 'https://d.example/update#keep'],
+      listedIn: '`urls-file` fleet/urls.txt',
+    });
+  });
+
+  it('keeps a slash that ends a query (fast-check shrunk: it was cut as a trailing path slash)', () => {
+    expect(kamalFile('http://a.aa?/').target).toEqual({
+      kind: 'kamal',
+      urls: ['http://a.aa?/'],
+      listedIn: '`urls-file` fleet/urls.txt',
+    });
+  });
+
+  it.each([
+    ['https://a.test/u\nnot a url', '"fleet/urls.txt" line 2: must be an http(s) URL; got "not a url"'],
+    ['# hosts\n\nftp://a.test/u', '"fleet/urls.txt" line 3: must be an http(s) URL'],
+    ['https://u:p@a.test/u', '"fleet/urls.txt" line 1: must not carry credentials'],
+    [
+      'https://a.test/u\n# x\nhttps://A.test/u#2',
+      '"fleet/urls.txt" line 3: lists https://a.test/u twice (line 1 has it too',
+    ],
+    ['# only comments\n\n', 'names "fleet/urls.txt", which lists no URL'],
+  ])('%j → error naming urls-file, the file and the line', (text, expected) => {
+    const error = inputError(() => kamalFile(text));
+    expect(error.input).toBe('urls-file');
+    expect(error.message).toContain(`Input 'urls-file' ${expected}`);
+  });
+
+  it('names the input and the path of a file it cannot read', () => {
+    const error = inputError(() =>
+      parseConfigUpdate(reader({ target: 'kamal', 'urls-file': 'missing.txt' })),
+    );
+    expect(error.message).toBe(
+      `Input 'urls-file' names "missing.txt", which cannot be read (ENOENT); give a workspace path to a file with one entry per line`,
+    );
+  });
+
+  it('refuses urls and urls-file together', () => {
+    const error = inputError(() =>
+      parseConfigUpdate(
+        reader(
+          { target: 'kamal', urls: 'https://a.test/u', 'urls-file': 'u.txt' },
+          { 'u.txt': 'https://b.test/u' },
+        ),
+      ),
+    );
+    expect(error.message).toContain("Input 'urls' and urls-file exclude each other");
+  });
+});
+
+describe('hosts-file', () => {
+  const ssh = {
+    target: 'ssh',
+    image: 'registry.example.com/app:2',
+    'ssh-key': 'KEY',
+    'ssh-known-hosts': 'x ssh-ed25519 AAAA',
+    service: 'web',
+    'hosts-file': 'hosts.txt',
+  };
+  const deploy = (text: string) => parseDeploy(reader(ssh, { 'hosts.txt': text }));
+
+  it('reads [user@]host[:port] lines with comments', () => {
+    const s = deploy('# web\ndeploy@10.0.0.5:2222\n\nweb-2.example.com # eu\n');
+    expect(s.target).toMatchObject({
+      kind: 'ssh',
+      hosts: [
+        { user: 'deploy', host: '10.0.0.5', port: 2222 },
+        { user: undefined, host: 'web-2.example.com', port: 22 },
+      ],
+    });
+  });
+
+  it.each([
+    ['web-1\nweb 2', `Input 'hosts-file' "hosts.txt" line 2: must be [user@]host[:port]; got "web 2"`],
+    ['# a\nweb-1:70000', `Input 'hosts-file' "hosts.txt" line 2: has a port outside 1-65535`],
+    ['# nothing', `Input 'hosts-file' names "hosts.txt", which lists no host`],
+  ])('%j → %s', (text, expected) => {
+    const error = inputError(() => deploy(text));
+    expect(error.input).toBe('hosts-file');
+    expect(error.message).toContain(expected);
+  });
+
+  it('refuses hosts and hosts-file together', () => {
+    const error = inputError(() => parseDeploy(reader({ ...ssh, hosts: 'web-1' }, { 'hosts.txt': 'web-2' })));
+    expect(error.message).toContain("Input 'hosts' and hosts-file exclude each other");
+  });
+});
+
+describe('serverView', () => {
+  it.each([
+    ['http://h/update', 'http://h/update#again'],
+    ['http://h/update', 'HTTP://H/update'],
+    ['http://h/update', 'http://h:80/update'],
+    ['https://h/update', 'https://h:443/update'],
+    ['http://h/update', 'http://h/update?'],
+    ['http://h/update', 'http://h/update?#'],
+    ['http://h/a/update', 'http://h/a/./b/../update'],
+    // fast-check shrunk: trailing slashes went before the fragment, so `//#` kept a path of `//`
+    ['http://a.aa//', 'http://a.aa//#'],
+    ['http://h/update/', 'http://h/update//?#x'],
+    // fast-check shrunk: the trailing slash of a query was cut as if it ended the path
+    ['http://a.aa?/', 'http://a.aa?/#'],
+  ])('%s and %s reach the same endpoint', (a, b) => {
+    expect(serverView(b)).toBe(serverView(a));
+  });
+
+  it.each([
+    ['http://h/update', 'http://h/Update'],
+    ['http://a.aa?/', 'http://a.aa?'],
+    ['http://h/update', 'http://h:8080/update'],
+    ['http://h/update', 'https://h/update'],
+    ['http://h/update?a=1', 'http://h/update?a=2'],
+    ['http://h/update?a', 'http://h/update'],
+  ])('%s and %s are different endpoints', (a, b) => {
+    expect(serverView(b)).not.toBe(serverView(a));
+  });
+
+  const endpoint = fc.record({
+    scheme: fc.constantFrom('http', 'https'),
+    host: fc.domain(),
+    port: fc.option(fc.integer({ min: 1, max: 65_535 }), { nil: undefined }),
+    path: fc.webPath(),
+    query: fc.option(fc.webQueryParameters(), { nil: undefined }),
+  });
+  const render = (e: {
+    scheme: string;
+    host: string;
+    port: number | undefined;
+    path: string;
+    query: string | undefined;
+  }) =>
+    `${e.scheme}://${e.host}${e.port === undefined ? '' : `:${e.port}`}${e.path}${e.query ? `?${e.query}` : ''}`;
+
+  it('ignores fragments, an empty ?, a default port and the case of scheme and host (property)', () => {
+    fc.assert(
+      fc.property(endpoint, fc.webFragments(), fc.boolean(), (e, fragment, upper) => {
+        const plain = render(e);
+        const defaultPort = e.port === undefined ? (e.scheme === 'http' ? ':80' : ':443') : `:${e.port}`;
+        const scheme = upper ? e.scheme.toUpperCase() : e.scheme;
+        const host = upper ? e.host.toUpperCase() : e.host;
+        const variant = `${scheme}://${host}${defaultPort}${e.path}${e.query ? `?${e.query}` : '?'}#${fragment}`;
+        expect(serverView(variant)).toBe(serverView(plain));
+      }),
+    );
+  });
+
+  it('refuses every such variant in urls and in urls-file, and keeps distinct paths (property)', () => {
+    fc.assert(
+      fc.property(endpoint, fc.webFragments(), (e, fragment) => {
+        const plain = render(e);
+        const list = `${plain}\n${plain}#${fragment}`;
+        expect(inputError(() => parseConfigUpdate(reader({ target: 'kamal', urls: list }))).input).toBe(
+          'urls',
+        );
+        expect(inputError(() => kamalFile(list)).message).toContain('line 2: lists');
+        const other = `${e.scheme}://${e.host}${e.port === undefined ? '' : `:${e.port}`}/other-endpoint${e.path}`;
+        expect(() => kamalFile(`${plain}\n${other}`)).not.toThrow();
+      }),
+    );
+  });
+});
+
+/** What `checkUrl` keeps of a URL: trailing slashes of a path without query or fragment go. */
+const kept = (u: string) => (/[?#]/.test(u) ? u : u.replace(/\/+$/, ''));
+
+describe('list file lines (property)', () => {
+  const url = fc.webUrl({ withFragments: false, withQueryParameters: true });
+  const comment = fc.string({ unit: fc.constantFrom('a', ' ', '#', 'é', 'x') }).map((s) => `# ${s}`);
+  const blank = fc.constantFrom('', '   ', '\t');
+
+  it('keeps every URL, in order, whatever comments and blank lines surround it', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(url, {
+          minLength: 1,
+          maxLength: 20,
+          selector: (u) => serverView(kept(u)),
+        }),
+        fc.array(fc.oneof(comment, blank), { maxLength: 30 }),
+        fc.boolean(),
+        (urls, fillers, crlf) => {
+          const lines: string[] = [];
+          urls.forEach((u, i) => {
+            if (fillers[i] !== undefined) lines.push(fillers[i]!);
+            lines.push(i % 2 === 0 ? u : `  ${u}  # trailing note`);
+          });
+          lines.push(...fillers.slice(urls.length));
+          const s = kamalFile(lines.join(crlf ? '\r\n' : '\n'));
+          expect(s.target).toMatchObject({ kind: 'kamal', urls: urls.map(kept) });
+        },
+      ),
+    );
+  });
+
+  it('names the line of the first bad entry', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(url, comment, blank), { maxLength: 15 }),
+        fc.constantFrom('not a url', 'ftp://x.test/', 'mailto:a@b.test'),
+        (before, bad) => {
+          const unique = [...new Set(before)].filter(
+            (l, i, all) =>
+              !/^https?:/.test(l) ||
+              all.findIndex((o) => /^https?:/.test(o) && serverView(kept(o)) === serverView(kept(l))) === i,
+          );
+          const text = [...unique, bad].join('\n');
+          expect(inputError(() => kamalFile(text)).message).toContain(
+            `"fleet/urls.txt" line ${unique.length + 1}:`,
+          );
+        },
+      ),
+    );
+  });
+});

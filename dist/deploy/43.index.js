@@ -6,8 +6,7 @@ export const modules = {
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   v: () => (/* binding */ LineStream),
-/* harmony export */   x: () => (/* binding */ TextCollector)
+/* harmony export */   v: () => (/* binding */ LineStream)
 /* harmony export */ });
 /* harmony import */ var node_string_decoder__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6193);
 /* harmony import */ var node_string_decoder__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_string_decoder__WEBPACK_IMPORTED_MODULE_0__);
@@ -27,7 +26,7 @@ class LineStream {
     decoder = new node_string_decoder__WEBPACK_IMPORTED_MODULE_0__.StringDecoder('utf8');
     redacting;
     onLine;
-    pending = '';
+    pending = [];
     constructor(onLine, options = {}) {
         this.onLine = onLine;
         this.redacting = options.redactor ? new _redact_js__WEBPACK_IMPORTED_MODULE_1__/* .StreamRedactor */ .d6(options.redactor) : undefined;
@@ -43,37 +42,21 @@ class LineStream {
         const rest = this.decoder.end();
         this.emit(this.redacting ? this.redacting.push(rest) + this.redacting.end() : rest, true);
     }
+    /** Scans only the new text, and joins a line's pieces once it ends: linear however long a line is. */
     emit(text, final) {
-        if (text !== '')
-            this.pending += text;
         let start = 0;
-        for (let nl = this.pending.indexOf('\n'); nl !== -1; nl = this.pending.indexOf('\n', start)) {
-            this.onLine(withoutCr(this.pending.slice(start, nl)));
+        for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+            this.pending.push(text.slice(start, nl));
+            this.onLine(withoutCr(this.pending.join('')));
+            this.pending = [];
             start = nl + 1;
         }
-        this.pending = this.pending.slice(start);
-        if (final && this.pending !== '') {
-            this.onLine(withoutCr(this.pending));
-            this.pending = '';
+        if (start < text.length)
+            this.pending.push(start === 0 ? text : text.slice(start));
+        if (final && this.pending.length > 0) {
+            this.onLine(withoutCr(this.pending.join('')));
+            this.pending = [];
         }
-    }
-}
-/**
- * A byte stream decoded as it arrives (a character split across chunks
- * arrives whole): `write` and `end` return the new text, `text` holds all.
- */
-class TextCollector {
-    decoder = new node_string_decoder__WEBPACK_IMPORTED_MODULE_0__.StringDecoder('utf8');
-    text = '';
-    write(chunk) {
-        const piece = this.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        this.text += piece;
-        return piece;
-    }
-    end() {
-        const piece = this.decoder.end();
-        this.text += piece;
-        return piece;
     }
 }
 function withoutCr(line) {

@@ -14,7 +14,7 @@ export class LineStream {
   private readonly decoder = new StringDecoder('utf8');
   private readonly redacting: StreamRedactor | undefined;
   private readonly onLine: (line: string) => void;
-  private pending = '';
+  private pending: string[] = [];
 
   constructor(onLine: (line: string) => void, options: { redactor?: Redactor | undefined } = {}) {
     this.onLine = onLine;
@@ -35,39 +35,20 @@ export class LineStream {
     this.emit(this.redacting ? this.redacting.push(rest) + this.redacting.end() : rest, true);
   }
 
+  /** Scans only the new text, and joins a line's pieces once it ends: linear however long a line is. */
   private emit(text: string, final: boolean): void {
-    if (text !== '') this.pending += text;
     let start = 0;
-    for (let nl = this.pending.indexOf('\n'); nl !== -1; nl = this.pending.indexOf('\n', start)) {
-      this.onLine(withoutCr(this.pending.slice(start, nl)));
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      this.pending.push(text.slice(start, nl));
+      this.onLine(withoutCr(this.pending.join('')));
+      this.pending = [];
       start = nl + 1;
     }
-    this.pending = this.pending.slice(start);
-    if (final && this.pending !== '') {
-      this.onLine(withoutCr(this.pending));
-      this.pending = '';
+    if (start < text.length) this.pending.push(start === 0 ? text : text.slice(start));
+    if (final && this.pending.length > 0) {
+      this.onLine(withoutCr(this.pending.join('')));
+      this.pending = [];
     }
-  }
-}
-
-/**
- * A byte stream decoded as it arrives (a character split across chunks
- * arrives whole): `write` and `end` return the new text, `text` holds all.
- */
-export class TextCollector {
-  private readonly decoder = new StringDecoder('utf8');
-  text = '';
-
-  write(chunk: Uint8Array): string {
-    const piece = this.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    this.text += piece;
-    return piece;
-  }
-
-  end(): string {
-    const piece = this.decoder.end();
-    this.text += piece;
-    return piece;
   }
 }
 

@@ -122,17 +122,20 @@ export function toResult(
 export function cutLines(text: string, max: number): { text: string; total: number; cut: number } {
   const body = text.endsWith('\n') ? text.slice(0, -1) : text;
   if (body === '') return { text: '', total: 0, cut: 0 };
-  const lines = body.split('\n');
-  if (lines.length <= max) return { text: body, total: lines.length, cut: 0 };
+  // Counted and sliced in place: splitting megabytes of short lines into an array would cost several times that.
+  let total = 1;
+  for (let nl = body.indexOf('\n'); nl !== -1; nl = body.indexOf('\n', nl + 1)) total++;
+  if (total <= max) return { text: body, total, cut: 0 };
   const head = Math.ceil(max / 2);
   const tail = max - head;
-  const cut = lines.length - max;
-  const note = `[… ${cut} lines cut here (lines ${head + 1}-${head + cut} of ${lines.length}); max-lines is ${max} …]`;
-  return {
-    text: [...lines.slice(0, head), note, ...(tail > 0 ? lines.slice(-tail) : [])].join('\n'),
-    total: lines.length,
-    cut,
-  };
+  const cut = total - max;
+  let headEnd = -1;
+  for (let i = 0; i < head; i++) headEnd = body.indexOf('\n', headEnd + 1);
+  let tailStart = body.length;
+  for (let i = 0; i < tail; i++) tailStart = body.lastIndexOf('\n', tailStart - 1);
+  const note = `[… ${cut} lines cut here (lines ${head + 1}-${head + cut} of ${total}); max-lines is ${max} …]`;
+  const parts = [body.slice(0, headEnd), note, ...(tail > 0 ? [body.slice(tailStart + 1)] : [])];
+  return { text: parts.join('\n'), total, cut };
 }
 
 export function formatSeconds(ms: number): string {

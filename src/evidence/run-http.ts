@@ -1,4 +1,4 @@
-import { TextCollector } from '../core/line-stream.ts';
+import { BoundedOutput } from '../core/bounded-output.ts';
 import { loadUndici } from '../core/undici.ts';
 import type { RawOutcome } from './run-result.ts';
 
@@ -7,7 +7,8 @@ import type { RawOutcome } from './run-result.ts';
  * and no redirects followed, because evidence records what the endpoint
  * answered at that moment. The output is the status line, the response
  * headers and the body (all redacted later, like any output), the body decoded
- * as it streams in. Credentials in the URL (`https://user:pass@host/`) are
+ * as it streams in and read up to `MAX_CAPTURE_BYTES`, like a command's
+ * output; the rest is left unread. Credentials in the URL (`https://user:pass@host/`) are
  * sent as Basic auth, as curl and browsers do (RFC 9110 §11.2, RFC 7617: the
  * userinfo, percent-decoded, joined by `:` and base64-encoded), never in the
  * request line; the flow registers them as secrets (`urlSecrets`).
@@ -30,15 +31,20 @@ export async function runHttp(
         ...(authorization ? { authorization } : {}),
       },
     });
-    const text = new TextCollector();
-    for await (const chunk of res.body) text.write(chunk as Uint8Array);
-    text.end();
-    const body = text.text;
+    const body = new BoundedOutput();
+    for await (const chunk of res.body) {
+      body.add(chunk as Uint8Array);
+      if (body.full) {
+        // Leaving the loop destroys the body: the rest is not read at all.
+        body.stop();
+        break;
+      }
+    }
     const headers = Object.entries(res.headers)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : v}`);
     return {
-      output: [`HTTP ${res.statusCode}`, ...headers, '', body].join('\n'),
+      output: [`HTTP ${res.statusCode}`, ...headers, '', body.text()].join('\n'),
       httpStatus: res.statusCode,
       timedOut: false,
     };

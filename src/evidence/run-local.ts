@@ -1,12 +1,26 @@
 import { spawn } from 'node:child_process';
-import { TextCollector } from '../core/line-stream.ts';
-import { MAX_CAPTURE_BYTES, type RawOutcome } from './run-result.ts';
+import { BoundedOutput } from '../core/bounded-output.ts';
+import type { RawOutcome } from './run-result.ts';
+
+/**
+ * How long the output pipes may stay open after the shell exited (or was
+ * killed at the timeout): a process that escaped the shell's group (`setsid
+ * daemon &`) may hold them for as long as it lives. As @actions/exec's
+ * `delay` option, but short, since a check's output is whatever was written by then.
+ */
+export const STREAM_GRACE_MS = 1000;
 
 /**
  * A `run` check on the runner: `sh -c` with stderr folded into stdout inside
- * the shell, so both arrive in the order the command wrote them. The shell
- * leads its own process group, and a timeout kills the whole group: a
- * `sleep` started by the command dies with it instead of holding the pipe.
+ * the shell, so both arrive in the order the command wrote them, kept up to
+ * `MAX_CAPTURE_BYTES` (`BoundedOutput`). The shell leads its own process
+ * group, killed when the shell exits and at the timeout: a `sleep` started by
+ * the command dies with it instead of holding the pipe. A process that left
+ * the group is not waited for beyond `STREAM_GRACE_MS`.
+ *
+ * Spawned directly rather than through @actions/exec: that runner gives no
+ * handle on the process, so it can neither kill it at the timeout nor kill
+ * its process group.
  */
 export function runLocal(
   command: string,
@@ -25,10 +39,14 @@ export function runLocal(
       resolve({ output: '', timedOut: false, error: (error as Error).message });
       return;
     }
-    const capture = new Capture();
+    const capture = new BoundedOutput();
     child.stdout?.on('data', (chunk: Buffer) => capture.add(chunk));
     child.stderr?.on('data', (chunk: Buffer) => capture.add(chunk));
     let timedOut = false;
+    let spawnError: string | undefined;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let grace: NodeJS.Timeout | undefined;
+    let done = false;
     const killGroup = () => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -36,54 +54,45 @@ export function runLocal(
         child.kill('SIGKILL');
       }
     };
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      clearTimeout(grace);
+      options.signal?.removeEventListener('abort', onAbort);
+      // An escaped process may still hold the pipes: stop reading them.
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      const code = exit?.code ?? (exit?.signal ? 128 + signalNumber(exit.signal) : undefined);
+      resolve({ output: capture.text(), exitCode: timedOut ? undefined : code, timedOut, error: spawnError });
+    };
+    const waitForPipes = () => {
+      grace ??= setTimeout(finish, STREAM_GRACE_MS);
+    };
+    const onAbort = () => {
+      killGroup();
+      waitForPipes();
+    };
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup();
+      onAbort();
     }, options.timeoutMs);
-    options.signal?.addEventListener('abort', killGroup, { once: true });
-    let spawnError: string | undefined;
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (error) => {
       spawnError = error.message;
+      finish();
     });
-    // A background child the command left behind would hold the pipe open: it goes with the shell.
-    child.on('exit', () => killGroup());
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      // A background child the command left behind would hold the pipe open: it goes with the shell.
+      killGroup();
+      waitForPipes();
+    });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', killGroup);
-      resolve({
-        output: capture.text(),
-        exitCode: timedOut ? undefined : (code ?? (signal ? 128 + signalNumber(signal) : undefined)),
-        timedOut,
-        error: spawnError,
-      });
+      exit ??= { code, signal };
+      finish();
     });
   });
-}
-
-/** The check's output, decoded as it streams in (`TextCollector`), kept up to `MAX_CAPTURE_BYTES`. */
-export class Capture {
-  private readonly decoded = new TextCollector();
-  private bytes = 0;
-  private dropped = 0;
-
-  add(chunk: Buffer): void {
-    if (this.bytes >= MAX_CAPTURE_BYTES) {
-      this.dropped += chunk.length;
-      return;
-    }
-    this.decoded.write(chunk);
-    this.bytes += chunk.length;
-  }
-
-  text(): string {
-    this.decoded.end();
-    const all = this.decoded.text;
-    if (this.dropped === 0) return all;
-    // Cut at the last complete line so no partial secret is kept without its context.
-    const nl = all.lastIndexOf('\n');
-    const dropped = this.dropped + Buffer.byteLength(all.slice(nl + 1));
-    return `${all.slice(0, nl + 1)}[output over ${MAX_CAPTURE_BYTES} bytes: the last ${dropped} bytes were not kept]\n`;
-  }
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

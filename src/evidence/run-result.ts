@@ -8,6 +8,3 @@ export interface RawOutcome {
   /** Why the check could not run or finish (spawn failure, connection refused...). */
   error?: string | undefined;
 }
-
-/** Output beyond this is dropped at a line boundary, so one runaway check cannot exhaust memory. */
-export const MAX_CAPTURE_BYTES = 64 * 1024 * 1024;

@@ -4,8 +4,10 @@ import type { RawOutcome } from './run-result.ts';
 
 /**
  * A `run` check on `ssh-host` through the system ssh client. The remote shell
- * folds stderr into stdout, so the order is the host's; exit code 255 with no
- * output means ssh itself failed (refused, host key, auth), which we say.
+ * folds stderr into stdout, so the order is the host's. Exit code 255 with a
+ * message from the ssh client itself means ssh failed (refused, host key,
+ * login): the check is an `error` carrying ssh's own reason (redacted later,
+ * like every note). 255 without one is the command's own exit code.
  */
 export async function runSsh(
   session: SshSession,
@@ -15,16 +17,24 @@ export async function runSsh(
 ): Promise<RawOutcome> {
   try {
     const result = await session.run(host, command, { timeoutMs: options.timeoutMs, signal: options.signal });
+    const reason = result.code === 255 && !result.timedOut ? sshReason(result.sshErrors ?? '') : undefined;
     return {
       output: result.output,
-      exitCode: result.timedOut ? undefined : result.code,
+      exitCode: result.timedOut || reason ? undefined : result.code,
       timedOut: result.timedOut,
-      error:
-        result.code === 255 && !result.timedOut
-          ? 'ssh exited with 255: the connection, host key or login failed (or the command exited 255)'
-          : undefined,
+      error: reason ? `ssh could not run the check: ${reason}` : undefined,
     };
   } catch (error) {
     return { output: '', timedOut: false, error: `ssh could not start: ${(error as Error).message}` };
   }
+}
+
+/** The ssh client's last message lines, e.g. `Permission denied (publickey).`; empty when it printed none. */
+export function sshReason(stderr: string): string {
+  return stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('[output over'))
+    .slice(-3)
+    .join(' / ');
 }

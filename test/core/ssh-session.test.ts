@@ -29,7 +29,13 @@ describe('SshSession against a real sshd', () => {
         onLine: (l) => lines.push(l),
       },
     );
-    expect(result).toEqual({ code: 3, output: 'out\nerr\ndone\n', shown: 'out\nerr\ndone', timedOut: false });
+    expect(result).toEqual({
+      code: 3,
+      output: 'out\nerr\ndone\n',
+      shown: 'out\nerr\ndone',
+      sshErrors: '',
+      timedOut: false,
+    });
     expect(lines).toEqual(['out', 'err', 'done']);
     await session.close();
     expect(() => statSync(keyFile)).toThrow();
@@ -64,6 +70,7 @@ describe('SshSession against a real sshd', () => {
     const result = await session.run(parseSshHost('h', sshd.target), 'echo should-not-run');
     expect(result.code).toBe(255);
     expect(result.output).toContain('Host key verification failed');
+    expect(result.sshErrors).toContain('Host key verification failed');
     await session.close();
   });
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../src/core/redact.ts';
 import type { RunCheck } from '../../src/evidence/checks-file.ts';
@@ -40,6 +41,34 @@ describe('cutLines', () => {
     const out = cutLines(text, max);
     expect(out.text).toBe(expected);
     expect(out.cut).toBe(cut);
+  });
+
+  // The split-everything version it replaced, kept as the reference the in-place slicing must match.
+  const bySplit = (text: string, max: number) => {
+    const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+    if (body === '') return { text: '', total: 0, cut: 0 };
+    const lines = body.split('\n');
+    if (lines.length <= max) return { text: body, total: lines.length, cut: 0 };
+    const head = Math.ceil(max / 2);
+    const tail = max - head;
+    const cut = lines.length - max;
+    const note = `[… ${cut} lines cut here (lines ${head + 1}-${head + cut} of ${lines.length}); max-lines is ${max} …]`;
+    return {
+      text: [...lines.slice(0, head), note, ...(tail > 0 ? lines.slice(-tail) : [])].join('\n'),
+      total: lines.length,
+      cut,
+    };
+  };
+  it('matches splitting every line, for any text and max', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('a', 'bc', '', '\n', '\n\n', 'é'), { maxLength: 40 }).map((p) => p.join('')),
+        fc.integer({ min: 1, max: 12 }),
+        (text, max) => {
+          expect(cutLines(text, max)).toEqual(bySplit(text, max));
+        },
+      ),
+    );
   });
 });
 

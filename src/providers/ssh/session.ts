@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BoundedOutput } from '../../core/bounded-output.ts';
 import type { SshHost } from '../../core/inputs.ts';
-import { LineStream, TextCollector } from '../../core/line-stream.ts';
+import { LineStream } from '../../core/line-stream.ts';
 import type { Redactor } from '../../core/redact.ts';
 
 /**
@@ -28,6 +29,8 @@ export interface RemoteRun {
   output: string;
   /** The same output as it may be shown: redacted whole by the session's redactor, if it has one. */
   shown: string;
+  /** What the ssh client itself printed on its stderr (why it could not connect or log in). */
+  sshErrors?: string;
   timedOut: boolean;
 }
 
@@ -130,36 +133,46 @@ export class SshSession {
   }
 }
 
+/** ssh's own messages kept for the error line: its last lines are its reason. */
+const SSH_STDERR_BYTES = 16 * 1024;
+
 /**
- * Reads a child's output until it exits, killing it at the timeout or on abort.
- * stdout and stderr each go through their own streaming decoder; lines (for
- * `onLine` and `shown`) are redacted across chunk boundaries when a redactor is
- * given.
+ * Reads a child's output until it exits, killing it at the timeout or on
+ * abort. The output is kept up to `MAX_CAPTURE_BYTES` with a note of what was
+ * cut (`BoundedOutput`); only the kept bytes become lines (for `onLine` and
+ * `shown`, redacted across chunk boundaries when a redactor is given). The
+ * child's own stderr (ssh's messages: the remote command's stderr is folded
+ * into its stdout) is also kept apart, bounded, in `sshErrors`.
  */
 export function collect(
   child: ReturnType<typeof spawn>,
   options: RunOptions & { redactor?: Redactor | undefined },
 ): Promise<RemoteRun> {
   return new Promise((resolve, reject) => {
-    const stdout = new TextCollector();
-    const stderr = new TextCollector();
-    let output = '';
+    const output = new BoundedOutput();
+    const sshErrors = new BoundedOutput(SSH_STDERR_BYTES);
     const shown: string[] = [];
-    const lines = new LineStream(
-      (line) => {
-        shown.push(line);
-        options.onLine?.(line);
-      },
-      { redactor: options.redactor },
-    );
+    // One stream per pipe, so a character split across chunks of one pipe is decoded whole.
+    const toLines = () =>
+      new LineStream(
+        (line) => {
+          shown.push(line);
+          options.onLine?.(line);
+        },
+        { redactor: options.redactor },
+      );
+    const stdoutLines = toLines();
+    const stderrLines = toLines();
     let timedOut = false;
-    const onData = (decoder: TextCollector) => (chunk: Buffer) => {
-      const text = decoder.write(chunk);
-      output += text;
-      lines.write(text);
-    };
-    child.stdout?.on('data', onData(stdout));
-    child.stderr?.on('data', onData(stderr));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (!output.full) stdoutLines.write(chunk);
+      output.add(chunk);
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (!output.full) stderrLines.write(chunk);
+      output.add(chunk);
+      sshErrors.add(chunk);
+    });
     const kill = () => child.kill('SIGKILL');
     const timer =
       options.timeoutMs === undefined
@@ -173,12 +186,17 @@ export function collect(
     child.on('close', (code) => {
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', kill);
-      for (const rest of [stdout.end(), stderr.end()]) {
-        output += rest;
-        lines.write(rest);
-      }
-      lines.end();
-      resolve({ code: code ?? 255, output, shown: shown.join('\n'), timedOut });
+      stdoutLines.end();
+      stderrLines.end();
+      const text = output.text();
+      if (output.full) shown.push(text.slice(text.lastIndexOf('[output over')).trimEnd());
+      resolve({
+        code: code ?? 255,
+        output: text,
+        shown: shown.join('\n'),
+        sshErrors: sshErrors.text(),
+        timedOut,
+      });
     });
   });
 }

@@ -1,5 +1,5 @@
-export const id = 518;
-export const ids = [518];
+export const id = 194;
+export const ids = [194];
 export const modules = {
 
 /***/ 9880:
@@ -26,8 +26,7 @@ function mapConcurrent(items, task, options) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   v: () => (/* binding */ LineStream),
-/* harmony export */   x: () => (/* binding */ TextCollector)
+/* harmony export */   v: () => (/* binding */ LineStream)
 /* harmony export */ });
 /* harmony import */ var node_string_decoder__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6193);
 /* harmony import */ var node_string_decoder__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_string_decoder__WEBPACK_IMPORTED_MODULE_0__);
@@ -47,7 +46,7 @@ class LineStream {
     decoder = new node_string_decoder__WEBPACK_IMPORTED_MODULE_0__.StringDecoder('utf8');
     redacting;
     onLine;
-    pending = '';
+    pending = [];
     constructor(onLine, options = {}) {
         this.onLine = onLine;
         this.redacting = options.redactor ? new _redact_js__WEBPACK_IMPORTED_MODULE_1__/* .StreamRedactor */ .d6(options.redactor) : undefined;
@@ -63,37 +62,21 @@ class LineStream {
         const rest = this.decoder.end();
         this.emit(this.redacting ? this.redacting.push(rest) + this.redacting.end() : rest, true);
     }
+    /** Scans only the new text, and joins a line's pieces once it ends: linear however long a line is. */
     emit(text, final) {
-        if (text !== '')
-            this.pending += text;
         let start = 0;
-        for (let nl = this.pending.indexOf('\n'); nl !== -1; nl = this.pending.indexOf('\n', start)) {
-            this.onLine(withoutCr(this.pending.slice(start, nl)));
+        for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+            this.pending.push(text.slice(start, nl));
+            this.onLine(withoutCr(this.pending.join('')));
+            this.pending = [];
             start = nl + 1;
         }
-        this.pending = this.pending.slice(start);
-        if (final && this.pending !== '') {
-            this.onLine(withoutCr(this.pending));
-            this.pending = '';
+        if (start < text.length)
+            this.pending.push(start === 0 ? text : text.slice(start));
+        if (final && this.pending.length > 0) {
+            this.onLine(withoutCr(this.pending.join('')));
+            this.pending = [];
         }
-    }
-}
-/**
- * A byte stream decoded as it arrives (a character split across chunks
- * arrives whole): `write` and `end` return the new text, `text` holds all.
- */
-class TextCollector {
-    decoder = new node_string_decoder__WEBPACK_IMPORTED_MODULE_0__.StringDecoder('utf8');
-    text = '';
-    write(chunk) {
-        const piece = this.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        this.text += piece;
-        return piece;
-    }
-    end() {
-        const piece = this.decoder.end();
-        this.text += piece;
-        return piece;
     }
 }
 function withoutCr(line) {
@@ -151,7 +134,7 @@ function formatProgressLine(position, total, unit, width = String(total).length)
 
 /***/ }),
 
-/***/ 4518:
+/***/ 194:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -170,9 +153,70 @@ var external_node_child_process_ = __webpack_require__(1421);
 var promises_ = __webpack_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
+// EXTERNAL MODULE: external "node:string_decoder"
+var external_node_string_decoder_ = __webpack_require__(6193);
+;// CONCATENATED MODULE: ./src/core/bounded-output.ts
+
+/**
+ * Output beyond this is dropped at a line boundary, so one runaway command
+ * cannot exhaust memory: the text kept is copied about three times on its way
+ * to the evidence file (decoded, joined, redacted), and every check runs at
+ * once. An evidence file shows `max-lines` of it anyway.
+ */
+const MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
+/**
+ * A command's output or an HTTP body, decoded as it arrives (a character split
+ * across chunks arrives whole) and kept up to `maxBytes` (16 MiB by default);
+ * later bytes are only counted. `text()` cuts at the last complete line, so no
+ * partial secret is kept without its context, and ends with a note of how
+ * much was cut. Memory stays near `maxBytes` whatever the source sends.
+ */
+class BoundedOutput {
+    decoder = new external_node_string_decoder_.StringDecoder('utf8');
+    parts = [];
+    maxBytes;
+    bytes = 0;
+    dropped = 0;
+    stopped = false;
+    constructor(maxBytes = MAX_CAPTURE_BYTES) {
+        this.maxBytes = maxBytes;
+    }
+    /** True once `maxBytes` are kept: what comes next is only counted. */
+    get full() {
+        return this.bytes >= this.maxBytes;
+    }
+    add(chunk) {
+        if (this.full) {
+            this.dropped += chunk.byteLength;
+            return;
+        }
+        this.parts.push(this.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+        this.bytes += chunk.byteLength;
+    }
+    /** The source was left unread once full (an HTTP body): the note says so instead of counting. */
+    stop() {
+        this.stopped = true;
+    }
+    text() {
+        this.parts.push(this.decoder.end());
+        const all = this.parts.join('');
+        this.parts.length = 0;
+        this.parts.push(all);
+        if (!this.full)
+            return all;
+        const nl = all.lastIndexOf('\n');
+        const tail = Buffer.byteLength(all.slice(nl + 1));
+        const kept = all.slice(0, nl + 1);
+        if (this.stopped)
+            return `${kept}[output over ${this.maxBytes} bytes: the rest was not read (${tail} bytes of it were after the last complete line)]\n`;
+        return `${kept}[output over ${this.maxBytes} bytes: the last ${this.dropped + tail} bytes were not kept]\n`;
+    }
+}
+
 // EXTERNAL MODULE: ./src/core/line-stream.ts
 var line_stream = __webpack_require__(3082);
 ;// CONCATENATED MODULE: ./src/providers/ssh/session.ts
+
 
 
 
@@ -247,30 +291,40 @@ class SshSession {
         await (0,promises_.rm)(this.dir, { recursive: true, force: true });
     }
 }
+/** ssh's own messages kept for the error line: its last lines are its reason. */
+const SSH_STDERR_BYTES = 16 * 1024;
 /**
- * Reads a child's output until it exits, killing it at the timeout or on abort.
- * stdout and stderr each go through their own streaming decoder; lines (for
- * `onLine` and `shown`) are redacted across chunk boundaries when a redactor is
- * given.
+ * Reads a child's output until it exits, killing it at the timeout or on
+ * abort. The output is kept up to `MAX_CAPTURE_BYTES` with a note of what was
+ * cut (`BoundedOutput`); only the kept bytes become lines (for `onLine` and
+ * `shown`, redacted across chunk boundaries when a redactor is given). The
+ * child's own stderr (ssh's messages: the remote command's stderr is folded
+ * into its stdout) is also kept apart, bounded, in `sshErrors`.
  */
 function collect(child, options) {
     return new Promise((resolve, reject) => {
-        const stdout = new line_stream/* TextCollector */.x();
-        const stderr = new line_stream/* TextCollector */.x();
-        let output = '';
+        const output = new BoundedOutput();
+        const sshErrors = new BoundedOutput(SSH_STDERR_BYTES);
         const shown = [];
-        const lines = new line_stream/* LineStream */.v((line) => {
+        // One stream per pipe, so a character split across chunks of one pipe is decoded whole.
+        const toLines = () => new line_stream/* LineStream */.v((line) => {
             shown.push(line);
             options.onLine?.(line);
         }, { redactor: options.redactor });
+        const stdoutLines = toLines();
+        const stderrLines = toLines();
         let timedOut = false;
-        const onData = (decoder) => (chunk) => {
-            const text = decoder.write(chunk);
-            output += text;
-            lines.write(text);
-        };
-        child.stdout?.on('data', onData(stdout));
-        child.stderr?.on('data', onData(stderr));
+        child.stdout?.on('data', (chunk) => {
+            if (!output.full)
+                stdoutLines.write(chunk);
+            output.add(chunk);
+        });
+        child.stderr?.on('data', (chunk) => {
+            if (!output.full)
+                stderrLines.write(chunk);
+            output.add(chunk);
+            sshErrors.add(chunk);
+        });
         const kill = () => child.kill('SIGKILL');
         const timer = options.timeoutMs === undefined
             ? undefined
@@ -284,12 +338,18 @@ function collect(child, options) {
             if (timer)
                 clearTimeout(timer);
             options.signal?.removeEventListener('abort', kill);
-            for (const rest of [stdout.end(), stderr.end()]) {
-                output += rest;
-                lines.write(rest);
-            }
-            lines.end();
-            resolve({ code: code ?? 255, output, shown: shown.join('\n'), timedOut });
+            stdoutLines.end();
+            stderrLines.end();
+            const text = output.text();
+            if (output.full)
+                shown.push(text.slice(text.lastIndexOf('[output over')).trimEnd());
+            resolve({
+                code: code ?? 255,
+                output: text,
+                shown: shown.join('\n'),
+                sshErrors: sshErrors.text(),
+                timedOut,
+            });
         });
     });
 }

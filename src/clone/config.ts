@@ -1,3 +1,4 @@
+import { isPlainValue } from '../core/secrets.ts';
 import type { CloneSettings } from './inputs.ts';
 
 /**
@@ -27,8 +28,31 @@ export function isExcluded(key: string, patterns: readonly string[]): boolean {
   return patterns.some((p) => (p.endsWith('*') ? key.startsWith(p.slice(0, -1)) : key === p));
 }
 
-/** Add-on values shorter than this are not looked for inside other values (`1`, `true`). */
-const MIN_ADDON_VALUE_LENGTH = 8;
+/** Add-on values shorter than this are not looked for inside other values (a region, `1`, `true`). */
+const MIN_ADDON_VALUE_LENGTH = 16;
+const MIN_PASSWORD_LENGTH = 8;
+
+/**
+ * What gives an add-on's credentials away inside another var: the value itself,
+ * and for a URL with credentials its password and its `host:port/path` (the same
+ * database under another scheme, `postgresql://` for `postgres://`, or split into
+ * PGHOST/PGPASSWORD-style parts).
+ */
+export function addonFingerprints(value: string): string[] {
+  const prints: string[] = [];
+  if (value.length >= MIN_ADDON_VALUE_LENGTH && !isPlainValue(value)) prints.push(value);
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    return prints;
+  }
+  const password = decodeURIComponent(url.password);
+  if (password.length >= MIN_PASSWORD_LENGTH) prints.push(password);
+  if (url.password !== '' && url.host !== '')
+    prints.push(`${url.host}${url.pathname === '/' ? '' : url.pathname}`);
+  return prints;
+}
 
 /**
  * Source config minus add-on-owned vars (and hand-set copies of their values), minus
@@ -41,9 +65,10 @@ export function desiredConfig(
   source: { id: string; config: Record<string, string>; addonVars: readonly string[] },
 ): DesiredConfig {
   const owned = new Set(source.addonVars);
-  const ownedValues = source.addonVars
-    .map((key) => source.config[key])
-    .filter((v): v is string => v !== undefined && v.length >= MIN_ADDON_VALUE_LENGTH);
+  const fingerprints = source.addonVars.flatMap((key) => {
+    const value = source.config[key];
+    return value === undefined ? [] : addonFingerprints(value);
+  });
   const vars: Record<string, string> = {};
   const addonOwned: string[] = [];
   const addonDerived: string[] = [];
@@ -51,9 +76,10 @@ export function desiredConfig(
   for (const key of Object.keys(source.config).sort()) {
     if (key === MARKER_VAR) continue;
     const value = source.config[key]!;
-    if (owned.has(key)) addonOwned.push(key);
-    else if (isExcluded(key, settings.excludeConfig)) excluded.push(key);
-    else if (ownedValues.some((v) => value.includes(v))) {
+    if (owned.has(key)) {
+      if (!(key in settings.config)) addonOwned.push(key);
+    } else if (isExcluded(key, settings.excludeConfig)) excluded.push(key);
+    else if (fingerprints.some((v) => value.includes(v))) {
       if (!(key in settings.config)) addonDerived.push(key);
     } else vars[key] = value;
   }

@@ -71,6 +71,25 @@ async function hetznerWrite<T>(write: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A name between the zone and the record that holds NS records is delegated to
+ * other name servers: a record written below it in this zone is never served.
+ */
+export class NameDelegated extends Error {
+  constructor(fqdn: string, servers: string[]) {
+    super(
+      `${fqdn} is delegated to other name servers (NS ${servers.join(', ')}): a record for it in this zone would never be served. Use the dns-provider and dns-token of the zone that serves ${fqdn}`,
+    );
+    this.name = 'NameDelegated';
+  }
+}
+
+/** The names strictly between the zone and a record: `tati.a.staging` → `a.staging`, `staging`. */
+function namesAbove(name: string): string[] {
+  const labels = name.split('.');
+  return labels.slice(1).map((_, i) => labels.slice(i + 1).join('.'));
+}
+
 /** The first zone `find` knows, longest candidate first. */
 async function longestZone<Z>(domain: string, find: (name: string) => Promise<Z | undefined>) {
   for (const name of candidateZones(domain)) {
@@ -96,6 +115,10 @@ export async function openHetznerZone(
     zone: zone.name,
     recordName: (label) => relativeName(label, domain, zone.name),
     async find(name) {
+      for (const above of namesAbove(name)) {
+        const ns = (await rrsets.listByName(zone.id, above)).find((r) => r.type === 'NS');
+        if (ns) throw new NameDelegated(`${above}.${zone.name}`, ns.values);
+      }
       // Every type at the name: a CNAME cannot share it with any other (RFC 1034 §3.6.2).
       const all = await rrsets.listByName(zone.id, name);
       const rrset = all.find((r) => r.type === 'CNAME');
@@ -104,7 +127,8 @@ export async function openHetznerZone(
         return undefined;
       }
       return {
-        values: rrset.values.map(fqdnValue),
+        // A value without its final dot is relative to the zone, as in a zone file.
+        values: rrset.values.map((v) => (v.endsWith('.') ? fqdnValue(v) : fqdnValue(`${v}.${zone.name}`))),
         ttl: rrset.ttl,
         protected: rrset.protected,
       } satisfies DnsRecordState;
@@ -129,6 +153,12 @@ export async function openHetznerZone(
         if (changes.includes('ttl')) {
           await actions.wait(await rrsets.changeTtl(zone.id, name, 'CNAME', ttl), wait);
         }
+      }),
+    restore: (name, _current, previous) =>
+      hetznerWrite(async () => {
+        await actions.wait(await rrsets.setRecords(zone.id, name, 'CNAME', previous.values), wait);
+        if (previous.ttl !== null)
+          await actions.wait(await rrsets.changeTtl(zone.id, name, 'CNAME', previous.ttl), wait);
       }),
     remove: (name) =>
       hetznerWrite(async () => {
@@ -162,6 +192,14 @@ export async function openCloudflareZone(cf: CloudflareHttp, domain: string): Pr
     zone: zone.name,
     recordName: (label) => relativeName(label, domain, zone.name),
     async find(name) {
+      for (const above of namesAbove(name)) {
+        const ns = (await records.byName(zone.id, fqdn(above))).filter((r) => r.type === 'NS');
+        if (ns.length > 0)
+          throw new NameDelegated(
+            fqdn(above),
+            ns.map((r) => r.content),
+          );
+      }
       const all = await records.byName(zone.id, fqdn(name));
       const cname = all.find((r) => r.type === 'CNAME');
       if (!cname) {
@@ -176,6 +214,12 @@ export async function openCloudflareZone(cf: CloudflareHttp, domain: string): Pr
     },
     async update(name, existing, target, ttl) {
       await records.update(zone.id, existing.id!, input(name, target, ttl));
+    },
+    async restore(name, current, previous) {
+      await records.update(zone.id, current.id ?? previous.id!, {
+        ...input(name, previous.values[0]!, previous.ttl ?? 1),
+        proxied: previous.proxied === true,
+      });
     },
     async remove(_name, existing) {
       if (existing.id) await records.delete(zone.id, existing.id);

@@ -74,4 +74,6 @@ export interface DnsZone {
     changes: DnsChange[],
   ): Promise<void>;
   remove(name: string, existing: DnsRecordState): Promise<void>;
+  /** Puts a record this run changed back as it was (values, TTL, Cloudflare's proxied flag). */
+  restore(name: string, current: DnsRecordState, previous: DnsRecordState): Promise<void>;
 }

@@ -37,6 +37,8 @@ export interface Runtime {
   createdApp: { id: string; name: string } | undefined;
   /** The DNS record this run created (not one it updated). */
   createdRecord: { name: string; record: DnsRecordState } | undefined;
+  /** A record this run repointed (dns-overwrite), with what it held before: put back on delete. */
+  repointedRecord: { name: string; previous: DnsRecordState; current: DnsRecordState } | undefined;
   record: string | undefined;
 }
 
@@ -63,6 +65,7 @@ export function initialRuntime(observed: Observed): Runtime {
     dnsTarget: observed.target?.domain?.cname,
     createdApp: undefined,
     createdRecord: undefined,
+    repointedRecord: undefined,
     record: observed.serversRecord,
   };
 }
@@ -177,7 +180,7 @@ async function runStep(step: Step, deps: ExecuteDeps, runtime: Runtime): Promise
       return { status: 'done' };
     case 'domain.add': {
       const domain = await heroku.domains.add(appId(), step.hostname);
-      const cname = await dnsTargetOf(heroku, appId(), domain, deps.signal);
+      const cname = await dnsTargetOf(heroku, appId(), domain, deps);
       runtime.dnsTarget = cname;
       return { status: 'done', note: `dns target ${cname}` };
     }
@@ -192,7 +195,20 @@ async function runStep(step: Step, deps: ExecuteDeps, runtime: Runtime): Promise
         runtime.createdRecord = { name: step.name, record };
         return { status: 'done', note: `CNAME ${step.name} -> ${fqdnValue(target)}` };
       }
-      await dns.update(step.name, step.existing!, target, step.ttl, decision.changes);
+      const existing = step.existing!;
+      await dns.update(step.name, existing, target, step.ttl, decision.changes);
+      if (decision.changes.includes('records')) {
+        const before = existing.values.join(' ');
+        runtime.repointedRecord = {
+          name: step.name,
+          previous: existing,
+          current: { ...existing, values: [fqdnValue(target)], ttl: step.ttl, proxied: false },
+        };
+        deps.info(
+          `CNAME ${step.name}.${step.zone} pointed at ${before}; repointed to ${fqdnValue(target)} (dns-overwrite)`,
+        );
+        return { status: 'done', note: `repointed from ${before}` };
+      }
       return { status: 'done', note: `changed ${decision.changes.join(', ')}` };
     }
     case 'dns.manual': {
@@ -264,9 +280,13 @@ async function dnsTargetOf(
   heroku: Heroku,
   app: string,
   domain: HerokuDomainInfo,
-  signal: AbortSignal,
+  deps: Pick<ExecuteDeps, 'signal' | 'info'>,
 ): Promise<string> {
   if (domain.cname) return domain.cname;
+  const { signal } = deps;
+  deps.info(
+    `Heroku has not assigned ${domain.hostname} a DNS target yet (status ${domain.status || 'unknown'}); waiting up to ${DNS_TARGET_WAIT_MS / 1000} s`,
+  );
   const wait = AbortSignal.any([signal, AbortSignal.timeout(DNS_TARGET_WAIT_MS)]);
   let last = domain;
   try {
@@ -280,7 +300,7 @@ async function dnsTargetOf(
   }
   if (last.cname) return last.cname;
   throw new Error(
-    `Heroku gave ${domain.hostname} no DNS target within ${DNS_TARGET_WAIT_MS / 1000} s (domain status ${last.status || 'unknown'}); run again to pick it up once Heroku has assigned one`,
+    `Heroku gave ${domain.hostname} no DNS target within ${DNS_TARGET_WAIT_MS / 1000} s (Heroku's domain status: ${last.status || 'unknown'}); run again to pick it up once Heroku has assigned one`,
   );
 }
 
@@ -289,7 +309,7 @@ async function pendingDnsTarget(deps: ExecuteDeps, app: string): Promise<string>
   const hostname = `${deps.settings.name}.${deps.settings.dns.domain}`;
   const domain = await deps.heroku.domains.find(app, hostname);
   if (!domain) throw new Error(`domain ${hostname} is gone from ${deps.settings.appName}`);
-  return dnsTargetOf(deps.heroku, app, domain, deps.signal);
+  return dnsTargetOf(deps.heroku, app, domain, deps);
 }
 
 /**
@@ -347,6 +367,16 @@ export async function removeCreated(
 ): Promise<{ removed: string[]; failed: string[] }> {
   const removed: string[] = [];
   const failed: string[] = [];
+  if (runtime.repointedRecord && deps.dns) {
+    const { name, previous, current } = runtime.repointedRecord;
+    const what = `CNAME ${name}.${deps.dns.zone} (put back to ${previous.values.join(' ')})`;
+    try {
+      await deps.dns.restore(name, current, previous);
+      removed.push(what);
+    } catch (error) {
+      failed.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   if (runtime.createdRecord && deps.dns) {
     const what = `CNAME ${runtime.createdRecord.name}.${deps.dns.zone}`;
     try {

@@ -167,14 +167,20 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
   } catch (error) {
     let cleanup: CloneReport['cleanup'];
     const cancelled = isCancelled(error) || isCancelled(deadline.reason);
-    if (settings.onFailure === 'delete' && (runtime.createdApp || runtime.createdRecord)) {
+    if (
+      settings.onFailure === 'delete' &&
+      (runtime.createdApp || runtime.createdRecord || runtime.repointedRecord)
+    ) {
       // After a cancellation the deletion gets what is left of the runner's grace, not a minute.
       const fresh = connect(
         settings,
         ctx,
         cancelled ? ctx.cancellation.cleanupSignal() : AbortSignal.timeout(60_000),
       );
-      const zone = runtime.createdRecord ? await fresh.openDns().catch(() => undefined) : undefined;
+      const zone =
+        runtime.createdRecord || runtime.repointedRecord
+          ? await fresh.openDns().catch(() => undefined)
+          : undefined;
       cleanup = await removeCreated(runtime, { heroku: fresh.heroku, dns: zone });
       ctx.log.write({
         step: 'on-failure.delete',

@@ -106,6 +106,18 @@ describe('a CNAME cannot share its name (RFC 1034 §3.6.2)', () => {
     },
   );
 
+  it('hetzner: a CNAME value without its final dot is relative to the zone, so it points elsewhere', async () => {
+    w = await createWorld();
+    const first = await w.run();
+    expect(first.code).toBe(0);
+    const rrset = w.hetzner.zone(ZONE)!.rrsets.find((r) => r.name === 'tati')!;
+    const target = rrset.records[0]!.value.replace(/\.$/, '');
+    rrset.records = [{ value: target }];
+    const again = await w.run();
+    expect(again.code).toBe(1);
+    expect(again.errors).toEqual([expect.stringContaining(`points at ${target}.${ZONE}.`)]);
+  });
+
   it('a CNAME pointing elsewhere is refused, named; dns-overwrite repoints it', async () => {
     w = await createWorld();
     w.hetzner.zone(ZONE)!.rrsets.push({
@@ -133,7 +145,61 @@ describe('a CNAME cannot share its name (RFC 1034 §3.6.2)', () => {
   });
 });
 
+describe('what dns-overwrite changed is named and put back', () => {
+  it('cloudflare: a repointed record is named, and on-failure delete puts it back as it was', async () => {
+    w = await createWorld();
+    w.cloudflare.addRecord(ZONE, {
+      name: `tati.${ZONE}`,
+      type: 'CNAME',
+      content: 'legacy-host.example.net',
+      ttl: 3600,
+      proxied: true,
+    });
+    w.heroku.knobs.promotionFailures.set(APP, 'Release phase failed: exit 1');
+    const run = await w.run({
+      'dns-provider': 'cloudflare',
+      'dns-overwrite': 'true',
+      'on-failure': 'delete',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`CNAME tati.${ZONE} pointed at legacy-host.example.net.; repointed to`);
+    expect(run.errors[0]).toContain('put back to legacy-host.example.net.');
+    expect(w.cloudflare.records(ZONE).map((r) => [r.name, r.type, r.content, r.ttl, r.proxied])).toEqual([
+      [`tati.${ZONE}`, 'CNAME', 'legacy-host.example.net', 3600, true],
+    ]);
+    expect(w.heroku.app(APP)).toBeUndefined();
+  });
+});
+
 describe('zones above the domain', () => {
+  it.each(['hetzner', 'cloudflare'] as const)(
+    '%s: a domain delegated to other name servers is refused at preflight',
+    async (provider) => {
+      w = await createWorld();
+      if (provider === 'hetzner') {
+        w.hetzner.zone(ZONE)!.rrsets.push({
+          name: 'staging',
+          type: 'NS',
+          ttl: null,
+          records: [{ value: 'ns1.elsewhere.example.' }],
+          labels: {},
+        });
+      } else {
+        w.cloudflare.addRecord(ZONE, {
+          name: `staging.${ZONE}`,
+          type: 'NS',
+          content: 'ns1.elsewhere.example',
+        });
+      }
+      const run = await w.run({ 'dns-provider': provider, domain: `staging.${ZONE}` });
+      expect(run.code).toBe(1);
+      expect(run.errors).toEqual([
+        expect.stringContaining(`staging.${ZONE} is delegated to other name servers`),
+      ]);
+      expectNothingChanged(w);
+    },
+  );
+
   it.each(['hetzner', 'cloudflare'] as const)(
     '%s: domain staging.shibari.photo lands in zone shibari.photo as tati.staging',
     async (provider) => {

@@ -52,7 +52,8 @@ describe('desired config', () => {
         SENTRY_DSN: 'dsn',
         [MARKER_VAR]: 'src-id',
       },
-      ['DATABASE_URL', 'HEROKU_POSTGRESQL_RED_URL'],
+      // DATABASE_URL comes from `config`, so it is not reported as left out.
+      ['HEROKU_POSTGRESQL_RED_URL'],
       [],
     ],
     [
@@ -72,11 +73,19 @@ describe('desired config', () => {
     expect(out.excluded).toEqual(excluded);
   });
 
-  const DB = 'postgres://u:p4ss@ec2-1-2-3-4.compute-1.amazonaws.com:5432/d8x';
+  const DB = 'postgres://u:p4ssw0rd-xyz@ec2-1-2-3-4.compute-1.amazonaws.com:5432/d8x';
   const derived: [string, Record<string, string>, Record<string, string>, string[]][] = [
     ['a hand-set copy with ?pool=25 stays out', { POOLED: `${DB}?pool=25` }, {}, ['POOLED']],
     ['the exact value under another name stays out', { READ_URL: DB }, {}, ['READ_URL']],
     ['a value that merely shares a prefix is copied', { OTHER: 'postgres://u' }, {}, []],
+    [
+      'the same database under another scheme stays out',
+      { SQLALCHEMY_DATABASE_URI: DB.replace('postgres://', 'postgresql://') },
+      {},
+      ['SQLALCHEMY_DATABASE_URI'],
+    ],
+    ['the password alone stays out', { PGPASSWORD: 'p4ssw0rd-xyz' }, {}, ['PGPASSWORD']],
+    ['a var equal to a plain add-on value (a region) is copied', { AWS_REGION: 'eu-west-1' }, {}, []],
     ['config sets it on purpose: copied as given', { POOLED: `${DB}?pool=25` }, { POOLED: 'mine' }, []],
   ];
   it.each(derived)('hand-set add-on values: %s', (_t, extra, overrides, expected) => {
@@ -84,8 +93,8 @@ describe('desired config', () => {
       { config: overrides, excludeConfig: [], folder: undefined, folderVar: 'IMAGE_FOLDER' },
       {
         id: 'src-id',
-        config: { DATABASE_URL: DB, FLAG: 'true', ...extra },
-        addonVars: ['DATABASE_URL', 'FLAG'],
+        config: { DATABASE_URL: DB, FLAG: 'true', BUCKETEER_AWS_REGION: 'eu-west-1', ...extra },
+        addonVars: ['DATABASE_URL', 'FLAG', 'BUCKETEER_AWS_REGION'],
       },
     );
     expect(out.addonDerived).toEqual(expected);

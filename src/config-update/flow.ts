@@ -17,6 +17,7 @@ import {
   totalsLine,
   totalsOf,
 } from './report.ts';
+import { ResultsFile } from './results-file.ts';
 import { noun, shardOf } from './targets.ts';
 import { createEndpointSender, runFanout, type TargetResult } from './update.ts';
 
@@ -59,9 +60,12 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
     ...(settings.shard ? [`Shard ${settings.shard.index}/${settings.shard.count}.`] : []),
   ];
 
+  const resultsFile = new ResultsFile(ctx.log.path);
+  ctx.setOutput('results-file', resultsFile.path);
   if (settings.dryRun) {
     for (const line of describePlan(kind, plan)) ctx.info(line);
     const results = plan.map(plannedOnly);
+    for (const r of results) resultsFile.add(r);
     ctx.log.write({ step: 'plan', outcome: 'planned', ids: { targets: plan.length } });
     await publish(
       ctx,
@@ -76,6 +80,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
     .filter((u) => u.disposition === 'skip' || u.disposition === 'fail')
     .map(settledWithoutSending);
   for (const r of settled) {
+    resultsFile.add(r);
     ctx.info(
       `${r.outcome === 'failed' ? 'Failed' : 'Skipped'} ${r.id}${r.region ? ` (${r.region})` : ''}: ${r.error}`,
     );
@@ -107,6 +112,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
       send: createEndpointSender((t) => ctx.secrets.redact(t)),
       machines: (signal) => machinesFor(signal),
       onFinish: (result) => {
+        resultsFile.add(result);
         progress.done(progressUnit(result));
         logResult(ctx, result);
       },

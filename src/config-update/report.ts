@@ -2,6 +2,7 @@ import { StepError } from '../core/errors.ts';
 import type { UnitResult } from '../core/progress.ts';
 import { formatMs, type GanttBar, mermaidGantt, summaryTable } from '../core/summary.ts';
 import type { PlannedUnit } from './plan.ts';
+import { resultEntry } from './results-file.ts';
 import type { Outcome, TargetResult } from './update.ts';
 
 /**
@@ -75,20 +76,20 @@ export function plannedOnly(unit: PlannedUnit): TargetResult {
 }
 
 /** The `results` output: the spec's fields, in target order. */
+/** Past this many targets the `results` output lists only those that did not succeed. */
+export const RESULTS_OUTPUT_ALL_UP_TO = 500;
+
+/**
+ * The `results` output, sorted by id. Up to RESULTS_OUTPUT_ALL_UP_TO targets it lists
+ * every one; past that only the failed and skipped ones (the counts are the `total`,
+ * `succeeded`, `failed` and `skipped` outputs; every target is in `results-file`),
+ * so that 10 000 targets stay under the runner's 1 MB per output.
+ */
 export function resultsJson(results: readonly TargetResult[]): string {
-  const byId = [...results].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return JSON.stringify(
-    byId.map(({ id, region, url, outcome, status, attempts, ms, error }) => ({
-      id,
-      region,
-      url,
-      outcome,
-      status,
-      attempts,
-      ms,
-      error,
-    })),
-  );
+  const shown =
+    results.length <= RESULTS_OUTPUT_ALL_UP_TO ? results : results.filter((r) => r.outcome !== 'ok');
+  const byId = [...shown].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return JSON.stringify(byId.map(resultEntry));
 }
 
 const LISTED_IN_ERROR = 10;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKamalFake, type KamalFake } from '../../sandbox/fakes/kamal.ts';
 import { runBundle } from '../helpers/run-bundle.ts';
@@ -51,6 +52,16 @@ describe('config-update on Kamal hosts (bundle against the sandbox)', () => {
     const results = resultsOf(run.outputs);
     expect(results.map((r) => r.id).sort()).toEqual(k.hosts.map((h) => new URL(h.url).host).sort());
     expect(results.every((r) => r.outcome === 'ok' && r.region === null && r.attempts === 1)).toBe(true);
+    // results-file: the same entries, one JSON line each, in RUNNER_TEMP.
+    const file = run.outputs['results-file']!;
+    expect(file.startsWith(run.dir)).toBe(true);
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
+    expect([...lines].sort((a, b) => ((a as { id: string }).id < (b as { id: string }).id ? -1 : 1))).toEqual(
+      [...results].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
     expectNoSecrets(run.everything);
   });
 

@@ -69,6 +69,20 @@ describe('progress and totals', () => {
 });
 
 describe('results output', () => {
+  it.each([
+    [3, 1, 3],
+    [500, 1, 500],
+    [501, 1, 1],
+    [10_000, 25, 25],
+  ])('%i targets, %i failed: lists %i (past 500 only the failed and skipped)', (total, failures, listed) => {
+    const all = Array.from({ length: total }, (_, i) =>
+      i < failures ? failed(`t${String(i).padStart(5, '0')}`) : result(`t${String(i).padStart(5, '0')}`),
+    );
+    const json = resultsJson(all);
+    expect((JSON.parse(json) as unknown[]).length).toBe(listed);
+    expect(Buffer.byteLength(json)).toBeLessThan(1_000_000);
+  });
+
   it('has exactly the spec fields, sorted by id', () => {
     const parsed = JSON.parse(resultsJson([failed('b'), result('a', { woken: true })]));
     expect(parsed).toEqual([

@@ -1,0 +1,27 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { TargetResult } from './update.ts';
+
+/**
+ * The `results-file` output: every target's result as one JSON line, appended the
+ * moment the target finishes, so the file is complete for any fleet size while the
+ * `results` output has to stay under the runner's 1 MB per output.
+ */
+export class ResultsFile {
+  readonly path: string;
+
+  constructor(logPath: string) {
+    this.path = logPath.replace(/\.jsonl$/, '') + '-results.jsonl';
+    mkdirSync(dirname(this.path), { recursive: true });
+    appendFileSync(this.path, '');
+  }
+
+  add(result: TargetResult): void {
+    appendFileSync(this.path, `${JSON.stringify(resultEntry(result))}\n`);
+  }
+}
+
+/** One `results` entry: `{id, region, url, outcome, status, attempts, ms, error}`. */
+export function resultEntry({ id, region, url, outcome, status, attempts, ms, error }: TargetResult) {
+  return { id, region, url, outcome, status, attempts, ms, error };
+}

@@ -67,7 +67,14 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
     'MaxSessions 100',
     'AcceptEnv LANG',
     'LogLevel ERROR',
-    ...Object.entries(options.env ?? {}).map(([name, value]) => `SetEnv ${name}=${JSON.stringify(value)}`),
+    // sshd keeps the first SetEnv line only (sshd_config(5)): every variable goes on one line.
+    ...(Object.keys(options.env ?? {}).length > 0
+      ? [
+          `SetEnv ${Object.entries(options.env ?? {})
+            .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+            .join(' ')}`,
+        ]
+      : []),
   ].join('\n');
   writeFileSync(join(dir, 'sshd_config'), `${config}\n`);
   const child: ChildProcess = spawn(SSHD_BINARY, ['-D', '-e', '-f', join(dir, 'sshd_config')], {

@@ -365,6 +365,8 @@ const LABEL_SERVICE = 'ops-actions.service';
 const LABEL_DEPLOY = 'ops-actions.deploy';
 const LABEL_IMAGE = 'ops-actions.image';
 const LABEL_DEPLOY_ID = 'ops-actions.deploy-id';
+/** The host port a container behind the proxy listens on (`proxy: nginx`). */
+const LABEL_PORT = 'ops-actions.port';
 /** Marks our own lines in remote output, so a chatty login shell cannot be mistaken for data. */
 const ROW = 'ops-actions-container';
 function shellQuote(value) {
@@ -384,6 +386,7 @@ function listContainers(service) {
         '{{.State}}',
         '{{.CreatedAt}}',
         '{{.Image}}',
+        `{{.Label "${LABEL_PORT}"}}`,
     ].join('\t');
     return `docker ps --all --no-trunc --filter ${shellQuote(`label=${LABEL_SERVICE}=${service}`)} --format ${shellQuote(format)}`;
 }
@@ -394,7 +397,7 @@ function parseContainers(output) {
         const cells = line.split('\t');
         if (cells[0] !== ROW || cells.length < 8)
             continue;
-        const [, id, name, deployTag, label, state, createdAt, image] = cells;
+        const [, id, name, deployTag, label, state, createdAt, image, port] = cells;
         rows.push({
             id: id,
             name: name,
@@ -402,6 +405,7 @@ function parseContainers(output) {
             image: label || image,
             state: state,
             createdAt: createdAt,
+            port: port && /^\d+$/.test(port) ? Number(port) : undefined,
         });
     }
     return rows.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
@@ -429,9 +433,88 @@ function create(spec) {
         `${LABEL_DEPLOY}=${spec.deployTag}`,
         `${LABEL_IMAGE}=${spec.image}`,
         `${LABEL_DEPLOY_ID}=${spec.deployId}`,
+        ...(spec.port !== undefined ? [`${LABEL_PORT}=${spec.port}`] : []),
     ].flatMap((label) => ['--label', shellQuote(label)]);
+    const port = spec.port !== undefined ? ['--env', shellQuote(`PORT=${spec.port}`)] : [];
     const runArgs = spec.runArgs.trim() === '' ? [] : [spec.runArgs.trim()];
-    return ['docker create --name', shellQuote(spec.name), ...labels, ...runArgs, shellQuote(spec.image)].join(' ');
+    return [
+        'docker create --name',
+        shellQuote(spec.name),
+        ...labels,
+        ...port,
+        ...runArgs,
+        shellQuote(spec.image),
+    ].join(' ');
+}
+/**
+ * Prints a free TCP port in 20000-29999: random candidates, skipping every
+ * port the host's kernel lists as listening (`/proc/net/tcp*`, state 0A).
+ */
+function pickPort() {
+    return [
+        `used=" $(awk 'FNR>1 && $4=="0A" {n=split($2,a,":"); print a[n]}' /proc/net/tcp /proc/net/tcp6 2>/dev/null | tr '\n' ' ') "`,
+        'for i in $(seq 1 100); do p=$(( $(od -An -N2 -tu2 /dev/urandom) % 10000 + 20000 )); h=$(printf "%04X" "$p"); case "$used" in *" $h "*) continue;; esac; echo "port $p"; exit 0; done',
+        'echo "no free port found in 20000-29999" >&2; exit 1',
+    ].join('; ');
+}
+/** The port `pickPort` printed. */
+function parsePort(output) {
+    const match = /^port (\d+)$/m.exec(output);
+    return match ? Number(match[1]) : undefined;
+}
+/**
+ * The health check of a container behind the proxy: `health-cmd` with `PORT`
+ * exported, and/or `health-path` fetched from its own port.
+ */
+function proxiedHealth(port, healthCmd, healthPath) {
+    const parts = [];
+    if (healthCmd)
+        parts.push(`(PORT=${port}; export PORT; ${healthCmd})`);
+    if (healthPath)
+        parts.push(`curl -fsS -o /dev/null --max-time 5 ${shellQuote(`http://127.0.0.1:${port}${healthPath}`)}`);
+    return parts.join(' && ');
+}
+/** `$HOME/.ops-actions/nginx/<service>.conf`: the one file the action writes for nginx. */
+function upstreamFile(service) {
+    return `$HOME/.ops-actions/nginx/${service}.conf`;
+}
+/** Upstream name for the operator's `proxy_pass http://<name>;`: the service with `.`/`-` as `_`. */
+function upstreamName(service) {
+    return `${service.replace(/[^a-zA-Z0-9_]/g, '_')}_app`;
+}
+function upstreamConfig(service, port) {
+    return [
+        '# Written by ops-actions action-deploy (proxy: nginx); replaced on every deploy.',
+        `upstream ${upstreamName(service)} {`,
+        `    server 127.0.0.1:${port};`,
+        '    keepalive 16;',
+        '}',
+    ].join('\n');
+}
+/**
+ * Points the service's upstream at `port`: the new file goes in place, `nginx -t`
+ * checks the whole configuration, and only then `nginx -s reload` (a graceful
+ * reload: old workers finish their requests, nginx.org/en/docs/control.html).
+ * When `nginx -t` refuses, the previous file is put back before anything
+ * reloads, and the command fails with nginx's message. `nginx` is the host's
+ * own, unless the ssh session sets `OPS_ACTIONS_NGINX` (e.g. `sudo -n nginx`,
+ * or nginx with its `-p`/`-c` for a non-default install).
+ */
+function switchUpstream(service, port) {
+    const file = upstreamFile(service);
+    return [
+        'set -e',
+        `f="${file}"`,
+        'mkdir -p "$(dirname "$f")"',
+        `printf '%s\n' ${shellQuote(upstreamConfig(service, port))} > "$f.next"`,
+        'had=0; if [ -f "$f" ]; then cp -p "$f" "$f.good"; had=1; fi',
+        'cp "$f.next" "$f"',
+        `n=\${OPS_ACTIONS_NGINX:-nginx}`,
+        'if ! out=$($n -t 2>&1); then if [ "$had" = 1 ]; then mv "$f.good" "$f"; else rm -f "$f"; fi; rm -f "$f.next"; printf \'%s\\n\' "$out"; echo "nginx -t refused the new upstream; the previous one stays"; exit 1; fi',
+        '$n -s reload',
+        'rm -f "$f.good" "$f.next"',
+        `echo "upstream ${upstreamName(service)} -> 127.0.0.1:${port}"`,
+    ].join('; ');
 }
 function start(name) {
     return `docker start ${shellQuote(name)}`;
@@ -1015,6 +1098,9 @@ function planHost(input, containers) {
     if (existing && isRunning(existing) && running.length === 0) {
         return { target, reuse: true, previous: [], previousImage, unchanged: true, steps: [] };
     }
+    if (input.proxy) {
+        return { ...proxiedPlan(input, input.proxy, existing, running, target), previousImage };
+    }
     const steps = [];
     if (!existing) {
         if (!input.image) {
@@ -1026,6 +1112,24 @@ function planHost(input, containers) {
         steps.push({ kind: 'stop', name: c.name });
     steps.push({ kind: 'start', name: target }, { kind: 'health', name: target, cmd: input.healthCmd });
     return { target, reuse: existing !== undefined, previous: running, previousImage, unchanged: false, steps };
+}
+function proxiedPlan(input, proxy, existing, running, target) {
+    if (existing && existing.port === undefined) {
+        throw new Error(`kept container ${existing.name} was not created behind the proxy (no own port); deploy it again`);
+    }
+    const steps = [];
+    if (!existing) {
+        if (!input.image) {
+            throw new Error(`no kept container of ${input.deployTag} on this host and no image to pull it from`);
+        }
+        steps.push({ kind: 'pull', image: input.image }, { kind: 'port' }, { kind: 'create', name: target, image: input.image });
+    }
+    steps.push({ kind: 'start', name: target }, { kind: 'health', name: target, cmd: input.healthCmd, path: proxy.healthPath }, { kind: 'switch', name: target, port: existing?.port, from: running[0]?.port });
+    if (running.length > 0)
+        steps.push({ kind: 'drain', ms: proxy.drainMs });
+    for (const c of running)
+        steps.push({ kind: 'stop', name: c.name });
+    return { target, reuse: existing !== undefined, previous: running, unchanged: false, steps };
 }
 function isRunning(c) {
     return c.state === 'running' || c.state === 'restarting';
@@ -1048,7 +1152,15 @@ function describeStep(step) {
             return `docker stop ${step.name}`;
         case 'start':
             return `docker start ${step.name}`;
+        case 'port':
+            return 'choose a free host port for the new container (given to it as PORT)';
+        case 'switch':
+            return `nginx upstream ${step.from ? `127.0.0.1:${step.from}` : '(none yet)'} -> ${step.port ? `127.0.0.1:${step.port}` : 'the new port'} (${step.name}): write, nginx -t, nginx -s reload`;
+        case 'drain':
+            return `wait ${step.ms / 1000}s for the old container to drain`;
         case 'health':
+            if (step.path)
+                return `GET ${step.path} on ${step.name}'s own port until it passes${step.cmd ? `, and health-cmd: ${step.cmd}` : ''}`;
             return step.cmd
                 ? `run health-cmd until it passes: ${step.cmd}`
                 : `check that ${step.name} is running (no health-cmd)`;
@@ -1198,6 +1310,9 @@ class Rollout {
             deployTag: this.request.deployTag,
             image: this.request.image,
             healthCmd: this.settings.healthCmd,
+            proxy: this.settings.proxy === 'nginx'
+                ? { healthPath: this.settings.healthPath, drainMs: this.settings.drainTimeoutMs }
+                : undefined,
         }, containers);
     }
     concurrency() {
@@ -1303,12 +1418,17 @@ class Rollout {
             }
             else {
                 for (const step of plan.steps) {
+                    if (step.kind === 'start' && step.name === plan.target && plan.reuse) {
+                        s.port = plan.steps.find((st) => st.kind === 'switch')?.port;
+                    }
                     if (step.kind === 'health') {
                         const health = await this.ctx.log.step('ssh.health', { host: s.host.id, container: step.name }, () => waitHealthy({
                             remote: this.remote,
                             host: s.host,
                             name: step.name,
-                            healthCmd: step.cmd,
+                            healthCmd: this.settings.proxy === 'nginx'
+                                ? proxiedHealth(s.port, step.cmd, step.path) || undefined
+                                : step.cmd,
                             timeoutMs: this.request.healthTimeoutMs,
                             intervalMs: this.options.healthIntervalMs ?? 2000,
                             signal: this.request.signal,
@@ -1333,6 +1453,7 @@ class Rollout {
                                 deployTag: this.request.deployTag,
                                 deployId: this.request.deployId,
                                 runArgs: this.settings.runArgs,
+                                port: s.port,
                             }));
                             s.created = true;
                         }
@@ -1343,6 +1464,23 @@ class Rollout {
                         if (step.kind === 'start') {
                             s.started = true;
                             await this.exec(s, 'start', start(step.name));
+                        }
+                        if (step.kind === 'port') {
+                            const port = parsePort(await this.exec(s, 'port', pickPort()));
+                            if (port === undefined)
+                                throw new Error('the port picker printed no port');
+                            s.port = port;
+                        }
+                        if (step.kind === 'switch') {
+                            const port = step.port ?? s.port;
+                            const t = performance.now();
+                            await this.exec(s, 'switch', switchUpstream(this.settings.service, port));
+                            s.switched = true;
+                            this.line(s.host, `upstream switched to ${step.name} in ${(0,summary/* formatMs */._V)(performance.now() - t)}`);
+                        }
+                        if (step.kind === 'drain') {
+                            this.line(s.host, `draining the old container for ${(0,summary/* formatMs */._V)(step.ms)}`);
+                            await new Promise((r) => setTimeout(r, step.ms));
                         }
                     });
                 }
@@ -1381,6 +1519,13 @@ class Rollout {
         // once instead of stopped gracefully first, and every command runs under the clean-up budget.
         const cancelled = this.request.signal?.aborted === true;
         const signal = cancelled ? this.request.cleanupSignal : this.request.signal;
+        const back = plan.previous[0]?.port;
+        if (s.switched && back !== undefined) {
+            for (const name of s.stopped)
+                await this.exec(s, 'restore', start(name), undefined, undefined, signal);
+            s.stopped = [];
+            await this.exec(s, 'restore', switchUpstream(this.settings.service, back), undefined, undefined, signal);
+        }
         if (s.started && !(cancelled && s.created))
             await this.exec(s, 'restore', stop(plan.target), 5 * 60_000, undefined, signal);
         if (s.created)

@@ -45,6 +45,12 @@ export interface SshDeploySettings {
   healthCmd: string | undefined;
   keep: number;
   lockTimeoutMs: number;
+  /** `none`: stop old, start new. `nginx`: start beside, health-check, switch the upstream, drain. */
+  proxy: 'none' | 'nginx';
+  /** HTTP path probed on the new container's own port (proxy nginx), e.g. `/up`. */
+  healthPath: string | undefined;
+  /** Milliseconds the old container keeps serving after the upstream switch. */
+  drainTimeoutMs: number;
 }
 
 export interface HerokuDeploySettings {
@@ -160,7 +166,18 @@ function parseSsh(inputs: InputReader): SshDeploySettings {
     healthCmd: inputs.optional('health-cmd'),
     keep: inputs.integer('keep', 5, { min: 1, max: 100 }),
     lockTimeoutMs: inputs.seconds('lock-timeout', 120, { max: 3600 }),
+    proxy: inputs.choice('proxy', ['none', 'nginx'] as const, 'none'),
+    healthPath: healthPath(inputs),
+    drainTimeoutMs: inputs.seconds('drain-timeout', 30, { max: 3600 }),
   };
+}
+
+function healthPath(inputs: InputReader): string | undefined {
+  const path = inputs.optional('health-path');
+  if (path !== undefined && !/^\/[A-Za-z0-9._~!$&()*+,;=:@%/?-]*$/.test(path)) {
+    throw new InputError('health-path', `must be an HTTP path starting with / ; got ${JSON.stringify(path)}`);
+  }
+  return path;
 }
 
 function parseHeroku(inputs: InputReader, operation: 'deploy' | 'rollback'): HerokuDeploySettings {

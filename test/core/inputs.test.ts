@@ -239,6 +239,9 @@ describe('deploy inputs', () => {
       ],
       keep: 5,
       lockTimeoutMs: 120_000,
+      proxy: 'none',
+      healthPath: undefined,
+      drainTimeoutMs: 30_000,
       digitalocean: { tag: 'deployed-via-api' },
     });
   });
@@ -279,6 +282,10 @@ describe('deploy inputs', () => {
     [{ ...deploySsh, hosts: '' }, 'hosts', 'or digitalocean-token is required'],
     [{ ...deploySsh, service: '' }, 'service', 'required when target is ssh'],
     [{ ...deploySsh, service: 'web app' }, 'service', 'container name stem'],
+    [{ ...deploySsh, proxy: 'traefik' }, 'proxy', 'one of none, nginx'],
+    [{ ...deploySsh, proxy: 'nginx', 'health-path': 'up' }, 'health-path', 'starting with /'],
+    [{ ...deploySsh, proxy: 'nginx', 'health-path': "/up'; rm -rf /" }, 'health-path', 'starting with /'],
+    [{ ...deploySsh, 'drain-timeout': '-1' }, 'drain-timeout', ''],
     [{ ...deploySsh, 'ssh-known-hosts': '' }, 'ssh-known-hosts', 'known_hosts'],
     [{ ...deploySsh, keep: '0' }, 'keep', 'from 1 to 100'],
     [{ ...deploySsh, 'lock-timeout': 'x' }, 'lock-timeout', 'seconds'],

@@ -60,6 +60,9 @@ export function sshSettings(sshd: Sshd, overrides: Partial<SshDeploySettings> = 
     healthCmd: undefined,
     keep: 5,
     lockTimeoutMs: 30_000,
+    proxy: 'none',
+    healthPath: undefined,
+    drainTimeoutMs: 0,
     ...overrides,
   };
 }

@@ -150,6 +150,132 @@ describe('planHost', () => {
   });
 });
 
+describe('planHost behind nginx (proxy: nginx)', () => {
+  const proxy = { healthPath: '/up', drainMs: 30_000 };
+  const input = {
+    service: 'web',
+    deployTag: 'deploy_3',
+    image: 'r/a@sha256:3',
+    healthCmd: undefined,
+    proxy,
+  };
+  const running2 = { ...c('web-deploy_2', 'deploy_2', 'running', '2'), port: 21002 };
+  const old1 = { ...c('web-deploy_1', 'deploy_1', 'exited', '1'), port: 21001 };
+
+  it.each([
+    [
+      'deploy: starts beside the old one, switches, drains, then stops it',
+      input,
+      [running2, old1],
+      ['pull', 'port', 'create', 'start', 'health', 'switch', 'drain', 'stop'],
+      { reuse: false, target: 'web-deploy_3' },
+    ],
+    [
+      'first deploy: nothing to drain or stop',
+      input,
+      [],
+      ['pull', 'port', 'create', 'start', 'health', 'switch'],
+      { reuse: false, previous: [] },
+    ],
+    [
+      'rollback to a kept container: its own port, no pull',
+      { ...input, deployTag: 'deploy_1' },
+      [running2, old1],
+      ['start', 'health', 'switch', 'drain', 'stop'],
+      { reuse: true, target: 'web-deploy_1' },
+    ],
+  ])('%s', (_, planInput, containers, kinds, expected) => {
+    const plan = planHost(planInput, containers);
+    expect(plan.steps.map((s) => s.kind)).toEqual(kinds);
+    expect(plan).toMatchObject(expected);
+    // Nothing running stops before the switch.
+    const kindsSeen = plan.steps.map((s) => s.kind);
+    if (kindsSeen.includes('stop'))
+      expect(kindsSeen.indexOf('stop')).toBeGreaterThan(kindsSeen.indexOf('switch'));
+  });
+
+  it('switches from the old port to the kept container port on rollback', () => {
+    const plan = planHost({ ...input, deployTag: 'deploy_1' }, [running2, old1]);
+    expect(plan.steps.find((s) => s.kind === 'switch')).toEqual({
+      kind: 'switch',
+      name: 'web-deploy_1',
+      port: 21001,
+      from: 21002,
+    });
+  });
+
+  it('refuses a kept container created without its own port', () => {
+    expect(() =>
+      planHost({ ...input, deployTag: 'deploy_1' }, [running2, c('web-deploy_1', 'deploy_1', 'exited', '1')]),
+    ).toThrow(/not created behind the proxy/);
+  });
+
+  it('dry-run shows the upstream change', () => {
+    const plan = planHost(input, [running2]);
+    expect(describeHostPlan('root@h:22', plan, [])).toEqual([
+      'root@h:22: docker pull r/a@sha256:3',
+      'root@h:22: choose a free host port for the new container (given to it as PORT)',
+      'root@h:22: docker create web-deploy_3 from r/a@sha256:3',
+      'root@h:22: docker start web-deploy_3',
+      "root@h:22: GET /up on web-deploy_3's own port until it passes",
+      'root@h:22: nginx upstream 127.0.0.1:21002 -> the new port (web-deploy_3): write, nginx -t, nginx -s reload',
+      'root@h:22: wait 30s for the old container to drain',
+      'root@h:22: docker stop web-deploy_2',
+    ]);
+  });
+});
+
+describe('nginx commands', () => {
+  it('writes the upstream file the operator includes', () => {
+    expect(cmd.upstreamConfig('shop.api', 21005)).toBe(
+      [
+        '# Written by ops-actions action-deploy (proxy: nginx); replaced on every deploy.',
+        'upstream shop_api_app {',
+        '    server 127.0.0.1:21005;',
+        '    keepalive 16;',
+        '}',
+      ].join('\n'),
+    );
+    expect(cmd.upstreamFile('shop.api')).toBe('$HOME/.ops-actions/nginx/shop.api.conf');
+  });
+
+  it('checks with nginx -t before the graceful reload, and puts the old file back when refused', () => {
+    const s = cmd.switchUpstream('web', 21005);
+    expect(s.indexOf('$n -t')).toBeLessThan(s.indexOf('$n -s reload'));
+    expect(s).toContain(`n=\${OPS_ACTIONS_NGINX:-nginx}`);
+    expect(s).toContain('mv "$f.good" "$f"');
+  });
+
+  it.each([
+    [21005, 'curl -f x', undefined, '(PORT=21005; export PORT; curl -f x)'],
+    [21005, undefined, '/up', "curl -fsS -o /dev/null --max-time 5 'http://127.0.0.1:21005/up'"],
+    [
+      21005,
+      'true',
+      '/up',
+      "(PORT=21005; export PORT; true) && curl -fsS -o /dev/null --max-time 5 'http://127.0.0.1:21005/up'",
+    ],
+  ])('health on port %i with cmd %s and path %s', (port, healthCmd, path, expected) => {
+    expect(cmd.proxiedHealth(port, healthCmd, path)).toBe(expected);
+  });
+
+  it('reads the picked port and the container port label', () => {
+    expect(cmd.parsePort('motd\nport 23456\n')).toBe(23456);
+    expect(cmd.parsePort('nothing')).toBeUndefined();
+    expect(
+      cmd.create({
+        name: 'n',
+        image: 'i',
+        service: 's',
+        deployTag: 'd',
+        deployId: 'x',
+        runArgs: '',
+        port: 20001,
+      }),
+    ).toContain("--label 'ops-actions.port=20001' --env 'PORT=20001'");
+  });
+});
+
 describe('locks', () => {
   const owner = {
     token: 'tok-1',

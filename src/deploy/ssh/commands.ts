@@ -9,6 +9,8 @@ export const LABEL_SERVICE = 'ops-actions.service';
 export const LABEL_DEPLOY = 'ops-actions.deploy';
 export const LABEL_IMAGE = 'ops-actions.image';
 export const LABEL_DEPLOY_ID = 'ops-actions.deploy-id';
+/** The host port a container behind the proxy listens on (`proxy: nginx`). */
+export const LABEL_PORT = 'ops-actions.port';
 
 /** Marks our own lines in remote output, so a chatty login shell cannot be mistaken for data. */
 const ROW = 'ops-actions-container';
@@ -31,6 +33,8 @@ export interface Container {
   /** created, running, exited, ... */
   state: string;
   createdAt: string;
+  /** Its own host port when it was created for `proxy: nginx`. */
+  port?: number | undefined;
 }
 
 export function listContainers(service: string): string {
@@ -43,6 +47,7 @@ export function listContainers(service: string): string {
     '{{.State}}',
     '{{.CreatedAt}}',
     '{{.Image}}',
+    `{{.Label "${LABEL_PORT}"}}`,
   ].join('\t');
   return `docker ps --all --no-trunc --filter ${shellQuote(`label=${LABEL_SERVICE}=${service}`)} --format ${shellQuote(format)}`;
 }
@@ -53,7 +58,7 @@ export function parseContainers(output: string): Container[] {
   for (const line of output.split('\n')) {
     const cells = line.split('\t');
     if (cells[0] !== ROW || cells.length < 8) continue;
-    const [, id, name, deployTag, label, state, createdAt, image] = cells as [string, ...string[]];
+    const [, id, name, deployTag, label, state, createdAt, image, port] = cells as [string, ...string[]];
     rows.push({
       id: id!,
       name: name!,
@@ -61,6 +66,7 @@ export function parseContainers(output: string): Container[] {
       image: label || image!,
       state: state!,
       createdAt: createdAt!,
+      port: port && /^\d+$/.test(port) ? Number(port) : undefined,
     });
   }
   return rows.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
@@ -96,6 +102,8 @@ export interface CreateSpec {
   deployTag: string;
   deployId: string;
   runArgs: string;
+  /** Behind the proxy: the container's own host port, given to the app as `PORT` and kept in a label. */
+  port?: number | undefined;
 }
 
 export function create(spec: CreateSpec): string {
@@ -104,11 +112,98 @@ export function create(spec: CreateSpec): string {
     `${LABEL_DEPLOY}=${spec.deployTag}`,
     `${LABEL_IMAGE}=${spec.image}`,
     `${LABEL_DEPLOY_ID}=${spec.deployId}`,
+    ...(spec.port !== undefined ? [`${LABEL_PORT}=${spec.port}`] : []),
   ].flatMap((label) => ['--label', shellQuote(label)]);
+  const port = spec.port !== undefined ? ['--env', shellQuote(`PORT=${spec.port}`)] : [];
   const runArgs = spec.runArgs.trim() === '' ? [] : [spec.runArgs.trim()];
-  return ['docker create --name', shellQuote(spec.name), ...labels, ...runArgs, shellQuote(spec.image)].join(
-    ' ',
-  );
+  return [
+    'docker create --name',
+    shellQuote(spec.name),
+    ...labels,
+    ...port,
+    ...runArgs,
+    shellQuote(spec.image),
+  ].join(' ');
+}
+
+/**
+ * Prints a free TCP port in 20000-29999: random candidates, skipping every
+ * port the host's kernel lists as listening (`/proc/net/tcp*`, state 0A).
+ */
+export function pickPort(): string {
+  return [
+    `used=" $(awk 'FNR>1 && $4=="0A" {n=split($2,a,":"); print a[n]}' /proc/net/tcp /proc/net/tcp6 2>/dev/null | tr '\n' ' ') "`,
+    'for i in $(seq 1 100); do p=$(( $(od -An -N2 -tu2 /dev/urandom) % 10000 + 20000 )); h=$(printf "%04X" "$p"); case "$used" in *" $h "*) continue;; esac; echo "port $p"; exit 0; done',
+    'echo "no free port found in 20000-29999" >&2; exit 1',
+  ].join('; ');
+}
+
+/** The port `pickPort` printed. */
+export function parsePort(output: string): number | undefined {
+  const match = /^port (\d+)$/m.exec(output);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * The health check of a container behind the proxy: `health-cmd` with `PORT`
+ * exported, and/or `health-path` fetched from its own port.
+ */
+export function proxiedHealth(
+  port: number,
+  healthCmd: string | undefined,
+  healthPath: string | undefined,
+): string {
+  const parts: string[] = [];
+  if (healthCmd) parts.push(`(PORT=${port}; export PORT; ${healthCmd})`);
+  if (healthPath)
+    parts.push(`curl -fsS -o /dev/null --max-time 5 ${shellQuote(`http://127.0.0.1:${port}${healthPath}`)}`);
+  return parts.join(' && ');
+}
+
+/** `$HOME/.ops-actions/nginx/<service>.conf`: the one file the action writes for nginx. */
+export function upstreamFile(service: string): string {
+  return `$HOME/.ops-actions/nginx/${service}.conf`;
+}
+
+/** Upstream name for the operator's `proxy_pass http://<name>;`: the service with `.`/`-` as `_`. */
+export function upstreamName(service: string): string {
+  return `${service.replace(/[^a-zA-Z0-9_]/g, '_')}_app`;
+}
+
+export function upstreamConfig(service: string, port: number): string {
+  return [
+    '# Written by ops-actions action-deploy (proxy: nginx); replaced on every deploy.',
+    `upstream ${upstreamName(service)} {`,
+    `    server 127.0.0.1:${port};`,
+    '    keepalive 16;',
+    '}',
+  ].join('\n');
+}
+
+/**
+ * Points the service's upstream at `port`: the new file goes in place, `nginx -t`
+ * checks the whole configuration, and only then `nginx -s reload` (a graceful
+ * reload: old workers finish their requests, nginx.org/en/docs/control.html).
+ * When `nginx -t` refuses, the previous file is put back before anything
+ * reloads, and the command fails with nginx's message. `nginx` is the host's
+ * own, unless the ssh session sets `OPS_ACTIONS_NGINX` (e.g. `sudo -n nginx`,
+ * or nginx with its `-p`/`-c` for a non-default install).
+ */
+export function switchUpstream(service: string, port: number): string {
+  const file = upstreamFile(service);
+  return [
+    'set -e',
+    `f="${file}"`,
+    'mkdir -p "$(dirname "$f")"',
+    `printf '%s\n' ${shellQuote(upstreamConfig(service, port))} > "$f.next"`,
+    'had=0; if [ -f "$f" ]; then cp -p "$f" "$f.good"; had=1; fi',
+    'cp "$f.next" "$f"',
+    `n=\${OPS_ACTIONS_NGINX:-nginx}`,
+    'if ! out=$($n -t 2>&1); then if [ "$had" = 1 ]; then mv "$f.good" "$f"; else rm -f "$f"; fi; rm -f "$f.next"; printf \'%s\\n\' "$out"; echo "nginx -t refused the new upstream; the previous one stays"; exit 1; fi',
+    '$n -s reload',
+    'rm -f "$f.good" "$f.next"',
+    `echo "upstream ${upstreamName(service)} -> 127.0.0.1:${port}"`,
+  ].join('; ');
 }
 
 export function start(name: string): string {

@@ -10,6 +10,12 @@ import { type Container, containerName } from './commands.ts';
  * fighting over the same ports (`-p 3000:3000`, or `--network host`); the gap
  * is a `docker stop` plus a `docker start`. A rollback to a version whose
  * container is still kept starts that container: no pull, no create.
+ *
+ * With `proxy: nginx` nothing running is stopped first: the new (or kept)
+ * container starts beside the old one on a host port of its own, must pass
+ * its health check on that port, and only then the service's nginx upstream
+ * is switched to it; the old container stops after the drain period. Any
+ * failure before the switch leaves traffic where it was.
  */
 
 export type HostStep =
@@ -17,7 +23,13 @@ export type HostStep =
   | { kind: 'create'; name: string; image: string }
   | { kind: 'stop'; name: string }
   | { kind: 'start'; name: string }
-  | { kind: 'health'; name: string; cmd: string | undefined };
+  | { kind: 'health'; name: string; cmd: string | undefined; path?: string | undefined }
+  /** Proxy: choose a free host port for the container about to be created. */
+  | { kind: 'port' }
+  /** Proxy: point the upstream at the target's port (`port` undefined: the one just chosen). */
+  | { kind: 'switch'; name: string; port: number | undefined; from: number | undefined }
+  /** Proxy: let the old container finish its requests before it stops. */
+  | { kind: 'drain'; ms: number };
 
 export interface HostPlan {
   /** The container that runs at the end. */
@@ -37,6 +49,8 @@ export interface PlanInput {
   deployTag: string;
   image: string | undefined;
   healthCmd: string | undefined;
+  /** Absent or `none`: stop old, start new. */
+  proxy?: { healthPath: string | undefined; drainMs: number } | undefined;
 }
 
 export function planHost(input: PlanInput, containers: Container[]): HostPlan {
@@ -48,6 +62,9 @@ export function planHost(input: PlanInput, containers: Container[]): HostPlan {
   if (existing && isRunning(existing) && running.length === 0) {
     return { target, reuse: true, previous: [], previousImage, unchanged: true, steps: [] };
   }
+  if (input.proxy) {
+    return { ...proxiedPlan(input, input.proxy, existing, running, target), previousImage };
+  }
   const steps: HostStep[] = [];
   if (!existing) {
     if (!input.image) {
@@ -58,6 +75,39 @@ export function planHost(input: PlanInput, containers: Container[]): HostPlan {
   for (const c of running) steps.push({ kind: 'stop', name: c.name });
   steps.push({ kind: 'start', name: target }, { kind: 'health', name: target, cmd: input.healthCmd });
   return { target, reuse: existing !== undefined, previous: running, previousImage, unchanged: false, steps };
+}
+
+function proxiedPlan(
+  input: PlanInput,
+  proxy: NonNullable<PlanInput['proxy']>,
+  existing: Container | undefined,
+  running: Container[],
+  target: string,
+): Omit<HostPlan, 'previousImage'> {
+  if (existing && existing.port === undefined) {
+    throw new Error(
+      `kept container ${existing.name} was not created behind the proxy (no own port); deploy it again`,
+    );
+  }
+  const steps: HostStep[] = [];
+  if (!existing) {
+    if (!input.image) {
+      throw new Error(`no kept container of ${input.deployTag} on this host and no image to pull it from`);
+    }
+    steps.push(
+      { kind: 'pull', image: input.image },
+      { kind: 'port' },
+      { kind: 'create', name: target, image: input.image },
+    );
+  }
+  steps.push(
+    { kind: 'start', name: target },
+    { kind: 'health', name: target, cmd: input.healthCmd, path: proxy.healthPath },
+    { kind: 'switch', name: target, port: existing?.port, from: running[0]?.port },
+  );
+  if (running.length > 0) steps.push({ kind: 'drain', ms: proxy.drainMs });
+  for (const c of running) steps.push({ kind: 'stop', name: c.name });
+  return { target, reuse: existing !== undefined, previous: running, unchanged: false, steps };
 }
 
 export function isRunning(c: Container): boolean {
@@ -83,7 +133,15 @@ export function describeStep(step: HostStep): string {
       return `docker stop ${step.name}`;
     case 'start':
       return `docker start ${step.name}`;
+    case 'port':
+      return 'choose a free host port for the new container (given to it as PORT)';
+    case 'switch':
+      return `nginx upstream ${step.from ? `127.0.0.1:${step.from}` : '(none yet)'} -> ${step.port ? `127.0.0.1:${step.port}` : 'the new port'} (${step.name}): write, nginx -t, nginx -s reload`;
+    case 'drain':
+      return `wait ${step.ms / 1000}s for the old container to drain`;
     case 'health':
+      if (step.path)
+        return `GET ${step.path} on ${step.name}'s own port until it passes${step.cmd ? `, and health-cmd: ${step.cmd}` : ''}`;
       return step.cmd
         ? `run health-cmd until it passes: ${step.cmd}`
         : `check that ${step.name} is running (no health-cmd)`;

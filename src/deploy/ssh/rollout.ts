@@ -32,6 +32,10 @@ interface HostState {
   created: boolean;
   started: boolean;
   stopped: string[];
+  /** Proxy: the target's own host port, once known. */
+  port?: number;
+  /** Proxy: the upstream now points at the target. */
+  switched?: boolean;
   unit: UnitResult;
 }
 
@@ -174,6 +178,10 @@ export class Rollout {
         deployTag: this.request.deployTag,
         image: this.request.image,
         healthCmd: this.settings.healthCmd,
+        proxy:
+          this.settings.proxy === 'nginx'
+            ? { healthPath: this.settings.healthPath, drainMs: this.settings.drainTimeoutMs }
+            : undefined,
       },
       containers,
     );
@@ -289,6 +297,9 @@ export class Rollout {
         this.line(s.host, `${plan.target} already runs this version`);
       } else {
         for (const step of plan.steps) {
+          if (step.kind === 'start' && step.name === plan.target && plan.reuse) {
+            s.port = plan.steps.find((st) => st.kind === 'switch')?.port;
+          }
           if (step.kind === 'health') {
             const health = await this.ctx.log.step(
               'ssh.health',
@@ -298,7 +309,10 @@ export class Rollout {
                   remote: this.remote,
                   host: s.host,
                   name: step.name,
-                  healthCmd: step.cmd,
+                  healthCmd:
+                    this.settings.proxy === 'nginx'
+                      ? cmd.proxiedHealth(s.port!, step.cmd, step.path) || undefined
+                      : step.cmd,
                   timeoutMs: this.request.healthTimeoutMs,
                   intervalMs: this.options.healthIntervalMs ?? 2000,
                   signal: this.request.signal,
@@ -330,6 +344,7 @@ export class Rollout {
                     deployTag: this.request.deployTag,
                     deployId: this.request.deployId,
                     runArgs: this.settings.runArgs,
+                    port: s.port,
                   }),
                 );
                 s.created = true;
@@ -341,6 +356,22 @@ export class Rollout {
               if (step.kind === 'start') {
                 s.started = true;
                 await this.exec(s, 'start', cmd.start(step.name));
+              }
+              if (step.kind === 'port') {
+                const port = cmd.parsePort(await this.exec(s, 'port', cmd.pickPort()));
+                if (port === undefined) throw new Error('the port picker printed no port');
+                s.port = port;
+              }
+              if (step.kind === 'switch') {
+                const port = step.port ?? s.port!;
+                const t = performance.now();
+                await this.exec(s, 'switch', cmd.switchUpstream(this.settings.service, port));
+                s.switched = true;
+                this.line(s.host, `upstream switched to ${step.name} in ${formatMs(performance.now() - t)}`);
+              }
+              if (step.kind === 'drain') {
+                this.line(s.host, `draining the old container for ${formatMs(step.ms)}`);
+                await new Promise((r) => setTimeout(r, step.ms));
               }
             },
           );
@@ -388,6 +419,20 @@ export class Rollout {
     // once instead of stopped gracefully first, and every command runs under the clean-up budget.
     const cancelled = this.request.signal?.aborted === true;
     const signal = cancelled ? this.request.cleanupSignal : this.request.signal;
+    const back = plan.previous[0]?.port;
+    if (s.switched && back !== undefined) {
+      for (const name of s.stopped)
+        await this.exec(s, 'restore', cmd.start(name), undefined, undefined, signal);
+      s.stopped = [];
+      await this.exec(
+        s,
+        'restore',
+        cmd.switchUpstream(this.settings.service, back),
+        undefined,
+        undefined,
+        signal,
+      );
+    }
     if (s.started && !(cancelled && s.created))
       await this.exec(s, 'restore', cmd.stop(plan.target), 5 * 60_000, undefined, signal);
     if (s.created) await this.exec(s, 'restore', cmd.remove(plan.target), undefined, undefined, signal);

@@ -1,0 +1,177 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AppImage, type Dockerd, pushAppImage, startDockerd } from '../../sandbox/dockerd.ts';
+import { type LoadResult, startLoad } from '../../sandbox/load.ts';
+import { type Nginx, startNginx } from '../../sandbox/nginx.ts';
+import { type Registry, startRegistry } from '../../sandbox/registry.ts';
+import { freePort, type Sshd, startSshd } from '../../sandbox/sshd.ts';
+import type { SshDeploySettings } from '../../src/deploy/inputs.ts';
+import * as cmd from '../../src/deploy/ssh/commands.ts';
+import { createSshTarget } from '../../src/deploy/ssh/index.ts';
+import type { DeployRequest } from '../../src/deploy/target.ts';
+import { captureContext, deployRequest, sshSettings } from './ssh-helpers.ts';
+
+/**
+ * `proxy: nginx` against a real Debian nginx (own prefix, free loopback port,
+ * run as the ssh user, killed by PID), a real sshd and a real dockerd; the apps
+ * run with `--network host`. A load generator sends keep-alive requests through
+ * nginx during each switch; `proxy: none` under the same load is the baseline.
+ */
+
+const REGISTRY_PASSWORD = 'canary-nginx-registry-pw-9c1';
+const MIN_REQUESTS = 2000;
+
+let registry: Registry;
+let dockerd: Dockerd;
+let sshd: Sshd;
+let nginx: Nginx;
+let v1: AppImage;
+let v2: AppImage;
+let broken: AppImage;
+let settings: SshDeploySettings;
+let upstreamFile: string;
+
+beforeAll(async () => {
+  registry = await startRegistry({ auth: { username: 'deployer', password: REGISTRY_PASSWORD } });
+  dockerd = await startDockerd({ insecureRegistries: [registry.host] });
+  v1 = await pushAppImage(dockerd, registry, 'shop/zd', 'v1', { version: 'v1' });
+  v2 = await pushAppImage(dockerd, registry, 'shop/zd', 'v2', { version: 'v2' });
+  broken = await pushAppImage(dockerd, registry, 'shop/zd', 'broken', { version: 'broken', healthy: false });
+  // The session's $HOME is this user's home: the action writes the upstream file there.
+  const service = `zd${process.pid}`;
+  upstreamFile = join(homedir(), '.ops-actions', 'nginx', `${service}.conf`);
+  mkdirSync(join(homedir(), '.ops-actions', 'nginx'), { recursive: true });
+  writeFileSync(upstreamFile, `${cmd.upstreamConfig(service, await freePort())}\n`);
+  nginx = await startNginx({ upstreamFile, upstream: cmd.upstreamName(service) });
+  sshd = await startSshd({
+    env: {
+      DOCKER_HOST: dockerd.host,
+      OPS_ACTIONS_NGINX: join(nginx.binDir, 'nginx'),
+    },
+  });
+  settings = sshSettings(sshd, {
+    service,
+    runArgs: '--network host',
+    healthPath: '/up',
+    drainTimeoutMs: 1000,
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await nginx?.stop();
+  await sshd?.stop();
+  await dockerd?.stop();
+  await registry?.stop();
+  if (upstreamFile) rmSync(upstreamFile, { force: true });
+  rmSync(join(homedir(), '.ops-actions', 'locks', `${settings?.service}.lock`), { force: true });
+}, 120_000);
+
+const registryInputs = { 'registry-username': 'deployer', 'registry-password': REGISTRY_PASSWORD };
+
+async function deployUnderLoad(
+  overrides: Partial<SshDeploySettings>,
+  image: string | undefined,
+  request: Partial<DeployRequest> = {},
+): Promise<{ status: string; error?: string | undefined; load: LoadResult; lines: string[] }> {
+  const lines: string[] = [];
+  const { ctx } = captureContext(registryInputs);
+  const load = startLoad(`${nginx.url}/up`);
+  const outcome = await createSshTarget({ ...settings, ...overrides }, ctx, { healthIntervalMs: 200 }).run(
+    deployRequest(image, lines, request),
+  );
+  return { status: outcome.status, error: outcome.error, load: await load.stop(MIN_REQUESTS), lines };
+}
+
+async function served(): Promise<string> {
+  return (await (await fetch(`${nginx.url}/up`)).text()).trim();
+}
+
+describe('ssh target behind nginx', () => {
+  it('proxy none drops requests; proxy nginx deploys, rolls back and auto-rolls back with none failed', async () => {
+    // Baseline: today's stop-then-start on a fixed port behind the same nginx.
+    const fixed = await freePort();
+    writeFileSync(upstreamFile, `${cmd.upstreamConfig(settings.service, fixed)}\n`);
+    const none = { proxy: 'none' as const, runArgs: `--network host -e PORT=${fixed}` };
+    expect((await deployUnderLoad(none, v1.ref)).status).toBe('success');
+    await reloadUntil('v1');
+    const baseline = await deployUnderLoad(none, v2.ref);
+    expect(baseline.status).toBe('success');
+    expect(baseline.load.ok + baseline.load.failed).toBeGreaterThanOrEqual(MIN_REQUESTS);
+    expect(baseline.load.failed).toBeGreaterThan(0);
+
+    // Moving to the proxy: v1 starts on its own port beside the fixed-port container.
+    const forward = await deployUnderLoad({ proxy: 'nginx' }, v1.ref);
+    expect(forward.error).toBeUndefined();
+    expect(forward.status).toBe('success');
+    expect(await served()).toBe('v1');
+    const v1Tag = forward.lines.join('\n').match(/upstream switched to \S+-(deploy_[0-9a-f]{8})/)?.[1];
+    expect(v1Tag).toBeDefined();
+
+    const deploy = await deployUnderLoad({ proxy: 'nginx' }, v2.ref);
+    expect(deploy.status).toBe('success');
+    expect(await served()).toBe('v2');
+
+    const rollback = await deployUnderLoad({ proxy: 'nginx' }, undefined, {
+      operation: 'rollback',
+      deployTag: v1Tag!,
+    });
+    expect(rollback.status).toBe('success');
+    expect(await served()).toBe('v1');
+    expect(rollback.lines.join('\n')).not.toMatch(/docker pull/);
+
+    const auto = await deployUnderLoad({ proxy: 'nginx' }, broken.ref, { healthTimeoutMs: 4000 });
+    expect(auto.status).toBe('rolled-back');
+    expect(await served()).toBe('v1');
+
+    for (const [name, run] of [
+      ['forward', forward],
+      ['deploy', deploy],
+      ['rollback', rollback],
+      ['auto-rollback', auto],
+    ] as const) {
+      expect(run.load.ok + run.load.failed, name).toBeGreaterThanOrEqual(MIN_REQUESTS);
+      expect({ name, failed: run.load.failed, samples: run.load.samples }).toEqual({
+        name,
+        failed: 0,
+        samples: [],
+      });
+    }
+    expect(deploy.load.bodies).toEqual(['v1', 'v2']);
+    expect(rollback.load.bodies).toEqual(['v2', 'v1']);
+    expect(auto.load.bodies).toEqual(['v1']);
+    console.log(
+      `baseline proxy none: ${baseline.load.failed} failed of ${baseline.load.ok + baseline.load.failed}; ` +
+        `proxy nginx: deploy ${deploy.load.failed}/${deploy.load.ok}, rollback ${rollback.load.failed}/${rollback.load.ok}, ` +
+        `auto-rollback ${auto.load.failed}/${auto.load.ok}; keep-alive retries ${[deploy, rollback, auto].map((r) => r.load.retried).join('/')}`,
+    );
+  }, 300_000);
+
+  it('a config nginx -t refuses never replaces the good one: the deploy fails with nginx`s message', async () => {
+    const before = readFileSync(upstreamFile, 'utf8');
+    const bad = join(nginx.extraDir, 'bad.conf');
+    writeFileSync(bad, 'this_is_not_a_directive on;\n');
+    try {
+      const run = await deployUnderLoad({ proxy: 'nginx' }, v2.ref);
+      expect(run.status).toBe('rolled-back');
+      expect(run.error).toMatch(/ssh\.switch/);
+      expect(run.error).toMatch(/unknown directive "this_is_not_a_directive"/);
+      expect(readFileSync(upstreamFile, 'utf8')).toBe(before);
+      expect(run.load.failed).toBe(0);
+      expect(await served()).toBe('v1');
+    } finally {
+      rmSync(bad, { force: true });
+    }
+  }, 120_000);
+});
+
+/** The baseline wrote its own upstream file: nginx picks it up on a graceful reload (SIGHUP to its PID). */
+async function reloadUntil(version: string): Promise<void> {
+  process.kill(nginx.pid, 'SIGHUP');
+  for (let i = 0; i < 100; i++) {
+    if ((await served().catch(() => '')) === version) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nginx never served ${version}`);
+}

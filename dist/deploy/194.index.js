@@ -311,17 +311,19 @@ function collect(child, options) {
             shown.push(line);
             options.onLine?.(line);
         }, { redactor: options.redactor });
-        const stdoutLines = toLines();
-        const stderrLines = toLines();
+        // Without a redactor or a listener, lines are only made if `shown` is read: a check's output is not held twice.
+        const streaming = options.redactor !== undefined || options.onLine !== undefined;
+        const stdoutLines = streaming ? toLines() : undefined;
+        const stderrLines = streaming ? toLines() : undefined;
         let timedOut = false;
         child.stdout?.on('data', (chunk) => {
             if (!output.full)
-                stdoutLines.write(chunk);
+                stdoutLines?.write(chunk);
             output.add(chunk);
         });
         child.stderr?.on('data', (chunk) => {
             if (!output.full)
-                stderrLines.write(chunk);
+                stderrLines?.write(chunk);
             output.add(chunk);
             sshErrors.add(chunk);
         });
@@ -338,20 +340,26 @@ function collect(child, options) {
             if (timer)
                 clearTimeout(timer);
             options.signal?.removeEventListener('abort', kill);
-            stdoutLines.end();
-            stderrLines.end();
+            stdoutLines?.end();
+            stderrLines?.end();
             const text = output.text();
-            if (output.full)
+            if (output.full && streaming)
                 shown.push(text.slice(text.lastIndexOf('[output over')).trimEnd());
             resolve({
                 code: code ?? 255,
                 output: text,
-                shown: shown.join('\n'),
+                get shown() {
+                    return streaming ? shown.join('\n') : asLines(text);
+                },
                 sshErrors: sshErrors.text(),
                 timedOut,
             });
         });
     });
+}
+/** Output as `LineStream` would have shown it: no `\r` before a newline, no final newline. */
+function asLines(text) {
+    return text.replace(/\r\n/g, '\n').replace(/\r?\n$/, '');
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/ssh/commands.ts

@@ -161,15 +161,17 @@ export function collect(
         },
         { redactor: options.redactor },
       );
-    const stdoutLines = toLines();
-    const stderrLines = toLines();
+    // Without a redactor or a listener, lines are only made if `shown` is read: a check's output is not held twice.
+    const streaming = options.redactor !== undefined || options.onLine !== undefined;
+    const stdoutLines = streaming ? toLines() : undefined;
+    const stderrLines = streaming ? toLines() : undefined;
     let timedOut = false;
     child.stdout?.on('data', (chunk: Buffer) => {
-      if (!output.full) stdoutLines.write(chunk);
+      if (!output.full) stdoutLines?.write(chunk);
       output.add(chunk);
     });
     child.stderr?.on('data', (chunk: Buffer) => {
-      if (!output.full) stderrLines.write(chunk);
+      if (!output.full) stderrLines?.write(chunk);
       output.add(chunk);
       sshErrors.add(chunk);
     });
@@ -186,17 +188,24 @@ export function collect(
     child.on('close', (code) => {
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', kill);
-      stdoutLines.end();
-      stderrLines.end();
+      stdoutLines?.end();
+      stderrLines?.end();
       const text = output.text();
-      if (output.full) shown.push(text.slice(text.lastIndexOf('[output over')).trimEnd());
+      if (output.full && streaming) shown.push(text.slice(text.lastIndexOf('[output over')).trimEnd());
       resolve({
         code: code ?? 255,
         output: text,
-        shown: shown.join('\n'),
+        get shown() {
+          return streaming ? shown.join('\n') : asLines(text);
+        },
         sshErrors: sshErrors.text(),
         timedOut,
       });
     });
   });
+}
+
+/** Output as `LineStream` would have shown it: no `\r` before a newline, no final newline. */
+function asLines(text: string): string {
+  return text.replace(/\r\n/g, '\n').replace(/\r?\n$/, '');
 }

@@ -424,7 +424,7 @@ describe('DigitalOcean droplets by tag', () => {
         redact: (t) => t.replaceAll('wrong-canary-token', '***'),
       });
       const error = await listDropletsByTag(client, 'x').catch((e: Error) => e);
-      expect(String(error)).toMatch(/DigitalOcean droplets\.list failed with HTTP 401/);
+      expect(String(error)).toMatch(/digitalocean-token was refused by DigitalOcean \(401/);
       expect(String(error)).not.toContain('wrong-canary-token');
     } finally {
       await fake.stop();

@@ -59,6 +59,15 @@ export function shaped(form: Form, canary: string): string {
   }
 }
 
+/**
+ * The Fly token inside a planted value: the Authorization-header form plants
+ * `Bearer <canary>`, and Fly (fly-go tokens.go `StripAuthorizationScheme`) knows the
+ * token without its scheme, so the fake must accept the bare canary.
+ */
+function flyTokenOf(planted: string): string {
+  return planted.replace(/^(?:Bearer|FlyV1) /, '');
+}
+
 /** What a provider sends back when it echoes `value` in the given form. */
 export function echoed(form: Form, value: string): string {
   switch (form) {
@@ -236,7 +245,7 @@ const ROWS: Row[] = [
   {
     label: 'config-update · fly-api-token input',
     forms: [...TOKEN_FORMS, 'Authorization header'],
-    tokens: (v) => ({ fly: v.replace(/^FlyV1 /, '') }),
+    tokens: (v) => ({ fly: flyTokenOf(v) }),
     plant: (s, form) => ({
       action: 'config-update',
       inputs: {
@@ -307,7 +316,7 @@ const ROWS: Row[] = [
   {
     label: 'deploy · fly-api-token input (Fly rolling deploy)',
     forms: [...TOKEN_FORMS, 'Authorization header'],
-    tokens: (v) => ({ fly: v }),
+    tokens: (v) => ({ fly: flyTokenOf(v) }),
     plant: (s, form) => ({
       action: 'deploy',
       inputs: {

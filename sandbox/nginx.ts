@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './sshd.ts';
+import { stopChild } from './stop-child.ts';
 
 /** Debian's nginx package. */
 export const NGINX_BINARY = '/usr/sbin/nginx';
@@ -91,11 +92,7 @@ export async function startNginx(options: StartNginxOptions): Promise<Nginx> {
     binDir,
     extraDir,
     stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };

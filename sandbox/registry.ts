@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { type FakeRequest, type FakeResponse, FakeServer } from './fake-server.ts';
+import { stopChild } from './stop-child.ts';
 
 /**
  * A real OCI distribution registry (Debian's `docker-registry`, Distribution
@@ -283,16 +284,6 @@ async function waitUntilServing(
   }
   child.kill('SIGKILL');
   throw new Error(`docker-registry did not answer /v2/ within ${timeoutMs} ms:\n${logs()}`);
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  process.kill(child.pid!, 'SIGTERM');
-  const timer = setTimeout(() => {
-    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
-  }, 3000);
-  await exited;
-  clearTimeout(timer);
 }
 
 // ---- pushing a tiny image -------------------------------------------------

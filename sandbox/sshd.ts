@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopChild } from './stop-child.ts';
 
 /**
  * A real OpenSSH server on a free loopback port, with its own host key, config
@@ -97,11 +98,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
     pid: child.pid ?? 0,
     dir,
     stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -41,12 +41,8 @@ const MIN_PASSWORD_LENGTH = 8;
 export function addonFingerprints(value: string): string[] {
   const prints: string[] = [];
   if (value.length >= MIN_ADDON_VALUE_LENGTH && !isPlainValue(value)) prints.push(value);
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    return prints;
-  }
+  const url = URL.parse(value);
+  if (url === null) return prints;
   const password = decodeURIComponent(url.password);
   if (password.length >= MIN_PASSWORD_LENGTH) prints.push(password);
   if (url.password !== '' && url.host !== '')

@@ -8,7 +8,7 @@ import type { Heroku } from '../providers/heroku/index.ts';
 import { MARKER_VAR } from './config.ts';
 import { type DnsRecordState, type DnsZone, decideDns, fqdnValue } from './dns.ts';
 import type { CloneSettings } from './inputs.ts';
-import type { Observed } from './observe.ts';
+import { hostnameOf, type Observed } from './observe.ts';
 import { describe, resourceOf, type Step } from './plan.ts';
 import { pollUntil } from './poll.ts';
 import { appendRecord, findRecord, formatRecord, recordPrefix } from './servers-file.ts';
@@ -306,7 +306,7 @@ async function dnsTargetOf(
 
 /** A domain a previous run added while its DNS target was still pending. */
 async function pendingDnsTarget(deps: ExecuteDeps, app: string): Promise<string> {
-  const hostname = `${deps.settings.name}.${deps.settings.dns.domain}`;
+  const hostname = hostnameOf(deps.settings)!;
   const domain = await deps.heroku.domains.find(app, hostname);
   if (!domain) throw new Error(`domain ${hostname} is gone from ${deps.settings.appName}`);
   return dnsTargetOf(deps.heroku, app, domain, deps);

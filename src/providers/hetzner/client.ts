@@ -20,7 +20,7 @@ export interface HetznerClientOptions extends Omit<HttpClientOptions, 'provider'
  */
 const RETRIED_ERROR_CODES = new Set(['conflict', 'locked']);
 
-export function hetznerErrorCode(body: unknown): string | undefined {
+function hetznerErrorCode(body: unknown): string | undefined {
   const error = (body as { error?: { code?: unknown } } | undefined)?.error;
   return typeof error?.code === 'string' ? error.code : undefined;
 }

@@ -268,6 +268,19 @@ class HerokuBuilds {
         });
         return (Array.isArray(res.data) ? res.data : []).map(toBuild);
     }
+    /**
+     * Cancels a running build (Platform API schema, build "Cancel": DELETE /apps/{app}/builds/{id});
+     * it ends `failed`, with no release. `signal` bounds it (and its retries: DELETE is idempotent).
+     */
+    async cancel(app, id, signal) {
+        const res = await this.http.request({
+            operation: 'build.cancel',
+            method: 'DELETE',
+            path: `/apps/${client_seg(app)}/builds/${client_seg(id)}`,
+            ...(signal ? { signal } : {}),
+        });
+        return toBuild(res.data);
+    }
     async get(app, id) {
         const res = await this.http.request({
             operation: 'build.info',
@@ -592,11 +605,18 @@ function createHerokuTarget(settings, deps) {
         }
         const deadline = performance.now() + request.healthTimeoutMs + 30 * 60_000;
         let done = created;
-        while (done.status === 'pending') {
-            if (performance.now() > deadline)
-                throw new Error(`build ${created.id} still pending`);
-            await sleep(pollMs, request.signal);
-            done = await deps.builds.get(settings.app, created.id);
+        try {
+            while (done.status === 'pending') {
+                if (performance.now() > deadline)
+                    throw new Error(`build ${created.id} still pending`);
+                await sleep(pollMs, request.signal);
+                done = await deps.builds.get(settings.app, created.id);
+            }
+        }
+        catch (error) {
+            if (request.signal?.aborted)
+                await cancelBuild(created.id, request);
+            throw error;
         }
         // The build's outcome comes from the API; a stream that never ends must not hold the deploy.
         const grace = setTimeout(() => cut.abort(), deps.streamGraceMs ?? 5000);
@@ -607,6 +627,19 @@ function createHerokuTarget(settings, deps) {
         if (!done.releaseId)
             throw new Error(`build ${created.id} succeeded without a release`);
         return waitRelease(done.releaseId, request);
+    }
+    /**
+     * A cancelled step cancels its build, so no release lands after the step said it stopped; a
+     * build that cannot be cancelled in the runner's grace is named in the log.
+     */
+    async function cancelBuild(id, request) {
+        try {
+            const after = await deps.builds.cancel(settings.app, id, request.cleanupSignal);
+            request.log(`Cancelled: build ${id} cancelled (now ${after.status}); the app keeps its release`);
+        }
+        catch (error) {
+            request.log(`warning: could not cancel build ${id}: ${(0,errors/* messageOf */.bD)(error)}`);
+        }
     }
     /**
      * The build POST is never sent twice: its answer may be lost after Heroku started the build.

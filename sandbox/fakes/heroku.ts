@@ -567,6 +567,7 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
     const lines = failure ?? knobs.buildLines;
     let i = 0;
     const tick = (): void => {
+      if (build.done) return;
       if (i < lines.length) {
         build.lines.push(`${lines[i++]}\n`);
         wake(build.id);
@@ -1010,6 +1011,25 @@ export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {
         return b
           ? { status: 200, json: buildJson(b) }
           : herokuError(404, 'not_found', "Couldn't find that build.", { resource: 'build' });
+      }),
+    )
+    // Platform API schema, build "Cancel": `DELETE /apps/{app}/builds/{build}` cancels a running
+    // build and answers the build. Its status enum has no `cancelled`: it ends `failed`, with no
+    // slug and no release, and its output stream ends.
+    .route(
+      'DELETE',
+      '/apps/:app/builds/:build',
+      withApp((app, req) => {
+        const b = state.builds.find((x) => x.appId === app.id && x.id === req.params.build);
+        if (!b) return herokuError(404, 'not_found', "Couldn't find that build.", { resource: 'build' });
+        if (!b.done) {
+          b.lines.push('\n !     Build cancelled\n');
+          b.status = 'failed';
+          b.done = true;
+          b.updatedAt = now();
+          wake(b.id);
+        }
+        return { status: 200, json: buildJson(b) };
       }),
     )
     .route(

@@ -157,10 +157,15 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
     }
     const deadline = performance.now() + request.healthTimeoutMs + 30 * 60_000;
     let done = created;
-    while (done.status === 'pending') {
-      if (performance.now() > deadline) throw new Error(`build ${created.id} still pending`);
-      await sleep(pollMs, request.signal);
-      done = await deps.builds.get(settings.app, created.id);
+    try {
+      while (done.status === 'pending') {
+        if (performance.now() > deadline) throw new Error(`build ${created.id} still pending`);
+        await sleep(pollMs, request.signal);
+        done = await deps.builds.get(settings.app, created.id);
+      }
+    } catch (error) {
+      if (request.signal?.aborted) await cancelBuild(created.id, request);
+      throw error;
     }
     // The build's outcome comes from the API; a stream that never ends must not hold the deploy.
     const grace = setTimeout(() => cut.abort(), deps.streamGraceMs ?? 5000);
@@ -169,6 +174,19 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
     if (done.status !== 'succeeded') throw new Error(`build ${created.id} ${done.status}`);
     if (!done.releaseId) throw new Error(`build ${created.id} succeeded without a release`);
     return waitRelease(done.releaseId, request);
+  }
+
+  /**
+   * A cancelled step cancels its build, so no release lands after the step said it stopped; a
+   * build that cannot be cancelled in the runner's grace is named in the log.
+   */
+  async function cancelBuild(id: string, request: DeployRequest): Promise<void> {
+    try {
+      const after = await deps.builds.cancel(settings.app, id, request.cleanupSignal);
+      request.log(`Cancelled: build ${id} cancelled (now ${after.status}); the app keeps its release`);
+    } catch (error) {
+      request.log(`warning: could not cancel build ${id}: ${messageOf(error)}`);
+    }
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
 import { createHerokuFake, type HerokuFake } from '../../sandbox/fakes/heroku.ts';
@@ -164,4 +165,65 @@ describe('heroku rollback', () => {
     expect(github.server.requests.every((r) => r.method === 'GET')).toBe(true);
     expect(run.stdout).toContain('plan: POST /apps/web-prod/releases');
   });
+});
+
+describe('heroku build cancelled by the runner', () => {
+  /** The runner's grace between SIGINT and SIGTERM (actions/runner ProcessInvoker.cs): a contract. */
+  const RUNNER_SIGINT_GRACE_MS = 7500;
+
+  it('SIGINT while the build runs: the build is cancelled, no release lands, the deployment ends error', async () => {
+    heroku.knobs.buildLineIntervalMs = 400;
+    heroku.knobs.buildLines = Array.from({ length: 40 }, (_, i) => `-----> step ${i}`);
+    const releasesBefore = heroku.state.releases.length;
+    let child: ChildProcess | undefined;
+    let sentAt: number | undefined;
+    let exitMs: number | undefined;
+    const run = await runBundle('deploy', {
+      inputs: {
+        target: 'heroku',
+        'heroku-app': 'web-prod',
+        'heroku-api-key': SECRETS.heroku,
+        'heroku-api-url': heroku.url,
+        'github-token': SECRETS.github,
+        'github-api-url': github.server.url,
+        'source-url': 'https://example.test/app.tgz',
+      },
+      onSpawn: (c) => {
+        child = c;
+        c.on('exit', () => {
+          if (sentAt !== undefined) exitMs = performance.now() - sentAt;
+        });
+      },
+      onLine: (line) => {
+        if (sentAt === undefined && line.includes('-----> step 1') && child?.pid) {
+          sentAt = performance.now();
+          process.kill(child.pid, 'SIGINT');
+        }
+      },
+    });
+    expect(exitMs).toBeDefined();
+    expect(exitMs!).toBeLessThan(RUNNER_SIGINT_GRACE_MS);
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual(['cancelled (SIGINT): no unit was changed']);
+    const [build] = heroku.state.builds;
+    expect(heroku.server.received('DELETE /apps/:app/builds/:build').map((r) => r.path)).toEqual([
+      `/apps/web-prod/builds/${build!.id}`,
+    ]);
+    expect(build!.status).toBe('failed');
+    // Long after the build would have finished, the app still has the release it had.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(heroku.state.releases.length).toBe(releasesBefore);
+    const [d] = github.deployments();
+    expect(statesOf(github, d!.id)).toEqual(['in_progress', 'error']);
+    expect(github.statusesOf(d!.id).at(-1)!.description).toBe('cancelled: no unit was changed');
+    expect(run.summary).toMatch(/cancelled: no unit was changed/);
+    expect(run.stdout).toMatch(/Cancelled: build \S+ cancelled \(now failed\)/);
+    // Nothing is left for the post step: it sends no Heroku or GitHub request.
+    const sent = heroku.server.requests.length + github.server.requests.length;
+    const post = await runBundle('deploy', { entry: 'post', inputs: {}, state: run.state });
+    expect(post.code).toBe(0);
+    expect(heroku.server.requests.length + github.server.requests.length).toBe(sent);
+    expectNoSecrets(run);
+    expectNoViolations(heroku.server, github.server);
+  }, 60_000);
 });

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -117,4 +118,80 @@ describe('deploy bundle, ssh target, end to end', () => {
       expect(run.everything).not.toContain(sshd.privateKey.trim().split('\n')[1]!);
     }
   });
+
+  it('SIGINT during the health wait: the previous container serves again, no lock, no new container, deployment error', async () => {
+    // After the test above, v1 serves. v2 is started and never gets healthy.
+    expect(await served()).toBe('v1');
+    const existing = await dockerd.docker(['ps', '-a', '--format', '{{.Names}}']);
+    const lockFile = join(homedir(), '.ops-actions', 'locks', `${SERVICE}.lock`);
+    let child: ChildProcess | undefined;
+    let sentAt: number | undefined;
+    let exitMs: number | undefined;
+    let newContainer: string | undefined;
+    let heldLock = false;
+    const run = await runBundle('deploy', {
+      inputs: { ...inputs(), image: v2.tagged, 'health-cmd': 'sleep 60' },
+      onSpawn: (c) => {
+        child = c;
+        c.on('exit', () => {
+          if (sentAt !== undefined) exitMs = performance.now() - sentAt;
+        });
+      },
+      // `docker start` prints the new container's name; the health wait follows it.
+      onLine: (line) => {
+        const started = new RegExp(`\\] (${SERVICE}-deploy_[0-9a-f]{8})$`).exec(line);
+        if (!started || existing.includes(started[1]!) || newContainer || !child?.pid) return;
+        newContainer = started[1];
+        setTimeout(() => {
+          heldLock = existsSync(lockFile);
+          sentAt = performance.now();
+          process.kill(child!.pid!, 'SIGINT');
+        }, 1500);
+      },
+    });
+    expect(newContainer).toBe(`${SERVICE}-${run.outputs['deploy-tag']}`);
+    expect(heldLock).toBe(true);
+    expect(exitMs).toBeDefined();
+    expect(exitMs!).toBeLessThan(RUNNER_SIGINT_GRACE_MS);
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      'cancelled (SIGINT): 1 unit(s) changed, 1 sent back to their previous version',
+    ]);
+    expect(run.summary).toMatch(/cancelled: 1 unit\(s\) changed, 1 sent back/);
+    expect(existsSync(lockFile)).toBe(false);
+    // No half state: the container of the cancelled deploy is gone, the previous one runs.
+    const left = await dockerd.docker(['ps', '-a', '--format', '{{.Names}} {{.State}}']);
+    expect(left).not.toContain(newContainer!);
+    expect(left.split('\n').filter((l) => l.endsWith(' running'))).toHaveLength(1);
+    expect(await servedWithin(10_000)).toBe('v1');
+    const d = github.deployments('staging').at(-1)!;
+    expect(github.statusesOf(d.id).map((s) => s.state)).toEqual(['in_progress', 'error']);
+    expect(github.statusesOf(d.id).at(-1)!.description).toBe(
+      'cancelled: 1 unit(s) changed, 1 sent back to their previous version',
+    );
+    // The post step finds nothing left to release or record.
+    const sent = github.server.requests.length;
+    const post = await runBundle('deploy', { entry: 'post', inputs: inputs(), state: run.state });
+    expect(post.code).toBe(0);
+    expect(post.errors).toEqual([]);
+    expect(github.server.requests.length).toBe(sent);
+    expect(run.everything).not.toContain(REGISTRY_PASSWORD);
+    expect(run.everything).not.toContain(sshd.privateKey.trim().split('\n')[1]!);
+  }, 120_000);
 });
+
+/** The runner's grace between SIGINT and SIGTERM (actions/runner ProcessInvoker.cs): a contract. */
+const RUNNER_SIGINT_GRACE_MS = 7500;
+
+/** What the app answers once it listens again (a restarted container takes a moment). */
+async function servedWithin(ms: number): Promise<string> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await served();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

@@ -55,6 +55,20 @@ export class HerokuBuilds {
     return (Array.isArray(res.data) ? res.data : []).map(toBuild);
   }
 
+  /**
+   * Cancels a running build (Platform API schema, build "Cancel": DELETE /apps/{app}/builds/{id});
+   * it ends `failed`, with no release. `signal` bounds it (and its retries: DELETE is idempotent).
+   */
+  async cancel(app: string, id: string, signal?: AbortSignal): Promise<HerokuBuildInfo> {
+    const res = await this.http.request<BuildJson>({
+      operation: 'build.cancel',
+      method: 'DELETE',
+      path: `/apps/${seg(app)}/builds/${seg(id)}`,
+      ...(signal ? { signal } : {}),
+    });
+    return toBuild(res.data);
+  }
+
   async get(app: string, id: string): Promise<HerokuBuildInfo> {
     const res = await this.http.request<BuildJson>({
       operation: 'build.info',

@@ -59,6 +59,13 @@ export interface Fault {
    * its answer is lost, the case where a client cannot know whether a POST was done.
    */
   after?: boolean;
+  /**
+   * The handler answers as usual, then `entries` go into the list it answered (the
+   * body, or its `field`), after its first entry: a list with `null` or non-object
+   * entries, which no provider contract allows but issue 17 saw arrive (a proxy's
+   * rewrite, a provider bug), for tests of the one check every list read goes through.
+   */
+  listEntries?: { entries: unknown[]; field?: string };
 }
 
 export interface FaultRule {
@@ -273,11 +280,12 @@ export class FakeServer {
       }
     }
 
-    const answer = check.reject
+    const handled = check.reject
       ? check.reject
       : matched
         ? await matched.handler(req)
         : ((await this.options.notFound?.(req)) ?? { status: 404, json: { error: 'not found' } });
+    const answer = fault?.listEntries ? withEntries(handled, fault.listEntries) : handled;
     if (lostAnswer) {
       record.faulted = true;
       record.handledStatus = answer.status;
@@ -336,6 +344,15 @@ export class FakeServer {
     }
     res.end(payload);
   }
+}
+
+function withEntries(answer: FakeResponse, added: NonNullable<Fault['listEntries']>): FakeResponse {
+  const body = structuredClone(answer.json) as Record<string, unknown> | unknown[];
+  const list = added.field === undefined ? body : (body as Record<string, unknown>)[added.field];
+  if (!Array.isArray(list))
+    throw new Error(`listEntries: the answer holds no list at ${added.field ?? 'its body'}`);
+  list.splice(Math.min(1, list.length), 0, ...added.entries);
+  return { ...answer, json: body };
 }
 
 async function writeStream(res: ServerResponse, chunks: AsyncIterable<string | Buffer>): Promise<void> {

@@ -775,7 +775,10 @@ function createDigitalOceanClient(options) {
     });
 }
 
+// EXTERNAL MODULE: ./src/core/provider-list.ts
+var provider_list = __webpack_require__(4023);
 ;// CONCATENATED MODULE: ./src/providers/digitalocean/droplets.ts
+
 const PER_PAGE = 200;
 const MAX_PAGES = 1000;
 async function listDropletsByTag(client, tag) {
@@ -786,7 +789,13 @@ async function listDropletsByTag(client, tag) {
             path: '/droplets',
             query: { tag_name: tag, per_page: PER_PAGE, page },
         });
-        for (const droplet of res.data?.droplets ?? []) {
+        const droplets = (0,provider_list/* providerList */.M)(res.data, {
+            provider: client.provider,
+            operation: 'droplets.list',
+            field: 'droplets',
+            requestId: res.requestId,
+        });
+        for (const droplet of droplets) {
             if (!(droplet.tags ?? []).includes(tag))
                 continue;
             out.push(toDroplet(droplet));
@@ -812,7 +821,7 @@ function nextPage(link) {
     }
 }
 function toDroplet(d) {
-    const publicV4 = (d.networks?.v4 ?? []).find((n) => n.type === 'public');
+    const publicV4 = (d.networks?.v4 ?? []).find((n) => n?.type === 'public');
     return {
         id: d.id,
         name: d.name,

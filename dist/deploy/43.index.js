@@ -237,9 +237,12 @@ function toApp(json) {
 
 // EXTERNAL MODULE: ./src/core/line-stream.ts
 var line_stream = __webpack_require__(3082);
+// EXTERNAL MODULE: ./src/core/provider-list.ts
+var provider_list = __webpack_require__(4023);
 // EXTERNAL MODULE: ./src/core/undici.ts
 var undici = __webpack_require__(3547);
 ;// CONCATENATED MODULE: ./src/providers/heroku/builds.ts
+
 
 
 
@@ -266,7 +269,11 @@ class HerokuBuilds {
             headers: { range: `started_at ..; max=${max}, order=desc` },
             acceptStatus: [206],
         });
-        return (Array.isArray(res.data) ? res.data : []).map(toBuild);
+        return (0,provider_list/* providerList */.M)(res.data, {
+            provider: this.http.provider,
+            operation: 'build.list',
+            requestId: res.requestId,
+        }).map(toBuild);
     }
     /**
      * Cancels a running build (Platform API schema, build "Cancel": DELETE /apps/{app}/builds/{id});
@@ -377,6 +384,7 @@ function toCoupling(json) {
 
 ;// CONCATENATED MODULE: ./src/providers/heroku/promotions.ts
 
+
 class HerokuPromotions {
     http;
     constructor(http) {
@@ -404,7 +412,11 @@ class HerokuPromotions {
             operation: 'pipeline-promotion-target.list',
             path: `/pipeline-promotions/${client_seg(promotionId)}/promotion-targets`,
         });
-        return (res.data ?? []).map((t) => ({
+        return (0,provider_list/* providerList */.M)(res.data, {
+            provider: this.http.provider,
+            operation: 'pipeline-promotion-target.list',
+            requestId: res.requestId,
+        }).map((t) => ({
             id: t.id,
             appId: t.app.id,
             status: t.status,
@@ -415,6 +427,7 @@ class HerokuPromotions {
 }
 
 ;// CONCATENATED MODULE: ./src/providers/heroku/releases.ts
+
 
 class HerokuReleases {
     http;
@@ -429,7 +442,11 @@ class HerokuReleases {
             headers: { range: `version ..; max=${max}, order=desc` },
             acceptStatus: [206],
         });
-        return (res.data ?? []).map(toRelease);
+        return (0,provider_list/* providerList */.M)(res.data, {
+            provider: this.http.provider,
+            operation: 'release.list',
+            requestId: res.requestId,
+        }).map(toRelease);
     }
     /** The release the app runs now: flagged `current`, else the newest that succeeded. */
     async current(app) {

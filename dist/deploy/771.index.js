@@ -319,7 +319,10 @@ class FlyMachineUpdates {
     }
 }
 
+// EXTERNAL MODULE: ./src/core/provider-list.ts
+var provider_list = __webpack_require__(4023);
 ;// CONCATENATED MODULE: ./src/providers/fly/machines.ts
+
 
 
 class FlyMachines {
@@ -341,10 +344,11 @@ class FlyMachines {
         for (const [key, value] of Object.entries(options.metadata ?? {}))
             query[`metadata.${key}`] = value;
         const res = await this.call(`app ${this.app}`, () => this.http.request({ operation: 'Machines_list', path: this.path(), query }));
-        if (!Array.isArray(res.data)) {
-            throw new Error(`Fly Machines Machines_list for app ${this.app} did not answer with a JSON array`);
-        }
-        return res.data;
+        return (0,provider_list/* providerList */.M)(res.data, {
+            provider: this.http.provider,
+            operation: 'Machines_list',
+            requestId: res.requestId,
+        });
     }
     async get(id) {
         const res = await this.call(`machine ${id}`, () => this.http.request({ operation: 'Machines_show', path: this.path(`/${enc(id)}`) }));

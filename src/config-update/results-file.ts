@@ -11,7 +11,7 @@ export class ResultsFile {
   readonly path: string;
 
   constructor(logPath: string) {
-    this.path = logPath.replace(/\.jsonl$/, '') + '-results.jsonl';
+    this.path = `${logPath.replace(/\.jsonl$/, '')}-results.jsonl`;
     mkdirSync(dirname(this.path), { recursive: true });
     appendFileSync(this.path, '');
   }

@@ -5,6 +5,7 @@ import {
   type HttpResponse,
   type RequestOptions,
 } from '../../core/http.ts';
+import { providerList } from '../../core/provider-list.ts';
 
 /**
  * Cloudflare v4: bearer API token, every answer in `{success, errors, result}`.
@@ -55,5 +56,15 @@ export class CloudflareHttp {
       });
     }
     return { result: body.result, response };
+  }
+
+  /** A list `result`, every entry an object (core/provider-list.ts). */
+  async list<T>(req: RequestOptions): Promise<T[]> {
+    const { result, response } = await this.result<unknown>(req);
+    return providerList<T>(result, {
+      provider: 'Cloudflare',
+      operation: req.operation,
+      requestId: response.requestId,
+    });
   }
 }

@@ -26,7 +26,7 @@ export class CloudflareDnsRecords {
 
   /** Records of any type at a fully qualified name (a CNAME excludes every other type there). */
   async byName(zoneId: string, fqdn: string): Promise<CloudflareRecordInfo[]> {
-    const { result } = await this.cf.result<CloudflareRecordInfo[]>({
+    const result = await this.cf.list<CloudflareRecordInfo>({
       operation: 'dns-records-for-a-zone-list-dns-records',
       path: `/zones/${encodeURIComponent(zoneId)}/dns_records`,
       query: { name: fqdn, per_page: 100 },

@@ -13,7 +13,7 @@ export class CloudflareZones {
   }
 
   async findByName(name: string): Promise<CloudflareZoneInfo | undefined> {
-    const { result } = await this.cf.result<{ id: string; name: string }[]>({
+    const result = await this.cf.list<{ id: string; name: string }>({
       operation: 'zones-get',
       path: '/zones',
       query: { name },

@@ -1,4 +1,5 @@
 import type { HttpClient } from '../../core/http.ts';
+import { providerList } from '../../core/provider-list.ts';
 
 /**
  * Droplets, read-only: the ones carrying a tag, every page of them. The tag
@@ -20,7 +21,7 @@ interface ApiDroplet {
   name: string;
   status: string;
   tags?: string[];
-  networks?: { v4?: { ip_address: string; type: string }[] };
+  networks?: { v4?: ({ ip_address: string; type: string } | null)[] };
 }
 
 interface DropletPage {
@@ -39,7 +40,13 @@ export async function listDropletsByTag(client: HttpClient, tag: string): Promis
       path: '/droplets',
       query: { tag_name: tag, per_page: PER_PAGE, page },
     });
-    for (const droplet of res.data?.droplets ?? []) {
+    const droplets = providerList<ApiDroplet>(res.data, {
+      provider: client.provider,
+      operation: 'droplets.list',
+      field: 'droplets',
+      requestId: res.requestId,
+    });
+    for (const droplet of droplets) {
       if (!(droplet.tags ?? []).includes(tag)) continue;
       out.push(toDroplet(droplet));
     }
@@ -63,7 +70,7 @@ export function nextPage(link: string | undefined): number | undefined {
 }
 
 function toDroplet(d: ApiDroplet): Droplet {
-  const publicV4 = (d.networks?.v4 ?? []).find((n) => n.type === 'public');
+  const publicV4 = (d.networks?.v4 ?? []).find((n) => n?.type === 'public');
   return {
     id: d.id,
     name: d.name,

@@ -1,5 +1,6 @@
 import { ApiError } from '../../core/errors.ts';
 import type { HttpClient } from '../../core/http.ts';
+import { providerList } from '../../core/provider-list.ts';
 import { LEASE_NONCE_HEADER } from './leases.ts';
 
 /**
@@ -75,10 +76,11 @@ export class FlyMachines implements MachinesApi {
     const res = await this.call(`app ${this.app}`, () =>
       this.http.request<FlyMachine[]>({ operation: 'Machines_list', path: this.path(), query }),
     );
-    if (!Array.isArray(res.data)) {
-      throw new Error(`Fly Machines Machines_list for app ${this.app} did not answer with a JSON array`);
-    }
-    return res.data;
+    return providerList<FlyMachine>(res.data, {
+      provider: this.http.provider,
+      operation: 'Machines_list',
+      requestId: res.requestId,
+    });
   }
 
   async get(id: string): Promise<FlyMachine> {

@@ -1,3 +1,4 @@
+import { providerList } from '../../core/provider-list.ts';
 import { type GitHubClient, repoParams } from './client.ts';
 
 /**
@@ -40,7 +41,11 @@ export function createArtifactsApi(github: GitHubClient, repository: string): Ar
           route: 'GET /repos/{owner}/{repo}/actions/artifacts',
           params: { ...repo, name, per_page: PER_PAGE, page },
         });
-        const batch = res.data?.artifacts ?? [];
+        const batch = providerList<RepoArtifact>(res.data, {
+          provider: 'GitHub',
+          operation: 'artifacts.list',
+          field: 'artifacts',
+        });
         all.push(...batch.filter((a) => a.name === name));
         if (batch.length < PER_PAGE || page * PER_PAGE >= (res.data?.total_count ?? 0)) break;
       }

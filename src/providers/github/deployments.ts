@@ -1,3 +1,4 @@
+import { providerList } from '../../core/provider-list.ts';
 import { type GitHubClient, repoParams } from './client.ts';
 
 /**
@@ -116,7 +117,10 @@ export class GitHubDeployments {
           page,
         },
       });
-      const items = Array.isArray(res.data) ? res.data : [];
+      const items = providerList<DeploymentJson>(res.data, {
+        provider: 'GitHub',
+        operation: 'deployments.list',
+      });
       out.push(...items.map(toDeployment));
       if (items.length < 100 || !/rel="next"/.test(res.headers.link ?? '')) break;
     }
@@ -141,7 +145,10 @@ export class GitHubDeployments {
       route: 'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
       params: { ...this.repo, deployment_id: id, per_page: 100 },
     });
-    return (Array.isArray(res.data) ? res.data : []).map((s) => ({
+    return providerList<StatusJson>(res.data, {
+      provider: 'GitHub',
+      operation: 'deployments.statuses.list',
+    }).map((s) => ({
       id: s.id,
       state: s.state,
       description: s.description ?? '',

@@ -1,4 +1,5 @@
 import type { HttpClient } from '../../core/http.ts';
+import { providerList } from '../../core/provider-list.ts';
 import { seg } from './client.ts';
 
 /**
@@ -41,7 +42,11 @@ export class HerokuAddonAttachments {
       path: `/apps/${seg(app)}/addon-attachments`,
       headers: { 'accept-inclusion': 'addon:plan,config_vars' },
     });
-    return (res.data ?? []).map((a) => ({
+    return providerList<AttachmentJson>(res.data, {
+      provider: this.http.provider,
+      operation: 'add-on-attachment.list-by-app',
+      requestId: res.requestId,
+    }).map((a) => ({
       id: a.id,
       name: a.name,
       addon: { id: a.addon.id, name: a.addon.name, app: a.addon.app?.name ?? '' },

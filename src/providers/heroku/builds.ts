@@ -1,5 +1,6 @@
 import type { HttpClient } from '../../core/http.ts';
 import { LineStream } from '../../core/line-stream.ts';
+import { providerList } from '../../core/provider-list.ts';
 import type { Redactor } from '../../core/redact.ts';
 import { loadUndici } from '../../core/undici.ts';
 import { seg } from './client.ts';
@@ -52,7 +53,11 @@ export class HerokuBuilds {
       headers: { range: `started_at ..; max=${max}, order=desc` },
       acceptStatus: [206],
     });
-    return (Array.isArray(res.data) ? res.data : []).map(toBuild);
+    return providerList<BuildJson>(res.data, {
+      provider: this.http.provider,
+      operation: 'build.list',
+      requestId: res.requestId,
+    }).map(toBuild);
   }
 
   /**

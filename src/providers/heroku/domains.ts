@@ -1,4 +1,5 @@
 import type { HttpClient } from '../../core/http.ts';
+import { providerList } from '../../core/provider-list.ts';
 import { seg } from './client.ts';
 
 export interface HerokuDomainInfo {
@@ -47,7 +48,11 @@ export class HerokuDomains {
       headers: { range: 'id ..; max=1000' },
       acceptStatus: [206],
     });
-    return (res.data ?? []).map(toDomain);
+    return providerList<DomainJson>(res.data, {
+      provider: this.http.provider,
+      operation: 'domain.list',
+      requestId: res.requestId,
+    }).map(toDomain);
   }
 
   /** `sni_endpoint: null` lets ACM manage the certificate. Not retried: a second add answers 422. */

@@ -1,4 +1,5 @@
 import type { HttpClient } from '../../core/http.ts';
+import { providerList } from '../../core/provider-list.ts';
 import { seg } from './client.ts';
 
 export interface HerokuPromotionInfo {
@@ -56,7 +57,11 @@ export class HerokuPromotions {
       operation: 'pipeline-promotion-target.list',
       path: `/pipeline-promotions/${seg(promotionId)}/promotion-targets`,
     });
-    return (res.data ?? []).map((t) => ({
+    return providerList<TargetJson>(res.data, {
+      provider: this.http.provider,
+      operation: 'pipeline-promotion-target.list',
+      requestId: res.requestId,
+    }).map((t) => ({
       id: t.id,
       appId: t.app.id,
       status: t.status,

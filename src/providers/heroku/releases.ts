@@ -1,4 +1,5 @@
 import type { HttpClient } from '../../core/http.ts';
+import { providerList } from '../../core/provider-list.ts';
 import { seg } from './client.ts';
 
 export interface HerokuReleaseInfo {
@@ -38,7 +39,11 @@ export class HerokuReleases {
       headers: { range: `version ..; max=${max}, order=desc` },
       acceptStatus: [206],
     });
-    return (res.data ?? []).map(toRelease);
+    return providerList<ReleaseJson>(res.data, {
+      provider: this.http.provider,
+      operation: 'release.list',
+      requestId: res.requestId,
+    }).map(toRelease);
   }
 
   /** The release the app runs now: flagged `current`, else the newest that succeeded. */

@@ -1,4 +1,5 @@
 import type { HttpClient } from '../../core/http.ts';
+import { providerList } from '../../core/provider-list.ts';
 import { type HetznerAction, toAction } from './actions.ts';
 
 /**
@@ -41,7 +42,10 @@ export class HetznerRRSets {
       path: `/zones/${encodeURIComponent(String(zone))}/rrsets`,
       query: { name, per_page: 50 },
     });
-    return (res.data?.rrsets ?? []).map(toRRSet);
+    const where = { provider: this.http.provider, operation: 'list_rrsets', requestId: res.requestId };
+    return providerList<RRSetJson>(res.data, { ...where, field: 'rrsets' }).map((r) =>
+      toRRSet(r, providerList<{ value: string }>(r, { ...where, field: 'records' })),
+    );
   }
 
   /** Not retried: a second create answers 409 (uniqueness_error); callers re-observe. */
@@ -104,12 +108,12 @@ export class HetznerRRSets {
   }
 }
 
-function toRRSet(r: RRSetJson): HetznerRRSetInfo {
+function toRRSet(r: RRSetJson, records: { value: string }[]): HetznerRRSetInfo {
   return {
     name: r.name,
     type: r.type,
     ttl: r.ttl,
-    values: r.records.map((x) => x.value),
+    values: records.map((x) => x.value),
     protected: r.protection?.change === true,
   };
 }

@@ -1,0 +1,127 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ApiError } from '../../src/core/errors.ts';
+import { checkList, providerList } from '../../src/core/provider-list.ts';
+
+describe('checkList', () => {
+  it.each([
+    [[], undefined, { ok: true, entries: [] }],
+    [[{ id: 'a' }, {}], undefined, { ok: true, entries: [{ id: 'a' }, {}] }],
+    [{ droplets: [{ id: 1 }], links: {} }, 'droplets', { ok: true, entries: [{ id: 1 }] }],
+    [
+      [{ id: 'a' }, null],
+      undefined,
+      { ok: false, problem: 'answered a list whose entry 2 of 2 is null, not an object' },
+    ],
+    [
+      ['a', { id: 'b' }, 3, [4]],
+      undefined,
+      {
+        ok: false,
+        problem:
+          'answered a list whose entry 1 of 4 is a string, not an object (3 of its entries are not objects)',
+      },
+    ],
+    [
+      { rrsets: [{}, false] },
+      'rrsets',
+      { ok: false, problem: 'answered a "rrsets" list whose entry 2 of 2 is a boolean, not an object' },
+    ],
+    [
+      { rrsets: null },
+      'rrsets',
+      { ok: false, problem: 'answered "rrsets" as null where the API documents a list' },
+    ],
+    [{}, 'rrsets', { ok: false, problem: 'answered "rrsets" as nothing where the API documents a list' }],
+    [
+      [{}],
+      'droplets',
+      { ok: false, problem: 'answered a list where the API documents an object with a "droplets" list' },
+    ],
+    [{ id: 1 }, undefined, { ok: false, problem: 'answered an object where the API documents a list' }],
+    [undefined, undefined, { ok: false, problem: 'answered nothing where the API documents a list' }],
+    ['[]', undefined, { ok: false, problem: 'answered a string where the API documents a list' }],
+  ])('%j at %s', (body, field, expected) => {
+    expect(checkList(body, field)).toEqual(expected);
+  });
+
+  /** Any JSON value an entry could be: the object the API documents, or anything else. */
+  const entry = fc.oneof(
+    fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 }),
+    fc.constant(null),
+    fc.string(),
+    fc.double(),
+    fc.boolean(),
+    fc.array(fc.jsonValue(), { maxLength: 3 }),
+  );
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+  it('accepts a list exactly when every entry is an object, and names the first one that is not', () => {
+    fc.assert(
+      fc.property(
+        fc.array(entry, { maxLength: 20 }),
+        fc.option(fc.constantFrom('droplets', 'result')),
+        (list, field) => {
+          const body = field === null ? list : { [field]: list, other: 1 };
+          const checked = checkList(body, field ?? undefined);
+          const bad = list.map((e, i) => [e, i] as const).filter(([e]) => !isObject(e));
+          if (bad.length === 0) {
+            expect(checked).toEqual({ ok: true, entries: list });
+            return;
+          }
+          expect(checked.ok).toBe(false);
+          const problem = checked.ok ? '' : checked.problem;
+          expect(problem).toContain(`whose entry ${bad[0]![1] + 1} of ${list.length} is `);
+          expect(
+            problem.endsWith(
+              bad.length > 1 ? `(${bad.length} of its entries are not objects)` : 'not an object',
+            ),
+          ).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('never puts a value of the answer in its words', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.string({ minLength: 8 }), fc.constant(null)), { minLength: 1 }),
+        (list) => {
+          const checked = checkList(list);
+          for (const value of list)
+            if (typeof value === 'string' && !checked.ok) expect(checked.problem).not.toContain(value);
+        },
+      ),
+    );
+  });
+});
+
+describe('providerList', () => {
+  it('hands back the entries of a good list', () => {
+    expect(
+      providerList(
+        { artifacts: [{ id: 1 }] },
+        { provider: 'GitHub', operation: 'artifacts.list', field: 'artifacts' },
+      ),
+    ).toEqual([{ id: 1 }]);
+  });
+
+  it('throws one ApiError naming the provider and the operation, not retried', () => {
+    const error = (() => {
+      try {
+        providerList([{ id: 'm1' }, null], {
+          provider: 'Fly Machines',
+          operation: 'Machines_list',
+          requestId: 'r-1',
+        });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ provider: 'Fly Machines', operation: 'Machines_list', retryable: false });
+    expect((error as Error).message).toBe(
+      'Fly Machines Machines_list failed: answered a list whose entry 2 of 2 is null, not an object (request id r-1)',
+    );
+  });
+});

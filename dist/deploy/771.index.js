@@ -357,6 +357,7 @@ class FlyMachines {
     /**
      * Starting a machine that is already starting or started changes nothing, so a retried start is
      * harmless. A machine under our lease is started with its nonce (fly-go flaps_machines.go `Start`).
+     * 412 is answered as data (`refused`): the machine is in a transition it cannot be started from.
      */
     async start(id, nonce) {
         const res = await this.call(`machine ${id}`, () => this.http.request({
@@ -365,7 +366,13 @@ class FlyMachines {
             path: this.path(`/${enc(id)}/start`),
             ...(nonce ? { headers: { [LEASE_NONCE_HEADER]: nonce } } : {}),
             retrySafe: true,
+            acceptStatus: [412],
         }));
+        if (res.status === 412)
+            return {
+                previousState: undefined,
+                refused: res.data?.error ?? res.data?.message ?? 'precondition failed',
+            };
         return { previousState: res.data?.previous_state };
     }
     /** Blocks server-side until the machine reaches `state`; the HTTP timeout leaves room beyond the API's own. */

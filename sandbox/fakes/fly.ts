@@ -459,12 +459,16 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     };
   });
 
-  /** `stopping` for `ms`, then `stopped`, unless a newer version came meanwhile. */
-  function stopFor(machine: FlyMachine, ms: number): void {
-    setState(machine, 'stopping');
+  /**
+   * `stopping` for `ms`, then `stopped` (or `suspending`, then `suspended`), unless a newer version
+   * came meanwhile (fly.io/docs/machines/machine-states: transient `stopping`/`suspending` lead
+   * to the persistent `stopped`/`suspended`).
+   */
+  function stopFor(machine: FlyMachine, ms: number, to: 'stopped' | 'suspended' = 'stopped'): void {
+    setState(machine, to === 'stopped' ? 'stopping' : 'suspending');
     machine.transitionEndsAt = Date.now() + ms;
     const version = machine.instance_id;
-    later(ms, () => version === machine.instance_id && setState(machine, 'stopped'));
+    later(ms, () => version === machine.instance_id && setState(machine, to));
   }
 
   function appExists(name: string): boolean {
@@ -548,6 +552,15 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
      */
     stopAfterNextListing(machineId: string, ms: number): void {
       stopAfterListing.set(machineId, ms);
+    },
+    /**
+     * The machine starts stopping (or suspending) now and gets there after `ms`, as Fly Proxy's
+     * autostop does with `auto_stop_machines = "stop"` or `"suspend"`
+     * (fly.io/docs/launch/autostop-autostart).
+     */
+    beginStop(machineId: string, ms: number, to: 'stopped' | 'suspended' = 'stopped'): void {
+      const machine = machines.get(machineId);
+      if (machine) stopFor(machine, ms, to);
     },
     /** How the machine answers on the app's public endpoint. */
     setAppBehaviour(machineId: string, behaviour: EndpointBehaviour): void {

@@ -3,6 +3,7 @@ import { mapConcurrent } from '../core/fanout.ts';
 import { HttpClient, type RetryEvent } from '../core/http.ts';
 import type { MachinesApi } from '../providers/fly/machines.ts';
 import type { PlannedUnit, UpdateCall } from './plan.ts';
+import { wakeMachine } from './wake.ts';
 
 /**
  * The fan-out: at most `concurrency` targets in flight, each retried per the
@@ -96,11 +97,7 @@ export async function runFanout(
       if (unit.disposition === 'wake') {
         stage = 'wake';
         if (!machines) throw new Error('no Fly Machines client to wake the machine with');
-        await machines.start(unit.target.id);
-        await machines.wait(unit.target.id, {
-          state: 'started',
-          timeoutSeconds: Math.ceil(options.timeoutMs / 1000),
-        });
+        await wakeMachine(machines, unit.target.id, { timeoutMs: options.timeoutMs, signal });
         stage = 'update';
       }
       const res = await deps.send(unit.call, {

@@ -198,6 +198,39 @@ describe('config-update on Fly (bundle against the sandbox)', () => {
     expect(run.stdout).toMatch(/sleepy \(ams\) ok \(woken\) status=200/);
   });
 
+  it('wakes a machine listed while it was suspending: the 412 from /start is waited out, then it resumes', async () => {
+    fly = await startFly({ startDelayMs: 200 });
+    fly.addMachine({ id: 'napping' });
+    fly.beginStop('napping', 1500, 'suspended');
+    const run = await runBundle('config-update', { inputs: flyInputs(fly, { 'stopped-machines': 'wake' }) });
+    expect(run.errors).toEqual([]);
+    const starts = fly.server.received('Machines_start');
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    expect(starts.slice(0, -1).every((r) => r.status === 412)).toBe(true);
+    expect(starts.at(-1)!.status).toBe(200);
+    // The last start came once the machine had settled suspended, and the call reached it started.
+    expect(fly.appCalls('napping')).toHaveLength(1);
+    expect(fly.app.requests[0]!.status).toBe(200);
+    expect(fly.machine('napping')?.state).toBe('started');
+    expect(run.stdout).toMatch(/napping \(ams\) ok \(woken\) status=200/);
+  });
+
+  it('a machine stuck stopping past the timeout fails, named with the 412 reason, and nothing is sent to it', async () => {
+    fly = await startFly();
+    fly.addMachine({ id: 'stuck' });
+    fly.beginStop('stuck', 60_000);
+    const run = await runBundle('config-update', {
+      inputs: flyInputs(fly, { 'stopped-machines': 'wake', timeout: '2' }),
+    });
+    expect(run.code).toBe(1);
+    expect(fly.appCalls('stuck')).toHaveLength(0);
+    const [result] = resultsOf(run.outputs);
+    expect(result).toMatchObject({ id: 'stuck', outcome: 'failed', status: null, attempts: 0 });
+    expect(result!.error).toBe(
+      'waking the machine: POST /start still answered 412 after 2.0 s: unable to start machine from current state: stopping',
+    );
+  });
+
   it('counts stopped machines as failed with stopped-machines: fail', async () => {
     fly = await startFly();
     fly.addMachine({ id: 'up' });

@@ -45,11 +45,20 @@ export interface WaitOptions {
   version?: string;
 }
 
+/**
+ * POST /start's answer: the state it started from, or `refused` with the platform's reason when it
+ * answered 412 because the machine is on its way to another state (stopping, suspending...).
+ */
+export interface StartResult {
+  previousState: string | undefined;
+  refused?: string;
+}
+
 /** What callers of the Machines API depend on, so a test double has four methods. */
 export interface MachinesApi {
   list(options?: ListOptions): Promise<FlyMachine[]>;
   get(id: string): Promise<FlyMachine>;
-  start(id: string, nonce?: string): Promise<{ previousState: string | undefined }>;
+  start(id: string, nonce?: string): Promise<StartResult>;
   wait(id: string, options: WaitOptions): Promise<{ state: string }>;
 }
 
@@ -93,17 +102,24 @@ export class FlyMachines implements MachinesApi {
   /**
    * Starting a machine that is already starting or started changes nothing, so a retried start is
    * harmless. A machine under our lease is started with its nonce (fly-go flaps_machines.go `Start`).
+   * 412 is answered as data (`refused`): the machine is in a transition it cannot be started from.
    */
-  async start(id: string, nonce?: string): Promise<{ previousState: string | undefined }> {
+  async start(id: string, nonce?: string): Promise<StartResult> {
     const res = await this.call(`machine ${id}`, () =>
-      this.http.request<{ previous_state?: string }>({
+      this.http.request<{ previous_state?: string; error?: string; message?: string }>({
         operation: 'Machines_start',
         method: 'POST',
         path: this.path(`/${enc(id)}/start`),
         ...(nonce ? { headers: { [LEASE_NONCE_HEADER]: nonce } } : {}),
         retrySafe: true,
+        acceptStatus: [412],
       }),
     );
+    if (res.status === 412)
+      return {
+        previousState: undefined,
+        refused: res.data?.error ?? res.data?.message ?? 'precondition failed',
+      };
     return { previousState: res.data?.previous_state };
   }
 

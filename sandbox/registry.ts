@@ -1,7 +1,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID, sign, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -55,6 +56,8 @@ export interface Registry {
   authorization: string | undefined;
   /** With `tokenAuth`: the token server the registry's Bearer challenge names (`<url>/token`). */
   tokenServer: FakeServer | undefined;
+  /** With `multipleChallenges`: each request the front proxy passed on, in order. */
+  received: { method: string; path: string }[] | undefined;
   /** Headers that authorize `pull,push` on `repo` (a bearer token fetched for it, or basic). */
   authorize(repo: string): Promise<Record<string, string>>;
   pid: number;
@@ -63,10 +66,29 @@ export interface Registry {
   stop(): Promise<void>;
 }
 
+/** What the loopback token server grants besides `auth`'s pull and push everywhere. */
+export interface TokenPolicy {
+  /** Repositories an anonymous token may pull (Docker Hub's public images). */
+  publicRepositories?: string[];
+  /** Users whose tokens grant pull only (a GHCR token of a job without `packages: write`). */
+  readers?: RegistryAuth[];
+  /**
+   * Front the registry with a loopback proxy that adds a Basic challenge to the
+   * registry's Bearer one in the same header line (`Bearer realm=…,service=…,scope=…, Basic realm="…"`),
+   * as RFC 7235 §4.1 allows and registries behind some gateways send. Distribution answers
+   * with one challenge only (its config takes one access controller), hence the proxy.
+   */
+  multipleChallenges?: boolean;
+}
+
 export interface StartRegistryOptions {
   auth?: RegistryAuth;
-  /** Registry v2 token auth: the registry answers `Bearer realm=…` and trusts tokens from a loopback token server that takes `auth` as basic credentials. */
-  tokenAuth?: boolean;
+  /**
+   * Registry v2 token auth: the registry answers `Bearer realm=…` and trusts
+   * tokens from a loopback token server that takes `auth` as basic
+   * credentials; `true` or a policy for anonymous and pull-only users.
+   */
+  tokenAuth?: boolean | TokenPolicy;
   binary?: string;
   startTimeoutMs?: number;
 }
@@ -89,10 +111,12 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       health: { storagedriver: { enabled: false } },
     };
     let tokenServer: FakeServer | undefined;
-    if (options.tokenAuth) {
+    const policy: TokenPolicy | undefined =
+      options.tokenAuth === true ? {} : options.tokenAuth === false ? undefined : options.tokenAuth;
+    if (policy) {
       if (!options.auth) throw new Error('tokenAuth needs auth (the credentials the token server takes)');
       const signer = await tokenSigner(dir);
-      tokenServer = tokenServerFor(options.auth, signer);
+      tokenServer = tokenServerFor(options.auth, policy, signer);
       const tokenUrl = `${await tokenServer.start()}/token`;
       config.auth = {
         token: {
@@ -121,23 +145,27 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.once('error', (error) => collect(Buffer.from(String(error))));
 
-    const url = `http://${host}`;
+    const direct = `http://${host}`;
+    let front: ChallengeProxy | undefined;
     try {
-      await waitUntilServing(url, child, () => output, options.startTimeoutMs ?? 10_000);
+      await waitUntilServing(direct, child, () => output, options.startTimeoutMs ?? 10_000);
+      if (policy?.multipleChallenges) front = await challengeProxy(host);
     } catch (error) {
       await tokenServer?.stop();
       throw error;
     }
+    const url = front ? `http://${front.host}` : direct;
     const authorization = options.auth
       ? `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`
       : undefined;
     const tokens = new Map<string, string>();
     return {
       url,
-      host,
+      host: front?.host ?? host,
       auth: options.auth,
       authorization,
       tokenServer,
+      received: front?.received,
       async authorize(repo): Promise<Record<string, string>> {
         if (!authorization) return {};
         if (!tokenServer) return { authorization };
@@ -156,6 +184,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       pid: child.pid!,
       logs: () => output,
       async stop() {
+        await front?.stop();
         await stopChild(child, exited);
         await tokenServer?.stop();
         await rm(dir, { recursive: true, force: true });
@@ -207,25 +236,55 @@ async function tokenSigner(dir: string): Promise<TokenSigner> {
   };
 }
 
-/** The Docker token protocol: GET /token?service=&scope=repository:<name>:<actions> with basic credentials. */
-function tokenServerFor(auth: RegistryAuth, signer: TokenSigner): FakeServer {
-  const expected = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+/**
+ * The Docker token protocol (distribution docs spec/auth/token.md): GET
+ * /token?service=&scope=repository:<name>:<actions> (one `scope` per scope),
+ * Basic credentials or none. Wrong credentials get 401; otherwise the token
+ * grants the subset of each requested scope the caller may have (spec/auth/jwt.md:
+ * "the token server must next query its access control list" and grants what
+ * it allows, possibly nothing): `auth` pull and push everywhere, a reader pull
+ * only, an anonymous caller pull on the public repositories. The registry
+ * enforces the granted `access` claim itself.
+ */
+function tokenServerFor(auth: RegistryAuth, policy: TokenPolicy, signer: TokenSigner): FakeServer {
+  const basic = (a: RegistryAuth) => `Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}`;
+  const readers = new Map((policy.readers ?? []).map((r) => [basic(r), r.username]));
+  const publicRepositories = new Set(policy.publicRepositories ?? []);
   const server = new FakeServer({ name: 'registry-token' });
   server.route('GET', '/token', (req: FakeRequest): FakeResponse => {
-    if (req.headers.authorization !== expected) {
+    const given = req.headers.authorization;
+    const subject = given === undefined ? '' : given === basic(auth) ? auth.username : readers.get(given);
+    if (subject === undefined) {
       return {
         status: 401,
         json: { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] },
       };
     }
+    const allowed = (name: string): string[] =>
+      subject === auth.username
+        ? ['pull', 'push']
+        : subject !== ''
+          ? ['pull']
+          : publicRepositories.has(name)
+            ? ['pull']
+            : [];
     const access = req.query.getAll('scope').flatMap((scope) => {
-      const [type, name, actions] = scope.split(':');
-      return type && name && actions ? [{ type, name, actions: actions.split(',') }] : [];
+      // The name may hold a host with a port: the actions follow the last colon.
+      const first = scope.indexOf(':');
+      const last = scope.lastIndexOf(':');
+      if (first <= 0 || last <= first) return [];
+      const type = scope.slice(0, first);
+      const name = scope.slice(first + 1, last);
+      const actions = scope
+        .slice(last + 1)
+        .split(',')
+        .filter((a) => type === 'repository' && allowed(name).includes(a));
+      return actions.length > 0 ? [{ type, name, actions }] : [];
     });
     const now = Math.floor(Date.now() / 1000);
     const claims = {
       iss: TOKEN_ISSUER,
-      sub: auth.username,
+      sub: subject,
       aud: req.query.get('service') ?? TOKEN_SERVICE,
       exp: now + 300,
       nbf: now - 10,
@@ -240,6 +299,46 @@ function tokenServerFor(auth: RegistryAuth, signer: TokenSigner): FakeServer {
     };
   });
   return server;
+}
+
+interface ChallengeProxy {
+  /** `127.0.0.1:<port>` */
+  host: string;
+  received: { method: string; path: string }[];
+  stop(): Promise<void>;
+}
+
+/** A pass-through proxy that appends a Basic challenge to each Bearer one the registry sends. */
+async function challengeProxy(target: string): Promise<ChallengeProxy> {
+  const [targetHost, targetPort] = target.split(':');
+  const received: { method: string; path: string }[] = [];
+  const server = createHttpServer((req, res) => {
+    received.push({ method: req.method ?? '', path: req.url ?? '' });
+    const upstream = httpRequest(
+      { host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        const headers = { ...answer.headers };
+        const challenge = headers['www-authenticate'];
+        if (typeof challenge === 'string' && challenge.startsWith('Bearer '))
+          headers['www-authenticate'] = `${challenge}, Basic realm="sandbox-basic"`;
+        res.writeHead(answer.statusCode ?? 502, headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    host: `127.0.0.1:${port}`,
+    received,
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 function signJwt(claims: object, signer: TokenSigner): string {

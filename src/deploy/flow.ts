@@ -19,6 +19,7 @@ import {
 import { describeIdentity, identityOfSettings, type TargetIdentity } from './identity.ts';
 import { deployTagOf, digestOf, pinImage, type RegistryApi, resolveImage, tagPinned } from './image.ts';
 import type { DeploySettings } from './inputs.ts';
+import { GITHUB_REGISTRY } from './registry-credentials.ts';
 import { type DeployReport, type DeployStatus, renderSummary } from './report.ts';
 import type { DeployRequest, DeployTarget, TargetOutcome } from './target.ts';
 
@@ -66,6 +67,7 @@ export async function runDeploy(
     );
   if (settings.dryRun) ctx.info('Dry run: planning only; nothing that changes anything is sent.');
 
+  await checkPushAccess(settings, ctx, deps);
   const observation = await ctx.log.step(
     'target.observe',
     { target },
@@ -292,6 +294,43 @@ export async function runDeploy(
     return;
   }
   ctx.info(`${settings.operation} ${version.tag} to ${describeIdentity(identity)}: success`);
+}
+
+/**
+ * `tag-image: true` PUTs a tag into the image's repository: without push
+ * access the deploy would fail halfway, after the target was touched, so
+ * push access is learnt first (`RegistryClient.pushAccess`) and its absence is
+ * an input error naming `tag-image` and the credentials to give.
+ */
+async function checkPushAccess(
+  settings: DeploySettings,
+  ctx: ActionContext,
+  deps: DeployDeps,
+): Promise<void> {
+  const ref = imageToTag(settings);
+  if (!ref) return;
+  const access = await ctx.log.step('image.push-access', { repository: ref.repository }, () =>
+    deps.registry(ref.registry).pushAccess(ref.repository, { probe: !settings.dryRun }),
+  );
+  if (access.allowed) {
+    ctx.info(`Push access to ${ref.registry}/${ref.repository} for the deploy tag: ${access.how}`);
+    return;
+  }
+  const ghcr =
+    ref.registry === GITHUB_REGISTRY
+      ? '; with github-token the job needs `permissions: packages: write`, and the package must grant this repository write access'
+      : '';
+  throw new InputError(
+    'tag-image',
+    `is true, so the deploy tag is pushed to ${ref.registry}/${ref.repository}, but push permission is missing: ${access.missing}. Give registry-username and registry-password of an account that may push there${ghcr}, or set tag-image: false`,
+  );
+}
+
+/** The image a deploy tags (`tag-image: true`): the one deployed, or rolled back to by reference. */
+function imageToTag(settings: DeploySettings): ImageReference | undefined {
+  if (!settings.tagImage || settings.target.kind === 'heroku') return undefined;
+  if (settings.operation === 'deploy') return settings.image;
+  return settings.rollbackTo.kind === 'image' ? settings.rollbackTo.image : undefined;
 }
 
 /** A real rollback whose every unit already ran the version; a dry run changes nothing by design. */

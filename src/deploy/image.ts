@@ -1,4 +1,4 @@
-import type { Manifest } from '../providers/registry/distribution.ts';
+import type { Manifest, PushAccess } from '../providers/registry/distribution.ts';
 import { formatImageReference, type ImageReference } from '../providers/registry/reference.ts';
 
 /**
@@ -7,8 +7,12 @@ import { formatImageReference, type ImageReference } from '../providers/registry
  */
 
 export interface RegistryApi {
-  manifest(ref: ImageReference, push?: boolean): Promise<Manifest>;
+  /** GET: the bytes, needed to PUT them under another tag. */
+  manifest(ref: ImageReference): Promise<Manifest>;
+  /** HEAD: only the digest (no pull counted on Docker Hub). */
+  resolve(ref: ImageReference): Promise<{ digest: string; mediaType: string }>;
   tag(repository: string, tag: string, manifest: Manifest): Promise<void>;
+  pushAccess(repository: string, options: { probe: boolean }): Promise<PushAccess>;
 }
 
 export interface ResolvedImage {
@@ -43,10 +47,11 @@ export interface PinnedImage {
 }
 
 /**
- * Pins the image by digest. With `forTag` the manifest is read (for push, unless
- * dry-run) so the same bytes can be PUT under a tag once the tag is known: a
- * re-run learns its deploy tag from the GitHub history only after the image is
- * pinned, because the earlier attempt is matched by the image it deployed.
+ * Pins the image by digest. With `forTag` (and not a dry run) the manifest is
+ * read by GET so the same bytes can be PUT under a tag once the tag is known:
+ * a re-run learns its deploy tag from the GitHub history only after the image
+ * is pinned, because the earlier attempt is matched by the image it deployed.
+ * Otherwise a HEAD gives the digest.
  */
 export async function pinImage(
   registry: RegistryApi,
@@ -63,14 +68,17 @@ export async function pinImage(
       manifest: undefined,
     };
   }
-  const manifest = await registry.manifest(ref, options.forTag && !options.dryRun);
-  options.log(`${formatImageReference(ref)} is ${manifest.digest} (${manifest.mediaType})`);
+  const manifest = options.forTag && !options.dryRun ? await registry.manifest(ref) : undefined;
+  const found = manifest ?? (await registry.resolve(ref));
+  options.log(
+    `${formatImageReference(ref)} is ${found.digest}${found.mediaType ? ` (${found.mediaType})` : ''}`,
+  );
   return {
     ref,
-    pinned: pinnedName(ref, manifest.digest),
-    digest: manifest.digest,
-    mediaType: manifest.mediaType,
-    manifest: options.forTag ? manifest : undefined,
+    pinned: pinnedName(ref, found.digest),
+    digest: found.digest,
+    mediaType: found.mediaType,
+    manifest,
   };
 }
 
@@ -81,11 +89,11 @@ export async function tagPinned(
   tag: string,
   options: { dryRun: boolean; log: (line: string) => void },
 ): Promise<string> {
-  if (!image.manifest) throw new Error(`the manifest of ${image.pinned} was not read for tagging`);
   const tagged = `${image.ref.registry}/${image.ref.repository}:${tag}`;
   if (options.dryRun) {
     options.log(`would PUT the same manifest as ${tagged}`);
   } else {
+    if (!image.manifest) throw new Error(`the manifest of ${image.pinned} was not read for tagging`);
     await registry.tag(image.ref.repository, tag, image.manifest);
     options.log(`tagged ${tagged} -> ${image.digest}`);
   }

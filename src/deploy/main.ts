@@ -35,17 +35,24 @@ await runAction({
             settings.github.repository,
           )
         : undefined;
+    // One client per registry host: its tokens (push-scoped after the push check) are reused.
+    const registries = new Map<string, RegistryClient>();
     await runDeploy(settings, ctx, {
       target: await buildTarget(settings, ctx),
       history: github,
       registry: (registry) => {
-        const chosen = credentialsFor(registry, settings.registry);
-        return new RegistryClient(registry, {
-          credentials: chosen?.credentials,
-          credentialSource: chosen?.source,
-          redact,
-          onToken: (token) => ctx.secrets.add(token, 'registry-token'),
-        });
+        let client = registries.get(registry);
+        if (!client) {
+          const chosen = credentialsFor(registry, settings.registry);
+          client = new RegistryClient(registry, {
+            credentials: chosen?.credentials,
+            credentialSource: chosen?.source,
+            redact,
+            onToken: (token) => ctx.secrets.add(token, 'registry-token'),
+          });
+          registries.set(registry, client);
+        }
+        return client;
       },
     });
   },

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
-import { MEDIA, pushImage, type Registry, startRegistry } from '../../sandbox/registry.ts';
+import {
+  buildImage,
+  MEDIA,
+  pushImage,
+  putManifest,
+  type Registry,
+  startRegistry,
+} from '../../sandbox/registry.ts';
 import { RegistryClient } from '../../src/providers/registry/distribution.ts';
 import { parseImageReference } from '../../src/providers/registry/reference.ts';
 import { runBundle } from '../helpers/run-bundle.ts';
@@ -31,7 +38,7 @@ for (const mode of ['basic', 'token'] as const) {
       const tokens: string[] = [];
       const c = client(auth, tokens);
       const ref = parseImageReference(`${registry.host}/acme/web:1.0.0`)!;
-      const manifest = await c.manifest(ref, true);
+      const manifest = await c.manifest(ref);
       expect(manifest.digest).toBe(digest);
       expect(manifest.mediaType).toBe(MEDIA.ociManifest);
       await c.tag('acme/web', 'deploy_0123abcd', manifest);
@@ -45,14 +52,14 @@ for (const mode of ['basic', 'token'] as const) {
       const index = await pushImage(registry, 'acme/multi', 'v1', { index: true, content: 'multi' });
       const docker = await pushImage(registry, 'acme/dock', 'v1', { format: 'docker', content: 'dock' });
       const c = client();
-      const a = await c.manifest(parseImageReference(`${registry.host}/acme/multi:v1`)!, true);
+      const a = await c.manifest(parseImageReference(`${registry.host}/acme/multi:v1`)!);
       expect(a.digest).toBe(index);
       expect(a.mediaType).toBe(MEDIA.ociIndex);
       await c.tag('acme/multi', 'deploy_aaaaaaaa', a);
       expect(
         (await c.manifest(parseImageReference(`${registry.host}/acme/multi:deploy_aaaaaaaa`)!)).digest,
       ).toBe(index);
-      const d = await c.manifest(parseImageReference(`${registry.host}/acme/dock:v1`)!, true);
+      const d = await c.manifest(parseImageReference(`${registry.host}/acme/dock:v1`)!);
       expect(d.digest).toBe(docker);
       expect(d.mediaType).toBe(MEDIA.dockerManifest);
       await c.tag('acme/dock', 'deploy_bbbbbbbb', d);
@@ -73,6 +80,134 @@ for (const mode of ['basic', 'token'] as const) {
     });
   });
 }
+
+describe('registry client against token auth with a policy and two challenges', () => {
+  // Distribution with token auth behind a proxy that adds `, Basic realm="sandbox-basic"` to each challenge.
+  let registry: Registry;
+  const reader = { username: 'reader', password: `${SECRETS.registry}-reader` };
+  beforeAll(async () => {
+    registry = await startRegistry({
+      auth,
+      tokenAuth: { publicRepositories: ['shop/public'], readers: [reader], multipleChallenges: true },
+    });
+  });
+  afterAll(() => registry?.stop());
+
+  const client = (credentials?: { username: string; password: string }, credentialSource?: string) =>
+    new RegistryClient(registry.host, {
+      credentials,
+      credentialSource,
+      redact: (t) => t.replaceAll(SECRETS.registry, '[REDACTED]'),
+      retry: { retries: 0 },
+    });
+  const tokenRequests = () =>
+    registry.tokenServer!.received('GET /token').map((r) => ({
+      scopes: new URLSearchParams(r.query).getAll('scope'),
+      anonymous: r.headers.authorization === undefined,
+    }));
+
+  it('answers the Bearer challenge of a two-challenge header, and resolves a public image anonymously by HEAD', async () => {
+    const digest = await pushImage(registry, 'shop/public', '1.0', { content: 'public' });
+    registry.tokenServer!.reset();
+    registry.received!.length = 0;
+    const resolved = await client().resolve(parseImageReference(`${registry.host}/shop/public:1.0`)!);
+    expect(resolved).toEqual({ digest, mediaType: MEDIA.ociManifest });
+    expect(tokenRequests()).toEqual([{ scopes: ['repository:shop/public:pull'], anonymous: true }]);
+    expect(registry.received).toEqual([
+      { method: 'HEAD', path: '/v2/shop/public/manifests/1.0' },
+      { method: 'HEAD', path: '/v2/shop/public/manifests/1.0' },
+    ]);
+  });
+
+  it('asks again for the scope an insufficient_scope challenge names, and tags with the same bytes', async () => {
+    const digest = await pushImage(registry, 'shop/app', '1.0', { content: 'scope' });
+    registry.tokenServer!.reset();
+    const c = client(auth, 'registry-password');
+    const manifest = await c.manifest(parseImageReference(`${registry.host}/shop/app:1.0`)!);
+    await c.tag('shop/app', 'deploy_5c09e000', manifest);
+    // The pull token was enough for the GET; the PUT's 401 (insufficient_scope) named `push,pull`.
+    expect(tokenRequests()).toEqual([
+      { scopes: ['repository:shop/app:pull'], anonymous: false },
+      { scopes: ['repository:shop/app:push,pull'], anonymous: false },
+    ]);
+    expect((await c.resolve(parseImageReference(`${registry.host}/shop/app:deploy_5c09e000`)!)).digest).toBe(
+      digest,
+    );
+  });
+
+  it('keeps manifest bytes that are not clean UTF-8 as they are, so the digest holds', async () => {
+    await pushImage(registry, 'shop/bytes', 'base', { content: 'bytes' });
+    const base = buildImage({ content: 'bytes' });
+    const odd = Buffer.concat([
+      base.manifest.subarray(0, -1),
+      Buffer.from(',"annotations":{"note":"'),
+      Buffer.from([0xef, 0xbb, 0xbf, 0xc3, 0xa9, 0xff]),
+      Buffer.from('"}}'),
+    ]);
+    const digest = await putManifest(registry, 'shop/bytes', 'odd', odd, MEDIA.ociManifest);
+    const c = client(auth, 'registry-password');
+    const manifest = await c.manifest(parseImageReference(`${registry.host}/shop/bytes:odd`)!);
+    expect(manifest.digest).toBe(digest);
+    expect(manifest.bytes.equals(odd)).toBe(true);
+    await c.tag('shop/bytes', 'deploy_0dd0dd00', manifest);
+    expect(
+      (await c.manifest(parseImageReference(`${registry.host}/shop/bytes:deploy_0dd0dd00`)!)).bytes.equals(
+        odd,
+      ),
+    ).toBe(true);
+  });
+
+  it.each([
+    ['no credentials', undefined, undefined, /no credentials are given for 127\.0\.0\.1:\d+/],
+    [
+      'a reader',
+      reader,
+      'github-token',
+      /for github-token the token server granted pull on shop\/app, not push/,
+    ],
+  ])('refuses push access to %s', async (_label, credentials, source, missing) => {
+    const access = await client(credentials, source).pushAccess('shop/app', { probe: true });
+    expect(access.allowed).toBe(false);
+    expect(access.allowed ? '' : access.missing).toMatch(missing);
+  });
+
+  it('grants push access to the deployer from the token alone, without an upload', async () => {
+    registry.received!.length = 0;
+    const access = await client(auth, 'registry-password').pushAccess('shop/app', { probe: true });
+    expect(access).toEqual({ allowed: true, how: 'the token server granted push' });
+    expect(registry.received!.map((r) => r.method)).toEqual(['GET']);
+  });
+});
+
+describe('registry client push access on a Basic-auth registry', () => {
+  let registry: Registry;
+  beforeAll(async () => {
+    registry = await startRegistry({ auth });
+  });
+  afterAll(() => registry?.stop());
+
+  it('starts an upload and cancels it when nothing else tells, and skips that in a dry run', async () => {
+    const c = (credentials = auth) =>
+      new RegistryClient(registry.host, {
+        credentials,
+        credentialSource: 'registry-password',
+        redact: (t) => t,
+        retry: { retries: 0 },
+      });
+    expect(await c().pushAccess('acme/probe', { probe: true })).toEqual({
+      allowed: true,
+      how: 'the registry accepted an upload (cancelled at once)',
+    });
+    expect(await c().pushAccess('acme/probe', { probe: false })).toEqual({
+      allowed: true,
+      how: 'not probed in a dry run',
+    });
+    const wrong = await c({ username: 'deployer', password: 'wrong' })
+      .pushAccess('acme/probe', { probe: true })
+      .catch((e: unknown) => e as Error);
+    expect(wrong).toMatchObject({ allowed: false });
+  });
+});
 
 describe('deploy bundle with a registry image', () => {
   let registry: Registry;

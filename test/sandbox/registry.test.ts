@@ -128,7 +128,16 @@ describe('docker-registry with bearer-token auth', () => {
 
     const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
     const tokenUrl = `${params.realm}?${new URLSearchParams({ service: params.service!, scope: params.scope! })}`;
-    expect((await fetch(tokenUrl)).status).toBe(401);
+    // Without credentials the token server still answers, with a token that grants nothing here.
+    const anonymous = (await (await fetch(tokenUrl)).json()) as { token: string };
+    const refused = await fetch(`${registry.url}/v2/shop/web/manifests/v1`, {
+      headers: { accept: MANIFEST_ACCEPT, authorization: `Bearer ${anonymous.token}` },
+    });
+    expect(refused.status).toBe(401);
+    const wrong = await fetch(tokenUrl, {
+      headers: { authorization: `Basic ${Buffer.from('deployer:nope').toString('base64')}` },
+    });
+    expect(wrong.status).toBe(401);
     const { token } = (await (
       await fetch(tokenUrl, { headers: { authorization: registry.authorization! } })
     ).json()) as {
@@ -148,7 +157,82 @@ describe('docker-registry with bearer-token auth', () => {
       body: bytes,
     });
     expect(push.status).toBe(401);
-    expect(registry.tokenServer!.received('GET /token')).toHaveLength(3);
+    expect(registry.tokenServer!.received('GET /token')).toHaveLength(4);
+  });
+});
+
+describe('docker-registry behind the token server with a policy and two challenges', () => {
+  let registry: Registry;
+  const reader = { username: 'reader', password: 'read-only-pass' };
+
+  beforeAll(async () => {
+    registry = await startRegistry({
+      auth: AUTH,
+      tokenAuth: { publicRepositories: ['shop/public'], readers: [reader], multipleChallenges: true },
+    });
+  });
+
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  const token = async (scope: string, who?: { username: string; password: string }) => {
+    const query = new URLSearchParams({ service: 'sandbox-registry', scope });
+    const headers: Record<string, string> = who
+      ? { authorization: `Basic ${Buffer.from(`${who.username}:${who.password}`).toString('base64')}` }
+      : {};
+    const res = await fetch(`${registry.tokenServer!.url}/token?${query}`, { headers });
+    const { token } = (await res.json()) as { token: string };
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as {
+      access: { name: string; actions: string[] }[];
+    };
+    return { token, access: claims.access };
+  };
+
+  it('sends the Bearer and a Basic challenge in one header line', async () => {
+    const res = await fetch(`${registry.url}/v2/shop/public/manifests/v1`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(
+      `Bearer realm="${registry.tokenServer!.url}/token",service="sandbox-registry",scope="repository:shop/public:pull", Basic realm="sandbox-basic"`,
+    );
+  });
+
+  it('grants an anonymous pull of a public repository only, a reader pull only, and the registry enforces it', async () => {
+    const digest = await pushImage(registry, 'shop/public', 'v1', { content: 'public\n' });
+    await pushImage(registry, 'shop/private', 'v1', { content: 'private\n' });
+    const anonymous = await token('repository:shop/public:pull,push');
+    expect(anonymous.access).toEqual([{ type: 'repository', name: 'shop/public', actions: ['pull'] }]);
+    expect((await token('repository:shop/private:pull')).access).toEqual([]);
+    const read = await token('repository:shop/private:pull,push', reader);
+    expect(read.access).toEqual([{ type: 'repository', name: 'shop/private', actions: ['pull'] }]);
+
+    const get = (repo: string, bearer: string) =>
+      fetch(`${registry.url}/v2/${repo}/manifests/v1`, {
+        headers: { accept: MANIFEST_ACCEPT, authorization: `Bearer ${bearer}` },
+      });
+    const pulled = await get('shop/public', anonymous.token);
+    expect(pulled.headers.get('docker-content-digest')).toBe(digest);
+    const bytes = Buffer.from(await pulled.arrayBuffer());
+    expect((await get('shop/private', anonymous.token)).status).toBe(401);
+    expect((await get('shop/private', read.token)).status).toBe(200);
+    const push = await fetch(`${registry.url}/v2/shop/public/manifests/deploy_2`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${anonymous.token}`, 'content-type': MEDIA.ociManifest },
+      body: bytes,
+    });
+    expect(push.status).toBe(401);
+    expect(push.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+  });
+
+  it('is a registry skopeo pulls a public image from anonymously', async () => {
+    const digest = await pushImage(registry, 'shop/public', 'v2', { content: 'skopeo\n' });
+    const { stdout } = await promisify(execFile)(SKOPEO, [
+      'inspect',
+      '--tls-verify=false',
+      '--no-creds',
+      `docker://${registry.host}/shop/public:v2`,
+    ]);
+    expect((JSON.parse(stdout) as { Digest: string }).Digest).toBe(digest);
   });
 });
 

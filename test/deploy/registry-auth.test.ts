@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
+import { pushImage, type Registry, startRegistry } from '../../sandbox/registry.ts';
+import { RegistryClient } from '../../src/providers/registry/distribution.ts';
+import { parseImageReference } from '../../src/providers/registry/reference.ts';
+import { runBundle } from '../helpers/run-bundle.ts';
+import { expectNoSecrets, expectNoViolations, SECRETS } from './fixtures.ts';
+
+/**
+ * The committed deploy bundle against the real Distribution registry with token
+ * auth, fronted by a proxy that sends two challenges in one header
+ * (`Bearer …, Basic realm="sandbox-basic"`), and a token server that gives
+ * anonymous pull tokens for a public repository and pull-only tokens to a
+ * reader (a GHCR token without `packages: write`).
+ */
+
+const deployer = { username: 'deployer', password: SECRETS.registry };
+const reader = { username: 'reader', password: `${SECRETS.registry}-reader` };
+
+let registry: Registry;
+let fly: FlyFake;
+beforeAll(async () => {
+  registry = await startRegistry({
+    auth: deployer,
+    tokenAuth: { publicRepositories: ['shop/public'], readers: [reader], multipleChallenges: true },
+  });
+  fly = createFlyFake({ token: SECRETS.fly, startDelayMs: 50 });
+  await fly.start();
+});
+afterAll(async () => {
+  await fly?.stop();
+  await registry?.stop();
+});
+
+const deploy = (machine: string, inputs: Record<string, string>) => {
+  fly.addMachine({ id: machine });
+  return runBundle('deploy', {
+    inputs: {
+      target: 'fly',
+      'fly-app': 'test-app',
+      'fly-api-token': SECRETS.fly,
+      'fly-api-url': `${fly.server.url}/v1`,
+      ...inputs,
+    },
+  });
+};
+
+describe('deploy bundle: challenges, anonymous pulls and push rights', () => {
+  it('pulls a public image with an anonymous token, answering the Bearer challenge, by HEAD only', async () => {
+    const digest = await pushImage(registry, 'shop/public', '1.0', { content: 'public' });
+    registry.tokenServer!.reset();
+    registry.received!.length = 0;
+    const run = await deploy('pub', { image: `${registry.host}/shop/public:1.0`, 'tag-image': 'false' });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs.image).toBe(`${registry.host}/shop/public@${digest}`);
+    expect(fly.machine('pub')!.config.image).toBe(`${registry.host}/shop/public@${digest}`);
+    const tokens = registry.tokenServer!.received('GET /token');
+    expect(
+      tokens.map((t) => [t.headers.authorization, new URLSearchParams(t.query).getAll('scope')]),
+    ).toEqual([[undefined, ['repository:shop/public:pull']]]);
+    // No manifest GET: on Docker Hub that would count as a pull.
+    expect(registry.received).toEqual([
+      { method: 'HEAD', path: '/v2/shop/public/manifests/1.0' },
+      { method: 'HEAD', path: '/v2/shop/public/manifests/1.0' },
+    ]);
+    expectNoSecrets(run);
+    expectNoViolations(fly.server);
+  });
+
+  it.each([
+    ['no credentials', {}, /no credentials are given for 127\.0\.0\.1:\d+/],
+    [
+      'a pull-only token',
+      { 'registry-username': reader.username, 'registry-password': reader.password },
+      /for registry-password the token server granted pull on shop\/public, not push/,
+    ],
+  ])('tag-image with %s is refused before any request to the target', async (_label, credentials, why) => {
+    await pushImage(registry, 'shop/public', '1.1', { content: 'refused' });
+    const before = fly.server.requests.length;
+    const run = await deploy('refused', {
+      image: `${registry.host}/shop/public:1.1`,
+      'tag-image': 'true',
+      ...credentials,
+    });
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    const error = run.errors[0]!;
+    expect(error).toMatch(/^Input 'tag-image' is true, so the deploy tag is pushed to /);
+    expect(error).toMatch(/push permission is missing/);
+    expect(error).toMatch(why);
+    expect(error).toMatch(/registry-username and registry-password of an account that may push there/);
+    expect(error).toMatch(/or set tag-image: false/);
+    expect(fly.server.requests.length).toBe(before);
+    expect(run.outputs['deploy-tag']).toBeUndefined();
+    expectNoSecrets(run);
+  });
+
+  it('tag-image with push rights tags after one push-scoped token, and deploys by digest', async () => {
+    const digest = await pushImage(registry, 'shop/app', '3.0', { content: 'tagged' });
+    registry.tokenServer!.reset();
+    registry.received!.length = 0;
+    const run = await deploy('tagged', {
+      image: `${registry.host}/shop/app:3.0`,
+      'registry-username': deployer.username,
+      'registry-password': deployer.password,
+    });
+    expect(run.errors).toEqual([]);
+    expect(fly.machine('tagged')!.config.image).toBe(`${registry.host}/shop/app@${digest}`);
+    const tag = run.outputs['deploy-tag']!;
+    expect(tag).toMatch(/^deploy_[0-9a-f]{8}$/);
+    expect(run.stdout).toContain('the token server granted push');
+    expect(registry.tokenServer!.received('GET /token')).toHaveLength(1);
+    expect(registry.received!.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /v2/',
+      'GET /v2/shop/app/manifests/3.0',
+      `PUT /v2/shop/app/manifests/${tag}`,
+    ]);
+    const c = new RegistryClient(registry.host, { credentials: deployer, redact: (t) => t });
+    expect((await c.resolve(parseImageReference(`${registry.host}/shop/app:${tag}`)!)).digest).toBe(digest);
+    expectNoSecrets(run);
+  });
+});

@@ -149,7 +149,7 @@ export interface AppImage {
 /**
  * Builds an image without any base image or network: a rootfs with a static
  * busybox, imported with `docker import`, whose command serves `/www` with
- * busybox httpd on 127.0.0.1:$PORT. `/www/up` holds `version` unless
+ * busybox httpd on 127.0.0.1:$PORT ($BIND:$PORT when set). `/www/up` holds `version` unless
  * `healthy: false`, so `curl -fsS http://127.0.0.1:$PORT/up` tells versions
  * apart and fails on a broken one. Pushed to `registry` (logging in with a
  * throwaway DOCKER_CONFIG) and removed locally, so a deploy really pulls it.
@@ -188,7 +188,8 @@ export async function pushAppImage(
       'ENV PORT=8080',
       '--change',
       // PID 1 ignores SIGTERM unless it traps it: without this every `docker stop` would wait 10 s.
-      'CMD ["/bin/sh", "-c", "trap \'exit 0\' TERM; httpd -f -p 127.0.0.1:$PORT -h /www & wait"]',
+      // BIND=0.0.0.0 makes it reachable through a published port (`-p`) on a bridge network.
+      'CMD ["/bin/sh", "-c", "trap \'exit 0\' TERM; httpd -f -p ${BIND:-127.0.0.1}:$PORT -h /www & wait"]',
       tarball,
       tagged,
     ]);

@@ -2,6 +2,7 @@ import { InputError } from '../core/errors.ts';
 import { type InputReader, parseSshHost, type SshHost } from '../core/inputs.ts';
 import { type ImageReference, parseImageReference } from '../providers/registry/reference.ts';
 import { type RegistryCredentialSources, registrySources } from './registry-credentials.ts';
+import { reachOf } from './ssh/publish.ts';
 
 export const SECRET_INPUTS = [
   'github-token',
@@ -148,6 +149,10 @@ function parseSsh(inputs: InputReader): SshDeploySettings {
       `must be a container name stem (letters, digits, _ . -); got ${JSON.stringify(service)}`,
     );
   }
+  const runArgs = inputs.raw('run-args');
+  const proxy = inputs.choice('proxy', ['none', 'nginx'] as const, 'none');
+  const reach = proxy === 'nginx' ? reachOf(runArgs) : undefined;
+  if (reach && 'error' in reach) throw new InputError('run-args', reach.error);
   return {
     kind: 'ssh',
     hosts,
@@ -162,11 +167,11 @@ function parseSsh(inputs: InputReader): SshDeploySettings {
       'is required when target is ssh: known_hosts lines for every host',
     ),
     service,
-    runArgs: inputs.raw('run-args'),
+    runArgs,
     healthCmd: inputs.optional('health-cmd'),
     keep: inputs.integer('keep', 5, { min: 1, max: 100 }),
     lockTimeoutMs: inputs.seconds('lock-timeout', 120, { max: 3600 }),
-    proxy: inputs.choice('proxy', ['none', 'nginx'] as const, 'none'),
+    proxy,
     healthPath: healthPath(inputs),
     drainTimeoutMs: inputs.seconds('drain-timeout', 30, { max: 3600 }),
   };

@@ -165,6 +165,70 @@ describe('ssh target behind nginx', () => {
       rmSync(bad, { force: true });
     }
   }, 120_000);
+
+  it('a container published with -p gets a free loopback host port of its own; dry-run shows the upstream change', async () => {
+    const network = `zd${process.pid}`;
+    await dockerd.docker(['network', 'create', network]);
+    try {
+      const published = { proxy: 'nginx' as const, runArgs: `--network ${network} -p 8080 -e BIND=0.0.0.0` };
+      const before = readFileSync(upstreamFile, 'utf8');
+      const current = Number(/server 127\.0\.0\.1:(\d+);/.exec(before)![1]);
+      const lines: string[] = [];
+      const { ctx } = captureContext(registryInputs);
+      const dry = await createSshTarget({ ...settings, ...published }, ctx).run(
+        deployRequest(v2.ref, lines, { dryRun: true }),
+      );
+      expect(dry.plan).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/published as -p 127\.0\.0\.1:<port>:8080\)$/),
+          expect.stringContaining(
+            `nginx upstream ${cmd.upstreamName(settings.service)} in ${cmd.upstreamFile(settings.service)}: server 127.0.0.1:${current} -> the new port`,
+          ),
+        ]),
+      );
+      expect(readFileSync(upstreamFile, 'utf8')).toBe(before);
+
+      const first = await deployUnderLoad(published, v2.ref);
+      expect(first.status).toBe('success');
+      const second = await deployUnderLoad(published, v1.ref);
+      expect(second.status).toBe('success');
+      expect(await served()).toBe('v1');
+      console.log(
+        `-p: deploy ${first.load.failed}/${first.load.ok}, second deploy ${second.load.failed}/${second.load.ok}; samples ${[...first.load.samples, ...second.load.samples].join(', ')}`,
+      );
+      for (const run of [first, second]) {
+        expect(run.load.ok + run.load.failed).toBeGreaterThanOrEqual(MIN_REQUESTS);
+        expect({ failed: run.load.failed, samples: run.load.samples, lines: run.lines }).toMatchObject({
+          failed: 0,
+          samples: [],
+        });
+      }
+      // Each container is published on 127.0.0.1 only, on a port of its own, the one nginx uses.
+      const ports: string[] = [];
+      for (const run of [first, second]) {
+        const name = run.lines.join('\n').match(/upstream switched to (\S+)/)![1]!;
+        const bindings = JSON.parse(
+          await dockerd.docker(['inspect', '--format', '{{json .HostConfig.PortBindings}}', name]),
+        ) as Record<string, { HostIp: string; HostPort: string }[]>;
+        expect(Object.keys(bindings)).toEqual(['8080/tcp']);
+        expect(bindings['8080/tcp']).toEqual([
+          { HostIp: '127.0.0.1', HostPort: expect.stringMatching(/^\d+$/) },
+        ]);
+        ports.push(bindings['8080/tcp']![0]!.HostPort);
+      }
+      expect(new Set(ports).size).toBe(2);
+      expect(readFileSync(upstreamFile, 'utf8')).toContain(`server 127.0.0.1:${ports[1]};`);
+    } finally {
+      await dockerd
+        .docker(['ps', '-aq', '--filter', `network=${network}`])
+        .then((ids) => {
+          const list = ids.trim().split('\n').filter(Boolean);
+          return list.length > 0 ? dockerd.docker(['rm', '-f', ...list]) : '';
+        })
+        .catch(() => '');
+      await dockerd.docker(['network', 'rm', network]).catch(() => '');
+    }
+  }, 180_000);
 });
 
 /** The baseline wrote its own upstream file: nginx picks it up on a graceful reload (SIGHUP to its PID). */

@@ -198,6 +198,7 @@ describe('planHost behind nginx (proxy: nginx)', () => {
     const plan = planHost({ ...input, deployTag: 'deploy_1' }, [running2, old1]);
     expect(plan.steps.find((s) => s.kind === 'switch')).toEqual({
       kind: 'switch',
+      service: 'web',
       name: 'web-deploy_1',
       port: 21001,
       from: 21002,
@@ -210,15 +211,18 @@ describe('planHost behind nginx (proxy: nginx)', () => {
     ).toThrow(/not created behind the proxy/);
   });
 
-  it('dry-run shows the upstream change', () => {
-    const plan = planHost(input, [running2]);
+  it.each([
+    [undefined, 'choose a free host port for the new container (given to it as PORT)'],
+    ['3000', 'choose a free host port for the new container (published as -p 127.0.0.1:<port>:3000)'],
+  ])('dry-run shows the upstream change (publish %s)', (publish, portLine) => {
+    const plan = planHost({ ...input, proxy: { ...proxy, publish } }, [running2]);
     expect(describeHostPlan('root@h:22', plan, [])).toEqual([
       'root@h:22: docker pull r/a@sha256:3',
-      'root@h:22: choose a free host port for the new container (given to it as PORT)',
+      `root@h:22: ${portLine}`,
       'root@h:22: docker create web-deploy_3 from r/a@sha256:3',
       'root@h:22: docker start web-deploy_3',
       "root@h:22: GET /up on web-deploy_3's own port until it passes",
-      'root@h:22: nginx upstream 127.0.0.1:21002 -> the new port (web-deploy_3): write, nginx -t, nginx -s reload',
+      'root@h:22: nginx upstream web_app in $HOME/.ops-actions/nginx/web.conf: server 127.0.0.1:21002 -> the new port (web-deploy_3); nginx -t, then nginx -s reload',
       'root@h:22: wait 30s for the old container to drain',
       'root@h:22: docker stop web-deploy_2',
     ]);
@@ -269,10 +273,10 @@ describe('nginx commands', () => {
         service: 's',
         deployTag: 'd',
         deployId: 'x',
-        runArgs: '',
+        runArgs: '--env PORT=20001 --network host',
         port: 20001,
       }),
-    ).toContain("--label 'ops-actions.port=20001' --env 'PORT=20001'");
+    ).toContain("--label 'ops-actions.port=20001' --env PORT=20001 --network host 'i'");
   });
 });
 

@@ -102,7 +102,10 @@ export interface CreateSpec {
   deployTag: string;
   deployId: string;
   runArgs: string;
-  /** Behind the proxy: the container's own host port, given to the app as `PORT` and kept in a label. */
+  /**
+   * Behind the proxy: the container's own host port, kept in a label; `runArgs` then already
+   * publishes it or tells the app (publish.ts `proxiedRunArgs`).
+   */
   port?: number | undefined;
 }
 
@@ -114,16 +117,10 @@ export function create(spec: CreateSpec): string {
     `${LABEL_DEPLOY_ID}=${spec.deployId}`,
     ...(spec.port !== undefined ? [`${LABEL_PORT}=${spec.port}`] : []),
   ].flatMap((label) => ['--label', shellQuote(label)]);
-  const port = spec.port !== undefined ? ['--env', shellQuote(`PORT=${spec.port}`)] : [];
   const runArgs = spec.runArgs.trim() === '' ? [] : [spec.runArgs.trim()];
-  return [
-    'docker create --name',
-    shellQuote(spec.name),
-    ...labels,
-    ...port,
-    ...runArgs,
-    shellQuote(spec.image),
-  ].join(' ');
+  return ['docker create --name', shellQuote(spec.name), ...labels, ...runArgs, shellQuote(spec.image)].join(
+    ' ',
+  );
 }
 
 /**

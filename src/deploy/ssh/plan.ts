@@ -1,4 +1,4 @@
-import { type Container, containerName } from './commands.ts';
+import { type Container, containerName, upstreamFile, upstreamName } from './commands.ts';
 
 /**
  * What one host needs, from what it runs now: pure, so dry-run is "observe,
@@ -24,10 +24,13 @@ export type HostStep =
   | { kind: 'stop'; name: string }
   | { kind: 'start'; name: string }
   | { kind: 'health'; name: string; cmd: string | undefined; path?: string | undefined }
-  /** Proxy: choose a free host port for the container about to be created. */
-  | { kind: 'port' }
+  /**
+   * Proxy: choose a free host port for the container about to be created; `publish` is the
+   * container port its `-p` maps it to, undefined for a host-network container (told `PORT`).
+   */
+  | { kind: 'port'; publish: string | undefined }
   /** Proxy: point the upstream at the target's port (`port` undefined: the one just chosen). */
-  | { kind: 'switch'; name: string; port: number | undefined; from: number | undefined }
+  | { kind: 'switch'; service: string; name: string; port: number | undefined; from: number | undefined }
   /** Proxy: let the old container finish its requests before it stops. */
   | { kind: 'drain'; ms: number };
 
@@ -49,8 +52,11 @@ export interface PlanInput {
   deployTag: string;
   image: string | undefined;
   healthCmd: string | undefined;
-  /** Absent or `none`: stop old, start new. */
-  proxy?: { healthPath: string | undefined; drainMs: number } | undefined;
+  /**
+   * Absent or `none`: stop old, start new. `publish`: the container port of the one `-p` in
+   * `run-args` (publish.ts), undefined for `--network host`.
+   */
+  proxy?: { healthPath: string | undefined; drainMs: number; publish?: string | undefined } | undefined;
 }
 
 export function planHost(input: PlanInput, containers: Container[]): HostPlan {
@@ -96,14 +102,14 @@ function proxiedPlan(
     }
     steps.push(
       { kind: 'pull', image: input.image },
-      { kind: 'port' },
+      { kind: 'port', publish: proxy.publish },
       { kind: 'create', name: target, image: input.image },
     );
   }
   steps.push(
     { kind: 'start', name: target },
     { kind: 'health', name: target, cmd: input.healthCmd, path: proxy.healthPath },
-    { kind: 'switch', name: target, port: existing?.port, from: running[0]?.port },
+    { kind: 'switch', service: input.service, name: target, port: existing?.port, from: running[0]?.port },
   );
   if (running.length > 0) steps.push({ kind: 'drain', ms: proxy.drainMs });
   for (const c of running) steps.push({ kind: 'stop', name: c.name });
@@ -134,9 +140,11 @@ export function describeStep(step: HostStep): string {
     case 'start':
       return `docker start ${step.name}`;
     case 'port':
-      return 'choose a free host port for the new container (given to it as PORT)';
+      return step.publish
+        ? `choose a free host port for the new container (published as -p 127.0.0.1:<port>:${step.publish})`
+        : 'choose a free host port for the new container (given to it as PORT)';
     case 'switch':
-      return `nginx upstream ${step.from ? `127.0.0.1:${step.from}` : '(none yet)'} -> ${step.port ? `127.0.0.1:${step.port}` : 'the new port'} (${step.name}): write, nginx -t, nginx -s reload`;
+      return `nginx upstream ${upstreamName(step.service)} in ${upstreamFile(step.service)}: server ${step.from ? `127.0.0.1:${step.from}` : '(none yet)'} -> ${step.port ? `127.0.0.1:${step.port}` : 'the new port'} (${step.name}); nginx -t, then nginx -s reload`;
     case 'drain':
       return `wait ${step.ms / 1000}s for the old container to drain`;
     case 'health':

@@ -14,6 +14,7 @@ import type { DeployHost } from './hosts.ts';
 import { lastLines, type Remote } from './lock.ts';
 import { LockSet } from './lock-set.ts';
 import { describeHostPlan, type HostPlan, planHost, planPrune } from './plan.ts';
+import { proxiedRunArgs, type Reach, reachOf } from './publish.ts';
 
 export interface SshTargetOptions {
   /** Between lock attempts while another deploy holds it. */
@@ -172,6 +173,7 @@ export class Rollout {
   }
 
   private planFor(containers: cmd.Container[]): HostPlan {
+    const reach = this.settings.proxy === 'nginx' ? this.reach() : undefined;
     return planHost(
       {
         service: this.settings.service,
@@ -180,11 +182,22 @@ export class Rollout {
         healthCmd: this.settings.healthCmd,
         proxy:
           this.settings.proxy === 'nginx'
-            ? { healthPath: this.settings.healthPath, drainMs: this.settings.drainTimeoutMs }
+            ? {
+                healthPath: this.settings.healthPath,
+                drainMs: this.settings.drainTimeoutMs,
+                publish: reach?.kind === 'publish' ? reach.containerPort : undefined,
+              }
             : undefined,
       },
       containers,
     );
+  }
+
+  /** How nginx reaches this service's containers; `run-args` was checked at input time. */
+  private reach(): Reach {
+    const reach = reachOf(this.settings.runArgs);
+    if ('error' in reach) throw new Error(`run-args ${reach.error}`);
+    return reach;
   }
 
   private concurrency(): number {
@@ -343,7 +356,10 @@ export class Rollout {
                     service: this.settings.service,
                     deployTag: this.request.deployTag,
                     deployId: this.request.deployId,
-                    runArgs: this.settings.runArgs,
+                    runArgs:
+                      s.port === undefined
+                        ? this.settings.runArgs
+                        : proxiedRunArgs(this.settings.runArgs, this.reach(), s.port),
                     port: s.port,
                   }),
                 );

@@ -443,16 +443,8 @@ function create(spec) {
         `${LABEL_DEPLOY_ID}=${spec.deployId}`,
         ...(spec.port !== undefined ? [`${LABEL_PORT}=${spec.port}`] : []),
     ].flatMap((label) => ['--label', shellQuote(label)]);
-    const port = spec.port !== undefined ? ['--env', shellQuote(`PORT=${spec.port}`)] : [];
     const runArgs = spec.runArgs.trim() === '' ? [] : [spec.runArgs.trim()];
-    return [
-        'docker create --name',
-        shellQuote(spec.name),
-        ...labels,
-        ...port,
-        ...runArgs,
-        shellQuote(spec.image),
-    ].join(' ');
+    return ['docker create --name', shellQuote(spec.name), ...labels, ...runArgs, shellQuote(spec.image)].join(' ');
 }
 /**
  * Prints a free TCP port in 20000-29999: random candidates, skipping every
@@ -1139,9 +1131,9 @@ function proxiedPlan(input, proxy, existing, running, target) {
         if (!input.image) {
             throw new Error(`no kept container of ${input.deployTag} on this host and no image to pull it from`);
         }
-        steps.push({ kind: 'pull', image: input.image }, { kind: 'port' }, { kind: 'create', name: target, image: input.image });
+        steps.push({ kind: 'pull', image: input.image }, { kind: 'port', publish: proxy.publish }, { kind: 'create', name: target, image: input.image });
     }
-    steps.push({ kind: 'start', name: target }, { kind: 'health', name: target, cmd: input.healthCmd, path: proxy.healthPath }, { kind: 'switch', name: target, port: existing?.port, from: running[0]?.port });
+    steps.push({ kind: 'start', name: target }, { kind: 'health', name: target, cmd: input.healthCmd, path: proxy.healthPath }, { kind: 'switch', service: input.service, name: target, port: existing?.port, from: running[0]?.port });
     if (running.length > 0)
         steps.push({ kind: 'drain', ms: proxy.drainMs });
     for (const c of running)
@@ -1170,9 +1162,11 @@ function describeStep(step) {
         case 'start':
             return `docker start ${step.name}`;
         case 'port':
-            return 'choose a free host port for the new container (given to it as PORT)';
+            return step.publish
+                ? `choose a free host port for the new container (published as -p 127.0.0.1:<port>:${step.publish})`
+                : 'choose a free host port for the new container (given to it as PORT)';
         case 'switch':
-            return `nginx upstream ${step.from ? `127.0.0.1:${step.from}` : '(none yet)'} -> ${step.port ? `127.0.0.1:${step.port}` : 'the new port'} (${step.name}): write, nginx -t, nginx -s reload`;
+            return `nginx upstream ${upstreamName(step.service)} in ${upstreamFile(step.service)}: server ${step.from ? `127.0.0.1:${step.from}` : '(none yet)'} -> ${step.port ? `127.0.0.1:${step.port}` : 'the new port'} (${step.name}); nginx -t, then nginx -s reload`;
         case 'drain':
             return `wait ${step.ms / 1000}s for the old container to drain`;
         case 'health':
@@ -1194,7 +1188,10 @@ function describeHostPlan(where, plan, prune) {
     return lines;
 }
 
+// EXTERNAL MODULE: ./src/deploy/ssh/publish.ts
+var publish = __webpack_require__(7713);
 ;// CONCATENATED MODULE: ./src/deploy/ssh/rollout.ts
+
 
 
 
@@ -1322,15 +1319,27 @@ class Rollout {
         return { id: '', name, deployTag: '', image: '', state: 'created', createdAt: '9999' };
     }
     planFor(containers) {
+        const reach = this.settings.proxy === 'nginx' ? this.reach() : undefined;
         return planHost({
             service: this.settings.service,
             deployTag: this.request.deployTag,
             image: this.request.image,
             healthCmd: this.settings.healthCmd,
             proxy: this.settings.proxy === 'nginx'
-                ? { healthPath: this.settings.healthPath, drainMs: this.settings.drainTimeoutMs }
+                ? {
+                    healthPath: this.settings.healthPath,
+                    drainMs: this.settings.drainTimeoutMs,
+                    publish: reach?.kind === 'publish' ? reach.containerPort : undefined,
+                }
                 : undefined,
         }, containers);
+    }
+    /** How nginx reaches this service's containers; `run-args` was checked at input time. */
+    reach() {
+        const reach = (0,publish/* reachOf */.xw)(this.settings.runArgs);
+        if ('error' in reach)
+            throw new Error(`run-args ${reach.error}`);
+        return reach;
     }
     concurrency() {
         return this.options.concurrency ?? 10;
@@ -1469,7 +1478,9 @@ class Rollout {
                                 service: this.settings.service,
                                 deployTag: this.request.deployTag,
                                 deployId: this.request.deployId,
-                                runArgs: this.settings.runArgs,
+                                runArgs: s.port === undefined
+                                    ? this.settings.runArgs
+                                    : (0,publish/* proxiedRunArgs */.Ay)(this.settings.runArgs, this.reach(), s.port),
                                 port: s.port,
                             }));
                             s.created = true;

@@ -10,14 +10,14 @@ import {
   failureOf,
   plannedOnly,
   progressUnit,
-  renderSummary,
-  resultsJson,
+  resultsOutput,
   settledWithoutSending,
   toleratedFailures,
   totalsLine,
   totalsOf,
 } from './report.ts';
 import { ResultsFile } from './results-file.ts';
+import { renderSummary, type SummaryInput } from './summary.ts';
 import { noun, shardOf } from './targets.ts';
 import { createEndpointSender, runFanout, type TargetResult } from './update.ts';
 
@@ -67,11 +67,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
     const results = plan.map(plannedOnly);
     for (const r of results) resultsFile.add(r);
     ctx.log.write({ step: 'plan', outcome: 'planned', ids: { targets: plan.length } });
-    await publish(
-      ctx,
-      results,
-      renderSummary({ title, results, wallMs: 0, concurrency: settings.concurrency, dryRun: true, notes }),
-    );
+    await publish(ctx, { title, results, wallMs: 0, concurrency: settings.concurrency, dryRun: true, notes });
     return;
   }
 
@@ -132,18 +128,14 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
 
   // report
   const cancelled = cancel.aborted ? cancelledNote(results) : undefined;
-  await publish(
-    ctx,
+  await publish(ctx, {
+    title: cancelled ? `${title}: cancelled` : title,
     results,
-    renderSummary({
-      title: cancelled ? `${title}: cancelled` : title,
-      results,
-      wallMs,
-      concurrency: settings.concurrency,
-      dryRun: false,
-      notes: cancelled ? [`Cancelled: ${cancelled}.`, ...notes] : notes,
-    }),
-  );
+    wallMs,
+    concurrency: settings.concurrency,
+    dryRun: false,
+    notes: cancelled ? [`Cancelled: ${cancelled}.`, ...notes] : notes,
+  });
   if (cancelled) throw new CancelledError(cancelSignalName(cancel), cancelled);
   const failure = failureOf(results, settings.maxFailures);
   if (failure) throw failure;
@@ -167,12 +159,14 @@ function logResult(ctx: ActionContext, r: TargetResult): void {
   });
 }
 
-async function publish(ctx: ActionContext, results: readonly TargetResult[], summary: string): Promise<void> {
+async function publish(ctx: ActionContext, summary: Omit<SummaryInput, 'output'>): Promise<void> {
+  const { results } = summary;
   const totals = totalsOf(results);
   ctx.setOutput('total', totals.total);
   ctx.setOutput('succeeded', totals.succeeded);
   ctx.setOutput('failed', totals.failed);
   ctx.setOutput('skipped', totals.skipped);
-  ctx.setOutput('results', resultsJson(results));
-  await ctx.writeSummary(summary);
+  const output = resultsOutput(results);
+  ctx.setOutput('results', output.json);
+  await ctx.writeSummary(renderSummary({ ...summary, output }));
 }

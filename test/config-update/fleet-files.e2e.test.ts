@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKamalFake, type KamalFake } from '../../sandbox/fakes/kamal.ts';
-import { runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { summaryTables } from '../helpers/summary-tables.ts';
 import { AUTH_TOKEN, expectNoSecrets, progressLines, resultsOf } from './fixtures.ts';
 
 let kamal: KamalFake | undefined;
@@ -85,19 +86,63 @@ describe('config-update urls-file (bundle against the sandbox)', () => {
     expect(k.hosts[0]!.server.requests).toEqual([]);
   });
 
-  it('updates 10 000 URLs from a file: no list in any environment variable, so no E2BIG', async () => {
-    const k = await startKamal(['web-1']);
-    const urls = Array.from({ length: 10_000 }, (_, i) => `${k.host('web-1').url}/t/${i}/update_config`);
+  it("updates 10 000 URLs from a file: no E2BIG, outputs and summary within the runner's limits", async () => {
+    const k = await startKamal(['web-1', 'web-2']);
+    k.setBehaviour('web-2', { status: 500 });
+    const urls = Array.from({ length: 10_000 }, (_, i) =>
+      i % 100 === 0
+        ? `${k.host('web-2').url}/t/${i}/update_config`
+        : `${k.host('web-1').url}/t/${i}/update_config`,
+    );
     expect(urls.join('\n').length).toBeGreaterThan(128 * 1024);
     const run = await runWithFiles(
-      { 'urls-file': 'fleet.txt', concurrency: '64' },
+      { 'urls-file': 'fleet.txt', concurrency: '64', retries: '0', 'max-failures': '100' },
       { 'fleet.txt': `# 10k\n${urls.join('\n')}\n` },
     );
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
-    expect(k.hosts[0]!.server.requests).toHaveLength(10_000);
-    expect(new Set(k.hosts[0]!.server.requests.map((r) => r.path)).size).toBe(10_000);
+    expect(k.hosts.map((h) => h.server.requests.length)).toEqual([9900, 100]);
+    expect(new Set(k.hosts.flatMap((h) => h.server.requests.map((r) => r.path))).size).toBe(10_000);
     expect(progressLines(run.stdout)).toHaveLength(10_000);
-    expect(run.outputs.total).toBe('10000');
+    expect(run.outputs).toMatchObject({ total: '10000', succeeded: '9900', failed: '100', skipped: '0' });
+    expectLimits(run, 10_000);
+    // Past 500 targets `results` holds the failures only; results-file every target.
+    const listed = resultsOf(run.outputs);
+    expect(listed).toHaveLength(100);
+    expect(listed.every((r) => r.outcome === 'failed' && r.url.startsWith(k.host('web-2').url))).toBe(true);
+    expect(run.summary).toContain('10000 targets: **9900 ok**, **100 failed**, 0 skipped');
+    expect(summaryTables(run.summary.slice(run.summary.indexOf('### Failure reasons')))[0]).toEqual([
+      ['reason', 'targets', 'for example'],
+      ['HTTP 500: instance web-2 answered 500', '100', expect.stringMatching(/^127\.0\.0\.1:\d+\/t\/\d+\/update_config, /)],
+    ]);
+    expect(run.summary).toContain('### The 20 slowest of 9900 updated');
+    expect(run.summary).not.toContain('mermaid');
+  }, 180_000);
+
+  it('3000 targets that all fail: every failure in results, the summary capped', async () => {
+    const k = await startKamal(['web-1']);
+    k.setBehaviour('web-1', { status: 503 });
+    const urls = Array.from({ length: 3000 }, (_, i) => `${k.host('web-1').url}/t/${i}/update_config`);
+    const run = await runWithFiles(
+      { 'urls-file': 'fleet.txt', concurrency: '64', retries: '0', 'max-failures': '3000' },
+      { 'fleet.txt': urls.join('\n') },
+    );
+    expect(run.code).toBe(0);
+    expect(run.outputs).toMatchObject({ total: '3000', succeeded: '0', failed: '3000' });
+    expectLimits(run, 3000);
+    expect(resultsOf(run.outputs)).toHaveLength(3000);
+    const failedRows = summaryTables(run.summary.slice(run.summary.indexOf('### Failed and skipped')))[0]!;
+    expect(failedRows.slice(1)).toHaveLength(200);
+    expect(run.summary).toContain('_2800 more failed or skipped targets are in `results-file`._');
+    expect(run.summary).not.toContain('slowest of');
   }, 180_000);
 });
+
+/** The runner's limits: a summary under 1 MiB, `results` under 1 MB, and every target in results-file. */
+function expectLimits(run: BundleRun, targets: number): void {
+  expect(Buffer.byteLength(run.summary)).toBeLessThan(1024 * 1024);
+  expect(Buffer.byteLength(run.outputs.results ?? '')).toBeLessThan(1_000_000);
+  const lines = readFileSync(run.outputs['results-file']!, 'utf8').trim().split('\n');
+  expect(lines).toHaveLength(targets);
+  expect(new Set(lines.map((l) => (JSON.parse(l) as { url: string }).url)).size).toBe(targets);
+}

@@ -2,18 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   failureOf,
-  GANTT_BARS,
-  ganttBars,
   progressUnit,
-  renderSummary,
-  resultsJson,
+  RESULTS_OUTPUT_BYTES,
+  resultsOutput,
   toleratedFailures,
   totalsLine,
   totalsOf,
 } from '../../src/config-update/report.ts';
+import { resultEntry } from '../../src/config-update/results-file.ts';
 import type { TargetResult } from '../../src/config-update/update.ts';
 import { formatProgressLine } from '../../src/core/progress.ts';
-import { summaryTables } from '../helpers/summary-tables.ts';
 
 const result = (id: string, extra: Partial<TargetResult> = {}): TargetResult => ({
   id,
@@ -78,13 +76,37 @@ describe('results output', () => {
     const all = Array.from({ length: total }, (_, i) =>
       i < failures ? failed(`t${String(i).padStart(5, '0')}`) : result(`t${String(i).padStart(5, '0')}`),
     );
-    const json = resultsJson(all);
-    expect((JSON.parse(json) as unknown[]).length).toBe(listed);
-    expect(Buffer.byteLength(json)).toBeLessThan(1_000_000);
+    const output = resultsOutput(all);
+    expect((JSON.parse(output.json) as unknown[]).length).toBe(listed);
+    expect(output).toMatchObject({ listed, due: listed });
+    expect(Buffer.byteLength(output.json)).toBeLessThan(1_000_000);
+  });
+
+  it('stops before the byte cap when even the failures would pass 1 MB, keeping id order', () => {
+    const error = `HTTP 503: ${'overloaded '.repeat(10).trim()}`;
+    const all = Array.from({ length: 10_000 }, (_, i) =>
+      failed(`t${String(i).padStart(5, '0')}`, {
+        url: `https://fleet-host-${i}.example.com/showcase/update_config`,
+        error,
+      }),
+    );
+    const output = resultsOutput(all);
+    const parsed = JSON.parse(output.json) as { id: string }[];
+    expect(Buffer.byteLength(output.json)).toBeLessThanOrEqual(RESULTS_OUTPUT_BYTES);
+    expect(output.due).toBe(10_000);
+    expect(output.listed).toBe(parsed.length);
+    expect(output.listed).toBeGreaterThan(3000);
+    expect(output.listed).toBeLessThan(10_000);
+    expect(parsed.map((r) => r.id)).toEqual(all.slice(0, output.listed).map((r) => r.id));
+    // The next entry would not have fitted.
+    const next = JSON.stringify(resultEntry(all[output.listed]!));
+    expect(Buffer.byteLength(output.json) + Buffer.byteLength(next) + 1).toBeGreaterThan(
+      RESULTS_OUTPUT_BYTES,
+    );
   });
 
   it('has exactly the spec fields, sorted by id', () => {
-    const parsed = JSON.parse(resultsJson([failed('b'), result('a', { woken: true })]));
+    const parsed = JSON.parse(resultsOutput([failed('b'), result('a', { woken: true })]).json);
     expect(parsed).toEqual([
       {
         id: 'a',
@@ -168,64 +190,5 @@ describe('toleratedFailures', () => {
         },
       ),
     );
-  });
-});
-
-describe('job summary', () => {
-  it('renders totals, a table with failures first and slowest next, and a gantt chart', () => {
-    const md = renderSummary({
-      title: 'Config update: Fly app smooth',
-      results: [
-        result('fast', { ms: 10, startMs: 0, endMs: 10 }),
-        result('slow', { ms: 900, startMs: 5, endMs: 905 }),
-        failed('bad', { startMs: 2, endMs: 400, ms: 398 }),
-        skipped('zzz'),
-      ],
-      wallMs: 905,
-      concurrency: 8,
-      dryRun: false,
-      notes: ['Shard 1/2.'],
-    });
-    expect(md).toContain('## Config update: Fly app smooth');
-    expect(md).toContain('4 targets: **2 ok**, **1 failed**, 1 skipped in 905 ms at concurrency 8.');
-    expect(md).toContain('Shard 1/2.');
-    expect(summaryTables(md)).toEqual([
-      [
-        ['target', 'region', 'outcome', 'status', 'attempts', 'time', 'error'],
-        ['bad', 'ams', '❌ failed', '500', '4', '398 ms', 'HTTP 500: boom'],
-        ['slow', 'ams', '✅ ok', '200', '1', '900 ms', ''],
-        ['fast', 'ams', '✅ ok', '200', '1', '10 ms', ''],
-        ['zzz', 'ams', '⏭️ skipped', '', '0', '', 'machine is stopped'],
-      ],
-    ]);
-    expect(md).toContain('```mermaid\ngantt\n  title Fan-out\n  dateFormat x\n  axisFormat %M:%S\n');
-    expect(md).toContain('  section ok\n  fast ams 200 x1 :t0, 0, 10\n  slow ams 200 x1 :t1, 5, 905');
-    expect(md).toContain('  section failed\n  bad ams 500 x4 :crit, t2, 2, 400');
-  });
-
-  it('keeps only the worst targets in a large gantt and says so', () => {
-    const many = Array.from({ length: 200 }, (_, i) =>
-      i % 50 === 0
-        ? failed(`t${i}`, { startMs: i, endMs: i + 10 })
-        : result(`t${i}`, { ms: i, startMs: i, endMs: i * 2 }),
-    );
-    const bars = ganttBars(many);
-    expect(bars).toHaveLength(GANTT_BARS);
-    expect(bars.filter((b) => b.status === 'crit')).toHaveLength(4);
-    expect(bars.map((b) => b.startMs)).toEqual([...bars.map((b) => b.startMs)].sort((a, b) => a - b));
-    const md = renderSummary({ title: 't', results: many, wallMs: 1, concurrency: 1, dryRun: false });
-    expect(md).toContain(`title Fan-out - the ${GANTT_BARS} slowest or failed of 200 targets`);
-  });
-
-  it('says a dry run sent nothing and draws no chart', () => {
-    const md = renderSummary({
-      title: 't',
-      results: [skipped('a')],
-      wallMs: 0,
-      concurrency: 8,
-      dryRun: true,
-    });
-    expect(md).toContain('**Dry run**: nothing was sent to the targets.');
-    expect(md).not.toContain('mermaid');
   });
 });

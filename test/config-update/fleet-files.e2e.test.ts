@@ -113,7 +113,11 @@ describe('config-update urls-file (bundle against the sandbox)', () => {
     expect(run.summary).toContain('10000 targets: **9900 ok**, **100 failed**, 0 skipped');
     expect(summaryTables(run.summary.slice(run.summary.indexOf('### Failure reasons')))[0]).toEqual([
       ['reason', 'targets', 'for example'],
-      ['HTTP 500: instance web-2 answered 500', '100', expect.stringMatching(/^127\.0\.0\.1:\d+\/t\/\d+\/update_config, /)],
+      [
+        'HTTP 500: instance web-2 answered 500',
+        '100',
+        expect.stringMatching(/^127\.0\.0\.1:\d+\/t\/\d+\/update_config, /),
+      ],
     ]);
     expect(run.summary).toContain('### The 20 slowest of 9900 updated');
     expect(run.summary).not.toContain('mermaid');

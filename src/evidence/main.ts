@@ -8,3 +8,7 @@ await runAction({
   parseInputs: (inputs) => parseInputs(inputs, process.env),
   run: (settings, ctx) => runEvidence(settings, ctx),
 });
+
+// A daemon started by a local check may still hold that check's output pipe: @actions/exec stopped
+// waiting for it (run-local.ts), but Node would wait for as long as the daemon lives. All is written.
+process.stdout.write('', () => process.exit());

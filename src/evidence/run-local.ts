@@ -1,101 +1,116 @@
-import { spawn } from 'node:child_process';
+import { exec } from '@actions/exec';
 import { BoundedOutput } from '../core/bounded-output.ts';
 import type { RawOutcome } from './run-result.ts';
 
 /**
  * How long the output pipes may stay open after the shell exited (or was
- * killed at the timeout): a process that escaped the shell's group (`setsid
- * daemon &`) may hold them for as long as it lives. As @actions/exec's
- * `delay` option, but short, since a check's output is whatever was written by then.
+ * killed at the timeout): @actions/exec's `delay`. A process that escaped the
+ * shell's group (`setsid daemon &`) may hold them for as long as it lives; a
+ * check's output is whatever was written by then.
  */
 export const STREAM_GRACE_MS = 1000;
 
 /**
- * A `run` check on the runner: `sh -c` with stderr folded into stdout inside
- * the shell, so both arrive in the order the command wrote them, kept up to
- * `MAX_CAPTURE_BYTES` (`BoundedOutput`). The shell leads its own process
- * group, killed when the shell exits and at the timeout: a `sleep` started by
- * the command dies with it instead of holding the pipe. A process that left
- * the group is not waited for beyond `STREAM_GRACE_MS`.
- *
- * Spawned directly rather than through @actions/exec: that runner gives no
- * handle on the process, so it can neither kill it at the timeout nor kill
- * its process group.
+ * The shell @actions/exec starts. It becomes the leader of a process group of
+ * its own through `setsid` where there is one (Linux; absent on macOS, where
+ * only the shell itself can be killed), tells its pid on stderr, then folds
+ * stderr into stdout so both arrive in the order the command wrote them. stdin
+ * is /dev/null, so a command that reads it does not wait for the timeout
+ * (@actions/exec's `input` would end the pipe, but a write to a shell that
+ * already exited raises an EPIPE nobody can catch).
+ * `$1` is the command; `$$` stays the same pid through both `exec`s.
  */
-export function runLocal(
+const LAUNCHER = 'command -v setsid >/dev/null 2>&1 && exec setsid sh -c "$1"; exec sh -c "$1"';
+const PREAMBLE = 'echo $$ >&2; exec </dev/null 2>&1; ';
+
+/**
+ * A `run` check on the runner, through @actions/exec: `sh -c`, stdout and
+ * stderr as one stream kept up to `MAX_CAPTURE_BYTES` (`BoundedOutput`),
+ * decoded across chunks. @actions/exec resolves once the shell exited and its
+ * pipes closed, or `STREAM_GRACE_MS` after the exit when a process it left
+ * behind holds them. At the timeout or on `signal` the shell's process group
+ * is killed; once the check is over, whatever the command left in the group
+ * is killed too, so a background `sleep` does not outlive its check.
+ *
+ * A process that left the group keeps the pipe open in this process, and
+ * Node waits for open pipes before it exits: evidence's entry point ends the
+ * process when the run is done (src/evidence/main.ts).
+ */
+export async function runLocal(
   command: string,
   options: { timeoutMs: number; cwd: string; env: NodeJS.ProcessEnv; signal?: AbortSignal },
 ): Promise<RawOutcome> {
-  return new Promise((resolve) => {
-    let child: ReturnType<typeof spawn>;
+  const capture = new BoundedOutput();
+  let control = '';
+  let group: number | undefined;
+  let killRequested = false;
+  /** Kills the group; without one (no setsid), the shell alone while it runs. */
+  const killGroup = (shellToo: boolean) => {
+    if (group === undefined) return;
     try {
-      child = spawn('sh', ['-c', `exec 2>&1; ${command}`], {
-        cwd: options.cwd,
-        env: options.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      });
-    } catch (error) {
-      resolve({ output: '', timedOut: false, error: (error as Error).message });
-      return;
+      process.kill(-group, 'SIGKILL');
+    } catch {
+      if (shellToo)
+        try {
+          process.kill(group, 'SIGKILL');
+        } catch {}
     }
-    const capture = new BoundedOutput();
-    child.stdout?.on('data', (chunk: Buffer) => capture.add(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => capture.add(chunk));
-    let timedOut = false;
-    let spawnError: string | undefined;
-    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    let grace: NodeJS.Timeout | undefined;
-    let done = false;
-    const killGroup = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    };
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      clearTimeout(grace);
-      options.signal?.removeEventListener('abort', onAbort);
-      // An escaped process may still hold the pipes: stop reading them.
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      const code = exit?.code ?? (exit?.signal ? 128 + signalNumber(exit.signal) : undefined);
-      resolve({ output: capture.text(), exitCode: timedOut ? undefined : code, timedOut, error: spawnError });
-    };
-    const waitForPipes = () => {
-      grace ??= setTimeout(finish, STREAM_GRACE_MS);
-    };
-    const onAbort = () => {
-      killGroup();
-      waitForPipes();
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      onAbort();
-    }, options.timeoutMs);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (error) => {
-      spawnError = error.message;
-      finish();
+  };
+  const stop = () => {
+    killRequested = true;
+    killGroup(true);
+  };
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stop();
+  }, options.timeoutMs);
+  const onAbort = () => stop();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const code = await exec('sh', ['-c', LAUNCHER, 'ops-check', PREAMBLE + command], {
+      cwd: options.cwd,
+      env: definedOnly(options.env),
+      // Nothing of the output is echoed: it is printed, redacted, with the evidence.
+      silent: true,
+      ignoreReturnCode: true,
+      delay: STREAM_GRACE_MS,
+      listeners: {
+        stdout: (chunk) => capture.add(chunk),
+        // stderr carries only the shell's pid, before `exec 2>&1`.
+        stderr: (chunk) => {
+          if (group !== undefined) return;
+          control += chunk.toString('latin1');
+          const line = /^(\d+)\n/.exec(control);
+          if (!line) return;
+          group = Number(line[1]);
+          if (killRequested) killGroup(true);
+        },
+      },
     });
-    child.on('exit', (code, signal) => {
-      exit = { code, signal };
-      // A background child the command left behind would hold the pipe open: it goes with the shell.
-      killGroup();
-      waitForPipes();
-    });
-    child.on('close', (code, signal) => {
-      exit ??= { code, signal };
-      finish();
-    });
-  });
+    return {
+      output: capture.text(),
+      exitCode: timedOut || code === null ? undefined : code,
+      timedOut,
+      error:
+        timedOut || code !== null
+          ? undefined
+          : killRequested
+            ? 'killed: the step was cancelled'
+            : 'the shell was killed by a signal',
+    };
+  } catch (error) {
+    return { output: capture.text(), timedOut, error: (error as Error).message };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    // What the command left behind in its group goes with it (the shell has exited: its pid may be reused).
+    killGroup(false);
+  }
 }
 
-function signalNumber(signal: NodeJS.Signals): number {
-  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1 };
-  return numbers[signal] ?? 0;
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) out[name] = value;
+  return out;
 }

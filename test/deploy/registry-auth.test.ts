@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DockerHubFront, startDockerHubFront } from '../../sandbox/docker-hub.ts';
 import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
 import { pushImage, type Registry, startRegistry } from '../../sandbox/registry.ts';
 import { RegistryClient } from '../../src/providers/registry/distribution.ts';
@@ -19,22 +20,28 @@ const reader = { username: 'reader', password: `${SECRETS.registry}-reader` };
 
 let registry: Registry;
 let fly: FlyFake;
+let hub: DockerHubFront;
 beforeAll(async () => {
   registry = await startRegistry({
     auth: deployer,
-    tokenAuth: { publicRepositories: ['shop/public'], readers: [reader], multipleChallenges: true },
+    tokenAuth: {
+      publicRepositories: ['shop/public', 'library/nginx'],
+      readers: [reader],
+      multipleChallenges: true,
+    },
   });
   fly = createFlyFake({ token: SECRETS.fly, startDelayMs: 50 });
-  await fly.start();
+  [hub] = await Promise.all([startDockerHubFront(registry), fly.start()]);
 });
 afterAll(async () => {
-  await fly?.stop();
+  await Promise.all([fly?.stop(), hub?.stop()]);
   await registry?.stop();
 });
 
-const deploy = (machine: string, inputs: Record<string, string>) => {
+const deploy = (machine: string, inputs: Record<string, string>, env: Record<string, string> = {}) => {
   fly.addMachine({ id: machine });
   return runBundle('deploy', {
+    env,
     inputs: {
       target: 'fly',
       'fly-app': 'test-app',
@@ -119,4 +126,34 @@ describe('deploy bundle: challenges, anonymous pulls and push rights', () => {
     expect((await c.resolve(parseImageReference(`${registry.host}/shop/app:${tag}`)!)).digest).toBe(digest);
     expectNoSecrets(run);
   });
+});
+
+describe('deploy bundle: Docker Hub references', () => {
+  // registry-1.docker.io and auth.docker.io answered on loopback through HTTPS_PROXY (sandbox/docker-hub.ts).
+  it.each(['nginx:1.27', 'index.docker.io/nginx:1.27', 'registry-1.docker.io/nginx:1.27'])(
+    '%s is library/nginx on registry-1.docker.io, pulled with an anonymous token',
+    async (image) => {
+      const digest = await pushImage(registry, 'library/nginx', '1.27', { content: 'nginx' });
+      hub.received.length = 0;
+      const machine = `hub-${image.split('/')[0]!.replace(/[^a-z0-9]/g, '')}`;
+      const run = await deploy(
+        machine,
+        { image, 'tag-image': 'false' },
+        { HTTPS_PROXY: hub.proxyUrl, NODE_EXTRA_CA_CERTS: hub.caFile },
+      );
+      expect(run.errors).toEqual([]);
+      expect(run.outputs.image).toBe(`docker.io/library/nginx@${digest}`);
+      expect(fly.machine(machine)!.config.image).toBe(`docker.io/library/nginx@${digest}`);
+      // Tunnels only to Docker Hub's API and token hosts (how many is undici's connection reuse).
+      expect(new Set(hub.received.filter((r) => r.startsWith('CONNECT ')))).toEqual(
+        new Set(['CONNECT registry-1.docker.io:443', 'CONNECT auth.docker.io:443']),
+      );
+      expect(hub.received.filter((r) => !r.startsWith('CONNECT '))).toEqual([
+        'HEAD https://registry-1.docker.io/v2/library/nginx/manifests/1.27',
+        'GET https://auth.docker.io/token?service=registry.docker.io&scope=repository%3Alibrary%2Fnginx%3Apull',
+        'HEAD https://registry-1.docker.io/v2/library/nginx/manifests/1.27',
+      ]);
+      expectNoSecrets(run);
+    },
+  );
 });

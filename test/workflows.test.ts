@@ -1,5 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import type { FileProvider } from '@actions/workflow-parser/workflows/file-provider';
@@ -405,6 +407,95 @@ describe('reusable workflows: typed inputs, protection, concurrency, least privi
     const run = String((wf.jobs.shards!.steps![0] as { run: string }).run);
     expect(run).toContain('seq -s, 1 "$SHARDS"');
     expect(run).toContain('-gt 64');
+  });
+
+  it("config-update uploads each shard's results-file as an artifact, even when the step failed", () => {
+    const wf = load(join(WORKFLOWS_DIR, 'config-update.yml'));
+    const steps = wf.jobs.update!.steps! as (Step & { if?: string })[];
+    const update = steps.findIndex((s) => s.uses && actionOf(s.uses) === 'config-update');
+    const upload = steps.findIndex((s) => s.uses === 'actions/upload-artifact@v4');
+    expect(upload).toBeGreaterThan(update);
+    expect(steps[upload]!.if).toBe('always() && steps.update.outputs.results-file');
+    expect(steps[update]!.id).toBe('update');
+    expect(actionYml('config-update').outputs).toHaveProperty('results-file');
+    expect(steps[upload]!.with).toMatchObject({
+      name: `config-update-results-${expr('github.run_attempt')}-${expr('matrix.shard')}`,
+      path: expr('steps.update.outputs.results-file'),
+    });
+    const download = wf.jobs.results!.steps!.find((s) => s.uses === 'actions/download-artifact@v4')!;
+    expect(download.with).toEqual({
+      pattern: `config-update-results-${expr('github.run_attempt')}-*`,
+      path: `${expr('runner.temp')}/results`,
+    });
+  });
+
+  const hasJq = spawnSync('jq', ['--version']).status === 0;
+  it.skipIf(!hasJq)("config-update totals add up the shards' JSON Lines, results under 1 MB", () => {
+    const wf = load(join(WORKFLOWS_DIR, 'config-update.yml'));
+    const sum = wf.jobs.results!.steps!.find((s) => s.id === 'sum') as Step & { run: string };
+    const temp = mkdtempSync(join(tmpdir(), 'config-update-totals-'));
+    // Two shards of 5000 targets, the artifact of each in its own directory, files of the same name.
+    for (const shard of [1, 2]) {
+      const dir = join(temp, 'results', `config-update-results-1-${shard}`);
+      mkdirSync(dir, { recursive: true });
+      const lines = Array.from({ length: 5000 }, (_, i) => {
+        const n = i * 2 + shard - 1;
+        const outcome = n % 1000 === 0 ? 'failed' : n % 1000 === 1 ? 'skipped' : 'ok';
+        return JSON.stringify({
+          id: `m${String(n).padStart(5, '0')}`,
+          region: 'ams',
+          url: `https://fleet.example.com/t/${n}/update_config`,
+          outcome,
+          status: outcome === 'ok' ? 200 : outcome === 'failed' ? 503 : null,
+          attempts: outcome === 'skipped' ? 0 : 1,
+          ms: 100,
+          error: outcome === 'ok' ? null : 'x'.repeat(100),
+        });
+      });
+      writeFileSync(join(dir, 'config-update-4242-1-results.jsonl'), `${lines.join('\n')}\n`);
+    }
+    const run = (update: string) => {
+      const output = join(temp, `output-${update}`);
+      const summary = join(temp, `summary-${update}`);
+      // As the runner runs a `run:` step: `bash --noprofile --norc -eo pipefail {0}`.
+      const script = join(temp, 'sum.sh');
+      writeFileSync(script, sum.run);
+      const shell = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], {
+        env: {
+          PATH: process.env.PATH,
+          RUNNER_TEMP: temp,
+          GITHUB_OUTPUT: output,
+          GITHUB_STEP_SUMMARY: summary,
+          SHARDS: '2',
+          UPDATE: update,
+        },
+        encoding: 'utf8',
+      });
+      return { shell, outputs: readFileSync(output, 'utf8'), summary: readFileSync(summary, 'utf8') };
+    };
+    const { shell, outputs, summary } = run('success');
+    expect(shell.stderr).toBe('');
+    expect(shell.status).toBe(0);
+    const values = Object.fromEntries(
+      outputs
+        .trim()
+        .split('\n')
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    expect(values).toMatchObject({ total: '10000', succeeded: '9980', failed: '10', skipped: '10' });
+    expect(Buffer.byteLength(values.results!)).toBeLessThan(1_000_000);
+    const results = JSON.parse(values.results!) as { id: string; outcome: string }[];
+    expect(results.map((r) => r.outcome).sort()).toEqual([
+      ...Array(10).fill('failed'),
+      ...Array(10).fill('skipped'),
+    ]);
+    expect(results.map((r) => r.id)).toEqual(results.map((r) => r.id).sort());
+    expect(summary).toContain('| 10000 | 9980 | 10 | 10 | 0 |');
+    const failedUpdate = run('failure');
+    expect(failedUpdate.shell.status).toBe(1);
+    expect(failedUpdate.shell.stdout).toContain(
+      '::error::0 shard(s) reported no results; update jobs: failure',
+    );
   });
 });
 

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
 import {
@@ -102,7 +104,9 @@ describe('registry client against token auth with a policy and two challenges', 
     });
   const tokenRequests = () =>
     registry.tokenServer!.received('GET /token').map((r) => ({
-      scopes: new URLSearchParams(r.query).getAll('scope'),
+      scopes: new URLSearchParams(r.query)
+        .getAll('scope')
+        .map((s) => s.replace(/[^:]+$/, (actions) => actions.split(',').sort().join(','))),
       anonymous: r.headers.authorization === undefined,
     }));
 
@@ -128,11 +132,21 @@ describe('registry client against token auth with a policy and two challenges', 
     // The pull token was enough for the GET; the PUT's 401 (insufficient_scope) named `push,pull`.
     expect(tokenRequests()).toEqual([
       { scopes: ['repository:shop/app:pull'], anonymous: false },
-      { scopes: ['repository:shop/app:push,pull'], anonymous: false },
+      // Distribution lists the actions in either order (`push,pull` or `pull,push`): sorted here.
+      { scopes: ['repository:shop/app:pull,push'], anonymous: false },
     ]);
     expect((await c.resolve(parseImageReference(`${registry.host}/shop/app:deploy_5c09e000`)!)).digest).toBe(
       digest,
     );
+    // skopeo (containers/image) reads the new tag through the same two-challenge header.
+    const { stdout } = await promisify(execFile)('/usr/bin/skopeo', [
+      'inspect',
+      '--tls-verify=false',
+      '--creds',
+      `${auth.username}:${auth.password}`,
+      `docker://${registry.host}/shop/app:deploy_5c09e000`,
+    ]);
+    expect((JSON.parse(stdout) as { Digest: string }).Digest).toBe(digest);
   });
 
   it('keeps manifest bytes that are not clean UTF-8 as they are, so the digest holds', async () => {

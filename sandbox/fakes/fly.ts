@@ -126,6 +126,7 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
   const endpointCalls: EndpointCall[] = [];
   const endpoints = new Map<string, EndpointInstance>();
   const timers = new Set<NodeJS.Timeout>();
+  const createdIds: string[] = [];
   let stopped = false;
 
   const server = new FakeServer({
@@ -325,6 +326,56 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     return answer;
   });
 
+  // Machines_create (contracts/fly CreateMachineRequest): the machine gets `config` in `region`,
+  // boots unless `skip_launch` (then it is `stopped`), and with `skip_service_registration` the
+  // proxy sends it nothing until it is uncordoned: flyctl creates blue-green's green machines so
+  // and uncordons them once healthy (internal/command/deploy/strategy_bluegreen.go
+  // `CreateGreenMachines`, `MarkGreenMachinesAsReadyForTraffic`; contracts/fly Machines_cordon:
+  // "one set of Machines is started up with services disabled").
+  server.route('POST', base, (req) => {
+    if (!appExists(req.params.app!)) return { status: 404, json: { error: 'app not found' } };
+    const body = req.json as {
+      config?: FlyMachineConfig;
+      region?: string;
+      name?: string;
+      skip_launch?: boolean;
+      skip_service_registration?: boolean;
+    };
+    if (!body.config?.image) return { status: 400, json: { error: 'invalid config: image is required' } };
+    const machine = addMachine({ app: req.params.app!, region: body.region ?? 'ams', state: 'created' });
+    if (body.name) machine.name = body.name;
+    machine.config = body.config;
+    machine.digest = resolveDigest(body.config.image);
+    machine.cordoned = body.skip_service_registration === true;
+    machine.startedAt = undefined;
+    createdIds.push(machine.id);
+    if (body.skip_launch) setState(machine, 'stopped');
+    else boot(machine, 'starting');
+    return { status: 200, json: view(machine) };
+  });
+
+  // Machines_delete: `force` kills a running machine (contracts/fly: "with an optional force
+  // parameter to force kill the Machine if it's running"); without it a running machine is
+  // refused, as the platform refuses to destroy a machine that is not stopped
+  // (flyctl internal/command/machine/destroy.go offers --force for exactly that). Once
+  // destroyed, the machine answers 404 and leaves the listing.
+  server.route(
+    'DELETE',
+    `${base}/:id`,
+    mutate((machine, req) => {
+      const force = req.query.get('force') === 'true';
+      if (!force && (machine.state === 'started' || machine.state === 'starting')) {
+        return {
+          status: 412,
+          json: { error: `unable to destroy machine, not currently stopped (state ${machine.state})` },
+        };
+      }
+      setState(machine, 'destroyed');
+      machine.lease = undefined;
+      return { status: 200, json: { ok: true } };
+    }),
+  );
+
   server.route('GET', `${base}/:id`, (req) => {
     const found = find(req);
     return isMachine(found) ? { status: 200, json: view(found) } : found;
@@ -506,7 +557,9 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
         };
       }
     } else {
-      target = live.filter((m) => !m.cordoned)[roundRobin++ % Math.max(live.length, 1)];
+      // A cordoned machine gets no traffic (contracts/fly Machines_cordon).
+      const serving = live.filter((m) => !m.cordoned);
+      target = serving[roundRobin++ % Math.max(serving.length, 1)];
       if (!target) return { status: 503, body: 'no known healthy instances found\n' };
     }
     const answer = await endpoint(target.id).answer(req, {
@@ -524,6 +577,10 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
       return [...machines.values()];
     },
     addMachine,
+    /** Ids of the machines Machines_create made, in order. */
+    get created(): string[] {
+      return [...createdIds];
+    },
     machine(id: string): FlyMachine | undefined {
       return machines.get(id);
     },

@@ -1,6 +1,7 @@
 import type { ActionContext } from '../core/action.ts';
 import { createFlyClient } from '../providers/fly/client.ts';
 import { FlyLeases } from '../providers/fly/leases.ts';
+import { FlyMachineLifecycle } from '../providers/fly/machine-lifecycle.ts';
 import { FlyMachineUpdates } from '../providers/fly/machine-update.ts';
 import { FlyMachines } from '../providers/fly/machines.ts';
 import { createFlyTarget } from './fly.ts';
@@ -16,6 +17,7 @@ export function connectFly(settings: FlyDeploySettings, ctx: ActionContext): Dep
     machines: new FlyMachines(http, settings.app),
     updates: new FlyMachineUpdates(http, settings.app),
     leases: new FlyLeases(http, settings.app),
+    lifecycle: new FlyMachineLifecycle(http, settings.app),
     onLeases: (intent) => ctx.saveState(FLY_LEASES_STATE, serializeLeaseIntent(intent)),
   });
 }

@@ -4,12 +4,15 @@ import { abortableSleep } from '../core/http.ts';
 import { Progress } from '../core/progress.ts';
 import { formatMs } from '../core/summary.ts';
 import type { Lease, LeasesApi } from '../providers/fly/leases.ts';
+import type { MachineLifecycleApi } from '../providers/fly/machine-lifecycle.ts';
 import type { MachineUpdateApi, MachineView } from '../providers/fly/machine-update.ts';
 import type { FlyMachine, MachinesApi } from '../providers/fly/machines.ts';
+import { runBlueGreen } from './fly-bluegreen.ts';
 import { healthOf } from './fly-health.ts';
 import type { FlyLeaseIntent } from './fly-lease-state.ts';
 import {
   launchesOnUpdate,
+  processGroupOf,
   rolloutOrder,
   runsImage,
   selectMachines,
@@ -17,7 +20,7 @@ import {
 } from './fly-machines.ts';
 import { updateBody } from './fly-update.ts';
 import type { FlyDeploySettings } from './inputs.ts';
-import { batchSizes, describeFlyRollout, type PlannedUnit, splitBatches } from './plan.ts';
+import { batchSizes, describeBlueGreen, describeFlyRollout, type PlannedUnit, splitBatches } from './plan.ts';
 import type { DeployRequest, DeployTarget, TargetObservation, TargetOutcome, UnitResult } from './target.ts';
 
 /**
@@ -34,6 +37,8 @@ export interface FlyTargetDeps {
   machines: Pick<MachinesApi, 'list'>;
   updates: MachineUpdateApi;
   leases: LeasesApi;
+  /** Create, destroy, cordon and uncordon: needed by `strategy: bluegreen` only. */
+  lifecycle?: MachineLifecycleApi;
   /** Between polls of a machine's checks; grows from `min` to `max`. */
   checkPollMs?: { min: number; max: number };
   leaseTtlSeconds?: number;
@@ -102,14 +107,22 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
       from: m.config?.image,
       ...(launchesOnUpdate(m.state) ? {} : { notStarted: m.state }),
     });
-    const plan = describeFlyRollout({
-      app: settings.app,
-      image,
-      strategy: settings.strategy,
-      batches: batches.map((b) => b.map(planned)),
-      unchanged: unchanged.map(planned),
-      healthWait: settings.strategy !== 'immediate',
-    });
+    const plan =
+      settings.strategy === 'bluegreen'
+        ? describeBlueGreen({
+            app: settings.app,
+            image,
+            blue: toChange.map(planned),
+            unchanged: unchanged.map(planned),
+          })
+        : describeFlyRollout({
+            app: settings.app,
+            image,
+            strategy: settings.strategy,
+            batches: batches.map((b) => b.map(planned)),
+            unchanged: unchanged.map(planned),
+            healthWait: settings.strategy !== 'immediate',
+          });
     const base = {
       previousImage: machines[0]?.config?.image,
       url: `https://${settings.app}.fly.dev`,
@@ -147,6 +160,42 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
 
     const t0 = performance.now();
     const since = () => performance.now() - t0;
+    if (settings.strategy === 'bluegreen') {
+      const lifecycle = deps.lifecycle;
+      if (!lifecycle)
+        throw new StepError(
+          'fly.plan',
+          `app ${settings.app}`,
+          new Error('bluegreen needs the machine lifecycle calls'),
+        );
+      const result = await runBlueGreen(
+        toChange,
+        image,
+        request,
+        {
+          lifecycle,
+          read: (id) => deps.updates.get(id),
+          acquire: async (blue) => {
+            deps.onLeases?.({
+              app: settings.app,
+              description: leaseDescription(request),
+              machines: blue.map((m) => m.id),
+            });
+            return acquireLeases(blue, request);
+          },
+          release: async (leases) => {
+            await releaseLeases(leases, request);
+            if (leases.size === 0) deps.onLeases?.(undefined);
+          },
+          waitStarted: (id, version, deadline, signal) => waitStarted(id, version, deadline, signal),
+          waitHealthy,
+          minSecretsVersion: settings.minSecretsVersion,
+          since,
+        },
+        processGroupOf,
+      );
+      return { ...base, ...result, units: [...result.units, ...unchangedUnits] };
+    }
     deps.onLeases?.({
       app: settings.app,
       description: leaseDescription(request),
@@ -506,6 +555,29 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
         throw new Error(`version ${version} stopped again after it was started (machine state ${state})`);
       // Any other answer is not settled yet: ask again.
       await sleep(Math.min(poll.min, Math.max(0, deadline - performance.now())), signal);
+    }
+  }
+
+  /** A new machine's first version: settled `started`, or an error naming where it settled instead. */
+  async function waitStarted(
+    id: string,
+    version: string,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    for (;;) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new HealthTimeout(`machine ${id} did not start within the health timeout`);
+      const answer = await deps.updates.waitFor(id, {
+        version,
+        state: 'settled',
+        timeoutSeconds: left / 1000,
+        ...(signal ? { signal } : {}),
+      });
+      if (!answer.reached) continue;
+      const state = answer.state ?? (await deps.updates.get(id)).state;
+      if (state === 'started') return;
+      throw new Error(`machine ${id} settled ${state} instead of started`);
     }
   }
 

@@ -24,7 +24,7 @@ export interface FlyDeploySettings {
   app: string;
   apiToken: string;
   apiUrl: string;
-  strategy: 'rolling' | 'canary' | 'immediate';
+  strategy: 'rolling' | 'canary' | 'immediate' | 'bluegreen';
   /** A fraction in (0, 1) of the machines, or a count >= 1. */
   maxUnavailable: { fraction: number } | { count: number };
   processGroup: string | undefined;
@@ -116,7 +116,7 @@ function parseFly(inputs: InputReader): FlyDeploySettings {
     app: inputs.required('fly-app', 'is required when target is fly'),
     apiToken: inputs.required('fly-api-token', 'is required when target is fly'),
     apiUrl: inputs.url('fly-api-url', { fallback: 'https://api.machines.dev/v1' })!,
-    strategy: inputs.choice('strategy', ['rolling', 'canary', 'immediate'] as const, 'rolling'),
+    strategy: inputs.choice('strategy', ['rolling', 'canary', 'immediate', 'bluegreen'] as const, 'rolling'),
     maxUnavailable: parseMaxUnavailable(inputs.raw('max-unavailable') || '0.33'),
     processGroup: inputs.optional('process-group'),
     minSecretsVersion: inputs.optional('fly-min-secrets-version')

@@ -20,7 +20,7 @@ export function batchWidth(total: number, maxUnavailable: MaxUnavailable): numbe
 
 export function batchSizes(total: number, strategy: Strategy, maxUnavailable: MaxUnavailable): number[] {
   if (total <= 0) return [];
-  if (strategy === 'immediate') return [total];
+  if (strategy === 'immediate' || strategy === 'bluegreen') return [total];
   const width = batchWidth(total, maxUnavailable);
   const sizes = [1];
   for (let left = total - 1; left > 0; left -= width) sizes.push(Math.min(width, left));
@@ -84,5 +84,35 @@ export function describeFlyRollout(input: {
   });
   for (const unit of input.unchanged) lines.push(`unchanged: ${unit.id} already runs ${input.image}`);
   lines.push(`release ${all.length} lease(s): DELETE /apps/${input.app}/machines/{id}/lease`);
+  return lines;
+}
+
+/**
+ * The plan of `strategy: bluegreen` (fly-bluegreen.ts): green machines beside the blue ones, traffic
+ * moved only once every green is started and healthy, then blue destroyed.
+ */
+export function describeBlueGreen(input: {
+  app: string;
+  image: string;
+  blue: PlannedUnit[];
+  unchanged: PlannedUnit[];
+}): string[] {
+  if (input.blue.length === 0)
+    return [`fly app ${input.app}: every machine already runs ${input.image}; nothing to change`];
+  const n = input.blue.length;
+  const lines = [
+    `fly app ${input.app}: ${n} machine(s) to ${input.image}, bluegreen`,
+    `lease the ${n} blue machine(s) until the end: POST /apps/${input.app}/machines/{id}/lease`,
+    ...input.blue.map(
+      (u) =>
+        `create a green machine beside ${u.id}${u.where ? ` in ${u.where}` : ''} (same config, new image, skip_service_registration${u.notStarted ? `, not launched: blue is ${u.notStarted}` : ''}): POST /apps/${input.app}/machines`,
+    ),
+    'wait until every launched green machine is started and passes every check its config defines',
+    'move traffic: uncordon every green machine, then cordon every blue one',
+    `destroy the ${n} blue machine(s): DELETE /apps/${input.app}/machines/{id}?force=true`,
+    'on any failure before traffic moved: destroy the green machines, blue untouched',
+  ];
+  if (input.unchanged.length > 0)
+    lines.push(`${input.unchanged.length} machine(s) already run ${input.image}: left alone`);
   return lines;
 }

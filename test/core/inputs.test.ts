@@ -269,7 +269,7 @@ describe('deploy inputs', () => {
     [{ ...deployFly, image: '' }, 'image', 'is required to deploy to fly'],
     [{ ...deployFly, image: 'UPPER/Case:tag' }, 'image', 'image reference'],
     [{ ...deployFly, image: 'ghcr.io/a/b:bad tag' }, 'image', 'image reference'],
-    [{ ...deployFly, strategy: 'bluegreen' }, 'strategy', 'rolling, canary, immediate'],
+    [{ ...deployFly, strategy: 'blue-green' }, 'strategy', 'rolling, canary, immediate, bluegreen'],
     [{ ...deployFly, 'max-unavailable': '1.5' }, 'max-unavailable', 'fraction between 0 and 1'],
     [{ ...deployFly, 'max-unavailable': '0' }, 'max-unavailable', 'count >= 1'],
     [{ ...deployFly, 'rollback-to': 'last-good' }, 'rollback-to', 'previous, a GitHub deployment id'],

@@ -1,5 +1,5 @@
-export const id = 771;
-export const ids = [771];
+export const id = 677;
+export const ids = [677];
 export const modules = {
 
 /***/ 9880:
@@ -70,7 +70,7 @@ function formatProgressLine(position, total, unit, width = String(total).length)
 
 /***/ }),
 
-/***/ 6771:
+/***/ 2677:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -243,6 +243,62 @@ function toLease(machineId, json, fallbackNonce) {
     if (!nonce)
         throw new Error(`Fly Machines answered a lease for machine ${machineId} without a nonce`);
     return { machineId, nonce, expiresAt: f.expires_at };
+}
+
+;// CONCATENATED MODULE: ./src/providers/fly/machine-lifecycle.ts
+
+class FlyMachineLifecycle {
+    http;
+    app;
+    constructor(http, app) {
+        this.http = http;
+        this.app = app;
+    }
+    path(suffix = '') {
+        return `/apps/${encodeURIComponent(this.app)}/machines${suffix}`;
+    }
+    /** Not retried: a second POST creates a second machine. */
+    async create(input) {
+        const res = await this.http.request({
+            operation: 'Machines_create',
+            method: 'POST',
+            path: this.path(),
+            json: {
+                config: input.config,
+                ...(input.region ? { region: input.region } : {}),
+                ...(input.minSecretsVersion !== undefined ? { min_secrets_version: input.minSecretsVersion } : {}),
+                ...(input.skipLaunch ? { skip_launch: true } : {}),
+                ...(input.skipServiceRegistration ? { skip_service_registration: true } : {}),
+            },
+        });
+        return res.data;
+    }
+    async destroy(id, options) {
+        await this.http.request({
+            operation: 'Machines_delete',
+            method: 'DELETE',
+            path: this.path(`/${encodeURIComponent(id)}`),
+            query: { force: options.force },
+            ...(options.nonce ? { headers: { [LEASE_NONCE_HEADER]: options.nonce } } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+        });
+    }
+    /** Setting cordon twice changes nothing, so a retry is harmless (flyctl strategy_bluegreen.go). */
+    async cordon(id, nonce) {
+        await this.toggle('cordon', id, nonce);
+    }
+    async uncordon(id, nonce) {
+        await this.toggle('uncordon', id, nonce);
+    }
+    async toggle(action, id, nonce) {
+        await this.http.request({
+            operation: action === 'cordon' ? 'Machines_cordon' : 'Machines_uncordon',
+            method: 'POST',
+            path: this.path(`/${encodeURIComponent(id)}/${action}`),
+            ...(nonce ? { headers: { [LEASE_NONCE_HEADER]: nonce } } : {}),
+            retrySafe: true,
+        });
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/providers/fly/machine-update.ts
@@ -602,6 +658,170 @@ function updateBody(machine, image, options) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/deploy/fly-bluegreen.ts
+
+
+
+
+
+/** Why flyctl would refuse this blue-green deploy, or undefined. */
+function refusal(blue) {
+    if (blue.some((m) => definedCheckCount(m.config) > 0))
+        return undefined;
+    return 'bluegreen needs at least one machine whose config defines a check (flyctl refuses it too)';
+}
+/**
+ * Indexes of blue machines whose green is launched although the blue was not running: the first
+ * of each process group whose machines define checks and none of which would start.
+ */
+function forcedStarts(blue, groupOf) {
+    const willStart = new Set();
+    const firstIdle = new Map();
+    const withChecks = new Set();
+    blue.forEach((m, i) => {
+        const group = groupOf(m);
+        if (definedCheckCount(m.config) > 0)
+            withChecks.add(group);
+        if (launchesOnUpdate(m.state))
+            willStart.add(group);
+        else if (!firstIdle.has(group))
+            firstIdle.set(group, i);
+    });
+    const forced = new Set();
+    for (const group of withChecks) {
+        const idle = firstIdle.get(group);
+        if (!willStart.has(group) && idle !== undefined)
+            forced.add(idle);
+    }
+    return forced;
+}
+async function runBlueGreen(blue, image, request, kit, groupOf) {
+    const units = blue.map((m) => ({
+        id: m.id,
+        where: m.region,
+        previousImage: m.config?.image,
+        newImage: image,
+        outcome: 'skipped',
+        batch: 1,
+        startedMs: kit.since(),
+        endedMs: kit.since(),
+    }));
+    const refused = refusal(blue);
+    if (refused) {
+        for (const u of units)
+            u.outcome = 'failed';
+        return { status: 'failed', units, error: refused };
+    }
+    const leases = await kit.acquire(blue);
+    const green = new Map();
+    const deadline = performance.now() + request.healthTimeoutMs;
+    let moved = false;
+    try {
+        const forced = forcedStarts(blue, groupOf);
+        const firstFailure = new AbortController();
+        const signal = request.signal
+            ? AbortSignal.any([request.signal, firstFailure.signal])
+            : firstFailure.signal;
+        // flyctl creates every green first, a third of them at once (CreateGreenMachines), then waits
+        // for all to start, then for all to be healthy. Every task of a phase settles before the
+        // phase is judged, so no green is still being created while greens are destroyed; the first
+        // failure cuts the others.
+        await allOrFirstFailure(blue, Math.ceil(blue.length / 3), firstFailure, async (m, i) => {
+            signal.throwIfAborted();
+            const current = await kit.read(m.id);
+            const launched = launchesOnUpdate(m.state) || forced.has(i);
+            const body = updateBody(current, image, { launch: launched, minSecretsVersion: kit.minSecretsVersion });
+            const made = await kit.lifecycle.create({ ...body, skipServiceRegistration: true });
+            green.set(i, { id: made.id, version: made.version ?? made.instance_id, launched });
+            request.log(`${m.id}: green machine ${made.id} created in ${m.region} (no traffic yet)`);
+            units[i].note = `replaced by ${made.id}`;
+        });
+        const launched = [...green].filter(([, g]) => g.launched);
+        await allOrFirstFailure(launched, launched.length, firstFailure, async ([i, g]) => {
+            await kit.waitStarted(g.id, g.version, deadline, signal);
+            await kit.waitHealthy(g.id, deadline, signal);
+            units[i].health = 'passing';
+            request.log(`${blue[i].id}: green ${g.id} started and healthy`);
+        });
+        request.signal?.throwIfAborted();
+        for (const [i, g] of green) {
+            await kit.lifecycle.uncordon(g.id);
+            moved = true;
+            units[i].startedMs = kit.since();
+        }
+        request.log(`traffic moved: ${green.size} green machine(s) uncordoned`);
+        await (0,fanout/* mapConcurrent */._)(blue, (m) => kit.lifecycle.cordon(m.id, leases.get(m.id)?.nonce), {
+            concurrency: 16,
+        });
+        await (0,fanout/* mapConcurrent */._)(blue, async (m) => {
+            await kit.lifecycle.destroy(m.id, { nonce: leases.get(m.id)?.nonce, force: true });
+            leases.delete(m.id);
+        }, { concurrency: 16 });
+        for (const u of units) {
+            u.outcome = 'updated';
+            u.health ??= 'skipped';
+            u.endedMs = kit.since();
+        }
+        request.log(`blue machine(s) ${blue.map((m) => m.id).join(', ')} destroyed`);
+        return { status: 'success', units };
+    }
+    catch (error) {
+        const cancelled = request.signal?.aborted === true;
+        const why = cancelled ? 'cancelled' : (0,core_errors/* messageOf */.bD)(error);
+        if (moved) {
+            // Traffic already reaches green: nothing is destroyed, both versions are left serving.
+            for (const u of units) {
+                u.outcome = 'failed';
+                u.error = `after traffic moved: ${why}`;
+            }
+            return { status: 'failed', units, error: `after traffic moved to green: ${why}` };
+        }
+        await destroyGreen([...green.values()].map((g) => g.id), request, kit);
+        for (const u of units) {
+            u.outcome = 'failed';
+            u.error = cancelled ? 'cancelled before traffic moved' : why;
+            u.note = 'green destroyed; blue kept serving';
+            u.endedMs = kit.since();
+        }
+        return {
+            status: 'failed',
+            units,
+            error: `${why}; green machine(s) destroyed, blue untouched`,
+            ...(cancelled ? { cancelled: { changed: 0, restored: 0 } } : {}),
+        };
+    }
+    finally {
+        await kit.release(leases);
+    }
+}
+async function destroyGreen(ids, request, kit) {
+    const signal = request.signal?.aborted ? request.cleanupSignal : undefined;
+    await (0,fanout/* mapConcurrent */._)(ids, async (id) => {
+        try {
+            await kit.lifecycle.destroy(id, { force: true, ...(signal ? { signal } : {}) });
+            request.log(`green machine ${id} destroyed`);
+        }
+        catch (error) {
+            request.log(`warning: could not destroy green machine ${id}: ${(0,core_errors/* messageOf */.bD)(error)}`);
+        }
+    }, { concurrency: 16 });
+}
+/** Runs `task` on every item; when one throws, aborts `cut` and throws the first error after all settled. */
+async function allOrFirstFailure(items, concurrency, cut, task) {
+    let failure;
+    await (0,fanout/* mapConcurrent */._)(items, async (item, index) => {
+        try {
+            await task(item, index);
+        }
+        catch (error) {
+            failure ??= { error };
+            cut.abort(error);
+        }
+    }, { concurrency: Math.max(1, concurrency) });
+    if (failure)
+        throw failure.error;
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/plan.ts
 /** Units changed at once after the first: a fraction of all units rounded up, or a count; at least 1. */
 function batchWidth(total, maxUnavailable) {
@@ -611,7 +831,7 @@ function batchWidth(total, maxUnavailable) {
 function batchSizes(total, strategy, maxUnavailable) {
     if (total <= 0)
         return [];
-    if (strategy === 'immediate')
+    if (strategy === 'immediate' || strategy === 'bluegreen')
         return [total];
     const width = batchWidth(total, maxUnavailable);
     const sizes = [1];
@@ -657,8 +877,30 @@ function describeFlyRollout(input) {
     lines.push(`release ${all.length} lease(s): DELETE /apps/${input.app}/machines/{id}/lease`);
     return lines;
 }
+/**
+ * The plan of `strategy: bluegreen` (fly-bluegreen.ts): green machines beside the blue ones, traffic
+ * moved only once every green is started and healthy, then blue destroyed.
+ */
+function describeBlueGreen(input) {
+    if (input.blue.length === 0)
+        return [`fly app ${input.app}: every machine already runs ${input.image}; nothing to change`];
+    const n = input.blue.length;
+    const lines = [
+        `fly app ${input.app}: ${n} machine(s) to ${input.image}, bluegreen`,
+        `lease the ${n} blue machine(s) until the end: POST /apps/${input.app}/machines/{id}/lease`,
+        ...input.blue.map((u) => `create a green machine beside ${u.id}${u.where ? ` in ${u.where}` : ''} (same config, new image, skip_service_registration${u.notStarted ? `, not launched: blue is ${u.notStarted}` : ''}): POST /apps/${input.app}/machines`),
+        'wait until every launched green machine is started and passes every check its config defines',
+        'move traffic: uncordon every green machine, then cordon every blue one',
+        `destroy the ${n} blue machine(s): DELETE /apps/${input.app}/machines/{id}?force=true`,
+        'on any failure before traffic moved: destroy the green machines, blue untouched',
+    ];
+    if (input.unchanged.length > 0)
+        lines.push(`${input.unchanged.length} machine(s) already run ${input.image}: left alone`);
+    return lines;
+}
 
 ;// CONCATENATED MODULE: ./src/deploy/fly.ts
+
 
 
 
@@ -706,14 +948,21 @@ function createFlyTarget(settings, deps) {
             from: m.config?.image,
             ...(launchesOnUpdate(m.state) ? {} : { notStarted: m.state }),
         });
-        const plan = describeFlyRollout({
-            app: settings.app,
-            image,
-            strategy: settings.strategy,
-            batches: batches.map((b) => b.map(planned)),
-            unchanged: unchanged.map(planned),
-            healthWait: settings.strategy !== 'immediate',
-        });
+        const plan = settings.strategy === 'bluegreen'
+            ? describeBlueGreen({
+                app: settings.app,
+                image,
+                blue: toChange.map(planned),
+                unchanged: unchanged.map(planned),
+            })
+            : describeFlyRollout({
+                app: settings.app,
+                image,
+                strategy: settings.strategy,
+                batches: batches.map((b) => b.map(planned)),
+                unchanged: unchanged.map(planned),
+                healthWait: settings.strategy !== 'immediate',
+            });
         const base = {
             previousImage: machines[0]?.config?.image,
             url: `https://${settings.app}.fly.dev`,
@@ -747,6 +996,33 @@ function createFlyTarget(settings, deps) {
             return { ...base, status: 'success', units: unchangedUnits };
         const t0 = performance.now();
         const since = () => performance.now() - t0;
+        if (settings.strategy === 'bluegreen') {
+            const lifecycle = deps.lifecycle;
+            if (!lifecycle)
+                throw new core_errors/* StepError */.zg('fly.plan', `app ${settings.app}`, new Error('bluegreen needs the machine lifecycle calls'));
+            const result = await runBlueGreen(toChange, image, request, {
+                lifecycle,
+                read: (id) => deps.updates.get(id),
+                acquire: async (blue) => {
+                    deps.onLeases?.({
+                        app: settings.app,
+                        description: leaseDescription(request),
+                        machines: blue.map((m) => m.id),
+                    });
+                    return acquireLeases(blue, request);
+                },
+                release: async (leases) => {
+                    await releaseLeases(leases, request);
+                    if (leases.size === 0)
+                        deps.onLeases?.(undefined);
+                },
+                waitStarted: (id, version, deadline, signal) => waitStarted(id, version, deadline, signal),
+                waitHealthy,
+                minSecretsVersion: settings.minSecretsVersion,
+                since,
+            }, processGroupOf);
+            return { ...base, ...result, units: [...result.units, ...unchangedUnits] };
+        }
         deps.onLeases?.({
             app: settings.app,
             description: leaseDescription(request),
@@ -1039,6 +1315,26 @@ function createFlyTarget(settings, deps) {
             await sleep(Math.min(poll.min, Math.max(0, deadline - performance.now())), signal);
         }
     }
+    /** A new machine's first version: settled `started`, or an error naming where it settled instead. */
+    async function waitStarted(id, version, deadline, signal) {
+        for (;;) {
+            const left = deadline - performance.now();
+            if (left <= 0)
+                throw new HealthTimeout(`machine ${id} did not start within the health timeout`);
+            const answer = await deps.updates.waitFor(id, {
+                version,
+                state: 'settled',
+                timeoutSeconds: left / 1000,
+                ...(signal ? { signal } : {}),
+            });
+            if (!answer.reached)
+                continue;
+            const state = answer.state ?? (await deps.updates.get(id)).state;
+            if (state === 'started')
+                return;
+            throw new Error(`machine ${id} settled ${state} instead of started`);
+        }
+    }
     async function waitHealthy(id, deadline, signal) {
         let delay = poll.min;
         for (;;) {
@@ -1137,6 +1433,7 @@ async function releaseLeftoverLeases(leases, intent, signal) {
 
 
 
+
 /** The fly target on the real Machines API; main.ts loads this only for `target: fly`. */
 function connectFly(settings, ctx) {
     const redact = (text) => ctx.secrets.redact(text);
@@ -1145,6 +1442,7 @@ function connectFly(settings, ctx) {
         machines: new FlyMachines(http, settings.app),
         updates: new FlyMachineUpdates(http, settings.app),
         leases: new FlyLeases(http, settings.app),
+        lifecycle: new FlyMachineLifecycle(http, settings.app),
         onLeases: (intent) => ctx.saveState(FLY_LEASES_STATE, serializeLeaseIntent(intent)),
     });
 }

@@ -1,0 +1,171 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
+import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
+import { runBundle } from '../helpers/run-bundle.ts';
+import {
+  digestImage,
+  expectNoSecrets,
+  expectNoViolations,
+  OLD_IMAGE,
+  SECRETS,
+  statesOf,
+} from './fixtures.ts';
+
+/**
+ * `strategy: bluegreen` through the committed bundle against the Fly fake, with requests sent
+ * through the app's public endpoint (the fake's Fly Proxy) for the whole run: no request may
+ * reach a green machine before it is started and passes its checks, and a green that never gets
+ * healthy is destroyed while blue keeps serving, untouched.
+ */
+
+const CHECK_DELAY_MS = 150;
+let fly: FlyFake;
+let github: GitHubFake;
+
+beforeEach(async () => {
+  fly = createFlyFake({ token: SECRETS.fly, startDelayMs: 300, checkDelayMs: CHECK_DELAY_MS });
+  github = createGitHubFake({ token: SECRETS.github, repositories: ['acme/fleet'] });
+  await Promise.all([fly.start(), github.start()]);
+  fly.addMachine({ id: 'b1', region: 'ams', checks: ['http', 'tcp'] });
+  fly.addMachine({ id: 'b2', region: 'fra', checks: ['http', 'tcp'] });
+  fly.addMachine({ id: 'b3', region: 'ams', checks: ['http', 'tcp'] });
+});
+afterEach(async () => {
+  await Promise.all([fly.stop(), github.stop()]);
+});
+
+const inputs = (extra: Record<string, string> = {}) => ({
+  target: 'fly',
+  image: digestImage('c'),
+  'tag-image': 'false',
+  'fly-app': 'test-app',
+  'fly-api-token': SECRETS.fly,
+  'fly-api-url': `${fly.server.url}/v1`,
+  'github-token': SECRETS.github,
+  'github-api-url': github.server.url,
+  strategy: 'bluegreen',
+  ...extra,
+});
+
+/** Requests through the proxy, back to back, until `done` settles: statuses seen. */
+async function underLoad<T>(done: Promise<T>): Promise<{ result: T; statuses: number[] }> {
+  const statuses: number[] = [];
+  let over = false;
+  const loop = (async () => {
+    while (!over) statuses.push((await fetch(`${fly.app.url}/up`)).status);
+  })();
+  const result = await done.finally(() => {
+    over = true;
+  });
+  await loop;
+  return { result, statuses };
+}
+
+const blueIds = ['b1', 'b2', 'b3'];
+
+describe('fly bluegreen', () => {
+  it('creates green beside blue, moves traffic only once every green is healthy, then destroys blue', async () => {
+    const { result: run, statuses } = await underLoad(runBundle('deploy', { inputs: inputs() }));
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.outputs.status).toBe('success');
+    const green = fly.created;
+    expect(green).toHaveLength(3);
+    // Same config, new image, same regions.
+    expect(green.map((id) => fly.machine(id)!.region).sort()).toEqual(['ams', 'ams', 'fra']);
+    for (const id of green) {
+      const m = fly.machine(id)!;
+      expect(m.config.image).toBe(digestImage('c'));
+      expect(Object.keys(m.config.checks ?? {})).toEqual(['http', 'tcp']);
+      expect(m.state).toBe('started');
+      expect(m.cordoned).toBe(false);
+    }
+    const creates = fly.server.received('Machines_create');
+    expect(
+      creates.every((r) => (r.json as { skip_service_registration?: boolean }).skip_service_registration),
+    ).toBe(true);
+    // No request reached a green machine before it was uncordoned, nor before its checks passed.
+    const uncordoned = new Map(
+      fly.server.received('Machines_uncordon').map((r) => [r.path.split('/')[5]!, r.at] as const),
+    );
+    expect([...uncordoned.keys()].sort()).toEqual([...green].sort());
+    for (const id of green) {
+      const healthyAt = fly.machine(id)!.startedAt! + 2 * CHECK_DELAY_MS;
+      expect(uncordoned.get(id)!).toBeGreaterThanOrEqual(healthyAt);
+      for (const call of fly.appCalls(id)) expect(call.at).toBeGreaterThanOrEqual(uncordoned.get(id)!);
+    }
+    // Every blue was cordoned only after every green was uncordoned, then destroyed under our lease.
+    const lastUncordon = Math.max(...uncordoned.values());
+    for (const r of fly.server.received('Machines_cordon')) expect(r.at).toBeGreaterThanOrEqual(lastUncordon);
+    const destroyed = fly.server.received('Machines_delete');
+    expect(destroyed.map((r) => r.path.split('/')[5]).sort()).toEqual(blueIds);
+    for (const r of destroyed) {
+      expect(r.query).toContain('force=true');
+      expect(r.headers['fly-machine-lease-nonce']).toBeTruthy();
+    }
+    for (const id of blueIds) expect(fly.machine(id)!.state).toBe('destroyed');
+    // The app answered every request throughout.
+    expect(statuses.length).toBeGreaterThan(50);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(fly.appCalls().some((c) => green.includes(c.target))).toBe(true);
+    for (const m of fly.machines) expect(m.lease).toBeUndefined();
+    const [d] = github.deployments();
+    expect(statesOf(github, d!.id)).toEqual(['in_progress', 'success']);
+    expectNoSecrets(run);
+    expectNoViolations(fly.server, github.server);
+  }, 60_000);
+
+  it('a green that never gets healthy is destroyed; blue keeps serving, untouched and unleased', async () => {
+    fly.failHealthFor(digestImage('c'));
+    const { result: run, statuses } = await underLoad(
+      runBundle('deploy', { inputs: inputs({ 'health-timeout': '3' }) }),
+    );
+    expect(run.code).toBe(1);
+    expect(run.outputs.status).toBe('failed');
+    expect(run.errors[0]).toMatch(/green machine\(s\) destroyed, blue untouched/);
+    const green = fly.created;
+    expect(green).toHaveLength(3);
+    for (const id of green) expect(fly.machine(id)!.state).toBe('destroyed');
+    for (const id of blueIds) {
+      const m = fly.machine(id)!;
+      expect([m.state, m.config.image, m.cordoned, m.lease]).toEqual([
+        'started',
+        OLD_IMAGE,
+        false,
+        undefined,
+      ]);
+    }
+    expect(fly.server.received('Machines_uncordon')).toEqual([]);
+    expect(fly.server.received('Machines_cordon')).toEqual([]);
+    expect(fly.server.received('Machines_update')).toEqual([]);
+    // No request ever reached a green machine, and blue answered every one.
+    for (const id of green) expect(fly.appCalls(id)).toEqual([]);
+    expect(statuses.length).toBeGreaterThan(50);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    const [d] = github.deployments();
+    expect(statesOf(github, d!.id)).toEqual(['in_progress', 'failure']);
+    expectNoSecrets(run);
+    expectNoViolations(fly.server, github.server);
+  }, 60_000);
+
+  it('dry-run shows the blue-green plan and changes nothing; a machine set without checks is refused', async () => {
+    const dry = await runBundle('deploy', { inputs: inputs({ 'dry-run': 'true' }) });
+    expect(dry.code).toBe(0);
+    expect(fly.server.requests.every((r) => r.method === 'GET')).toBe(true);
+    expect(dry.stdout).toContain('plan: fly app test-app: 3 machine(s) to');
+    expect(dry.stdout).toContain('plan: create a green machine beside b2 in fra (same config, new image');
+    expect(dry.stdout).toContain(
+      'plan: move traffic: uncordon every green machine, then cordon every blue one',
+    );
+
+    await fly.stop();
+    fly = createFlyFake({ token: SECRETS.fly });
+    await fly.start();
+    fly.addMachine({ id: 'n1', checks: [] });
+    const refused = await runBundle('deploy', { inputs: inputs() });
+    expect(refused.code).toBe(1);
+    expect(refused.errors[0]).toContain('bluegreen needs at least one machine whose config defines a check');
+    expect(fly.server.received('Machines_create')).toEqual([]);
+    expect(fly.server.received('Machines_create_lease')).toEqual([]);
+  }, 60_000);
+});

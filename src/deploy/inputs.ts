@@ -1,6 +1,7 @@
 import { InputError } from '../core/errors.ts';
 import { type InputReader, parseSshHost, type SshHost } from '../core/inputs.ts';
 import { type ImageReference, parseImageReference } from '../providers/registry/reference.ts';
+import { normalisePrivateKey } from '../providers/ssh/private-key.ts';
 import { type RegistryCredentialSources, registrySources } from './registry-credentials.ts';
 import { reachOf } from './ssh/publish.ts';
 
@@ -161,7 +162,10 @@ function parseSsh(inputs: InputReader): SshDeploySettings {
       token,
       apiUrl: inputs.url('digitalocean-api-url', { fallback: 'https://api.digitalocean.com/v2' })!,
     },
-    sshKey: inputs.required('ssh-key', 'is required when target is ssh: a private key'),
+    sshKey: normalisePrivateKey(
+      inputs.required('ssh-key', 'is required when target is ssh: a private key'),
+      'ssh-key',
+    ),
     knownHosts: inputs.required(
       'ssh-known-hosts',
       'is required when target is ssh: known_hosts lines for every host',

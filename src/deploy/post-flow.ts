@@ -5,6 +5,7 @@ import { createFlyClient } from '../providers/fly/client.ts';
 import { FlyLeases } from '../providers/fly/leases.ts';
 import { createGitHubClient } from '../providers/github/client.ts';
 import { GitHubDeployments } from '../providers/github/deployments.ts';
+import { normalisePrivateKey } from '../providers/ssh/private-key.ts';
 import { SshSession } from '../providers/ssh/session.ts';
 import { DEPLOYMENT_STATE } from './deployment-state.ts';
 import { FLY_LEASES_STATE, parseLeaseIntent, releaseLeftoverLeases } from './fly-lease-state.ts';
@@ -30,8 +31,12 @@ async function releaseSshLocks(ctx: ActionContext): Promise<number> {
     ctx.info('No deploy locks left to release.');
     return 0;
   }
+  const key = ctx.inputs.optional('ssh-key');
   const session = await SshSession.open(
-    { key: ctx.inputs.optional('ssh-key'), knownHosts: ctx.inputs.raw('ssh-known-hosts') },
+    {
+      key: key === undefined ? undefined : normalisePrivateKey(key, 'ssh-key'),
+      knownHosts: ctx.inputs.raw('ssh-known-hosts'),
+    },
     ctx.env.RUNNER_TEMP || tmpdir(),
     { redactor: ctx.secrets.redactor },
   );

@@ -29,7 +29,18 @@ export function evidenceFileName(meta: Pick<EvidenceMeta, 'time' | 'target' | 'm
   return `${utcStamp(meta.time)}-${meta.target}-${meta.milestone}.md`;
 }
 
+/** Characters of an error's reason shown in its table row; the check's section has all of it. */
+const REASON_CHARS = 160;
+
+/**
+ * Exit code or HTTP status; a check that ended in `error` has neither, so its
+ * row shows why (`ssh could not run the check: Permission denied (publickey).`).
+ */
 export function resultCell(r: CheckResult): string {
+  if (r.status === 'error' && r.note) {
+    const reason = r.note.replace(/\s+/g, ' ');
+    return reason.length > REASON_CHARS ? `${reason.slice(0, REASON_CHARS - 1)}…` : reason;
+  }
   if (r.kind === 'http') return r.httpStatus === undefined ? '—' : `HTTP ${r.httpStatus}`;
   return r.exitCode === undefined ? '—' : `exit ${r.exitCode}`;
 }

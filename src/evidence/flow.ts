@@ -1,15 +1,6 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import type { ActionContext } from '../core/action.ts';
 import { CancelledError, cancelSignalName, isCancelled } from '../core/cancellation.ts';
 import { InputError, StepError } from '../core/errors.ts';
@@ -31,6 +22,7 @@ import { runLocal } from './run-local.ts';
 import { runSsh } from './run-ssh.ts';
 import { blobTimeoutMs, expiryOf, type Uploaded, uploadBoundMs } from './upload.ts';
 import { UploadFailed, uploadInProcess } from './upload-process.ts';
+import { checkOutputDir, fsProblem, makeOutputDir, readChecksText } from './workspace-paths.ts';
 
 /** observe (checks file, previous evidence) → plan (checks for this milestone) → execute → report. */
 export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext): Promise<void> {
@@ -48,6 +40,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
   }
   const target = settings.target ?? file.target;
   if (!target) throw new InputError('target', `is required: ${settings.configPath} has no \`target\``);
+  const dir = checkOutputDir(workspace, settings.outputDir);
 
   // Everything the redactor knows is also masked by the runner, before any line is printed.
   const sources = {
@@ -173,17 +166,24 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     gate,
   };
 
-  const dir = resolve(workspace, settings.outputDir);
   const path = join(dir, evidenceFileName(meta));
   const shown = relative(workspace, path);
   await ctx.log.step('evidence.write', { file: shown }, async () => {
     // The counts are final once every output and command went through the redactor.
     const markdown = renderEvidence(meta, results, { ...redactor.counts });
-    mkdirSync(dir, { recursive: true });
+    makeOutputDir(dir, settings.outputDir);
     // Written beside and renamed into place: a step stopped mid-write leaves no half file.
     const partial = `${path}.${process.pid}.partial`;
-    writeFileSync(partial, ctx.secrets.redact(markdown), 'utf8');
-    renameSync(partial, path);
+    try {
+      writeFileSync(partial, ctx.secrets.redact(markdown), 'utf8');
+      renameSync(partial, path);
+    } catch (error) {
+      rmSync(partial, { force: true });
+      throw new InputError(
+        'output-dir',
+        `names ${JSON.stringify(settings.outputDir)}, where the evidence file cannot be written (${fsProblem(error)})`,
+      );
+    }
   });
   const redactions = redactor.total;
   ctx.info(`evidence written to ${shown} (${redactions} redactions)`);
@@ -367,10 +367,7 @@ async function requirePassingEvidence(
 }
 
 async function readChecksFile(workspace: string, configPath: string): Promise<ChecksFile> {
-  const path = isAbsolute(configPath) ? configPath : resolve(workspace, configPath);
-  if (!existsSync(path))
-    throw new InputError('config', `names ${configPath}, which does not exist in the workspace`);
-  return parseChecksFile(readFileSync(path, 'utf8'), configPath);
+  return parseChecksFile(readChecksText(workspace, configPath), configPath);
 }
 
 function requireRepository(settings: EvidenceSettings): string {

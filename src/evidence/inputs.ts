@@ -1,5 +1,6 @@
 import { InputError } from '../core/errors.ts';
 import { type InputReader, parseSshHost, type SshHost } from '../core/inputs.ts';
+import { normalisePrivateKey } from '../providers/ssh/private-key.ts';
 
 export const SECRET_INPUTS = ['ssh-key', 'redact', 'github-token'] as const;
 
@@ -59,7 +60,7 @@ export function parseInputs(inputs: InputReader, env: NodeJS.ProcessEnv = {}): E
         ? undefined
         : {
             host: parseSshHost('ssh-host', sshHost),
-            key: inputs.optional('ssh-key'),
+            key: optionalKey(inputs.optional('ssh-key')),
             knownHosts: inputs.required(
               'ssh-known-hosts',
               'is required with ssh-host: known_hosts lines for it',
@@ -87,6 +88,11 @@ export function parseInputs(inputs: InputReader, env: NodeJS.ProcessEnv = {}): E
     maxLines: inputs.integer('max-lines', 400, { min: 1, max: 100_000 }),
     dryRun: inputs.boolean('dry-run', false),
   };
+}
+
+/** `ssh-key` as `SshSession` writes it (see `normalisePrivateKey`); absent: the runner's own ssh setup. */
+function optionalKey(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : normalisePrivateKey(value, 'ssh-key');
 }
 
 /** A branch name as git allows it (git-check-ref-format), with `refs/heads/` taken off. */

@@ -1,5 +1,6 @@
 import type { SshHost } from '../core/inputs.ts';
 import type { SshSession } from '../providers/ssh/session.ts';
+import { sshFailure } from '../providers/ssh/ssh-reason.ts';
 import type { RawOutcome } from './run-result.ts';
 
 /**
@@ -17,7 +18,7 @@ export async function runSsh(
 ): Promise<RawOutcome> {
   try {
     const result = await session.run(host, command, { timeoutMs: options.timeoutMs, signal: options.signal });
-    const reason = result.code === 255 && !result.timedOut ? sshReason(result.sshErrors ?? '') : undefined;
+    const reason = sshFailure(result);
     return {
       output: result.output,
       exitCode: result.timedOut || reason ? undefined : result.code,
@@ -27,14 +28,4 @@ export async function runSsh(
   } catch (error) {
     return { output: '', timedOut: false, error: `ssh could not start: ${(error as Error).message}` };
   }
-}
-
-/** The ssh client's last message lines, e.g. `Permission denied (publickey).`; empty when it printed none. */
-export function sshReason(stderr: string): string {
-  return stderr
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('[output over'))
-    .slice(-3)
-    .join(' / ');
 }

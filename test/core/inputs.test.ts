@@ -5,6 +5,7 @@ import { InputError } from '../../src/core/errors.ts';
 import { fromRecord, InputReader, parseSshHost } from '../../src/core/inputs.ts';
 import { parseInputs as parseDeploy } from '../../src/deploy/inputs.ts';
 import { parseInputs as parseEvidence } from '../../src/evidence/inputs.ts';
+import { generatedKeys } from '../helpers/ssh-keys.ts';
 
 const reader = (values: Record<string, string>) => new InputReader(fromRecord(values));
 
@@ -202,7 +203,7 @@ const deploySsh = {
   target: 'ssh',
   image: 'registry.example.com/app:2',
   hosts: 'deploy@10.0.0.5:2222\nweb-2.example.com',
-  'ssh-key': 'KEY',
+  'ssh-key': generatedKeys().usable[0]!.text,
   'ssh-known-hosts': 'web-2.example.com ssh-ed25519 AAAA',
   service: 'web',
 };
@@ -301,6 +302,9 @@ describe('deploy inputs', () => {
     [{ ...deploySsh, 'ssh-known-hosts': '' }, 'ssh-known-hosts', 'known_hosts'],
     [{ ...deploySsh, keep: '0' }, 'keep', 'from 1 to 100'],
     [{ ...deploySsh, 'lock-timeout': 'x' }, 'lock-timeout', 'seconds'],
+    [{ ...deploySsh, 'ssh-key': '' }, 'ssh-key', 'required when target is ssh'],
+    [{ ...deploySsh, 'ssh-key': generatedKeys().encrypted[0]!.text }, 'ssh-key', 'passphrase'],
+    [{ ...deploySsh, 'ssh-key': 'not a key' }, 'ssh-key', 'no BEGIN line'],
     [
       { target: 'heroku', 'heroku-app': 'a', 'heroku-api-key': 'k' },
       'source-url',
@@ -353,6 +357,21 @@ describe('evidence inputs', () => {
     expect(s.redact).toEqual(['one', 'two words']);
   });
 
+  it('takes ssh-key as pasted and gives it as ssh-keygen wrote it, in both actions', () => {
+    const key = generatedKeys().usable[0]!.text;
+    const crlf = key.replace(/\n/g, '\r\n');
+    const spaces = key.replace(/\n/g, ' ');
+    const evidence = (k: string) =>
+      parseEvidence(reader({ milestone: 'm', 'ssh-host': 'h', 'ssh-known-hosts': 'x', 'ssh-key': k })).ssh
+        ?.key;
+    expect(evidence(crlf)).toBe(key);
+    expect(evidence(spaces)).toBe(key);
+    const deploy = (k: string) =>
+      (parseDeploy(reader({ ...deploySsh, 'ssh-key': k })).target as { sshKey: string }).sshKey;
+    expect(deploy(crlf)).toBe(key);
+    expect(deploy(spaces)).toBe(key);
+  });
+
   it.each([
     [{}, 'milestone', 'is required'],
     [{ milestone: 'a b' }, 'milestone', 'letters, digits'],
@@ -363,6 +382,21 @@ describe('evidence inputs', () => {
     [{ milestone: 'm', 'require-previous': 'true' }, 'github-token', 'required when require-previous'],
     [{ milestone: 'm', 'max-lines': 'all' }, 'max-lines', 'whole number'],
     [{ milestone: 'm', upload: 'yes please' }, 'upload', 'true or false'],
+    [
+      {
+        milestone: 'm',
+        'ssh-host': 'h',
+        'ssh-known-hosts': 'x',
+        'ssh-key': generatedKeys().encrypted[2]!.text,
+      },
+      'ssh-key',
+      'passphrase',
+    ],
+    [
+      { milestone: 'm', 'ssh-host': 'h', 'ssh-known-hosts': 'x', 'ssh-key': 'ssh-ed25519 AAAAC3Nza' },
+      'ssh-key',
+      'public key',
+    ],
   ])('%j → error on %s', (values, input, text) => {
     const error = inputError(() => parseEvidence(reader(values as Record<string, string>)));
     expect(error.input).toBe(input);

@@ -4,6 +4,7 @@ import { parseInputs as parseConfigUpdate } from '../../src/config-update/inputs
 import { InputError } from '../../src/core/errors.ts';
 import { fromRecord, InputReader, serverView } from '../../src/core/inputs.ts';
 import { parseInputs as parseDeploy } from '../../src/deploy/inputs.ts';
+import { generatedKeys } from '../helpers/ssh-keys.ts';
 
 /** A reader whose workspace holds `files` (path → text); other paths are ENOENT. */
 function reader(values: Record<string, string>, files: Record<string, string> = {}) {
@@ -88,7 +89,7 @@ describe('hosts-file', () => {
   const ssh = {
     target: 'ssh',
     image: 'registry.example.com/app:2',
-    'ssh-key': 'KEY',
+    'ssh-key': generatedKeys().usable[0]!.text,
     'ssh-known-hosts': 'x ssh-ed25519 AAAA',
     service: 'web',
     'hosts-file': 'hosts.txt',

@@ -61,7 +61,7 @@ checks:
     expect(text).toMatch(/\| down \| down \| ❌ failed \| HTTP 503 \|/);
     expect(text).toMatch(/\| maintenance-ok \| maintenance-ok \| ✅ passed \| HTTP 503 \|/);
     expect(text).toMatch(/\| hang \| hang \| ⚠️ timed out \| — \|/);
-    expect(text).toMatch(/\| refused \| refused \| ⚠️ error \| — \|/);
+    expect(text).toMatch(/\| refused \| refused \| ⚠️ error \| [^|]*ECONNREFUSED[^|]* \|/);
     expect(text).toContain('ECONNREFUSED');
     expect(text).toContain('HTTP 503');
     expect(text).toContain('maintenance');

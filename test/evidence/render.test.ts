@@ -8,6 +8,7 @@ import {
   fenceFor,
   redactionTable,
   renderEvidence,
+  resultCell,
   utcStamp,
 } from '../../src/evidence/evidence-file.ts';
 import { artifactName, gateOf } from '../../src/evidence/gate.ts';
@@ -115,6 +116,39 @@ describe('status and gate', () => {
     expect(artifactName('t', 'm', true)).toBe('evidence-t-m');
     expect(artifactName('t', 'm', false)).toBe('evidence-t-m-failed');
   });
+});
+
+describe('the result cell of a row', () => {
+  const result = (raw: Parameters<typeof toResult>[1], check: Parameters<typeof toResult>[0] = run) =>
+    toResult(check, raw, {
+      redactor: new Redactor(),
+      timeoutMs: 1000,
+      durationMs: 1,
+      startedMs: 0,
+      maxLines: 10,
+    });
+  const http = { ...run, kind: 'http' as const, url: 'https://x', expect: undefined };
+  const long = `ssh could not run the check: ${'x'.repeat(300)}`;
+  it.each([
+    ['an exit code', result({ output: '', exitCode: 3, timedOut: false }), 'exit 3'],
+    ['an HTTP status', result({ output: '', httpStatus: 503, timedOut: false }, http), 'HTTP 503'],
+    ['a timeout', result({ output: '', timedOut: true }), '—'],
+    [
+      'an error: its reason',
+      result({
+        output: '',
+        timedOut: false,
+        error: 'ssh could not run the check: Permission denied (publickey).',
+      }),
+      'ssh could not run the check: Permission denied (publickey).',
+    ],
+    [
+      'a long reason: cut to 160 characters',
+      result({ output: '', timedOut: false, error: long }),
+      `${long.slice(0, 159)}…`,
+    ],
+    ['a reason over lines: one line', result({ output: '', timedOut: false, error: 'a\n b' }, http), 'a b'],
+  ] as const)('%s', (_n, r, cell) => expect(resultCell(r)).toBe(cell));
 });
 
 describe('the evidence file', () => {

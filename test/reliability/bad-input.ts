@@ -6,6 +6,7 @@ import { seedDemoFleet } from '../../sandbox/fleet.ts';
 import { type Sandbox, startSandbox } from '../../sandbox/index.ts';
 import { mapConcurrent } from '../../src/core/fanout.ts';
 import { type ActionName, runBundle } from '../helpers/run-bundle.ts';
+import { generatedKeys } from '../helpers/ssh-keys.ts';
 import type { Cell, MatrixResult } from './matrix.ts';
 
 /**
@@ -330,6 +331,27 @@ export const CASES: BadInputCase[] = [
     'give one',
     { files: { 'hosts.txt': 'deploy@127.0.0.1:2222\n' } },
   ),
+  c(
+    'deploy',
+    'ssh-key PEM behind a passphrase',
+    { target: 'ssh', 'ssh-key': '{KEY:pem-rsa-passphrase}' },
+    "'ssh-key'",
+    'is protected by a passphrase',
+  ),
+  c(
+    'deploy',
+    'ssh-key the public key',
+    { target: 'ssh', 'ssh-key': '{KEY:openssh-ed25519 public}' },
+    "'ssh-key'",
+    'give the private key',
+  ),
+  c(
+    'deploy',
+    'ssh-key not a key',
+    { target: 'ssh', 'ssh-key': 'my-deploy-key' },
+    "'ssh-key'",
+    'no BEGIN line',
+  ),
   c('deploy', 'ssh keep zero', { target: 'ssh', keep: '0' }, "'keep'", 'whole number from 1 to 100'),
   c(
     'deploy',
@@ -401,6 +423,35 @@ export const CASES: BadInputCase[] = [
     checksFile: 'checks:\n  - id: disk\n    command: df -h /\n',
   }),
   c('evidence', 'checks file missing', { config: '.github/nope.yml' }, "'config'", '.github/nope.yml'),
+  c(
+    'evidence',
+    'config names a directory',
+    { config: '.github' },
+    "'config'",
+    'give the path of the checks file',
+  ),
+  c(
+    'evidence',
+    'output-dir names a file',
+    { 'output-dir': '.github/evidence.yml' },
+    "'output-dir'",
+    'which is a file; give a directory',
+  ),
+  c(
+    'evidence',
+    'output-dir below a file',
+    { 'output-dir': '.github/evidence.yml/out' },
+    "'output-dir'",
+    'is a file, so no directory can be made there',
+  ),
+  // /sys refuses new entries to every user, root included.
+  c(
+    'evidence',
+    'output-dir not writable',
+    { 'output-dir': '/sys/evidence' },
+    "'output-dir'",
+    'where no file can be written',
+  ),
   c('evidence', 'max-lines zero', { 'max-lines': '0' }, "'max-lines'", 'whole number from 1 to 100000'),
   c(
     'evidence',
@@ -431,6 +482,28 @@ export const CASES: BadInputCase[] = [
     'must be a branch name',
   ),
   c('evidence', 'negative timeout', { timeout: '-3' }, "'timeout'", 'greater than 0'),
+  c(
+    'evidence',
+    'ssh-key behind a passphrase',
+    {
+      'ssh-host': 'ops@127.0.0.1:2222',
+      'ssh-known-hosts': '[127.0.0.1]:2222 ssh-ed25519 AAAA',
+      'ssh-key': '{KEY:openssh-ed25519-passphrase}',
+    },
+    "'ssh-key'",
+    'is protected by a passphrase',
+  ),
+  c(
+    'evidence',
+    'ssh-key with its newlines turned into spaces, cut short',
+    {
+      'ssh-host': 'ops@127.0.0.1:2222',
+      'ssh-known-hosts': '[127.0.0.1]:2222 ssh-ed25519 AAAA',
+      'ssh-key': '{KEY:openssh-ed25519 spaces cut}',
+    },
+    "'ssh-key'",
+    'no END OPENSSH PRIVATE KEY line',
+  ),
   c('evidence', 'upload not a boolean', { upload: 'perhaps' }, "'upload'", 'true or false'),
 ];
 
@@ -472,7 +545,7 @@ export function validInputs(action: ActionName, s: Sandbox): Record<string, stri
         'github-token': s.tokens.github,
         'github-api-url': s.urls.github,
         hosts: 'deploy@127.0.0.1:2222',
-        'ssh-key': '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----',
+        'ssh-key': generatedKeys().usable[0]!.text,
         'ssh-known-hosts': '[127.0.0.1]:2222 ssh-ed25519 AAAA',
         service: 'shop',
         'digitalocean-api-url': s.urls.digitalocean,
@@ -518,9 +591,24 @@ function resolveInputs(base: Record<string, string>, extra: Record<string, strin
   const out: Record<string, string> = { ...base };
   for (const [k, v] of Object.entries(extra)) {
     if (v === '') delete out[k];
-    else out[k] = v.replaceAll('{KAMAL}', s.urls.kamal[0]!);
+    else out[k] = keyOf(v) ?? v.replaceAll('{KAMAL}', s.urls.kamal[0]!);
   }
   return out;
+}
+
+/**
+ * `{KEY:<label>[ public| spaces cut]}`: a key ssh-keygen made for this run (see
+ * ssh-keys.ts), its public line, or its text with newlines as spaces cut short.
+ */
+function keyOf(value: string): string | undefined {
+  const m = /^\{KEY:([a-z0-9-]+)(?: (public|spaces cut))?\}$/.exec(value);
+  if (!m) return undefined;
+  const { usable, encrypted } = generatedKeys();
+  const key = [...usable, ...encrypted].find((k) => k.label === m[1]);
+  if (!key) throw new Error(`no generated key ${m[1]}`);
+  if (m[2] === 'public') return key.publicKey;
+  if (m[2] === 'spaces cut') return key.text.replace(/\n/g, ' ').slice(0, 200);
+  return key.text;
 }
 
 async function runCase(k: BadInputCase): Promise<Cell[]> {

@@ -1,6 +1,7 @@
 import type { SshHost } from '../../core/inputs.ts';
 import { formatMs } from '../../core/summary.ts';
 import type { RemoteRun, RunOptions } from '../../providers/ssh/session.ts';
+import { sshFailure } from '../../providers/ssh/ssh-reason.ts';
 import { shellQuote } from './commands.ts';
 
 /**
@@ -201,7 +202,7 @@ export async function acquireLock(
     if (answer.kind === 'acquired' || answer.kind === 'adopted')
       return { acquired: true, waitedMs: Date.now() - started };
     if (answer.kind === 'unknown') {
-      throw new Error(`could not take the lock (exit ${result.code}): ${lastLines(result.shown)}`);
+      throw new Error(`could not take the lock${failureOf(result)}`);
     }
     if (answer.owner !== lastOwner) {
       lastOwner = answer.owner;
@@ -211,6 +212,12 @@ export async function acquireLock(
     if (left <= 0) return { acquired: false, owner: lastOwner, waitedMs: Date.now() - started };
     await sleep(Math.min(options.pollMs ?? 1000, left), options.signal);
   }
+}
+
+/** `: ssh could not connect: <ssh's reason>` when ssh itself failed, else the exit code and the last lines. */
+export function failureOf(result: RemoteRun): string {
+  const reason = sshFailure(result);
+  return reason ? `: ssh could not connect: ${reason}` : ` (exit ${result.code}): ${lastLines(result.shown)}`;
 }
 
 export function lastLines(output: string, count = 5): string {

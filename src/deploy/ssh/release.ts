@@ -3,8 +3,8 @@ import { messageOf } from '../../core/errors.ts';
 import { parseSshHost } from '../../core/inputs.ts';
 import {
   describeOwner,
+  failureOf,
   type HeldLock,
-  lastLines,
   parseRelease,
   type Remote,
   releaseCommand,
@@ -66,7 +66,7 @@ export async function releaseLock(
       );
       return 'other';
     }
-    return cannotRelease(ctx, lock, `(exit ${result.code}): ${lastLines(result.shown)}`);
+    return cannotRelease(ctx, lock, failureOf(result));
   } catch (error) {
     return cannotRelease(ctx, lock, `: ${messageOf(error)}`);
   }

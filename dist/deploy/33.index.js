@@ -1,5 +1,5 @@
-export const id = 194;
-export const ids = [194];
+export const id = 33;
+export const ids = [33];
 export const modules = {
 
 /***/ 9880:
@@ -134,7 +134,7 @@ function formatProgressLine(position, total, unit, width = String(total).length)
 
 /***/ }),
 
-/***/ 194:
+/***/ 6033:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -549,7 +549,51 @@ function healthAttempt(name, healthCmd) {
 
 // EXTERNAL MODULE: ./src/core/summary.ts
 var summary = __webpack_require__(1363);
+;// CONCATENATED MODULE: ./src/providers/ssh/ssh-reason.ts
+/**
+ * Why the ssh client could not run a command, from what it printed on its own
+ * stderr: its last line, as OpenSSH words it (`Permission denied (publickey).`,
+ * `Host key verification failed.`, `ssh: connect to host h port 22: Connection
+ * refused`, `ssh: Could not resolve hostname h: Name or service not known`),
+ * preceded by a `Load key` line when the key did not load, and for host keys
+ * followed by which known_hosts entry was wrong (OpenSSH sshconnect.c
+ * `check_host_key` prints "Host key for %s has changed" and "No %s host key is
+ * known for %s"). The files the session wrote are named by the inputs they hold
+ * (`ssh-key`, `ssh-known-hosts`): their temp paths are gone when anyone reads
+ * this. Empty when ssh printed nothing.
+ */
+function sshReason(stderr) {
+    const lines = stderr
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('@@@') && !line.startsWith('[output over'))
+        .map(namedByInput);
+    const last = lines.at(-1);
+    if (last === undefined)
+        return '';
+    const changed = lines.map((l) => /^Host key for (\S+) has changed/.exec(l)?.[1]).find(Boolean);
+    if (changed)
+        return `${last} The host key of ${changed} is not the one ssh-known-hosts gives.`;
+    const unknown = lines.map((l) => /^No (\S+) host key is known for (\S+)/.exec(l)).find(Boolean);
+    if (unknown)
+        return `${last} ssh-known-hosts has no ${unknown[1]} key for ${unknown[2]}.`;
+    const load = lines.find((l) => l.startsWith('Load key '));
+    return load && load !== last ? `${load} / ${last}` : last;
+}
+/** ssh's own failure, when the run had one: exit 255 with a message from the client. */
+function sshFailure(result) {
+    if (result.code !== 255 || result.timedOut)
+        return undefined;
+    return sshReason(result.sshErrors ?? '') || undefined;
+}
+function namedByInput(line) {
+    return line
+        .replace(/"?\/\S*\/ops-ssh-[^/\s"]+\/id"?/g, '(ssh-key)')
+        .replace(/"?\/\S*\/ops-ssh-[^/\s"]+\/known_hosts"?(:\d+)?/g, '(ssh-known-hosts)');
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/ssh/lock.ts
+
 
 
 /**
@@ -699,7 +743,7 @@ async function acquireLock(remote, host, service, owner, options) {
         if (answer.kind === 'acquired' || answer.kind === 'adopted')
             return { acquired: true, waitedMs: Date.now() - started };
         if (answer.kind === 'unknown') {
-            throw new Error(`could not take the lock (exit ${result.code}): ${lastLines(result.shown)}`);
+            throw new Error(`could not take the lock${failureOf(result)}`);
         }
         if (answer.owner !== lastOwner) {
             lastOwner = answer.owner;
@@ -710,6 +754,11 @@ async function acquireLock(remote, host, service, owner, options) {
             return { acquired: false, owner: lastOwner, waitedMs: Date.now() - started };
         await sleep(Math.min(options.pollMs ?? 1000, left), options.signal);
     }
+}
+/** `: ssh could not connect: <ssh's reason>` when ssh itself failed, else the exit code and the last lines. */
+function failureOf(result) {
+    const reason = sshFailure(result);
+    return reason ? `: ssh could not connect: ${reason}` : ` (exit ${result.code}): ${lastLines(result.shown)}`;
 }
 function lastLines(output, count = 5) {
     const lines = output.trim().split('\n').filter(Boolean);
@@ -1000,7 +1049,7 @@ async function releaseLock(ctx, remote, lock) {
             ctx.info(`The ${lock.service} deploy lock on ${lock.host} now belongs to ${describeOwner(owner)}; left alone.`);
             return 'other';
         }
-        return cannotRelease(ctx, lock, `(exit ${result.code}): ${lastLines(result.shown)}`);
+        return cannotRelease(ctx, lock, failureOf(result));
     }
     catch (error) {
         return cannotRelease(ctx, lock, `: ${(0,errors/* messageOf */.bD)(error)}`);

@@ -1,0 +1,82 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
+import { type Sshd, startSshd } from '../../sandbox/sshd.ts';
+import { runBundle } from '../helpers/run-bundle.ts';
+import { bodyLines, generatedKeys } from '../helpers/ssh-keys.ts';
+
+/**
+ * Issue 14, action-deploy side, through the committed bundle against the real
+ * loopback sshd (no dockerd: every case ends before or at the first docker
+ * command). A key pasted with CRLF logs in; when ssh cannot connect, the
+ * error line carries ssh's own reason and says nothing about removing a lock
+ * this run never took; no key file is left in RUNNER_TEMP.
+ */
+
+const GITHUB_TOKEN = 'ghs_sshConnectToken00000000000000000000';
+const SERVICE = 'connectshop';
+let sshd: Sshd;
+let github: GitHubFake;
+const keys = generatedKeys();
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  github = createGitHubFake({ token: GITHUB_TOKEN, repositories: ['acme/fleet'] });
+  await github.start();
+});
+afterAll(async () => {
+  await github?.stop();
+  await sshd?.stop();
+});
+
+const deploy = (inputs: Record<string, string>) =>
+  runBundle('deploy', {
+    inputs: {
+      target: 'ssh',
+      hosts: sshd.target,
+      'ssh-key': sshd.privateKey,
+      'ssh-known-hosts': sshd.knownHosts,
+      service: SERVICE,
+      image: `127.0.0.1:1/acme/web@sha256:${'b'.repeat(64)}`,
+      'tag-image': 'false',
+      'github-token': GITHUB_TOKEN,
+      'github-api-url': github.server.url,
+      ...inputs,
+    },
+  });
+
+describe('deploy over ssh: keys as pasted, ssh reasons in the error', () => {
+  it('a key pasted with CRLF line endings logs in: the lock is taken and released', async () => {
+    const run = await deploy({ 'ssh-key': sshd.privateKey.replace(/\n/g, '\r\n') });
+    // No dockerd behind this sshd: the deploy fails after logging in, never on ssh.
+    expect(run.code).toBe(1);
+    expect(run.everything).not.toContain('ssh could not connect');
+    expect(run.stdout).toContain(`Released the ${SERVICE} deploy lock on ${sshd.target}.`);
+    expect(readdirSync(join(run.dir, 'runner-temp')).filter((f) => f.startsWith('ops-ssh-'))).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a key the host does not accept',
+      () => ({ 'ssh-key': keys.usable[1]!.text }),
+      () => 'Permission denied (publickey).',
+    ],
+    [
+      'a host key other than the known one',
+      () => ({ 'ssh-known-hosts': `[127.0.0.1]:${sshd.port} ${keys.usable[0]!.publicKey}` }),
+      () =>
+        `Host key verification failed. The host key of [127.0.0.1]:${sshd.port} is not the one ssh-known-hosts gives.`,
+    ],
+  ])('%s: one error with ssh’s reason, no lock to remove', async (_, inputs, reason) => {
+    const run = await deploy(inputs());
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toContain(`could not take the lock: ssh could not connect: `);
+    expect(run.errors[0]).toContain(reason());
+    expect(run.everything).not.toMatch(/remove/i);
+    expect(run.everything).not.toMatch(/ops-ssh-|known_hosts:\d/);
+    expect(readdirSync(join(run.dir, 'runner-temp')).filter((f) => f.startsWith('ops-ssh-'))).toEqual([]);
+    for (const line of bodyLines(sshd.privateKey)) expect(run.everything).not.toContain(line);
+  });
+});

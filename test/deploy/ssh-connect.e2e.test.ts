@@ -56,7 +56,7 @@ describe('deploy over ssh: keys as pasted, ssh reasons in the error', () => {
     expect(readdirSync(join(run.dir, 'runner-temp')).filter((f) => f.startsWith('ops-ssh-'))).toEqual([]);
   });
 
-  it.each([
+  it.each<[string, () => Record<string, string>, () => string]>([
     [
       'a key the host does not accept',
       () => ({ 'ssh-key': keys.usable[1]!.text }),

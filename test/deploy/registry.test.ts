@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeServer } from '../../sandbox/fake-server.ts';
 import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
 import {
   buildImage,
@@ -297,5 +298,52 @@ describe('deploy bundle with a registry image', () => {
     expect(missing).toBe('missing');
     expect(run.outputs.image).toBe(`${registry.host}/acme/app@${digest}`);
     expectNoSecrets(run);
+  });
+});
+
+describe('registry client push access with an opaque token (as GHCR answers)', () => {
+  // GHCR hands out tokens that say nothing of their scope, and refuses the push itself with 403
+  // `denied: permission_denied: write_package` when the job lacks `packages: write`
+  // (docker/build-push-action#806, actions/runner#1039). Its challenge names its own realm
+  // (`Bearer realm="https://ghcr.io/token",service="ghcr.io",scope=…`).
+  const ghcr = new FakeServer({ name: 'ghcr-like' });
+  const opaque = Buffer.from('v1:opaque-token').toString('base64');
+  ghcr.route('GET', '/v2/', () => ({
+    status: 401,
+    json: { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] },
+    headers: {
+      'www-authenticate': `Bearer realm="${ghcr.url}/token",service="ghcr.io",scope="repository:user/image:pull"`,
+    },
+  }));
+  ghcr.route('GET', '/token', () => ({ status: 200, json: { token: opaque } }));
+  ghcr.route('POST', '/v2/acme/app/blobs/uploads/', () => ({
+    status: 403,
+    json: { errors: [{ code: 'DENIED', message: 'permission_denied: write_package' }] },
+  }));
+  beforeAll(() => ghcr.start());
+  afterAll(() => ghcr.stop());
+
+  it('learns the missing write permission from a refused upload, and sends no POST in a dry run', async () => {
+    const c = new RegistryClient(new URL(ghcr.url).host, {
+      credentials: { username: 'octocat', password: SECRETS.github },
+      credentialSource: 'github-token',
+      redact: (t) => t.replaceAll(SECRETS.github, '[REDACTED]'),
+      retry: { retries: 0 },
+    });
+    const access = await c.pushAccess('acme/app', { probe: true });
+    expect(access).toEqual({
+      allowed: false,
+      missing:
+        'the registry refused github-token an upload to acme/app (HTTP 403: permission_denied: write_package)',
+    });
+    const token = ghcr.received('GET /token')[0]!;
+    // The placeholder scope of the /v2/ ping's challenge is not asked for (nor does ggcr's ping.go).
+    expect(new URLSearchParams(token.query).getAll('scope')).toEqual(['repository:acme/app:pull,push']);
+    ghcr.reset();
+    expect(await c.pushAccess('acme/app', { probe: false })).toEqual({
+      allowed: true,
+      how: 'not probed in a dry run',
+    });
+    expect(ghcr.requests.map((r) => r.method)).not.toContain('POST');
   });
 });

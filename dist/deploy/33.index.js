@@ -1,5 +1,10 @@
+<<<<<<<< HEAD:dist/deploy/33.index.js
 export const id = 33;
 export const ids = [33];
+========
+export const id = 528;
+export const ids = [528];
+>>>>>>>> 2502741 (rate limits modelled on each provider's client (Heroku 30 s doubling + RateLimit-Remaining pacing, hcloud-go backoff, DigitalOcean reset/burst, Cloudflare retry-after, Fly per-action), bounded by the action's deadline; fakes answer their provider's real 429; test-only OPS_ACTIONS_TEST_WAIT_SCALE; dist rebuilt):dist/deploy/528.index.js
 export const modules = {
 
 /***/ 9880:
@@ -134,7 +139,11 @@ function formatProgressLine(position, total, unit, width = String(total).length)
 
 /***/ }),
 
+<<<<<<<< HEAD:dist/deploy/33.index.js
 /***/ 6033:
+========
+/***/ 5528:
+>>>>>>>> 2502741 (rate limits modelled on each provider's client (Heroku 30 s doubling + RateLimit-Remaining pacing, hcloud-go backoff, DigitalOcean reset/burst, Cloudflare retry-after, Fly per-action), bounded by the action's deadline; fakes answer their provider's real 429; test-only OPS_ACTIONS_TEST_WAIT_SCALE; dist rebuilt):dist/deploy/528.index.js
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -794,7 +803,43 @@ async function listOn(remote, host, service) {
 
 // EXTERNAL MODULE: ./src/core/http.ts + 1 modules
 var http = __webpack_require__(8288);
+// EXTERNAL MODULE: ./src/core/rate-limit.ts
+var rate_limit = __webpack_require__(2743);
+;// CONCATENATED MODULE: ./src/providers/digitalocean/rate-limit.ts
+
+/**
+ * DigitalOcean's two rate limits (the droplets contract, components.responses.too_many_requests
+ * and components.headers; docs.digitalocean.com/notes/changelog/add-burst-rate-limits):
+ * 5000 requests an hour, and a burst limit of 250 requests a minute. A 429 carries
+ * `ratelimit-limit`, `ratelimit-remaining` (of the hourly quota) and `ratelimit-reset`
+ * (epoch seconds when the oldest request expires), and no `Retry-After`.
+ * - hourly quota used up (`ratelimit-remaining: 0`): wait until `ratelimit-reset`, when one
+ *   request is free again;
+ * - otherwise it is the burst limit: godo's `RetryConfig` backoff (go-retryablehttp's default:
+ *   `Retry-After` when sent, else 1 s doubling, capped at 30 s).
+ */
+const DO_FIRST_WAIT_MS = 1000;
+const DO_MAX_WAIT_MS = 30_000;
+const digitalOceanRateLimit = {
+    limited({ status, headers }, count, now) {
+        if (status !== 429)
+            return undefined;
+        const untilReset = (0,rate_limit/* untilEpochSeconds */.Ri)(headers['ratelimit-reset'], now);
+        if (headers['ratelimit-remaining'] === '0' && untilReset !== undefined) {
+            return {
+                waitMs: Math.max(DO_FIRST_WAIT_MS, untilReset),
+                limit: `HTTP 429, hourly limit: ratelimit-remaining 0, ratelimit-reset ${new Date(Number(headers['ratelimit-reset']) * 1000).toISOString()}`,
+            };
+        }
+        return {
+            waitMs: (0,rate_limit/* retryAfterMs */.Vs)(headers) ?? (0,rate_limit/* doubling */.Bf)(count, DO_FIRST_WAIT_MS, DO_MAX_WAIT_MS),
+            limit: `HTTP 429, burst limit of 250 requests a minute${headers['ratelimit-remaining'] ? ` (ratelimit-remaining ${headers['ratelimit-remaining']})` : ''}`,
+        };
+    },
+};
+
 ;// CONCATENATED MODULE: ./src/providers/digitalocean/client.ts
+
 
 /**
  * The one sender every DigitalOcean resource client shares: base URL, bearer
@@ -809,10 +854,14 @@ function createDigitalOceanClient(options) {
         baseUrl: options.baseUrl ?? DIGITALOCEAN_API_URL,
         headers: { authorization: `Bearer ${options.token.trim()}`, accept: 'application/json' },
         redact: options.redact,
+        rateLimit: digitalOceanRateLimit,
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
         ...(options.retry ? { retry: options.retry } : {}),
         ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+        ...(options.waitBound ? { waitBound: options.waitBound } : {}),
+        ...(options.log ? { log: options.log } : {}),
+        ...(options.sleep ? { sleep: options.sleep } : {}),
     });
 }
 
@@ -937,6 +986,9 @@ async function resolveHosts(settings, ctx) {
         baseUrl: settings.digitalocean.apiUrl,
         token,
         redact: (text) => ctx.secrets.redact(text),
+        // Discovery comes before any lock is taken: a rate limit may hold it up as long as a lock may.
+        waitBound: { budgetMs: settings.lockTimeoutMs, name: 'the input lock-timeout' },
+        log: (line) => ctx.info(line),
     });
     const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () => listDropletsByTag(client, tag));
     const choice = fromDroplets(tag, droplets, settings.hosts);

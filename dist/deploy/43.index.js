@@ -2,760 +2,874 @@ export const id = 43;
 export const ids = [43];
 export const modules = {
 
-/***/ 3082:
-/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   v: () => (/* binding */ LineStream)
-/* harmony export */ });
-/* harmony import */ var node_string_decoder__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6193);
-/* harmony import */ var node_string_decoder__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_string_decoder__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _redact_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2258);
+/***/ 4043:
+/***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
-/**
- * A byte stream (a child's stdout, an HTTP body, a build log) turned into
- * lines. Chunks go through one streaming UTF-8 decoder, so a character split
- * across two chunks arrives whole; with a redactor, the text is redacted
- * across chunk boundaries (`StreamRedactor`: a secret, a private key block or
- * an Authorization header split between chunks or lines is still found)
- * before any line is handed on. Lines end at `\n`; a `\r` before it is
- * dropped. `end()` hands on the last line even without its newline.
- */
-class LineStream {
-    decoder = new node_string_decoder__WEBPACK_IMPORTED_MODULE_0__.StringDecoder('utf8');
-    redacting;
-    onLine;
-    pending = [];
-    constructor(onLine, options = {}) {
-        this.onLine = onLine;
-        this.redacting = options.redactor ? new _redact_js__WEBPACK_IMPORTED_MODULE_1__/* .StreamRedactor */ .d6(options.redactor) : undefined;
+
+const assert = __webpack_require__(4589)
+const { AsyncResource } = __webpack_require__(6698)
+const { Readable } = __webpack_require__(9927)
+const { InvalidArgumentError, RequestAbortedError } = __webpack_require__(8707)
+const util = __webpack_require__(3440)
+
+function noop () {}
+
+class RequestHandler extends AsyncResource {
+  constructor (opts, callback) {
+    if (!opts || typeof opts !== 'object') {
+      throw new InvalidArgumentError('invalid opts')
     }
-    /** Bytes, or text a decoder of the caller's already produced. */
-    write(chunk) {
-        const text = typeof chunk === 'string'
-            ? chunk
-            : this.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        this.emit(this.redacting ? this.redacting.push(text) : text, false);
+
+    const { signal, method, opaque, body, onInfo, responseHeaders, highWaterMark } = opts
+
+    try {
+      if (typeof callback !== 'function') {
+        throw new InvalidArgumentError('invalid callback')
+      }
+
+      if (highWaterMark != null && (!Number.isFinite(highWaterMark) || highWaterMark < 0)) {
+        throw new InvalidArgumentError('invalid highWaterMark')
+      }
+
+      if (signal && typeof signal.on !== 'function' && typeof signal.addEventListener !== 'function') {
+        throw new InvalidArgumentError('signal must be an EventEmitter or EventTarget')
+      }
+
+      if (method === 'CONNECT') {
+        throw new InvalidArgumentError('invalid method')
+      }
+
+      if (onInfo && typeof onInfo !== 'function') {
+        throw new InvalidArgumentError('invalid onInfo callback')
+      }
+
+      super('UNDICI_REQUEST')
+    } catch (err) {
+      if (util.isStream(body)) {
+        util.destroy(body.on('error', noop), err)
+      }
+      throw err
     }
-    end() {
-        const rest = this.decoder.end();
-        this.emit(this.redacting ? this.redacting.push(rest) + this.redacting.end() : rest, true);
-    }
-    /** Scans only the new text, and joins a line's pieces once it ends: linear however long a line is. */
-    emit(text, final) {
-        let start = 0;
-        for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-            this.pending.push(text.slice(start, nl));
-            this.onLine(withoutCr(this.pending.join('')));
-            this.pending = [];
-            start = nl + 1;
+
+    this.method = method
+    this.responseHeaders = responseHeaders || null
+    this.opaque = opaque || null
+    this.callback = callback
+    this.res = null
+    this.abort = null
+    this.body = body
+    this.trailers = {}
+    this.context = null
+    this.controller = null
+    this.onInfo = onInfo || null
+    this.highWaterMark = highWaterMark
+    this.reason = null
+    this.removeAbortListener = null
+
+    if (signal?.aborted) {
+      this.reason = signal.reason ?? new RequestAbortedError()
+    } else if (signal) {
+      this.removeAbortListener = util.addAbortListener(signal, () => {
+        this.reason = signal.reason ?? new RequestAbortedError()
+        if (this.res) {
+          // Null the reference before destroying, mirroring onResponseError, so
+          // that chunks flushed after the abort (e.g. an async decompressor
+          // flush) are dropped by the `!this.res` guard in onResponseData
+          // instead of being pushed into the torn-down stream.
+          const res = this.res
+          this.res = null
+          util.destroy(res.on('error', noop), this.reason)
+        } else if (this.abort) {
+          this.abort(this.reason)
         }
-        if (start < text.length)
-            this.pending.push(start === 0 ? text : text.slice(start));
-        if (final && this.pending.length > 0) {
-            this.onLine(withoutCr(this.pending.join('')));
-            this.pending = [];
-        }
+      })
     }
+  }
+
+  onRequestStart (controller, context) {
+    if (this.reason) {
+      controller.abort(this.reason)
+      return
+    }
+
+    assert(this.callback)
+
+    this.controller = controller
+    this.abort = (reason) => controller.abort(reason)
+    this.context = context
+  }
+
+  onResponseStart (controller, statusCode, headers, statusText) {
+    const { callback, opaque, context, responseHeaders, highWaterMark } = this
+
+    const rawHeaders = controller?.rawHeaders
+    const responseHeaderData = responseHeaders === 'raw'
+      ? util.parseRawHeaders(rawHeaders)
+      : headers
+
+    if (statusCode < 200) {
+      if (this.onInfo) {
+        this.onInfo({ statusCode, headers: responseHeaderData })
+      }
+      return
+    }
+
+    const parsedHeaders = headers
+    const contentType = parsedHeaders?.['content-type']
+    const contentLength = parsedHeaders?.['content-length']
+    const res = new Readable({
+      resume: () => controller.resume(),
+      abort: (reason) => controller.abort(reason),
+      contentType,
+      contentLength: this.method !== 'HEAD' && contentLength
+        ? Number(contentLength)
+        : null,
+      highWaterMark
+    })
+
+    if (this.removeAbortListener) {
+      res.on('close', this.removeAbortListener)
+      this.removeAbortListener = null
+    }
+
+    this.callback = null
+    this.res = res
+    if (callback !== null) {
+      try {
+        this.runInAsyncScope(callback, null, null, {
+          statusCode,
+          statusText,
+          headers: responseHeaderData,
+          trailers: this.trailers,
+          opaque,
+          body: res,
+          context
+        })
+      } catch (err) {
+        // If the callback throws synchronously, we need to handle it
+        // Remove reference to res to allow res being garbage collected
+        this.res = null
+
+        // Destroy the response stream
+        util.destroy(res.on('error', noop), err)
+
+        // Use queueMicrotask to re-throw the error so it reaches uncaughtException
+        queueMicrotask(() => {
+          throw err
+        })
+      }
+    }
+  }
+
+  onResponseData (controller, chunk) {
+    if (!this.res) {
+      return
+    }
+
+    if (this.res.push(chunk) === false) {
+      controller.pause()
+    }
+  }
+
+  onResponseEnd (_controller, trailers) {
+    if (trailers && typeof trailers === 'object') {
+      for (const key of Object.keys(trailers)) {
+        if (key === '__proto__') {
+          Object.defineProperty(this.trailers, key, {
+            value: trailers[key],
+            enumerable: true,
+            configurable: true,
+            writable: true
+          })
+        } else {
+          this.trailers[key] = trailers[key]
+        }
+      }
+    }
+    this.res?.push(null)
+  }
+
+  onResponseError (_controller, err) {
+    const { res, callback, body, opaque } = this
+
+    if (callback) {
+      // TODO: Does this need queueMicrotask?
+      this.callback = null
+      queueMicrotask(() => {
+        this.runInAsyncScope(callback, null, err, { opaque })
+      })
+    }
+
+    if (res) {
+      this.res = null
+      // Ensure all queued handlers are invoked before destroying res.
+      queueMicrotask(() => {
+        util.destroy(res.on('error', noop), err)
+      })
+    }
+
+    if (body) {
+      this.body = null
+
+      if (util.isStream(body)) {
+        body.on('error', noop)
+        util.destroy(body, err)
+      }
+    }
+
+    if (this.removeAbortListener) {
+      this.removeAbortListener()
+      this.removeAbortListener = null
+    }
+  }
 }
-function withoutCr(line) {
-    return line.endsWith('\r') ? line.slice(0, -1) : line;
+
+function request (opts, callback) {
+  if (callback === undefined) {
+    return new Promise((resolve, reject) => {
+      request.call(this, opts, (err, data) => {
+        return err ? reject(err) : resolve(data)
+      })
+    })
+  }
+
+  try {
+    const handler = new RequestHandler(opts, callback)
+
+    this.dispatch(opts, handler)
+  } catch (err) {
+    if (typeof callback !== 'function') {
+      throw err
+    }
+    const opaque = opts?.opaque
+    queueMicrotask(() => callback(err, { opaque }))
+  }
 }
+
+module.exports = request
+module.exports.RequestHandler = RequestHandler
 
 
 /***/ }),
 
-/***/ 4664:
-/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   k: () => (/* binding */ Progress)
-/* harmony export */ });
-/* unused harmony export formatProgressLine */
-/**
- * One line per finished unit, written the moment it finishes. Writes to stdout
- * are synchronous for pipes and files on Linux, so the runner (or a job reading
- * our stdout) sees each line as it happens, never batched at the end.
- */
-class Progress {
-    finished = 0;
-    total;
-    write;
-    width;
-    constructor(total, write) {
-        this.total = total;
-        this.write = write;
-        this.width = String(total).length;
-    }
-    done(unit) {
-        this.finished++;
-        this.write(formatProgressLine(this.finished, this.total, unit, this.width));
-    }
-}
-function formatProgressLine(position, total, unit, width = String(total).length) {
-    const percent = total === 0 ? 100 : Math.floor((position / total) * 100);
-    const where = unit.where ? ` (${unit.where})` : '';
-    const parts = [
-        `[${String(position).padStart(width)}/${total} ${String(percent).padStart(3)}%]`,
-        `${unit.id}${where}`,
-        unit.outcome,
-    ];
-    if (unit.status !== undefined)
-        parts.push(`status=${unit.status}`);
-    if (unit.attempts !== undefined)
-        parts.push(`attempts=${unit.attempts}`);
-    parts.push(`${Math.round(unit.ms)}ms`);
-    if (unit.note)
-        parts.push(`- ${unit.note}`);
-    return parts.join(' ');
-}
+/***/ 9927:
+/***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
-/***/ }),
 
-/***/ 7043:
-/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+const assert = __webpack_require__(4589)
+const { addAbortListener } = __webpack_require__(8474)
+const { Readable } = __webpack_require__(7075)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __webpack_require__(8707)
+const util = __webpack_require__(3440)
 
-// ESM COMPAT FLAG
-__webpack_require__.r(__webpack_exports__);
+const kConsume = Symbol('kConsume')
+const kReading = Symbol('kReading')
+const kBody = Symbol('kBody')
+const kAbort = Symbol('kAbort')
+const kContentType = Symbol('kContentType')
+const kContentLength = Symbol('kContentLength')
+const kUsed = Symbol('kUsed')
+const kBytesRead = Symbol('kBytesRead')
 
-// EXPORTS
-__webpack_require__.d(__webpack_exports__, {
-  connectHeroku: () => (/* binding */ connectHeroku)
-});
-
-// EXTERNAL MODULE: ./src/core/http.ts + 1 modules
-var http = __webpack_require__(8288);
-;// CONCATENATED MODULE: ./src/providers/heroku/client.ts
+const noop = () => {}
 
 /**
- * The one HttpClient every Heroku resource client shares: the Platform API's
- * versioned media type and bearer auth. Resource clients (apps.ts, domains.ts...)
- * take this client, so a test or another action builds them over any base URL.
+ * @class
+ * @extends {Readable}
+ * @see https://fetch.spec.whatwg.org/#body
  */
-const HEROKU_API_URL = 'https://api.heroku.com';
-const HEROKU_ACCEPT = 'application/vnd.heroku+json; version=3';
-function createHerokuHttp(options) {
-    const { apiKey, baseUrl, ...rest } = options;
-    return new http/* HttpClient */.Qq({
-        // Every action takes the key as `heroku-api-key`: a 401 names it.
-        credential: 'heroku-api-key',
-        ...rest,
-        provider: 'Heroku',
-        baseUrl: baseUrl ?? HEROKU_API_URL,
-        headers: { accept: HEROKU_ACCEPT, authorization: `Bearer ${apiKey}` },
-    });
-}
-/** Path segment for an app name, id, hostname or other identity. */
-function client_seg(value) {
-    return encodeURIComponent(value);
-}
+class BodyReadable extends Readable {
+  /**
+   * @param {object} opts
+   * @param {(this: Readable, size: number) => void} opts.resume
+   * @param {() => (void | null)} opts.abort
+   * @param {string} [opts.contentType = '']
+   * @param {number} [opts.contentLength]
+   * @param {number} [opts.highWaterMark = 64 * 1024]
+   */
+  constructor ({
+    resume,
+    abort,
+    contentType = '',
+    contentLength,
+    highWaterMark = 64 * 1024 // Same as nodejs fs streams.
+  }) {
+    super({
+      autoDestroy: true,
+      read: resume,
+      highWaterMark
+    })
 
-;// CONCATENATED MODULE: ./src/providers/heroku/apps.ts
+    this._readableState.dataEmitted = false
 
-/**
- * An app name that answers 403 exists and belongs to an account this key has no
- * access to (Heroku answers 404 only for names no app has).
- */
-class HerokuAppForbidden extends Error {
-    app;
-    constructor(app, providerMessage) {
-        super(`Heroku app ${app} exists but this heroku-api-key has no access to it (403: ${providerMessage})`);
-        this.name = 'HerokuAppForbidden';
-        this.app = app;
-    }
-}
-class HerokuApps {
-    http;
-    constructor(http) {
-        this.http = http;
-    }
+    this[kAbort] = abort
+
+    /** @type {Consume | null} */
+    this[kConsume] = null
+
+    /** @type {number} */
+    this[kBytesRead] = 0
+
+    /** @type {ReadableStream|null} */
+    this[kBody] = null
+
+    /** @type {boolean} */
+    this[kUsed] = false
+
+    /** @type {string} */
+    this[kContentType] = contentType
+
+    /** @type {number|null} */
+    this[kContentLength] = Number.isFinite(contentLength) ? contentLength : null
+
     /**
-     * The app, or undefined when no app has that name or id.
-     * @throws HerokuAppForbidden when the app exists but belongs to someone else (403).
+     * Is stream being consumed through Readable API?
+     * This is an optimization so that we avoid checking
+     * for 'data' and 'readable' listeners in the hot path
+     * inside push().
+     *
+     * @type {boolean}
      */
-    async find(app) {
-        const res = await this.http.request({
-            operation: 'app.info',
-            path: `/apps/${client_seg(app)}`,
-            acceptStatus: [403, 404],
-        });
-        if (res.status === 403)
-            throw new HerokuAppForbidden(app, res.data?.message ?? 'forbidden');
-        return res.status === 404 ? undefined : toApp(res.data);
-    }
-    async get(app) {
-        const res = await this.http.request({ operation: 'app.info', path: `/apps/${client_seg(app)}` });
-        return toApp(res.data);
-    }
-    /**
-     * Not retried: a create that timed out may have happened, and a second one answers
-     * 422 (name taken). Callers re-observe instead.
-     */
-    async create(input) {
-        const res = input.team
-            ? await this.http.request({
-                operation: 'team-app.create',
-                method: 'POST',
-                path: '/teams/apps',
-                json: { name: input.name, region: input.region, stack: input.stack, team: input.team },
-            })
-            : await this.http.request({
-                operation: 'app.create',
-                method: 'POST',
-                path: '/apps',
-                json: { name: input.name, region: input.region, stack: input.stack },
-            });
-        return toApp(res.data);
-    }
-    /** Deleting an app that is already gone counts as done. */
-    async delete(app) {
-        const res = await this.http.request({
-            operation: 'app.delete',
-            method: 'DELETE',
-            path: `/apps/${client_seg(app)}`,
-            acceptStatus: [404],
-        });
-        return res.status !== 404;
-    }
-}
-function toApp(json) {
-    return {
-        id: json.id,
-        name: json.name,
-        region: json.region?.name ?? '',
-        stack: json.build_stack?.name ?? json.stack?.name ?? '',
-        team: json.team?.name ?? json.organization?.name ?? undefined,
-        ownerId: json.owner?.id ?? undefined,
-        acm: json.acm === true,
-        webUrl: json.web_url ?? '',
-        createdAt: json.created_at ?? '',
-        generation: json.generation?.name ?? 'cedar',
-    };
-}
+    this[kReading] = false
+  }
 
-// EXTERNAL MODULE: ./src/core/line-stream.ts
-var line_stream = __webpack_require__(3082);
-// EXTERNAL MODULE: ./src/core/provider-list.ts
-var provider_list = __webpack_require__(4023);
-// EXTERNAL MODULE: ./src/core/undici.ts
-var undici = __webpack_require__(3547);
-;// CONCATENATED MODULE: ./src/providers/heroku/builds.ts
+  /**
+   * @param {Error|null} err
+   * @param {(error:(Error|null)) => void} callback
+   * @returns {void}
+   */
+  _destroy (err, callback) {
+    if (!err && !this._readableState.endEmitted) {
+      err = new RequestAbortedError()
+    }
 
+    if (err) {
+      this[kAbort]()
+    }
 
+    // Workaround for Node "bug". If the stream is destroyed in same
+    // tick as it is created, then a user who is waiting for a
+    // promise (i.e micro tick) for installing an 'error' listener will
+    // never get a chance and will always encounter an unhandled exception.
+    if (!this[kUsed]) {
+      setImmediate(callback, err)
+    } else {
+      callback(err)
+    }
+  }
 
+  /**
+   * @param {string|symbol} event
+   * @param {(...args: any[]) => void} listener
+   * @returns {this}
+   */
+  on (event, listener) {
+    if (event === 'data' || event === 'readable') {
+      this[kReading] = true
+      this[kUsed] = true
+    }
+    return super.on(event, listener)
+  }
 
-class HerokuBuilds {
-    http;
-    constructor(http) {
-        this.http = http;
-    }
-    /** Not retried: a second POST starts a second build. */
-    async create(app, source) {
-        const res = await this.http.request({
-            operation: 'build.create',
-            method: 'POST',
-            path: `/apps/${client_seg(app)}/builds`,
-            json: { source_blob: { url: source.url, ...(source.version ? { version: source.version } : {}) } },
-        });
-        return toBuild(res.data);
-    }
-    /** The app's newest builds first (Heroku's `Range` paging on `started_at`, one page). */
-    async recent(app, max = 20) {
-        const res = await this.http.request({
-            operation: 'build.list',
-            path: `/apps/${client_seg(app)}/builds`,
-            headers: { range: `started_at ..; max=${max}, order=desc` },
-            acceptStatus: [206],
-        });
-        return (0,provider_list/* providerList */.M)(res.data, {
-            provider: this.http.provider,
-            operation: 'build.list',
-            requestId: res.requestId,
-        }).map(toBuild);
-    }
-    /**
-     * Cancels a running build (Platform API schema, build "Cancel": DELETE /apps/{app}/builds/{id});
-     * it ends `failed`, with no release. `signal` bounds it (and its retries: DELETE is idempotent).
-     */
-    async cancel(app, id, signal) {
-        const res = await this.http.request({
-            operation: 'build.cancel',
-            method: 'DELETE',
-            path: `/apps/${client_seg(app)}/builds/${client_seg(id)}`,
-            ...(signal ? { signal } : {}),
-        });
-        return toBuild(res.data);
-    }
-    async get(app, id) {
-        const res = await this.http.request({
-            operation: 'build.info',
-            path: `/apps/${client_seg(app)}/builds/${client_seg(id)}`,
-        });
-        return toBuild(res.data);
-    }
-}
-function toBuild(json) {
-    return {
-        id: json.id,
-        status: json.status,
-        version: json.source_blob?.version ?? undefined,
-        outputStreamUrl: json.output_stream_url ?? undefined,
-        releaseId: json.release?.id ?? undefined,
-    };
-}
-/**
- * Reads a build's output stream (a signed URL, no credentials) and hands over
- * each complete line as it arrives, decoded and (with a redactor) redacted as
- * a stream (`LineStream`); the stream ends when the build does.
- */
-async function streamLines(url, onLine, options = {}) {
-    const { request } = await (0,undici/* loadUndici */.b)();
-    const res = await request(url, {
-        method: 'GET',
-        headers: { accept: 'text/plain', 'user-agent': 'ops-actions/0.1' },
-        ...(options.signal ? { signal: options.signal } : {}),
-        bodyTimeout: options.idleTimeoutMs ?? 10 * 60_000,
-    });
-    if (res.statusCode !== 200) {
-        await res.body.dump();
-        throw new Error(`build output stream answered HTTP ${res.statusCode}`);
-    }
-    const lines = new line_stream/* LineStream */.v(onLine, { redactor: options.redactor });
-    for await (const chunk of res.body)
-        lines.write(chunk);
-    lines.end();
-}
+  /**
+   * @param {string|symbol} event
+   * @param {(...args: any[]) => void} listener
+   * @returns {this}
+   */
+  addListener (event, listener) {
+    return this.on(event, listener)
+  }
 
-;// CONCATENATED MODULE: ./src/providers/heroku/pipelines.ts
+  /**
+   * @param {string|symbol} event
+   * @param {(...args: any[]) => void} listener
+   * @returns {this}
+   */
+  off (event, listener) {
+    const ret = super.off(event, listener)
+    if (event === 'data' || event === 'readable') {
+      this[kReading] = (
+        this.listenerCount('data') > 0 ||
+        this.listenerCount('readable') > 0
+      )
+    }
+    return ret
+  }
 
-class HerokuPipelines {
-    http;
-    constructor(http) {
-        this.http = http;
-    }
-    async get(pipeline) {
-        const res = await this.http.request({
-            operation: 'pipeline.info',
-            path: `/pipelines/${seg(pipeline)}`,
-        });
-        return { id: res.data.id, name: res.data.name };
-    }
-}
-class HerokuPipelineCouplings {
-    http;
-    constructor(http) {
-        this.http = http;
-    }
-    /** The app's coupling, or undefined when the app is in no pipeline. */
-    async findByApp(app) {
-        const res = await this.http.request({
-            operation: 'pipeline-coupling.info-by-app',
-            path: `/apps/${client_seg(app)}/pipeline-couplings`,
-            acceptStatus: [404],
-        });
-        return res.status === 404 ? undefined : toCoupling(res.data);
-    }
-    /** Not retried: a second create answers 422 (already a member); callers re-observe. */
-    async create(input) {
-        const res = await this.http.request({
-            operation: 'pipeline-coupling.create',
-            method: 'POST',
-            path: '/pipeline-couplings',
-            json: { app: input.app, pipeline: input.pipelineId, stage: input.stage },
-        });
-        return toCoupling(res.data);
-    }
-    async updateStage(couplingId, stage) {
-        const res = await this.http.request({
-            operation: 'pipeline-coupling.update',
-            method: 'PATCH',
-            path: `/pipeline-couplings/${client_seg(couplingId)}`,
-            json: { stage },
-            retrySafe: true,
-        });
-        return toCoupling(res.data);
-    }
-}
-function toCoupling(json) {
-    return { id: json.id, appId: json.app.id, pipelineId: json.pipeline.id, stage: json.stage };
-}
+  /**
+   * @param {string|symbol} event
+   * @param {(...args: any[]) => void} listener
+   * @returns {this}
+   */
+  removeListener (event, listener) {
+    return this.off(event, listener)
+  }
 
-;// CONCATENATED MODULE: ./src/providers/heroku/promotions.ts
-
-
-class HerokuPromotions {
-    http;
-    constructor(http) {
-        this.http = http;
+  /**
+   * @param {Buffer|null} chunk
+   * @returns {boolean}
+   */
+  push (chunk) {
+    if (chunk) {
+      this[kBytesRead] += chunk.length
+      if (this[kConsume]) {
+        consumePush(this[kConsume], chunk)
+        return this[kReading] ? super.push(chunk) : true
+      }
     }
-    /** Not retried: a second POST would promote again. */
-    async create(input) {
-        const source = { app: { id: input.sourceAppId } };
-        if (input.sourceReleaseId)
-            source.release = { id: input.sourceReleaseId };
-        const res = await this.http.request({
-            operation: 'pipeline-promotion.create',
-            method: 'POST',
-            path: '/pipeline-promotions',
-            json: {
-                pipeline: { id: input.pipelineId },
-                source,
-                targets: input.targetAppIds.map((id) => ({ app: { id } })),
-            },
-        });
-        return { id: res.data.id, status: res.data.status };
+
+    return super.push(chunk)
+  }
+
+  /**
+   * Consumes and returns the body as a string.
+   *
+   * @see https://fetch.spec.whatwg.org/#dom-body-text
+   * @returns {Promise<string>}
+   */
+  text () {
+    return consume(this, 'text')
+  }
+
+  /**
+   * Consumes and returns the body as a JavaScript Object.
+   *
+   * @see https://fetch.spec.whatwg.org/#dom-body-json
+   * @returns {Promise<unknown>}
+   */
+  json () {
+    return consume(this, 'json')
+  }
+
+  /**
+   * Consumes and returns the body as a Blob
+   *
+   * @see https://fetch.spec.whatwg.org/#dom-body-blob
+   * @returns {Promise<Blob>}
+   */
+  blob () {
+    return consume(this, 'blob')
+  }
+
+  /**
+   * Consumes and returns the body as an Uint8Array.
+   *
+   * @see https://fetch.spec.whatwg.org/#dom-body-bytes
+   * @returns {Promise<Uint8Array>}
+   */
+  bytes () {
+    return consume(this, 'bytes')
+  }
+
+  /**
+   * Consumes and returns the body as an ArrayBuffer.
+   *
+   * @see https://fetch.spec.whatwg.org/#dom-body-arraybuffer
+   * @returns {Promise<ArrayBuffer>}
+   */
+  arrayBuffer () {
+    return consume(this, 'arrayBuffer')
+  }
+
+  /**
+   * Not implemented
+   *
+   * @see https://fetch.spec.whatwg.org/#dom-body-formdata
+   * @throws {NotSupportedError}
+   */
+  async formData () {
+    // TODO: Implement.
+    throw new NotSupportedError()
+  }
+
+  /**
+   * Returns true if the body is not null and the body has been consumed.
+   * Otherwise, returns false.
+   *
+   * @see https://fetch.spec.whatwg.org/#dom-body-bodyused
+   * @readonly
+   * @returns {boolean}
+   */
+  get bodyUsed () {
+    return util.isDisturbed(this)
+  }
+
+  /**
+   * @see https://fetch.spec.whatwg.org/#dom-body-body
+   * @readonly
+   * @returns {ReadableStream}
+   */
+  get body () {
+    if (!this[kBody]) {
+      this[kBody] = ReadableStream.from(this)
+      if (this[kConsume]) {
+        // TODO: Is this the best way to force a lock?
+        this[kBody].getReader() // Ensure stream is locked.
+        assert(this[kBody].locked)
+      }
     }
-    async targets(promotionId) {
-        const res = await this.http.request({
-            operation: 'pipeline-promotion-target.list',
-            path: `/pipeline-promotions/${client_seg(promotionId)}/promotion-targets`,
-        });
-        return (0,provider_list/* providerList */.M)(res.data, {
-            provider: this.http.provider,
-            operation: 'pipeline-promotion-target.list',
-            requestId: res.requestId,
-        }).map((t) => ({
-            id: t.id,
-            appId: t.app.id,
-            status: t.status,
-            errorMessage: t.error_message ?? undefined,
-            releaseId: t.release?.id ?? undefined,
-        }));
+    return this[kBody]
+  }
+
+  /**
+   * Dumps the response body by reading `limit` number of bytes.
+   * @param {object} opts
+   * @param {number} [opts.limit = 131072] Number of bytes to read.
+   * @param {AbortSignal} [opts.signal] An AbortSignal to cancel the dump.
+   * @returns {Promise<null>}
+   */
+  dump (opts) {
+    const signal = opts?.signal
+
+    if (signal != null && (typeof signal !== 'object' || !('aborted' in signal))) {
+      return Promise.reject(new InvalidArgumentError('signal must be an AbortSignal'))
     }
-}
 
-;// CONCATENATED MODULE: ./src/providers/heroku/releases.ts
+    const limit = opts?.limit && Number.isFinite(opts.limit)
+      ? opts.limit
+      : 128 * 1024
 
-
-class HerokuReleases {
-    http;
-    constructor(http) {
-        this.http = http;
+    if (signal?.aborted) {
+      return Promise.reject(signal.reason ?? new AbortError())
     }
-    /** The newest releases first (Heroku's `Range` paging, one page). */
-    async latest(app, max = 25) {
-        const res = await this.http.request({
-            operation: 'release.list',
-            path: `/apps/${client_seg(app)}/releases`,
-            headers: { range: `version ..; max=${max}, order=desc` },
-            acceptStatus: [206],
-        });
-        return (0,provider_list/* providerList */.M)(res.data, {
-            provider: this.http.provider,
-            operation: 'release.list',
-            requestId: res.requestId,
-        }).map(toRelease);
+
+    if (this._readableState.closeEmitted) {
+      return Promise.resolve(null)
     }
-    /** The release the app runs now: flagged `current`, else the newest that succeeded. */
-    async current(app) {
-        const releases = await this.latest(app);
-        return releases.find((r) => r.current) ?? releases.find((r) => r.status === 'succeeded');
-    }
-}
-function toRelease(r) {
-    return {
-        id: r.id,
-        version: r.version,
-        status: r.status,
-        slugId: r.slug?.id ?? undefined,
-        current: r.current === true,
-        description: r.description ?? '',
-        eligibleForRollback: r.eligible_for_rollback ?? r.status === 'succeeded',
-    };
-}
 
-;// CONCATENATED MODULE: ./src/providers/heroku/rollbacks.ts
+    return new Promise((resolve, reject) => {
+      if (
+        (this[kContentLength] && (this[kContentLength] > limit)) ||
+        this[kBytesRead] > limit
+      ) {
+        this.destroy(new AbortError())
+      }
 
-
-/**
- * The Releases API calls a deploy needs beyond listing: one release by id or
- * version, and a rollback (`POST /apps/{app}/releases {release}`), which makes
- * a new release with the slug and config of the one named.
- */
-class HerokuReleaseActions {
-    http;
-    constructor(http) {
-        this.http = http;
-    }
-    async get(app, release) {
-        const res = await this.http.request({
-            operation: 'release.info',
-            path: `/apps/${client_seg(app)}/releases/${client_seg(release)}`,
-            acceptStatus: [404],
-        });
-        return res.status === 404 ? undefined : toRelease(res.data);
-    }
-    /** Not retried: a second POST would make a second release. */
-    async rollback(app, releaseId) {
-        const res = await this.http.request({
-            operation: 'release.rollback',
-            method: 'POST',
-            path: `/apps/${client_seg(app)}/releases`,
-            json: { release: releaseId },
-        });
-        return toRelease(res.data);
-    }
-}
-
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __webpack_require__(1915);
-// EXTERNAL MODULE: ./src/core/progress.ts
-var core_progress = __webpack_require__(4664);
-;// CONCATENATED MODULE: ./src/deploy/heroku.ts
-
-
-
-
-function releaseLabel(r) {
-    return r ? `release v${r.version}` : undefined;
-}
-/**
- * The release a `previous` rollback goes to: the newest one before the current that
- * Heroku marks `eligible_for_rollback` and that carries a slug, as the Heroku CLI
- * picks it (heroku/cli src/lib/releases/releases.ts, findByPreviousOrId).
- */
-function releaseBefore(releases, current) {
-    return releases
-        .filter((r) => r.eligibleForRollback && r.slugId && (!current || r.version < current.version))
-        .sort((a, b) => b.version - a.version)[0];
-}
-function createHerokuTarget(settings, deps) {
-    const sleep = deps.sleep ?? http/* abortableSleep */.Mf;
-    const pollMs = deps.pollMs ?? 1000;
-    const stream = deps.streamLines ?? streamLines;
-    let observed;
-    const look = () => {
-        if (deps.skipObserve)
-            observed ??= Promise.resolve({ current: undefined, webUrl: '' });
-        observed ??= Promise.all([deps.apps.get(settings.app), deps.releases.current(settings.app)])
-            .then(([app, current]) => ({ current, webUrl: app.webUrl }))
-            .catch((error) => {
-            throw new errors/* StepError */.zg('heroku.observe', `app ${settings.app}`, error);
-        });
-        return observed;
-    };
-    async function observe() {
-        const { current, webUrl } = await look();
-        return { previousImage: releaseLabel(current), url: webUrl || undefined };
-    }
-    async function run(request) {
-        const { current, webUrl } = await look();
-        const t0 = performance.now();
-        const unit = {
-            id: settings.app,
-            previousImage: releaseLabel(current),
-            outcome: 'planned',
-            batch: 1,
-            startedMs: 0,
-            endedMs: 0,
-        };
-        const plan = describe(request);
-        const base = { previousImage: releaseLabel(current), url: webUrl || undefined, plan };
-        if (request.dryRun)
-            return { ...base, status: 'success', units: [unit] };
-        const progress = new core_progress/* Progress */.k(1, request.log);
-        const finish = (outcome) => {
-            unit.endedMs = performance.now() - t0;
-            progress.done({
-                id: unit.id,
-                outcome: unit.outcome,
-                status: unit.newImage,
-                ms: unit.endedMs,
-                note: unit.error,
-            });
-            return outcome;
-        };
-        if (request.operation === 'rollback' && current && request.release === current.id) {
-            unit.outcome = 'unchanged';
-            unit.newImage = releaseLabel(current);
-            request.log(`${settings.app} already runs release v${current.version}; nothing to roll back`);
-            return finish({ ...base, status: 'success', units: [unit], release: current.id });
+      if (signal) {
+        const onAbort = () => {
+          this.destroy(signal.reason ?? new AbortError())
         }
-        try {
-            const release = request.operation === 'rollback'
-                ? await rollback(request)
-                : settings.source?.kind === 'promote'
-                    ? await promote(settings.source.from, request)
-                    : await build(request);
-            unit.outcome = 'updated';
-            unit.health = 'passing';
-            unit.newImage = releaseLabel(release);
-            return finish({ ...base, status: 'success', units: [unit], release: release.id });
-        }
-        catch (error) {
-            unit.outcome = 'failed';
-            unit.health = 'failing';
-            unit.error = (0,errors/* messageOf */.bD)(error);
-            return finish({ ...base, status: 'failed', units: [unit], error: unit.error });
-        }
-    }
-    function describe(request) {
-        const app = settings.app;
-        if (request.operation === 'rollback')
-            return [
-                `POST /apps/${app}/releases {release: ${request.release ?? 'the release before the current one'}}`,
-            ];
-        if (settings.source?.kind === 'promote')
-            return [
-                `promote ${settings.source.from} -> ${app}: POST /pipeline-promotions`,
-                'wait for the promotion target to succeed',
-            ];
-        return [
-            `POST /apps/${app}/builds {source_blob.url: ${settings.source?.url ?? '?'}, version: ${request.deployTag}} unless a build of ${request.deployTag} is already under way`,
-            'stream the build output, wait for the build and its release',
-        ];
-    }
-    async function build(request) {
-        const source = settings.source;
-        if (source?.kind !== 'url')
-            throw new Error('source-url is required to build');
-        const created = await startBuild(source.url, request);
-        let streamed = Promise.resolve();
-        const cut = new AbortController();
-        if (created.outputStreamUrl) {
-            streamed = stream(created.outputStreamUrl, (line) => request.log(`  ${line}`), {
-                signal: request.signal ? AbortSignal.any([request.signal, cut.signal]) : cut.signal,
-                redactor: deps.redactor,
-            }).catch((error) => request.log(`warning: build output stream ended early: ${cut.signal.aborted ? `no more output ${deps.streamGraceMs ?? 5000} ms after the build ended` : (0,errors/* messageOf */.bD)(error)}`));
-        }
-        const deadline = performance.now() + request.healthTimeoutMs + 30 * 60_000;
-        let done = created;
-        try {
-            while (done.status === 'pending') {
-                if (performance.now() > deadline)
-                    throw new Error(`build ${created.id} still pending`);
-                await sleep(pollMs, request.signal);
-                done = await deps.builds.get(settings.app, created.id);
+        const abortListener = addAbortListener(signal, onAbort)
+        this
+          .on('close', function () {
+            abortListener[Symbol.dispose]()
+            if (signal.aborted) {
+              reject(signal.reason ?? new AbortError())
+            } else {
+              resolve(null)
             }
-        }
-        catch (error) {
-            if (request.signal?.aborted)
-                await cancelBuild(created.id, request);
-            throw error;
-        }
-        // The build's outcome comes from the API; a stream that never ends must not hold the deploy.
-        const grace = setTimeout(() => cut.abort(), deps.streamGraceMs ?? 5000);
-        await streamed;
-        clearTimeout(grace);
-        if (done.status !== 'succeeded')
-            throw new Error(`build ${created.id} ${done.status}`);
-        if (!done.releaseId)
-            throw new Error(`build ${created.id} succeeded without a release`);
-        return waitRelease(done.releaseId, request);
+          })
+      } else {
+        this.on('close', resolve)
+      }
+
+      this
+        .on('error', noop)
+        .on('data', () => {
+          if (this[kBytesRead] > limit) {
+            this.destroy()
+          }
+        })
+        .resume()
+    })
+  }
+
+  /**
+   * @param {BufferEncoding} encoding
+   * @returns {this}
+   */
+  setEncoding (encoding) {
+    if (Buffer.isEncoding(encoding)) {
+      // Delegate to Node.js Readable.setEncoding() which initializes a
+      // StringDecoder and re-encodes already-buffered chunks. This properly
+      // handles multi-byte sequences split at chunk boundaries for the
+      // for-await / on('data') paths. Without this, Node.js uses
+      // buf.toString(encoding) on each chunk, producing U+FFFD for split chars.
+      //
+      // The consume path (body.text(), body.json(), ...) copes with the
+      // decoded strings this leaves in state.buffer, see consumeStart().
+      super.setEncoding(encoding)
     }
-    /**
-     * A cancelled step cancels its build, so no release lands after the step said it stopped; a
-     * build that cannot be cancelled in the runner's grace is named in the log.
-     */
-    async function cancelBuild(id, request) {
-        try {
-            const after = await deps.builds.cancel(settings.app, id, request.cleanupSignal);
-            request.log(`Cancelled: build ${id} cancelled (now ${after.status}); the app keeps its release`);
-        }
-        catch (error) {
-            request.log(`warning: could not cancel build ${id}: ${(0,errors/* messageOf */.bD)(error)}`);
-        }
-    }
-    /**
-     * The build POST is never sent twice: its answer may be lost after Heroku started the build.
-     * Each build carries the deploy tag as `source_blob.version`, and a re-run (which continues
-     * the earlier attempt's deploy, tag included) first looks for it among the app's newest builds:
-     * one still running or succeeded is followed instead of building again; a failed one is not.
-     */
-    async function startBuild(url, request) {
-        const mine = (await deps.builds.recent(settings.app)).find((b) => b.version === request.deployTag);
-        if (mine && mine.status !== 'failed') {
-            request.log(`build ${mine.id} of ${request.deployTag} was started by an earlier attempt: following it`);
-            return mine;
-        }
-        const created = await deps.builds.create(settings.app, { url, version: request.deployTag });
-        request.log(`build ${created.id} started`);
-        return created;
-    }
-    async function promote(from, request) {
-        const [source, target] = await Promise.all([
-            deps.couplings.findByApp(from),
-            deps.couplings.findByApp(settings.app),
-        ]);
-        if (!source)
-            throw new Error(`app ${from} is in no pipeline`);
-        if (!target || target.pipelineId !== source.pipelineId)
-            throw new Error(`app ${settings.app} is not in the pipeline of ${from}`);
-        const promotion = await deps.promotions.create({
-            pipelineId: source.pipelineId,
-            sourceAppId: source.appId,
-            targetAppIds: [target.appId],
-        });
-        request.log(`promotion ${promotion.id} from ${from} started`);
-        const deadline = performance.now() + request.healthTimeoutMs;
-        for (;;) {
-            const mine = (await deps.promotions.targets(promotion.id)).find((t) => t.appId === target.appId);
-            if (mine && mine.status === 'succeeded' && mine.releaseId)
-                return waitRelease(mine.releaseId, request);
-            if (mine && mine.status === 'failed')
-                throw new Error(`promotion to ${settings.app} failed: ${mine.errorMessage ?? 'no reason given'}`);
-            if (performance.now() > deadline)
-                throw new Error(`promotion ${promotion.id} still pending`);
-            await sleep(pollMs, request.signal);
-        }
-    }
-    async function rollback(request) {
-        let releaseId = request.release;
-        if (!releaseId) {
-            const { current } = await look();
-            const before = releaseBefore(await deps.releases.latest(settings.app, 50), current);
-            if (!before)
-                throw new Error(`app ${settings.app} has no earlier release to roll back to`);
-            releaseId = before.id;
-        }
-        const made = await deps.releaseActions.rollback(settings.app, releaseId);
-        request.log(`rollback release v${made.version} created`);
-        return waitRelease(made.id, request);
-    }
-    /** A release with a release phase stays `pending` until that phase finishes. */
-    async function waitRelease(id, request) {
-        const deadline = performance.now() + request.healthTimeoutMs;
-        for (;;) {
-            const release = await deps.releaseActions.get(settings.app, id);
-            if (!release)
-                throw new Error(`release ${id} not found`);
-            if (release.status === 'succeeded')
-                return release;
-            if (release.status === 'failed' || release.status === 'expired')
-                throw new Error(`release v${release.version} ${release.status}`);
-            if (performance.now() > deadline)
-                throw new Error(`release v${release.version} still ${release.status}`);
-            await sleep(pollMs, request.signal);
-        }
-    }
-    return { observe, run };
+    return this
+  }
 }
 
-;// CONCATENATED MODULE: ./src/deploy/connect-heroku.ts
+/**
+ * @see https://streams.spec.whatwg.org/#readablestream-locked
+ * @param {BodyReadable} bodyReadable
+ * @returns {boolean}
+ */
+function isLocked (bodyReadable) {
+  // Consume is an implicit lock.
+  return bodyReadable[kBody]?.locked === true || bodyReadable[kConsume] !== null
+}
 
+/**
+ * @see https://fetch.spec.whatwg.org/#body-unusable
+ * @param {BodyReadable} bodyReadable
+ * @returns {boolean}
+ */
+function isUnusable (bodyReadable) {
+  return util.isDisturbed(bodyReadable) || isLocked(bodyReadable)
+}
 
+/**
+ * @typedef {'text' | 'json' | 'blob' | 'bytes' | 'arrayBuffer'} ConsumeType
+ */
 
+/**
+ * @template {ConsumeType} T
+ * @typedef {T extends 'text' ? string :
+ *           T extends 'json' ? unknown :
+ *           T extends 'blob' ? Blob :
+ *           T extends 'arrayBuffer' ? ArrayBuffer :
+ *           T extends 'bytes' ? Uint8Array :
+ *           never
+ * } ConsumeReturnType
+ */
+/**
+ * @typedef {object} Consume
+ * @property {ConsumeType} type
+ * @property {BodyReadable} stream
+ * @property {((value?: any) => void)} resolve
+ * @property {((err: Error) => void)} reject
+ * @property {number} length
+ * @property {Buffer[]} body
+ */
 
+/**
+ * @template {ConsumeType} T
+ * @param {BodyReadable} stream
+ * @param {T} type
+ * @returns {Promise<ConsumeReturnType<T>>}
+ */
+function consume (stream, type) {
+  assert(!stream[kConsume])
 
+  return new Promise((resolve, reject) => {
+    if (isUnusable(stream)) {
+      const rState = stream._readableState
+      if (rState.destroyed && rState.closeEmitted === false) {
+        stream
+          .on('error', reject)
+          .on('close', () => {
+            reject(new TypeError('unusable'))
+          })
+      } else {
+        reject(rState.errored ?? new TypeError('unusable'))
+      }
+    } else {
+      queueMicrotask(() => {
+        stream[kConsume] = {
+          type,
+          stream,
+          resolve,
+          reject,
+          length: 0,
+          body: []
+        }
 
+        stream
+          .on('error', function (err) {
+            consumeFinish(this[kConsume], err)
+          })
+          .on('close', function () {
+            if (this[kConsume].body !== null) {
+              consumeFinish(this[kConsume], new RequestAbortedError())
+            }
+          })
 
+        consumeStart(stream[kConsume])
+      })
+    }
+  })
+}
 
-/** The heroku target on the real Platform API; main.ts loads this only for `target: heroku`. */
-function connectHeroku(settings, deploy, redactor) {
-    const redact = (text) => redactor.redact(text);
-    const http = createHerokuHttp({ baseUrl: settings.apiUrl, apiKey: settings.apiKey, redact });
-    return createHerokuTarget(settings, {
-        apps: new HerokuApps(http),
-        builds: new HerokuBuilds(http),
-        releases: new HerokuReleases(http),
-        releaseActions: new HerokuReleaseActions(http),
-        couplings: new HerokuPipelineCouplings(http),
-        promotions: new HerokuPromotions(http),
-        skipObserve: deploy.dryRun && deploy.operation === 'deploy',
-        redactor,
-    });
+/**
+ * @param {Consume} consume
+ * @returns {void}
+ */
+function consumeStart (consume) {
+  if (consume.body === null) {
+    return
+  }
+
+  const { _readableState: state } = consume.stream
+
+  if (state.bufferIndex) {
+    const start = state.bufferIndex
+    const end = state.buffer.length
+    for (let n = start; n < end; n++) {
+      consumePush(consume, state.buffer[n])
+    }
+  } else {
+    for (const chunk of state.buffer) {
+      consumePush(consume, chunk)
+    }
+  }
+
+  // If setEncoding() was called, state.buffer holds decoded strings, which
+  // consumePush() turns back into bytes. The trailing bytes of a multi-byte
+  // sequence split across a chunk boundary are not part of any of those
+  // strings, they are held inside the decoder until the rest arrives, so
+  // take them from there.
+  const decoder = state.decoder
+  if (decoder != null && decoder.lastNeed > 0) {
+    consumePush(consume, Buffer.from(decoder.lastChar.subarray(0, decoder.lastTotal - decoder.lastNeed)))
+  }
+
+  if (state.endEmitted) {
+    // No `this` to read the consume off here: consumeStart is a free function, called from
+    // the queueMicrotask above. The callback below does have one, because the emitter passes
+    // the stream as its receiver. Returning matters too - consumeEnd() clears consume.stream,
+    // which the resume() below would then dereference.
+    consumeEnd(consume, state.encoding)
+    return
+  }
+
+  consume.stream.on('end', function () {
+    consumeEnd(this[kConsume], this._readableState.encoding)
+  })
+
+  consume.stream.resume()
+
+  while (consume.stream.read() != null) {
+    // Loop
+  }
+}
+
+/**
+ * @param {Buffer[]} chunks
+ * @param {number} length
+ * @param {BufferEncoding} [encoding='utf8']
+ * @returns {string}
+ */
+function chunksDecode (chunks, length, encoding) {
+  if (chunks.length === 0 || length === 0) {
+    return ''
+  }
+  const buffer = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length)
+  const bufferLength = buffer.length
+
+  // Skip BOM.
+  const start =
+    bufferLength > 2 &&
+    buffer[0] === 0xef &&
+    buffer[1] === 0xbb &&
+    buffer[2] === 0xbf
+      ? 3
+      : 0
+  if (!encoding || encoding === 'utf8' || encoding === 'utf-8') {
+    return buffer.utf8Slice(start, bufferLength)
+  } else {
+    return buffer.subarray(start, bufferLength).toString(encoding)
+  }
+}
+
+/**
+ * @param {Buffer[]} chunks
+ * @param {number} length
+ * @returns {Uint8Array}
+ */
+function chunksConcat (chunks, length) {
+  if (chunks.length === 0 || length === 0) {
+    return new Uint8Array(0)
+  }
+  if (chunks.length === 1) {
+    // fast-path
+    return new Uint8Array(chunks[0])
+  }
+  const buffer = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer)
+
+  let offset = 0
+  for (let i = 0; i < chunks.length; ++i) {
+    const chunk = chunks[i]
+    buffer.set(chunk, offset)
+    offset += chunk.length
+  }
+
+  return buffer
+}
+
+/**
+ * @param {Consume} consume
+ * @param {BufferEncoding} encoding
+ * @returns {void}
+ */
+function consumeEnd (consume, encoding) {
+  const { type, body, resolve, stream, length } = consume
+
+  try {
+    if (type === 'text') {
+      resolve(chunksDecode(body, length, encoding))
+    } else if (type === 'json') {
+      resolve(JSON.parse(chunksDecode(body, length, encoding)))
+    } else if (type === 'arrayBuffer') {
+      resolve(chunksConcat(body, length).buffer)
+    } else if (type === 'blob') {
+      resolve(new Blob(body, { type: stream[kContentType] }))
+    } else if (type === 'bytes') {
+      resolve(chunksConcat(body, length))
+    }
+
+    consumeFinish(consume)
+  } catch (err) {
+    stream.destroy(err)
+  }
+}
+
+/**
+ * @param {Consume} consume
+ * @param {Buffer|string} chunk
+ * @returns {void}
+ */
+function consumePush (consume, chunk) {
+  if (consume.body === null) {
+    return
+  }
+
+  if (typeof chunk === 'string') {
+    // Buffered before the consume started, while an encoding was set.
+    // consume.length has to stay a byte count and chunksDecode()/chunksConcat()
+    // only work on bytes, so re-encode. A string's own length is in UTF-16 code
+    // units and Uint8Array.prototype.set() ignores a string argument entirely.
+    chunk = Buffer.from(chunk, consume.stream._readableState.encoding)
+  }
+
+  consume.length += chunk.length
+  consume.body.push(chunk)
+}
+
+/**
+ * @param {Consume} consume
+ * @param {Error} [err]
+ * @returns {void}
+ */
+function consumeFinish (consume, err) {
+  if (consume.body === null) {
+    return
+  }
+
+  if (err) {
+    consume.reject(err)
+  } else {
+    consume.resolve()
+  }
+
+  // Reset the consume object to allow for garbage collection.
+  consume.type = null
+  consume.stream = null
+  consume.resolve = null
+  consume.reject = null
+  consume.length = 0
+  consume.body = null
+}
+
+module.exports = {
+  Readable: BodyReadable,
+  chunksDecode
 }
 
 

@@ -1,5 +1,10 @@
+<<<<<<<< HEAD:dist/deploy/677.index.js
 export const id = 677;
 export const ids = [677];
+========
+export const id = 537;
+export const ids = [537];
+>>>>>>>> fd548e1 (rate limits modelled on each provider's client (Heroku 30 s doubling + RateLimit-Remaining pacing, hcloud-go backoff, DigitalOcean reset/burst, Cloudflare retry-after, Fly per-action), bounded by the action's deadline; fakes answer their provider's real 429; test-only OPS_ACTIONS_TEST_WAIT_SCALE; dist rebuilt):dist/deploy/537.index.js
 export const modules = {
 
 /***/ 9880:
@@ -70,7 +75,11 @@ function formatProgressLine(position, total, unit, width = String(total).length)
 
 /***/ }),
 
+<<<<<<<< HEAD:dist/deploy/677.index.js
 /***/ 2677:
+========
+/***/ 6537:
+>>>>>>>> fd548e1 (rate limits modelled on each provider's client (Heroku 30 s doubling + RateLimit-Remaining pacing, hcloud-go backoff, DigitalOcean reset/burst, Cloudflare retry-after, Fly per-action), bounded by the action's deadline; fakes answer their provider's real 429; test-only OPS_ACTIONS_TEST_WAIT_SCALE; dist rebuilt):dist/deploy/537.index.js
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -83,7 +92,33 @@ __webpack_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/core/http.ts + 1 modules
 var http = __webpack_require__(8288);
+// EXTERNAL MODULE: ./src/core/rate-limit.ts
+var rate_limit = __webpack_require__(2743);
+;// CONCATENATED MODULE: ./src/providers/fly/rate-limit.ts
+
+/**
+ * Fly Machines' rate limits (fly.io/docs/machines/api/working-with-machines-api/, "Rate
+ * limits"; community.fly.io/t/20636): per action and per machine, 1 request a second,
+ * bursting to 3; Get Machine 5 a second, bursting to 10. A 429 carries no documented
+ * `Retry-After`, so a refused action waits the second its limit refills, doubling up to
+ * 10 s for a limit that stays (a `Retry-After`, if one comes, is obeyed).
+ */
+const FLY_FIRST_WAIT_MS = 1000;
+const FLY_MAX_WAIT_MS = 10_000;
+const flyRateLimit = {
+    limited({ status, headers }, count) {
+        if (status !== 429)
+            return undefined;
+        const after = (0,rate_limit/* retryAfterMs */.Vs)(headers);
+        return {
+            waitMs: after ?? (0,rate_limit/* doubling */.Bf)(count, FLY_FIRST_WAIT_MS, FLY_MAX_WAIT_MS),
+            limit: `HTTP 429, ${after === undefined ? 'per-action limit of 1 request a second' : `retry-after ${after / 1000} s`}`,
+        };
+    },
+};
+
 ;// CONCATENATED MODULE: ./src/providers/fly/client.ts
+
 
 /**
  * The one sender every Fly Machines resource client shares: base URL, token and
@@ -121,10 +156,14 @@ function createFlyClient(options) {
         baseUrl: options.baseUrl ?? FLY_API_URL,
         headers: { authorization: flyAuthorization(options.token), accept: 'application/json' },
         redact: options.redact,
+        rateLimit: flyRateLimit,
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
         ...(options.retry ? { retry: options.retry } : {}),
         ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+        ...(options.waitBound ? { waitBound: options.waitBound } : {}),
+        ...(options.log ? { log: options.log } : {}),
+        ...(options.sleep ? { sleep: options.sleep } : {}),
     });
 }
 
@@ -912,6 +951,8 @@ function describeBlueGreen(input) {
 
 function createFlyTarget(settings, deps) {
     const sleep = deps.sleep ?? http/* abortableSleep */.Mf;
+    // Polls of one machine start 250 ms apart, under Fly's documented Get Machine rate of 5 a
+    // second (providers/fly/rate-limit.ts), and slow down from there.
     const poll = deps.checkPollMs ?? { min: 250, max: 2000 };
     const ttl = deps.leaseTtlSeconds ?? 120;
     let observed;
@@ -1426,6 +1467,8 @@ async function releaseLeftoverLeases(leases, intent, signal) {
     }));
 }
 
+// EXTERNAL MODULE: ./src/deploy/rate-limit-waits.ts
+var rate_limit_waits = __webpack_require__(7680);
 ;// CONCATENATED MODULE: ./src/deploy/connect-fly.ts
 
 
@@ -1435,9 +1478,14 @@ async function releaseLeftoverLeases(leases, intent, signal) {
 
 
 /** The fly target on the real Machines API; main.ts loads this only for `target: fly`. */
-function connectFly(settings, ctx) {
+function connectFly(settings, deploy, ctx) {
     const redact = (text) => ctx.secrets.redact(text);
-    const http = createFlyClient({ baseUrl: settings.apiUrl, token: settings.apiToken, redact });
+    const http = createFlyClient({
+        baseUrl: settings.apiUrl,
+        token: settings.apiToken,
+        redact,
+        ...(0,rate_limit_waits/* rateLimitWaits */.Q)(deploy, ctx),
+    });
     return createFlyTarget(settings, {
         machines: new FlyMachines(http, settings.app),
         updates: new FlyMachineUpdates(http, settings.app),
@@ -1445,6 +1493,26 @@ function connectFly(settings, ctx) {
         lifecycle: new FlyMachineLifecycle(http, settings.app),
         onLeases: (intent) => ctx.saveState(FLY_LEASES_STATE, serializeLeaseIntent(intent)),
     });
+}
+
+
+/***/ }),
+
+/***/ 7680:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   Q: () => (/* binding */ rateLimitWaits)
+/* harmony export */ });
+/**
+ * How long a rate-limited provider call of a deploy may wait: as long as the deploy
+ * waits for health, the bound GitHub calls get too (main.ts), each wait logged.
+ */
+function rateLimitWaits(settings, ctx) {
+    return {
+        waitBound: { budgetMs: settings.healthTimeoutMs, name: 'the input health-timeout' },
+        log: (line) => ctx.info(line),
+    };
 }
 
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type ContractProblem, createOpenApiChecker, readOpenApiDocument } from '../contract/openapi.ts';
-import { type FakeRequest, type FakeResponse, FakeServer } from '../fake-server.ts';
+import { type FakeRequest, type FakeResponse, FakeServer, type Fault } from '../fake-server.ts';
 
 /**
  * Cloudflare v4 (`/client/v4`): zone lookup by name and DNS records, every answer in the
@@ -255,6 +255,29 @@ function page(req: FakeRequest, items: unknown[]): FakeResponse {
         total_count: items.length,
         total_pages: Math.max(1, Math.ceil(items.length / perPage)),
       },
+    },
+  };
+}
+
+/**
+ * Cloudflare's 429 over the API limit (developers.cloudflare.com/fundamentals/api/reference/limits,
+ * "Rate limiting headers"): `Ratelimit` and `Ratelimit-Policy` as on every answer, and
+ * `retry-after` in seconds until capacity is back, only on a 429; the body is the v4 envelope
+ * with `success: false`. Past the 1200-per-five-minutes limit calls are blocked five minutes.
+ */
+export function cloudflareRateLimited(retryAfterS = 300): Fault {
+  return {
+    status: 429,
+    json: {
+      success: false,
+      errors: [{ code: 971, message: 'Please wait and consider throttling your request speed' }],
+      messages: [],
+      result: null,
+    },
+    headers: {
+      ratelimit: `"default";r=0;t=${retryAfterS}`,
+      'ratelimit-policy': '"default";q=1200;w=300',
+      'retry-after': String(retryAfterS),
     },
   };
 }

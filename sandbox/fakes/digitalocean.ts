@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ContractProblem, createOpenApiChecker, readOpenApiDocument } from '../contract/openapi.ts';
-import { type FakeRequest, type FakeResponse, FakeServer } from '../fake-server.ts';
+import { type FakeRequest, type FakeResponse, FakeServer, type Fault } from '../fake-server.ts';
 
 /**
  * DigitalOcean (`/v2`): droplets listed by tag with links/meta pagination, and tags. Public
@@ -219,6 +219,26 @@ function dropletView(d: Droplet) {
     region: { slug: d.region, name: d.region, sizes: [d.sizeSlug], available: true, features: [] },
     tags: d.tags,
     vpc_uuid: '760e09ef-dc84-11e8-981e-3cfdfeaae000',
+  };
+}
+
+/**
+ * DigitalOcean's 429 (the droplets contract, components.responses.too_many_requests and
+ * components.headers; docs.digitalocean.com/notes/changelog/add-burst-rate-limits):
+ * `id: too_many_requests`, `ratelimit-limit`, `ratelimit-remaining` (of the hourly 5000) and
+ * `ratelimit-reset` (epoch seconds when the oldest request expires), no `Retry-After`. `burst`:
+ * the 250-a-minute limit, with hourly quota left; otherwise the hourly quota is used up and
+ * frees a request `resetInS` from now.
+ */
+export function digitalOceanRateLimited(options: { burst?: boolean; resetInS?: number } = {}): Fault {
+  return {
+    status: 429,
+    json: { id: 'too_many_requests', message: 'API rate limit exceeded.', request_id: randomUUID() },
+    headers: {
+      'ratelimit-limit': '5000',
+      'ratelimit-remaining': options.burst ? '4750' : '0',
+      'ratelimit-reset': String(Math.floor(Date.now() / 1000) + (options.resetInS ?? 60)),
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createOpenApiChecker, type ProblemKind, readOpenApiDocument } from '../contract/openapi.ts';
-import { type FakeRequest, type FakeResponse, FakeServer, sleep } from '../fake-server.ts';
+import { type FakeRequest, type FakeResponse, FakeServer, type Fault, sleep } from '../fake-server.ts';
 import { type EndpointBehaviour, type EndpointCall, EndpointInstance } from './app-endpoint.ts';
 
 export type { EndpointBehaviour };
@@ -641,6 +641,16 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
 }
 
 export type FlyFake = ReturnType<typeof createFlyFake>;
+
+/**
+ * Fly Machines' 429 over a per-action limit (fly.io/docs/machines/api/working-with-machines-api/,
+ * "Rate limits": 1 request a second per action and machine, bursting to 3; Get Machine 5 a
+ * second, bursting to 10). The docs name no `Retry-After` or rate-limit headers, so none is
+ * sent; the body is the API's `{ error }` shape (the contract's ErrorResponse).
+ */
+export function flyRateLimited(): Fault {
+  return { status: 429, json: { error: 'rate limit exceeded' } };
+}
 
 function contractUrl(): URL {
   return new URL('../contracts/fly/machines.openapi.json', import.meta.url);

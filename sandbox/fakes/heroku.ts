@@ -227,7 +227,12 @@ const STACKS: Record<string, string> = {
   container: '69bee368-352b-4bd0-9b7c-819d860a2588',
 };
 
-/** A fault answering in Heroku's error shape, e.g. `herokuFault(429)` for a rate limit. */
+/**
+ * A fault answering in Heroku's error shape, e.g. `herokuFault(429)` for a rate limit: the
+ * Platform API answers it with `id: rate_limit`, `RateLimit-Remaining: 0` and no `Retry-After`
+ * (devcenter.heroku.com/articles/platform-api-reference, "Rate Limits"; heroku-go
+ * v5/round_trip_with_retry_backoff.go reads nothing but the status).
+ */
 export function herokuFault(status: number, message?: string, extra: Partial<Fault> = {}): Fault {
   const id =
     status === 429
@@ -242,7 +247,8 @@ export function herokuFault(status: number, message?: string, extra: Partial<Fau
     (status === 429
       ? 'Your account reached the API rate limit. Please wait a few minutes before making new requests.'
       : 'Injected fault.');
-  return { status, json: { id, message: text }, ...extra };
+  const headers = status === 429 ? { 'ratelimit-remaining': '0' } : undefined;
+  return { status, json: { id, message: text }, ...(headers ? { headers } : {}), ...extra };
 }
 
 export function createHerokuFake(options: HerokuFakeOptions = {}): HerokuFake {

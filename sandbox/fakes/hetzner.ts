@@ -1,5 +1,5 @@
 import { type ContractProblem, createOpenApiChecker, readOpenApiDocument } from '../contract/openapi.ts';
-import { type FakeRequest, type FakeResponse, FakeServer } from '../fake-server.ts';
+import { type FakeRequest, type FakeResponse, FakeServer, type Fault } from '../fake-server.ts';
 
 /**
  * Hetzner Cloud DNS (`/v1/zones...`): zones by id or name, RRSets with relative lowercase names,
@@ -365,6 +365,27 @@ function pagination(total: number) {
       next_page: null,
       last_page: 1,
       total_entries: total,
+    },
+  };
+}
+
+/**
+ * Hetzner Cloud's answer over its rate limit (docs.hetzner.cloud, "Rate Limiting"; hcloud-go
+ * hcloud/error.go `ErrorCodeRateLimitExceeded`, hcloud/client_handler_rate_limit.go): 429 with
+ * error code `rate_limit_exceeded`, `RateLimit-Limit`, `RateLimit-Remaining: 0` and
+ * `RateLimit-Reset` (epoch seconds when the whole quota is back, at one request a second), and
+ * no `Retry-After`.
+ */
+export function hetznerRateLimited(limit = 3600): Fault {
+  return {
+    status: 429,
+    json: {
+      error: { code: 'rate_limit_exceeded', message: 'limit of requests per hour reached', details: {} },
+    },
+    headers: {
+      'ratelimit-limit': String(limit),
+      'ratelimit-remaining': '0',
+      'ratelimit-reset': String(Math.floor(Date.now() / 1000) + limit),
     },
   };
 }

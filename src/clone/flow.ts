@@ -2,6 +2,7 @@ import type { ActionContext } from '../core/action.ts';
 import { CancelledError, isCancelled } from '../core/cancellation.ts';
 import { messageOf, StepError } from '../core/errors.ts';
 import type { HttpClient } from '../core/http.ts';
+import type { WaitBound } from '../core/rate-limit.ts';
 import { CloudflareHttp } from '../providers/cloudflare/client.ts';
 import { createHerokuHttp } from '../providers/heroku/client.ts';
 import { herokuClients } from '../providers/heroku/index.ts';
@@ -16,11 +17,16 @@ import { buildPlan, describe } from './plan.ts';
 import { type CloneReport, planEntries, plannedResults, renderSummary } from './report.ts';
 import { resolveServersFile, subdomainUrl } from './servers-file.ts';
 
-/** Real clients for one deadline: the whole clone's, or a fresh one for the clean-up. */
-function connect(settings: CloneSettings, ctx: ActionContext, signal: AbortSignal) {
+/**
+ * Real clients for one deadline: the whole clone's, or a fresh one for the clean-up. A rate
+ * limit is waited out only when the wait ends before `waitBound` (the clone's deadline).
+ */
+function connect(settings: CloneSettings, ctx: ActionContext, signal: AbortSignal, waitBound: WaitBound) {
   const common = {
     redact: (text: string) => ctx.secrets.redact(text),
     signal,
+    waitBound,
+    log: (line: string) => ctx.info(line),
     onRetry: (e: { provider: string; operation: string; attempt: number; delayMs: number; reason: string }) =>
       ctx.info(
         `retrying ${e.provider} ${e.operation} after ${e.reason} (attempt ${e.attempt}, waiting ${e.delayMs} ms)`,
@@ -57,7 +63,11 @@ function connect(settings: CloneSettings, ctx: ActionContext, signal: AbortSigna
 /** Preflight (observe), plan, then create and wire the clone step by step; dry-run stops after the plan. */
 export async function runClone(settings: CloneSettings, ctx: ActionContext): Promise<void> {
   const deadline = ctx.cancellation.within(settings.timeoutMs);
-  const { heroku, openDns } = connect(settings, ctx, deadline);
+  const { heroku, openDns } = connect(settings, ctx, deadline, {
+    budgetMs: settings.timeoutMs,
+    deadlineAt: Date.now() + settings.timeoutMs,
+    name: 'the input timeout',
+  });
   const serversPath = resolveServersFile(settings.serversFile, ctx.env.GITHUB_WORKSPACE);
 
   const { dns, observed } = await ctx.log.step('preflight', { app: settings.appName }, async () => {
@@ -176,6 +186,7 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
         settings,
         ctx,
         cancelled ? ctx.cancellation.cleanupSignal() : AbortSignal.timeout(60_000),
+        { budgetMs: cancelled ? 0 : 60_000, name: 'the clean-up' },
       );
       const zone =
         runtime.createdRecord || runtime.repointedRecord

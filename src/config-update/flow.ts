@@ -32,6 +32,8 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
       token: fly.apiToken,
       redact: (t) => ctx.secrets.redact(t),
       ...(signal ? { signal } : {}),
+      waitBound: { budgetMs: settings.deadlineMs, name: 'the input deadline' },
+      log: (line) => ctx.info(line),
     });
     return new FlyMachines(http, fly.app);
   };

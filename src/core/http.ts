@@ -1,6 +1,16 @@
 import type { Dispatcher } from 'undici';
 import { CancelledError } from './cancellation.ts';
 import { ApiError, EnvironmentError } from './errors.ts';
+import {
+  DEFAULT_WAIT_BOUND,
+  judgeWait,
+  MAX_LIMITED_ANSWERS,
+  type RateLimitRules,
+  type RateLimitWait,
+  type WaitBound,
+  waitLine,
+  waitScaleFromEnv,
+} from './rate-limit.ts';
 import { type AttemptOutcome, DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from './retry.ts';
 import { loadUndici } from './undici.ts';
 
@@ -38,6 +48,18 @@ export interface HttpClientOptions {
    * retried for every method.
    */
   isRefusedRetryable?: (status: number, body: unknown) => boolean;
+  /**
+   * How this provider signals rate limits (its own client's reading). With rules, a
+   * rate-limited answer is waited out as they say, without using up `retry.retries`,
+   * within `waitBound`; without them a 429 is one more retryable status.
+   */
+  rateLimit?: RateLimitRules;
+  /** What bounds rate-limit waits (the action's deadline or wait budget); 15 min by default. */
+  waitBound?: WaitBound;
+  /** Receives one line per rate-limit wait: `rate limited by Heroku, waiting 30 s (…)`. */
+  log?: (line: string) => void;
+  /** In [0, 1): the provider client's jitter (Math.random by default). */
+  random?: () => number;
 }
 
 export interface RetryEvent {
@@ -119,12 +141,17 @@ export class HttpClient {
   private readonly options: HttpClientOptions;
   private readonly policy: RetryPolicy;
   private readonly defaultTimeoutMs: number;
+  private readonly waitScale: number;
+  /** The last answer's headers, for pacing a shared key (`RateLimit-Remaining`). */
+  private lastHeaders: Record<string, string> | undefined;
+  private pacingLogged = false;
 
   constructor(options: HttpClientOptions) {
     this.options = options;
     this.provider = options.provider;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.defaultTimeoutMs = options.timeoutMs ?? requestTimeoutFromEnv(options.env);
+    this.waitScale = waitScaleFromEnv(options.env);
   }
 
   async request<T = unknown>(req: RequestOptions): Promise<HttpResponse<T>> {
@@ -135,14 +162,32 @@ export class HttpClient {
     const sleep = this.options.sleep ?? abortableSleep;
     const outer = anySignal([this.options.signal, req.signal]);
 
+    const waits = { slept: 0, limited: 0 };
+    let failures = 0;
     for (let attempt = 1; ; attempt++) {
       throwIfCancelled(outer, this.provider, req.operation, attempt - 1);
+      await this.pace(req.operation, attempt, waits, outer, sleep);
       let outcome: AttemptOutcome;
       let failure: { status?: number; text?: string; headers?: Record<string, string>; cause?: unknown };
       try {
         const res = await this.attempt(method, url, headers, body, req.timeoutMs, outer, req.binary);
+        if (this.options.rateLimit?.pace) this.lastHeaders = res.headers;
         const accepted = (res.status >= 200 && res.status < 300) || req.acceptStatus?.includes(res.status);
         if (accepted) return { ...res, attempts: attempt } as HttpResponse<T>;
+        const limit = this.options.rateLimit?.limited(
+          { status: res.status, headers: res.headers, body: res.data },
+          waits.limited + 1,
+          Date.now(),
+          this.options.random ?? Math.random,
+        );
+        if (limit) {
+          waits.limited++;
+          // The wait refills the key more than pacing would: no pause on top of it.
+          this.lastHeaders = undefined;
+          const failed = { status: res.status, text: res.text, headers: res.headers };
+          await this.waitOut(limit, req.operation, attempt, waits, failed, outer, sleep);
+          continue;
+        }
         outcome = {
           kind: 'status',
           status: res.status,
@@ -151,13 +196,15 @@ export class HttpClient {
         };
         failure = { status: res.status, text: res.text, headers: res.headers };
       } catch (error) {
+        if (error instanceof ApiError) throw error;
         throwIfCancelled(outer, this.provider, req.operation, attempt);
         outcome = isTimeout(error) ? { kind: 'timeout' } : { kind: 'network', code: errorCode(error) };
         failure = {
           cause: outcome.kind === 'timeout' ? new Error(`no answer within ${this.timeoutOf(req)} ms`) : error,
         };
       }
-      const decision = decideRetry({ attempt, method, retrySafe: req.retrySafe, outcome, policy });
+      failures++;
+      const decision = decideRetry({ attempt: failures, method, retrySafe: req.retrySafe, outcome, policy });
       if (!decision.retry) throw this.apiError(req.operation, attempt, failure, outcome);
       this.options.onRetry?.({
         provider: this.provider,
@@ -168,6 +215,78 @@ export class HttpClient {
       });
       await sleep(decision.delayMs, outer).catch(() => undefined);
     }
+  }
+
+  /** Waits out one rate-limited answer, or fails at once when the wait would pass the bound. */
+  private async waitOut(
+    limit: RateLimitWait,
+    operation: string,
+    attempts: number,
+    waits: { slept: number; limited: number },
+    failed: { status: number; text: string; headers: Record<string, string> },
+    outer: AbortSignal | undefined,
+    sleep: NonNullable<HttpClientOptions['sleep']>,
+  ): Promise<void> {
+    const verdict =
+      waits.limited > MAX_LIMITED_ANSWERS
+        ? {
+            wait: false as const,
+            reason: `rate limited by ${this.provider} ${MAX_LIMITED_ANSWERS} times in a row (${limit.limit})`,
+          }
+        : judgeWait({
+            provider: this.provider,
+            wait: limit,
+            sleptMs: waits.slept,
+            bound: this.options.waitBound ?? DEFAULT_WAIT_BOUND,
+            now: Date.now(),
+            scale: this.waitScale,
+          });
+    if (!verdict.wait) {
+      throw new ApiError({
+        provider: this.provider,
+        operation,
+        status: failed.status,
+        requestId: requestIdOf(failed.headers),
+        providerMessage: verdict.reason,
+        retryable: true,
+        attempts,
+      });
+    }
+    this.options.log?.(waitLine(this.provider, limit, operation));
+    waits.slept += verdict.sleepMs;
+    await sleep(verdict.sleepMs, outer).catch(() => undefined);
+  }
+
+  /** A pause before sending when the last answer says the shared key is running low (logged once per client). */
+  private async pace(
+    operation: string,
+    attempt: number,
+    waits: { slept: number; limited: number },
+    outer: AbortSignal | undefined,
+    sleep: NonNullable<HttpClientOptions['sleep']>,
+  ): Promise<void> {
+    const pause = this.lastHeaders && this.options.rateLimit?.pace?.(this.lastHeaders);
+    if (!pause) return;
+    const verdict = judgeWait({
+      provider: this.provider,
+      wait: pause,
+      sleptMs: waits.slept,
+      bound: this.options.waitBound ?? DEFAULT_WAIT_BOUND,
+      now: Date.now(),
+      scale: this.waitScale,
+    });
+    if (!verdict.wait)
+      throw new ApiError({
+        provider: this.provider,
+        operation,
+        providerMessage: verdict.reason,
+        retryable: true,
+        attempts: attempt - 1,
+      });
+    if (!this.pacingLogged) this.options.log?.(waitLine(this.provider, pause, operation));
+    this.pacingLogged = true;
+    waits.slept += verdict.sleepMs;
+    await sleep(verdict.sleepMs, outer).catch(() => undefined);
   }
 
   private timeoutOf(req: RequestOptions): number {

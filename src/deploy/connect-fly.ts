@@ -6,13 +6,23 @@ import { FlyMachineUpdates } from '../providers/fly/machine-update.ts';
 import { FlyMachines } from '../providers/fly/machines.ts';
 import { createFlyTarget } from './fly.ts';
 import { FLY_LEASES_STATE, serializeLeaseIntent } from './fly-lease-state.ts';
-import type { FlyDeploySettings } from './inputs.ts';
+import type { DeploySettings, FlyDeploySettings } from './inputs.ts';
+import { rateLimitWaits } from './rate-limit-waits.ts';
 import type { DeployTarget } from './target.ts';
 
 /** The fly target on the real Machines API; main.ts loads this only for `target: fly`. */
-export function connectFly(settings: FlyDeploySettings, ctx: ActionContext): DeployTarget {
+export function connectFly(
+  settings: FlyDeploySettings,
+  deploy: Pick<DeploySettings, 'healthTimeoutMs'>,
+  ctx: ActionContext,
+): DeployTarget {
   const redact = (text: string) => ctx.secrets.redact(text);
-  const http = createFlyClient({ baseUrl: settings.apiUrl, token: settings.apiToken, redact });
+  const http = createFlyClient({
+    baseUrl: settings.apiUrl,
+    token: settings.apiToken,
+    redact,
+    ...rateLimitWaits(deploy, ctx),
+  });
   return createFlyTarget(settings, {
     machines: new FlyMachines(http, settings.app),
     updates: new FlyMachineUpdates(http, settings.app),

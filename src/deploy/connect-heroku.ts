@@ -1,4 +1,4 @@
-import type { Redactor } from '../core/redact.ts';
+import type { ActionContext } from '../core/action.ts';
 import { HerokuApps } from '../providers/heroku/apps.ts';
 import { HerokuBuilds } from '../providers/heroku/builds.ts';
 import { createHerokuHttp } from '../providers/heroku/client.ts';
@@ -8,16 +8,23 @@ import { HerokuReleases } from '../providers/heroku/releases.ts';
 import { HerokuReleaseActions } from '../providers/heroku/rollbacks.ts';
 import { createHerokuTarget } from './heroku.ts';
 import type { DeploySettings, HerokuDeploySettings } from './inputs.ts';
+import { rateLimitWaits } from './rate-limit-waits.ts';
 import type { DeployTarget } from './target.ts';
 
 /** The heroku target on the real Platform API; main.ts loads this only for `target: heroku`. */
 export function connectHeroku(
   settings: HerokuDeploySettings,
-  deploy: Pick<DeploySettings, 'dryRun' | 'operation'>,
-  redactor: Redactor,
+  deploy: Pick<DeploySettings, 'dryRun' | 'operation' | 'healthTimeoutMs'>,
+  ctx: ActionContext,
 ): DeployTarget {
+  const redactor = ctx.secrets.redactor;
   const redact = (text: string) => redactor.redact(text);
-  const http = createHerokuHttp({ baseUrl: settings.apiUrl, apiKey: settings.apiKey, redact });
+  const http = createHerokuHttp({
+    baseUrl: settings.apiUrl,
+    apiKey: settings.apiKey,
+    redact,
+    ...rateLimitWaits(deploy, ctx),
+  });
   return createHerokuTarget(settings, {
     apps: new HerokuApps(http),
     builds: new HerokuBuilds(http),

@@ -59,6 +59,8 @@ interface Changed {
 
 export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps): DeployTarget {
   const sleep = deps.sleep ?? abortableSleep;
+  // Polls of one machine start 250 ms apart, under Fly's documented Get Machine rate of 5 a
+  // second (providers/fly/rate-limit.ts), and slow down from there.
   const poll = deps.checkPollMs ?? { min: 250, max: 2000 };
   const ttl = deps.leaseTtlSeconds ?? 120;
   let observed: Promise<FlyMachine[]> | undefined;

@@ -61,8 +61,7 @@ await runAction({
 /** Each target's code is loaded only when it is the one asked for: the bundle starts faster. */
 async function buildTarget(settings: DeploySettings, ctx: ActionContext): Promise<DeployTarget> {
   const t = settings.target;
-  if (t.kind === 'fly') return (await import('./connect-fly.ts')).connectFly(t, ctx);
-  if (t.kind === 'heroku')
-    return (await import('./connect-heroku.ts')).connectHeroku(t, settings, ctx.secrets.redactor);
+  if (t.kind === 'fly') return (await import('./connect-fly.ts')).connectFly(t, settings, ctx);
+  if (t.kind === 'heroku') return (await import('./connect-heroku.ts')).connectHeroku(t, settings, ctx);
   return (await import('./ssh/index.ts')).createSshTarget(t, ctx);
 }

@@ -65,6 +65,9 @@ async function releaseFlyLeases(ctx: ActionContext): Promise<number> {
     baseUrl: ctx.inputs.optional('fly-api-url') || undefined,
     token: ctx.inputs.raw('fly-api-token'),
     redact: (text) => ctx.secrets.redact(text),
+    // The post step runs after a cancellation: a short wait for a rate limit, then a warning.
+    waitBound: { budgetMs: 10_000, name: 'the post step' },
+    log: (line) => ctx.info(line),
   });
   const results = await releaseLeftoverLeases(new FlyLeases(http, intent.app), intent);
   for (const r of results) {

@@ -344,14 +344,17 @@ describe('clone end to end (committed bundle)', () => {
 
   it('retries rate-limited reads and still leaks nothing an error body echoes', async () => {
     w = await createWorld();
-    w.heroku.server.inject({ route: 'app.info', fault: herokuFault(429, undefined, { retryAfter: 1 }) });
+    // Heroku's real 429 (RateLimit-Remaining 0, no Retry-After): heroku-go's 30 s, slept 0.3 s here.
+    w.heroku.server.inject({ route: 'app.info', fault: herokuFault(429) });
     w.heroku.server.inject({
       route: 'pipeline-coupling.create',
       fault: herokuFault(403, `Forbidden for key ${SECRETS[0]} with ${SECRETS[5]}`),
     });
-    const run = await w.run();
+    const run = await w.run({}, { env: { OPS_ACTIONS_TEST_WAIT_SCALE: '0.01' } });
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('retrying Heroku app.info after HTTP 429');
+    expect(run.stdout).toContain(
+      'rate limited by Heroku, waiting 30 s (HTTP 429, RateLimit-Remaining 0; app.info)',
+    );
     expect(run.errors[0]).toContain('pipeline.couple failed for fetlife-prod-tati');
     expect(run.errors[0]).toContain('[REDACTED');
     expectNoSecrets(run.everything);

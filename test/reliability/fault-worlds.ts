@@ -19,12 +19,18 @@ import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
 
 /** Per-attempt timeout for provider calls in every run of the matrix (OPS_ACTIONS_REQUEST_TIMEOUT). */
 export const REQUEST_TIMEOUT_SECONDS = 2;
-const ENV = { OPS_ACTIONS_REQUEST_TIMEOUT: String(REQUEST_TIMEOUT_SECONDS) };
+/** Rate-limit waits are slept at this fraction (OPS_ACTIONS_TEST_WAIT_SCALE): Heroku's 30 s in 0.3 s. */
+export const WAIT_SCALE = 0.01;
+const ENV = {
+  OPS_ACTIONS_REQUEST_TIMEOUT: String(REQUEST_TIMEOUT_SECONDS),
+  OPS_ACTIONS_TEST_WAIT_SCALE: String(WAIT_SCALE),
+};
 
 export interface FaultWorld {
   /** The provider fakes whose requests make the positions, in a fixed order. */
   servers: FakeServer[];
-  run(): Promise<BundleRun>;
+  /** `env` overrides the matrix's environment for this run. */
+  run(env?: Record<string, string>): Promise<BundleRun>;
   endState(): unknown;
   /** Descriptions of mutations made twice, e.g. `app.create ×2`. */
   duplicates(): string[];
@@ -68,7 +74,7 @@ const clone: Scenario = {
     const w = await createWorld({ acmDelayMs: 100, promotionDelayMs: 100 });
     return {
       servers: [w.heroku.server, w.hetzner.server],
-      run: () => w.run({ 'dns-provider': 'hetzner' }, { env: ENV }),
+      run: (env) => w.run({ 'dns-provider': 'hetzner' }, { env: { ...ENV, ...env } }),
       endState: () => endState(w, 'hetzner'),
       duplicates: () => [
         ...moreThanOnce('app.create', effects(w.heroku.server, 'app.create').length),
@@ -108,9 +114,9 @@ const configUpdate: Scenario = {
     for (const id of MACHINES) fly.addMachine({ id });
     return {
       servers: [fly.server, fly.app],
-      run: () =>
+      run: (env) =>
         runBundle('config-update', {
-          env: ENV,
+          env: { ...ENV, ...env },
           timeoutMs: 90_000,
           inputs: {
             target: 'fly',
@@ -149,9 +155,9 @@ const deployFly: Scenario = {
     for (const id of MACHINES) fly.addMachine({ id });
     return {
       servers: [fly.server, github.server],
-      run: () =>
+      run: (env) =>
         runBundle('deploy', {
-          env: ENV,
+          env: { ...ENV, ...env },
           timeoutMs: 120_000,
           inputs: {
             target: 'fly',
@@ -193,7 +199,7 @@ const deployFly: Scenario = {
   },
 };
 
-const deployHeroku: Scenario = {
+export const DEPLOY_HEROKU: Scenario = {
   name: 'deploy heroku',
   covers:
     'deploy: target heroku with a build from source-url (app read, GitHub deployments of the run looked up, deployment and statuses, recent builds read, build create, build output stream, build and release reads)',
@@ -204,9 +210,9 @@ const deployHeroku: Scenario = {
     heroku.seedApp({ name: 'web-prod' });
     return {
       servers: [heroku.server, github.server],
-      run: () =>
+      run: (env) =>
         runBundle('deploy', {
-          env: ENV,
+          env: { ...ENV, ...env },
           timeoutMs: 120_000,
           inputs: {
             target: 'heroku',
@@ -277,12 +283,12 @@ const evidence: Scenario = {
     const secrets = [GITHUB_TOKEN];
     return {
       servers: [github.server, results.server],
-      run: () => {
+      run: (env) => {
         const runtime = results.env({ runBackendId });
         secrets.push(runtime.ACTIONS_RUNTIME_TOKEN!);
         return runBundle('evidence', {
           cwd: ws,
-          env: { ...ENV, ...runtime },
+          env: { ...ENV, ...runtime, ...env },
           timeoutMs: 120_000,
           inputs: {
             milestone: 'gates-pass',
@@ -321,4 +327,4 @@ const evidence: Scenario = {
   },
 };
 
-export const SCENARIOS: Scenario[] = [clone, configUpdate, deployFly, deployHeroku, evidence];
+export const SCENARIOS: Scenario[] = [clone, configUpdate, deployFly, DEPLOY_HEROKU, evidence];

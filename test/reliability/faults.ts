@@ -1,7 +1,17 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { FakeServer, Fault, RecordedRequest } from '../../sandbox/fake-server.ts';
+import { flyRateLimited } from '../../sandbox/fakes/fly.ts';
+import { secondaryRateLimit } from '../../sandbox/fakes/github.ts';
+import { herokuFault } from '../../sandbox/fakes/heroku.ts';
+import { hetznerRateLimited } from '../../sandbox/fakes/hetzner.ts';
 import type { BundleRun } from '../helpers/run-bundle.ts';
-import { REQUEST_TIMEOUT_SECONDS, SCENARIOS, type Scenario } from './fault-worlds.ts';
+import {
+  DEPLOY_HEROKU,
+  REQUEST_TIMEOUT_SECONDS,
+  SCENARIOS,
+  type Scenario,
+  WAIT_SCALE,
+} from './fault-worlds.ts';
 import type { Cell, MatrixResult } from './matrix.ts';
 
 /**
@@ -15,11 +25,28 @@ import type { Cell, MatrixResult } from './matrix.ts';
 
 interface FaultKind {
   column: string;
-  fault: Fault;
+  /** The fault, or per fake (by server name) the fault that provider answers with. */
+  fault: Fault | ((server: string) => Fault);
 }
 
+/**
+ * Each provider's own 429, as its fake documents it: Heroku with `RateLimit-Remaining: 0`,
+ * Hetzner with `RateLimit-*` and no `Retry-After`, Fly Machines with neither, GitHub's secondary
+ * limit with `retry-after: 1`. The app endpoint behind Fly's proxy is the user's own app and the
+ * results service documents no rate limit: they keep a plain 429 with `Retry-After: 1`.
+ */
+export function providerRateLimit(server: string): Fault {
+  if (server === 'heroku') return herokuFault(429);
+  if (server === 'hetzner') return hetznerRateLimited();
+  if (server === 'fly') return flyRateLimited();
+  if (server === 'github') return secondaryRateLimit({ retryAfter: 1, status: 429 });
+  return { status: 429, retryAfter: 1 };
+}
+
+const RATE_LIMIT: FaultKind = { column: '429 as the provider sends it', fault: providerRateLimit };
+
 export const FAULTS: FaultKind[] = [
-  { column: '429 Retry-After: 1', fault: { status: 429, retryAfter: 1 } },
+  RATE_LIMIT,
   { column: '503', fault: { status: 503 } },
   // The request is handled and only the answer is lost: a client cannot tell whether it was done.
   { column: 'dropped connection', fault: { drop: true, after: true } },
@@ -107,9 +134,11 @@ async function runCell(
   base: Baseline,
   position: Position,
   kind: FaultKind,
+  /** The provider stays limited (every later call too) past the action's bound for waiting. */
+  past = false,
 ): Promise<CellOutcome> {
   const world = await scenario.create();
-  const row = `${scenario.name}: ${position.label}`;
+  const row = `${scenario.name}: ${position.label}${past ? ', limited past the deadline' : ''}`;
   const said: string[] = [];
   const cell = (ok: boolean, result: string, duplicates = 0): CellOutcome => ({
     row,
@@ -121,8 +150,15 @@ async function runCell(
   });
   try {
     const server = world.servers.find((s) => s.name === position.server)!;
-    server.inject({ route: position.key, call: position.call, fault: kind.fault });
-    const first = await world.run();
+    const fault = typeof kind.fault === 'function' ? kind.fault(server.name) : kind.fault;
+    server.inject({
+      route: position.key,
+      call: position.call,
+      fault,
+      ...(past ? { times: Number.POSITIVE_INFINITY } : {}),
+    });
+    // Limited past the deadline: the waits are the real ones, not scaled down.
+    const first = await world.run(past ? { OPS_ACTIONS_TEST_WAIT_SCALE: '' } : undefined);
     said.push(`run: exit ${first.code} ${first.errors.join(' ')}`);
     const hit = server.requests.some((r) => r.faulted);
     server.clearFaults();
@@ -133,18 +169,25 @@ async function runCell(
     if (first.code === 0) {
       const retried = server.requests.filter((r) => keyOf(r) === position.key).length > position.call;
       result = retried ? 'ok after retry' : 'ok, fault absorbed';
+      if (past) problems.push('waited past the deadline');
       if (!isDeepStrictEqual(world.endState(), base.endState)) problems.push('end state differs');
       if (leaks(first) > 0) problems.push('secret leaked');
     } else {
       if (first.code !== 1) problems.push(`exit ${first.code}`);
       if (first.errors.length !== 1) problems.push(`${first.errors.length} errors`);
       else if (!/^\S+ failed for \S/.test(first.errors[0]!)) problems.push('error names no step/resource');
+      else if (past && !/rate limited by \w+ past .*\(HTTP 429/.test(first.errors[0]!))
+        problems.push('error names no rate limit');
       if (STACK_LINE.test(first.stdout) || STACK_LINE.test(first.stderr)) problems.push('stack trace');
       if (leaks(first) > 0) problems.push('secret leaked');
       const rerun = await world.run();
       said.push(`re-run: exit ${rerun.code} ${rerun.errors.join(' ')}`);
       const held = rerun.code === 1 && rerun.errors.length === 1 ? world.heldByProvider?.(rerun) : undefined;
-      result = held ? `clean failure, re-run says ${held}` : 'clean failure, re-run ok';
+      result = held
+        ? `clean failure, re-run says ${held}`
+        : past
+          ? 'clean failure naming the limit, re-run ok'
+          : 'clean failure, re-run ok';
       if (held) {
         if (STACK_LINE.test(rerun.stdout) || STACK_LINE.test(rerun.stderr))
           problems.push('stack trace in re-run');
@@ -182,13 +225,23 @@ export async function run(scenarios: Scenario[] = SCENARIOS): Promise<FaultsResu
       FAULTS.map((kind) => ({ scenario, base: bases[i]!, position, kind })),
     ),
   );
-  const cells = await mapLimited(jobs, CONCURRENCY, (j) => runCell(j.scenario, j.base, j.position, j.kind));
+  // One provider that stays limited past the deadline: Heroku on the deploy's first read, whose
+  // first wait (30 s) is longer than the deploy's health-timeout (20 s).
+  const heroku = scenarios.indexOf(DEPLOY_HEROKU);
+  const firstRead = bases[heroku]?.positions.find((p) => p.server === 'heroku' && p.key === 'app.info');
+  const pastDeadline = firstRead
+    ? [{ scenario: DEPLOY_HEROKU, base: bases[heroku]!, position: firstRead, kind: RATE_LIMIT, past: true }]
+    : [];
+  const cells = await mapLimited([...jobs, ...pastDeadline], CONCURRENCY, (j) =>
+    runCell(j.scenario, j.base, j.position, j.kind, 'past' in j),
+  );
   return {
     name: 'faults',
     title: 'Provider faults',
     description: [
       'Each row is a provider request position of an uninterrupted run of the main path (every mutating request, each call of it; the first call of every read, which stands for the later polls of that read), named `provider operation #call` and sorted by that name.',
-      'Each column injects one fault at that position: 429 with `Retry-After: 1`, 503, a connection dropped after the request was handled (its answer lost), and a hang after it was handled, past the per-attempt timeout (`OPS_ACTIONS_REQUEST_TIMEOUT=2`).',
+      `Each column injects one fault at that position: the provider's own 429 (Heroku: \`RateLimit-Remaining: 0\`, no \`Retry-After\`, waited 30 s as heroku-go does; Hetzner: \`RateLimit-Limit/Remaining/Reset\`, no \`Retry-After\`, hcloud-go's 1 s doubling; Fly Machines: no header, its per-action second; GitHub: a secondary limit with \`retry-after: 1\`; the app endpoint and the results service: \`Retry-After: 1\`), with every wait slept at ${WAIT_SCALE} of its length (the test-only \`OPS_ACTIONS_TEST_WAIT_SCALE\`); 503; a connection dropped after the request was handled (its answer lost); and a hang after it was handled, past the per-attempt timeout (\`OPS_ACTIONS_REQUEST_TIMEOUT=2\`).`,
+      "The row marked 'limited past the deadline' keeps answering Heroku's 429 at full length: its first wait, 30 s, would pass the deploy's health-timeout (20 s), so the run must fail at once with one error naming Heroku and the limit.",
       'A cell passes when the run succeeds through retries (✅ ok after retry), or fails cleanly — exit 1, one `::error::` naming the step and the resource, no stack trace — and a re-run without the fault completes with the end state of an uninterrupted run (✅ clean failure, re-run ok), or, where the provider itself keeps what the cut run left and no call can clear it, fails cleanly saying so (✅ clean failure, re-run says …); always with no duplicate mutation, no contract violation and no secret in the output.',
       `Covered: ${scenarios.map((s) => s.covers).join('; ')}.`,
       'Duplicates counted: two creations of one app, coupling, domain, DNS rrset, promotion, build, GitHub deployment or evidence artifact, or a Fly machine updated twice to the same image. Goal: 0.',

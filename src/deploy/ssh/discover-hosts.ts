@@ -13,6 +13,9 @@ export async function resolveHosts(settings: SshDeploySettings, ctx: ActionConte
     baseUrl: settings.digitalocean.apiUrl,
     token,
     redact: (text) => ctx.secrets.redact(text),
+    // Discovery comes before any lock is taken: a rate limit may hold it up as long as a lock may.
+    waitBound: { budgetMs: settings.lockTimeoutMs, name: 'the input lock-timeout' },
+    log: (line) => ctx.info(line),
   });
   const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () =>
     listDropletsByTag(client, tag),

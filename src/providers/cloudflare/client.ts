@@ -6,6 +6,7 @@ import {
   type RequestOptions,
 } from '../../core/http.ts';
 import { providerList } from '../../core/provider-list.ts';
+import { cloudflareRateLimit } from './rate-limit.ts';
 
 /**
  * Cloudflare v4: bearer API token, every answer in `{success, errors, result}`.
@@ -32,6 +33,7 @@ export class CloudflareHttp {
   constructor(options: CloudflareClientOptions) {
     const { token, baseUrl, ...rest } = options;
     this.http = new HttpClient({
+      rateLimit: cloudflareRateLimit,
       ...rest,
       provider: 'Cloudflare',
       baseUrl: baseUrl ?? CLOUDFLARE_API_URL,

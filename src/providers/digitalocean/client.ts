@@ -1,4 +1,5 @@
 import { HttpClient, type HttpClientOptions } from '../../core/http.ts';
+import { digitalOceanRateLimit } from './rate-limit.ts';
 
 /**
  * The one sender every DigitalOcean resource client shares: base URL, bearer
@@ -17,6 +18,12 @@ export interface DigitalOceanClientOptions {
   timeoutMs?: number;
   retry?: HttpClientOptions['retry'];
   onRetry?: HttpClientOptions['onRetry'];
+  /** Bounds rate-limit waits: the action's deadline or wait budget. */
+  waitBound?: HttpClientOptions['waitBound'];
+  /** Receives one line per rate-limit wait. */
+  log?: HttpClientOptions['log'];
+  /** Replaces the real sleep between attempts (tests record the waits instead). */
+  sleep?: HttpClientOptions['sleep'];
   /** The input named when DigitalOcean refuses the token; `digitalocean-token` in action-deploy. */
   credential?: string;
 }
@@ -28,9 +35,13 @@ export function createDigitalOceanClient(options: DigitalOceanClientOptions): Ht
     baseUrl: options.baseUrl ?? DIGITALOCEAN_API_URL,
     headers: { authorization: `Bearer ${options.token.trim()}`, accept: 'application/json' },
     redact: options.redact,
+    rateLimit: digitalOceanRateLimit,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    ...(options.waitBound ? { waitBound: options.waitBound } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
   });
 }

@@ -1,4 +1,5 @@
 import { HttpClient, type HttpClientOptions } from '../../core/http.ts';
+import { flyRateLimit } from './rate-limit.ts';
 
 /**
  * The one sender every Fly Machines resource client shares: base URL, token and
@@ -17,6 +18,12 @@ export interface FlyClientOptions {
   timeoutMs?: number;
   retry?: HttpClientOptions['retry'];
   onRetry?: HttpClientOptions['onRetry'];
+  /** Bounds rate-limit waits: the action's deadline or wait budget. */
+  waitBound?: HttpClientOptions['waitBound'];
+  /** Receives one line per rate-limit wait. */
+  log?: HttpClientOptions['log'];
+  /** Replaces the real sleep between attempts (tests record the waits instead). */
+  sleep?: HttpClientOptions['sleep'];
   /** The input named when Fly refuses the token; every action calls it `fly-api-token`. */
   credential?: string;
 }
@@ -52,9 +59,13 @@ export function createFlyClient(options: FlyClientOptions): HttpClient {
     baseUrl: options.baseUrl ?? FLY_API_URL,
     headers: { authorization: flyAuthorization(options.token), accept: 'application/json' },
     redact: options.redact,
+    rateLimit: flyRateLimit,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    ...(options.waitBound ? { waitBound: options.waitBound } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
   });
 }

@@ -1,4 +1,5 @@
 import { HttpClient, type HttpClientOptions } from '../../core/http.ts';
+import { herokuRateLimit } from './rate-limit.ts';
 
 /**
  * The one HttpClient every Heroku resource client shares: the Platform API's
@@ -19,6 +20,7 @@ export function createHerokuHttp(options: HerokuClientOptions): HttpClient {
   return new HttpClient({
     // Every action takes the key as `heroku-api-key`: a 401 names it.
     credential: 'heroku-api-key',
+    rateLimit: herokuRateLimit,
     ...rest,
     provider: 'Heroku',
     baseUrl: baseUrl ?? HEROKU_API_URL,

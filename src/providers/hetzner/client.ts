@@ -1,4 +1,5 @@
 import { HttpClient, type HttpClientOptions } from '../../core/http.ts';
+import { hetznerRateLimit } from './rate-limit.ts';
 
 /**
  * The HttpClient the Hetzner Cloud resource clients share (`Authorization: Bearer`).
@@ -28,6 +29,9 @@ function hetznerErrorCode(body: unknown): string | undefined {
 export function createHetznerHttp(options: HetznerClientOptions): HttpClient {
   const { token, baseUrl, ...rest } = options;
   return new HttpClient({
+    rateLimit: hetznerRateLimit,
+    // hcloud-go's retry defaults (hcloud/client.go `NewClient`): 5 retries, 1 s doubling to 60 s.
+    retry: { retries: 5, baseDelayMs: 1000, maxDelayMs: 60_000 },
     ...rest,
     provider: 'Hetzner',
     baseUrl: baseUrl ?? HETZNER_API_URL,

@@ -1,0 +1,126 @@
+import { EnvironmentError } from './errors.ts';
+
+/**
+ * Rate limits as each provider signals them, read by per-provider rules
+ * (src/providers/<provider>/rate-limit.ts) and waited out by the one HTTP
+ * client (core/http.ts) within a bound: the action's deadline or its budget
+ * for waiting. Everything here is pure, so each computed wait is tested
+ * without a clock.
+ */
+
+/** A provider's answer that may be a rate limit. Header names are lower case. */
+export interface LimitedAnswer {
+  status: number;
+  headers: Record<string, string>;
+  /** The parsed JSON body, when there is one. */
+  body: unknown;
+}
+
+export interface RateLimitWait {
+  /** How long to wait before sending again, in ms. */
+  waitMs: number;
+  /** The limit as the provider stated it, for logs and errors: `HTTP 429, RateLimit-Remaining 0`. */
+  limit: string;
+}
+
+/** How one provider's client reads its rate limits (each rules file names its source). */
+export interface RateLimitRules {
+  /**
+   * The wait after the `count`-th rate-limited answer in a row to one request (1 for
+   * the first); undefined when the answer is not a rate limit. `now` is epoch ms,
+   * `random` in [0, 1) for the provider client's jitter.
+   */
+  limited(answer: LimitedAnswer, count: number, now: number, random: () => number): RateLimitWait | undefined;
+  /** A pause before the next request, read from the last answer's headers (a shared key running low). */
+  pace?(headers: Record<string, string>): RateLimitWait | undefined;
+}
+
+/** What bounds rate-limit waits: every wait must end before it, or the request fails at once. */
+export interface WaitBound {
+  /** The most one request may wait for rate limits in all, in ms. */
+  budgetMs: number;
+  /** Epoch ms of the action's deadline, when it has one. */
+  deadlineAt?: number;
+  /** Names the bound in errors: `the input timeout`, `the input health-timeout`. */
+  name: string;
+}
+
+/** Without a bound from the action: heroku-go's longest single wait, 15 min. */
+export const DEFAULT_WAIT_BOUND: WaitBound = { budgetMs: 15 * 60_000, name: 'the 15 min rate-limit bound' };
+
+/** After this many rate-limited answers in a row to one request it fails, whatever the bound. */
+export const MAX_LIMITED_ANSWERS = 30;
+
+export type WaitVerdict = { wait: true; sleepMs: number } | { wait: false; reason: string };
+
+/**
+ * Whether a computed wait fits the bound. `scale` (1 in production) shortens the
+ * real sleep in tests; the bound is compared with the real sleep.
+ */
+export function judgeWait(input: {
+  provider: string;
+  wait: RateLimitWait;
+  /** What this request already slept for rate limits, in ms. */
+  sleptMs: number;
+  bound: WaitBound;
+  now: number;
+  scale: number;
+}): WaitVerdict {
+  const { provider, wait, bound } = input;
+  const sleepMs = Math.round(wait.waitMs * input.scale);
+  const budgetLeft = bound.budgetMs - input.sleptMs;
+  const left =
+    bound.deadlineAt === undefined ? budgetLeft : Math.min(budgetLeft, bound.deadlineAt - input.now);
+  if (sleepMs <= left) return { wait: true, sleepMs };
+  return {
+    wait: false,
+    reason: `rate limited by ${provider} past ${bound.name} (${wait.limit}: waiting ${formatWait(wait.waitMs)} would pass it, ${formatWait(Math.max(0, left))} left)`,
+  };
+}
+
+/** The log line of one wait: `rate limited by Heroku, waiting 30 s (HTTP 429, RateLimit-Remaining 0; app.info)`. */
+export function waitLine(provider: string, wait: RateLimitWait, operation: string): string {
+  return `rate limited by ${provider}, waiting ${formatWait(wait.waitMs)} (${wait.limit}; ${operation})`;
+}
+
+/** `30 s`, `1.5 s`, `0.8 s`: whole seconds from 10 s up, one decimal below. */
+export function formatWait(ms: number): string {
+  const s = ms / 1000;
+  return `${s >= 10 ? Math.round(s) : Number(s.toFixed(1))} s`;
+}
+
+/** `base * 2^(count-1)`, capped: the doubling every provider client here uses. */
+export function doubling(count: number, baseMs: number, capMs: number): number {
+  return Math.min(capMs, baseMs * 2 ** Math.max(0, count - 1));
+}
+
+/** `Retry-After` in seconds (the form every provider here sends), or undefined. */
+export function retryAfterMs(headers: Record<string, string>): number | undefined {
+  const value = headers['retry-after']?.trim();
+  return value && /^\d+$/.test(value) ? Number(value) * 1000 : undefined;
+}
+
+/** Epoch seconds in a header (`RateLimit-Reset`) as ms from `now`, or undefined. */
+export function untilEpochSeconds(value: string | undefined, now: number): number | undefined {
+  if (!value || !/^\d+$/.test(value.trim())) return undefined;
+  return Number(value) * 1000 - now;
+}
+
+/**
+ * Test-only: `OPS_ACTIONS_TEST_WAIT_SCALE` (above 0, at most 1) multiplies every
+ * rate-limit sleep so a test rides out a 30 s Heroku wait in 0.3 s. The logged and
+ * reported waits stay the computed ones. Never set it in a workflow.
+ */
+export const WAIT_SCALE_VARIABLE = 'OPS_ACTIONS_TEST_WAIT_SCALE';
+
+export function waitScaleFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[WAIT_SCALE_VARIABLE]?.trim();
+  if (!raw) return 1;
+  const scale = /^\d*\.?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(scale > 0 && scale <= 1))
+    throw new EnvironmentError(
+      WAIT_SCALE_VARIABLE,
+      `is for tests only and must be a number above 0 and at most 1, not "${raw}"`,
+    );
+  return scale;
+}

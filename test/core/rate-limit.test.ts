@@ -1,0 +1,266 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formatWait,
+  judgeWait,
+  type LimitedAnswer,
+  type RateLimitRules,
+  waitScaleFromEnv,
+} from '../../src/core/rate-limit.ts';
+import { cloudflareRateLimit } from '../../src/providers/cloudflare/rate-limit.ts';
+import { digitalOceanRateLimit } from '../../src/providers/digitalocean/rate-limit.ts';
+import { flyRateLimit } from '../../src/providers/fly/rate-limit.ts';
+import { herokuRateLimit } from '../../src/providers/heroku/rate-limit.ts';
+import { hetznerRateLimit } from '../../src/providers/hetzner/rate-limit.ts';
+
+const NOW = Date.UTC(2026, 10, 30, 6, 0, 0);
+const epoch = (msFromNow: number) => String(Math.floor((NOW + msFromNow) / 1000));
+const answer = (headers: Record<string, string>, status = 429): LimitedAnswer => ({
+  status,
+  headers,
+  body: {},
+});
+
+interface Row {
+  name: string;
+  rules: RateLimitRules;
+  answer: LimitedAnswer;
+  /** The consecutive rate-limited answer this is (1 = first). */
+  count: number;
+  random?: number;
+  waitMs: number | undefined;
+  limit?: RegExp;
+}
+
+const ROWS: Row[] = [
+  // heroku-go: 30 s, doubling, capped at 900 s; RateLimit-Remaining named.
+  ...[
+    [1, 30_000],
+    [2, 60_000],
+    [3, 120_000],
+    [4, 240_000],
+    [5, 480_000],
+    [6, 900_000],
+    [9, 900_000],
+  ].map(([count, waitMs]) => ({
+    name: `Heroku 429 #${count}`,
+    rules: herokuRateLimit,
+    answer: answer({ 'ratelimit-remaining': '0' }),
+    count: count!,
+    waitMs,
+    limit: /^HTTP 429, RateLimit-Remaining 0$/,
+  })),
+  {
+    name: 'Heroku 503 is no rate limit',
+    rules: herokuRateLimit,
+    answer: answer({}, 503),
+    count: 1,
+    waitMs: undefined,
+  },
+  // hcloud-go: 1 s doubling to 60 s with jitter above the base; never past RateLimit-Reset.
+  ...[
+    [1, 0.5, 1000],
+    [2, 0, 1000],
+    [2, 1, 2000],
+    [3, 0.5, 2500],
+    [7, 1, 60_000],
+    [10, 1, 60_000],
+  ].map(([count, random, waitMs]) => ({
+    name: `Hetzner 429 #${count} (random ${random})`,
+    rules: hetznerRateLimit,
+    answer: answer({
+      'ratelimit-limit': '3600',
+      'ratelimit-remaining': '0',
+      'ratelimit-reset': epoch(3600_000),
+    }),
+    count: count!,
+    random: random!,
+    waitMs,
+    limit: /^HTTP 429, RateLimit-Remaining 0 of 3600, RateLimit-Reset 2026-11-30T07:00:00.000Z$/,
+  })),
+  {
+    name: 'Hetzner 429 whose reset comes before the backoff',
+    rules: hetznerRateLimit,
+    answer: answer({ 'ratelimit-remaining': '0', 'ratelimit-reset': epoch(3000) }),
+    count: 5,
+    random: 1,
+    waitMs: 3000,
+  },
+  // DigitalOcean: hourly quota used up → until ratelimit-reset; burst → godo's 1 s doubling to 30 s.
+  {
+    name: 'DigitalOcean hourly limit waits for ratelimit-reset',
+    rules: digitalOceanRateLimit,
+    answer: answer({
+      'ratelimit-limit': '5000',
+      'ratelimit-remaining': '0',
+      'ratelimit-reset': epoch(42_000),
+    }),
+    count: 1,
+    waitMs: 42_000,
+    limit: /hourly limit: ratelimit-remaining 0, ratelimit-reset 2026-11-30T06:00:42/,
+  },
+  ...[
+    [1, 1000],
+    [2, 2000],
+    [5, 16_000],
+    [6, 30_000],
+  ].map(([count, waitMs]) => ({
+    name: `DigitalOcean burst limit #${count}`,
+    rules: digitalOceanRateLimit,
+    answer: answer({
+      'ratelimit-limit': '5000',
+      'ratelimit-remaining': '4750',
+      'ratelimit-reset': epoch(60_000),
+    }),
+    count: count!,
+    waitMs,
+    limit: /burst limit of 250 requests a minute \(ratelimit-remaining 4750\)/,
+  })),
+  // Cloudflare: retry-after, else the documented five-minute block.
+  {
+    name: 'Cloudflare 429 with retry-after',
+    rules: cloudflareRateLimit,
+    answer: answer({ 'retry-after': '17', 'ratelimit-policy': '"default";q=1200;w=300' }),
+    count: 3,
+    waitMs: 17_000,
+    limit: /retry-after 17 s, Ratelimit-Policy "default";q=1200;w=300/,
+  },
+  {
+    name: 'Cloudflare 429 without retry-after',
+    rules: cloudflareRateLimit,
+    answer: answer({}),
+    count: 1,
+    waitMs: 300_000,
+  },
+  // Fly: per-action limit refills in a second; doubling to 10 s; Retry-After obeyed when sent.
+  ...[
+    [1, 1000],
+    [2, 2000],
+    [4, 8000],
+    [5, 10_000],
+  ].map(([count, waitMs]) => ({
+    name: `Fly 429 #${count}`,
+    rules: flyRateLimit,
+    answer: answer({}),
+    count: count!,
+    waitMs,
+    limit: /per-action limit of 1 request a second/,
+  })),
+  {
+    name: 'Fly 429 with Retry-After',
+    rules: flyRateLimit,
+    answer: answer({ 'retry-after': '4' }),
+    count: 1,
+    waitMs: 4000,
+  },
+];
+
+describe('each provider client’s rate-limit reading', () => {
+  it.each(ROWS)('$name → $waitMs ms', (row) => {
+    const wait = row.rules.limited(row.answer, row.count, NOW, () => row.random ?? 0);
+    expect(wait?.waitMs).toBe(row.waitMs);
+    if (row.limit) expect(wait?.limit).toMatch(row.limit);
+  });
+});
+
+describe('Heroku pacing on a shared key', () => {
+  it.each([
+    [{ 'ratelimit-remaining': '4500' }, undefined],
+    [{ 'ratelimit-remaining': '100' }, undefined],
+    [{ 'ratelimit-remaining': '99' }, 800],
+    [{ 'ratelimit-remaining': '0' }, 800],
+    [{}, undefined],
+  ])('%o → %s ms before the next request', (headers, waitMs) => {
+    expect(herokuRateLimit.pace?.(headers)?.waitMs).toBe(waitMs);
+  });
+});
+
+describe('judgeWait', () => {
+  const wait = { waitMs: 30_000, limit: 'HTTP 429, RateLimit-Remaining 0' };
+  it.each([
+    { name: 'fits the budget', budgetMs: 60_000, deadlineIn: undefined, slept: 0, scale: 1, sleepMs: 30_000 },
+    { name: 'fits exactly', budgetMs: 30_000, deadlineIn: undefined, slept: 0, scale: 1, sleepMs: 30_000 },
+    {
+      name: 'budget partly spent',
+      budgetMs: 60_000,
+      deadlineIn: undefined,
+      slept: 40_000,
+      scale: 1,
+      sleepMs: undefined,
+    },
+    {
+      name: 'deadline nearer than the budget',
+      budgetMs: 600_000,
+      deadlineIn: 12_000,
+      slept: 0,
+      scale: 1,
+      sleepMs: undefined,
+    },
+    {
+      name: 'scaled for a test',
+      budgetMs: 20_000,
+      deadlineIn: undefined,
+      slept: 0,
+      scale: 0.01,
+      sleepMs: 300,
+    },
+  ])('$name', (c) => {
+    const verdict = judgeWait({
+      provider: 'Heroku',
+      wait,
+      sleptMs: c.slept,
+      bound: {
+        budgetMs: c.budgetMs,
+        name: 'the input timeout',
+        ...(c.deadlineIn === undefined ? {} : { deadlineAt: NOW + c.deadlineIn }),
+      },
+      now: NOW,
+      scale: c.scale,
+    });
+    if (c.sleepMs === undefined) {
+      expect(verdict.wait).toBe(false);
+      expect(verdict.wait === false && verdict.reason).toMatch(
+        /^rate limited by Heroku past the input timeout \(HTTP 429, RateLimit-Remaining 0: waiting 30 s would pass it, \d+ s left\)$/,
+      );
+    } else expect(verdict).toEqual({ wait: true, sleepMs: c.sleepMs });
+  });
+
+  it('says how much was left', () => {
+    const verdict = judgeWait({
+      provider: 'Hetzner',
+      wait: { waitMs: 2000, limit: 'HTTP 429' },
+      sleptMs: 0,
+      bound: { budgetMs: 1500, name: 'the clean-up' },
+      now: NOW,
+      scale: 1,
+    });
+    expect(verdict).toEqual({
+      wait: false,
+      reason: 'rate limited by Hetzner past the clean-up (HTTP 429: waiting 2 s would pass it, 1.5 s left)',
+    });
+  });
+});
+
+describe('formatWait and the test-only scale', () => {
+  it.each([
+    [800, '0.8 s'],
+    [1000, '1 s'],
+    [2500, '2.5 s'],
+    [30_000, '30 s'],
+    [12_400, '12 s'],
+  ])('%i ms → %s', (ms, text) => expect(formatWait(ms)).toBe(text));
+
+  it.each([
+    [undefined, 1],
+    ['0.01', 0.01],
+    ['1', 1],
+    ['.5', 0.5],
+  ])('OPS_ACTIONS_TEST_WAIT_SCALE=%s → %s', (raw, scale) => {
+    expect(waitScaleFromEnv(raw === undefined ? {} : { OPS_ACTIONS_TEST_WAIT_SCALE: raw })).toBe(scale);
+  });
+
+  it.each(['0', '2', 'fast', '-1'])('refuses OPS_ACTIONS_TEST_WAIT_SCALE=%s naming the variable', (raw) => {
+    expect(() => waitScaleFromEnv({ OPS_ACTIONS_TEST_WAIT_SCALE: raw })).toThrow(
+      /Environment variable OPS_ACTIONS_TEST_WAIT_SCALE is for tests only/,
+    );
+  });
+});

@@ -1,0 +1,70 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHerokuFake, type HerokuFake, herokuFault } from '../../sandbox/fakes/heroku.ts';
+import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { expectNoSecrets, expectNoViolations, SECRETS } from './fixtures.ts';
+
+/**
+ * Heroku's rate limit met by a deploy, through the committed bundle: Heroku's real 429
+ * (RateLimit-Remaining 0, no Retry-After) waited out as heroku-go does — 30 s, logged as
+ * such, slept 0.3 s here through the test-only OPS_ACTIONS_TEST_WAIT_SCALE — or, when the
+ * wait would pass the input health-timeout, one clean error naming Heroku and the limit.
+ */
+
+let heroku: HerokuFake;
+
+beforeEach(async () => {
+  heroku = createHerokuFake({ apiKeys: [SECRETS.heroku], knobs: { buildLineIntervalMs: 1 } });
+  await heroku.start();
+  heroku.seedApp({ name: 'web-prod' });
+});
+afterEach(async () => {
+  await heroku.stop();
+});
+
+async function deploy(env: Record<string, string> = {}): Promise<BundleRun> {
+  const run = await runBundle('deploy', {
+    env,
+    inputs: {
+      target: 'heroku',
+      'heroku-app': 'web-prod',
+      'heroku-api-key': SECRETS.heroku,
+      'heroku-api-url': heroku.url,
+      'source-url': 'https://example.test/app.tgz',
+      'health-timeout': '20',
+    },
+  });
+  expectNoSecrets(run);
+  expectNoViolations(heroku.server);
+  return run;
+}
+
+describe('Heroku rate limits in a deploy', () => {
+  it('waits 30 s, then 60 s, as heroku-go does, says so, and deploys', async () => {
+    heroku.server.inject({ route: 'app.info', times: 2, fault: herokuFault(429) });
+    const run = await deploy({ OPS_ACTIONS_TEST_WAIT_SCALE: '0.01' });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs.status).toBe('success');
+    expect(run.stdout.split('\n').filter((l) => l.startsWith('rate limited by Heroku'))).toEqual([
+      'rate limited by Heroku, waiting 30 s (HTTP 429, RateLimit-Remaining 0; app.info)',
+      'rate limited by Heroku, waiting 60 s (HTTP 429, RateLimit-Remaining 0; app.info)',
+    ]);
+    expect(
+      heroku.server
+        .received('app.info')
+        .map((r) => r.status)
+        .slice(0, 3),
+    ).toEqual([429, 429, 200]);
+  });
+
+  it('fails at once, naming Heroku and the limit, when 30 s would pass the health-timeout', async () => {
+    heroku.server.inject({ route: 'app.info', times: Number.POSITIVE_INFINITY, fault: herokuFault(429) });
+    const run = await deploy();
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(
+      /Heroku app\.info failed with HTTP 429: rate limited by Heroku past the input health-timeout \(HTTP 429, RateLimit-Remaining 0: waiting 30 s would pass it, 20 s left\)/,
+    );
+    expect(heroku.server.received('app.info')).toHaveLength(1);
+    expect(heroku.server.received('build.create')).toEqual([]);
+  });
+});

@@ -278,9 +278,12 @@ function toApp(json) {
 
 // EXTERNAL MODULE: ./src/core/line-stream.ts
 var line_stream = __webpack_require__(3082);
+// EXTERNAL MODULE: ./src/core/provider-list.ts
+var provider_list = __webpack_require__(4023);
 // EXTERNAL MODULE: ./src/core/undici.ts
 var undici = __webpack_require__(3547);
 ;// CONCATENATED MODULE: ./src/providers/heroku/builds.ts
+
 
 
 
@@ -307,7 +310,24 @@ class HerokuBuilds {
             headers: { range: `started_at ..; max=${max}, order=desc` },
             acceptStatus: [206],
         });
-        return (Array.isArray(res.data) ? res.data : []).map(toBuild);
+        return (0,provider_list/* providerList */.M)(res.data, {
+            provider: this.http.provider,
+            operation: 'build.list',
+            requestId: res.requestId,
+        }).map(toBuild);
+    }
+    /**
+     * Cancels a running build (Platform API schema, build "Cancel": DELETE /apps/{app}/builds/{id});
+     * it ends `failed`, with no release. `signal` bounds it (and its retries: DELETE is idempotent).
+     */
+    async cancel(app, id, signal) {
+        const res = await this.http.request({
+            operation: 'build.cancel',
+            method: 'DELETE',
+            path: `/apps/${client_seg(app)}/builds/${client_seg(id)}`,
+            ...(signal ? { signal } : {}),
+        });
+        return toBuild(res.data);
     }
     async get(app, id) {
         const res = await this.http.request({
@@ -405,6 +425,7 @@ function toCoupling(json) {
 
 ;// CONCATENATED MODULE: ./src/providers/heroku/promotions.ts
 
+
 class HerokuPromotions {
     http;
     constructor(http) {
@@ -432,7 +453,11 @@ class HerokuPromotions {
             operation: 'pipeline-promotion-target.list',
             path: `/pipeline-promotions/${client_seg(promotionId)}/promotion-targets`,
         });
-        return (res.data ?? []).map((t) => ({
+        return (0,provider_list/* providerList */.M)(res.data, {
+            provider: this.http.provider,
+            operation: 'pipeline-promotion-target.list',
+            requestId: res.requestId,
+        }).map((t) => ({
             id: t.id,
             appId: t.app.id,
             status: t.status,
@@ -443,6 +468,7 @@ class HerokuPromotions {
 }
 
 ;// CONCATENATED MODULE: ./src/providers/heroku/releases.ts
+
 
 class HerokuReleases {
     http;
@@ -457,7 +483,11 @@ class HerokuReleases {
             headers: { range: `version ..; max=${max}, order=desc` },
             acceptStatus: [206],
         });
-        return (res.data ?? []).map(toRelease);
+        return (0,provider_list/* providerList */.M)(res.data, {
+            provider: this.http.provider,
+            operation: 'release.list',
+            requestId: res.requestId,
+        }).map(toRelease);
     }
     /** The release the app runs now: flagged `current`, else the newest that succeeded. */
     async current(app) {
@@ -633,11 +663,18 @@ function createHerokuTarget(settings, deps) {
         }
         const deadline = performance.now() + request.healthTimeoutMs + 30 * 60_000;
         let done = created;
-        while (done.status === 'pending') {
-            if (performance.now() > deadline)
-                throw new Error(`build ${created.id} still pending`);
-            await sleep(pollMs, request.signal);
-            done = await deps.builds.get(settings.app, created.id);
+        try {
+            while (done.status === 'pending') {
+                if (performance.now() > deadline)
+                    throw new Error(`build ${created.id} still pending`);
+                await sleep(pollMs, request.signal);
+                done = await deps.builds.get(settings.app, created.id);
+            }
+        }
+        catch (error) {
+            if (request.signal?.aborted)
+                await cancelBuild(created.id, request);
+            throw error;
         }
         // The build's outcome comes from the API; a stream that never ends must not hold the deploy.
         const grace = setTimeout(() => cut.abort(), deps.streamGraceMs ?? 5000);
@@ -648,6 +685,19 @@ function createHerokuTarget(settings, deps) {
         if (!done.releaseId)
             throw new Error(`build ${created.id} succeeded without a release`);
         return waitRelease(done.releaseId, request);
+    }
+    /**
+     * A cancelled step cancels its build, so no release lands after the step said it stopped; a
+     * build that cannot be cancelled in the runner's grace is named in the log.
+     */
+    async function cancelBuild(id, request) {
+        try {
+            const after = await deps.builds.cancel(settings.app, id, request.cleanupSignal);
+            request.log(`Cancelled: build ${id} cancelled (now ${after.status}); the app keeps its release`);
+        }
+        catch (error) {
+            request.log(`warning: could not cancel build ${id}: ${(0,errors/* messageOf */.bD)(error)}`);
+        }
     }
     /**
      * The build POST is never sent twice: its answer may be lost after Heroku started the build.

@@ -56,5 +56,7 @@ describe.each<{ name: string; fault: Fault; present: string[]; absent: string[];
 
 it('DigitalOcean: the hourly limit has no quota left, the burst limit has', () => {
   expect(digitalOceanRateLimited().headers?.['ratelimit-remaining']).toBe('0');
-  expect(Number(digitalOceanRateLimited({ burst: true }).headers?.['ratelimit-remaining'])).toBeGreaterThan(0);
+  expect(Number(digitalOceanRateLimited({ burst: true }).headers?.['ratelimit-remaining'])).toBeGreaterThan(
+    0,
+  );
 });

@@ -1,10 +1,5 @@
-<<<<<<<< HEAD:dist/deploy/677.index.js
-export const id = 677;
-export const ids = [677];
-========
-export const id = 537;
-export const ids = [537];
->>>>>>>> fd548e1 (rate limits modelled on each provider's client (Heroku 30 s doubling + RateLimit-Remaining pacing, hcloud-go backoff, DigitalOcean reset/burst, Cloudflare retry-after, Fly per-action), bounded by the action's deadline; fakes answer their provider's real 429; test-only OPS_ACTIONS_TEST_WAIT_SCALE; dist rebuilt):dist/deploy/537.index.js
+export const id = 721;
+export const ids = [721];
 export const modules = {
 
 /***/ 9880:
@@ -75,11 +70,7 @@ function formatProgressLine(position, total, unit, width = String(total).length)
 
 /***/ }),
 
-<<<<<<<< HEAD:dist/deploy/677.index.js
-/***/ 2677:
-========
-/***/ 6537:
->>>>>>>> fd548e1 (rate limits modelled on each provider's client (Heroku 30 s doubling + RateLimit-Remaining pacing, hcloud-go backoff, DigitalOcean reset/burst, Cloudflare retry-after, Fly per-action), bounded by the action's deadline; fakes answer their provider's real 429; test-only OPS_ACTIONS_TEST_WAIT_SCALE; dist rebuilt):dist/deploy/537.index.js
+/***/ 1721:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -1470,6 +1461,7 @@ async function releaseLeftoverLeases(leases, intent, signal) {
 // EXTERNAL MODULE: ./src/deploy/rate-limit-waits.ts
 var rate_limit_waits = __webpack_require__(7680);
 ;// CONCATENATED MODULE: ./src/deploy/connect-fly.ts
+
 
 
 

@@ -1,10 +1,5 @@
-<<<<<<<< HEAD:dist/deploy/33.index.js
-export const id = 33;
-export const ids = [33];
-========
-export const id = 528;
-export const ids = [528];
->>>>>>>> 2502741 (rate limits modelled on each provider's client (Heroku 30 s doubling + RateLimit-Remaining pacing, hcloud-go backoff, DigitalOcean reset/burst, Cloudflare retry-after, Fly per-action), bounded by the action's deadline; fakes answer their provider's real 429; test-only OPS_ACTIONS_TEST_WAIT_SCALE; dist rebuilt):dist/deploy/528.index.js
+export const id = 136;
+export const ids = [136];
 export const modules = {
 
 /***/ 9880:
@@ -139,11 +134,7 @@ function formatProgressLine(position, total, unit, width = String(total).length)
 
 /***/ }),
 
-<<<<<<<< HEAD:dist/deploy/33.index.js
-/***/ 6033:
-========
-/***/ 5528:
->>>>>>>> 2502741 (rate limits modelled on each provider's client (Heroku 30 s doubling + RateLimit-Remaining pacing, hcloud-go backoff, DigitalOcean reset/burst, Cloudflare retry-after, Fly per-action), bounded by the action's deadline; fakes answer their provider's real 429; test-only OPS_ACTIONS_TEST_WAIT_SCALE; dist rebuilt):dist/deploy/528.index.js
+/***/ 136:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG

@@ -20,20 +20,26 @@ import { type BenchResult, median } from './measure.ts';
 /**
  * action-evidence: (1) 18 checks of `sleep 1` through the committed bundle,
  * wall time over the slowest check (the collector of seed 001 has 18);
- * (2) redaction of a 100 MB log holding 100 secret values (and the token
- * shapes active), as throughput relative to a plain copy of the same file
- * through the same streaming path in the same run.
+ * (2) `npm run bench -- redaction`: redaction of a 100 MB log holding 100
+ * secret values (and the token shapes active), as CPU time relative to a
+ * plain copy of the same file through the same streaming path in the same run.
  */
 
 const ROOT = resolve(import.meta.dirname, '..');
 const LOG_MB = 100;
 const SECRETS = 100;
 const ROUNDS = 3;
+/** Redaction rounds are a second each; more of them steady the median on a shared machine. */
+const REDACTION_ROUNDS = 5;
 /** Under the size at which Node decodes into external strings, which scan slower. */
 const CHUNK = 512 * 1024;
 
 export async function benchEvidence(): Promise<BenchResult[]> {
-  return [await benchChecks(), await benchRedaction()];
+  return [await benchChecks()];
+}
+
+export async function benchRedactionOnly(): Promise<BenchResult[]> {
+  return [await benchRedaction()];
 }
 
 async function benchChecks(): Promise<BenchResult> {
@@ -116,10 +122,10 @@ async function benchRedaction(): Promise<BenchResult> {
     const input = join(dir, 'app.log');
     await writeLog(input, secrets);
     const bytes = statSync(input).size;
-    const plain: number[] = [];
-    const redacted: number[] = [];
+    const plain: Timing[] = [];
+    const redacted: Timing[] = [];
     let counts: Record<string, number> = {};
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < REDACTION_ROUNDS; round++) {
       plain.push(await copyThrough(input, join(dir, 'plain.out'), () => new LineCopy()));
       const redactor = new Redactor();
       for (const s of secrets) redactor.addLiteral(s, 'secret');
@@ -129,22 +135,27 @@ async function benchRedaction(): Promise<BenchResult> {
     // The figure means nothing if a secret got through.
     const out = readFileSync(join(dir, 'redacted.out'), 'latin1');
     for (const s of secrets) if (out.includes(s)) throw new Error('a secret survived the redaction');
-    const plainMs = median(plain);
-    const redactMs = median(redacted);
-    const ratio = plainMs / redactMs;
+    // CPU time (user + system, this process and its I/O threads): on a shared machine the wall
+    // clock also counts the time other processes held the cores, which swings the ratio.
+    const plainCpu = median(plain.map((t) => t.cpuMs));
+    const redactCpu = median(redacted.map((t) => t.cpuMs));
+    const plainMs = median(plain.map((t) => t.wallMs));
+    const redactMs = median(redacted.map((t) => t.wallMs));
+    const ratio = plainCpu / redactCpu;
     const mb = bytes / 1024 / 1024;
     return {
-      name: `evidence redaction of a ${LOG_MB} MB log, ${SECRETS} secrets`,
+      name: `evidence redaction of a ${LOG_MB} MB log, ${SECRETS} secrets (CPU time)`,
       ratio,
       goal: '>= 0.5',
       met: ratio >= 0.5,
       details: {
-        plain_ms: plainMs.toFixed(0),
-        redact_ms: redactMs.toFixed(0),
+        plain_cpu_ms: plainCpu.toFixed(0),
+        redact_cpu_ms: redactCpu.toFixed(0),
+        wall_ratio: (plainMs / redactMs).toFixed(3),
         plain_mb_s: (mb / (plainMs / 1000)).toFixed(0),
         redact_mb_s: (mb / (redactMs / 1000)).toFixed(0),
         hits: Object.values(counts).reduce((a, b) => a + b, 0),
-        rounds: ROUNDS,
+        rounds: REDACTION_ROUNDS,
       },
     };
   } finally {
@@ -174,8 +185,14 @@ class LineCopy implements Chunked {
   }
 }
 
-async function copyThrough(from: string, to: string, make: () => Chunked): Promise<number> {
+interface Timing {
+  wallMs: number;
+  cpuMs: number;
+}
+
+async function copyThrough(from: string, to: string, make: () => Chunked): Promise<Timing> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const stage = make();
   await pipeline(
     createReadStream(from, { highWaterMark: CHUNK }),
@@ -189,7 +206,8 @@ async function copyThrough(from: string, to: string, make: () => Chunked): Promi
     }),
     createWriteStream(to),
   );
-  return performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return { wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
 }
 
 /** An application log: timestamps, levels, snake_case fields, URLs, ids; secrets and tokens now and then. */

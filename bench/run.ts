@@ -6,13 +6,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { benchConfigUpdate } from './config-update.ts';
 import { benchDeploy } from './deploy.ts';
-import { benchEvidence } from './evidence.ts';
+import { benchEvidence, benchRedactionOnly } from './evidence.ts';
 import { type BenchResult, report } from './measure.ts';
 import { benchStartup } from './startup.ts';
 
 const benches: Record<string, () => Promise<BenchResult[]>> = {
   startup: benchStartup,
   evidence: benchEvidence,
+  redaction: benchRedactionOnly,
   deploy: benchDeploy,
   'config-update': benchConfigUpdate,
 };

@@ -42,12 +42,13 @@ export const TOKEN_SHAPES: readonly TokenShape[] = [
     // `HTTP_AUTHORIZATION`; a value already redacted as a literal is left as it is.
     pattern:
       /((?<![a-z0-9])(?:proxy-)?authorization["']?\s*[:=]\s*(?:\[\s*)?["']?(?:(?:bearer|basic|token|flyv1|digest)\s+)?)(?!\[REDACTED:)[^\s"'<>\]]+(?:[ ,][^\s"'<>,\]]*fm\d_[^\s"'<>\]]+)*/gi,
-    anchor: '[tT][hH][oO][rR][iI][zZ]',
+    // Anchored on its rare last letter: a scan that stops at every `t` costs a third of the redaction.
+    anchor: '[zZ](?<=[tT][hH][oO][rR][iI][zZ])',
   },
   {
     kind: 'jwt',
     pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
-    anchor: 'eyJ',
+    anchor: 'J(?<=eyJ)',
   },
   {
     kind: 'github-token',
@@ -367,7 +368,8 @@ export class Redactor {
       for (let m = anchors.exec(text); m !== null && m.index < limit; m = anchors.exec(text)) {
         const hit = m[0];
         if (hit.startsWith('-----')) found.push(keyBlockAround(text, m.index));
-        else found.push(lineAround(text, m.index, /thoriz/i.test(hit) ? 2 : 1));
+        // An Authorization header's value may be on the next line.
+        else found.push(lineAround(text, m.index, hit === 'z' || hit === 'Z' ? 2 : 1));
       }
     }
     if (found.length === 0) return found;

@@ -243,6 +243,17 @@ const ROWS: Row[] = [
     },
   },
   {
+    label: 'clone · Heroku error body echoes heroku-api-key past its 280th character',
+    echo: true,
+    forms: ['plain'],
+    tokens: (v) => ({ heroku: v }),
+    plant: (s) => {
+      // The excerpt is cut at 300 characters: cut before redaction, part of the key would remain.
+      inject(s.heroku.server, 'GET /account', `${'x'.repeat(285)} key=${s.tokens.heroku} refused`);
+      return { action: 'clone', inputs: cloneInputs(s), code: 1, values: [s.tokens.heroku] };
+    },
+  },
+  {
     label: 'config-update · fly-api-token input',
     forms: [...TOKEN_FORMS, 'Authorization header'],
     tokens: (v) => ({ fly: flyTokenOf(v) }),
@@ -410,6 +421,67 @@ const ROWS: Row[] = [
         form === 'multi-line PEM' || form === 'URL userinfo' ? shaped(form, canary) : echoToken(form, canary);
       const shown = form === 'multi-line PEM' || form === 'URL userinfo' ? value : echoed(form, value);
       return { ...evidence(s, { DEPLOY_TOKEN: value, SHOWN: shown }), code: 0, values: [value] };
+    },
+  },
+  {
+    label:
+      'evidence · short secrets the user named (3 and 2 characters: redact input, redact.env), printed by a check',
+    forms: ['plain'],
+    plant: (s) => {
+      // Non-ASCII, so no text of our own holds them: each is redacted wherever it stands.
+      const named = 'ßü€';
+      const listed = 'Ωж';
+      const checks = `${PRINT_CHECK.replace('checks:', 'redact:\n  env: [DB_PASSWORD]\nchecks:')}`;
+      return {
+        action: 'evidence',
+        inputs: { ...validInputs('evidence', s), redact: named },
+        env: { ...s.results.env(), DB_PASSWORD: listed, SHOWN: `pw=${named} db=${listed}` },
+        cwd: evidenceWorkspace(s, checks),
+        code: 0,
+        values: [named, listed],
+      };
+    },
+  },
+  {
+    label:
+      'evidence · unnamed secrets in the shapes of issue 12 (Go and JSON Authorization, HTTP_AUTHORIZATION, URL password with @, presigned signatures, query tokens), printed by a check',
+    forms: ['plain'],
+    plant: (s, _form, canary) => {
+      const shown = [
+        `map[Authorization:[Bearer ${canary}] Accept:[*/*]]`,
+        `{"authorization":["Bearer ${canary}"]}`,
+        `HTTP_AUTHORIZATION: Bearer ${canary}`,
+        `postgres://app:p@${canary}@db/app`,
+        `https://b.s3.amazonaws.com/k?X-Amz-Date=1&X-Amz-Signature=${canary}&x=1`,
+        `https://d.cloudfront.net/a?Expires=1&Signature=${canary}`,
+        `https://a.blob.core.windows.net/c?sv=1&sig=${canary}`,
+        `https://h.example/x?token=${canary}`,
+        `https://h.example/x?a=1&access_token=${canary}#f`,
+        `https://h.example/x?api_key=${canary}`,
+      ].join('\n');
+      return { ...evidence(s, { SHOWN: shown }), code: 0, values: [canary] };
+    },
+  },
+  {
+    label: 'evidence · a check splits a multi-byte character of a named secret across two writes',
+    forms: ['plain'],
+    plant: (s, _form, canary) => {
+      const value = `pässwörd-${canary}`;
+      // `ä` is 0xC3 0xA4: the first write ends inside it.
+      const checks = `target: staging
+milestones: [source-synced, gates-pass]
+checks:
+  - id: split
+    run: printf 'p\\303'; sleep 0.3; printf '\\244sswörd-%s\\n' "$CANARY"
+`;
+      return {
+        action: 'evidence',
+        inputs: { ...validInputs('evidence', s), redact: value },
+        env: { ...s.results.env(), CANARY: canary },
+        cwd: evidenceWorkspace(s, checks),
+        code: 0,
+        values: [value],
+      };
     },
   },
   {

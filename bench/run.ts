@@ -8,6 +8,7 @@ import { benchConfigUpdate } from './config-update.ts';
 import { benchDeploy } from './deploy.ts';
 import { benchEvidence, benchRedactionOnly } from './evidence.ts';
 import { type BenchResult, report } from './measure.ts';
+import { benchSshSwitch } from './ssh-switch.ts';
 import { benchStartup } from './startup.ts';
 
 const benches: Record<string, () => Promise<BenchResult[]>> = {
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<BenchResult[]>> = {
   evidence: benchEvidence,
   redaction: benchRedactionOnly,
   deploy: benchDeploy,
+  'ssh-switch': benchSshSwitch,
   'config-update': benchConfigUpdate,
 };
 

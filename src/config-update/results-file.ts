@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TargetResult } from './update.ts';
 
@@ -9,15 +9,17 @@ import type { TargetResult } from './update.ts';
  */
 export class ResultsFile {
   readonly path: string;
+  /** Open for the whole run (closed when the process exits): one write per target, not open-write-close. */
+  private readonly fd: number;
 
   constructor(logPath: string) {
     this.path = `${logPath.replace(/\.jsonl$/, '')}-results.jsonl`;
     mkdirSync(dirname(this.path), { recursive: true });
-    appendFileSync(this.path, '');
+    this.fd = openSync(this.path, 'a');
   }
 
   add(result: TargetResult): void {
-    appendFileSync(this.path, `${JSON.stringify(resultEntry(result))}\n`);
+    writeSync(this.fd, `${JSON.stringify(resultEntry(result))}\n`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -22,6 +22,7 @@ export class OpLog {
   private readonly action: string;
   private readonly redact: (text: string) => string;
   private readonly now: () => Date;
+  private fd: number | undefined;
 
   constructor(options: { path: string; action: string; redact: (text: string) => string; now?: () => Date }) {
     this.path = options.path;
@@ -33,7 +34,10 @@ export class OpLog {
 
   write(event: OpEvent): void {
     const record = { time: this.now().toISOString(), action: this.action, ...event };
-    appendFileSync(this.path, `${this.redact(JSON.stringify(record))}\n`);
+    // Opened once, on the first event, and kept (closed when the process exits): a fan-out
+    // logs one event per target, and open-write-close each time was most of their cost.
+    this.fd ??= openSync(this.path, 'a');
+    writeSync(this.fd, `${this.redact(JSON.stringify(record))}\n`);
   }
 
   /** Runs one step and logs it with its outcome and duration, whether it returns or throws. */

@@ -22,7 +22,12 @@ export type UndiciRequest = (url: string, options?: RequestOptions) => Promise<D
 
 let loaded: Promise<{ request: UndiciRequest; agent: Dispatcher }> | undefined;
 
-const AGENT_OPTIONS = { keepAliveTimeout: 10_000, connections: 128 };
+/**
+ * Connections per origin: config-update's `concurrency` goes up to 256, all to one origin when
+ * the targets share a URL (Fly machines behind the app's URL). Fewer would queue requests inside
+ * undici, where their per-attempt timeout already runs.
+ */
+const AGENT_OPTIONS = { keepAliveTimeout: 10_000, connections: 256 };
 
 /** Whether the environment names a proxy, in the variables undici's EnvHttpProxyAgent reads. */
 function proxyConfigured(): boolean {

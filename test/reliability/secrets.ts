@@ -406,6 +406,35 @@ const ROWS: Row[] = [
     },
   },
   {
+    label: 'deploy · ssh-key input no ssh can load (refused at validation)',
+    forms: FORMS,
+    plant: (s, form, canary) => {
+      const key = shaped(form, canary);
+      return {
+        action: 'deploy',
+        inputs: { ...validInputs('deploy', s), target: 'ssh', 'ssh-key': key },
+        code: 1,
+        values: [key],
+      };
+    },
+  },
+  {
+    label: 'evidence · ssh-key input no ssh can load (refused at validation)',
+    forms: FORMS,
+    plant: (s, form, canary) => {
+      const key = shaped(form, canary);
+      const ssh = {
+        'ssh-host': 'ops@127.0.0.1:2222',
+        'ssh-known-hosts': '[127.0.0.1]:2222 ssh-ed25519 AAAA',
+      };
+      return {
+        ...evidence(s, { SHOWN: 'nothing secret' }, { ...ssh, 'ssh-key': key }),
+        code: 1,
+        values: [key],
+      };
+    },
+  },
+  {
     label: 'evidence · redact input, printed by a check',
     forms: FORMS,
     plant: (s, form, canary) => {

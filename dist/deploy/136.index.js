@@ -788,7 +788,7 @@ function sleep(ms, signal) {
 async function listOn(remote, host, service) {
     const result = await remote.run(host.login, listContainers(service), { timeoutMs: 60_000 });
     if (result.code !== 0)
-        throw new Error(`docker ps exited ${result.code}: ${lastLines(result.shown)}`);
+        throw new Error(`docker ps${failureOf(result)}`);
     return parseContainers(result.output);
 }
 

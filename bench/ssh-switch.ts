@@ -5,6 +5,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pushAppImage, startDockerd } from '../sandbox/dockerd.ts';
+import { closedBeforeAnswer } from '../sandbox/load.ts';
 import { startNginx } from '../sandbox/nginx.ts';
 import { startRegistry } from '../sandbox/registry.ts';
 import { freePort, startSshd } from '../sandbox/sshd.ts';
@@ -46,7 +47,7 @@ function loadWithTimes(url: string, workers = 4): { stop(): Promise<Answer[]> } 
   const agent = new Agent({ keepAlive: true, maxSockets: workers });
   const answers: Answer[] = [];
   let stopping = false;
-  const one = () =>
+  const one = (attempt = 1): Promise<void> =>
     new Promise<void>((resolve) => {
       const req = request(url, { agent }, (res) => {
         let body = '';
@@ -70,9 +71,7 @@ function loadWithTimes(url: string, workers = 4): { stop(): Promise<Answer[]> } 
         });
       });
       req.on('error', (error: NodeJS.ErrnoException) => {
-        // A reused keep-alive socket reset before any answer may be retried (RFC 9112 §9.3.1).
-        if (req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE'))
-          return resolve(one());
+        if (attempt === 1 && closedBeforeAnswer(error)) return resolve(one(2));
         answers.push({
           at: performance.now(),
           body: '',

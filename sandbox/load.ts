@@ -4,11 +4,7 @@ export interface LoadResult {
   ok: number;
   /** Connection errors and 5xx answers. */
   failed: number;
-  /**
-   * Requests sent again because the server closed an idle keep-alive connection as they went
-   * out (a reused socket reset before any answer): HTTP lets a client retry an idempotent
-   * request then (RFC 9112 §9.3.1), and Node's docs show it (http `request.reusedSocket`).
-   */
+  /** GETs sent once more after their connection was closed before any answer (see {@link closedBeforeAnswer}). */
   retried: number;
   /** The first few failures, for the test's message. */
   samples: string[];
@@ -22,6 +18,18 @@ export interface Load {
 }
 
 /**
+ * Whether a GET's error is its connection closed before any answer, which a client may send
+ * again (idempotent requests, RFC 9110 §9.2.2; RFC 9112 §9.3.1), as browsers do. nginx causes
+ * it on every reload on two kinds of socket: a reused keep-alive one the old worker closes as
+ * idle, and a new one the old worker accepted but had not read yet, also idle to it
+ * (nginx src/core/ngx_connection.c `ngx_close_idle_connections`, run by a worker shutting down
+ * gracefully).
+ */
+export function closedBeforeAnswer(error: NodeJS.ErrnoException): boolean {
+  return error.code === 'ECONNRESET' || error.code === 'EPIPE';
+}
+
+/**
  * A load generator: `workers` loops of keep-alive GETs to `url`, back to back,
  * until stopped. Any connection error or 5xx counts as a failed request.
  */
@@ -30,7 +38,7 @@ export function startLoad(url: string, workers = 4): Load {
   const result: LoadResult = { ok: 0, failed: 0, retried: 0, samples: [], bodies: [] };
   let stopping = false;
   let minimum = 0;
-  const one = (): Promise<void> =>
+  const one = (attempt = 1): Promise<void> =>
     new Promise<void>((resolve) => {
       const req = request(url, { agent }, (res) => {
         let body = '';
@@ -54,9 +62,9 @@ export function startLoad(url: string, workers = 4): Load {
         });
       });
       req.on('error', (error: NodeJS.ErrnoException) => {
-        if (req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+        if (attempt === 1 && closedBeforeAnswer(error)) {
           result.retried++;
-          resolve(one());
+          resolve(one(2));
           return;
         }
         fail(error.message);

@@ -145,7 +145,7 @@ describe('ssh target behind nginx', () => {
     console.log(
       `forward ${forward.load.failed} failed (${forward.load.samples.join(', ')}); baseline proxy none: ${baseline.load.failed} failed of ${baseline.load.ok + baseline.load.failed}; ` +
         `proxy nginx: deploy ${deploy.load.failed}/${deploy.load.ok}, rollback ${rollback.load.failed}/${rollback.load.ok}, ` +
-        `auto-rollback ${auto.load.failed}/${auto.load.ok}; keep-alive retries ${[deploy, rollback, auto].map((r) => r.load.retried).join('/')}`,
+        `auto-rollback ${auto.load.failed}/${auto.load.ok}; sent again after a close before any answer ${[deploy, rollback, auto].map((r) => r.load.retried).join('/')}`,
     );
   }, 300_000);
 

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FakeServer } from '../../sandbox/fake-server.ts';
 import { createDigitalOceanFake } from '../../sandbox/fakes/digitalocean.ts';
@@ -13,6 +17,13 @@ import { SCENARIOS, type Scenario } from '../reliability/fault-worlds.ts';
  */
 
 const BAD = [null, 'machine', 7];
+
+/** A real key (the action checks it before any request); the run never gets as far as ssh. */
+function ed25519Key(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'list-entries-key-')), 'id');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
+  return readFileSync(file, 'utf8');
+}
 const scenario = (name: string): Scenario => SCENARIOS.find((s) => s.name === name)!;
 
 interface Case {
@@ -107,7 +118,7 @@ const CASES: Case[] = [
           service: 'shop',
           'digitalocean-token': token,
           'digitalocean-api-url': `${digitalocean.server.url}/v2`,
-          'ssh-key': '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----',
+          'ssh-key': ed25519Key(),
           'ssh-known-hosts': '[127.0.0.1]:2222 ssh-ed25519 AAAA',
         },
       });

@@ -54,6 +54,8 @@ export interface ExecuteDeps {
   info(line: string): void;
   warning(line: string): void;
   serversPath: string;
+  /** The run's secrets removed from text written to files. */
+  redact(text: string): string;
   now?: () => Date;
   pollIntervalMs?: number;
 }
@@ -337,7 +339,7 @@ function appendServers(deps: ExecuteDeps, runtime: Runtime): Outcome {
       return { status: 'exists' };
     }
     const line = formatRecord(deps.settings, webUrl, now);
-    appendRecord(deps.serversPath, line);
+    appendRecord(deps.serversPath, line, deps.redact);
     runtime.record = line;
     return { status: 'done' };
   } catch (error) {

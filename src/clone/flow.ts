@@ -170,6 +170,7 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
         info: ctx.info,
         warning: ctx.warning,
         serversPath,
+        redact: (text) => ctx.secrets.redact(text),
       },
       runtime,
       results,

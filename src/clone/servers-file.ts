@@ -47,9 +47,10 @@ export function resolveServersFile(file: string, workspace: string | undefined):
   return isAbsolute(file) ? file : resolve(workspace ?? process.cwd(), file);
 }
 
-export function appendRecord(path: string, line: string): void {
+/** `line` goes through `redact` (the run's secrets) first: the file is committed or uploaded by workflows. */
+export function appendRecord(path: string, line: string, redact: (text: string) => string): void {
   mkdirSync(dirname(path), { recursive: true });
   const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
   const lead = text.length > 0 && !text.endsWith('\n') ? '\n' : '';
-  appendFileSync(path, `${lead}${line}\n`, 'utf8');
+  appendFileSync(path, `${lead}${redact(line)}\n`, 'utf8');
 }

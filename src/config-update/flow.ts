@@ -62,7 +62,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
     ...(settings.shard ? [`Shard ${settings.shard.index}/${settings.shard.count}.`] : []),
   ];
 
-  const resultsFile = new ResultsFile(ctx.log.path);
+  const resultsFile = new ResultsFile(ctx.log.path, (text) => ctx.secrets.redact(text));
   ctx.setOutput('results-file', resultsFile.path);
   if (settings.dryRun) {
     for (const line of describePlan(kind, plan)) ctx.info(line);

@@ -46,6 +46,17 @@ describe('config-update urls-file (bundle against the sandbox)', () => {
     expectNoSecrets(run.everything);
   });
 
+  it('redacts the auth-token in results-file as in results (the workflow uploads the file)', async () => {
+    const k = await startKamal(['web-1']);
+    const run = await runWithFiles({ urls: `${k.host('web-1').url}/update?token=${AUTH_TOKEN}` }, {});
+    expect(run.code).toBe(0);
+    expect(k.hosts[0]!.server.requests).toHaveLength(1);
+    const line = JSON.parse(readFileSync(run.outputs['results-file']!, 'utf8').trim()) as { url: string };
+    expect(line.url).toBe(resultsOf(run.outputs)[0]!.url);
+    expect(line.url).toContain('[REDACTED');
+    expectNoSecrets(run.everything);
+  });
+
   it.each([
     [
       'a bad line',

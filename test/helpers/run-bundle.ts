@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 
 /**
@@ -132,6 +132,10 @@ export function runBundle(action: ActionName, options: RunOptions = {}): Promise
         summary,
         logText,
         ...listFiles(workspace).map(safeRead),
+        // Every file an output names (results-file, evidence report…): workflows upload them.
+        ...Object.values(outputs)
+          .filter((value) => isAbsolute(value) && value !== logPath)
+          .map(safeRead),
       ].join('\n');
       resolvePromise({
         code,

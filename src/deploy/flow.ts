@@ -439,12 +439,15 @@ async function resolveVersion(
   const log = (line: string) => ctx.info(line);
   const target = settings.target.kind;
   /** Pinned now; tagged later, under the tag this deploy ends up with. */
-  const pin = async (ref: ImageReference) => {
+  const warn = (line: string) => ctx.warning(line);
+  const pin = async (ref: ImageReference, input: string) => {
     const registry = deps.registry(ref.registry);
     const pinned = await pinImage(registry, ref, {
       forTag: settings.tagImage,
       dryRun: settings.dryRun,
+      input,
       log,
+      warn,
     });
     const tagging = settings.tagImage
       ? {
@@ -467,7 +470,7 @@ async function resolveVersion(
       };
     }
     const ref = settings.image!;
-    const pinned = await pin(ref);
+    const pinned = await pin(ref, 'image');
     return {
       image: pinned.image,
       tag: ownTag,
@@ -577,7 +580,9 @@ async function resolveVersion(
     const resolved = await resolveImage(deps.registry(ref.registry), ref, {
       tag: undefined,
       dryRun: settings.dryRun,
+      input: 'rollback-to',
       log,
+      warn,
     });
     return {
       image: resolved.pinned,
@@ -591,7 +596,7 @@ async function resolveVersion(
       'rollback-to',
       'cannot be an image reference for heroku: give previous, a deployment id or a deploy_ tag',
     );
-  const pinned = await pin(to.image);
+  const pinned = await pin(to.image, 'rollback-to');
   return {
     image: pinned.image,
     tag: ownTag,

@@ -1,3 +1,4 @@
+import { ApiError, InputError, messageOf } from '../core/errors.ts';
 import type { Manifest, PushAccess } from '../providers/registry/distribution.ts';
 import { formatImageReference, type ImageReference } from '../providers/registry/reference.ts';
 
@@ -11,6 +12,8 @@ export interface RegistryApi {
   manifest(ref: ImageReference): Promise<Manifest>;
   /** HEAD: only the digest (no pull counted on Docker Hub). */
   resolve(ref: ImageReference): Promise<{ digest: string; mediaType: string }>;
+  /** HEAD: whether the manifest exists (false on 404). */
+  exists(ref: ImageReference): Promise<boolean>;
   tag(repository: string, tag: string, manifest: Manifest): Promise<void>;
   pushAccess(repository: string, options: { probe: boolean }): Promise<PushAccess>;
 }
@@ -53,13 +56,49 @@ export interface PinnedImage {
  * is pinned, because the earlier attempt is matched by the image it deployed.
  * Otherwise a HEAD gives the digest.
  */
+export interface PinOptions {
+  forTag: boolean;
+  dryRun: boolean;
+  /** The input that named the image (`image`, `rollback-to`), named when the registry has no such image. */
+  input: string;
+  log: (line: string) => void;
+  warn: (line: string) => void;
+}
+
 export async function pinImage(
   registry: RegistryApi,
   ref: ImageReference,
-  options: { forTag: boolean; dryRun: boolean; log: (line: string) => void },
+  options: PinOptions,
 ): Promise<PinnedImage> {
+  try {
+    return await pin(registry, ref, options);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) throw notFound(ref, options.input);
+    throw error;
+  }
+}
+
+/** distribution answers 404 (MANIFEST_UNKNOWN, NAME_UNKNOWN) for a tag, digest or repository it does not hold. */
+function notFound(ref: ImageReference, input: string): InputError {
+  const what = ref.digest ? `digest ${ref.digest}` : `tag ${ref.tag ?? 'latest'}`;
+  return new InputError(
+    input,
+    `names ${formatImageReference(ref)}, but ${ref.registry} has no ${ref.repository} with ${what} (HTTP 404); nothing was changed. Check the reference, or push the image first`,
+  );
+}
+
+async function pin(registry: RegistryApi, ref: ImageReference, options: PinOptions): Promise<PinnedImage> {
   if (ref.digest && !options.forTag) {
-    // Already pinned and nothing to tag: the registry has nothing to add.
+    // Already pinned and nothing to tag: one HEAD checks it exists before any target is touched.
+    // A registry that refuses or cannot be reached only warns: the target pulls by digest with its
+    // own access, as it did before this check.
+    const exists = await registry.exists(ref).catch((error: unknown) => {
+      options.warn(
+        `could not check that ${formatImageReference(ref)} exists; the target will pull it by digest. ${messageOf(error)}`,
+      );
+      return true;
+    });
+    if (!exists) throw notFound(ref, options.input);
     return {
       ref,
       pinned: pinnedName(ref, ref.digest),
@@ -103,13 +142,9 @@ export async function tagPinned(
 export async function resolveImage(
   registry: RegistryApi,
   ref: ImageReference,
-  options: { tag: string | undefined; dryRun: boolean; log: (line: string) => void },
+  options: Omit<PinOptions, 'forTag'> & { tag: string | undefined },
 ): Promise<ResolvedImage> {
-  const pinned = await pinImage(registry, ref, {
-    forTag: options.tag !== undefined,
-    dryRun: options.dryRun,
-    log: options.log,
-  });
+  const pinned = await pinImage(registry, ref, { ...options, forTag: options.tag !== undefined });
   const tagged =
     options.tag === undefined ? undefined : await tagPinned(registry, pinned, options.tag, options);
   return { pinned: pinned.pinned, digest: pinned.digest, mediaType: pinned.mediaType, tagged };

@@ -1,6 +1,6 @@
 import { InputError } from '../core/errors.ts';
 import { type InputReader, parseSshHost, type SshHost } from '../core/inputs.ts';
-import { type ImageReference, parseImageReference } from '../providers/registry/reference.ts';
+import { type ImageReference, readImageReference } from '../providers/registry/reference.ts';
 import { normalisePrivateKey } from '../providers/ssh/private-key.ts';
 import { type RegistryCredentialSources, registrySources } from './registry-credentials.ts';
 import { reachOf } from './ssh/publish.ts';
@@ -212,11 +212,11 @@ function parseHeroku(inputs: InputReader, operation: 'deploy' | 'rollback'): Her
 }
 
 function imageReference(input: string, value: string): ImageReference {
-  const ref = parseImageReference(value);
-  if (!ref)
+  const ref = readImageReference(value);
+  if (typeof ref === 'string')
     throw new InputError(
       input,
-      `must be an image reference like ghcr.io/org/app:1.2.3; got ${JSON.stringify(value)}`,
+      `must be an image reference like ghcr.io/org/app:1.2.3 (${ref}); got ${JSON.stringify(value)}`,
     );
   return ref;
 }
@@ -234,12 +234,14 @@ export function parseRollbackTo(value: string): RollbackTo {
   if (value === 'previous') return { kind: 'previous' };
   if (/^\d+$/.test(value)) return { kind: 'deployment', id: Number(value) };
   if (/^deploy_[0-9a-f]{8}$/.test(value)) return { kind: 'tag', tag: value };
-  const image = parseImageReference(value);
-  if (image && (image.tag !== undefined || image.digest !== undefined))
+  const image = readImageReference(value);
+  if (typeof image !== 'string' && (image.tag !== undefined || image.digest !== undefined))
     return { kind: 'image', image, raw: value };
+  // A value that looks like an image reference (a `/`, `:` or `@`) is told what is wrong with it.
+  const why = typeof image === 'string' && /[/:@]/.test(value) ? ` (${image})` : '';
   throw new InputError(
     'rollback-to',
-    `must be previous, a GitHub deployment id, a deploy_xxxxxxxx tag or an image reference with tag or digest; got ${JSON.stringify(value)}`,
+    `must be previous, a GitHub deployment id, a deploy_xxxxxxxx tag or an image reference with tag or digest${why}; got ${JSON.stringify(value)}`,
   );
 }
 

@@ -157,3 +157,78 @@ describe('deploy bundle: Docker Hub references', () => {
     },
   );
 });
+
+describe('deploy bundle: image references the registry does not hold, or may not give', () => {
+  const flyChanges = () =>
+    fly.server.requests.filter((r) => r.method !== 'GET' && !r.path.endsWith('/lease')).length;
+
+  it.each([
+    ['a 40-character digest', `sha256:${'c'.repeat(40)}`],
+    ['an uppercase digest', `sha256:${'C'.repeat(64)}`],
+  ])('%s is an input error naming image, before any request', async (_label, digest) => {
+    registry.received!.length = 0;
+    const fleetBefore = fly.server.requests.length;
+    const run = await deploy('bad-digest', {
+      image: `${registry.host}/shop/app@${digest}`,
+      'tag-image': 'false',
+    });
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      `Input 'image' must be an image reference like ghcr.io/org/app:1.2.3 (the digest after @ must be sha256: followed by exactly 64 lowercase hex digits); got "${registry.host}/shop/app@${digest}"`,
+    ]);
+    expect(registry.received).toEqual([]);
+    expect(fly.server.requests.length).toBe(fleetBefore);
+  });
+
+  it.each([
+    ['image', { image: 'MISSING', 'tag-image': 'false' }],
+    ['image', { image: 'MISSING', 'tag-image': 'true', ...{ 'registry-username': 'deployer' } }],
+    ['rollback-to', { operation: 'rollback', 'rollback-to': 'MISSING', 'tag-image': 'false' }],
+  ])(
+    'a well-formed digest the registry does not hold is refused naming %s, nothing changed',
+    async (input, raw) => {
+      await pushImage(registry, 'shop/public', '1.2', { content: 'exists' });
+      const missing = `${registry.host}/shop/public@sha256:${'d'.repeat(64)}`;
+      const inputs = Object.fromEntries(
+        Object.entries(raw).map(([k, v]) => [k, v === 'MISSING' ? missing : v]),
+      );
+      if (inputs['registry-username']) inputs['registry-password'] = deployer.password;
+      const changesBefore = flyChanges();
+      const run = await deploy(`missing-${input}`, inputs);
+      expect(run.code).toBe(1);
+      expect(run.errors).toHaveLength(1);
+      expect(run.errors[0]).toBe(
+        `Input '${input}' names ${missing}, but ${registry.host} has no shop/public with digest sha256:${'d'.repeat(64)} (HTTP 404); nothing was changed. Check the reference, or push the image first`,
+      );
+      expect(flyChanges()).toBe(changesBefore);
+      expect(fly.machine(`missing-${input}`)!.config.image).not.toContain('sha256:dddd');
+      expectNoSecrets(run);
+    },
+  );
+
+  it('an anonymous pull of a private repository names registry-username and registry-password', async () => {
+    const digest = await pushImage(registry, 'shop/app', '4.0', { content: 'private' });
+    const byTag = await deploy('private-tag', {
+      image: `${registry.host}/shop/app:4.0`,
+      'tag-image': 'false',
+    });
+    expect(byTag.code).toBe(1);
+    expect(byTag.errors).toHaveLength(1);
+    const error = byTag.errors[0]!;
+    expect(error).toMatch(/^An anonymous pull of shop\/app was refused by Registry 127\.0\.0\.1:\d+ \(401/);
+    expect(error).toMatch(/The repository is private or does not exist/);
+    expect(error).toMatch(/set registry-username and registry-password/);
+    expect(error).not.toMatch(/manifest\.head|insufficient_scope\. the token/);
+    // Pinned by digest, the same refusal only warns: the target pulls with its own access, as before the check.
+    const byDigest = await deploy('private-digest', {
+      image: `${registry.host}/shop/app@${digest}`,
+      'tag-image': 'false',
+    });
+    expect(byDigest.errors).toEqual([]);
+    expect(byDigest.stdout).toMatch(
+      /could not check that .*shop\/app@sha256:[0-9a-f]{64} exists; the target will pull it by digest\. An anonymous pull of shop\/app was refused/,
+    );
+    expect(fly.machine('private-digest')!.config.image).toBe(`${registry.host}/shop/app@${digest}`);
+    expectNoSecrets(byTag);
+  });
+});

@@ -56,6 +56,19 @@ describe('parseChallenges', () => {
     ['Negotiate abc==, Bearer realm="r"', [{ scheme: 'negotiate', params: {} }, bearer({ realm: 'r' })]],
     ['Bearer realm="unterminated', [bearer({ realm: 'unterminated' })]],
     [',,Bearer  realm = "r" ,, ', [bearer({ realm: 'r' })]],
+    // RFC 7230 §7: empty list elements are allowed, also between the scheme and its first parameter.
+    ['Bearer ,realm="https://a/token"', [bearer({ realm: 'https://a/token' })]],
+    ['Bearer , ,realm="r", ,service="s"', [bearer({ realm: 'r', service: 's' })]],
+    ['Basic, Bearer realm="r"', [{ scheme: 'basic', params: {} }, bearer({ realm: 'r' })]],
+    // A token68 blob ending in `=` is not a parameter without a value.
+    ['Negotiate abc=', [{ scheme: 'negotiate', params: {} }]],
+    [
+      'Negotiate abc=, Basic realm="x"',
+      [
+        { scheme: 'negotiate', params: {} },
+        { scheme: 'basic', params: { realm: 'x' } },
+      ],
+    ],
   ])('%j', (header, expected) => {
     expect(parseChallenges(header)).toEqual(expected);
   });
@@ -105,6 +118,33 @@ describe('parseChallenges, for any list of challenges', () => {
           withParams.map((c) => ({ scheme: c.scheme.toLowerCase(), params: c.params })),
         );
       }),
+    );
+  });
+
+  it('empty list elements change nothing (RFC 7230 §7)', () => {
+    const empties = fc.constantFrom(',', ', ,', ',,', ' , ,');
+    fc.assert(
+      fc.property(
+        fc.array(challengeArb, { minLength: 1, maxLength: 3 }),
+        empties,
+        empties,
+        (list, e1, e2) => {
+          const withParams = list.map((c) =>
+            Object.keys(c.params).length > 0 ? c : { ...c, params: { realm: 'r' } },
+          );
+          const header = withParams
+            .map(
+              (c) =>
+                `${c.scheme} ${e1}${Object.entries(c.params)
+                  .map(([k, v]) => `${k}="${v.replace(/[\\"]/g, (m) => `\\${m}`)}"`)
+                  .join(e2)}`,
+            )
+            .join(e2);
+          expect(parseChallenges(header)).toEqual(
+            withParams.map((c) => ({ scheme: c.scheme.toLowerCase(), params: c.params })),
+          );
+        },
+      ),
     );
   });
 

@@ -5,6 +5,7 @@ import {
   formatImageReference,
   type ImageReference,
   parseImageReference,
+  readImageReference,
 } from '../../src/providers/registry/reference.ts';
 
 /**
@@ -42,12 +43,41 @@ describe('parseImageReference normalises', () => {
     ['docker.io.evil.example/nginx', ref('docker.io.evil.example', 'nginx')],
     // fast-check found this one for the generator: a first component with a dot is a host.
     ['a.0/b', ref('a.0', 'b')],
+    // normalize.go splitDockerDomain: a first component with an uppercase letter, or `localhost`, is a host.
+    ['LOCALHOST/x', ref('LOCALHOST', 'x')],
+    ['Registry/x:1', ref('Registry', 'x', '1')],
+    ['localhost/x', ref('localhost', 'x')],
+    ['[::1]:5000/x', ref('[::1]:5000', 'x')],
   ])('%s', (input, expected) => {
     expect(parseImageReference(input)).toEqual(expected);
   });
 
   it.each([['NGINX'], ['nginx:'], ['nginx@sha256:zz'], ['/nginx'], ['a//b'], ['']])('refuses %j', (input) => {
     expect(parseImageReference(input)).toBeUndefined();
+  });
+
+  // Each refusal says why, as Docker (distribution/reference, opencontainers/go-digest) would refuse it.
+  const DIGEST_RULE = /sha256: followed by exactly 64 lowercase hex digits/;
+  it.each<[string, RegExp]>([
+    [`ghcr.io/shop/app@sha256:${'c'.repeat(40)}`, DIGEST_RULE],
+    [`ghcr.io/shop/app@sha256:${'C'.repeat(64)}`, DIGEST_RULE],
+    [`ghcr.io/shop/app@sha256:${'c'.repeat(65)}`, DIGEST_RULE],
+    [`ghcr.io/shop/app@sha512:${'c'.repeat(128)}`, DIGEST_RULE],
+    ['ghcr.io/shop/app@sha256:', DIGEST_RULE],
+    ['ghcr.io/Shop/App:1', /repository names must be lowercase/],
+    ['NGINX', /repository names must be lowercase/],
+    ['docker.io/Library/nginx', /repository names must be lowercase/],
+    ['-bad-.com/x', /registry host "-bad-\.com"/],
+    ['bad-.com/x', /registry host/],
+    ['a..b/x', /registry host/],
+    [`ghcr.io/${'a'.repeat(250)}`, /longer than 255/],
+    ['nginx:-1', /tag must be/],
+    ['a//b', /each \/-separated part/],
+    ['ab'.repeat(32), /image id/],
+  ])('refuses %j: %s', (input, why) => {
+    const read = readImageReference(input);
+    expect(typeof read).toBe('string');
+    expect(read).toMatch(why);
   });
 
   it.each([
@@ -121,6 +151,50 @@ describe('normalisation, for any reference', () => {
         expect(parsed).toEqual(short);
         expect(parsed.registry).toBe('docker.io');
         expect(parsed.repository.split('/').length).toBeGreaterThanOrEqual(2);
+      }),
+    );
+  });
+});
+
+describe('refusals, for any reference', () => {
+  it('a sha256 digest other than exactly 64 lowercase hex digits is refused', () => {
+    const badHex = fc.oneof(
+      fc.stringMatching(/^[a-fA-F0-9]{32,100}$/).filter((h) => !/^[a-f0-9]{64}$/.test(h)),
+      fc
+        .stringMatching(/^[a-f0-9]{64}$/)
+        .map((h) => h.replace(/[a-f]/, (c) => c.toUpperCase()))
+        .filter((h) => /[A-F]/.test(h)),
+    );
+    fc.assert(
+      fc.property(references, badHex, (r, hex) => {
+        const name = r.text.replace(/@.*$/, '');
+        expect(readImageReference(`${name}@sha256:${hex}`)).toMatch(/exactly 64 lowercase hex/);
+      }),
+    );
+  });
+
+  it('a name longer than 255 characters is refused, one within is read', () => {
+    fc.assert(
+      fc.property(fc.array(component, { minLength: 1, maxLength: 40 }), (parts) => {
+        const name = `ghcr.io/${parts.join('/')}`;
+        const read = readImageReference(`${name}:v1`);
+        if (name.length > 255) expect(read).toMatch(/longer than 255/);
+        else expect(typeof read).toBe('object');
+      }),
+    );
+  });
+
+  it('a repository with an uppercase letter is refused as not lowercase', () => {
+    fc.assert(
+      fc.property(references, fc.nat(), (r, at) => {
+        const path = r.path.join('/');
+        const letters = [...path].flatMap((c, i) => (/[a-z]/.test(c) ? [i] : []));
+        if (letters.length === 0) return;
+        const i = letters[at % letters.length]!;
+        const upper = `${path.slice(0, i)}${path[i]!.toUpperCase()}${path.slice(i + 1)}`;
+        // On Docker Hub an uppercase first component of two or more would be a host instead.
+        const registry = r.registry === '' && r.path.length > 1 ? 'docker.io/' : r.registry;
+        expect(readImageReference(`${registry}${upper}:v1`)).toMatch(/must be lowercase/);
       }),
     );
   });

@@ -41,8 +41,13 @@ export function parseChallenges(header: string | undefined): Challenge[] {
     const saved = i;
     const name = token();
     skip(' \t');
-    // `abc==` after a scheme is a token68 blob, not a parameter named abc.
-    const yes = name !== '' && header[i] === '=' && header[i + 1] !== '=';
+    let yes = name !== '' && header[i] === '=';
+    if (yes) {
+      i++;
+      skip(' \t');
+      // A parameter has a value; `abc=` or `abc==` (ended by a comma or the header) is a token68 blob.
+      yes = i < header.length && header[i] !== ',' && header[i] !== '=';
+    }
     i = saved;
     return yes;
   };
@@ -71,6 +76,12 @@ export function parseChallenges(header: string | undefined): Challenge[] {
     }
     const params: Record<string, string> = {};
     skip(' \t');
+    if (header[i] === ',') {
+      // RFC 7230 §7: empty list elements (`Bearer ,realm=…`) count for nothing; a parameter after them is still this challenge's.
+      const comma = i;
+      skip(' \t,');
+      if (!paramAhead()) i = comma;
+    }
     if (!paramAhead()) {
       const blob = TOKEN68.exec(header.slice(i));
       if (blob && !TCHAR.test(header[i + blob[0].length] ?? ',')) i += blob[0].length;

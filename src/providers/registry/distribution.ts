@@ -167,6 +167,26 @@ export class RegistryClient {
     return { digest, mediaType: res.headers['content-type']?.split(';')[0]?.trim() || '' };
   }
 
+  /**
+   * Whether the manifest `ref` names is in the registry, by one HEAD (no pull
+   * counted on Docker Hub): false on 404 (MANIFEST_UNKNOWN or NAME_UNKNOWN,
+   * distribution docs spec/api.md "Existing Manifests"). Refusals and
+   * unreachable registries throw; a network failure is not retried, because
+   * the caller only warns about it.
+   */
+  async exists(ref: ImageReference): Promise<boolean> {
+    const reference = ref.digest ?? ref.tag ?? 'latest';
+    const res = await this.send(ref.repository, 'pull', (authorization) => ({
+      operation: 'manifest.head',
+      method: 'HEAD',
+      path: manifestPath(ref.repository, reference),
+      headers: { accept: MANIFEST_MEDIA_TYPES.join(', '), ...authorization },
+      acceptStatus: [404],
+      retries: 0,
+    }));
+    return res.status !== 404;
+  }
+
   /** PUT the same bytes under `tag`: the digest cannot change, and the registry confirms it. */
   async tag(repository: string, tag: string, manifest: Manifest): Promise<void> {
     const res = await this.send(repository, 'pull,push', (authorization) => ({
@@ -271,10 +291,11 @@ export class RegistryClient {
     const wanted = scopeFor(repository, actions);
     let known = this.auth.get(repository);
     let answered = false;
-    let res = await this.http.request({
-      ...build(known ? { authorization: known.header } : {}),
-      acceptStatus: [401],
+    const accept = (req: Parameters<HttpClient['request']>[0]) => ({
+      ...req,
+      acceptStatus: [401, ...(req.acceptStatus ?? [])],
     });
+    let res = await this.http.request(accept(build(known ? { authorization: known.header } : {})));
     for (let answers = 0; res.status === 401; answers++) {
       const header = res.headers['www-authenticate'];
       const challenges = parseChallenges(header);
@@ -285,12 +306,13 @@ export class RegistryClient {
         ...(known?.scopes ?? []),
       ]);
       const asksMore = !coversScopes(known?.scopes ?? [], scopes);
-      if (answers >= 2 || (answered && !asksMore)) throw this.refused(res, build({}).operation, challenge);
+      if (answers >= 2 || (answered && !asksMore))
+        throw this.refused(res, build({}).operation, challenge, repository, actions);
       known = await this.authorize(challenges, header, repository, scopes);
       answered = true;
       this.auth.set(repository, known);
       res = await this.http
-        .request({ ...build({ authorization: known.header }), acceptStatus: [401] })
+        .request(accept(build({ authorization: known.header })))
         .catch((error: unknown) => {
           throw this.explained(error);
         });
@@ -303,9 +325,25 @@ export class RegistryClient {
     res: { status: number; text: string; headers: Record<string, string> },
     operation: string,
     challenge: Challenge | undefined,
+    repository: string,
+    actions: Actions,
   ): ApiError {
     const said = providerMessage(res.text) ?? challenge?.params.error_description ?? challenge?.params.error;
-    const credential = this.options.credentials ? this.options.credentialSource : undefined;
+    if (!this.options.credentials) {
+      // Docker Hub (and the distribution token server) answer an anonymous pull of a private
+      // repository with 401 insufficient_scope: the fix is credentials, so the error is about them.
+      return new ApiError({
+        provider: this.http.provider,
+        operation,
+        status: res.status,
+        ...(said ? { providerMessage: excerpt(this.options.redact(said)) } : {}),
+        retryable: false,
+        attempts: 1,
+        refusedCredential: `An anonymous ${actions === 'pull' ? 'pull of' : 'push to'} ${repository}`,
+        hint: `The repository is private or does not exist. ${ANONYMOUS_HINT}`,
+      });
+    }
+    const credential = this.options.credentialSource;
     const missing = challenge?.params.error === 'insufficient_scope' ? scopesOf(challenge).join(' ') : '';
     return new ApiError({
       provider: this.http.provider,
@@ -315,11 +353,7 @@ export class RegistryClient {
       retryable: false,
       attempts: 1,
       ...(credential ? { refusedCredential: credential } : {}),
-      ...(missing
-        ? { hint: `the token does not grant ${missing}` }
-        : this.options.credentials
-          ? {}
-          : { hint: ANONYMOUS_HINT }),
+      ...(missing ? { hint: `the token does not grant ${missing}` } : {}),
     });
   }
 
@@ -389,7 +423,7 @@ export class RegistryClient {
 }
 
 const ANONYMOUS_HINT =
-  'the registry wants credentials and none were sent: set registry-username and registry-password (the GitHub token is sent only to ghcr.io, the Fly API token only to registry.fly.io)';
+  'No credentials were sent: set registry-username and registry-password of an account with access to the image (the GitHub token is sent only to ghcr.io, the Fly API token only to registry.fly.io)';
 
 function scopeFor(repository: string, actions: Actions): string {
   return `repository:${repository}:${actions}`;

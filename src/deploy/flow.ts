@@ -67,7 +67,7 @@ export async function runDeploy(
     );
   if (settings.dryRun) ctx.info('Dry run: planning only; nothing that changes anything is sent.');
 
-  await checkPushAccess(settings, ctx, deps);
+  const unverified = await checkPushAccess(settings, ctx, deps);
   const observation = await ctx.log.step(
     'target.observe',
     { target },
@@ -272,6 +272,7 @@ export async function runDeploy(
       previousImage: observation.previousImage,
       deploymentId,
       dryRun: settings.dryRun,
+      ...(unverified ? { unverified } : {}),
       outcome: { ...outcome, status },
     }),
   );
@@ -306,15 +307,20 @@ async function checkPushAccess(
   settings: DeploySettings,
   ctx: ActionContext,
   deps: DeployDeps,
-): Promise<void> {
+): Promise<string | undefined> {
   const ref = imageToTag(settings);
-  if (!ref) return;
+  if (!ref) return undefined;
   const access = await ctx.log.step('image.push-access', { repository: ref.repository }, () =>
     deps.registry(ref.registry).pushAccess(ref.repository, { probe: !settings.dryRun }),
   );
+  if (access.allowed && access.unverified) {
+    const note = `tag-image: push rights to ${ref.registry}/${ref.repository} are not verified by this dry run (${access.how}); the real run checks them before any target is touched and fails there if they are missing`;
+    ctx.warning(note);
+    return note;
+  }
   if (access.allowed) {
     ctx.info(`Push access to ${ref.registry}/${ref.repository} for the deploy tag: ${access.how}`);
-    return;
+    return undefined;
   }
   const ghcr =
     ref.registry === GITHUB_REGISTRY

@@ -20,6 +20,8 @@ export interface DeployReport {
   previousImage: string | undefined;
   deploymentId: number | undefined;
   dryRun: boolean;
+  /** What a dry run could not check (push rights for tag-image), shown so a passing plan is not read as a promise. */
+  unverified?: string;
   outcome: Omit<TargetOutcome, 'status'> & { status: DeployStatus };
 }
 
@@ -38,6 +40,7 @@ export function renderSummary(r: DeployReport): string {
   ];
   if (r.outcome.url) facts.push(['url', r.outcome.url]);
   if (r.outcome.error) facts.push(['error', r.outcome.error]);
+  if (r.unverified) facts.push(['not verified', r.unverified]);
   parts.push(summaryTable([], facts), '');
   if (r.outcome.units.length > 0) {
     parts.push(

@@ -215,12 +215,52 @@ describe('registry client push access on a Basic-auth registry', () => {
     });
     expect(await c().pushAccess('acme/probe', { probe: false })).toEqual({
       allowed: true,
-      how: 'not probed in a dry run',
+      how: 'not verified: only an upload shows push rights on this registry, and a dry run starts none',
+      unverified: true,
     });
     const wrong = await c({ username: 'deployer', password: 'wrong' })
       .pushAccess('acme/probe', { probe: true })
       .catch((e: unknown) => e as Error);
     expect(wrong).toMatchObject({ allowed: false });
+  });
+});
+
+describe('deploy bundle dry run with tag-image on a Basic-auth registry', () => {
+  let registry: Registry;
+  let fly: FlyFake;
+  beforeAll(async () => {
+    registry = await startRegistry({ auth });
+    fly = createFlyFake({ token: SECRETS.fly, startDelayMs: 50 });
+    await fly.start();
+  });
+  afterAll(async () => {
+    await fly?.stop();
+    await registry?.stop();
+  });
+
+  it('passes, but warns and says in the summary that push rights are not verified', async () => {
+    await pushImage(registry, 'acme/app', '5.0', { content: 'basic-dry' });
+    fly.addMachine({ id: 'basic-dry' });
+    const run = await runBundle('deploy', {
+      inputs: {
+        target: 'fly',
+        image: `${registry.host}/acme/app:5.0`,
+        'registry-username': auth.username,
+        'registry-password': auth.password,
+        'fly-app': 'test-app',
+        'fly-api-token': SECRETS.fly,
+        'fly-api-url': `${fly.server.url}/v1`,
+        'dry-run': 'true',
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs.status).toBe('planned');
+    const warning = `tag-image: push rights to ${registry.host}/acme/app are not verified by this dry run`;
+    expect(run.stdout).toContain(`::warning::${warning}`);
+    expect(run.summary).toMatch(/not verified/);
+    expect(run.summary).toContain(warning);
+    expectNoSecrets(run);
+    expectNoViolations(fly.server);
   });
 });
 
@@ -342,7 +382,8 @@ describe('registry client push access with an opaque token (as GHCR answers)', (
     ghcr.reset();
     expect(await c.pushAccess('acme/app', { probe: false })).toEqual({
       allowed: true,
-      how: 'not probed in a dry run',
+      how: 'not verified: only an upload shows push rights on this registry, and a dry run starts none',
+      unverified: true,
     });
     expect(ghcr.requests.map((r) => r.method)).not.toContain('POST');
   });

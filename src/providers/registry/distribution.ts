@@ -58,7 +58,12 @@ export function registryBaseUrl(registry: string): string {
 
 /** Whether a `tag-image` deploy may push to a repository, learnt before any target is touched. */
 export type PushAccess =
-  | { allowed: true; how: string }
+  | {
+      allowed: true;
+      how: string;
+      /** Push rights were not learnt (a dry run sends no upload probe): the real run may still be refused. */
+      unverified?: boolean;
+    }
   | {
       allowed: false;
       /** What is missing, for the error: `no credentials were sent`, `the token grants pull only`, … */
@@ -215,7 +220,9 @@ export class RegistryClient {
    *   `probe` starts a blob upload and cancels it, as google/go-containerregistry
    *   pkg/v1/remote/check.go (CheckPushPermission) does, because Docker Hub hands
    *   out tokens without checking push (its comment cites docker/hub-feedback#1771).
-   *   A dry run sends no POST, so there the probe is left out.
+   *   A dry run sends no POST, so there the probe is left out and the answer
+   *   says `unverified`: even a cancelled upload session is a write, and the
+   *   dry-run promise is that nothing that changes anything is sent.
    */
   async pushAccess(repository: string, options: { probe: boolean }): Promise<PushAccess> {
     const ping = await this.http.request({ operation: 'ping', path: '/v2/', acceptStatus: [401] });
@@ -239,7 +246,12 @@ export class RegistryClient {
       if (granted.granted) return { allowed: true, how: 'the token server granted push' };
       authorization = { authorization: granted.header };
     }
-    if (!options.probe) return { allowed: true, how: 'not probed in a dry run' };
+    if (!options.probe)
+      return {
+        allowed: true,
+        how: 'not verified: only an upload shows push rights on this registry, and a dry run starts none',
+        unverified: true,
+      };
     const upload = await this.http.request({
       operation: 'upload.start',
       method: 'POST',

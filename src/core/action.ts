@@ -47,6 +47,12 @@ export interface ActionContext {
   /** A `::notice::` annotation: worth seeing, not a problem. */
   notice(line: string): void;
   setOutput(name: string, value: unknown): void;
+  /**
+   * An output the action composed itself (a path it wrote, a count, a status word): written as
+   * is. It carries no third-party text, and a secret the user named (`e`) redacted inside it
+   * would corrupt it.
+   */
+  setOwnOutput(name: string, value: string): void;
   /** Appends Markdown to the job summary; a run outside Actions (no GITHUB_STEP_SUMMARY) has none. */
   writeSummary(markdown: string): Promise<void>;
   saveState(name: string, value: string): void;
@@ -73,7 +79,7 @@ export async function runAction<S>(
   const ctx = createContext(definition.action, env, toolkit);
   try {
     for (const name of definition.secretInputs) ctx.secrets.add(ctx.inputs.raw(name), 'secret');
-    ctx.setOutput('log-file', ctx.log.path);
+    ctx.setOwnOutput('log-file', ctx.log.path);
     // Checked up front so a bad value fails the step before any request, like a bad input.
     requestTimeoutFromEnv(env);
     const settings = definition.parseInputs(ctx.inputs);
@@ -125,6 +131,7 @@ export function createContext(
     notice: (line) => toolkit.notice(redact(line)),
     setOutput: (name, value) =>
       toolkit.setOutput(name, redact(typeof value === 'string' ? value : JSON.stringify(value))),
+    setOwnOutput: (name, value) => toolkit.setOutput(name, value),
     writeSummary: async (markdown) => {
       if (!env.GITHUB_STEP_SUMMARY) return;
       await toolkit.summary.addRaw(redact(markdown), true).write();

@@ -17,6 +17,9 @@ export interface OpEvent {
   detail?: string;
 }
 
+/** Fields whose values are the action's own words (a step name, an outcome), never third-party text. */
+const OWN_WORDS = new Set(['step', 'outcome']);
+
 export class OpLog {
   readonly path: string;
   private readonly action: string;
@@ -32,12 +35,20 @@ export class OpLog {
     mkdirSync(dirname(this.path), { recursive: true });
   }
 
+  /**
+   * Appends one JSON line. The event's string values (but the step and outcome words)
+   * are redacted before they are serialised, never the line: a secret the user named
+   * (`e`, `"`) redacted inside the keys or the JSON syntax would leave a line no one can parse.
+   */
   write(event: OpEvent): void {
-    const record = { time: this.now().toISOString(), action: this.action, ...event };
+    const head = JSON.stringify({ time: this.now().toISOString(), action: this.action });
+    const fields = JSON.stringify(event, (key, value: unknown) =>
+      typeof value === 'string' && !OWN_WORDS.has(key) ? this.redact(value) : value,
+    );
     // Opened once, on the first event, and kept (closed when the process exits): a fan-out
     // logs one event per target, and open-write-close each time was most of their cost.
     this.fd ??= openSync(this.path, 'a');
-    writeSync(this.fd, `${this.redact(JSON.stringify(record))}\n`);
+    writeSync(this.fd, `${fields === '{}' ? head : `${head.slice(0, -1)},${fields.slice(1)}`}\n`);
   }
 
   /** Runs one step and logs it with its outcome and duration, whether it returns or throws. */

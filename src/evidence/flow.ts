@@ -190,11 +190,11 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
 
   const passed = results.filter((r) => r.status === 'passed').length;
   // Set before the upload: a failed upload still leaves the written evidence for later steps.
-  ctx.setOutput('file', shown);
-  ctx.setOutput('passed', String(passed));
-  ctx.setOutput('failed', String(results.length - passed));
-  ctx.setOutput('status', gate.passed ? 'passed' : 'failed');
-  ctx.setOutput('redactions', String(redactions));
+  ctx.setOwnOutput('file', shown);
+  ctx.setOwnOutput('passed', String(passed));
+  ctx.setOwnOutput('failed', String(results.length - passed));
+  ctx.setOwnOutput('status', gate.passed ? 'passed' : 'failed');
+  ctx.setOwnOutput('redactions', String(redactions));
 
   let artifact: ArtifactRef | undefined;
   let uploadFailure: StepError | undefined;
@@ -214,7 +214,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
       ctx.info(
         `uploaded artifact ${name} (id ${uploaded.id}, ${uploaded.size} bytes, ${uploaded.files.length === 1 ? '1 file' : `${uploaded.files.length} files: this attempt's and ${uploaded.files.length - 1} carried from artifact ${uploaded.replaced?.id}`})`,
       );
-      ctx.setOutput('artifact-id', String(uploaded.id));
+      ctx.setOwnOutput('artifact-id', String(uploaded.id));
       ctx.setOutput('artifact-name', name);
     } catch (error) {
       if (isCancelled(error)) {

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { LOOPBACK_NO_PROXY, loopbackGuardUrl } from './loopback-guard.ts';
 
 /**
  * Runs a committed bundle the way the GitHub runner does: Node 24, every input
@@ -59,7 +60,7 @@ export function declaredDefaults(action: ActionName): Record<string, string> {
   return out;
 }
 
-export function runBundle(action: ActionName, options: RunOptions = {}): Promise<BundleRun> {
+export async function runBundle(action: ActionName, options: RunOptions = {}): Promise<BundleRun> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), `ops-${action}-`));
   const files = {
     GITHUB_OUTPUT: join(dir, 'output'),
@@ -85,6 +86,7 @@ export function runBundle(action: ActionName, options: RunOptions = {}): Promise
     GITHUB_REF: 'refs/heads/main',
     GITHUB_REF_NAME: 'main',
     GITHUB_ACTIONS: 'true',
+    ...(await loopbackProxyEnv(options.env)),
     ...files,
     ...options.env,
   };
@@ -195,4 +197,11 @@ function safeRead(path: string): string {
   } catch {
     return '';
   }
+}
+
+/** The loopback guard's proxy variables, unless the test sets proxy variables of its own. */
+async function loopbackProxyEnv(own: Record<string, string> = {}): Promise<Record<string, string>> {
+  if (Object.keys(own).some((name) => /^(https?|no)_proxy$/i.test(name))) return {};
+  const url = await loopbackGuardUrl();
+  return { HTTPS_PROXY: url, HTTP_PROXY: url, NO_PROXY: LOOPBACK_NO_PROXY };
 }

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { InputError } from './errors.ts';
 import { Redactor } from './redact.ts';
 
@@ -22,12 +22,30 @@ function shown(value: string): string {
   return JSON.stringify(short);
 }
 
-/** Reads a file an input names (`urls-file`): a path relative to the workspace, or absolute. */
+/**
+ * Reads a file an input names (`urls-file`): a path relative to the workspace, or absolute.
+ * @throws OutsideWorkspaceError when the file, links followed, lies outside the workspace.
+ */
 export type ReadListFile = (path: string) => string;
 
-/** Files as the runner's workspace holds them: relative paths resolve against GITHUB_WORKSPACE. */
+/** A list file whose real path (links followed) is not inside the workspace. */
+export class OutsideWorkspaceError extends Error {}
+
+/**
+ * Files as the runner's workspace holds them: relative paths resolve against
+ * GITHUB_WORKSPACE, and the real path (symlinks followed) must lie inside it,
+ * so an input can never make the action read `/etc/passwd` or a runner secret.
+ */
 export function workspaceFiles(workspace: string | undefined): ReadListFile {
-  return (path) => readFileSync(isAbsolute(path) ? path : resolve(workspace ?? process.cwd(), path), 'utf8');
+  return (path) => {
+    const root = realpathSync(workspace ?? process.cwd());
+    const real = realpathSync(resolve(root, path));
+    const inside = relative(root, real);
+    if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+      throw new OutsideWorkspaceError(path);
+    }
+    return readFileSync(real, 'utf8');
+  };
 }
 
 /** One entry of a list file, with its 1-based line number for errors. */
@@ -122,9 +140,9 @@ export class InputReader {
     return checkUrl(name, value);
   }
 
-  /** One entry per line; blank lines and `#` comments are ignored. */
+  /** The entries of a target list input (`urls`, `hosts`), by the rules of `listEntries`. */
   lines(name: string): string[] {
-    return splitLines(this.read(name));
+    return listEntries(this.read(name)).map((e) => e.value);
   }
 
   /**
@@ -143,22 +161,22 @@ export class InputReader {
     try {
       text = this.readFile(file);
     } catch (error) {
+      if (error instanceof OutsideWorkspaceError)
+        throw new InputError(
+          name,
+          `names ${shown(file)}, which is outside the workspace (links followed); give a path inside GITHUB_WORKSPACE, the repository checkout`,
+        );
       const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
       throw new InputError(
         name,
         `names ${shown(file)}, which cannot be read (${code}); give a workspace path to a file with one entry per line`,
       );
     }
-    const entries: (ListFileLine & { parsed: T })[] = [];
-    text
-      .replace(/^\uFEFF/, '')
-      .split(/\r?\n/)
-      .forEach((raw, i) => {
-        const value = raw.replace(/(^|\s)#.*$/, '').trim();
-        if (value === '') return;
-        const line = i + 1;
-        entries.push({ line, value, parsed: atLine(name, file, line, () => check(value)) });
-      });
+    const entries = listEntries(text).map(({ line, value }) => ({
+      line,
+      value,
+      parsed: atLine(name, file, line, () => check(value)),
+    }));
     return { file, entries };
   }
 
@@ -232,22 +250,78 @@ export function serverView(value: string): string {
   return url.href;
 }
 
+/**
+ * The entries of a target list, typed (`urls`, `hosts`) or from a file
+ * (`urls-file`, `hosts-file`), with 1-based line numbers: lines end at LF,
+ * CRLF or a lone CR (old Mac editors), a leading BOM is dropped, and so are
+ * blank lines, `#` lines and a ` # comment` after an entry. A `#` with no
+ * space before it stays: it is a URL's fragment.
+ */
+export function listEntries(text: string): ListFileLine[] {
+  const entries: ListFileLine[] = [];
+  text
+    .replace(/^\uFEFF/, '')
+    .split(/\r\n|\r|\n/)
+    .forEach((raw, i) => {
+      const value = raw.replace(/(^|\s)#.*$/, '').trim();
+      if (value !== '') entries.push({ line: i + 1, value });
+    });
+  return entries;
+}
+
 export function splitLines(value: string): string[] {
   return value
-    .split(/\r?\n/)
+    .split(/\r\n|\r|\n/)
     .map((s) => s.trim())
     .filter((s) => s !== '' && !s.startsWith('#'));
 }
 
+/**
+ * A space or control character in an entry, named for its error with its
+ * 1-based position: the URL parser would drop a tab or CR and encode a space,
+ * so one line would silently name another path.
+ */
+export function blankInside(value: string): string | undefined {
+  const at = value.search(/[\s\u0000-\u001f\u007f]/u);
+  if (at < 0) return undefined;
+  const char = value[at]!;
+  const what =
+    char === ' '
+      ? 'a space'
+      : char === '\t'
+        ? 'a tab'
+        : char === '\r'
+          ? 'a carriage return'
+          : `the character U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  return `${what} at character ${at + 1}`;
+}
+
+/**
+ * The entry as an error may show it: only what starts like a URL, redacted and
+ * cut short. Anything else (a line of the wrong file, a secret) is never quoted.
+ */
+function urlExcerpt(value: string): string {
+  return /^https?:\/\//i.test(value)
+    ? `; got ${shown(value)}`
+    : '; the entry does not start with http:// or https://';
+}
+
 export function checkUrl(name: string, value: string): string {
+  const blank = blankInside(value);
+  if (blank) {
+    throw new InputError(
+      name,
+      `must be one http(s) URL per line, without spaces or control characters; the entry has ${blank} (a comment after a URL starts with " #")${urlExcerpt(value)}`,
+    );
+  }
   let parsed: URL;
   try {
     parsed = new URL(value);
   } catch {
-    throw new InputError(name, `must be an http(s) URL; got ${shown(value)}`);
+    throw new InputError(name, `must be an http(s) URL${urlExcerpt(value)}`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new InputError(name, `must be an http(s) URL; got ${shown(value)}`);
+    throw new InputError(name, `must be an http(s) URL${urlExcerpt(value)}`);
   }
   if (parsed.username || parsed.password) {
     throw new InputError(name, 'must not carry credentials in the URL; use the token inputs');
@@ -264,9 +338,13 @@ export interface SshHost {
 }
 
 export function parseSshHost(name: string, value: string): SshHost {
+  const blank = blankInside(value);
+  if (blank) throw new InputError(name, `must be [user@]host[:port], one per line; the entry has ${blank}`);
+  // Quoted only when it has the characters of a host line: a line of another file is never shown.
+  const got = /^[A-Za-z0-9_.@:[\]-]{1,100}$/.test(value) ? `; got ${shown(value)}` : '';
   const m = /^(?:([a-z_][a-z0-9_.-]*)@)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?::(\d+))?$/.exec(value);
-  if (!m) throw new InputError(name, `must be [user@]host[:port]; got ${shown(value)}`);
+  if (!m) throw new InputError(name, `must be [user@]host[:port]${got}`);
   const port = m[3] === undefined ? 22 : Number(m[3]);
-  if (port < 1 || port > 65_535) throw new InputError(name, `has a port outside 1-65535 in ${shown(value)}`);
+  if (port < 1 || port > 65_535) throw new InputError(name, `has a port outside 1-65535${got}`);
   return { user: m[1], host: m[2]!.replace(/^\[|\]$/g, ''), port };
 }

@@ -61,7 +61,7 @@ describe('config-update urls-file (bundle against the sandbox)', () => {
     [
       'a bad line',
       (u: string) => `# fleet\n${u}/update\n\nhttp//broken\n`,
-      `Input 'urls-file' "fleet.txt" line 4: must be an http(s) URL; got "http//broken"`,
+      `Input 'urls-file' "fleet.txt" line 4: must be an http(s) URL; the entry does not start with http:// or https://`,
     ],
     [
       'a duplicate as the server sees it',
@@ -74,6 +74,57 @@ describe('config-update urls-file (bundle against the sandbox)', () => {
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toContain(error);
+    expect(k.hosts[0]!.server.requests).toEqual([]);
+  });
+
+  it('splits a file at lone CRs and drops a trailing comment in urls: each line one target, as written', async () => {
+    const k = await startKamal(['web-1', 'web-2']);
+    const u1 = k.host('web-1').url;
+    const u2 = k.host('web-2').url;
+    const fromFile = await runWithFiles({ 'urls-file': 'fleet.txt' }, { 'fleet.txt': `${u1}/a\r${u1}/b\r` });
+    expect(fromFile.errors).toEqual([]);
+    expect(k.hosts[0]!.server.requests.map((r) => r.path)).toEqual(['/a', '/b']);
+    const typed = await runWithFiles({ urls: `${u2}/a # eu` }, {});
+    expect(typed.errors).toEqual([]);
+    expect(k.hosts[1]!.server.requests.map((r) => r.path)).toEqual(['/a']);
+  });
+
+  it.each([
+    ['a space', (u: string) => `${u}/a  eu-west`, 'a space at character'],
+    ['a tab', (u: string) => `${u}/a\tb`, 'a tab at character'],
+  ])('refuses %s inside a URL in urls and urls-file, before any request', async (_, line, what) => {
+    const k = await startKamal(['web-1']);
+    const u = k.host('web-1').url;
+    const typed = await runWithFiles({ urls: line(u) }, {});
+    const fromFile = await runWithFiles(
+      { 'urls-file': 'fleet.txt' },
+      { 'fleet.txt': `${u}/ok\n${line(u)}\n` },
+    );
+    expect(typed.errors).toEqual([
+      expect.stringMatching(new RegExp(`^Input 'urls' must be one http\\(s\\) URL per line.*${what}`)),
+    ]);
+    expect(fromFile.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(`^Input 'urls-file' "fleet.txt" line 2: must be one http\\(s\\) URL per line.*${what}`),
+      ),
+    ]);
+    expect(k.hosts[0]!.server.requests).toEqual([]);
+  });
+
+  it.each([
+    [
+      '.env',
+      { '.env': 'SECRET_KEY_BASE=9f8e7d6c5b4a39281706f5e4d3c2b1a0\n' },
+      'line 1: must be an http(s) URL; the entry does not start',
+    ],
+    ['../../../../../../../../etc/passwd', {}, 'which is outside the workspace'],
+  ])('names %s without quoting what it holds, before any request', async (file, files, error) => {
+    const k = await startKamal(['web-1']);
+    const run = await runWithFiles({ 'urls-file': file }, files);
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([expect.stringContaining(error)]);
+    expect(run.stdout).not.toContain('9f8e7d6c5b4a');
+    expect(run.stdout).not.toContain('root:');
     expect(k.hosts[0]!.server.requests).toEqual([]);
   });
 

@@ -1,8 +1,11 @@
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseInputs as parseConfigUpdate } from '../../src/config-update/inputs.ts';
 import { InputError } from '../../src/core/errors.ts';
-import { fromRecord, InputReader, serverView } from '../../src/core/inputs.ts';
+import { fromRecord, InputReader, serverView, workspaceFiles } from '../../src/core/inputs.ts';
 import { parseInputs as parseDeploy } from '../../src/deploy/inputs.ts';
 import { generatedKeys } from '../helpers/ssh-keys.ts';
 
@@ -49,7 +52,23 @@ describe('urls-file', () => {
   });
 
   it.each([
-    ['https://a.test/u\nnot a url', '"fleet/urls.txt" line 2: must be an http(s) URL; got "not a url"'],
+    [
+      'https://a.test/u\nnot-a-url',
+      '"fleet/urls.txt" line 2: must be an http(s) URL; the entry does not start with http:// or https://',
+    ],
+    // A line of the wrong file is never quoted (issue 17 review: /etc/passwd, .env).
+    [
+      'SECRET_KEY_BASE=abc123def456',
+      '"fleet/urls.txt" line 1: must be an http(s) URL; the entry does not start with http:// or https://',
+    ],
+    [
+      'https://a.test/u eu-west',
+      '"fleet/urls.txt" line 1: must be one http(s) URL per line, without spaces or control characters; the entry has a space at character 17',
+    ],
+    [
+      'https://a.test/u\tb',
+      '"fleet/urls.txt" line 1: must be one http(s) URL per line, without spaces or control characters; the entry has a tab at character 17',
+    ],
     ['# hosts\n\nftp://a.test/u', '"fleet/urls.txt" line 3: must be an http(s) URL'],
     ['https://u:p@a.test/u', '"fleet/urls.txt" line 1: must not carry credentials'],
     [
@@ -61,6 +80,30 @@ describe('urls-file', () => {
     const error = inputError(() => kamalFile(text));
     expect(error.input).toBe('urls-file');
     expect(error.message).toContain(`Input 'urls-file' ${expected}`);
+  });
+
+  it('splits lines at LF, CRLF and a lone CR, so one line never covers two URLs', () => {
+    expect(kamalFile('http://a.test/a\rhttp://a.test/b\r\nhttp://a.test/c\n').target).toMatchObject({
+      urls: ['http://a.test/a', 'http://a.test/b', 'http://a.test/c'],
+    });
+  });
+
+  it('reads urls with the rules of urls-file: lone CRs and trailing # comments', () => {
+    const typed = parseConfigUpdate(
+      reader({ target: 'kamal', urls: 'http://h.test/a # eu\rhttp://h.test/b' }),
+    );
+    expect(typed.target).toMatchObject({ urls: ['http://h.test/a', 'http://h.test/b'] });
+  });
+
+  it.each([
+    ['http://h.test/a  eu-west', 'a space at character 16'],
+    ['http://h.test/a\tb', 'a tab at character 16'],
+    ['http://h.test/a\u00a0b', 'the character U+00A0 at character 16'],
+    ['http://h.test/a\u0001b', 'the character U+0001 at character 16'],
+  ])('refuses %j in urls naming the input, never sending another path', (line, what) => {
+    const error = inputError(() => parseConfigUpdate(reader({ target: 'kamal', urls: line })));
+    expect(error.input).toBe('urls');
+    expect(error.message).toContain(what);
   });
 
   it('names the input and the path of a file it cannot read', () => {
@@ -82,6 +125,37 @@ describe('urls-file', () => {
       ),
     );
     expect(error.message).toContain("Input 'urls' and urls-file exclude each other");
+  });
+});
+
+describe('list files stay inside the workspace (links followed)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ops-list-files-'));
+  const workspace = join(root, 'workspace');
+  mkdirSync(join(workspace, 'fleet'), { recursive: true });
+  writeFileSync(join(workspace, 'fleet', 'urls.txt'), 'https://a.test/u\n');
+  writeFileSync(join(root, 'outside.txt'), 'root:x:0:0:root:/root:/bin/bash\n');
+  symlinkSync(join(root, 'outside.txt'), join(workspace, 'fleet', 'link.txt'));
+  symlinkSync(join(workspace, 'fleet', 'urls.txt'), join(workspace, 'inside-link.txt'));
+  const parse = (file: string) =>
+    parseConfigUpdate(
+      new InputReader(fromRecord({ target: 'kamal', 'urls-file': file }), workspaceFiles(workspace)),
+    );
+
+  it.each(['fleet/urls.txt', join(workspace, 'fleet', 'urls.txt'), 'inside-link.txt'])('reads %s', (file) => {
+    expect(parse(file).target).toMatchObject({ urls: ['https://a.test/u'] });
+  });
+
+  it.each([
+    '../outside.txt',
+    join(root, 'outside.txt'),
+    'fleet/link.txt',
+    '../../../../../../etc/passwd',
+    '.',
+  ])('refuses %s naming the input, quoting nothing of the file', (file) => {
+    const error = inputError(() => parse(file));
+    expect(error.input).toBe('urls-file');
+    expect(error.message).not.toContain('root:x');
+    expect(error.message).toMatch(/outside the workspace|cannot be read/);
   });
 });
 
@@ -108,7 +182,13 @@ describe('hosts-file', () => {
   });
 
   it.each([
-    ['web-1\nweb 2', `Input 'hosts-file' "hosts.txt" line 2: must be [user@]host[:port]; got "web 2"`],
+    [
+      'web-1\nweb 2',
+      `Input 'hosts-file' "hosts.txt" line 2: must be [user@]host[:port], one per line; the entry has a space at character 4`,
+    ],
+    ['web-1\nweb_2!', `Input 'hosts-file' "hosts.txt" line 2: must be [user@]host[:port]`],
+    // A line of the wrong file is never quoted.
+    ['root:x:0:0:root:/root:/bin/bash', `Input 'hosts-file' "hosts.txt" line 1: must be [user@]host[:port]`],
     ['# a\nweb-1:70000', `Input 'hosts-file' "hosts.txt" line 2: has a port outside 1-65535`],
     ['# nothing', `Input 'hosts-file' names "hosts.txt", which lists no host`],
   ])('%j → %s', (text, expected) => {
@@ -224,6 +304,55 @@ describe('list file lines (property)', () => {
           lines.push(...fillers.slice(urls.length));
           const s = kamalFile(lines.join(crlf ? '\r\n' : '\n'));
           expect(s.target).toMatchObject({ kind: 'kamal', urls: urls.map(kept) });
+        },
+      ),
+    );
+  });
+
+  it('reads urls and urls-file alike, whatever the line endings (LF, CRLF, lone CR) and trailing comments', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(url, { minLength: 1, maxLength: 12, selector: (u) => serverView(kept(u)) }),
+        fc.array(fc.constantFrom('\n', '\r\n', '\r'), { minLength: 12, maxLength: 12 }),
+        fc.array(fc.option(comment, { nil: undefined }), { minLength: 12, maxLength: 12 }),
+        (urls, endings, notes) => {
+          const text = urls.map((u, i) => `${u}${notes[i] ? ` ${notes[i]}` : ''}${endings[i]}`).join('');
+          const typed = parseConfigUpdate(reader({ target: 'kamal', urls: text }));
+          expect(typed.target).toMatchObject({ urls: urls.map(kept) });
+          expect(kamalFile(text).target).toMatchObject({ urls: urls.map(kept) });
+        },
+      ),
+    );
+  });
+
+  it('refuses a space or control character inside any URL, naming the line (never another path)', () => {
+    const blank = fc.constantFrom(
+      ' ',
+      '\t',
+      '\u000b',
+      '\f',
+      '\u0000',
+      '\u001f',
+      '\u007f',
+      '\u00a0',
+      '\u2003',
+    );
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(url, { minLength: 1, maxLength: 6, selector: (u) => serverView(kept(u)) }),
+        fc.nat(),
+        fc.nat(),
+        blank,
+        (urls, which, at, char) => {
+          const i = which % urls.length;
+          const u = urls[i]!;
+          const cut = 1 + (at % (u.length - 1));
+          const lines = urls.map((v, j) => (j === i ? `${u.slice(0, cut)}${char}${u.slice(cut)}` : v));
+          const error = inputError(() => kamalFile(lines.join('\n')));
+          expect(error.message).toContain(`"fleet/urls.txt" line ${i + 1}: must be one http(s) URL per line`);
+          expect(
+            inputError(() => parseConfigUpdate(reader({ target: 'kamal', urls: lines.join('\n') }))).input,
+          ).toBe('urls');
         },
       ),
     );

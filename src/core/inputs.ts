@@ -282,7 +282,7 @@ export function splitLines(value: string): string[] {
  * so one line would silently name another path.
  */
 export function blankInside(value: string): string | undefined {
-  const at = value.search(/[\s\u0000-\u001f\u007f]/u);
+  const at = value.search(/[\s\p{Cc}]/u);
   if (at < 0) return undefined;
   const char = value[at]!;
   const what =

@@ -1,6 +1,6 @@
-import { mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { ActionContext } from '../core/action.ts';
 import { CancelledError, cancelSignalName, isCancelled } from '../core/cancellation.ts';
 import { InputError, StepError } from '../core/errors.ts';
@@ -166,25 +166,27 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     gate,
   };
 
-  const path = join(dir, evidenceFileName(meta));
-  const shown = relative(workspace, path);
-  await ctx.log.step('evidence.write', { file: shown }, async () => {
+  let path = join(dir, evidenceFileName(meta));
+  await ctx.log.step('evidence.write', { file: shownPath(workspace, path) }, async () => {
     // The counts are final once every output and command went through the redactor.
     const markdown = renderEvidence(meta, results, { ...redactor.counts });
     makeOutputDir(dir, settings.outputDir);
-    // Written beside and renamed into place: a step stopped mid-write leaves no half file.
+    // Written beside and linked into place: a step stopped mid-write leaves no half file,
+    // and link never replaces a file, so two runs in the same second keep both (-2, -3 …).
     const partial = `${path}.${process.pid}.partial`;
     try {
       writeFileSync(partial, ctx.secrets.redact(markdown), 'utf8');
-      renameSync(partial, path);
+      path = linkUnique(partial, path);
     } catch (error) {
-      rmSync(partial, { force: true });
       throw new InputError(
         'output-dir',
         `names ${JSON.stringify(settings.outputDir)}, where the evidence file cannot be written (${fsProblem(error)})`,
       );
+    } finally {
+      rmSync(partial, { force: true });
     }
   });
+  const shown = shownPath(workspace, path);
   const redactions = redactor.total;
   ctx.info(`evidence written to ${shown} (${redactions} redactions)`);
 
@@ -389,4 +391,23 @@ export function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     out[name] = value;
   }
   return out;
+}
+
+/** Links `partial` to `path`, or to `path` with -2, -3 … before `.md` when a file is there. */
+function linkUnique(partial: string, path: string): string {
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? path : path.replace(/\.md$/, `-${n}.md`);
+    try {
+      linkSync(partial, candidate);
+      return candidate;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 1000) throw error;
+    }
+  }
+}
+
+/** Workspace-relative inside the workspace, absolute outside it (never a `../` path the user did not give). */
+function shownPath(workspace: string, path: string): string {
+  const inside = relative(workspace, path);
+  return inside === '..' || inside.startsWith('../') || isAbsolute(inside) ? path : inside;
 }

@@ -49,7 +49,10 @@ export function parseInputs(inputs: InputReader, env: NodeJS.ProcessEnv = {}): E
   if (requirePrevious && token === undefined) {
     throw new InputError('github-token', 'is required when require-previous is true');
   }
-  const previousRef = requirePrevious ? branchOf(inputs.optional('require-previous-ref'), env) : undefined;
+  const refInput = inputs.optional('require-previous-ref');
+  // Checked even when the gate is off: a bad value is bad input either way.
+  const givenRef = refInput === undefined ? undefined : branchName(refInput);
+  const previousRef = requirePrevious ? (givenRef ?? ownBranch(env)) : undefined;
   const retention = inputs.optional('retention-days');
   return {
     milestone,
@@ -95,25 +98,51 @@ function optionalKey(value: string | undefined): string | undefined {
   return value === undefined ? undefined : normalisePrivateKey(value, 'ssh-key');
 }
 
-/** A branch name as git allows it (git-check-ref-format), with `refs/heads/` taken off. */
-const BRANCH = /^(?!-)(?!.*\.\.)(?!.*@\{)(?!.*\/\/)(?!.*\.lock$)(?!.*[/.]$)[^\s\p{Cc}~^:?*[\\]{1,255}$/u;
+/**
+ * A branch name as `git check-ref-format --branch` allows it: components
+ * separated by single `/`, none starting with `.` or ending in `.lock`, no
+ * `..`, `@{`, control characters, space or `~^:?*[\\`; not `@`, `HEAD`, or
+ * starting with `-`. `refs/heads/x` is taken as `x`; any other `refs/…`
+ * (a tag, a pull request) is refused, since the gate works on branches.
+ */
+const BRANCH_COMPONENT = /^(?!\.)(?!.*\.lock$)(?!.*\.\.)(?!.*@\{)[^\s\p{Cc}~^:?*[\\]+$/u;
+
+function branchName(input: string): string {
+  const branch = input.replace(/^refs\/heads\//, '');
+  const problem =
+    branch === '' || branch.length > 255
+      ? 'it is empty or longer than 255 characters'
+      : branch === 'HEAD' || branch === '@'
+        ? `${JSON.stringify(branch)} is not a branch`
+        : branch.startsWith('refs/')
+          ? 'it names a ref that is not a branch (gates work on branches: give e.g. main, not refs/tags/…)'
+          : branch.startsWith('-') ||
+              branch.endsWith('.') ||
+              !branch.split('/').every((c) => BRANCH_COMPONENT.test(c))
+            ? 'git does not allow it as a branch name (no leading or trailing /, no //, .., @{, space, ~^:?*[\\, no part starting with . or ending in .lock)'
+            : undefined;
+  if (problem)
+    throw new InputError(
+      'require-previous-ref',
+      `must be a branch name (e.g. main or release/2.x): ${problem}; got ${JSON.stringify(input)}`,
+    );
+  return branch;
+}
 
 /**
- * The branch whose passing evidence counts: `require-previous-ref`, else the
- * run's own branch as the runner names it (GITHUB_HEAD_REF for a pull
- * request, else GITHUB_REF_NAME).
+ * The run's own branch as the runner names it (GITHUB_HEAD_REF for a pull
+ * request, else GITHUB_REF_NAME). A tag run has no branch: gates work on
+ * branches, so it must name one with `require-previous-ref`.
  */
-function branchOf(input: string | undefined, env: NodeJS.ProcessEnv): string {
-  if (input !== undefined) {
-    const branch = input.replace(/^refs\/heads\//, '');
-    if (!BRANCH.test(branch))
-      throw new InputError(
-        'require-previous-ref',
-        `must be a branch name (e.g. main or release/2.x); got ${JSON.stringify(input)}`,
-      );
-    return branch;
-  }
-  const own = env.GITHUB_HEAD_REF?.trim() || env.GITHUB_REF_NAME?.trim();
+function ownBranch(env: NodeJS.ProcessEnv): string {
+  const head = env.GITHUB_HEAD_REF?.trim();
+  if (head) return head;
+  if (env.GITHUB_REF_TYPE === 'tag' || env.GITHUB_REF?.startsWith('refs/tags/'))
+    throw new InputError(
+      'require-previous-ref',
+      `is required on a tag (${env.GITHUB_REF_NAME ?? env.GITHUB_REF}): require-previous works on branches; name the branch whose evidence counts`,
+    );
+  const own = env.GITHUB_REF_NAME?.trim();
   if (!own)
     throw new InputError(
       'require-previous-ref',

@@ -37,16 +37,31 @@ export function fsProblem(error: unknown): string {
 
 const absolute = (workspace: string, path: string) => (isAbsolute(path) ? path : resolve(workspace, path));
 
+/** Far above any real checks file, far below what would strain the runner. */
+export const MAX_CHECKS_FILE_BYTES = 1024 * 1024;
+
 /** The checks file's text; `configPath` is relative to the workspace or absolute. */
 export function readChecksText(workspace: string, configPath: string): string {
   const path = absolute(workspace, configPath);
   const shown = JSON.stringify(configPath);
   if (!existsSync(path))
     throw new InputError('config', `names ${shown}, which does not exist in the workspace`);
-  if (statSync(path).isDirectory())
+  const stat = statSync(path);
+  if (stat.isDirectory())
     throw new InputError(
       'config',
       `names ${shown}, which is a directory; give the path of the checks file (e.g. .github/evidence.yml)`,
+    );
+  // A FIFO or device would block the read or never end.
+  if (!stat.isFile())
+    throw new InputError(
+      'config',
+      `names ${shown}, which is not a regular file; give the path of the checks file`,
+    );
+  if (stat.size > MAX_CHECKS_FILE_BYTES)
+    throw new InputError(
+      'config',
+      `names ${shown}, which is ${stat.size} bytes; a checks file may be at most ${MAX_CHECKS_FILE_BYTES} bytes`,
     );
   try {
     return readFileSync(path, 'utf8');

@@ -240,9 +240,14 @@ describe('the branch in scope', () => {
     expect(parse(inputs, env).previousRef).toBe(branch);
   });
 
-  it('is not needed without require-previous', () => {
-    const s = parseInputs(new InputReader(fromRecord({ milestone: 'm', 'require-previous-ref': 'x y' })), {});
-    expect(s.previousRef).toBeUndefined();
+  it('is not needed without require-previous, but a bad value is still refused', () => {
+    expect(
+      parseInputs(new InputReader(fromRecord({ milestone: 'm', 'require-previous-ref': 'x' })), {})
+        .previousRef,
+    ).toBeUndefined();
+    expect(() =>
+      parseInputs(new InputReader(fromRecord({ milestone: 'm', 'require-previous-ref': 'x y' })), {}),
+    ).toThrow(/require-previous-ref/);
   });
 
   const refused: [Record<string, string>, Record<string, string>, string][] = [

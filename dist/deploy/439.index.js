@@ -787,14 +787,16 @@ var rate_limit_waits = __webpack_require__(7680);
 
 
 /** The heroku target on the real Platform API; main.ts loads this only for `target: heroku`. */
-function connectHeroku(settings, deploy, ctx) {
+function connectHeroku(settings, deploy, ctx, 
+/** Epoch ms of the step's start: rate-limit waits end by it + health-timeout. */
+startedAt) {
     const redactor = ctx.secrets.redactor;
     const redact = (text) => redactor.redact(text);
     const http = createHerokuHttp({
         baseUrl: settings.apiUrl,
         apiKey: settings.apiKey,
         redact,
-        ...(0,rate_limit_waits/* rateLimitWaits */.Q)(deploy, ctx),
+        ...(0,rate_limit_waits/* rateLimitWaits */.Q)(deploy, ctx, startedAt),
     });
     return createHerokuTarget(settings, {
         apps: new HerokuApps(http),
@@ -818,13 +820,20 @@ function connectHeroku(settings, deploy, ctx) {
 /* harmony export */   Q: () => (/* binding */ rateLimitWaits)
 /* harmony export */ });
 /**
- * How long a rate-limited provider call of a deploy may wait: as long as the deploy
- * waits for health, the bound GitHub calls get too (main.ts), each wait logged.
+ * How long the rate-limited provider calls of a deploy may wait, all together: until
+ * the deadline `healthTimeoutMs` after `startedAt` (epoch ms, the step's start), the
+ * bound GitHub calls get too (main.ts), each wait logged. The runner's cancellation
+ * cuts every request and every wait.
  */
-function rateLimitWaits(settings, ctx) {
+function rateLimitWaits(settings, ctx, startedAt) {
     return {
-        waitBound: { budgetMs: settings.healthTimeoutMs, name: 'the input health-timeout' },
+        waitBound: {
+            budgetMs: settings.healthTimeoutMs,
+            deadlineAt: startedAt + settings.healthTimeoutMs,
+            name: 'the input health-timeout',
+        },
         log: (line) => ctx.info(line),
+        signal: ctx.cancellation.signal,
     };
 }
 

@@ -24,6 +24,8 @@ import { createEndpointSender, runFanout, type TargetResult } from './update.ts'
 /** Observe the targets, plan one call per target, fan the calls out and report. */
 export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: ActionContext): Promise<void> {
   const kind = settings.target.kind;
+  // One deadline for the run: discovery's rate-limit waits count against it as the fan-out does.
+  const startedAt = Date.now();
   const machinesFor = (signal?: AbortSignal) => {
     const fly = settings.target.kind === 'fly' ? settings.target : undefined;
     if (!fly) throw new Error('Fly Machines are only used when target is fly');
@@ -32,7 +34,11 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
       token: fly.apiToken,
       redact: (t) => ctx.secrets.redact(t),
       ...(signal ? { signal } : {}),
-      waitBound: { budgetMs: settings.deadlineMs, name: 'the input deadline' },
+      waitBound: {
+        budgetMs: settings.deadlineMs,
+        deadlineAt: startedAt + settings.deadlineMs,
+        name: 'the input deadline',
+      },
       log: (line) => ctx.info(line),
     });
     return new FlyMachines(http, fly.app);
@@ -104,6 +110,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
       retries: settings.retries,
       timeoutMs: settings.timeoutMs,
       deadlineMs: settings.deadlineMs,
+      spentMs: Date.now() - startedAt,
       cancel,
     },
     {

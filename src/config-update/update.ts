@@ -50,6 +50,8 @@ export interface FanoutOptions {
   retries: number;
   timeoutMs: number;
   deadlineMs: number;
+  /** What of `deadlineMs` the run already spent before the fan-out (discovery), in ms. */
+  spentMs?: number;
   /** The runner's cancellation: cuts the fan-out like the deadline, and says so. */
   cancel?: AbortSignal;
 }
@@ -72,7 +74,10 @@ export async function runFanout(
 ): Promise<TargetResult[]> {
   const now = deps.now ?? (() => performance.now());
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new Error('deadline')), options.deadlineMs);
+  const timer = setTimeout(
+    () => deadline.abort(new Error('deadline')),
+    Math.max(0, options.deadlineMs - (options.spentMs ?? 0)),
+  );
   const signal = options.cancel ? AbortSignal.any([deadline.signal, options.cancel]) : deadline.signal;
   const machines = units.some((u) => u.disposition === 'wake') ? deps.machines?.(signal) : undefined;
   const t0 = now();

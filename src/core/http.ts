@@ -31,7 +31,11 @@ export interface HttpClientOptions {
   env?: NodeJS.ProcessEnv;
   retry?: Partial<RetryPolicy>;
   redact: (text: string) => string;
-  /** Cuts every request of this client, e.g. the action's overall deadline. */
+  /**
+   * Cuts every request of this client and its waits (the action's deadline, the runner's
+   * cancellation), except a request that carries its own `signal`: that one decides, so a
+   * clean-up after a cancellation still runs under its own clean-up signal.
+   */
   signal?: AbortSignal;
   dispatcher?: Dispatcher;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -86,6 +90,7 @@ export interface RequestOptions {
   acceptStatus?: readonly number[];
   timeoutMs?: number;
   retries?: number;
+  /** Cuts this request and its waits instead of the client's `signal`. */
   signal?: AbortSignal;
   /** The body is binary (e.g. a zip): it is handed back whole as `bytes`, `text` decodes it as UTF-8. */
   binary?: boolean;
@@ -160,7 +165,7 @@ export class HttpClient {
     const policy = req.retries === undefined ? this.policy : { ...this.policy, retries: req.retries };
     const { body, headers } = this.prepare(req);
     const sleep = this.options.sleep ?? abortableSleep;
-    const outer = anySignal([this.options.signal, req.signal]);
+    const outer = req.signal ?? this.options.signal;
 
     const waits = { slept: 0, limited: 0 };
     let failures = 0;
@@ -253,7 +258,7 @@ export class HttpClient {
       });
     }
     this.options.log?.(waitLine(this.provider, limit, operation));
-    waits.slept += verdict.sleepMs;
+    waits.slept += limit.waitMs;
     await sleep(verdict.sleepMs, outer).catch(() => undefined);
   }
 
@@ -285,7 +290,7 @@ export class HttpClient {
       });
     if (!this.pacingLogged) this.options.log?.(waitLine(this.provider, pause, operation));
     this.pacingLogged = true;
-    waits.slept += verdict.sleepMs;
+    waits.slept += pause.waitMs;
     await sleep(verdict.sleepMs, outer).catch(() => undefined);
   }
 
@@ -466,12 +471,6 @@ function isTimeout(error: unknown): boolean {
   const name = (error as { name?: string } | undefined)?.name;
   const code = errorCode(error);
   return name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
-}
-
-function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  if (present.length === 0) return undefined;
-  return present.length === 1 ? present[0] : AbortSignal.any(present);
 }
 
 function throwIfCancelled(

@@ -54,24 +54,25 @@ export const MAX_LIMITED_ANSWERS = 30;
 export type WaitVerdict = { wait: true; sleepMs: number } | { wait: false; reason: string };
 
 /**
- * Whether a computed wait fits the bound. `scale` (1 in production) shortens the
- * real sleep in tests; the bound is compared with the real sleep.
+ * Whether a computed wait fits the bound. The decision is made on the computed wait
+ * (`wait.waitMs`); `scale` (1 in production) only shortens the real sleep in tests, so a
+ * test takes the same path as production. `left` in the message is the real time left:
+ * the deadline's, when there is one, else the budget less what was waited.
  */
 export function judgeWait(input: {
   provider: string;
   wait: RateLimitWait;
-  /** What this request already slept for rate limits, in ms. */
+  /** What this request already waited for rate limits (computed waits, unscaled), in ms. */
   sleptMs: number;
   bound: WaitBound;
   now: number;
   scale: number;
 }): WaitVerdict {
   const { provider, wait, bound } = input;
-  const sleepMs = Math.round(wait.waitMs * input.scale);
   const budgetLeft = bound.budgetMs - input.sleptMs;
   const left =
     bound.deadlineAt === undefined ? budgetLeft : Math.min(budgetLeft, bound.deadlineAt - input.now);
-  if (sleepMs <= left) return { wait: true, sleepMs };
+  if (wait.waitMs <= left) return { wait: true, sleepMs: Math.round(wait.waitMs * input.scale) };
   return {
     wait: false,
     reason: `rate limited by ${provider} past ${bound.name} (${wait.limit}: waiting ${formatWait(wait.waitMs)} would pass it, ${formatWait(Math.max(0, left))} left)`,

@@ -15,13 +15,15 @@ export function connectFly(
   settings: FlyDeploySettings,
   deploy: Pick<DeploySettings, 'healthTimeoutMs'>,
   ctx: ActionContext,
+  /** Epoch ms of the step's start: rate-limit waits end by it + health-timeout. */
+  startedAt: number,
 ): DeployTarget {
   const redact = (text: string) => ctx.secrets.redact(text);
   const http = createFlyClient({
     baseUrl: settings.apiUrl,
     token: settings.apiToken,
     redact,
-    ...rateLimitWaits(deploy, ctx),
+    ...rateLimitWaits(deploy, ctx, startedAt),
   });
   return createFlyTarget(settings, {
     machines: new FlyMachines(http, settings.app),

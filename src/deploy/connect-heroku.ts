@@ -16,6 +16,8 @@ export function connectHeroku(
   settings: HerokuDeploySettings,
   deploy: Pick<DeploySettings, 'dryRun' | 'operation' | 'healthTimeoutMs'>,
   ctx: ActionContext,
+  /** Epoch ms of the step's start: rate-limit waits end by it + health-timeout. */
+  startedAt: number,
 ): DeployTarget {
   const redactor = ctx.secrets.redactor;
   const redact = (text: string) => redactor.redact(text);
@@ -23,7 +25,7 @@ export function connectHeroku(
     baseUrl: settings.apiUrl,
     apiKey: settings.apiKey,
     redact,
-    ...rateLimitWaits(deploy, ctx),
+    ...rateLimitWaits(deploy, ctx, startedAt),
   });
   return createHerokuTarget(settings, {
     apps: new HerokuApps(http),

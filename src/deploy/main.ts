@@ -19,6 +19,8 @@ await runAction({
     ...(s.target.kind === 'heroku' && s.target.source?.kind === 'url' ? urlSecrets(s.target.source.url) : []),
   ],
   run: async (settings, ctx) => {
+    // One bound for every rate-limit wait of the run: health-timeout from the step's start.
+    const startedAt = Date.now();
     const redact = (text: string) => ctx.secrets.redact(text);
     const github =
       settings.github.token && settings.github.repository
@@ -38,7 +40,7 @@ await runAction({
     // One client per registry host: its tokens (push-scoped after the push check) are reused.
     const registries = new Map<string, RegistryClient>();
     await runDeploy(settings, ctx, {
-      target: await buildTarget(settings, ctx),
+      target: await buildTarget(settings, ctx, startedAt),
       history: github,
       registry: (registry) => {
         let client = registries.get(registry);
@@ -59,9 +61,14 @@ await runAction({
 });
 
 /** Each target's code is loaded only when it is the one asked for: the bundle starts faster. */
-async function buildTarget(settings: DeploySettings, ctx: ActionContext): Promise<DeployTarget> {
+async function buildTarget(
+  settings: DeploySettings,
+  ctx: ActionContext,
+  startedAt: number,
+): Promise<DeployTarget> {
   const t = settings.target;
-  if (t.kind === 'fly') return (await import('./connect-fly.ts')).connectFly(t, settings, ctx);
-  if (t.kind === 'heroku') return (await import('./connect-heroku.ts')).connectHeroku(t, settings, ctx);
+  if (t.kind === 'fly') return (await import('./connect-fly.ts')).connectFly(t, settings, ctx, startedAt);
+  if (t.kind === 'heroku')
+    return (await import('./connect-heroku.ts')).connectHeroku(t, settings, ctx, startedAt);
   return (await import('./ssh/index.ts')).createSshTarget(t, ctx);
 }

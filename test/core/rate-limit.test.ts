@@ -196,12 +196,21 @@ describe('judgeWait', () => {
       sleepMs: undefined,
     },
     {
-      name: 'scaled for a test',
-      budgetMs: 20_000,
+      name: 'scaled for a test: only the sleep is shorter',
+      budgetMs: 60_000,
       deadlineIn: undefined,
       slept: 0,
       scale: 0.01,
       sleepMs: 300,
+    },
+    // The scale never changes the decision: 30 s does not fit 20 s, however short the test's sleep.
+    {
+      name: 'scaled for a test, past the bound',
+      budgetMs: 20_000,
+      deadlineIn: undefined,
+      slept: 0,
+      scale: 0.01,
+      sleepMs: undefined,
     },
   ])('$name', (c) => {
     const verdict = judgeWait({

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHerokuFake, type HerokuFake, herokuFault } from '../../sandbox/fakes/heroku.ts';
 import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
@@ -21,7 +22,7 @@ afterEach(async () => {
   await heroku.stop();
 });
 
-async function deploy(env: Record<string, string> = {}): Promise<BundleRun> {
+async function deploy(env: Record<string, string> = {}, healthTimeout = '20'): Promise<BundleRun> {
   const run = await runBundle('deploy', {
     env,
     inputs: {
@@ -30,7 +31,7 @@ async function deploy(env: Record<string, string> = {}): Promise<BundleRun> {
       'heroku-api-key': SECRETS.heroku,
       'heroku-api-url': heroku.url,
       'source-url': 'https://example.test/app.tgz',
-      'health-timeout': '20',
+      'health-timeout': healthTimeout,
     },
   });
   expectNoSecrets(run);
@@ -41,7 +42,8 @@ async function deploy(env: Record<string, string> = {}): Promise<BundleRun> {
 describe('Heroku rate limits in a deploy', () => {
   it('waits 30 s, then 60 s, as heroku-go does, says so, and deploys', async () => {
     heroku.server.inject({ route: 'app.info', times: 2, fault: herokuFault(429) });
-    const run = await deploy({ OPS_ACTIONS_TEST_WAIT_SCALE: '0.01' });
+    // 30 + 60 s of computed waits fit a 120 s health-timeout; the scale only shortens the sleeps.
+    const run = await deploy({ OPS_ACTIONS_TEST_WAIT_SCALE: '0.01' }, '120');
     expect(run.errors).toEqual([]);
     expect(run.outputs.status).toBe('success');
     expect(run.stdout.split('\n').filter((l) => l.startsWith('rate limited by Heroku'))).toEqual([
@@ -67,4 +69,44 @@ describe('Heroku rate limits in a deploy', () => {
     expect(heroku.server.received('app.info')).toHaveLength(1);
     expect(heroku.server.received('build.create')).toEqual([]);
   });
+
+  it('SIGINT during a 30 s wait: exits within the runner grace with one cancelled error, nothing built', async () => {
+    // The runner's grace between SIGINT and SIGTERM (actions/runner ProcessInvoker.cs).
+    const RUNNER_SIGINT_GRACE_MS = 7500;
+    heroku.server.inject({ route: 'app.info', times: Number.POSITIVE_INFINITY, fault: herokuFault(429) });
+    let child: ChildProcess | undefined;
+    let sentAt: number | undefined;
+    let exitMs: number | undefined;
+    const run = await runBundle('deploy', {
+      inputs: {
+        target: 'heroku',
+        'heroku-app': 'web-prod',
+        'heroku-api-key': SECRETS.heroku,
+        'heroku-api-url': heroku.url,
+        'source-url': 'https://example.test/app.tgz',
+        'health-timeout': '120',
+      },
+      onSpawn: (c) => {
+        child = c;
+        c.on('exit', () => {
+          if (sentAt !== undefined) exitMs = performance.now() - sentAt;
+        });
+      },
+      onLine: (line) => {
+        if (sentAt === undefined && line.startsWith('rate limited by Heroku, waiting 30 s') && child?.pid) {
+          sentAt = performance.now();
+          process.kill(child.pid, 'SIGINT');
+        }
+      },
+    });
+    expect(exitMs).toBeDefined();
+    expect(exitMs!).toBeLessThan(RUNNER_SIGINT_GRACE_MS);
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(/cancelled \(SIGINT\)/);
+    expect(heroku.server.received('app.info')).toHaveLength(1);
+    expect(heroku.server.received('build.create')).toEqual([]);
+    expectNoSecrets(run);
+    expectNoViolations(heroku.server);
+  }, 60_000);
 });

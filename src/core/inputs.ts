@@ -112,20 +112,20 @@ export class InputReader {
   }
 
   /**
-   * Seconds (fractions allowed), returned in milliseconds. Without `atLeast`
-   * any value above 0 is taken; with it, values below it are refused.
+   * Seconds (fractions allowed), returned in milliseconds. Every duration is at
+   * least `atLeast` seconds (1 by default): below a second a timer rounds to 0 ms
+   * and every request or wait would fail before it starts.
    */
   seconds(name: string, fallbackSeconds: number, range: { atLeast?: number; max?: number } = {}): number {
     const value = this.read(name);
     if (value === '') return fallbackSeconds * 1000;
     const max = range.max ?? 86_400;
+    const least = range.atLeast ?? 1;
     const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
-    const low = range.atLeast === undefined ? n > 0 : n >= range.atLeast;
-    if (!low || !(n <= max)) {
-      const bound = range.atLeast === undefined ? 'greater than 0' : `of at least ${range.atLeast}`;
+    if (!(n >= least && n <= max)) {
       throw new InputError(
         name,
-        `must be a number of seconds ${bound} and at most ${max}; got ${shown(value)}`,
+        `must be a number of seconds of at least ${least} and at most ${max}; got ${shown(value)}`,
       );
     }
     return Math.round(n * 1000);

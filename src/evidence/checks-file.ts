@@ -147,8 +147,9 @@ function parseCheck(
   const title = (raw.title as string | undefined) ?? id;
   let timeoutMs: number | undefined;
   if (raw.timeout !== undefined) {
-    if (typeof raw.timeout !== 'number' || !(raw.timeout > 0) || raw.timeout > 6 * 3600)
-      fail(where('timeout'), 'must be a number of seconds greater than 0 and at most 21600');
+    // Below a second a timer rounds to 0 ms and the check fails before it starts.
+    if (typeof raw.timeout !== 'number' || !(raw.timeout >= 1) || raw.timeout > 6 * 3600)
+      fail(where('timeout'), 'must be a number of seconds of at least 1 and at most 21600');
     timeoutMs = Math.round((raw.timeout as number) * 1000);
   }
   if (raw.required !== undefined && typeof raw.required !== 'boolean')

@@ -163,7 +163,7 @@ checks:
     const run = await runBundle('evidence', { cwd: ws, inputs: { ...BASE, target: 't' } });
     expect(run.code).toBe(1);
     expect(run.errors).toEqual([
-      "Checks file .github/evidence.yml: check 'x' field `timeout` must be a number of seconds greater than 0 and at most 21600",
+      "Checks file .github/evidence.yml: check 'x' field `timeout` must be a number of seconds of at least 1 and at most 21600",
     ]);
   });
 });

@@ -314,6 +314,7 @@ class HerokuBuilds {
             provider: this.http.provider,
             operation: 'build.list',
             requestId: res.requestId,
+            request: res.request,
         }).map(toBuild);
     }
     /**
@@ -457,6 +458,7 @@ class HerokuPromotions {
             provider: this.http.provider,
             operation: 'pipeline-promotion-target.list',
             requestId: res.requestId,
+            request: res.request,
         }).map((t) => ({
             id: t.id,
             appId: t.app.id,
@@ -487,6 +489,7 @@ class HerokuReleases {
             provider: this.http.provider,
             operation: 'release.list',
             requestId: res.requestId,
+            request: res.request,
         }).map(toRelease);
     }
     /** The release the app runs now: flagged `current`, else the newest that succeeded. */
@@ -573,7 +576,7 @@ function createHerokuTarget(settings, deps) {
         observed ??= Promise.all([deps.apps.get(settings.app), deps.releases.current(settings.app)])
             .then(([app, current]) => ({ current, webUrl: app.webUrl }))
             .catch((error) => {
-            throw new errors/* StepError */.zg('heroku.observe', `app ${settings.app}`, error);
+            throw new errors/* StepError */.zg('heroku.observe', `read Heroku app ${settings.app} and its current release`, error);
         });
         return observed;
     };

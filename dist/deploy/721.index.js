@@ -210,6 +210,7 @@ class FlyLeases {
                 throw new core_errors/* ApiError */.hD({
                     provider: this.http.provider,
                     operation: 'Machines_create_lease',
+                    request: res.request,
                     status: 409,
                     retryable: false,
                     attempts: res.attempts,
@@ -434,6 +435,7 @@ class FlyMachines {
             provider: this.http.provider,
             operation: 'Machines_list',
             requestId: res.requestId,
+            request: res.request,
         });
     }
     async get(id) {
@@ -498,6 +500,7 @@ function withHint(error, resource, app) {
     return new core_errors/* ApiError */.hD({
         provider: error.provider,
         operation: error.operation,
+        request: error.request,
         status: error.status,
         requestId: error.requestId,
         body: error.body,
@@ -954,7 +957,7 @@ function createFlyTarget(settings, deps) {
             .list()
             .then((list) => selectMachines(list, settings.processGroup).deploy)
             .catch((error) => {
-            throw new core_errors/* StepError */.zg('fly.observe', `app ${settings.app}`, error);
+            throw new core_errors/* StepError */.zg('fly.observe', `list the machines of Fly app ${settings.app}`, error);
         });
         return observed;
     };
@@ -965,11 +968,11 @@ function createFlyTarget(settings, deps) {
     async function run(request) {
         const image = request.image;
         if (!image)
-            throw new core_errors/* StepError */.zg('fly.plan', `app ${settings.app}`, new Error('no image to deploy'));
+            throw new core_errors/* StepError */.zg('fly.plan', `deploy to Fly app ${settings.app}`, new Error('no image to deploy'));
         const machines = await observeMachines();
         if (machines.length === 0) {
             const group = settings.processGroup ? ` in process group ${settings.processGroup}` : '';
-            throw new core_errors/* StepError */.zg('fly.observe', `app ${settings.app}`, new Error(`no machines${group} to deploy to`));
+            throw new core_errors/* StepError */.zg('fly.observe', `deploy to Fly app ${settings.app}`, new Error(`no machines${group} to deploy to`));
         }
         const toChange = rolloutOrder(machines.filter((m) => !runsImage(m, image)), settings.strategy);
         const unchanged = machines.filter((m) => runsImage(m, image));
@@ -1065,7 +1068,7 @@ function createFlyTarget(settings, deps) {
         // at once, and each machine's update waits only for its own read.
         const configs = new Map(toChange.map((m) => {
             const read = deps.updates.get(m.id).catch((error) => {
-                throw new core_errors/* StepError */.zg('fly.read', `machine ${m.id}`, error);
+                throw new core_errors/* StepError */.zg('fly.read', `read the config of machine ${m.id}`, error);
             });
             read.catch(() => undefined);
             return [m.id, read];
@@ -1165,7 +1168,7 @@ function createFlyTarget(settings, deps) {
             await releaseLeases(held, request);
             if (held.size === 0)
                 deps.onLeases?.(undefined);
-            throw new core_errors/* StepError */.zg('fly.lease', `app ${settings.app}`, new Error(errors.join('; ')));
+            throw new core_errors/* StepError */.zg('fly.lease', `take the leases on the machines of Fly app ${settings.app}`, new Error(errors.join('; ')));
         }
         return held;
     }

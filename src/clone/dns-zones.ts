@@ -51,7 +51,7 @@ export class NameTaken extends Error {
 export class TokenReadOnly extends Error {
   constructor(cause: ApiError) {
     super(
-      `dns-token is a read-only Hetzner API token: Hetzner refused ${cause.operation} (403: ${cause.providerMessage ?? 'token_readonly'}). Create a token with Read & Write permission in the Hetzner Console (your project → Security → API tokens) and store it as the dns-token secret`,
+      `dns-token is a read-only Hetzner API token: Hetzner refused ${cause.request} (403: ${cause.providerMessage ?? 'token_readonly'}). Create a token with Read & Write permission in the Hetzner Console (your project → Security → API tokens) and store it as the dns-token secret`,
     );
     this.name = 'TokenReadOnly';
   }

@@ -108,7 +108,7 @@ export async function execute(
         : deps.signal.reason instanceof CancelledError
           ? deps.signal.reason
           : new Error(`the clone's timeout of ${deps.settings.timeoutMs / 1000} s ran out`);
-      const failure = error instanceof StepError ? error : new StepError(step.kind, resourceOf(step), cause);
+      const failure = error instanceof StepError ? error : new StepError(step.kind, describe(step), cause);
       results.push({ step, status: 'failed', ms, note: failure.message });
       progress.done({ id: describe(step), outcome: 'failed', ms });
       for (const rest of steps.slice(index + 1)) results.push({ step: rest, status: 'not-run', ms: 0 });

@@ -1,7 +1,7 @@
 import type { ActionContext } from '../core/action.ts';
 import { CancelledError, isCancelled } from '../core/cancellation.ts';
 import { messageOf, StepError } from '../core/errors.ts';
-import type { HttpClient } from '../core/http.ts';
+import type { HttpClient, RetryEvent } from '../core/http.ts';
 import type { WaitBound } from '../core/rate-limit.ts';
 import { CloudflareHttp } from '../providers/cloudflare/client.ts';
 import { createHerokuHttp } from '../providers/heroku/client.ts';
@@ -27,9 +27,9 @@ function connect(settings: CloneSettings, ctx: ActionContext, signal: AbortSigna
     signal,
     waitBound,
     log: (line: string) => ctx.info(line),
-    onRetry: (e: { provider: string; operation: string; attempt: number; delayMs: number; reason: string }) =>
+    onRetry: (e: RetryEvent) =>
       ctx.info(
-        `retrying ${e.provider} ${e.operation} after ${e.reason} (attempt ${e.attempt}, waiting ${e.delayMs} ms)`,
+        `retrying ${e.provider} ${e.request} after ${e.reason} (attempt ${e.attempt}, waiting ${e.delayMs} ms)`,
       ),
   };
   const heroku = herokuClients(
@@ -83,7 +83,7 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
   });
   async function preflight() {
     const dns = await openDns().catch((error: unknown) => {
-      throw new StepError('preflight', settings.dns.domain ?? '', error);
+      throw new StepError('preflight', `read the DNS zone of ${settings.dns.domain ?? 'the domain'}`, error);
     });
     const observed = await observe(settings, {
       heroku,
@@ -234,7 +234,7 @@ function withCleanupNote(error: unknown, settings: CloneSettings, cleanup: Clone
   }
   return new StepError(
     error.step,
-    error.resource,
+    error.doing,
     new Error(`${messageOf(error.cause).replace(/\.$/, '')}.${note}`),
   );
 }

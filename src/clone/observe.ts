@@ -73,8 +73,8 @@ export function hostnameOf(settings: Pick<CloneSettings, 'name' | 'dns'>): strin
 
 export async function observe(settings: CloneSettings, deps: ObserveDeps): Promise<Observed> {
   const { heroku } = deps;
-  const fail = (resource: string, message: string) =>
-    new StepError('preflight', resource, new Error(message));
+  const fail = (source: string, message: string) =>
+    new StepError('preflight', `clone source app ${source}`, new Error(message));
 
   const [account, sourceApp] = await Promise.all([
     heroku.account.current(),

@@ -77,7 +77,7 @@ export function ownership(settings: CloneSettings, observed: Observed): Ownershi
   if (observed.targetForbidden !== undefined) {
     throw new StepError(
       'app.create',
-      settings.appName,
+      `create Heroku app ${settings.appName}`,
       new Error(
         `${observed.targetForbidden}: the name is taken by an app of another account, so refusing to touch it. Choose another app-name or name`,
       ),
@@ -94,7 +94,7 @@ export function ownership(settings: CloneSettings, observed: Observed): Ownershi
       : `its ${MARKER_VAR} names another source app (${marker})`;
   throw new StepError(
     'app.create',
-    settings.appName,
+    `create Heroku app ${settings.appName}`,
     new Error(
       `Heroku app ${settings.appName} already exists and ${why}: refusing to modify it. Choose another app-name or name, or delete that app`,
     ),
@@ -151,7 +151,7 @@ export function buildPlan(settings: CloneSettings, observed: Observed): Step[] {
   if (coupling && coupling.pipelineId !== source.pipeline.id) {
     throw new StepError(
       'pipeline.couple',
-      app,
+      `couple ${app} to pipeline ${source.pipeline.name}`,
       new Error(
         `${app} is coupled to another pipeline (${coupling.pipelineId}), not ${source.pipeline.name}`,
       ),
@@ -180,7 +180,7 @@ export function buildPlan(settings: CloneSettings, observed: Observed): Step[] {
       if (dns.record?.protected && decision?.op !== 'none') {
         throw new StepError(
           'dns.upsert',
-          hostname,
+          `point ${hostname} at Heroku app ${app}`,
           new Error(`the CNAME ${dns.name} in ${dns.zone} is protected against changes`),
         );
       }
@@ -247,7 +247,7 @@ function refuseForeignCname(
   if (dnsTarget !== undefined && fqdnValue(current) === fqdnValue(dnsTarget)) return;
   throw new StepError(
     'dns.upsert',
-    hostname,
+    `point ${hostname} at Heroku app ${settings.appName}`,
     new Error(
       `the CNAME ${dns.name} in ${dns.zone} points at ${current}, not at this app's Heroku DNS target: refusing to repoint it. Set dns-overwrite: true to repoint it, or choose another name`,
     ),
@@ -290,7 +290,7 @@ export function describe(step: Step): string {
   }
 }
 
-/** The resource a step works on, for errors and the operations log. */
+/** The resource a step works on, for the operations log. */
 export function resourceOf(step: Step): string {
   switch (step.kind) {
     case 'domain.add':

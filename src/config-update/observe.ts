@@ -26,7 +26,7 @@ export async function observeTargets(
   try {
     machines = await machinesFor(target).list();
   } catch (error) {
-    throw new StepError('discover', `the machines of Fly app ${target.app}`, error);
+    throw new StepError('discover', `list the machines of Fly app ${target.app}`, error);
   }
   const selection = selectFlyTargets(machines, target.url, target);
   const filters = [

@@ -123,7 +123,7 @@ export function failureOf(results: readonly TargetResult[], maxFailures: number)
   const more = failed.length > LISTED_IN_ERROR ? `; and ${failed.length - LISTED_IN_ERROR} more` : '';
   return new StepError(
     'update',
-    `${failed.length} of ${results.length} targets`,
+    `update ${failed.length} of ${results.length} targets`,
     new Error(`more than max-failures (${maxFailures}) failed: ${named}${more}`),
   );
 }

@@ -30,7 +30,13 @@ export class EnvironmentError extends Error {
 
 export interface ApiErrorDetails {
   provider: string;
+  /** The call's id in the operations log (`app.create`); never shown to the user. */
   operation: string;
+  /**
+   * The request as the provider's API documents it, `METHOD /path` without the query
+   * (`POST /apps`): what the message names, so a user can look it up.
+   */
+  request: string;
   status?: number;
   requestId?: string;
   /** A short excerpt of the response body, secrets already removed. */
@@ -53,6 +59,7 @@ export interface ApiErrorDetails {
 export class ApiError extends Error {
   readonly provider: string;
   readonly operation: string;
+  readonly request: string;
   readonly status: number | undefined;
   readonly requestId: string | undefined;
   readonly body: string | undefined;
@@ -67,6 +74,7 @@ export class ApiError extends Error {
     this.name = 'ApiError';
     this.provider = details.provider;
     this.operation = details.operation;
+    this.request = details.request;
     this.status = details.status;
     this.requestId = details.requestId;
     this.body = details.body;
@@ -80,8 +88,11 @@ export class ApiError extends Error {
 
 function describeApiError(d: ApiErrorDetails): string {
   if (d.refusedCredential) return describeRefusal(d, d.refusedCredential);
-  const what = d.status === undefined ? 'failed' : `failed with HTTP ${d.status}`;
-  const parts = [`${d.provider} ${d.operation} ${what}`];
+  const parts = [
+    d.status === undefined
+      ? `${d.provider} ${d.request} failed`
+      : `${d.provider} answered ${d.request} with HTTP ${d.status}`,
+  ];
   const reason = d.providerMessage ?? d.body ?? (d.cause instanceof Error ? d.cause.message : undefined);
   if (reason) parts.push(`: ${reason}`);
   const extra: string[] = [];
@@ -103,16 +114,20 @@ function describeRefusal(d: ApiErrorDetails, credential: string): string {
   return parts.join('');
 }
 
-/** A step of an action's plan that failed, naming the resource it was working on. */
+/**
+ * A step of an action's plan that failed. The message says, in the user's terms, what was
+ * being done to which resource (`doing`: "create Heroku app tati", read as "Could not create
+ * Heroku app tati: …"); the step's id (`app.create`) goes only to the operations log.
+ */
 export class StepError extends Error {
   readonly step: string;
-  readonly resource: string;
+  readonly doing: string;
 
-  constructor(step: string, resource: string, cause: unknown) {
-    super(`${step} failed for ${resource}: ${messageOf(cause)}`, { cause });
+  constructor(step: string, doing: string, cause: unknown) {
+    super(`Could not ${doing}: ${messageOf(cause)}`, { cause });
     this.name = 'StepError';
     this.step = step;
-    this.resource = resource;
+    this.doing = doing;
   }
 }
 

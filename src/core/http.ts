@@ -69,13 +69,15 @@ export interface HttpClientOptions {
 export interface RetryEvent {
   provider: string;
   operation: string;
+  /** `METHOD /path`, as in ApiError: what a log line names. */
+  request: string;
   attempt: number;
   delayMs: number;
   reason: string;
 }
 
 export interface RequestOptions {
-  /** Names the call in errors and logs, e.g. `apps.create`. */
+  /** Names the call in the operations log, e.g. `apps.create`; messages name `METHOD /path` instead. */
   operation: string;
   method?: string;
   /** Appended to the base URL, or an absolute URL. */
@@ -106,6 +108,8 @@ export interface HttpResponse<T = unknown> {
   data: T;
   attempts: number;
   requestId: string | undefined;
+  /** `METHOD /path` of the request, for errors raised on an accepted answer. */
+  request: string;
 }
 
 const REQUEST_ID_HEADERS = [
@@ -166,19 +170,20 @@ export class HttpClient {
     const { body, headers } = this.prepare(req);
     const sleep = this.options.sleep ?? abortableSleep;
     const outer = req.signal ?? this.options.signal;
+    const named = { operation: req.operation, request: this.options.redact(requestLine(method, url)) };
 
     const waits = { slept: 0, limited: 0 };
     let failures = 0;
     for (let attempt = 1; ; attempt++) {
-      throwIfCancelled(outer, this.provider, req.operation, attempt - 1);
-      await this.pace(req.operation, attempt, waits, outer, sleep);
+      throwIfCancelled(outer, this.provider, named, attempt - 1);
+      await this.pace(named, attempt, waits, outer, sleep);
       let outcome: AttemptOutcome;
       let failure: { status?: number; text?: string; headers?: Record<string, string>; cause?: unknown };
       try {
         const res = await this.attempt(method, url, headers, body, req.timeoutMs, outer, req.binary);
         if (this.options.rateLimit?.pace) this.lastHeaders = res.headers;
         const accepted = (res.status >= 200 && res.status < 300) || req.acceptStatus?.includes(res.status);
-        if (accepted) return { ...res, attempts: attempt } as HttpResponse<T>;
+        if (accepted) return { ...res, attempts: attempt, request: named.request } as HttpResponse<T>;
         const limit = this.options.rateLimit?.limited(
           { status: res.status, headers: res.headers, body: res.data },
           waits.limited + 1,
@@ -190,7 +195,7 @@ export class HttpClient {
           // The wait refills the key more than pacing would: no pause on top of it.
           this.lastHeaders = undefined;
           const failed = { status: res.status, text: res.text, headers: res.headers };
-          await this.waitOut(limit, req.operation, attempt, waits, failed, outer, sleep);
+          await this.waitOut(limit, named, attempt, waits, failed, outer, sleep);
           continue;
         }
         outcome = {
@@ -202,7 +207,7 @@ export class HttpClient {
         failure = { status: res.status, text: res.text, headers: res.headers };
       } catch (error) {
         if (error instanceof ApiError) throw error;
-        throwIfCancelled(outer, this.provider, req.operation, attempt);
+        throwIfCancelled(outer, this.provider, named, attempt);
         outcome = isTimeout(error) ? { kind: 'timeout' } : { kind: 'network', code: errorCode(error) };
         failure = {
           cause: outcome.kind === 'timeout' ? new Error(`no answer within ${this.timeoutOf(req)} ms`) : error,
@@ -210,10 +215,10 @@ export class HttpClient {
       }
       failures++;
       const decision = decideRetry({ attempt: failures, method, retrySafe: req.retrySafe, outcome, policy });
-      if (!decision.retry) throw this.apiError(req.operation, attempt, failure, outcome);
+      if (!decision.retry) throw this.apiError(named, attempt, failure, outcome);
       this.options.onRetry?.({
         provider: this.provider,
-        operation: req.operation,
+        ...named,
         attempt,
         delayMs: decision.delayMs,
         reason: describeOutcome(outcome),
@@ -225,7 +230,7 @@ export class HttpClient {
   /** Waits out one rate-limited answer, or fails at once when the wait would pass the bound. */
   private async waitOut(
     limit: RateLimitWait,
-    operation: string,
+    named: { operation: string; request: string },
     attempts: number,
     waits: { slept: number; limited: number },
     failed: { status: number; text: string; headers: Record<string, string> },
@@ -249,7 +254,7 @@ export class HttpClient {
     if (!verdict.wait) {
       throw new ApiError({
         provider: this.provider,
-        operation,
+        ...named,
         status: failed.status,
         requestId: requestIdOf(failed.headers),
         providerMessage: verdict.reason,
@@ -257,14 +262,14 @@ export class HttpClient {
         attempts,
       });
     }
-    this.options.log?.(waitLine(this.provider, limit, operation));
+    this.options.log?.(waitLine(this.provider, limit, named.operation));
     waits.slept += limit.waitMs;
     await sleep(verdict.sleepMs, outer).catch(() => undefined);
   }
 
   /** A pause before sending when the last answer says the shared key is running low (logged once per client). */
   private async pace(
-    operation: string,
+    named: { operation: string; request: string },
     attempt: number,
     waits: { slept: number; limited: number },
     outer: AbortSignal | undefined,
@@ -283,12 +288,12 @@ export class HttpClient {
     if (!verdict.wait)
       throw new ApiError({
         provider: this.provider,
-        operation,
+        ...named,
         providerMessage: verdict.reason,
         retryable: true,
         attempts: attempt - 1,
       });
-    if (!this.pacingLogged) this.options.log?.(waitLine(this.provider, pause, operation));
+    if (!this.pacingLogged) this.options.log?.(waitLine(this.provider, pause, named.operation));
     this.pacingLogged = true;
     waits.slept += pause.waitMs;
     await sleep(verdict.sleepMs, outer).catch(() => undefined);
@@ -322,7 +327,7 @@ export class HttpClient {
     timeoutMs: number | undefined,
     outer: AbortSignal | undefined,
     binary = false,
-  ): Promise<Omit<HttpResponse, 'attempts'>> {
+  ): Promise<Omit<HttpResponse, 'attempts' | 'request'>> {
     const timeout = AbortSignal.timeout(timeoutMs ?? this.defaultTimeoutMs);
     const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
     const { request } = await loadUndici();
@@ -347,7 +352,7 @@ export class HttpClient {
   }
 
   private apiError(
-    operation: string,
+    named: { operation: string; request: string },
     attempts: number,
     failure: { status?: number; text?: string; headers?: Record<string, string>; cause?: unknown },
     outcome: AttemptOutcome,
@@ -357,7 +362,7 @@ export class HttpClient {
     const message = providerMessage(text);
     return new ApiError({
       provider: this.provider,
-      operation,
+      ...named,
       status: failure.status,
       requestId: failure.headers ? requestIdOf(failure.headers) : undefined,
       // Redacted whole, then cut: a secret past the cut would otherwise leave its head behind.
@@ -376,6 +381,11 @@ export function isRefusal(status: number | undefined, headers: Record<string, st
   if (status === 401) return true;
   if (status !== 403) return false;
   return headers['x-ratelimit-remaining'] !== '0' && headers['retry-after'] === undefined;
+}
+
+/** `POST /v1/apps/smooth/machines`: the method and the URL's path, without host or query. */
+export function requestLine(method: string, url: string): string {
+  return `${method.toUpperCase()} ${URL.parse(url)?.pathname ?? url.split('?')[0]}`;
 }
 
 export function buildUrl(baseUrl: string, path: string, query?: RequestOptions['query']): string {
@@ -476,13 +486,13 @@ function isTimeout(error: unknown): boolean {
 function throwIfCancelled(
   signal: AbortSignal | undefined,
   provider: string,
-  operation: string,
+  named: { operation: string; request: string },
   attempts: number,
 ) {
   if (!signal?.aborted) return;
   throw new ApiError({
     provider,
-    operation,
+    ...named,
     retryable: false,
     attempts,
     // A runner cancellation names its signal; any other abort is a deadline.

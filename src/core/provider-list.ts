@@ -50,15 +50,17 @@ export function checkList(body: unknown, field?: string): ListCheck {
 export interface ListSource {
   /** As in errors: `Fly Machines`, `DigitalOcean`, `Heroku`... */
   provider: string;
-  /** The operation that answered the list, e.g. `Machines_list`. */
+  /** The operation that answered the list, e.g. `Machines_list`: for the operations log. */
   operation: string;
+  /** The request that answered it, `GET /v1/apps/x/machines`: what the message names. */
+  request: string;
   field?: string;
   requestId?: string | undefined;
 }
 
 /**
  * The entries of a provider's list, typed as the caller documents them.
- * @throws ApiError (not retryable) naming `source.provider` and `source.operation`
+ * @throws ApiError (not retryable) naming `source.provider` and `source.request`
  *   when `checkList` refuses the answer.
  */
 export function providerList<T>(body: unknown, source: ListSource): T[] {
@@ -67,6 +69,7 @@ export function providerList<T>(body: unknown, source: ListSource): T[] {
   throw new ApiError({
     provider: source.provider,
     operation: source.operation,
+    request: source.request,
     requestId: source.requestId,
     retryable: false,
     attempts: 1,

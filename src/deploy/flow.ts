@@ -18,7 +18,7 @@ import {
 } from './history.ts';
 import { describeIdentity, identityOfSettings, type TargetIdentity } from './identity.ts';
 import { deployTagOf, digestOf, pinImage, type RegistryApi, resolveImage, tagPinned } from './image.ts';
-import type { DeploySettings } from './inputs.ts';
+import type { DeployOrRollback, DeploySettings } from './inputs.ts';
 import { GITHUB_REGISTRY } from './registry-credentials.ts';
 import { type DeployReport, type DeployStatus, renderSummary } from './report.ts';
 import type { DeployRequest, DeployTarget, TargetOutcome } from './target.ts';
@@ -52,7 +52,7 @@ interface Version {
 }
 
 export async function runDeploy(
-  settings: DeploySettings,
+  settings: DeployOrRollback,
   ctx: ActionContext,
   deps: DeployDeps,
 ): Promise<void> {
@@ -94,7 +94,11 @@ export async function runDeploy(
             release: version.release,
             tag: version.tag === ownTag ? undefined : version.tag,
           }).catch((error: unknown) => {
-            throw new StepError('github.deployment.find', `environment ${settings.environment}`, error);
+            throw new StepError(
+              'github.deployment.find',
+              `read the GitHub deployments of environment ${settings.environment} (to continue an earlier attempt of this run)`,
+              error,
+            );
           }),
         )
       : undefined;
@@ -111,7 +115,7 @@ export async function runDeploy(
     const tagImage = version.tagImage;
     await ctx.log.step('image.tag', { tag: version.tag }, () =>
       tagImage(version.tag).catch((error: unknown) => {
-        throw new StepError('image.tag', version.image ?? 'image', error);
+        throw new StepError('image.tag', `tag image ${version.image ?? ''} as ${version.tag}`, error);
       }),
     );
   }
@@ -153,7 +157,11 @@ export async function runDeploy(
             productionEnvironment: /^prod/i.test(settings.environment),
           })
           .catch((error: unknown) => {
-            throw new StepError('github.deployment.create', `environment ${settings.environment}`, error);
+            throw new StepError(
+              'github.deployment.create',
+              `record a GitHub deployment in environment ${settings.environment}`,
+              error,
+            );
           }),
     );
     deploymentId = created.id;
@@ -277,11 +285,11 @@ export async function runDeploy(
     }),
   );
   if (outcome.status !== 'success') {
-    const what = outcome.status === 'rolled-back' ? 'rolled back' : 'failed';
+    const why = outcome.error ?? 'see the job summary';
     throw new StepError(
       'rollout',
-      `${target} ${settings.environment}`,
-      new Error(`${what}: ${outcome.error ?? 'see the job summary'}`),
+      rolloutDoing(settings),
+      new Error(outcome.status === 'rolled-back' ? `rolled back: ${why}` : why),
     );
   }
   if (status === 'unchanged') {
@@ -340,7 +348,7 @@ function imageToTag(settings: DeploySettings): ImageReference | undefined {
 }
 
 /** A real rollback whose every unit already ran the version; a dry run changes nothing by design. */
-function changedNothing(settings: DeploySettings, outcome: TargetOutcome): boolean {
+function changedNothing(settings: DeployOrRollback, outcome: TargetOutcome): boolean {
   return (
     settings.operation === 'rollback' &&
     !settings.dryRun &&
@@ -356,7 +364,7 @@ function changedNothing(settings: DeploySettings, outcome: TargetOutcome): boole
  */
 async function finishCancelled(
   ctx: ActionContext,
-  settings: DeploySettings,
+  settings: DeployOrRollback,
   outcome: TargetOutcome,
   r: {
     history: DeployDeps['history'];
@@ -395,7 +403,13 @@ async function finishCancelled(
   );
   throw ctx.cancellation.signal.reason instanceof CancelledError
     ? new CancelledError(ctx.cancellation.signal.reason.signalName, note.replace(/^cancelled: /, ''))
-    : new StepError('rollout', `${settings.target.kind} ${settings.environment}`, new Error(note));
+    : new StepError('rollout', rolloutDoing(settings), new Error(note));
+}
+
+/** `deploy to fly (production)`, `roll back heroku (staging)`: what a failed rollout could not do. */
+function rolloutDoing(settings: DeployOrRollback): string {
+  const verb = settings.operation === 'rollback' ? 'roll back' : 'deploy to';
+  return `${verb} ${settings.target.kind} (${settings.environment})`;
 }
 
 /** `cancelled: 2 unit(s) changed, 2 sent back to their previous version`: what the record and summary say. */
@@ -435,7 +449,7 @@ function runUrl(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 async function resolveVersion(
-  settings: DeploySettings,
+  settings: DeployOrRollback,
   ctx: ActionContext,
   deps: DeployDeps,
   identity: TargetIdentity,
@@ -499,11 +513,19 @@ async function resolveVersion(
     const tag = typeof r.payload.tag === 'string' ? r.payload.tag : ownTag;
     if (target === 'heroku') {
       if (!r.release)
-        throw new StepError('version.resolve', what, new Error('the deployment names no Heroku release'));
+        throw new StepError(
+          'version.resolve',
+          `find the version to roll back to in ${what}`,
+          new Error('the deployment names no Heroku release'),
+        );
       return { image: undefined, tag, release: r.release, source: `${what} (release ${r.release})` };
     }
     if (typeof r.payload.image !== 'string')
-      throw new StepError('version.resolve', what, new Error('the deployment names no image'));
+      throw new StepError(
+        'version.resolve',
+        `find the version to roll back to in ${what}`,
+        new Error('the deployment names no image'),
+      );
     return { image: r.payload.image, tag, release: undefined, source: `${what}: ${r.payload.image}` };
   };
 
@@ -534,7 +556,7 @@ async function resolveVersion(
           : '';
       throw new StepError(
         'version.resolve',
-        `${describeIdentity(identity)} in environment ${settings.environment}`,
+        `find the previous version of ${describeIdentity(identity)} in environment ${settings.environment}`,
         new Error(
           !latest
             ? `no deployment of ${describeIdentity(identity)} is recorded${unnamed}`

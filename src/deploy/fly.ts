@@ -72,7 +72,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
       .list()
       .then((list) => selectMachines(list, settings.processGroup).deploy)
       .catch((error: unknown) => {
-        throw new StepError('fly.observe', `app ${settings.app}`, error);
+        throw new StepError('fly.observe', `list the machines of Fly app ${settings.app}`, error);
       });
     return observed;
   };
@@ -84,13 +84,14 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
 
   async function run(request: DeployRequest): Promise<TargetOutcome> {
     const image = request.image;
-    if (!image) throw new StepError('fly.plan', `app ${settings.app}`, new Error('no image to deploy'));
+    if (!image)
+      throw new StepError('fly.plan', `deploy to Fly app ${settings.app}`, new Error('no image to deploy'));
     const machines = await observeMachines();
     if (machines.length === 0) {
       const group = settings.processGroup ? ` in process group ${settings.processGroup}` : '';
       throw new StepError(
         'fly.observe',
-        `app ${settings.app}`,
+        `deploy to Fly app ${settings.app}`,
         new Error(`no machines${group} to deploy to`),
       );
     }
@@ -209,7 +210,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
     const configs = new Map(
       toChange.map((m) => {
         const read = deps.updates.get(m.id).catch((error: unknown) => {
-          throw new StepError('fly.read', `machine ${m.id}`, error);
+          throw new StepError('fly.read', `read the config of machine ${m.id}`, error);
         });
         read.catch(() => undefined);
         return [m.id, read] as const;
@@ -334,7 +335,11 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
     if (errors.length > 0) {
       await releaseLeases(held, request);
       if (held.size === 0) deps.onLeases?.(undefined);
-      throw new StepError('fly.lease', `app ${settings.app}`, new Error(errors.join('; ')));
+      throw new StepError(
+        'fly.lease',
+        `take the leases on the machines of Fly app ${settings.app}`,
+        new Error(errors.join('; ')),
+      );
     }
     return held;
   }

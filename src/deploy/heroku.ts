@@ -61,7 +61,11 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
     observed ??= Promise.all([deps.apps.get(settings.app), deps.releases.current(settings.app)])
       .then(([app, current]) => ({ current, webUrl: app.webUrl }))
       .catch((error: unknown) => {
-        throw new StepError('heroku.observe', `app ${settings.app}`, error);
+        throw new StepError(
+          'heroku.observe',
+          `read Heroku app ${settings.app} and its current release`,
+          error,
+        );
       });
     return observed;
   };

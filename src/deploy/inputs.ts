@@ -64,7 +64,8 @@ export interface HerokuDeploySettings {
 }
 
 export interface DeploySettings {
-  operation: 'deploy' | 'rollback';
+  /** `release-lock` (ssh only) removes this service's deploy lock on the hosts: see ssh/release-lock.ts. */
+  operation: 'deploy' | 'rollback' | 'release-lock';
   target: FlyDeploySettings | SshDeploySettings | HerokuDeploySettings;
   environment: string;
   github: { token: string | undefined; apiUrl: string; repository: string | undefined };
@@ -78,9 +79,18 @@ export interface DeploySettings {
   dryRun: boolean;
 }
 
+/** The settings of a deploy or a rollback: what runDeploy works with. */
+export type DeployOrRollback = DeploySettings & { operation: 'deploy' | 'rollback' };
+
 export function parseInputs(inputs: InputReader, env: NodeJS.ProcessEnv = {}): DeploySettings {
-  const operation = inputs.choice('operation', ['deploy', 'rollback'] as const, 'deploy');
+  const operation = inputs.choice('operation', ['deploy', 'rollback', 'release-lock'] as const, 'deploy');
   const kind = inputs.choice('target', ['fly', 'ssh', 'heroku'] as const);
+  if (operation === 'release-lock' && kind !== 'ssh') {
+    throw new InputError(
+      'operation',
+      `release-lock is for target ssh (the deploy lock a run leaves on the hosts); with target ${kind} there is none: ${kind === 'fly' ? 'Fly leases expire on their own (or fly machine leases clear)' : 'Heroku deploys take no lock'}`,
+    );
+  }
   const imageRaw = inputs.optional('image');
   const image = imageRaw === undefined ? undefined : imageReference('image', imageRaw);
   if (operation === 'deploy' && kind !== 'heroku' && !image) {
@@ -90,7 +100,11 @@ export function parseInputs(inputs: InputReader, env: NodeJS.ProcessEnv = {}): D
     );
   }
   const target =
-    kind === 'fly' ? parseFly(inputs) : kind === 'ssh' ? parseSsh(inputs) : parseHeroku(inputs, operation);
+    kind === 'fly'
+      ? parseFly(inputs)
+      : kind === 'ssh'
+        ? parseSsh(inputs)
+        : parseHeroku(inputs, operation === 'rollback' ? 'rollback' : 'deploy');
   const registry = registrySources(inputs, env);
   return {
     operation,

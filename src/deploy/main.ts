@@ -19,6 +19,11 @@ await runAction({
     ...(s.target.kind === 'heroku' && s.target.source?.kind === 'url' ? urlSecrets(s.target.source.url) : []),
   ],
   run: async (settings, ctx) => {
+    if (settings.operation === 'release-lock') {
+      // parseInputs allows release-lock with target ssh only.
+      if (settings.target.kind !== 'ssh') return;
+      return (await import('./ssh/release-lock.ts')).runReleaseLock(settings.target, settings.dryRun, ctx);
+    }
     // One bound for every rate-limit wait of the run: health-timeout from the step's start.
     const startedAt = Date.now();
     const redact = (text: string) => ctx.secrets.redact(text);
@@ -39,7 +44,7 @@ await runAction({
         : undefined;
     // One client per registry host: its tokens (push-scoped after the push check) are reused.
     const registries = new Map<string, RegistryClient>();
-    await runDeploy(settings, ctx, {
+    await runDeploy({ ...settings, operation: settings.operation }, ctx, {
       target: await buildTarget(settings, ctx, startedAt),
       history: github,
       registry: (registry) => {

@@ -226,7 +226,10 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
         );
         throw error;
       }
-      uploadFailure = error instanceof StepError ? error : new StepError('artifact.upload', name, error);
+      uploadFailure =
+        error instanceof StepError
+          ? error
+          : new StepError('artifact.upload', `upload artifact ${name}`, error);
       artifact = { id: undefined, name, url: undefined, failed: true };
     }
   }
@@ -236,7 +239,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     const required = `required check${gate.failedRequired.length === 1 ? '' : 's'} ${gate.failedRequired.join(', ')} did not pass`;
     throw new StepError(
       'gate',
-      `${target}/${settings.milestone}`,
+      `pass milestone ${settings.milestone} of ${target}`,
       new Error(
         uploadFailure
           ? `${required}; the evidence is in ${shown}, and its upload failed: ${uploadFailure.message}`
@@ -263,7 +266,7 @@ async function uploadArtifact(
   if (!env.ACTIONS_RESULTS_URL || !runtimeToken) {
     throw new StepError(
       'artifact.upload',
-      name,
+      `upload artifact ${name}`,
       new Error(
         'ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set: artifacts can be uploaded only from a GitHub Actions job (set upload: false elsewhere)',
       ),
@@ -303,15 +306,19 @@ async function uploadArtifact(
     if (error instanceof UploadFailed && error.timedOut) {
       throw new StepError(
         'artifact.upload',
-        name,
+        `upload artifact ${name}`,
         new Error(
           `not done within ${formatMs(deadlineMs)}, the bound of an upload of ${bytes} bytes with ${formatMs(requestTimeoutMs)} per request: the upload process was stopped; the evidence file is written, a re-run uploads it`,
         ),
       );
     }
     if (error instanceof UploadFailed && error.nameTaken)
-      throw new StepError('artifact.upload', name, new Error(`name conflict: ${error.message}`));
-    throw new StepError('artifact.upload', name, error);
+      throw new StepError(
+        'artifact.upload',
+        `upload artifact ${name}`,
+        new Error(`name conflict: ${error.message}`),
+      );
+    throw new StepError('artifact.upload', `upload artifact ${name}`, error);
   } finally {
     rmSync(tempDir, { recursive: true, force: true });
   }
@@ -348,15 +355,18 @@ async function requirePassingEvidence(
     now: Date.now(),
   };
   const name = artifactName(target, previous, true);
+  const doing = `find the passing evidence of milestone '${previous}' (require-previous)`;
   const found = await ctx.log.step('gate.previous', { artifact: name, branch: scope.branch }, () =>
-    findPassingEvidence(api, target, previous, scope),
+    findPassingEvidence(api, target, previous, scope).catch((error: unknown) => {
+      throw isCancelled(error) ? error : new StepError('gate.previous', doing, error);
+    }),
   );
   for (const { artifact, refused } of found.judged)
     if (refused && artifact !== found.chosen) ctx.info(`not counted: artifact ${artifact.id} ${refused}`);
   if (!found.chosen) {
     throw new StepError(
       'gate.previous',
-      name,
+      doing,
       new Error(
         `no passing evidence of milestone '${previous}' from branch ${scope.branch} of ${repository}: ${describeRefusals(found, scope)}; no check was run`,
       ),

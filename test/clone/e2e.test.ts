@@ -282,7 +282,7 @@ describe('clone end to end (committed bundle)', () => {
     const run = await w.run({ 'on-failure': 'delete' });
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
-    expect(run.errors[0]).toContain('release.promote failed for fetlife-prod-tati');
+    expect(run.errors[0]).toContain('Could not promote v');
     expect(run.errors[0]).toContain('Release phase failed: exit 1');
     expect(run.errors[0]).toContain(`on-failure delete removed CNAME tati.${ZONE} and Heroku app ${APP}`);
     expect(w.heroku.app(APP)).toBeUndefined();
@@ -327,7 +327,7 @@ describe('clone end to end (committed bundle)', () => {
     w.heroku.knobs.acmFailures.set(APP, 'CAA record blocks Let’s Encrypt');
     const run = await w.run();
     expect(run.code).toBe(1);
-    expect(run.errors[0]).toContain('certificate.wait failed for tati.shibari.photo');
+    expect(run.errors[0]).toContain('Could not wait for the certificate of tati.shibari.photo');
     expect(run.errors[0]).toContain('CAA record blocks');
     expect(existsSync(w.serversFile)).toBe(false);
   });
@@ -337,7 +337,7 @@ describe('clone end to end (committed bundle)', () => {
     const started = Date.now();
     const run = await w.run({ timeout: '3' });
     expect(run.code).toBe(1);
-    expect(run.errors[0]).toContain('release.promote failed for fetlife-prod-tati');
+    expect(run.errors[0]).toContain('Could not promote v');
     expect(run.errors[0]).toContain("the clone's timeout of 3 s ran out");
     expect(Date.now() - started).toBeLessThan(30_000);
   });
@@ -355,7 +355,7 @@ describe('clone end to end (committed bundle)', () => {
     expect(run.stdout).toContain(
       'rate limited by Heroku, waiting 30 s (HTTP 429, RateLimit-Remaining 0; app.info)',
     );
-    expect(run.errors[0]).toContain('pipeline.couple failed for fetlife-prod-tati');
+    expect(run.errors[0]).toContain('Could not couple fetlife-prod-tati to pipeline');
     expect(run.errors[0]).toContain('[REDACTED');
     expectNoSecrets(run.everything);
   });

@@ -124,7 +124,9 @@ describe('Cloudflare clients', () => {
       );
       const odd = await zones.findByName('example.com').catch((e: unknown) => e);
       expect(odd).toBeInstanceOf(ApiError);
-      expect((odd as ApiError).message).toBe('Cloudflare zones-get failed with HTTP 200: 1234 odd');
+      expect((odd as ApiError).message).toBe(
+        'Cloudflare answered GET /client/v4/zones with HTTP 200: 1234 odd',
+      );
       expect(await zones.findByName('example.com')).toEqual({ id: zone.id, name: 'example.com' });
       expect(fake.server.violations).toEqual([]);
     } finally {

@@ -236,7 +236,7 @@ describe('report', () => {
       addonOwned: ['DATABASE_URL'],
       addonDerived: ['PGBOUNCER_URL'],
       excluded: [],
-      failure: 'config.set failed for a-tati: HTTP 403',
+      failure: 'Could not set 2 config vars (values hidden): HTTP 403',
     });
     expect(md).toContain('### Clone a → a-tati failed');
     expect(summaryTables(md)).toEqual([
@@ -251,6 +251,6 @@ describe('report', () => {
     expect(md).toContain(
       "hold an add-on's value (set them in `config` to copy them on purpose): `PGBOUNCER_URL`",
     );
-    expect(md).toContain('**Failed:** config.set failed for a-tati: HTTP 403');
+    expect(md).toContain('**Failed:** Could not set 2 config vars (values hidden): HTTP 403');
   });
 });

@@ -118,7 +118,7 @@ describe('config-update on Fly (bundle against the sandbox)', () => {
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toMatch(
-      /^update failed for 1 of 3 targets: more than max-failures \(0\) failed: broken/,
+      /^Could not update 1 of 3 targets: more than max-failures \(0\) failed: broken/,
     );
     expect(run.log.filter((e) => e.outcome === 'retried')).toHaveLength(3);
   });
@@ -362,7 +362,7 @@ describe('config-update on Fly (bundle against the sandbox)', () => {
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toMatch(
-      /^discover failed for the machines of Fly app smooth: fly-api-token was refused by Fly Machines \(401: /,
+      /^Could not list the machines of Fly app smooth: fly-api-token was refused by Fly Machines \(401: /,
     );
     expect(run.errors[0]).toContain('check that the Fly API token may manage app smooth');
     expect(fly.app.requests).toHaveLength(0);

@@ -121,7 +121,7 @@ describe('config-update on Kamal hosts (bundle against the sandbox)', () => {
       error: 'not started: the deadline of 1.5 s passed',
     });
     expect(run.errors).toHaveLength(1);
-    expect(run.errors[0]).toContain('update failed for 3 of 3 targets');
+    expect(run.errors[0]).toContain('Could not update 3 of 3 targets');
     expect(progressLines(run.stdout)).toHaveLength(3);
   });
 

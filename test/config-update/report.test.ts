@@ -139,12 +139,12 @@ describe('failureOf', () => {
     [
       [result('a'), failed('b')],
       0,
-      'update failed for 1 of 2 targets: more than max-failures (0) failed: b (HTTP 500: boom)',
+      'Could not update 1 of 2 targets: more than max-failures (0) failed: b (HTTP 500: boom)',
     ],
     [
       [failed('b'), failed('c'), skipped('d')],
       1,
-      'update failed for 2 of 3 targets: more than max-failures (1) failed: b (HTTP 500: boom); c (HTTP 500: boom)',
+      'Could not update 2 of 3 targets: more than max-failures (1) failed: b (HTTP 500: boom); c (HTTP 500: boom)',
     ],
   ])('%#', (results, max, message) => {
     expect(failureOf(results, max)?.message).toBe(message);
@@ -155,7 +155,7 @@ describe('failureOf', () => {
       failed(`m${String(i).padStart(2, '0')}`, { error: null }),
     );
     expect(failureOf(many, 0)?.message).toBe(
-      'update failed for 13 of 13 targets: more than max-failures (0) failed: m00; m01; m02; m03; m04; m05; m06; m07; m08; m09; and 3 more',
+      'Could not update 13 of 13 targets: more than max-failures (0) failed: m00; m01; m02; m03; m04; m05; m06; m07; m08; m09; and 3 more',
     );
   });
 });

@@ -13,7 +13,15 @@ const delay = (ms: number, signal?: AbortSignal) =>
     const t = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => {
       clearTimeout(t);
-      reject(new ApiError({ provider: 'x', operation: 'update', retryable: false, attempts: 1 }));
+      reject(
+        new ApiError({
+          provider: 'x',
+          operation: 'update',
+          request: 'POST /update',
+          retryable: false,
+          attempts: 1,
+        }),
+      );
     });
   });
 
@@ -42,6 +50,7 @@ describe('runFanout', () => {
       throw new ApiError({
         provider: 'Update endpoint',
         operation: 'update',
+        request: 'POST /update',
         status: 502,
         providerMessage: 'bad gateway',
         retryable: true,
@@ -119,6 +128,7 @@ describe('describeFailure', () => {
       new ApiError({
         provider: 'p',
         operation: 'o',
+        request: 'GET /o',
         status: 500,
         body: 'x'.repeat(400),
         retryable: true,
@@ -130,6 +140,7 @@ describe('describeFailure', () => {
       new ApiError({
         provider: 'p',
         operation: 'o',
+        request: 'GET /o',
         retryable: true,
         attempts: 2,
         cause: new Error('ECONNRESET: socket hang up'),

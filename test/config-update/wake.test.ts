@@ -13,6 +13,7 @@ const started: StartResult = { previousState: 'suspended' };
 const timeout408 = new ApiError({
   provider: 'fly',
   operation: 'Machines_wait',
+  request: 'GET /v1/apps/a/machines/m1/wait',
   status: 408,
   retryable: true,
   attempts: 1,
@@ -20,6 +21,7 @@ const timeout408 = new ApiError({
 const gone404 = new ApiError({
   provider: 'fly',
   operation: 'Machines_wait',
+  request: 'GET /v1/apps/a/machines/m1/wait',
   status: 404,
   retryable: false,
   attempts: 1,
@@ -53,7 +55,7 @@ describe('wakeMachine', () => {
       starts: [started],
       waits: [gone404],
       calls: ['start', 'wait'],
-      error: 'Machines_wait',
+      error: 'answered GET /v1/apps/a/machines/m1/wait with HTTP 404',
     },
   ])('$name', async ({ starts, waits, calls, error }) => {
     const seen: string[] = [];

@@ -131,6 +131,7 @@ describe('runAction', () => {
           throw new ApiError({
             provider: 'Fly',
             operation: 'machines.list',
+            request: 'GET /v1/apps/a/machines',
             status: 500,
             retryable: true,
             attempts: 3,
@@ -138,7 +139,7 @@ describe('runAction', () => {
         },
       }),
       { target: 'web' },
-      'machines.list',
+      'Fly answered GET /v1/apps/a/machines with HTTP 500',
       false,
     ],
     [

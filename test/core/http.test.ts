@@ -75,7 +75,7 @@ describe('HttpClient against a loopback server', () => {
     expect(api.status).toBe(500);
     expect(api.requestId).toBe('req-77');
     expect(api.message).toBe(
-      'Test things.list failed with HTTP 500: always broken (4 attempts, request id req-77)',
+      'Test answered GET /v1/things with HTTP 500: always broken (4 attempts, request id req-77)',
     );
   });
 

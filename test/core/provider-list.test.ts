@@ -101,17 +101,23 @@ describe('providerList', () => {
     expect(
       providerList(
         { artifacts: [{ id: 1 }] },
-        { provider: 'GitHub', operation: 'artifacts.list', field: 'artifacts' },
+        {
+          provider: 'GitHub',
+          operation: 'artifacts.list',
+          request: 'GET /repos/a/b/actions/artifacts',
+          field: 'artifacts',
+        },
       ),
     ).toEqual([{ id: 1 }]);
   });
 
-  it('throws one ApiError naming the provider and the operation, not retried', () => {
+  it('throws one ApiError naming the provider and the request, not retried', () => {
     const error = (() => {
       try {
         providerList([{ id: 'm1' }, null], {
           provider: 'Fly Machines',
           operation: 'Machines_list',
+          request: 'GET /v1/apps/a/machines',
           requestId: 'r-1',
         });
       } catch (e) {
@@ -121,7 +127,7 @@ describe('providerList', () => {
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ provider: 'Fly Machines', operation: 'Machines_list', retryable: false });
     expect((error as Error).message).toBe(
-      'Fly Machines Machines_list failed: answered a list whose entry 2 of 2 is null, not an object (request id r-1)',
+      'Fly Machines GET /v1/apps/a/machines failed: answered a list whose entry 2 of 2 is null, not an object (request id r-1)',
     );
   });
 });

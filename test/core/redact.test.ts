@@ -94,6 +94,7 @@ describe('errors carry no secrets', () => {
     const error = new ApiError({
       provider: 'Heroku',
       operation: 'apps.info',
+      request: 'GET /apps/a',
       status: 401,
       body,
       retryable: false,

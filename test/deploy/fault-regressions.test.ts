@@ -171,7 +171,7 @@ describe('GitHub deployment of a re-run', () => {
       github.server.inject({ route: 'repos/create-deployment', fault: fault.fault });
       const first = await deploy(attempt(1));
       expect(first.code).toBe(1);
-      expect(first.errors[0]).toMatch(/^github\.deployment\.create failed for environment production: /);
+      expect(first.errors[0]).toMatch(/^Could not record a GitHub deployment in environment production: /);
       // The POST is not sent twice: its answer was lost, not its effect.
       expect(github.server.received('repos/create-deployment')).toHaveLength(1);
       const [d] = github.deployments();
@@ -343,7 +343,7 @@ describe('Fly leases whose answer was lost', () => {
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toMatch(
-      /^fly\.lease failed for app test-app: m3: .*HTTP 409: machine m3 lease currently held by ops@example\.test \("ops-actions deploy acme\/fleet run 999"\) until \d{4}-/,
+      /^Could not take the leases on the machines of Fly app test-app: m3: .*HTTP 409: machine m3 lease currently held by ops@example\.test \("ops-actions deploy acme\/fleet run 999"\) until \d{4}-/,
     );
     expect(fly.server.received('Machines_update')).toHaveLength(0);
     expect(fly.machine('m1')!.lease).toBeUndefined();

@@ -286,7 +286,9 @@ describe('fly failed health', () => {
     expect(res.status).toBe(201);
     const run = await deploy();
     expect(run.code).toBe(1);
-    expect(run.errors[0]).toMatch(/fly\.lease failed for app test-app: m2: .*lease currently held/);
+    expect(run.errors[0]).toMatch(
+      /Could not take the leases on the machines of Fly app test-app: m2: .*lease currently held/,
+    );
     expect(updates()).toHaveLength(0);
     const released = fly.server.received('Machines_release_lease').map(machineOf).sort();
     expect(released).toEqual(['m1', 'm3']);

@@ -63,7 +63,7 @@ describe('GitHub rate limits in the deploy history', () => {
     expect(run.outputs.status).toBe('success');
     expect(waits(run)).toEqual([
       expect.stringMatching(
-        /^rate limited by GitHub, waiting \d s \(primary rate limit, deployments\.list\)$/,
+        /^rate limited by GitHub, waiting \d s \(primary rate limit, GET \/repos\/acme\/fleet\/deployments\)$/,
       ),
     ]);
     expect(github.server.received(LIST).map((r) => r.status)).toEqual([403, 200]);
@@ -76,7 +76,9 @@ describe('GitHub rate limits in the deploy history', () => {
     });
     const run = await deploy();
     expect(run.errors).toEqual([]);
-    expect(waits(run)).toEqual([expect.stringContaining('(primary rate limit, deployments.create)')]);
+    expect(waits(run)).toEqual([
+      expect.stringContaining('(primary rate limit, POST /repos/acme/fleet/deployments)'),
+    ]);
     expect(github.server.received(CREATE).map((r) => r.status)).toEqual([429, 201]);
     const [d] = github.deployments();
     expect(github.deployments()).toHaveLength(1);
@@ -88,7 +90,9 @@ describe('GitHub rate limits in the deploy history', () => {
     const run = await deploy();
     expect(run.errors).toEqual([]);
     expect(waits(run)).toEqual([
-      'rate limited by GitHub, waiting 1 s (secondary rate limit, deployments.statuses.create)',
+      expect.stringMatching(
+        /^rate limited by GitHub, waiting 1 s \(secondary rate limit, POST \/repos\/acme\/fleet\/deployments\/\d+\/statuses\)$/,
+      ),
     ]);
     const [d] = github.deployments();
     expect(statesOf(github, d!.id)).toEqual(['in_progress', 'success']);
@@ -102,7 +106,7 @@ describe('GitHub rate limits in the deploy history', () => {
     const run = await deploy();
     expect(run.errors).toEqual([]);
     expect(waits(run)).toEqual([
-      'rate limited by GitHub, waiting 1 s (HTTP 429 with retry-after, deployments.list)',
+      'rate limited by GitHub, waiting 1 s (HTTP 429 with retry-after, GET /repos/acme/fleet/deployments)',
     ]);
     expect(github.server.received(LIST).map((r) => r.status)).toEqual([429, 200]);
   });
@@ -113,7 +117,9 @@ describe('GitHub rate limits in the deploy history', () => {
     const run = await deploy();
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
-    expect(run.errors[0]).toContain('GitHub deployments.list failed with HTTP 403: API rate limit exceeded');
+    expect(run.errors[0]).toContain(
+      'GitHub answered GET /repos/acme/fleet/deployments with HTTP 403: API rate limit exceeded',
+    );
     expect(run.errors[0]).toContain(
       `GitHub's primary rate limit (x-ratelimit-remaining 0, resource core, resets at ${new Date(Math.floor(resetAt.getTime() / 1000) * 1000).toISOString()})`,
     );

@@ -64,7 +64,7 @@ describe('Heroku rate limits in a deploy', () => {
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toMatch(
-      /Heroku app\.info failed with HTTP 429: rate limited by Heroku past the input health-timeout \(HTTP 429, RateLimit-Remaining 0: waiting 30 s would pass it, 20 s left\)/,
+      /Heroku answered GET \/apps\/[\w-]+ with HTTP 429: rate limited by Heroku past the input health-timeout \(HTTP 429, RateLimit-Remaining 0: waiting 30 s would pass it, 20 s left\)/,
     );
     expect(heroku.server.received('app.info')).toHaveLength(1);
     expect(heroku.server.received('build.create')).toEqual([]);

@@ -213,7 +213,9 @@ describe('a deploy that failed before it took a lock', () => {
       'github-token': '',
     });
     expect(run.code).toBe(1);
-    expect(run.errors[0]).toMatch(/ssh\.lock failed for 127\.0\.0\.1:\d+: could not take the lock/);
+    expect(run.errors[0]).toMatch(
+      /Could not take the deploy lock on 127\.0\.0\.1:\d+: could not take the lock/,
+    );
     expect(run.stdout).not.toMatch(/remove/i);
     const post = await runBundle('deploy', {
       entry: 'post',

@@ -322,7 +322,7 @@ describe('ssh target: locks', () => {
       const { outcome, captured } = await deploy(held, v1.ref);
       expect(outcome.status).toBe('failed');
       expect(outcome.error).toMatch(
-        /ssh\.lock failed for .*: the .* deploy lock is still held by acme\/other run 99/,
+        /Could not take the deploy lock on .*: the .* deploy lock is still held by acme\/other run 99/,
       );
       expect(outcome.units[0]).toMatchObject({ outcome: 'failed' });
       expect(await containers(held.settings.service)).toEqual([]);
@@ -356,7 +356,7 @@ describe('ssh target: dry-run and hosts', () => {
     });
     const { outcome } = await deploy(strict, v1.ref);
     expect(outcome.status).toBe('failed');
-    expect(outcome.error).toMatch(/ssh\.lock failed/);
+    expect(outcome.error).toMatch(/Could not take the deploy lock on /);
     expect(await containers(strict.settings.service)).toEqual([]);
   });
 

@@ -157,7 +157,7 @@ describe('GitHub rate limits on the artifacts list', () => {
     expect(run.errors).toEqual([]);
     expect(ran).toBe(true);
     expect(run.stdout).toMatch(
-      /rate limited by GitHub, waiting \d+ s \(primary rate limit, artifacts\.list\)/,
+      /rate limited by GitHub, waiting \d+ s \(primary rate limit, GET \/repos\/acme\/fleet\/actions\/artifacts\)/,
     );
     expect(github.server.received(LIST).map((r) => r.status)).toEqual([403, 200]);
   });
@@ -169,7 +169,7 @@ describe('GitHub rate limits on the artifacts list', () => {
     expect(run.errors).toEqual([]);
     expect(ran).toBe(true);
     expect(run.stdout).toContain(
-      'rate limited by GitHub, waiting 1 s (secondary rate limit, artifacts.list)',
+      'rate limited by GitHub, waiting 1 s (secondary rate limit, GET /repos/acme/fleet/actions/artifacts)',
     );
     expect(github.server.received(LIST).map((r) => r.status)).toEqual([429, 200]);
   });
@@ -183,7 +183,7 @@ describe('GitHub rate limits on the artifacts list', () => {
     expect(ran).toBe(false);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toContain(
-      'GitHub artifacts.list failed with HTTP 403: You have exceeded a secondary rate limit',
+      'GitHub answered GET /repos/acme/fleet/actions/artifacts with HTTP 403: You have exceeded a secondary rate limit',
     );
     expect(run.errors[0]).toContain(
       "GitHub's secondary rate limit (no retry-after: at least one minute) needs a wait of 60 s, more than the 5 s a GitHub request may wait (the input timeout)",
@@ -226,7 +226,7 @@ describe('GitHub rate limits on the artifacts list', () => {
       },
     );
     expect(run.stdout).toContain(
-      'rate limited by GitHub, waiting 50 s (secondary rate limit, artifacts.list)',
+      'rate limited by GitHub, waiting 50 s (secondary rate limit, GET /repos/acme/fleet/actions/artifacts)',
     );
     expect(run.code).toBe(1);
     expect(ran).toBe(false);

@@ -76,7 +76,7 @@ function zipNames(): string[] {
 function expectCleanFailure(run: BundleRun, message: RegExp): void {
   expect(run.code).toBe(1);
   expect(run.errors).toHaveLength(1);
-  expect(run.errors[0]).toMatch(new RegExp(`^artifact\\.upload failed for ${NAME}: `));
+  expect(run.errors[0]).toMatch(new RegExp(`^Could not upload artifact ${NAME}: `));
   expect(run.errors[0]).toMatch(message);
   expect(run.stdout + run.stderr).not.toMatch(STACK_LINE);
 }
@@ -239,7 +239,7 @@ describe('secrets in what the results service sends back', () => {
     expect(run.code).toBe(1);
     expect(run.errors).toEqual([
       expect.stringMatching(
-        /^artifact\.upload failed for evidence-t1-gates-pass: Failed to FinalizeArtifact: .*\(400\)/,
+        /^Could not upload artifact evidence-t1-gates-pass: Failed to FinalizeArtifact: .*\(400\)/,
       ),
     ]);
     expect(run.everything).not.toContain(token);
@@ -276,7 +276,7 @@ describe('outside a GitHub Actions job', () => {
     expect(run.code).toBe(1);
     expect(run.errors).toEqual([
       expect.stringMatching(
-        /^artifact\.upload failed for evidence-t1-gates-pass: ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set/,
+        /^Could not upload artifact evidence-t1-gates-pass: ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set/,
       ),
     ]);
     expect(evidenceFiles(ws)).toHaveLength(1);

@@ -12,7 +12,7 @@ import { SCENARIOS, type Scenario } from '../reliability/fault-worlds.ts';
 /**
  * A provider list with `null` and non-object entries (the fake-server's `listEntries`
  * fault, after the first real entry), read by each action through its bundle: one
- * `::error::` naming the provider and the operation, the way core/provider-list.ts
+ * `::error::` naming the provider and the operation, the request, the way core/provider-list.ts
  * words it, never a TypeError; nothing changed after the bad list.
  */
 
@@ -47,41 +47,43 @@ function inWorld(name: string, server: number, operation: string, field?: string
   };
 }
 
-const entries = (provider: string, operation: string, list = 'a list') =>
+/** `request` is a regular expression of the `METHOD /path` the message names. */
+const entries = (provider: string, request: string, list = 'a list') =>
   new RegExp(
-    `${provider} ${operation} failed: answered ${list} whose entry \\d+ of \\d+ is null, not an object \\(3 of its entries are not objects\\)`,
+    `${provider} ${request} failed: answered ${list} whose entry \\d+ of \\d+ is null, not an object \\(3 of its entries are not objects\\)`,
   );
 
 const CASES: Case[] = [
   {
     name: 'config-update: Fly Machines_list',
     run: inWorld('config-update', 0, 'Machines_list'),
-    error: /^discover failed for the machines of Fly app smooth: /,
+    error:
+      /^Could not list the machines of Fly app smooth: Fly Machines GET \/v1\/apps\/smooth\/machines failed: /,
   },
   {
     name: 'deploy fly: GitHub deployments.list',
     run: inWorld('deploy fly', 1, 'repos/list-deployments'),
-    error: entries('GitHub', 'deployments.list'),
+    error: entries('GitHub', 'GET /repos/acme/fleet/deployments'),
   },
   {
     name: 'deploy heroku: Heroku build.list',
     run: inWorld('deploy heroku', 0, 'build.list'),
-    error: entries('Heroku', 'build.list'),
+    error: entries('Heroku', 'GET /apps/[\\w-]+/builds'),
   },
   {
     name: 'clone: Heroku add-on-attachment.list-by-app',
     run: inWorld('clone', 0, 'add-on-attachment.list-by-app'),
-    error: entries('Heroku', 'add-on-attachment.list-by-app'),
+    error: entries('Heroku', 'GET /apps/[\\w-]+/addon-attachments'),
   },
   {
     name: 'clone: Hetzner list_rrsets',
     run: inWorld('clone', 1, 'list_rrsets', 'rrsets'),
-    error: entries('Hetzner', 'list_rrsets', 'a "rrsets" list'),
+    error: entries('Hetzner', 'GET /v1/zones/[\\w.-]+/rrsets', 'a "rrsets" list'),
   },
   {
     name: 'evidence: GitHub artifacts.list',
     run: inWorld('evidence', 0, 'actions/list-artifacts-for-repo', 'artifacts'),
-    error: entries('GitHub', 'artifacts.list', 'a "artifacts" list'),
+    error: entries('GitHub', 'GET /repos/acme/fleet/actions/artifacts', 'a "artifacts" list'),
   },
   {
     name: 'clone: Cloudflare zones-get',
@@ -95,7 +97,7 @@ const CASES: Case[] = [
       const run = await w.run({ 'dns-provider': 'cloudflare', 'dns-token': DNS_TOKEN });
       return { run, servers: [w.heroku.server, w.cloudflare.server], stop: w.stop };
     },
-    error: entries('Cloudflare', 'zones-get'),
+    error: entries('Cloudflare', 'GET /client/v4/zones'),
   },
   {
     name: 'deploy ssh: DigitalOcean droplets.list',
@@ -124,13 +126,13 @@ const CASES: Case[] = [
       });
       return { run, servers: [digitalocean.server], stop: () => digitalocean.stop() };
     },
-    error: entries('DigitalOcean', 'droplets.list', 'a "droplets" list'),
+    error: entries('DigitalOcean', 'GET /v2/droplets', 'a "droplets" list'),
   },
 ];
 
 describe('a provider list with null and non-object entries (bundles against the fakes)', () => {
   it.each(CASES)(
-    '$name: one error naming the provider and the operation',
+    '$name: one error naming the provider and the request',
     async ({ run: start, error }) => {
       const { run, servers, stop } = await start();
       try {

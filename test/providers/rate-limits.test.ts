@@ -183,7 +183,7 @@ describe.each(CASES)('$provider client against its fake’s real 429', (c) => {
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).message).toMatch(
       new RegExp(
-        `failed with HTTP 429: rate limited by ${c.provider} past the input timeout \\(HTTP 429.*: waiting \\d+ s would pass it, [\\d.]+ s left\\)`,
+        `with HTTP 429: rate limited by ${c.provider} past the input timeout \\(HTTP 429.*: waiting \\d+ s would pass it, [\\d.]+ s left\\)`,
       ),
     );
     expect(h.slept).toEqual([c.waits[0]]);

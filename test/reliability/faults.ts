@@ -175,7 +175,8 @@ async function runCell(
     } else {
       if (first.code !== 1) problems.push(`exit ${first.code}`);
       if (first.errors.length !== 1) problems.push(`${first.errors.length} errors`);
-      else if (!/^\S+ failed for \S/.test(first.errors[0]!)) problems.push('error names no step/resource');
+      else if (!/^Could not \S/.test(first.errors[0]!))
+        problems.push('error says not what could not be done');
       else if (past && !/rate limited by \w+ past .*\(HTTP 429/.test(first.errors[0]!))
         problems.push('error names no rate limit');
       if (STACK_LINE.test(first.stdout) || STACK_LINE.test(first.stderr)) problems.push('stack trace');
@@ -208,9 +209,10 @@ async function runCell(
   }
 }
 
-/** The step a failed run names, without ids or times, so the cell reads the same run to run. */
+/** The step a failed run's operations log names, without ids or times, so the cell reads the same run to run. */
 function failedStep(run: BundleRun): string {
-  return /^(\S+) failed for /.exec(run.errors[0] ?? '')?.[1] ?? `exit ${run.code}`;
+  const step = run.log.findLast((e) => e.outcome === 'failed')?.step;
+  return typeof step === 'string' ? step : `exit ${run.code}`;
 }
 
 async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -45,7 +45,7 @@ export async function waitHealthy(w: HealthWait): Promise<'passing' | 'skipped'>
       await showLogs(w);
       throw new StepError(
         'ssh.health',
-        w.host.where,
+        `get a healthy ${w.name} on ${w.host.where}`,
         gone
           ? `${w.name} stopped: ${lastLines(result.shown, 1)}`
           : `${w.name} not healthy within ${formatMs(w.timeoutMs)} (${attempt} attempts; last ${note})`,

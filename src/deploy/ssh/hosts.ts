@@ -47,7 +47,7 @@ export function fromDroplets(tag: string, droplets: Droplet[], hostsInput: SshHo
     if (!tagged.some((d) => d.publicIpv4 === line.host || d.name === line.host)) {
       throw new StepError(
         'hosts',
-        hostKey(line),
+        `deploy to hosts entry ${hostKey(line)}`,
         `this hosts entry is not a droplet tagged ${JSON.stringify(tag)}; droplets without the tag are never touched`,
       );
     }
@@ -61,7 +61,7 @@ export function fromDroplets(tag: string, droplets: Droplet[], hostsInput: SshHo
     const why = skipped.length > 0 ? `: ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '';
     throw new StepError(
       'hosts',
-      `DigitalOcean tag ${JSON.stringify(tag)}`,
+      `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`,
       `no active droplet with a public IPv4 address carries this tag${why}`,
     );
   }

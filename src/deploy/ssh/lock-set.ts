@@ -56,7 +56,7 @@ export class LockSet {
         this.held.splice(this.held.indexOf(lock), 1);
         this.save();
         throw new Error(
-          `the ${service} deploy lock is still held by ${describeOwner(r.owner)} after ${formatMs(r.waitedMs)} (lock-timeout); if that run is gone, remove ~/.ops-actions/locks/${service}.lock on the host`,
+          `the ${service} deploy lock is still held by ${describeOwner(r.owner)} after ${formatMs(r.waitedMs)} (lock-timeout); if that run is gone, release it with operation: release-lock (or remove ~/.ops-actions/locks/${service}.lock on the host)`,
         );
       }
       return r;

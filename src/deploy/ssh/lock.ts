@@ -114,6 +114,12 @@ export function isEarlierAttempt(holder: Record<string, string>, me: LockOwner):
   return Number.isInteger(theirs) && Number.isInteger(mine) && theirs < mine;
 }
 
+/** Reads the lock without touching it: prints `ops-actions-lock held <owner line>` or `ops-actions-lock absent`. */
+export function inspectCommand(service: string): string {
+  const { lock } = paths(service, 'inspect');
+  return `if [ -e ${lock} ]; then printf 'ops-actions-lock held %s\\n' "$(cat ${lock} 2>/dev/null)"; else echo 'ops-actions-lock absent'; fi`;
+}
+
 /** Removes the lock only when it holds `token`; prints `released`, `absent` or `other <owner line>`. */
 export function releaseCommand(service: string, token: string): string {
   const { lock } = paths(service, token);

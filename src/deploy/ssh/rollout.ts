@@ -43,6 +43,18 @@ interface HostState {
 /**
  * One deploy or rollback of a service across its hosts; see createSshTarget for the order of events.
  */
+/** What each remote command of a rollout does, as its error says it ("Could not pull the image on …"). */
+const DOING = {
+  pull: 'pull the image',
+  create: 'create the new container',
+  stop: 'stop the old container',
+  start: 'start the new container',
+  port: 'pick a free host port',
+  switch: 'switch the nginx upstream',
+  restore: 'put the previous container back',
+  prune: 'remove old containers and unused images',
+} as const;
+
 export class Rollout {
   private readonly t0 = performance.now();
   private readonly locks: LockSet;
@@ -214,7 +226,7 @@ export class Rollout {
         await this.locks.take(s.host);
       } catch (error) {
         s.unit.outcome = 'failed';
-        s.unit.error = new StepError('ssh.lock', s.host.where, error).message;
+        s.unit.error = new StepError('ssh.lock', `take the deploy lock on ${s.host.where}`, error).message;
         s.unit.startedMs = s.unit.endedMs = this.now();
         this.progressDone(s);
         return this.outcome(states, 'failed', s.unit.error);
@@ -237,7 +249,11 @@ export class Rollout {
           this.planLines.push(...describeHostPlan(s.host.where, s.plan, []));
         } catch (error) {
           s.unit.outcome = 'failed';
-          s.unit.error = new StepError('ssh.observe', s.host.where, error).message;
+          s.unit.error = new StepError(
+            'ssh.observe',
+            `list the containers of ${this.settings.service} on ${s.host.where}`,
+            error,
+          ).message;
         }
       },
       { concurrency: this.concurrency() },
@@ -290,7 +306,7 @@ export class Rollout {
         } catch (error) {
           restored = false;
           s.unit.outcome = 'failed';
-          s.unit.error = `${s.unit.error ? `${s.unit.error}; ` : ''}${new StepError('ssh.restore', s.host.where, error).message}`;
+          s.unit.error = `${s.unit.error ? `${s.unit.error}; ` : ''}${new StepError('ssh.restore', `${DOING.restore} on ${s.host.where}`, error).message}`;
         }
       },
       { concurrency: this.concurrency() },
@@ -397,7 +413,9 @@ export class Rollout {
     } catch (error) {
       s.unit.outcome = 'failed';
       s.unit.error =
-        error instanceof StepError ? error.message : new StepError('ssh.deploy', s.host.where, error).message;
+        error instanceof StepError
+          ? error.message
+          : new StepError('ssh.deploy', `deploy to ${s.host.where}`, error).message;
       if (s.unit.health === undefined && plan.steps.some((st) => st.kind === 'health') && s.started) {
         s.unit.health = 'failing';
       }
@@ -409,7 +427,7 @@ export class Rollout {
   /** Runs one remote command, its output streamed line by line; a non-zero exit names the step and host. */
   private async exec(
     s: HostState,
-    step: string,
+    step: keyof typeof DOING,
     command: string,
     timeoutMs = 120_000,
     input?: string,
@@ -423,7 +441,11 @@ export class Rollout {
     });
     if (result.code !== 0 || result.timedOut) {
       const why = result.timedOut ? `timed out after ${formatMs(timeoutMs)}` : `exit ${result.code}`;
-      throw new StepError(`ssh.${step}`, s.host.where, `${why}: ${lastLines(result.shown)}`);
+      throw new StepError(
+        `ssh.${step}`,
+        `${DOING[step]} on ${s.host.where}`,
+        `${why}: ${lastLines(result.shown)}`,
+      );
     }
     return result.output;
   }

@@ -48,6 +48,7 @@ export class CloudflareHttp {
       throw new ApiError({
         provider: 'Cloudflare',
         operation: req.operation,
+        request: response.request,
         status: response.status,
         requestId: response.requestId,
         providerMessage:
@@ -66,6 +67,7 @@ export class CloudflareHttp {
     return providerList<T>(result, {
       provider: 'Cloudflare',
       operation: req.operation,
+      request: response.request,
       requestId: response.requestId,
     });
   }

@@ -45,6 +45,7 @@ export async function listDropletsByTag(client: HttpClient, tag: string): Promis
       operation: 'droplets.list',
       field: 'droplets',
       requestId: res.requestId,
+      request: res.request,
     });
     for (const droplet of droplets) {
       if (!(droplet.tags ?? []).includes(tag)) continue;

@@ -89,6 +89,7 @@ export class FlyLeases implements LeasesApi {
         throw new ApiError({
           provider: this.http.provider,
           operation: 'Machines_create_lease',
+          request: res.request,
           status: 409,
           retryable: false,
           attempts: res.attempts,

@@ -89,6 +89,7 @@ export class FlyMachines implements MachinesApi {
       provider: this.http.provider,
       operation: 'Machines_list',
       requestId: res.requestId,
+      request: res.request,
     });
   }
 
@@ -163,6 +164,7 @@ function withHint(error: unknown, resource: string, app: string): unknown {
   return new ApiError({
     provider: error.provider,
     operation: error.operation,
+    request: error.request,
     status: error.status,
     requestId: error.requestId,
     body: error.body,

@@ -44,6 +44,7 @@ export function createArtifactsApi(github: GitHubClient, repository: string): Ar
         const batch = providerList<RepoArtifact>(res.data, {
           provider: 'GitHub',
           operation: 'artifacts.list',
+          request: res.request,
           field: 'artifacts',
         });
         all.push(...batch.filter((a) => a.name === name));

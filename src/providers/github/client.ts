@@ -50,7 +50,7 @@ export interface GitHubClientOptions {
 }
 
 export interface GitHubRequest {
-  /** Names the call in errors and logs, e.g. `deployments.list`. */
+  /** Names the call in the operations log, e.g. `deployments.list`; messages name the route instead. */
   operation: string;
   /** Octokit route, e.g. `GET /repos/{owner}/{repo}/deployments`. */
   route: string;
@@ -62,6 +62,8 @@ export interface GitHubRequest {
 }
 
 export interface GitHubResponse<T> {
+  /** The route with its params filled in (`GET /repos/acme/web/deployments`), as messages name it. */
+  request: string;
   status: number;
   headers: Record<string, string>;
   data: T;
@@ -77,6 +79,8 @@ type LimitedRequest = { request?: { [option: string]: unknown } };
 
 interface CallState {
   operation: string;
+  /** The route with its params filled in, as messages name the call. */
+  request: string;
   waitedMs: number;
   /** The limit the last attempt met, as plugin-throttling read it. */
   limit?: { kind: RateLimitKind; waitS: number };
@@ -115,7 +119,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     }
     call.waitedMs += waitMs;
     const kind = limit.kind === 'retry-after' ? 'HTTP 429 with retry-after' : `${limit.kind} rate limit`;
-    options.log(`rate limited by GitHub, waiting ${limit.waitS} s (${kind}, ${call.operation})`);
+    options.log(`rate limited by GitHub, waiting ${limit.waitS} s (${kind}, ${call.request})`);
     await abortableSleep(waitMs, options.signal);
     return true;
   };
@@ -132,7 +136,11 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   return {
     async request<T>(req: GitHubRequest): Promise<GitHubResponse<T>> {
       const id = nextCall++;
-      const call: CallState = { operation: req.operation, waitedMs: 0 };
+      const call: CallState = {
+        operation: req.operation,
+        request: options.redact(routeWith(req.route, req.params)),
+        waitedMs: 0,
+      };
       calls.set(id, call);
       try {
         const res = await (await octokit()).request(req.route, {
@@ -140,12 +148,22 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
           headers: { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' },
           request: { call: id, ...(req.retries === undefined ? {} : { retries: req.retries }) },
         });
-        return { status: res.status, headers: flatHeaders(res.headers), data: res.data as T };
+        return {
+          request: call.request,
+          status: res.status,
+          headers: flatHeaders(res.headers),
+          data: res.data as T,
+        };
       } catch (error) {
         const status = statusOf(error);
         if (status !== undefined && req.acceptStatus?.includes(status)) {
           const response = (error as { response?: { headers?: object; data?: unknown } }).response;
-          return { status, headers: flatHeaders(response?.headers ?? {}), data: response?.data as T };
+          return {
+            request: call.request,
+            status,
+            headers: flatHeaders(response?.headers ?? {}),
+            data: response?.data as T,
+          };
         }
         throw toApiError(error, call, options);
       } finally {
@@ -233,6 +251,13 @@ function timedFetch(timeoutMs: number, outer: AbortSignal | undefined) {
   };
 }
 
+/** `GET /repos/{owner}/{repo}/deployments` with its params → `GET /repos/acme/web/deployments`. */
+function routeWith(route: string, params: Record<string, unknown> = {}): string {
+  return route.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    params[name] === undefined ? whole : encodeURIComponent(String(params[name])),
+  );
+}
+
 function toApiError(error: unknown, call: CallState, options: GitHubClientOptions): ApiError {
   const redact = options.redact;
   const e = error as {
@@ -246,6 +271,7 @@ function toApiError(error: unknown, call: CallState, options: GitHubClientOption
     return new ApiError({
       provider: 'GitHub',
       operation: call.operation,
+      request: call.request,
       retryable: false,
       attempts,
       cause: options.signal?.reason ?? new Error('cancelled'),
@@ -255,6 +281,7 @@ function toApiError(error: unknown, call: CallState, options: GitHubClientOption
     return new ApiError({
       provider: 'GitHub',
       operation: call.operation,
+      request: call.request,
       retryable: true,
       attempts,
       cause: new Error(redact(causeMessage(error))),
@@ -266,6 +293,7 @@ function toApiError(error: unknown, call: CallState, options: GitHubClientOption
   return new ApiError({
     provider: 'GitHub',
     operation: call.operation,
+    request: call.request,
     status: e.status,
     requestId: headers['x-github-request-id'],
     body: text ? excerpt(redact(text)) : undefined,

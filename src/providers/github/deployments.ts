@@ -120,6 +120,7 @@ export class GitHubDeployments {
       const items = providerList<DeploymentJson>(res.data, {
         provider: 'GitHub',
         operation: 'deployments.list',
+        request: res.request,
       });
       out.push(...items.map(toDeployment));
       if (items.length < 100 || !/rel="next"/.test(res.headers.link ?? '')) break;
@@ -148,6 +149,7 @@ export class GitHubDeployments {
     return providerList<StatusJson>(res.data, {
       provider: 'GitHub',
       operation: 'deployments.statuses.list',
+      request: res.request,
     }).map((s) => ({
       id: s.id,
       state: s.state,

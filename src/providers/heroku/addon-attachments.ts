@@ -46,6 +46,7 @@ export class HerokuAddonAttachments {
       provider: this.http.provider,
       operation: 'add-on-attachment.list-by-app',
       requestId: res.requestId,
+      request: res.request,
     }).map((a) => ({
       id: a.id,
       name: a.name,

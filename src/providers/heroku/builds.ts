@@ -57,6 +57,7 @@ export class HerokuBuilds {
       provider: this.http.provider,
       operation: 'build.list',
       requestId: res.requestId,
+      request: res.request,
     }).map(toBuild);
   }
 

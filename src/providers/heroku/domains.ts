@@ -52,6 +52,7 @@ export class HerokuDomains {
       provider: this.http.provider,
       operation: 'domain.list',
       requestId: res.requestId,
+      request: res.request,
     }).map(toDomain);
   }
 

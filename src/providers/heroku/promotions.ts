@@ -61,6 +61,7 @@ export class HerokuPromotions {
       provider: this.http.provider,
       operation: 'pipeline-promotion-target.list',
       requestId: res.requestId,
+      request: res.request,
     }).map((t) => ({
       id: t.id,
       appId: t.app.id,

@@ -43,6 +43,7 @@ export class HerokuReleases {
       provider: this.http.provider,
       operation: 'release.list',
       requestId: res.requestId,
+      request: res.request,
     }).map(toRelease);
   }
 

@@ -42,7 +42,12 @@ export class HetznerRRSets {
       path: `/zones/${encodeURIComponent(String(zone))}/rrsets`,
       query: { name, per_page: 50 },
     });
-    const where = { provider: this.http.provider, operation: 'list_rrsets', requestId: res.requestId };
+    const where = {
+      provider: this.http.provider,
+      operation: 'list_rrsets',
+      request: res.request,
+      requestId: res.requestId,
+    };
     return providerList<RRSetJson>(res.data, { ...where, field: 'rrsets' }).map((r) =>
       toRRSet(r, providerList<{ value: string }>(r, { ...where, field: 'records' })),
     );

@@ -334,7 +334,7 @@ export class RegistryClient {
 
   /** A 401 after the challenge was answered: the credentials, or the token's scope, do not reach. */
   private refused(
-    res: { status: number; text: string; headers: Record<string, string> },
+    res: { status: number; text: string; headers: Record<string, string>; request: string },
     operation: string,
     challenge: Challenge | undefined,
     repository: string,
@@ -360,6 +360,7 @@ export class RegistryClient {
     return new ApiError({
       provider: this.http.provider,
       operation,
+      request: res.request,
       status: res.status,
       ...(said ? { providerMessage: excerpt(this.options.redact(said)) } : {}),
       retryable: false,
@@ -375,6 +376,7 @@ export class RegistryClient {
     return new ApiError({
       provider: error.provider,
       operation: error.operation,
+      request: error.request,
       ...(error.status === undefined ? {} : { status: error.status }),
       ...(error.providerMessage === undefined ? {} : { providerMessage: error.providerMessage }),
       retryable: false,
@@ -505,6 +507,8 @@ function unauthorized(hint: string): ApiError {
   return new ApiError({
     provider: 'Registry',
     operation: 'auth',
+    // Raised on the registry's challenge itself, before any token request.
+    request: 'its authentication challenge',
     status: 401,
     retryable: false,
     attempts: 1,

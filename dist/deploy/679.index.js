@@ -1,0 +1,117 @@
+export const id = 679;
+export const ids = [679];
+export const modules = {
+
+/***/ 679:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+__webpack_require__.r(__webpack_exports__);
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   releaseServiceLocks: () => (/* binding */ releaseServiceLocks),
+/* harmony export */   runReleaseLock: () => (/* binding */ runReleaseLock)
+/* harmony export */ });
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1915);
+/* harmony import */ var _core_summary_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1363);
+/* harmony import */ var _providers_ssh_session_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(2696);
+/* harmony import */ var _discover_hosts_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(9775);
+/* harmony import */ var _lock_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6958);
+
+
+
+
+
+
+/** Reads and releases the service's lock on each host, one host at a time. */
+async function releaseServiceLocks(remote, hosts, service, options) {
+    const out = [];
+    for (const host of hosts) {
+        try {
+            out.push(await releaseOne(remote, host, service, options));
+        }
+        catch (error) {
+            out.push({
+                host: host.where,
+                heldBy: undefined,
+                result: 'failed',
+                error: (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .messageOf */ .bD)(error),
+            });
+        }
+    }
+    return out;
+}
+async function releaseOne(remote, host, service, options) {
+    const where = host.where;
+    const read = await remote.run(host.login, (0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .inspectCommand */ .QR)(service), { timeoutMs: 30_000 });
+    if (read.output.split('\n').includes('ops-actions-lock absent')) {
+        options.line(`${where}: no ${service} deploy lock is held`);
+        return { host: where, heldBy: undefined, result: 'no lock' };
+    }
+    const answer = (0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .parseAcquire */ .G8)(read.output);
+    if (answer.kind !== 'held')
+        throw new Error(`exit ${read.code}: ${(0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .lastLines */ .w$)(read.shown)}`);
+    const token = (0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .parseOwnerLine */ .F_)(answer.owner).token;
+    if (!token) {
+        options.line(`${where}: ~/.ops-actions/locks/${service}.lock holds no owner line that this action writes; left alone, look at it on the host`);
+        return { host: where, heldBy: undefined, result: 'not an ops-actions lock' };
+    }
+    const heldBy = (0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .describeOwner */ .$S)(answer.owner);
+    if (options.dryRun) {
+        options.line(`${where}: would release the ${service} deploy lock, held by ${heldBy}`);
+        return { host: where, heldBy, result: 'would release' };
+    }
+    const release = await remote.run(host.login, (0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .releaseCommand */ .Pw)(service, token), { timeoutMs: 30_000 });
+    const released = (0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .parseRelease */ .BC)(release.output);
+    if (released === 'released') {
+        options.line(`${where}: released the ${service} deploy lock, held by ${heldBy}`);
+        return { host: where, heldBy, result: 'released' };
+    }
+    if (released === 'absent') {
+        options.line(`${where}: the ${service} deploy lock was released meanwhile`);
+        return { host: where, heldBy, result: 'no lock' };
+    }
+    if (released === 'other') {
+        options.line(`${where}: another run took the ${service} deploy lock meanwhile; left alone`);
+        return { host: where, heldBy, result: 'taken by another run meanwhile' };
+    }
+    throw new Error(`exit ${release.code}: ${(0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .lastLines */ .w$)(release.shown)}`);
+}
+/** The whole operation: hosts, locks, summary, outputs; fails when a host could not be read or released. */
+async function runReleaseLock(settings, dryRun, ctx) {
+    const hosts = await (0,_discover_hosts_js__WEBPACK_IMPORTED_MODULE_4__/* .resolveHosts */ .G)(settings, ctx);
+    const session = await _providers_ssh_session_js__WEBPACK_IMPORTED_MODULE_3__/* .SshSession */ .v.open({ key: settings.sshKey, knownHosts: settings.knownHosts }, ctx.env.RUNNER_TEMP || (0,node_os__WEBPACK_IMPORTED_MODULE_0__.tmpdir)(), { redactor: ctx.secrets.redactor });
+    let results;
+    try {
+        results = await ctx.log.step('ssh.release-lock', { service: settings.service, dryRun: String(dryRun) }, () => releaseServiceLocks(session, hosts, settings.service, { dryRun, line: (text) => ctx.info(text) }));
+    }
+    finally {
+        await session.close();
+    }
+    await ctx.writeSummary([
+        `### Release the ${settings.service} deploy lock${dryRun ? ' (dry run, nothing changed)' : ''}`,
+        '',
+        (0,_core_summary_js__WEBPACK_IMPORTED_MODULE_2__/* .summaryTable */ .jb)(['host', 'held by', 'result'], results.map((r) => [r.host, r.heldBy ?? '—', r.error ?? r.result])),
+        '',
+    ].join('\n'));
+    const failed = results.filter((r) => r.result === 'failed');
+    const status = failed.length > 0
+        ? 'failed'
+        : dryRun
+            ? 'planned'
+            : results.some((r) => r.result === 'released')
+                ? 'success'
+                : 'unchanged';
+    ctx.setOutput('status', status);
+    if (failed.length > 0)
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .StepError */ .zg('ssh.release-lock', `release the ${settings.service} deploy lock on ${failed.map((r) => r.host).join(', ')}`, failed.map((r) => (failed.length > 1 ? `${r.host}: ${r.error}` : r.error)).join('; '));
+    if (status === 'unchanged')
+        ctx.notice(`release-lock changed nothing: no host held a ${settings.service} deploy lock that could be released`);
+    if (dryRun)
+        ctx.info(`release-lock of ${settings.service}: dry run, nothing changed`);
+}
+
+
+/***/ })
+
+};

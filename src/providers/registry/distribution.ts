@@ -347,6 +347,7 @@ export class RegistryClient {
       return new ApiError({
         provider: this.http.provider,
         operation,
+        request: res.request,
         status: res.status,
         ...(said ? { providerMessage: excerpt(this.options.redact(said)) } : {}),
         retryable: false,

@@ -474,7 +474,13 @@ async function resolveHosts(settings, ctx) {
         token,
         redact: (text) => ctx.secrets.redact(text),
         // Discovery comes before any lock is taken: a rate limit may hold it up as long as a lock may.
-        waitBound: { budgetMs: settings.lockTimeoutMs, name: 'the input lock-timeout' },
+        // All pages of the listing share one deadline; the runner's cancellation cuts any wait.
+        waitBound: {
+            budgetMs: settings.lockTimeoutMs,
+            deadlineAt: Date.now() + settings.lockTimeoutMs,
+            name: 'the input lock-timeout',
+        },
+        signal: ctx.cancellation.signal,
         log: (line) => ctx.info(line),
     });
     const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () => listDropletsByTag(client, tag));

@@ -142,7 +142,12 @@ export class InputReader {
 
   /** The entries of a target list input (`urls`, `hosts`), by the rules of `listEntries`. */
   lines(name: string): string[] {
-    return listEntries(this.read(name)).map((e) => e.value);
+    return this.entries(name).map((e) => e.value);
+  }
+
+  /** As `lines`, with each entry's 1-based line number for errors. */
+  entries(name: string): ListFileLine[] {
+    return listEntries(this.read(name));
   }
 
   /**
@@ -328,6 +333,18 @@ export function checkUrl(name: string, value: string): string {
   }
   // Trailing slashes of the path only: in a query or fragment they are data.
   return /[?#]/.test(value) ? value : value.replace(/\/+$/, '');
+}
+
+/**
+ * The host as sshd's machine is reached, for finding duplicates: an IP in its
+ * canonical form (`[0:0::1]` is `::1`, WHATWG host parsing), names lower-cased
+ * with a trailing dot dropped (DNS), and the port (22 when none was given).
+ * The user is left out: `alice@web1` and `bob@web1` deploy to one machine.
+ */
+export function sshHostKey(login: SshHost): string {
+  const bracketed = login.host.includes(':') ? `[${login.host}]` : login.host;
+  const host = new URL(`http://${bracketed}`).hostname.replace(/\.$/, '');
+  return `${host}:${login.port}`;
 }
 
 /** `[user@]host[:port]` as the ssh-based actions take it. */

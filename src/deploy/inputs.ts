@@ -1,5 +1,5 @@
 import { InputError } from '../core/errors.ts';
-import { type InputReader, parseSshHost, type SshHost } from '../core/inputs.ts';
+import { atLine, type InputReader, parseSshHost, type SshHost, sshHostKey } from '../core/inputs.ts';
 import { type ImageReference, readImageReference } from '../providers/registry/reference.ts';
 import { normalisePrivateKey } from '../providers/ssh/private-key.ts';
 import { type RegistryCredentialSources, registrySources } from './registry-credentials.ts';
@@ -140,14 +140,40 @@ function parseFly(inputs: InputReader): FlyDeploySettings {
   };
 }
 
+/**
+ * Two entries for one machine (see `sshHostKey`) are refused naming the line:
+ * dropping one would lose its user or port silently, keeping both would deploy
+ * the host twice and wait for its own lock.
+ */
+function refuseDuplicateHosts(
+  listed: { line: number; parsed: SshHost }[],
+  source: { name: string; file?: string },
+): void {
+  const seen = new Map<string, number>();
+  for (const { line, parsed } of listed) {
+    const key = sshHostKey(parsed);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      const problem = `lists the host ${key} on line ${first} and again on line ${line} (users, the case of a name, a trailing dot and the default port 22 do not make another host); each host must appear once`;
+      if (source.file === undefined) throw new InputError(source.name, problem);
+      atLine(source.name, source.file, line, () => {
+        throw new InputError(source.name, problem);
+      });
+    }
+    seen.set(key, line);
+  }
+}
+
 function parseSsh(inputs: InputReader): SshDeploySettings {
   const fromFile = inputs.fileLines('hosts-file', (line) => parseSshHost('hosts-file', line));
-  const lines = inputs.lines('hosts');
+  const lines = inputs.entries('hosts');
   if (fromFile && lines.length > 0)
     throw new InputError('hosts', 'and hosts-file exclude each other; give one');
-  const hosts = fromFile
-    ? fromFile.entries.map((e) => e.parsed)
-    : lines.map((line) => parseSshHost('hosts', line));
+  const listed = fromFile
+    ? fromFile.entries
+    : lines.map((e) => ({ ...e, parsed: parseSshHost('hosts', e.value) }));
+  refuseDuplicateHosts(listed, fromFile ? { name: 'hosts-file', file: fromFile.file } : { name: 'hosts' });
+  const hosts = listed.map((e) => e.parsed);
   const token = inputs.optional('digitalocean-token');
   if (hosts.length === 0 && token === undefined) {
     throw new InputError(

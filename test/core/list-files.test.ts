@@ -197,6 +197,23 @@ describe('hosts-file', () => {
     expect(error.message).toContain(expected);
   });
 
+  it.each([
+    ['alice@web1\nbob@web1', 'web1:22 on line 1 and again on line 2'],
+    ['[::1]\n# x\n[0:0::1]', '[::1]:22 on line 1 and again on line 3'],
+    ['web1.\nWEB1:22', 'web1:22 on line 1 and again on line 2'],
+    ['10.0.0.5:2222\ndeploy@10.0.0.5:2222', '10.0.0.5:2222 on line 1 and again on line 2'],
+  ])('refuses %j as one host twice, in hosts and hosts-file, naming the lines', (text, what) => {
+    const fromFile = inputError(() => deploy(text));
+    expect(fromFile.message).toContain(`Input 'hosts-file' "hosts.txt" line `);
+    expect(fromFile.message).toContain(`lists the host ${what}`);
+    const typed = inputError(() => parseDeploy(reader({ ...ssh, 'hosts-file': '', hosts: text })));
+    expect(typed.message).toContain(`Input 'hosts' lists the host ${what}`);
+  });
+
+  it.each([['web1\nweb1:2222'], ['web1\nweb2'], ['[::1]\n[::2]']])('keeps %j: different hosts', (text) => {
+    expect(() => deploy(text)).not.toThrow();
+  });
+
   it('refuses hosts and hosts-file together', () => {
     const error = inputError(() => parseDeploy(reader({ ...ssh, hosts: 'web-1' }, { 'hosts.txt': 'web-2' })));
     expect(error.message).toContain("Input 'hosts' and hosts-file exclude each other");

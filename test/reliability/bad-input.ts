@@ -333,6 +333,21 @@ export const CASES: BadInputCase[] = [
   ),
   c(
     'deploy',
+    'ssh hosts naming one host twice (another user, a trailing dot)',
+    { target: 'ssh', hosts: 'alice@web1\nbob@WEB1.' },
+    "'hosts'",
+    'each host must appear once',
+  ),
+  c(
+    'deploy',
+    'ssh hosts-file naming one IPv6 host twice ([::1], [0:0::1])',
+    { target: 'ssh', hosts: '', 'hosts-file': 'hosts.txt' },
+    `'hosts-file' "hosts.txt" line 2`,
+    'each host must appear once',
+    { files: { 'hosts.txt': 'deploy@[::1]\ndeploy@[0:0::1]:22\n' } },
+  ),
+  c(
+    'deploy',
     'ssh hosts-file with a malformed line',
     { target: 'ssh', hosts: '', 'hosts-file': 'hosts.txt' },
     `'hosts-file' "hosts.txt" line 2`,

@@ -29,8 +29,8 @@ const ENV = {
 export interface FaultWorld {
   /** The provider fakes whose requests make the positions, in a fixed order. */
   servers: FakeServer[];
-  /** `env` overrides the matrix's environment for this run. */
-  run(env?: Record<string, string>): Promise<BundleRun>;
+  /** `env` overrides the matrix's environment for this run, `inputs` the world's inputs. */
+  run(env?: Record<string, string>, inputs?: Record<string, string>): Promise<BundleRun>;
   endState(): unknown;
   /** Descriptions of mutations made twice, e.g. `app.create ×2`. */
   duplicates(): string[];
@@ -210,7 +210,7 @@ export const DEPLOY_HEROKU: Scenario = {
     heroku.seedApp({ name: 'web-prod' });
     return {
       servers: [heroku.server, github.server],
-      run: (env) =>
+      run: (env, inputs) =>
         runBundle('deploy', {
           env: { ...ENV, ...env },
           timeoutMs: 120_000,
@@ -221,8 +221,10 @@ export const DEPLOY_HEROKU: Scenario = {
             'heroku-api-url': heroku.url,
             'github-token': GITHUB_TOKEN,
             'github-api-url': github.server.url,
-            'health-timeout': '20',
+            // Room for Heroku's first 429 wait (30 s, decided unscaled) within one run's bound.
+            'health-timeout': '120',
             'source-url': 'https://example.test/app.tgz',
+            ...inputs,
           },
         }),
       endState: () => ({

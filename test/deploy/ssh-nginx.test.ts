@@ -156,7 +156,7 @@ describe('ssh target behind nginx', () => {
     try {
       const run = await deployUnderLoad({ proxy: 'nginx' }, v2.ref);
       expect(run.status).toBe('rolled-back');
-      expect(run.error).toMatch(/ssh\.switch/);
+      expect(run.error).toMatch(/Could not switch the nginx upstream on /);
       expect(run.error).toMatch(/unknown directive "this_is_not_a_directive"/);
       expect(readFileSync(upstreamFile, 'utf8')).toBe(before);
       expect(run.load.failed).toBe(0);

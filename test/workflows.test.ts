@@ -493,8 +493,8 @@ describe('reusable workflows: typed inputs, protection, concurrency, least privi
     expect(summary).toContain('| 10000 | 9980 | 10 | 10 | 0 |');
     const failedUpdate = run('failure');
     expect(failedUpdate.shell.status).toBe(1);
-    expect(failedUpdate.shell.stdout).toContain(
-      '::error::0 shard(s) reported no results; update jobs: failure',
+    expect(failedUpdate.shell.stdout).toMatch(
+      /::error::Config update not complete: an update job failed \(10 target\(s\) failed, 10 skipped: see the failed shard's log\); all \d+ shard\(s\) reported their results\n/,
     );
   });
 });

@@ -125,8 +125,8 @@ __webpack_require__.d(__webpack_exports__, {
   connectHeroku: () => (/* binding */ connectHeroku)
 });
 
-// EXTERNAL MODULE: ./src/core/http.ts + 1 modules
-var http = __webpack_require__(8288);
+// EXTERNAL MODULE: ./src/core/http.ts
+var http = __webpack_require__(1983);
 // EXTERNAL MODULE: ./src/core/rate-limit.ts
 var rate_limit = __webpack_require__(2743);
 ;// CONCATENATED MODULE: ./src/providers/heroku/rate-limit.ts

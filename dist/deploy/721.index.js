@@ -81,8 +81,8 @@ __webpack_require__.d(__webpack_exports__, {
   connectFly: () => (/* binding */ connectFly)
 });
 
-// EXTERNAL MODULE: ./src/core/http.ts + 1 modules
-var http = __webpack_require__(8288);
+// EXTERNAL MODULE: ./src/core/http.ts
+var http = __webpack_require__(1983);
 // EXTERNAL MODULE: ./src/core/rate-limit.ts
 var rate_limit = __webpack_require__(2743);
 ;// CONCATENATED MODULE: ./src/providers/fly/rate-limit.ts
@@ -97,13 +97,13 @@ var rate_limit = __webpack_require__(2743);
 const FLY_FIRST_WAIT_MS = 1000;
 const FLY_MAX_WAIT_MS = 10_000;
 const flyRateLimit = {
-    limited({ status, headers }, count) {
+    limited({ status, headers }, count, now) {
         if (status !== 429)
             return undefined;
-        const after = (0,rate_limit/* retryAfterMs */.Vs)(headers);
+        const after = (0,rate_limit/* retryAfterMs */.Vs)(headers, now);
         return {
             waitMs: after ?? (0,rate_limit/* doubling */.Bf)(count, FLY_FIRST_WAIT_MS, FLY_MAX_WAIT_MS),
-            limit: `HTTP 429, ${after === undefined ? 'per-action limit of 1 request a second' : `retry-after ${after / 1000} s`}`,
+            limit: `HTTP 429, ${after === undefined ? 'per-action limit of 1 request a second' : `retry-after ${(0,rate_limit/* formatWait */.Du)(after)}`}`,
         };
     },
 };

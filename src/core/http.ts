@@ -238,7 +238,7 @@ export class HttpClient {
     sleep: NonNullable<HttpClientOptions['sleep']>,
   ): Promise<void> {
     const verdict =
-      waits.limited > MAX_LIMITED_ANSWERS
+      waits.limited >= MAX_LIMITED_ANSWERS
         ? {
             wait: false as const,
             reason: `rate limited by ${this.provider} ${MAX_LIMITED_ANSWERS} times in a row (${limit.limit})`,

@@ -1,4 +1,5 @@
 import { EnvironmentError } from './errors.ts';
+import { parseRetryAfter } from './retry.ts';
 
 /**
  * Rate limits as each provider signals them, read by per-provider rules
@@ -95,16 +96,28 @@ export function doubling(count: number, baseMs: number, capMs: number): number {
   return Math.min(capMs, baseMs * 2 ** Math.max(0, count - 1));
 }
 
-/** `Retry-After` in seconds (the form every provider here sends), or undefined. */
-export function retryAfterMs(headers: Record<string, string>): number | undefined {
-  const value = headers['retry-after']?.trim();
-  return value && /^\d+$/.test(value) ? Number(value) * 1000 : undefined;
+/**
+ * `Retry-After` as ms from `now`: delay-seconds or an HTTP date (RFC 9110 §10.2.3), read by
+ * the one parser core/retry.ts uses too; undefined when absent or unreadable.
+ */
+export function retryAfterMs(headers: Record<string, string>, now: number = Date.now()): number | undefined {
+  return parseRetryAfter(headers['retry-after'], now);
 }
 
-/** Epoch seconds in a header (`RateLimit-Reset`) as ms from `now`, or undefined. */
-export function untilEpochSeconds(value: string | undefined, now: number): number | undefined {
+/**
+ * An epoch in a header (`RateLimit-Reset`) as epoch ms. Seconds are the documented form; a
+ * value above 1e11 (year 5138 in seconds) can only be ms, as some answers send, and is read so.
+ */
+export function epochMsOf(value: string | undefined): number | undefined {
   if (!value || !/^\d+$/.test(value.trim())) return undefined;
-  return Number(value) * 1000 - now;
+  const n = Number(value);
+  return n > 1e11 ? n : n * 1000;
+}
+
+/** An epoch in a header (`RateLimit-Reset`, see epochMsOf) as ms from `now`, or undefined. */
+export function untilEpochSeconds(value: string | undefined, now: number): number | undefined {
+  const at = epochMsOf(value);
+  return at === undefined ? undefined : at - now;
 }
 
 /**

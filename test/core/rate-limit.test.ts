@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  epochMsOf,
   formatWait,
   judgeWait,
   type LimitedAnswer,
   type RateLimitRules,
+  retryAfterMs,
   waitScaleFromEnv,
 } from '../../src/core/rate-limit.ts';
 import { cloudflareRateLimit } from '../../src/providers/cloudflare/rate-limit.ts';
@@ -271,5 +273,40 @@ describe('formatWait and the test-only scale', () => {
     expect(() => waitScaleFromEnv({ OPS_ACTIONS_TEST_WAIT_SCALE: raw })).toThrow(
       /Environment variable OPS_ACTIONS_TEST_WAIT_SCALE is for tests only/,
     );
+  });
+});
+
+describe('Retry-After and reset epochs, read once for every provider', () => {
+  it.each([
+    ['30', 30_000],
+    ['1.5', 1500],
+    ['Mon, 30 Nov 2026 06:00:12 GMT', 12_000],
+    ['soon', undefined],
+    ['', undefined],
+  ])('retry-after %j → %s ms', (value, ms) => {
+    expect(retryAfterMs({ 'retry-after': value }, NOW)).toBe(ms);
+  });
+
+  it.each([
+    ['1796020446', 1_796_020_446_000],
+    // DigitalOcean has been seen sending ms: read as ms, not as a date 57 000 years away.
+    ['1796020446373', 1_796_020_446_373],
+    ['x', undefined],
+  ])('reset %j → epoch ms %s', (value, ms) => {
+    expect(epochMsOf(value)).toBe(ms);
+  });
+
+  it('DigitalOcean names the reset as a real date when it comes in ms', () => {
+    const reset = String(NOW + 20_000);
+    const wait = digitalOceanRateLimit.limited(
+      { status: 429, headers: { 'ratelimit-remaining': '0', 'ratelimit-reset': reset }, body: undefined },
+      1,
+      NOW,
+      () => 0,
+    );
+    expect(wait).toEqual({
+      waitMs: 20_000,
+      limit: 'HTTP 429, hourly limit: ratelimit-remaining 0, ratelimit-reset 2026-11-30T06:00:20.000Z',
+    });
   });
 });

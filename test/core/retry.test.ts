@@ -142,7 +142,7 @@ describe('parseRetryAfter', () => {
     ['Sun, 22 Nov 2026 09:00:00 GMT', 0],
     ['', undefined],
     ['-5', undefined],
-    ['1.5', undefined],
+    ['1.5', 1500],
     ['tomorrow-ish', undefined],
   ])('%j → %j', (value, expected) => {
     expect(parseRetryAfter(value, now)).toBe(expected);

@@ -1,5 +1,5 @@
 import type { RateLimitRules } from '../../core/rate-limit.ts';
-import { retryAfterMs } from '../../core/rate-limit.ts';
+import { formatWait, retryAfterMs } from '../../core/rate-limit.ts';
 
 /**
  * Cloudflare's API rate limit (developers.cloudflare.com/fundamentals/api/reference/limits):
@@ -12,13 +12,13 @@ import { retryAfterMs } from '../../core/rate-limit.ts';
 export const CLOUDFLARE_BLOCK_MS = 5 * 60_000;
 
 export const cloudflareRateLimit: RateLimitRules = {
-  limited({ status, headers }) {
+  limited({ status, headers }, _count, now) {
     if (status !== 429) return undefined;
-    const after = retryAfterMs(headers);
+    const after = retryAfterMs(headers, now);
     const policy = headers['ratelimit-policy'] ? `, Ratelimit-Policy ${headers['ratelimit-policy']}` : '';
     return {
       waitMs: after ?? CLOUDFLARE_BLOCK_MS,
-      limit: `HTTP 429, ${after === undefined ? 'no retry-after: blocked for five minutes' : `retry-after ${after / 1000} s`}${policy}`,
+      limit: `HTTP 429, ${after === undefined ? 'no retry-after: blocked for five minutes' : `retry-after ${formatWait(after)}`}${policy}`,
     };
   },
 };

@@ -1,4 +1,10 @@
-import { doubling, type RateLimitRules, retryAfterMs, untilEpochSeconds } from '../../core/rate-limit.ts';
+import {
+  doubling,
+  epochMsOf,
+  type RateLimitRules,
+  retryAfterMs,
+  untilEpochSeconds,
+} from '../../core/rate-limit.ts';
 
 /**
  * DigitalOcean's two rate limits (the droplets contract, components.responses.too_many_requests
@@ -22,11 +28,11 @@ export const digitalOceanRateLimit: RateLimitRules = {
     if (headers['ratelimit-remaining'] === '0' && untilReset !== undefined) {
       return {
         waitMs: Math.max(DO_FIRST_WAIT_MS, untilReset),
-        limit: `HTTP 429, hourly limit: ratelimit-remaining 0, ratelimit-reset ${new Date(Number(headers['ratelimit-reset']) * 1000).toISOString()}`,
+        limit: `HTTP 429, hourly limit: ratelimit-remaining 0, ratelimit-reset ${new Date(epochMsOf(headers['ratelimit-reset'])!).toISOString()}`,
       };
     }
     return {
-      waitMs: retryAfterMs(headers) ?? doubling(count, DO_FIRST_WAIT_MS, DO_MAX_WAIT_MS),
+      waitMs: retryAfterMs(headers, now) ?? doubling(count, DO_FIRST_WAIT_MS, DO_MAX_WAIT_MS),
       limit: `HTTP 429, burst limit of 250 requests a minute${headers['ratelimit-remaining'] ? ` (ratelimit-remaining ${headers['ratelimit-remaining']})` : ''}`,
     };
   },

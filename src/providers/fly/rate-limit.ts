@@ -1,4 +1,4 @@
-import { doubling, type RateLimitRules, retryAfterMs } from '../../core/rate-limit.ts';
+import { doubling, formatWait, type RateLimitRules, retryAfterMs } from '../../core/rate-limit.ts';
 
 /**
  * Fly Machines' rate limits (fly.io/docs/machines/api/working-with-machines-api/, "Rate
@@ -12,12 +12,12 @@ export const FLY_FIRST_WAIT_MS = 1000;
 export const FLY_MAX_WAIT_MS = 10_000;
 
 export const flyRateLimit: RateLimitRules = {
-  limited({ status, headers }, count) {
+  limited({ status, headers }, count, now) {
     if (status !== 429) return undefined;
-    const after = retryAfterMs(headers);
+    const after = retryAfterMs(headers, now);
     return {
       waitMs: after ?? doubling(count, FLY_FIRST_WAIT_MS, FLY_MAX_WAIT_MS),
-      limit: `HTTP 429, ${after === undefined ? 'per-action limit of 1 request a second' : `retry-after ${after / 1000} s`}`,
+      limit: `HTTP 429, ${after === undefined ? 'per-action limit of 1 request a second' : `retry-after ${formatWait(after)}`}`,
     };
   },
 };

@@ -1,26 +1,6 @@
-export const id = 136;
-export const ids = [136];
+export const id = 463;
+export const ids = [463];
 export const modules = {
-
-/***/ 9880:
-/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   _: () => (/* binding */ mapConcurrent)
-/* harmony export */ });
-/* harmony import */ var p_map__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(606);
-
-/**
- * Every fan-out in the suite: at most `concurrency` tasks in flight, results in
- * input order. Tasks report their own failures as data; an `AbortSignal` stops
- * starting new tasks (the caller marks unstarted ones itself).
- */
-function mapConcurrent(items, task, options) {
-    return (0,p_map__WEBPACK_IMPORTED_MODULE_0__/* ["default"] */ .Ay)(items, task, { concurrency: Math.max(1, options.concurrency), signal: options.signal });
-}
-
-
-/***/ }),
 
 /***/ 3082:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
@@ -86,67 +66,708 @@ function withoutCr(line) {
 
 /***/ }),
 
-/***/ 4664:
+/***/ 7394:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   k: () => (/* binding */ Progress)
+/* harmony export */   AK: () => (/* binding */ upstreamFile),
+/* harmony export */   LQ: () => (/* binding */ removeImageIfUnused),
+/* harmony export */   Rn: () => (/* binding */ pickPort),
+/* harmony export */   TF: () => (/* binding */ remove),
+/* harmony export */   UR: () => (/* binding */ tailLogs),
+/* harmony export */   a$: () => (/* binding */ pull),
+/* harmony export */   ay: () => (/* binding */ proxiedHealth),
+/* harmony export */   dP: () => (/* binding */ upstreamName),
+/* harmony export */   ds: () => (/* binding */ stop),
+/* harmony export */   eQ: () => (/* binding */ parseContainers),
+/* harmony export */   mC: () => (/* binding */ switchUpstream),
+/* harmony export */   ni: () => (/* binding */ start),
+/* harmony export */   pz: () => (/* binding */ parsePort),
+/* harmony export */   q9: () => (/* binding */ shellQuote),
+/* harmony export */   ts: () => (/* binding */ listContainers),
+/* harmony export */   uP: () => (/* binding */ CONTAINER_GONE),
+/* harmony export */   vt: () => (/* binding */ create),
+/* harmony export */   xN: () => (/* binding */ containerName),
+/* harmony export */   ys: () => (/* binding */ healthAttempt)
 /* harmony export */ });
-/* unused harmony export formatProgressLine */
+/* unused harmony exports LABEL_SERVICE, LABEL_DEPLOY, LABEL_IMAGE, LABEL_DEPLOY_ID, LABEL_PORT, upstreamConfig */
 /**
- * One line per finished unit, written the moment it finishes. Writes to stdout
- * are synchronous for pipes and files on Linux, so the runner (or a job reading
- * our stdout) sees each line as it happens, never batched at the end.
+ * Every remote command of the ssh target as plain text, built from data and
+ * nothing else (Kamal's `commands/app.rb`): the host runs them with its own
+ * `docker`, exactly as an operator would type them. Values are single-quoted;
+ * `run-args` and `health-cmd` are the user's own shell text and go in as is.
  */
-class Progress {
-    finished = 0;
-    total;
-    write;
-    width;
-    constructor(total, write) {
-        this.total = total;
-        this.write = write;
-        this.width = String(total).length;
-    }
-    done(unit) {
-        this.finished++;
-        this.write(formatProgressLine(this.finished, this.total, unit, this.width));
-    }
+const LABEL_SERVICE = 'ops-actions.service';
+const LABEL_DEPLOY = 'ops-actions.deploy';
+const LABEL_IMAGE = 'ops-actions.image';
+const LABEL_DEPLOY_ID = 'ops-actions.deploy-id';
+/** The host port a container behind the proxy listens on (`proxy: nginx`). */
+const LABEL_PORT = 'ops-actions.port';
+/** Marks our own lines in remote output, so a chatty login shell cannot be mistaken for data. */
+const ROW = 'ops-actions-container';
+function shellQuote(value) {
+    return `'${value.replace(/'/g, `'\\''`)}'`;
 }
-function formatProgressLine(position, total, unit, width = String(total).length) {
-    const percent = total === 0 ? 100 : Math.floor((position / total) * 100);
-    const where = unit.where ? ` (${unit.where})` : '';
-    const parts = [
-        `[${String(position).padStart(width)}/${total} ${String(percent).padStart(3)}%]`,
-        `${unit.id}${where}`,
-        unit.outcome,
-    ];
-    if (unit.status !== undefined)
-        parts.push(`status=${unit.status}`);
-    if (unit.attempts !== undefined)
-        parts.push(`attempts=${unit.attempts}`);
-    parts.push(`${Math.round(unit.ms)}ms`);
-    if (unit.note)
-        parts.push(`- ${unit.note}`);
-    return parts.join(' ');
+/** `<service>-<deploy tag>`, with anything Docker refuses in a name turned into `-`. */
+function containerName(service, deployTag) {
+    return `${service}-${deployTag.replace(/[^a-zA-Z0-9_.-]/g, '-')}`;
+}
+function listContainers(service) {
+    const format = [
+        ROW,
+        '{{.ID}}',
+        '{{.Names}}',
+        `{{.Label "${LABEL_DEPLOY}"}}`,
+        `{{.Label "${LABEL_IMAGE}"}}`,
+        '{{.State}}',
+        '{{.CreatedAt}}',
+        '{{.Image}}',
+        `{{.Label "${LABEL_PORT}"}}`,
+    ].join('\t');
+    return `docker ps --all --no-trunc --filter ${shellQuote(`label=${LABEL_SERVICE}=${service}`)} --format ${shellQuote(format)}`;
+}
+/** Rows of `listContainers`, newest first. */
+function parseContainers(output) {
+    const rows = [];
+    for (const line of output.split('\n')) {
+        const cells = line.split('\t');
+        if (cells[0] !== ROW || cells.length < 8)
+            continue;
+        const [, id, name, deployTag, label, state, createdAt, image, port] = cells;
+        rows.push({
+            id: id,
+            name: name,
+            deployTag: deployTag,
+            image: label || image,
+            state: state,
+            createdAt: createdAt,
+            port: port && /^\d+$/.test(port) ? Number(port) : undefined,
+        });
+    }
+    return rows.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+}
+/**
+ * Pull by digest. With credentials, the login goes to a throwaway DOCKER_CONFIG
+ * removed when the command ends, so no password stays on the host; the password
+ * itself arrives on stdin, never in argv.
+ */
+function pull(image, login) {
+    if (!login)
+        return `docker pull ${shellQuote(image)}`;
+    const server = login.server ? ` ${shellQuote(login.server)}` : '';
+    return [
+        'set -e',
+        'cfg=$(mktemp -d)',
+        `trap 'rm -rf "$cfg"' EXIT`,
+        `DOCKER_CONFIG="$cfg" docker login --username ${shellQuote(login.username)} --password-stdin${server} >/dev/null`,
+        `DOCKER_CONFIG="$cfg" docker pull ${shellQuote(image)}`,
+    ].join('; ');
+}
+function create(spec) {
+    const labels = [
+        `${LABEL_SERVICE}=${spec.service}`,
+        `${LABEL_DEPLOY}=${spec.deployTag}`,
+        `${LABEL_IMAGE}=${spec.image}`,
+        `${LABEL_DEPLOY_ID}=${spec.deployId}`,
+        ...(spec.port !== undefined ? [`${LABEL_PORT}=${spec.port}`] : []),
+    ].flatMap((label) => ['--label', shellQuote(label)]);
+    const runArgs = spec.runArgs.trim() === '' ? [] : [spec.runArgs.trim()];
+    return ['docker create --name', shellQuote(spec.name), ...labels, ...runArgs, shellQuote(spec.image)].join(' ');
+}
+/**
+ * Prints a free TCP port in 20000-29999: random candidates, skipping every
+ * port the host's kernel lists as listening (`/proc/net/tcp*`, state 0A).
+ */
+function pickPort() {
+    return [
+        `used=" $(awk 'FNR>1 && $4=="0A" {n=split($2,a,":"); print a[n]}' /proc/net/tcp /proc/net/tcp6 2>/dev/null | tr '\n' ' ') "`,
+        'for i in $(seq 1 100); do p=$(( $(od -An -N2 -tu2 /dev/urandom) % 10000 + 20000 )); h=$(printf "%04X" "$p"); case "$used" in *" $h "*) continue;; esac; echo "port $p"; exit 0; done',
+        'echo "no free port found in 20000-29999" >&2; exit 1',
+    ].join('; ');
+}
+/** The port `pickPort` printed. */
+function parsePort(output) {
+    const match = /^port (\d+)$/m.exec(output);
+    return match ? Number(match[1]) : undefined;
+}
+/**
+ * The health check of a container behind the proxy: `health-cmd` with `PORT`
+ * exported, and/or `health-path` fetched from its own port.
+ */
+function proxiedHealth(port, healthCmd, healthPath) {
+    const parts = [];
+    if (healthCmd)
+        parts.push(`(PORT=${port}; export PORT; ${healthCmd})`);
+    if (healthPath)
+        parts.push(`curl -fsS -o /dev/null --max-time 5 ${shellQuote(`http://127.0.0.1:${port}${healthPath}`)}`);
+    return parts.join(' && ');
+}
+/** `$HOME/.ops-actions/nginx/<service>.conf`: the one file the action writes for nginx. */
+function upstreamFile(service) {
+    return `$HOME/.ops-actions/nginx/${service}.conf`;
+}
+/** Upstream name for the operator's `proxy_pass http://<name>;`: the service with `.`/`-` as `_`. */
+function upstreamName(service) {
+    return `${service.replace(/[^a-zA-Z0-9_]/g, '_')}_app`;
+}
+function upstreamConfig(service, port) {
+    return [
+        '# Written by ops-actions action-deploy (proxy: nginx); replaced on every deploy.',
+        `upstream ${upstreamName(service)} {`,
+        `    server 127.0.0.1:${port};`,
+        '    keepalive 16;',
+        '}',
+    ].join('\n');
+}
+/**
+ * Points the service's upstream at `port`: the new file goes in place, `nginx -t`
+ * checks the whole configuration, and only then `nginx -s reload` (a graceful
+ * reload: old workers finish their requests, nginx.org/en/docs/control.html).
+ * When `nginx -t` refuses, the previous file is put back before anything
+ * reloads, and the command fails with nginx's message. `nginx` is the host's
+ * own, unless the ssh session sets `OPS_ACTIONS_NGINX` (e.g. `sudo -n nginx`,
+ * or nginx with its `-p`/`-c` for a non-default install).
+ */
+function switchUpstream(service, port) {
+    const file = upstreamFile(service);
+    return [
+        'set -e',
+        `f="${file}"`,
+        'mkdir -p "$(dirname "$f")"',
+        `printf '%s\n' ${shellQuote(upstreamConfig(service, port))} > "$f.next"`,
+        'had=0; if [ -f "$f" ]; then cp -p "$f" "$f.good"; had=1; fi',
+        'cp "$f.next" "$f"',
+        `n=\${OPS_ACTIONS_NGINX:-nginx}`,
+        'if ! out=$($n -t 2>&1); then if [ "$had" = 1 ]; then mv "$f.good" "$f"; else rm -f "$f"; fi; rm -f "$f.next"; printf \'%s\\n\' "$out"; echo "nginx -t refused the new upstream; the previous one stays"; exit 1; fi',
+        '$n -s reload',
+        'rm -f "$f.good" "$f.next"',
+        `echo "upstream ${upstreamName(service)} -> 127.0.0.1:${port}"`,
+    ].join('; ');
+}
+function start(name) {
+    return `docker start ${shellQuote(name)}`;
+}
+function stop(name) {
+    return `docker stop ${shellQuote(name)}`;
+}
+function remove(name) {
+    return `docker rm --force ${shellQuote(name)}`;
+}
+/** Removes an image only when no container uses it any more; Docker refuses otherwise, which is fine. */
+function removeImageIfUnused(image) {
+    return `docker image rm ${shellQuote(image)} >/dev/null 2>&1 || true`;
+}
+function tailLogs(name, lines = 20) {
+    return `docker logs --tail ${lines} ${shellQuote(name)}`;
+}
+/** Exit code of a health attempt when the container has stopped for good: waiting longer cannot help. */
+const CONTAINER_GONE = 86;
+/**
+ * One health attempt: fail fast when the container exited and will not be
+ * restarted, otherwise the user's command decides.
+ */
+function healthAttempt(name, healthCmd) {
+    const state = `docker inspect --format '{{.State.Status}} {{.HostConfig.RestartPolicy.Name}}' ${shellQuote(name)}`;
+    const check = [
+        `s=$(${state}) || exit ${CONTAINER_GONE}`,
+        `case "$s" in "exited no"|"exited "|"dead "*) echo "container ${name.replace(/[^a-zA-Z0-9_.-]/g, '')} is $s"; exit ${CONTAINER_GONE};; esac`,
+    ].join('; ');
+    return healthCmd ? `${check}; ${healthCmd}` : check;
 }
 
 
 /***/ }),
 
-/***/ 136:
+/***/ 9775:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
-// ESM COMPAT FLAG
-__webpack_require__.r(__webpack_exports__);
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  createSshTarget: () => (/* binding */ createSshTarget)
+  G: () => (/* binding */ resolveHosts)
 });
 
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __webpack_require__(8161);
+// EXTERNAL MODULE: ./src/core/http.ts
+var http = __webpack_require__(1983);
+// EXTERNAL MODULE: ./src/core/rate-limit.ts
+var rate_limit = __webpack_require__(2743);
+;// CONCATENATED MODULE: ./src/providers/digitalocean/rate-limit.ts
+
+/**
+ * DigitalOcean's two rate limits (the droplets contract, components.responses.too_many_requests
+ * and components.headers; docs.digitalocean.com/notes/changelog/add-burst-rate-limits):
+ * 5000 requests an hour, and a burst limit of 250 requests a minute. A 429 carries
+ * `ratelimit-limit`, `ratelimit-remaining` (of the hourly quota) and `ratelimit-reset`
+ * (epoch seconds when the oldest request expires), and no `Retry-After`.
+ * - hourly quota used up (`ratelimit-remaining: 0`): wait until `ratelimit-reset`, when one
+ *   request is free again;
+ * - otherwise it is the burst limit: godo's `RetryConfig` backoff (go-retryablehttp's default:
+ *   `Retry-After` when sent, else 1 s doubling, capped at 30 s).
+ */
+const DO_FIRST_WAIT_MS = 1000;
+const DO_MAX_WAIT_MS = 30_000;
+const digitalOceanRateLimit = {
+    limited({ status, headers }, count, now) {
+        if (status !== 429)
+            return undefined;
+        const untilReset = (0,rate_limit/* untilEpochSeconds */.Ri)(headers['ratelimit-reset'], now);
+        if (headers['ratelimit-remaining'] === '0' && untilReset !== undefined) {
+            return {
+                waitMs: Math.max(DO_FIRST_WAIT_MS, untilReset),
+                limit: `HTTP 429, hourly limit: ratelimit-remaining 0, ratelimit-reset ${new Date((0,rate_limit/* epochMsOf */.DS)(headers['ratelimit-reset'])).toISOString()}`,
+            };
+        }
+        return {
+            waitMs: (0,rate_limit/* retryAfterMs */.Vs)(headers, now) ?? (0,rate_limit/* doubling */.Bf)(count, DO_FIRST_WAIT_MS, DO_MAX_WAIT_MS),
+            limit: `HTTP 429, burst limit of 250 requests a minute${headers['ratelimit-remaining'] ? ` (ratelimit-remaining ${headers['ratelimit-remaining']})` : ''}`,
+        };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/providers/digitalocean/client.ts
+
+
+/**
+ * The one sender every DigitalOcean resource client shares: base URL, bearer
+ * token and the core retry policy. Resource clients (droplets.ts) take the
+ * `HttpClient` this returns.
+ */
+const DIGITALOCEAN_API_URL = 'https://api.digitalocean.com/v2';
+function createDigitalOceanClient(options) {
+    return new http/* HttpClient */.Qq({
+        provider: 'DigitalOcean',
+        credential: options.credential ?? 'digitalocean-token',
+        baseUrl: options.baseUrl ?? DIGITALOCEAN_API_URL,
+        headers: { authorization: `Bearer ${options.token.trim()}`, accept: 'application/json' },
+        redact: options.redact,
+        rateLimit: digitalOceanRateLimit,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.retry ? { retry: options.retry } : {}),
+        ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+        ...(options.waitBound ? { waitBound: options.waitBound } : {}),
+        ...(options.log ? { log: options.log } : {}),
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+    });
+}
+
+// EXTERNAL MODULE: ./src/core/provider-list.ts
+var provider_list = __webpack_require__(4023);
+;// CONCATENATED MODULE: ./src/providers/digitalocean/droplets.ts
+
+const PER_PAGE = 200;
+const MAX_PAGES = 1000;
+async function listDropletsByTag(client, tag) {
+    const out = [];
+    for (let page = 1, pages = 0; pages < MAX_PAGES; pages++) {
+        const res = await client.request({
+            operation: 'droplets.list',
+            path: '/droplets',
+            query: { tag_name: tag, per_page: PER_PAGE, page },
+        });
+        const droplets = (0,provider_list/* providerList */.M)(res.data, {
+            provider: client.provider,
+            operation: 'droplets.list',
+            field: 'droplets',
+            requestId: res.requestId,
+            request: res.request,
+        });
+        for (const droplet of droplets) {
+            if (!(droplet.tags ?? []).includes(tag))
+                continue;
+            out.push(toDroplet(droplet));
+        }
+        // `next` is an absolute URL on the real API host; only its page number is followed,
+        // so the configured base URL (a sandbox, a proxy) stays the one spoken to.
+        const next = nextPage(res.data?.links?.pages?.next);
+        if (next === undefined || next <= page)
+            break;
+        page = next;
+    }
+    return out;
+}
+function nextPage(link) {
+    if (!link)
+        return undefined;
+    try {
+        const value = Number(new URL(link).searchParams.get('page'));
+        return Number.isInteger(value) && value > 0 ? value : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function toDroplet(d) {
+    const publicV4 = (d.networks?.v4 ?? []).find((n) => n?.type === 'public');
+    return {
+        id: d.id,
+        name: d.name,
+        status: d.status,
+        tags: d.tags ?? [],
+        publicIpv4: publicV4?.ip_address,
+    };
+}
+
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __webpack_require__(1915);
+;// CONCATENATED MODULE: ./src/deploy/ssh/hosts.ts
+
+function hostKey(login) {
+    const host = login.host.includes(':') ? `[${login.host}]` : login.host;
+    return `${login.user ? `${login.user}@` : ''}${host}:${login.port}`;
+}
+function fromHostsInput(hosts) {
+    return dedupe(hosts.map((login) => ({ id: login.host, where: hostKey(login), login })));
+}
+function fromDroplets(tag, droplets, hostsInput) {
+    const tagged = droplets.filter((d) => d.tags.includes(tag));
+    const skipped = [];
+    const usable = [];
+    for (const d of tagged) {
+        if (!d.publicIpv4)
+            skipped.push({ name: d.name, reason: 'it has no public IPv4 address' });
+        else if (d.status !== 'active')
+            skipped.push({ name: d.name, reason: `its status is ${d.status}` });
+        else
+            usable.push({ ...d, publicIpv4: d.publicIpv4 });
+    }
+    for (const line of hostsInput) {
+        if (!tagged.some((d) => d.publicIpv4 === line.host || d.name === line.host)) {
+            throw new errors/* StepError */.zg('hosts', `deploy to hosts entry ${hostKey(line)}`, `this hosts entry is not a droplet tagged ${JSON.stringify(tag)}; droplets without the tag are never touched`);
+        }
+    }
+    const hosts = usable.map((d) => {
+        const named = hostsInput.find((h) => h.host === d.publicIpv4 || h.host === d.name);
+        const login = { user: named ? named.user : 'root', host: d.publicIpv4, port: named?.port ?? 22 };
+        return { id: d.name, where: hostKey(login), login };
+    });
+    if (hosts.length === 0) {
+        const why = skipped.length > 0 ? `: ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '';
+        throw new errors/* StepError */.zg('hosts', `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`, `no active droplet with a public IPv4 address carries this tag${why}`);
+    }
+    return { hosts: dedupe(hosts), skipped };
+}
+/** Two lines for one host would make a deploy wait for its own lock; host names are case-insensitive (DNS). */
+function dedupe(hosts) {
+    const seen = new Set();
+    return hosts.filter((h) => {
+        const key = `${h.login.host.toLowerCase()}:${h.login.port}`;
+        if (seen.has(key))
+            return false;
+        seen.add(key);
+        return true;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/deploy/ssh/discover-hosts.ts
+
+
+
+/** The hosts to deploy to: the `hosts` input, or the droplets carrying `digitalocean-tag` when a token is given. */
+async function resolveHosts(settings, ctx) {
+    const token = settings.digitalocean.token;
+    if (!token)
+        return fromHostsInput(settings.hosts);
+    const tag = settings.digitalocean.tag;
+    const client = createDigitalOceanClient({
+        baseUrl: settings.digitalocean.apiUrl,
+        token,
+        redact: (text) => ctx.secrets.redact(text),
+        // Discovery comes before any lock is taken: a rate limit may hold it up as long as a lock may.
+        // All pages of the listing share one deadline; the runner's cancellation cuts any wait.
+        waitBound: {
+            budgetMs: settings.lockTimeoutMs,
+            deadlineAt: Date.now() + settings.lockTimeoutMs,
+            name: 'the input lock-timeout',
+        },
+        signal: ctx.cancellation.signal,
+        log: (line) => ctx.info(line),
+    });
+    const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () => listDropletsByTag(client, tag));
+    const choice = fromDroplets(tag, droplets, settings.hosts);
+    for (const s of choice.skipped)
+        ctx.warning(`Droplet ${s.name} carries ${tag} but is skipped: ${s.reason}.`);
+    ctx.info(`DigitalOcean: ${choice.hosts.length} droplet(s) tagged ${tag}: ${choice.hosts.map((h) => `${h.id} (${h.where})`).join(', ')}`);
+    return choice.hosts;
+}
+
+
+/***/ }),
+
+/***/ 6958:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  IZ: () => (/* binding */ acquireLock),
+  $S: () => (/* binding */ describeOwner),
+  g5: () => (/* binding */ failureOf),
+  QR: () => (/* binding */ inspectCommand),
+  w$: () => (/* binding */ lastLines),
+  G8: () => (/* binding */ parseAcquire),
+  F_: () => (/* binding */ parseOwnerLine),
+  BC: () => (/* binding */ parseRelease),
+  Pw: () => (/* binding */ releaseCommand)
+});
+
+// UNUSED EXPORTS: LOCK_DIR, acquireCommand, adoptCommand, isEarlierAttempt, ownerLine
+
+// EXTERNAL MODULE: ./src/core/summary.ts
+var summary = __webpack_require__(1363);
+;// CONCATENATED MODULE: ./src/providers/ssh/ssh-reason.ts
+/**
+ * Why the ssh client could not run a command, from what it printed on its own
+ * stderr: its last line, as OpenSSH words it (`Permission denied (publickey).`,
+ * `Host key verification failed.`, `ssh: connect to host h port 22: Connection
+ * refused`, `ssh: Could not resolve hostname h: Name or service not known`),
+ * preceded by a `Load key` line when the key did not load, and for host keys
+ * followed by which known_hosts entry was wrong (OpenSSH sshconnect.c
+ * `check_host_key` prints "Host key for %s has changed" and "No %s host key is
+ * known for %s"). The files the session wrote are named by the inputs they hold
+ * (`ssh-key`, `ssh-known-hosts`): their temp paths are gone when anyone reads
+ * this. Empty when ssh printed nothing.
+ */
+function sshReason(stderr) {
+    const lines = stderr
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('@@@') && !line.startsWith('[output over'))
+        .map(namedByInput);
+    const last = lines.at(-1);
+    if (last === undefined)
+        return '';
+    const changed = lines.map((l) => /^Host key for (\S+) has changed/.exec(l)?.[1]).find(Boolean);
+    if (changed)
+        return `${last} The host key of ${changed} is not the one ssh-known-hosts gives.`;
+    const unknown = lines.map((l) => /^No (\S+) host key is known for (\S+)/.exec(l)).find(Boolean);
+    if (unknown)
+        return `${last} ssh-known-hosts has no ${unknown[1]} key for ${unknown[2]}.`;
+    const load = lines.find((l) => l.startsWith('Load key '));
+    return load && load !== last ? `${load} / ${last}` : last;
+}
+/** ssh's own failure, when the run had one: exit 255 with a message from the client. */
+function sshFailure(result) {
+    if (result.code !== 255 || result.timedOut)
+        return undefined;
+    return sshReason(result.sshErrors ?? '') || undefined;
+}
+function namedByInput(line) {
+    return line
+        .replace(/"?\/\S*\/ops-ssh-[^/\s"]+\/id"?/g, '(ssh-key)')
+        .replace(/"?\/\S*\/ops-ssh-[^/\s"]+\/known_hosts"?(:\d+)?/g, '(ssh-known-hosts)');
+}
+
+// EXTERNAL MODULE: ./src/deploy/ssh/commands.ts
+var commands = __webpack_require__(7394);
+;// CONCATENATED MODULE: ./src/deploy/ssh/lock.ts
+
+
+
+/**
+ * The per-host deploy lock: `~/.ops-actions/locks/<service>.lock`, one line
+ * naming its owner (token, repository, run, job, actor, time). It is taken
+ * atomically by hard-linking a fully written file to the lock name (`ln`
+ * fails when the name exists), so a lock is never seen half-written, and it is
+ * only ever removed by the holder of its token: this run, or this run's post
+ * step. There is no automatic breaking of other runs' locks (Kamal does not
+ * either): a lock whose owner is gone is reported with its owner and age, and
+ * removed by hand (`rm ~/.ops-actions/locks/<service>.lock`).
+ *
+ * One exception: a re-run adopts the lock an earlier attempt of the same
+ * repository, run and job left (GitHub's "Re-run jobs" keeps GITHUB_RUN_ID and
+ * GITHUB_JOB and bumps GITHUB_RUN_ATTEMPT; a run's attempts never overlap, so
+ * that holder is gone). The attempt must be lower: matrix legs of one job share
+ * run and job, run side by side, and must still wait for each other.
+ */
+const LOCK_DIR = '"$HOME/.ops-actions/locks"';
+function ownerLine(owner) {
+    return Object.entries(owner)
+        .filter(([, v]) => v !== undefined && v !== '')
+        .map(([k, v]) => `${k}=${String(v).replace(/\s+/g, '_')}`)
+        .join(' ');
+}
+function parseOwnerLine(line) {
+    const out = {};
+    for (const part of line.trim().split(/\s+/)) {
+        const eq = part.indexOf('=');
+        if (eq > 0)
+            out[part.slice(0, eq)] = part.slice(eq + 1);
+    }
+    return out;
+}
+function paths(service, token) {
+    const lock = `${LOCK_DIR}/${(0,commands/* shellQuote */.q9)(`${service}.lock`)}`;
+    const temp = `${LOCK_DIR}/${(0,commands/* shellQuote */.q9)(`.${service}.${token}`)}`;
+    return { lock, temp };
+}
+/** One attempt: prints `ops-actions-lock acquired` or `ops-actions-lock held <owner line>`. */
+function acquireCommand(service, owner) {
+    const { lock, temp } = paths(service, owner.token);
+    const mine = (0,commands/* shellQuote */.q9)(`token=${owner.token} `);
+    return [
+        `mkdir -p ${LOCK_DIR}`,
+        `printf '%s \\n' ${(0,commands/* shellQuote */.q9)(ownerLine(owner))} > ${temp}`,
+        `if ln ${temp} ${lock} 2>/dev/null || grep -qF ${mine} ${lock} 2>/dev/null; then rm -f ${temp}; echo 'ops-actions-lock acquired'; else rm -f ${temp}; printf 'ops-actions-lock held %s\\n' "$(cat ${lock} 2>/dev/null)"; fi`,
+    ].join(' && ');
+}
+/**
+ * Takes over the lock from an earlier attempt of this run: moves it aside (a rename: of two takers,
+ * one wins), checks it still names `heldToken`, and links ours in its place; puts it back otherwise.
+ * Prints `ops-actions-lock adopted`, or `ops-actions-lock held <owner line>` as acquireCommand does.
+ */
+function adoptCommand(service, owner, heldToken) {
+    const { lock, temp } = paths(service, owner.token);
+    const aside = `${LOCK_DIR}/${(0,commands/* shellQuote */.q9)(`.${service}.adopt.${owner.token}`)}`;
+    const theirs = (0,commands/* shellQuote */.q9)(`token=${heldToken} `);
+    const held = `printf 'ops-actions-lock held %s\\n' "$(cat ${lock} 2>/dev/null)"`;
+    return [
+        `mkdir -p ${LOCK_DIR}`,
+        `printf '%s \\n' ${(0,commands/* shellQuote */.q9)(ownerLine(owner))} > ${temp}`,
+        `if ! mv ${lock} ${aside} 2>/dev/null; then rm -f ${temp}; ${held};` +
+            ` elif ! grep -qF ${theirs} ${aside}; then ln ${aside} ${lock} 2>/dev/null; rm -f ${aside} ${temp}; ${held};` +
+            ` elif ln ${temp} ${lock} 2>/dev/null; then rm -f ${aside} ${temp}; echo 'ops-actions-lock adopted';` +
+            ` else rm -f ${aside} ${temp}; ${held}; fi`,
+    ].join(' && ');
+}
+/**
+ * Whether a lock's owner line names an earlier attempt of the same repository, run and job as `me`.
+ * Outside Actions (no repository, run or job) nothing is adopted.
+ */
+function isEarlierAttempt(holder, me) {
+    const field = (v) => (v ? v.replace(/\s+/g, '_') : undefined);
+    const [repository, run, job] = [field(me.repository), field(me.run), field(me.job)];
+    if (!repository || !run || !job || !holder.token)
+        return false;
+    if (holder.repository !== repository || holder.run !== run || holder.job !== job)
+        return false;
+    const theirs = Number(holder.attempt ?? '1');
+    const mine = Number(me.attempt ?? '1');
+    return Number.isInteger(theirs) && Number.isInteger(mine) && theirs < mine;
+}
+/** Reads the lock without touching it: prints `ops-actions-lock held <owner line>` or `ops-actions-lock absent`. */
+function inspectCommand(service) {
+    const { lock } = paths(service, 'inspect');
+    return `if [ -e ${lock} ]; then printf 'ops-actions-lock held %s\\n' "$(cat ${lock} 2>/dev/null)"; else echo 'ops-actions-lock absent'; fi`;
+}
+/** Removes the lock only when it holds `token`; prints `released`, `absent` or `other <owner line>`. */
+function releaseCommand(service, token) {
+    const { lock } = paths(service, token);
+    const mine = (0,commands/* shellQuote */.q9)(`token=${token} `);
+    return `if [ ! -e ${lock} ]; then echo 'ops-actions-lock absent'; elif grep -qF ${mine} ${lock}; then rm -f ${lock} && echo 'ops-actions-lock released'; else printf 'ops-actions-lock other %s\\n' "$(cat ${lock})"; fi`;
+}
+function parseAcquire(output) {
+    for (const line of output.split('\n')) {
+        if (line === 'ops-actions-lock acquired')
+            return { kind: 'acquired' };
+        if (line === 'ops-actions-lock adopted')
+            return { kind: 'adopted' };
+        if (line.startsWith('ops-actions-lock held')) {
+            return { kind: 'held', owner: line.slice('ops-actions-lock held'.length).trim() };
+        }
+    }
+    return { kind: 'unknown' };
+}
+function parseRelease(output) {
+    for (const line of output.split('\n')) {
+        if (line === 'ops-actions-lock released')
+            return 'released';
+        if (line === 'ops-actions-lock absent')
+            return 'absent';
+        if (line.startsWith('ops-actions-lock other'))
+            return 'other';
+    }
+    return 'unknown';
+}
+/** How a held lock reads in a message: who holds it and since when. */
+function describeOwner(line, now = Date.now()) {
+    const owner = parseOwnerLine(line);
+    if (!owner.token)
+        return 'an unknown owner (the lock file is empty or unreadable)';
+    const who = [
+        owner.repository,
+        owner.run ? `run ${owner.run}${owner.attempt ? `.${owner.attempt}` : ''}` : undefined,
+        owner.job ? `job ${owner.job}` : undefined,
+        owner.actor ? `by ${owner.actor}` : undefined,
+    ].filter(Boolean);
+    const since = owner.time ? Date.parse(owner.time) : Number.NaN;
+    const age = Number.isNaN(since) ? '' : `, since ${owner.time} (${(0,summary/* formatMs */._V)(Math.max(0, now - since))} ago)`;
+    return `${who.length > 0 ? who.join(' ') : `deploy ${owner.token}`}${age}`;
+}
+/**
+ * Polls until the lock is ours or `timeoutMs` passed; returns the last holder on timeout. A lock an
+ * earlier attempt of this run left is adopted at once (`adopted` names its owner line).
+ */
+async function acquireLock(remote, host, service, owner, options) {
+    const started = Date.now();
+    const deadline = started + options.timeoutMs;
+    const run = (command) => remote.run(host, command, { timeoutMs: 30_000, ...(options.signal ? { signal: options.signal } : {}) });
+    let lastOwner = '';
+    for (;;) {
+        let result = await run(acquireCommand(service, owner));
+        let answer = parseAcquire(result.output);
+        if (answer.kind === 'held' && isEarlierAttempt(parseOwnerLine(answer.owner), owner)) {
+            const held = answer.owner;
+            result = await run(adoptCommand(service, owner, parseOwnerLine(held).token));
+            answer = parseAcquire(result.output);
+            if (answer.kind === 'adopted')
+                return { acquired: true, waitedMs: Date.now() - started, adopted: held };
+        }
+        if (answer.kind === 'acquired' || answer.kind === 'adopted')
+            return { acquired: true, waitedMs: Date.now() - started };
+        if (answer.kind === 'unknown') {
+            throw new Error(`could not take the lock${failureOf(result)}`);
+        }
+        if (answer.owner !== lastOwner) {
+            lastOwner = answer.owner;
+            options.onWait?.(answer.owner);
+        }
+        const left = deadline - Date.now();
+        if (left <= 0)
+            return { acquired: false, owner: lastOwner, waitedMs: Date.now() - started };
+        await sleep(Math.min(options.pollMs ?? 1000, left), options.signal);
+    }
+}
+/** `: ssh could not connect: <ssh's reason>` when ssh itself failed, else the exit code and the last lines. */
+function failureOf(result) {
+    const reason = sshFailure(result);
+    return reason ? `: ssh could not connect: ${reason}` : ` (exit ${result.code}): ${lastLines(result.shown)}`;
+}
+function lastLines(output, count = 5) {
+    const lines = output.trim().split('\n').filter(Boolean);
+    return lines.slice(-count).join(' | ') || '(no output)';
+}
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted)
+            return reject(signal.reason);
+        const timer = setTimeout(done, ms);
+        function done() {
+            signal?.removeEventListener('abort', abort);
+            resolve();
+        }
+        function abort() {
+            clearTimeout(timer);
+            reject(signal?.reason);
+        }
+        signal?.addEventListener('abort', abort, { once: true });
+    });
+}
+
+
+/***/ }),
+
+/***/ 2696:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  v: () => (/* binding */ SshSession)
+});
+
+// UNUSED EXPORTS: collect
+
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __webpack_require__(1421);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -360,1403 +981,6 @@ function collect(child, options) {
 /** Output as `LineStream` would have shown it: no `\r` before a newline, no final newline. */
 function asLines(text) {
     return text.replace(/\r\n/g, '\n').replace(/\r?\n$/, '');
-}
-
-;// CONCATENATED MODULE: ./src/deploy/ssh/commands.ts
-/**
- * Every remote command of the ssh target as plain text, built from data and
- * nothing else (Kamal's `commands/app.rb`): the host runs them with its own
- * `docker`, exactly as an operator would type them. Values are single-quoted;
- * `run-args` and `health-cmd` are the user's own shell text and go in as is.
- */
-const LABEL_SERVICE = 'ops-actions.service';
-const LABEL_DEPLOY = 'ops-actions.deploy';
-const LABEL_IMAGE = 'ops-actions.image';
-const LABEL_DEPLOY_ID = 'ops-actions.deploy-id';
-/** The host port a container behind the proxy listens on (`proxy: nginx`). */
-const LABEL_PORT = 'ops-actions.port';
-/** Marks our own lines in remote output, so a chatty login shell cannot be mistaken for data. */
-const ROW = 'ops-actions-container';
-function shellQuote(value) {
-    return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-/** `<service>-<deploy tag>`, with anything Docker refuses in a name turned into `-`. */
-function containerName(service, deployTag) {
-    return `${service}-${deployTag.replace(/[^a-zA-Z0-9_.-]/g, '-')}`;
-}
-function listContainers(service) {
-    const format = [
-        ROW,
-        '{{.ID}}',
-        '{{.Names}}',
-        `{{.Label "${LABEL_DEPLOY}"}}`,
-        `{{.Label "${LABEL_IMAGE}"}}`,
-        '{{.State}}',
-        '{{.CreatedAt}}',
-        '{{.Image}}',
-        `{{.Label "${LABEL_PORT}"}}`,
-    ].join('\t');
-    return `docker ps --all --no-trunc --filter ${shellQuote(`label=${LABEL_SERVICE}=${service}`)} --format ${shellQuote(format)}`;
-}
-/** Rows of `listContainers`, newest first. */
-function parseContainers(output) {
-    const rows = [];
-    for (const line of output.split('\n')) {
-        const cells = line.split('\t');
-        if (cells[0] !== ROW || cells.length < 8)
-            continue;
-        const [, id, name, deployTag, label, state, createdAt, image, port] = cells;
-        rows.push({
-            id: id,
-            name: name,
-            deployTag: deployTag,
-            image: label || image,
-            state: state,
-            createdAt: createdAt,
-            port: port && /^\d+$/.test(port) ? Number(port) : undefined,
-        });
-    }
-    return rows.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
-}
-/**
- * Pull by digest. With credentials, the login goes to a throwaway DOCKER_CONFIG
- * removed when the command ends, so no password stays on the host; the password
- * itself arrives on stdin, never in argv.
- */
-function pull(image, login) {
-    if (!login)
-        return `docker pull ${shellQuote(image)}`;
-    const server = login.server ? ` ${shellQuote(login.server)}` : '';
-    return [
-        'set -e',
-        'cfg=$(mktemp -d)',
-        `trap 'rm -rf "$cfg"' EXIT`,
-        `DOCKER_CONFIG="$cfg" docker login --username ${shellQuote(login.username)} --password-stdin${server} >/dev/null`,
-        `DOCKER_CONFIG="$cfg" docker pull ${shellQuote(image)}`,
-    ].join('; ');
-}
-function create(spec) {
-    const labels = [
-        `${LABEL_SERVICE}=${spec.service}`,
-        `${LABEL_DEPLOY}=${spec.deployTag}`,
-        `${LABEL_IMAGE}=${spec.image}`,
-        `${LABEL_DEPLOY_ID}=${spec.deployId}`,
-        ...(spec.port !== undefined ? [`${LABEL_PORT}=${spec.port}`] : []),
-    ].flatMap((label) => ['--label', shellQuote(label)]);
-    const runArgs = spec.runArgs.trim() === '' ? [] : [spec.runArgs.trim()];
-    return ['docker create --name', shellQuote(spec.name), ...labels, ...runArgs, shellQuote(spec.image)].join(' ');
-}
-/**
- * Prints a free TCP port in 20000-29999: random candidates, skipping every
- * port the host's kernel lists as listening (`/proc/net/tcp*`, state 0A).
- */
-function pickPort() {
-    return [
-        `used=" $(awk 'FNR>1 && $4=="0A" {n=split($2,a,":"); print a[n]}' /proc/net/tcp /proc/net/tcp6 2>/dev/null | tr '\n' ' ') "`,
-        'for i in $(seq 1 100); do p=$(( $(od -An -N2 -tu2 /dev/urandom) % 10000 + 20000 )); h=$(printf "%04X" "$p"); case "$used" in *" $h "*) continue;; esac; echo "port $p"; exit 0; done',
-        'echo "no free port found in 20000-29999" >&2; exit 1',
-    ].join('; ');
-}
-/** The port `pickPort` printed. */
-function parsePort(output) {
-    const match = /^port (\d+)$/m.exec(output);
-    return match ? Number(match[1]) : undefined;
-}
-/**
- * The health check of a container behind the proxy: `health-cmd` with `PORT`
- * exported, and/or `health-path` fetched from its own port.
- */
-function proxiedHealth(port, healthCmd, healthPath) {
-    const parts = [];
-    if (healthCmd)
-        parts.push(`(PORT=${port}; export PORT; ${healthCmd})`);
-    if (healthPath)
-        parts.push(`curl -fsS -o /dev/null --max-time 5 ${shellQuote(`http://127.0.0.1:${port}${healthPath}`)}`);
-    return parts.join(' && ');
-}
-/** `$HOME/.ops-actions/nginx/<service>.conf`: the one file the action writes for nginx. */
-function upstreamFile(service) {
-    return `$HOME/.ops-actions/nginx/${service}.conf`;
-}
-/** Upstream name for the operator's `proxy_pass http://<name>;`: the service with `.`/`-` as `_`. */
-function upstreamName(service) {
-    return `${service.replace(/[^a-zA-Z0-9_]/g, '_')}_app`;
-}
-function upstreamConfig(service, port) {
-    return [
-        '# Written by ops-actions action-deploy (proxy: nginx); replaced on every deploy.',
-        `upstream ${upstreamName(service)} {`,
-        `    server 127.0.0.1:${port};`,
-        '    keepalive 16;',
-        '}',
-    ].join('\n');
-}
-/**
- * Points the service's upstream at `port`: the new file goes in place, `nginx -t`
- * checks the whole configuration, and only then `nginx -s reload` (a graceful
- * reload: old workers finish their requests, nginx.org/en/docs/control.html).
- * When `nginx -t` refuses, the previous file is put back before anything
- * reloads, and the command fails with nginx's message. `nginx` is the host's
- * own, unless the ssh session sets `OPS_ACTIONS_NGINX` (e.g. `sudo -n nginx`,
- * or nginx with its `-p`/`-c` for a non-default install).
- */
-function switchUpstream(service, port) {
-    const file = upstreamFile(service);
-    return [
-        'set -e',
-        `f="${file}"`,
-        'mkdir -p "$(dirname "$f")"',
-        `printf '%s\n' ${shellQuote(upstreamConfig(service, port))} > "$f.next"`,
-        'had=0; if [ -f "$f" ]; then cp -p "$f" "$f.good"; had=1; fi',
-        'cp "$f.next" "$f"',
-        `n=\${OPS_ACTIONS_NGINX:-nginx}`,
-        'if ! out=$($n -t 2>&1); then if [ "$had" = 1 ]; then mv "$f.good" "$f"; else rm -f "$f"; fi; rm -f "$f.next"; printf \'%s\\n\' "$out"; echo "nginx -t refused the new upstream; the previous one stays"; exit 1; fi',
-        '$n -s reload',
-        'rm -f "$f.good" "$f.next"',
-        `echo "upstream ${upstreamName(service)} -> 127.0.0.1:${port}"`,
-    ].join('; ');
-}
-function start(name) {
-    return `docker start ${shellQuote(name)}`;
-}
-function stop(name) {
-    return `docker stop ${shellQuote(name)}`;
-}
-function remove(name) {
-    return `docker rm --force ${shellQuote(name)}`;
-}
-/** Removes an image only when no container uses it any more; Docker refuses otherwise, which is fine. */
-function removeImageIfUnused(image) {
-    return `docker image rm ${shellQuote(image)} >/dev/null 2>&1 || true`;
-}
-function tailLogs(name, lines = 20) {
-    return `docker logs --tail ${lines} ${shellQuote(name)}`;
-}
-/** Exit code of a health attempt when the container has stopped for good: waiting longer cannot help. */
-const CONTAINER_GONE = 86;
-/**
- * One health attempt: fail fast when the container exited and will not be
- * restarted, otherwise the user's command decides.
- */
-function healthAttempt(name, healthCmd) {
-    const state = `docker inspect --format '{{.State.Status}} {{.HostConfig.RestartPolicy.Name}}' ${shellQuote(name)}`;
-    const check = [
-        `s=$(${state}) || exit ${CONTAINER_GONE}`,
-        `case "$s" in "exited no"|"exited "|"dead "*) echo "container ${name.replace(/[^a-zA-Z0-9_.-]/g, '')} is $s"; exit ${CONTAINER_GONE};; esac`,
-    ].join('; ');
-    return healthCmd ? `${check}; ${healthCmd}` : check;
-}
-
-// EXTERNAL MODULE: ./src/core/summary.ts
-var summary = __webpack_require__(1363);
-;// CONCATENATED MODULE: ./src/providers/ssh/ssh-reason.ts
-/**
- * Why the ssh client could not run a command, from what it printed on its own
- * stderr: its last line, as OpenSSH words it (`Permission denied (publickey).`,
- * `Host key verification failed.`, `ssh: connect to host h port 22: Connection
- * refused`, `ssh: Could not resolve hostname h: Name or service not known`),
- * preceded by a `Load key` line when the key did not load, and for host keys
- * followed by which known_hosts entry was wrong (OpenSSH sshconnect.c
- * `check_host_key` prints "Host key for %s has changed" and "No %s host key is
- * known for %s"). The files the session wrote are named by the inputs they hold
- * (`ssh-key`, `ssh-known-hosts`): their temp paths are gone when anyone reads
- * this. Empty when ssh printed nothing.
- */
-function sshReason(stderr) {
-    const lines = stderr
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('@@@') && !line.startsWith('[output over'))
-        .map(namedByInput);
-    const last = lines.at(-1);
-    if (last === undefined)
-        return '';
-    const changed = lines.map((l) => /^Host key for (\S+) has changed/.exec(l)?.[1]).find(Boolean);
-    if (changed)
-        return `${last} The host key of ${changed} is not the one ssh-known-hosts gives.`;
-    const unknown = lines.map((l) => /^No (\S+) host key is known for (\S+)/.exec(l)).find(Boolean);
-    if (unknown)
-        return `${last} ssh-known-hosts has no ${unknown[1]} key for ${unknown[2]}.`;
-    const load = lines.find((l) => l.startsWith('Load key '));
-    return load && load !== last ? `${load} / ${last}` : last;
-}
-/** ssh's own failure, when the run had one: exit 255 with a message from the client. */
-function sshFailure(result) {
-    if (result.code !== 255 || result.timedOut)
-        return undefined;
-    return sshReason(result.sshErrors ?? '') || undefined;
-}
-function namedByInput(line) {
-    return line
-        .replace(/"?\/\S*\/ops-ssh-[^/\s"]+\/id"?/g, '(ssh-key)')
-        .replace(/"?\/\S*\/ops-ssh-[^/\s"]+\/known_hosts"?(:\d+)?/g, '(ssh-known-hosts)');
-}
-
-;// CONCATENATED MODULE: ./src/deploy/ssh/lock.ts
-
-
-
-/**
- * The per-host deploy lock: `~/.ops-actions/locks/<service>.lock`, one line
- * naming its owner (token, repository, run, job, actor, time). It is taken
- * atomically by hard-linking a fully written file to the lock name (`ln`
- * fails when the name exists), so a lock is never seen half-written, and it is
- * only ever removed by the holder of its token: this run, or this run's post
- * step. There is no automatic breaking of other runs' locks (Kamal does not
- * either): a lock whose owner is gone is reported with its owner and age, and
- * removed by hand (`rm ~/.ops-actions/locks/<service>.lock`).
- *
- * One exception: a re-run adopts the lock an earlier attempt of the same
- * repository, run and job left (GitHub's "Re-run jobs" keeps GITHUB_RUN_ID and
- * GITHUB_JOB and bumps GITHUB_RUN_ATTEMPT; a run's attempts never overlap, so
- * that holder is gone). The attempt must be lower: matrix legs of one job share
- * run and job, run side by side, and must still wait for each other.
- */
-const LOCK_DIR = '"$HOME/.ops-actions/locks"';
-function ownerLine(owner) {
-    return Object.entries(owner)
-        .filter(([, v]) => v !== undefined && v !== '')
-        .map(([k, v]) => `${k}=${String(v).replace(/\s+/g, '_')}`)
-        .join(' ');
-}
-function parseOwnerLine(line) {
-    const out = {};
-    for (const part of line.trim().split(/\s+/)) {
-        const eq = part.indexOf('=');
-        if (eq > 0)
-            out[part.slice(0, eq)] = part.slice(eq + 1);
-    }
-    return out;
-}
-function paths(service, token) {
-    const lock = `${LOCK_DIR}/${shellQuote(`${service}.lock`)}`;
-    const temp = `${LOCK_DIR}/${shellQuote(`.${service}.${token}`)}`;
-    return { lock, temp };
-}
-/** One attempt: prints `ops-actions-lock acquired` or `ops-actions-lock held <owner line>`. */
-function acquireCommand(service, owner) {
-    const { lock, temp } = paths(service, owner.token);
-    const mine = shellQuote(`token=${owner.token} `);
-    return [
-        `mkdir -p ${LOCK_DIR}`,
-        `printf '%s \\n' ${shellQuote(ownerLine(owner))} > ${temp}`,
-        `if ln ${temp} ${lock} 2>/dev/null || grep -qF ${mine} ${lock} 2>/dev/null; then rm -f ${temp}; echo 'ops-actions-lock acquired'; else rm -f ${temp}; printf 'ops-actions-lock held %s\\n' "$(cat ${lock} 2>/dev/null)"; fi`,
-    ].join(' && ');
-}
-/**
- * Takes over the lock from an earlier attempt of this run: moves it aside (a rename: of two takers,
- * one wins), checks it still names `heldToken`, and links ours in its place; puts it back otherwise.
- * Prints `ops-actions-lock adopted`, or `ops-actions-lock held <owner line>` as acquireCommand does.
- */
-function adoptCommand(service, owner, heldToken) {
-    const { lock, temp } = paths(service, owner.token);
-    const aside = `${LOCK_DIR}/${shellQuote(`.${service}.adopt.${owner.token}`)}`;
-    const theirs = shellQuote(`token=${heldToken} `);
-    const held = `printf 'ops-actions-lock held %s\\n' "$(cat ${lock} 2>/dev/null)"`;
-    return [
-        `mkdir -p ${LOCK_DIR}`,
-        `printf '%s \\n' ${shellQuote(ownerLine(owner))} > ${temp}`,
-        `if ! mv ${lock} ${aside} 2>/dev/null; then rm -f ${temp}; ${held};` +
-            ` elif ! grep -qF ${theirs} ${aside}; then ln ${aside} ${lock} 2>/dev/null; rm -f ${aside} ${temp}; ${held};` +
-            ` elif ln ${temp} ${lock} 2>/dev/null; then rm -f ${aside} ${temp}; echo 'ops-actions-lock adopted';` +
-            ` else rm -f ${aside} ${temp}; ${held}; fi`,
-    ].join(' && ');
-}
-/**
- * Whether a lock's owner line names an earlier attempt of the same repository, run and job as `me`.
- * Outside Actions (no repository, run or job) nothing is adopted.
- */
-function isEarlierAttempt(holder, me) {
-    const field = (v) => (v ? v.replace(/\s+/g, '_') : undefined);
-    const [repository, run, job] = [field(me.repository), field(me.run), field(me.job)];
-    if (!repository || !run || !job || !holder.token)
-        return false;
-    if (holder.repository !== repository || holder.run !== run || holder.job !== job)
-        return false;
-    const theirs = Number(holder.attempt ?? '1');
-    const mine = Number(me.attempt ?? '1');
-    return Number.isInteger(theirs) && Number.isInteger(mine) && theirs < mine;
-}
-/** Removes the lock only when it holds `token`; prints `released`, `absent` or `other <owner line>`. */
-function releaseCommand(service, token) {
-    const { lock } = paths(service, token);
-    const mine = shellQuote(`token=${token} `);
-    return `if [ ! -e ${lock} ]; then echo 'ops-actions-lock absent'; elif grep -qF ${mine} ${lock}; then rm -f ${lock} && echo 'ops-actions-lock released'; else printf 'ops-actions-lock other %s\\n' "$(cat ${lock})"; fi`;
-}
-function parseAcquire(output) {
-    for (const line of output.split('\n')) {
-        if (line === 'ops-actions-lock acquired')
-            return { kind: 'acquired' };
-        if (line === 'ops-actions-lock adopted')
-            return { kind: 'adopted' };
-        if (line.startsWith('ops-actions-lock held')) {
-            return { kind: 'held', owner: line.slice('ops-actions-lock held'.length).trim() };
-        }
-    }
-    return { kind: 'unknown' };
-}
-function parseRelease(output) {
-    for (const line of output.split('\n')) {
-        if (line === 'ops-actions-lock released')
-            return 'released';
-        if (line === 'ops-actions-lock absent')
-            return 'absent';
-        if (line.startsWith('ops-actions-lock other'))
-            return 'other';
-    }
-    return 'unknown';
-}
-/** How a held lock reads in a message: who holds it and since when. */
-function describeOwner(line, now = Date.now()) {
-    const owner = parseOwnerLine(line);
-    if (!owner.token)
-        return 'an unknown owner (the lock file is empty or unreadable)';
-    const who = [
-        owner.repository,
-        owner.run ? `run ${owner.run}${owner.attempt ? `.${owner.attempt}` : ''}` : undefined,
-        owner.job ? `job ${owner.job}` : undefined,
-        owner.actor ? `by ${owner.actor}` : undefined,
-    ].filter(Boolean);
-    const since = owner.time ? Date.parse(owner.time) : Number.NaN;
-    const age = Number.isNaN(since) ? '' : `, since ${owner.time} (${(0,summary/* formatMs */._V)(Math.max(0, now - since))} ago)`;
-    return `${who.length > 0 ? who.join(' ') : `deploy ${owner.token}`}${age}`;
-}
-/**
- * Polls until the lock is ours or `timeoutMs` passed; returns the last holder on timeout. A lock an
- * earlier attempt of this run left is adopted at once (`adopted` names its owner line).
- */
-async function acquireLock(remote, host, service, owner, options) {
-    const started = Date.now();
-    const deadline = started + options.timeoutMs;
-    const run = (command) => remote.run(host, command, { timeoutMs: 30_000, ...(options.signal ? { signal: options.signal } : {}) });
-    let lastOwner = '';
-    for (;;) {
-        let result = await run(acquireCommand(service, owner));
-        let answer = parseAcquire(result.output);
-        if (answer.kind === 'held' && isEarlierAttempt(parseOwnerLine(answer.owner), owner)) {
-            const held = answer.owner;
-            result = await run(adoptCommand(service, owner, parseOwnerLine(held).token));
-            answer = parseAcquire(result.output);
-            if (answer.kind === 'adopted')
-                return { acquired: true, waitedMs: Date.now() - started, adopted: held };
-        }
-        if (answer.kind === 'acquired' || answer.kind === 'adopted')
-            return { acquired: true, waitedMs: Date.now() - started };
-        if (answer.kind === 'unknown') {
-            throw new Error(`could not take the lock${failureOf(result)}`);
-        }
-        if (answer.owner !== lastOwner) {
-            lastOwner = answer.owner;
-            options.onWait?.(answer.owner);
-        }
-        const left = deadline - Date.now();
-        if (left <= 0)
-            return { acquired: false, owner: lastOwner, waitedMs: Date.now() - started };
-        await sleep(Math.min(options.pollMs ?? 1000, left), options.signal);
-    }
-}
-/** `: ssh could not connect: <ssh's reason>` when ssh itself failed, else the exit code and the last lines. */
-function failureOf(result) {
-    const reason = sshFailure(result);
-    return reason ? `: ssh could not connect: ${reason}` : ` (exit ${result.code}): ${lastLines(result.shown)}`;
-}
-function lastLines(output, count = 5) {
-    const lines = output.trim().split('\n').filter(Boolean);
-    return lines.slice(-count).join(' | ') || '(no output)';
-}
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted)
-            return reject(signal.reason);
-        const timer = setTimeout(done, ms);
-        function done() {
-            signal?.removeEventListener('abort', abort);
-            resolve();
-        }
-        function abort() {
-            clearTimeout(timer);
-            reject(signal?.reason);
-        }
-        signal?.addEventListener('abort', abort, { once: true });
-    });
-}
-
-;// CONCATENATED MODULE: ./src/deploy/ssh/containers.ts
-
-
-/** The service's containers on one host (`docker ps -a`, read-only). */
-async function listOn(remote, host, service) {
-    const result = await remote.run(host.login, listContainers(service), { timeoutMs: 60_000 });
-    if (result.code !== 0)
-        throw new Error(`docker ps${failureOf(result)}`);
-    return parseContainers(result.output);
-}
-
-// EXTERNAL MODULE: ./src/core/http.ts
-var http = __webpack_require__(1983);
-// EXTERNAL MODULE: ./src/core/rate-limit.ts
-var rate_limit = __webpack_require__(2743);
-;// CONCATENATED MODULE: ./src/providers/digitalocean/rate-limit.ts
-
-/**
- * DigitalOcean's two rate limits (the droplets contract, components.responses.too_many_requests
- * and components.headers; docs.digitalocean.com/notes/changelog/add-burst-rate-limits):
- * 5000 requests an hour, and a burst limit of 250 requests a minute. A 429 carries
- * `ratelimit-limit`, `ratelimit-remaining` (of the hourly quota) and `ratelimit-reset`
- * (epoch seconds when the oldest request expires), and no `Retry-After`.
- * - hourly quota used up (`ratelimit-remaining: 0`): wait until `ratelimit-reset`, when one
- *   request is free again;
- * - otherwise it is the burst limit: godo's `RetryConfig` backoff (go-retryablehttp's default:
- *   `Retry-After` when sent, else 1 s doubling, capped at 30 s).
- */
-const DO_FIRST_WAIT_MS = 1000;
-const DO_MAX_WAIT_MS = 30_000;
-const digitalOceanRateLimit = {
-    limited({ status, headers }, count, now) {
-        if (status !== 429)
-            return undefined;
-        const untilReset = (0,rate_limit/* untilEpochSeconds */.Ri)(headers['ratelimit-reset'], now);
-        if (headers['ratelimit-remaining'] === '0' && untilReset !== undefined) {
-            return {
-                waitMs: Math.max(DO_FIRST_WAIT_MS, untilReset),
-                limit: `HTTP 429, hourly limit: ratelimit-remaining 0, ratelimit-reset ${new Date((0,rate_limit/* epochMsOf */.DS)(headers['ratelimit-reset'])).toISOString()}`,
-            };
-        }
-        return {
-            waitMs: (0,rate_limit/* retryAfterMs */.Vs)(headers, now) ?? (0,rate_limit/* doubling */.Bf)(count, DO_FIRST_WAIT_MS, DO_MAX_WAIT_MS),
-            limit: `HTTP 429, burst limit of 250 requests a minute${headers['ratelimit-remaining'] ? ` (ratelimit-remaining ${headers['ratelimit-remaining']})` : ''}`,
-        };
-    },
-};
-
-;// CONCATENATED MODULE: ./src/providers/digitalocean/client.ts
-
-
-/**
- * The one sender every DigitalOcean resource client shares: base URL, bearer
- * token and the core retry policy. Resource clients (droplets.ts) take the
- * `HttpClient` this returns.
- */
-const DIGITALOCEAN_API_URL = 'https://api.digitalocean.com/v2';
-function createDigitalOceanClient(options) {
-    return new http/* HttpClient */.Qq({
-        provider: 'DigitalOcean',
-        credential: options.credential ?? 'digitalocean-token',
-        baseUrl: options.baseUrl ?? DIGITALOCEAN_API_URL,
-        headers: { authorization: `Bearer ${options.token.trim()}`, accept: 'application/json' },
-        redact: options.redact,
-        rateLimit: digitalOceanRateLimit,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-        ...(options.retry ? { retry: options.retry } : {}),
-        ...(options.onRetry ? { onRetry: options.onRetry } : {}),
-        ...(options.waitBound ? { waitBound: options.waitBound } : {}),
-        ...(options.log ? { log: options.log } : {}),
-        ...(options.sleep ? { sleep: options.sleep } : {}),
-    });
-}
-
-// EXTERNAL MODULE: ./src/core/provider-list.ts
-var provider_list = __webpack_require__(4023);
-;// CONCATENATED MODULE: ./src/providers/digitalocean/droplets.ts
-
-const PER_PAGE = 200;
-const MAX_PAGES = 1000;
-async function listDropletsByTag(client, tag) {
-    const out = [];
-    for (let page = 1, pages = 0; pages < MAX_PAGES; pages++) {
-        const res = await client.request({
-            operation: 'droplets.list',
-            path: '/droplets',
-            query: { tag_name: tag, per_page: PER_PAGE, page },
-        });
-        const droplets = (0,provider_list/* providerList */.M)(res.data, {
-            provider: client.provider,
-            operation: 'droplets.list',
-            field: 'droplets',
-            requestId: res.requestId,
-        });
-        for (const droplet of droplets) {
-            if (!(droplet.tags ?? []).includes(tag))
-                continue;
-            out.push(toDroplet(droplet));
-        }
-        // `next` is an absolute URL on the real API host; only its page number is followed,
-        // so the configured base URL (a sandbox, a proxy) stays the one spoken to.
-        const next = nextPage(res.data?.links?.pages?.next);
-        if (next === undefined || next <= page)
-            break;
-        page = next;
-    }
-    return out;
-}
-function nextPage(link) {
-    if (!link)
-        return undefined;
-    try {
-        const value = Number(new URL(link).searchParams.get('page'));
-        return Number.isInteger(value) && value > 0 ? value : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-function toDroplet(d) {
-    const publicV4 = (d.networks?.v4 ?? []).find((n) => n?.type === 'public');
-    return {
-        id: d.id,
-        name: d.name,
-        status: d.status,
-        tags: d.tags ?? [],
-        publicIpv4: publicV4?.ip_address,
-    };
-}
-
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __webpack_require__(1915);
-;// CONCATENATED MODULE: ./src/deploy/ssh/hosts.ts
-
-function hostKey(login) {
-    const host = login.host.includes(':') ? `[${login.host}]` : login.host;
-    return `${login.user ? `${login.user}@` : ''}${host}:${login.port}`;
-}
-function fromHostsInput(hosts) {
-    return dedupe(hosts.map((login) => ({ id: login.host, where: hostKey(login), login })));
-}
-function fromDroplets(tag, droplets, hostsInput) {
-    const tagged = droplets.filter((d) => d.tags.includes(tag));
-    const skipped = [];
-    const usable = [];
-    for (const d of tagged) {
-        if (!d.publicIpv4)
-            skipped.push({ name: d.name, reason: 'it has no public IPv4 address' });
-        else if (d.status !== 'active')
-            skipped.push({ name: d.name, reason: `its status is ${d.status}` });
-        else
-            usable.push({ ...d, publicIpv4: d.publicIpv4 });
-    }
-    for (const line of hostsInput) {
-        if (!tagged.some((d) => d.publicIpv4 === line.host || d.name === line.host)) {
-            throw new errors/* StepError */.zg('hosts', hostKey(line), `this hosts entry is not a droplet tagged ${JSON.stringify(tag)}; droplets without the tag are never touched`);
-        }
-    }
-    const hosts = usable.map((d) => {
-        const named = hostsInput.find((h) => h.host === d.publicIpv4 || h.host === d.name);
-        const login = { user: named ? named.user : 'root', host: d.publicIpv4, port: named?.port ?? 22 };
-        return { id: d.name, where: hostKey(login), login };
-    });
-    if (hosts.length === 0) {
-        const why = skipped.length > 0 ? `: ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '';
-        throw new errors/* StepError */.zg('hosts', `DigitalOcean tag ${JSON.stringify(tag)}`, `no active droplet with a public IPv4 address carries this tag${why}`);
-    }
-    return { hosts: dedupe(hosts), skipped };
-}
-/** Two lines for one host would make a deploy wait for its own lock; host names are case-insensitive (DNS). */
-function dedupe(hosts) {
-    const seen = new Set();
-    return hosts.filter((h) => {
-        const key = `${h.login.host.toLowerCase()}:${h.login.port}`;
-        if (seen.has(key))
-            return false;
-        seen.add(key);
-        return true;
-    });
-}
-
-;// CONCATENATED MODULE: ./src/deploy/ssh/discover-hosts.ts
-
-
-
-/** The hosts to deploy to: the `hosts` input, or the droplets carrying `digitalocean-tag` when a token is given. */
-async function resolveHosts(settings, ctx) {
-    const token = settings.digitalocean.token;
-    if (!token)
-        return fromHostsInput(settings.hosts);
-    const tag = settings.digitalocean.tag;
-    const client = createDigitalOceanClient({
-        baseUrl: settings.digitalocean.apiUrl,
-        token,
-        redact: (text) => ctx.secrets.redact(text),
-        // Discovery comes before any lock is taken: a rate limit may hold it up as long as a lock may.
-        // All pages of the listing share one deadline; the runner's cancellation cuts any wait.
-        waitBound: {
-            budgetMs: settings.lockTimeoutMs,
-            deadlineAt: Date.now() + settings.lockTimeoutMs,
-            name: 'the input lock-timeout',
-        },
-        signal: ctx.cancellation.signal,
-        log: (line) => ctx.info(line),
-    });
-    const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () => listDropletsByTag(client, tag));
-    const choice = fromDroplets(tag, droplets, settings.hosts);
-    for (const s of choice.skipped)
-        ctx.warning(`Droplet ${s.name} carries ${tag} but is skipped: ${s.reason}.`);
-    ctx.info(`DigitalOcean: ${choice.hosts.length} droplet(s) tagged ${tag}: ${choice.hosts.map((h) => `${h.id} (${h.where})`).join(', ')}`);
-    return choice.hosts;
-}
-
-// EXTERNAL MODULE: ./src/core/fanout.ts
-var fanout = __webpack_require__(9880);
-// EXTERNAL MODULE: ./src/core/progress.ts
-var progress = __webpack_require__(4664);
-// EXTERNAL MODULE: ./src/providers/registry/reference.ts
-var reference = __webpack_require__(9749);
-// EXTERNAL MODULE: ./src/deploy/registry-credentials.ts
-var registry_credentials = __webpack_require__(6971);
-;// CONCATENATED MODULE: ./src/deploy/ssh/health.ts
-
-
-
-
-/**
- * Runs `health-cmd` on the host until it exits 0, or the container stops, or
- * `timeoutMs` passes; then shows the container's last log lines and throws a
- * `StepError('ssh.health')` naming the host and the last attempt's output.
- */
-async function waitHealthy(w) {
-    const deadline = Date.now() + w.timeoutMs;
-    let lastNote = '';
-    for (let attempt = 1;; attempt++) {
-        const left = deadline - Date.now();
-        const result = await w.remote.run(w.host.login, healthAttempt(w.name, w.healthCmd), {
-            timeoutMs: Math.max(1000, Math.min(left, 60_000)),
-            ...(w.signal ? { signal: w.signal } : {}),
-        });
-        if (result.code === 0) {
-            w.line(w.healthCmd ? `healthy after ${attempt} attempt(s)` : `${w.name} is running (no health-cmd)`);
-            return w.healthCmd ? 'passing' : 'skipped';
-        }
-        const note = `exit ${result.timedOut ? 'timeout' : result.code}: ${lastLines(result.shown, 1)}`;
-        if (note !== lastNote) {
-            lastNote = note;
-            w.line(`health attempt ${attempt}: ${note}`);
-        }
-        const gone = result.code === CONTAINER_GONE;
-        if (gone || Date.now() + w.intervalMs > deadline) {
-            await showLogs(w);
-            throw new errors/* StepError */.zg('ssh.health', w.host.where, gone
-                ? `${w.name} stopped: ${lastLines(result.shown, 1)}`
-                : `${w.name} not healthy within ${(0,summary/* formatMs */._V)(w.timeoutMs)} (${attempt} attempts; last ${note})`);
-        }
-        await new Promise((r) => setTimeout(r, w.intervalMs));
-    }
-}
-async function showLogs(w) {
-    w.line(`last log lines of ${w.name}:`);
-    await w.remote
-        .run(w.host.login, tailLogs(w.name), { onLine: (l) => w.line(`  ${l}`), timeoutMs: 30_000 })
-        .catch(() => undefined);
-}
-
-// EXTERNAL MODULE: ./src/core/inputs.ts
-var inputs = __webpack_require__(9114);
-;// CONCATENATED MODULE: ./src/deploy/ssh/release.ts
-
-
-
-/**
- * Releasing locks, shared by the main step (on every path) and the post step
- * (for a run that was killed or cancelled before it could): a lock is removed
- * only when it still holds our token, so releasing twice, or after someone
- * else took the lock, is harmless.
- */
-function parseHeldLocks(state) {
-    if (state.trim() === '')
-        return [];
-    try {
-        const value = JSON.parse(state);
-        if (!Array.isArray(value))
-            return [];
-        return value.filter((l) => typeof l === 'object' &&
-            l !== null &&
-            typeof l.host === 'string' &&
-            typeof l.service === 'string' &&
-            typeof l.token === 'string' &&
-            (l.taken === undefined || typeof l.taken === 'boolean'));
-    }
-    catch {
-        return [];
-    }
-}
-async function releaseLock(ctx, remote, lock) {
-    try {
-        const host = (0,inputs/* parseSshHost */.wh)('locks', lock.host);
-        const result = await remote.run(host, releaseCommand(lock.service, lock.token), { timeoutMs: 30_000 });
-        const answer = parseRelease(result.output);
-        if (answer === 'released') {
-            ctx.info(`Released the ${lock.service} deploy lock on ${lock.host}.`);
-            return 'released';
-        }
-        if (answer === 'absent') {
-            ctx.info(lock.taken === false
-                ? `The ${lock.service} deploy lock on ${lock.host} was never taken.`
-                : `The ${lock.service} deploy lock on ${lock.host} was already released.`);
-            return 'absent';
-        }
-        if (answer === 'other') {
-            const owner = result.output.split('ops-actions-lock other')[1]?.split('\n')[0] ?? '';
-            ctx.info(`The ${lock.service} deploy lock on ${lock.host} now belongs to ${describeOwner(owner)}; left alone.`);
-            return 'other';
-        }
-        return cannotRelease(ctx, lock, failureOf(result));
-    }
-    catch (error) {
-        return cannotRelease(ctx, lock, `: ${(0,errors/* messageOf */.bD)(error)}`);
-    }
-}
-/**
- * A lock this run took and cannot release stays on the host until someone removes it: a warning
- * that says how. One it never got an answer for (the host could not be reached to take it) most
- * likely does not exist: said as such, with no advice to remove anything.
- */
-function cannotRelease(ctx, lock, why) {
-    if (lock.taken === false) {
-        ctx.info(`Could not check the ${lock.service} deploy lock on ${lock.host}${why}. This run never got an answer that it took it, so there is most likely none to release.`);
-        return 'failed';
-    }
-    ctx.warning(`Could not release the ${lock.service} deploy lock on ${lock.host}${why}. Remove ~/.ops-actions/locks/${lock.service}.lock there by hand if it remains.`);
-    return 'failed';
-}
-
-;// CONCATENATED MODULE: ./src/deploy/ssh/lock-set.ts
-
-
-
-
-/** State name under which the main step records its locks for the post step. */
-const LOCKS_STATE = 'locks';
-/**
- * The deploy locks of one rollout, one per host. Each lock is recorded in the
- * step's state before it is taken, so the post step can release what a killed
- * run held; `releaseAll` runs on every path of the main step.
- */
-class LockSet {
-    held = [];
-    ctx;
-    remote;
-    options;
-    constructor(ctx, remote, options) {
-        this.ctx = ctx;
-        this.remote = remote;
-        this.options = options;
-    }
-    /** Takes the lock on one host, waiting up to `lockTimeoutMs` for another deploy's lock. */
-    async take(host) {
-        const { service, token } = this.options;
-        const lock = { host: host.where, service, token, taken: false };
-        // Recorded before the lock exists, so a run killed right after taking it is still cleaned up.
-        this.held.push(lock);
-        this.save();
-        const result = await this.ctx.log.step('ssh.lock', { host: host.id }, async () => {
-            const r = await acquireLock(this.remote, host.login, service, this.owner(), {
-                timeoutMs: this.options.lockTimeoutMs,
-                ...(this.options.pollMs ? { pollMs: this.options.pollMs } : {}),
-                ...(this.options.signal ? { signal: this.options.signal } : {}),
-                onWait: (owner) => this.options.line(host, `waiting for the ${service} deploy lock, held by ${describeOwner(owner)}`),
-            });
-            if (!r.acquired) {
-                // Never ours: nothing for this run or its post step to release.
-                this.held.splice(this.held.indexOf(lock), 1);
-                this.save();
-                throw new Error(`the ${service} deploy lock is still held by ${describeOwner(r.owner)} after ${(0,summary/* formatMs */._V)(r.waitedMs)} (lock-timeout); if that run is gone, remove ~/.ops-actions/locks/${service}.lock on the host`);
-            }
-            return r;
-        });
-        lock.taken = true;
-        this.save();
-        this.options.line(host, result.adopted
-            ? `adopted the ${service} deploy lock that an earlier attempt of this run left (${describeOwner(result.adopted)})`
-            : `took the ${service} deploy lock${result.waitedMs >= 1000 ? ` after waiting ${(0,summary/* formatMs */._V)(result.waitedMs)}` : ''}`);
-    }
-    /** Releases every lock still held; one that cannot be released stays recorded for the post step. */
-    async releaseAll() {
-        await (0,fanout/* mapConcurrent */._)([...this.held], async (lock) => {
-            const result = await this.ctx.log.step('ssh.unlock', { host: lock.host }, () => releaseLock(this.ctx, this.remote, lock));
-            if (result !== 'failed')
-                this.held.splice(this.held.indexOf(lock), 1);
-        }, { concurrency: this.options.concurrency });
-        this.save();
-    }
-    owner() {
-        const env = this.ctx.env;
-        return {
-            token: this.options.token,
-            repository: env.GITHUB_REPOSITORY,
-            run: env.GITHUB_RUN_ID,
-            attempt: env.GITHUB_RUN_ATTEMPT,
-            job: env.GITHUB_JOB,
-            actor: env.GITHUB_ACTOR,
-            time: new Date().toISOString(),
-        };
-    }
-    save() {
-        this.ctx.saveState(LOCKS_STATE, JSON.stringify(this.held));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/deploy/ssh/plan.ts
-
-function planHost(input, containers) {
-    const name = containerName(input.service, input.deployTag);
-    const existing = containers.find((c) => c.name === name || c.deployTag === input.deployTag);
-    const target = existing?.name ?? name;
-    const running = containers.filter((c) => isRunning(c) && c.name !== target);
-    const previousImage = running[0]?.image ?? (existing && isRunning(existing) ? existing.image : undefined);
-    if (existing && isRunning(existing) && running.length === 0) {
-        return { target, reuse: true, previous: [], previousImage, unchanged: true, steps: [] };
-    }
-    if (input.proxy) {
-        return { ...proxiedPlan(input, input.proxy, existing, running, target), previousImage };
-    }
-    const steps = [];
-    if (!existing) {
-        if (!input.image) {
-            throw new Error(`no kept container of ${input.deployTag} on this host and no image to pull it from`);
-        }
-        steps.push({ kind: 'pull', image: input.image }, { kind: 'create', name: target, image: input.image });
-    }
-    for (const c of running)
-        steps.push({ kind: 'stop', name: c.name });
-    steps.push({ kind: 'start', name: target }, { kind: 'health', name: target, cmd: input.healthCmd });
-    return { target, reuse: existing !== undefined, previous: running, previousImage, unchanged: false, steps };
-}
-function proxiedPlan(input, proxy, existing, running, target) {
-    if (existing && existing.port === undefined) {
-        throw new Error(`kept container ${existing.name} was not created behind the proxy (no own port); deploy it again`);
-    }
-    const steps = [];
-    if (!existing) {
-        if (!input.image) {
-            throw new Error(`no kept container of ${input.deployTag} on this host and no image to pull it from`);
-        }
-        steps.push({ kind: 'pull', image: input.image }, { kind: 'port', publish: proxy.publish }, { kind: 'create', name: target, image: input.image });
-    }
-    steps.push({ kind: 'start', name: target }, { kind: 'health', name: target, cmd: input.healthCmd, path: proxy.healthPath }, { kind: 'switch', service: input.service, name: target, port: existing?.port, from: running[0]?.port });
-    if (running.length > 0)
-        steps.push({ kind: 'drain', ms: proxy.drainMs });
-    for (const c of running)
-        steps.push({ kind: 'stop', name: c.name });
-    return { target, reuse: existing !== undefined, previous: running, unchanged: false, steps };
-}
-function isRunning(c) {
-    return c.state === 'running' || c.state === 'restarting';
-}
-/**
- * Containers to remove once the whole rollout is healthy: all but `keep`,
- * counting the one now running and then the newest others.
- */
-function planPrune(containers, running, keep) {
-    const others = containers.filter((c) => c.name !== running);
-    return others.slice(Math.max(0, keep - 1));
-}
-function describeStep(step) {
-    switch (step.kind) {
-        case 'pull':
-            return `docker pull ${step.image}`;
-        case 'create':
-            return `docker create ${step.name} from ${step.image}`;
-        case 'stop':
-            return `docker stop ${step.name}`;
-        case 'start':
-            return `docker start ${step.name}`;
-        case 'port':
-            return step.publish
-                ? `choose a free host port for the new container (published as -p 127.0.0.1:<port>:${step.publish})`
-                : 'choose a free host port for the new container (given to it as PORT)';
-        case 'switch':
-            return `nginx upstream ${upstreamName(step.service)} in ${upstreamFile(step.service)}: server ${step.from ? `127.0.0.1:${step.from}` : '(none yet)'} -> ${step.port ? `127.0.0.1:${step.port}` : 'the new port'} (${step.name}); nginx -t, then nginx -s reload`;
-        case 'drain':
-            return `wait ${step.ms / 1000}s for the old container to drain`;
-        case 'health':
-            if (step.path)
-                return `GET ${step.path} on ${step.name}'s own port until it passes${step.cmd ? `, and health-cmd: ${step.cmd}` : ''}`;
-            return step.cmd
-                ? `run health-cmd until it passes: ${step.cmd}`
-                : `check that ${step.name} is running (no health-cmd)`;
-    }
-}
-function describeHostPlan(where, plan, prune) {
-    if (plan.unchanged)
-        return [`${where}: ${plan.target} already runs this version; nothing to do`];
-    const lines = plan.steps.map((s) => `${where}: ${describeStep(s)}`);
-    if (plan.reuse)
-        lines.unshift(`${where}: start the kept container ${plan.target} (no pull)`);
-    for (const c of prune)
-        lines.push(`${where}: docker rm ${c.name} (beyond keep)`);
-    return lines;
-}
-
-// EXTERNAL MODULE: ./src/deploy/ssh/publish.ts
-var publish = __webpack_require__(7713);
-;// CONCATENATED MODULE: ./src/deploy/ssh/rollout.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * One deploy or rollback of a service across its hosts; see createSshTarget for the order of events.
- */
-class Rollout {
-    t0 = performance.now();
-    locks;
-    progress;
-    planLines = [];
-    registry;
-    settings;
-    ctx;
-    remote;
-    hosts;
-    request;
-    options;
-    constructor(settings, ctx, remote, hosts, request, options) {
-        this.settings = settings;
-        this.ctx = ctx;
-        this.remote = remote;
-        this.hosts = hosts;
-        this.request = request;
-        this.options = options;
-        this.progress = new progress/* Progress */.k(hosts.length, request.log);
-        this.locks = new LockSet(ctx, remote, {
-            service: settings.service,
-            token: request.deployId,
-            lockTimeoutMs: settings.lockTimeoutMs,
-            pollMs: options.lockPollMs,
-            concurrency: this.concurrency(),
-            signal: request.signal,
-            line: (host, text) => this.line(host, text),
-        });
-        this.registry = (0,registry_credentials/* registrySources */.Mx)(ctx.inputs, ctx.env);
-    }
-    /** The `docker login` for the registry `image` lives in, with the credentials that registry may get. */
-    loginFor(image) {
-        const registry = (0,reference/* parseImageReference */.o_)(image)?.registry;
-        const chosen = registry ? (0,registry_credentials/* credentialsFor */.Og)(registry, this.registry) : undefined;
-        if (!chosen)
-            return undefined;
-        return {
-            login: {
-                username: chosen.credentials.username,
-                server: registry === 'docker.io' ? undefined : registry,
-            },
-            password: chosen.credentials.password,
-        };
-    }
-    now() {
-        return Math.round(performance.now() - this.t0);
-    }
-    line(host, text) {
-        this.request.log(`[${host.id}] ${text}`);
-    }
-    async run() {
-        const states = this.hosts.map((host, i) => ({
-            host,
-            batch: i === 0 ? 1 : 2,
-            created: false,
-            started: false,
-            stopped: [],
-            unit: {
-                id: host.id,
-                where: host.where,
-                outcome: 'skipped',
-                batch: i === 0 ? 1 : 2,
-                startedMs: 0,
-                endedMs: 0,
-            },
-        }));
-        if (this.request.dryRun)
-            return this.dryRun(states);
-        try {
-            const locked = await this.lockAll(states);
-            if (locked)
-                return locked;
-            const observed = await this.observeAll(states);
-            if (observed)
-                return observed;
-            return await this.rollOut(states);
-        }
-        finally {
-            await this.locks.releaseAll();
-        }
-    }
-    async dryRun(states) {
-        await (0,fanout/* mapConcurrent */._)(states, async (s) => {
-            s.unit.startedMs = this.now();
-            try {
-                const containers = await listOn(this.remote, s.host, this.settings.service);
-                s.plan = this.planFor(containers);
-                const after = s.plan.reuse ? containers : [this.placeholder(s.plan.target), ...containers];
-                const prune = planPrune(after, s.plan.target, this.settings.keep);
-                this.planLines.push(...describeHostPlan(s.host.where, s.plan, prune));
-                s.unit.outcome = 'planned';
-                if (s.plan.previousImage)
-                    s.unit.previousImage = s.plan.previousImage;
-                if (this.request.image)
-                    s.unit.newImage = this.request.image;
-            }
-            catch (error) {
-                s.unit.outcome = 'failed';
-                s.unit.error = (0,errors/* messageOf */.bD)(error);
-                this.planLines.push(`${s.host.where}: cannot plan: ${(0,errors/* messageOf */.bD)(error)}`);
-            }
-            s.unit.endedMs = this.now();
-            this.progressDone(s);
-        }, { concurrency: this.concurrency() });
-        const failed = states.filter((s) => s.unit.outcome === 'failed');
-        return this.outcome(states, failed.length > 0 ? 'failed' : 'success', failed.map((s) => s.unit.error).join('; '));
-    }
-    placeholder(name) {
-        return { id: '', name, deployTag: '', image: '', state: 'created', createdAt: '9999' };
-    }
-    planFor(containers) {
-        const reach = this.settings.proxy === 'nginx' ? this.reach() : undefined;
-        return planHost({
-            service: this.settings.service,
-            deployTag: this.request.deployTag,
-            image: this.request.image,
-            healthCmd: this.settings.healthCmd,
-            proxy: this.settings.proxy === 'nginx'
-                ? {
-                    healthPath: this.settings.healthPath,
-                    drainMs: this.settings.drainTimeoutMs,
-                    publish: reach?.kind === 'publish' ? reach.containerPort : undefined,
-                }
-                : undefined,
-        }, containers);
-    }
-    /** How nginx reaches this service's containers; `run-args` was checked at input time. */
-    reach() {
-        const reach = (0,publish/* reachOf */.xw)(this.settings.runArgs);
-        if ('error' in reach)
-            throw new Error(`run-args ${reach.error}`);
-        return reach;
-    }
-    concurrency() {
-        return this.options.concurrency ?? 10;
-    }
-    // ---- locks ---------------------------------------------------------------
-    /** One host at a time, in a fixed order; returns a failed outcome when a lock cannot be had. */
-    async lockAll(states) {
-        const ordered = [...states].sort((a, b) => (a.host.where < b.host.where ? -1 : 1));
-        for (const s of ordered) {
-            try {
-                await this.locks.take(s.host);
-            }
-            catch (error) {
-                s.unit.outcome = 'failed';
-                s.unit.error = new errors/* StepError */.zg('ssh.lock', s.host.where, error).message;
-                s.unit.startedMs = s.unit.endedMs = this.now();
-                this.progressDone(s);
-                return this.outcome(states, 'failed', s.unit.error);
-            }
-        }
-        return undefined;
-    }
-    // ---- observe and roll out ----------------------------------------------
-    async observeAll(states) {
-        await (0,fanout/* mapConcurrent */._)(states, async (s) => {
-            try {
-                const containers = await this.ctx.log.step('ssh.observe', { host: s.host.id }, () => listOn(this.remote, s.host, this.settings.service));
-                s.plan = this.planFor(containers);
-                this.planLines.push(...describeHostPlan(s.host.where, s.plan, []));
-            }
-            catch (error) {
-                s.unit.outcome = 'failed';
-                s.unit.error = new errors/* StepError */.zg('ssh.observe', s.host.where, error).message;
-            }
-        }, { concurrency: this.concurrency() });
-        const failed = states.filter((s) => s.unit.outcome === 'failed');
-        if (failed.length === 0)
-            return undefined;
-        for (const s of failed)
-            this.progressDone(s);
-        return this.outcome(states, 'failed', failed.map((s) => s.unit.error).join('; '));
-    }
-    async rollOut(states) {
-        const batches = [states.filter((s) => s.batch === 1), states.filter((s) => s.batch === 2)];
-        let failure;
-        for (const batch of batches) {
-            if (batch.length === 0)
-                continue;
-            await (0,fanout/* mapConcurrent */._)(batch, (s) => this.deployHost(s), {
-                concurrency: this.concurrency(),
-                ...(this.request.signal ? { signal: this.request.signal } : {}),
-            }).catch((error) => {
-                failure ??= (0,errors/* messageOf */.bD)(error);
-            });
-            const failed = batch.filter((s) => s.unit.outcome === 'failed');
-            if (failed.length > 0) {
-                failure = failed.map((s) => s.unit.error).join('; ');
-                break;
-            }
-            if (failure)
-                break;
-        }
-        if (!failure) {
-            await this.pruneAll(states);
-            return this.outcome(states, 'success');
-        }
-        for (const s of states) {
-            if (s.unit.outcome === 'skipped')
-                this.progressDone(s);
-        }
-        if (!this.request.autoRollback)
-            return this.outcome(states, 'failed', failure);
-        const changed = states.filter((s) => s.created || s.started || s.stopped.length > 0);
-        let restored = true;
-        await (0,fanout/* mapConcurrent */._)(changed, async (s) => {
-            try {
-                await this.ctx.log.step('ssh.restore', { host: s.host.id }, () => this.restore(s));
-                s.unit.outcome = 'rolled-back';
-                if (s.plan?.previousImage)
-                    s.unit.newImage = s.plan.previousImage;
-                this.line(s.host, `rolled back: ${s.plan?.previous.map((c) => c.name).join(', ') || 'nothing ran before'}`);
-            }
-            catch (error) {
-                restored = false;
-                s.unit.outcome = 'failed';
-                s.unit.error = `${s.unit.error ? `${s.unit.error}; ` : ''}${new errors/* StepError */.zg('ssh.restore', s.host.where, error).message}`;
-            }
-        }, { concurrency: this.concurrency() });
-        const restoredAnything = changed.some((s) => (s.plan?.previous.length ?? 0) > 0);
-        return this.outcome(states, restored && restoredAnything ? 'rolled-back' : 'failed', failure);
-    }
-    async deployHost(s) {
-        const plan = s.plan;
-        s.unit.startedMs = this.now();
-        if (plan.previousImage)
-            s.unit.previousImage = plan.previousImage;
-        s.unit.newImage = this.request.image ?? plan.previous[0]?.image;
-        try {
-            if (plan.unchanged) {
-                s.unit.outcome = 'unchanged';
-                this.line(s.host, `${plan.target} already runs this version`);
-            }
-            else {
-                for (const step of plan.steps) {
-                    if (step.kind === 'start' && step.name === plan.target && plan.reuse) {
-                        s.port = plan.steps.find((st) => st.kind === 'switch')?.port;
-                    }
-                    if (step.kind === 'health') {
-                        const health = await this.ctx.log.step('ssh.health', { host: s.host.id, container: step.name }, () => waitHealthy({
-                            remote: this.remote,
-                            host: s.host,
-                            name: step.name,
-                            healthCmd: this.settings.proxy === 'nginx'
-                                ? proxiedHealth(s.port, step.cmd, step.path) || undefined
-                                : step.cmd,
-                            timeoutMs: this.request.healthTimeoutMs,
-                            intervalMs: this.options.healthIntervalMs ?? 2000,
-                            signal: this.request.signal,
-                            line: (text) => this.line(s.host, text),
-                        }).catch((error) => {
-                            s.unit.health = 'failing';
-                            throw error;
-                        }));
-                        s.unit.health = health;
-                        continue;
-                    }
-                    await this.ctx.log.step(`ssh.${step.kind}`, { host: s.host.id, container: plan.target }, async () => {
-                        if (step.kind === 'pull') {
-                            const login = this.loginFor(step.image);
-                            await this.exec(s, 'pull', pull(step.image, login?.login), 30 * 60_000, login?.password);
-                        }
-                        if (step.kind === 'create') {
-                            await this.exec(s, 'create', create({
-                                name: step.name,
-                                image: step.image,
-                                service: this.settings.service,
-                                deployTag: this.request.deployTag,
-                                deployId: this.request.deployId,
-                                runArgs: s.port === undefined
-                                    ? this.settings.runArgs
-                                    : (0,publish/* proxiedRunArgs */.Ay)(this.settings.runArgs, this.reach(), s.port),
-                                port: s.port,
-                            }));
-                            s.created = true;
-                        }
-                        if (step.kind === 'stop') {
-                            s.stopped.push(step.name);
-                            await this.exec(s, 'stop', stop(step.name), 5 * 60_000);
-                        }
-                        if (step.kind === 'start') {
-                            s.started = true;
-                            await this.exec(s, 'start', start(step.name));
-                        }
-                        if (step.kind === 'port') {
-                            const port = parsePort(await this.exec(s, 'port', pickPort()));
-                            if (port === undefined)
-                                throw new Error('the port picker printed no port');
-                            s.port = port;
-                        }
-                        if (step.kind === 'switch') {
-                            const port = step.port ?? s.port;
-                            const t = performance.now();
-                            await this.exec(s, 'switch', switchUpstream(this.settings.service, port));
-                            s.switched = true;
-                            this.line(s.host, `upstream switched to ${step.name} in ${(0,summary/* formatMs */._V)(performance.now() - t)}`);
-                        }
-                        if (step.kind === 'drain') {
-                            this.line(s.host, `draining the old container for ${(0,summary/* formatMs */._V)(step.ms)}`);
-                            await new Promise((r) => setTimeout(r, step.ms));
-                        }
-                    });
-                }
-                s.unit.outcome = 'updated';
-            }
-        }
-        catch (error) {
-            s.unit.outcome = 'failed';
-            s.unit.error =
-                error instanceof errors/* StepError */.zg ? error.message : new errors/* StepError */.zg('ssh.deploy', s.host.where, error).message;
-            if (s.unit.health === undefined && plan.steps.some((st) => st.kind === 'health') && s.started) {
-                s.unit.health = 'failing';
-            }
-        }
-        s.unit.endedMs = this.now();
-        this.progressDone(s);
-    }
-    /** Runs one remote command, its output streamed line by line; a non-zero exit names the step and host. */
-    async exec(s, step, command, timeoutMs = 120_000, input, signal = this.request.signal) {
-        const result = await this.remote.run(s.host.login, command, {
-            onLine: (line) => this.line(s.host, line),
-            timeoutMs,
-            ...(signal ? { signal } : {}),
-            ...(input !== undefined ? { input } : {}),
-        });
-        if (result.code !== 0 || result.timedOut) {
-            const why = result.timedOut ? `timed out after ${(0,summary/* formatMs */._V)(timeoutMs)}` : `exit ${result.code}`;
-            throw new errors/* StepError */.zg(`ssh.${step}`, s.host.where, `${why}: ${lastLines(result.shown)}`);
-        }
-        return result.output;
-    }
-    /** Undoes exactly what this run did on the host: the new container goes, the previous one comes back. */
-    async restore(s) {
-        const plan = s.plan;
-        // After a cancellation the runner's grace is short: a container this run created is removed at
-        // once instead of stopped gracefully first, and every command runs under the clean-up budget.
-        const cancelled = this.request.signal?.aborted === true;
-        const signal = cancelled ? this.request.cleanupSignal : this.request.signal;
-        const back = plan.previous[0]?.port;
-        if (s.switched && back !== undefined) {
-            for (const name of s.stopped)
-                await this.exec(s, 'restore', start(name), undefined, undefined, signal);
-            s.stopped = [];
-            await this.exec(s, 'restore', switchUpstream(this.settings.service, back), undefined, undefined, signal);
-        }
-        if (s.started && !(cancelled && s.created))
-            await this.exec(s, 'restore', stop(plan.target), 5 * 60_000, undefined, signal);
-        if (s.created)
-            await this.exec(s, 'restore', remove(plan.target), undefined, undefined, signal);
-        for (const name of s.stopped)
-            await this.exec(s, 'restore', start(name), undefined, undefined, signal);
-    }
-    async pruneAll(states) {
-        await (0,fanout/* mapConcurrent */._)(states.filter((s) => s.plan), async (s) => {
-            try {
-                await this.ctx.log.step('ssh.prune', { host: s.host.id }, async () => {
-                    const containers = await listOn(this.remote, s.host, this.settings.service);
-                    const prune = planPrune(containers, s.plan.target, this.settings.keep);
-                    for (const c of prune) {
-                        await this.exec(s, 'prune', `${remove(c.name)} >/dev/null`);
-                        await this.exec(s, 'prune', removeImageIfUnused(c.image));
-                        this.line(s.host, `removed ${c.name} (keep ${this.settings.keep})`);
-                    }
-                });
-            }
-            catch (error) {
-                this.ctx.warning(`Pruning old ${this.settings.service} containers on ${s.host.where}: ${(0,errors/* messageOf */.bD)(error)}`);
-            }
-        }, { concurrency: this.concurrency() });
-    }
-    // ---- report -------------------------------------------------------------
-    progressDone(s) {
-        this.progress.done({
-            id: s.host.id,
-            where: s.host.where,
-            outcome: s.unit.outcome,
-            ms: Math.max(0, s.unit.endedMs - s.unit.startedMs),
-            ...(s.unit.error ? { note: s.unit.error } : s.unit.health ? { note: `health ${s.unit.health}` } : {}),
-        });
-    }
-    outcome(states, status, error) {
-        const units = states.map((s) => s.unit);
-        const previousImage = units.find((u) => u.previousImage)?.previousImage;
-        return {
-            status,
-            units,
-            plan: this.planLines,
-            ...(previousImage ? { previousImage } : {}),
-            ...(status !== 'success' && error ? { error } : {}),
-        };
-    }
-}
-
-;// CONCATENATED MODULE: ./src/deploy/ssh/index.ts
-
-
-
-
-
-/**
- * The ssh target: Docker hosts over the system ssh client.
- *
- * Rollout, as Kamal does it but with a canary: every host's lock is taken
- * first, one at a time in a fixed order (two deploys to overlapping hosts then
- * queue instead of deadlocking), then the first host is deployed alone and
- * must get healthy; the others follow in parallel. If any host fails, no
- * further host is started and, with `auto-rollback`, every changed host gets
- * its previous container back. Old containers are pruned to `keep` only when
- * the whole rollout is healthy, so a rollback always finds what it needs.
- * Locks are released on every path, and by the post step when the job dies.
- *
- * Dry-run reads each host's containers (`docker ps`, read-only, no lock) to
- * show the exact plan, and changes nothing.
- */
-function createSshTarget(settings, ctx, options = {}) {
-    let hostsOnce;
-    const hosts = () => {
-        hostsOnce ??= resolveHosts(settings, ctx);
-        return hostsOnce;
-    };
-    const openSession = () => SshSession.open({ key: settings.sshKey, knownHosts: settings.knownHosts }, ctx.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), { redactor: ctx.secrets.redactor });
-    return {
-        async observe() {
-            const [first] = await hosts();
-            if (!first)
-                return {};
-            const session = await openSession();
-            try {
-                const containers = await listOn(session, first, settings.service);
-                const running = containers.find((c) => c.state === 'running');
-                return running ? { previousImage: running.image } : {};
-            }
-            catch {
-                return {};
-            }
-            finally {
-                await session.close();
-            }
-        },
-        async run(request) {
-            const list = await hosts();
-            const session = await openSession();
-            try {
-                return await new Rollout(settings, ctx, session, list, request, options).run();
-            }
-            finally {
-                await session.close();
-            }
-        },
-    };
 }
 
 

@@ -3,7 +3,7 @@ import type { ActionContext } from '../core/action.ts';
 import { CancelledError, isCancelled, RECORD_BUDGET_MS, untilAborted } from '../core/cancellation.ts';
 import { InputError, messageOf, StepError } from '../core/errors.ts';
 import type { GitHubDeployments } from '../providers/github/deployments.ts';
-import { type ImageReference, parseImageReference } from '../providers/registry/reference.ts';
+import type { ImageReference } from '../providers/registry/reference.ts';
 import { DEPLOYMENT_STATE } from './deployment-state.ts';
 import {
   type DeployPayload,
@@ -17,7 +17,7 @@ import {
   UNCHANGED_NOTE,
 } from './history.ts';
 import { describeIdentity, identityOfSettings, type TargetIdentity } from './identity.ts';
-import { deployTagOf, digestOf, pinImage, type RegistryApi, resolveImage, tagPinned } from './image.ts';
+import { deployTagOf, digestOf, pinImage, type RegistryApi, tagPinned } from './image.ts';
 import type { DeployOrRollback, DeploySettings } from './inputs.ts';
 import { GITHUB_REGISTRY } from './registry-credentials.ts';
 import { type DeployReport, type DeployStatus, renderSummary } from './report.ts';
@@ -74,7 +74,7 @@ export async function runDeploy(
     async () => (await deps.target.observe?.()) ?? {},
   );
   const version = await ctx.log.step('version.resolve', { operation: settings.operation }, () =>
-    resolveVersion(settings, ctx, deps, identity, ownTag, observation.previousImage),
+    resolveVersion(settings, ctx, deps, identity, ownTag),
   );
 
   const runId = env.GITHUB_RUN_ID?.trim() || undefined;
@@ -454,7 +454,6 @@ async function resolveVersion(
   deps: DeployDeps,
   identity: TargetIdentity,
   ownTag: string,
-  runningImage: string | undefined,
 ): Promise<Version> {
   const log = (line: string) => ctx.info(line);
   const target = settings.target.kind;
@@ -505,7 +504,7 @@ async function resolveVersion(
     if (!deps.history)
       throw new InputError(
         'rollback-to',
-        `${what} needs the GitHub deployment history: give a github-token, or an image reference or deploy_ tag`,
+        `${what} needs the GitHub deployment history: give a github-token, or an image reference`,
       );
     return deps.history;
   };
@@ -589,35 +588,13 @@ async function resolveVersion(
     return fromRecord(r, `GitHub deployment ${to.id}`);
   }
   if (to.kind === 'tag') {
-    const r = deps.history
-      ? await findByTag(deps.history, settings.environment, identity, to.tag)
-      : undefined;
-    if (r) return fromRecord(r, `GitHub deployment ${r.deployment.id}`);
-    if (target === 'heroku')
-      throw new InputError(
-        'rollback-to',
-        `names ${to.tag}, but no deployment of this environment carries that tag`,
-      );
-    const base = settings.image ?? (runningImage ? parseImageReference(runningImage) : undefined);
-    if (!base)
-      throw new InputError(
-        'rollback-to',
-        `names ${to.tag}; give image (the repository) so the tag can be found in the registry`,
-      );
-    const ref: ImageReference = { ...base, tag: to.tag, digest: undefined };
-    const resolved = await resolveImage(deps.registry(ref.registry), ref, {
-      tag: undefined,
-      dryRun: settings.dryRun,
-      input: 'rollback-to',
-      log,
-      warn,
-    });
-    return {
-      image: resolved.pinned,
-      tag: to.tag,
-      release: undefined,
-      source: `registry tag ${to.tag}: ${resolved.pinned}`,
-    };
+    const r = await findByTag(
+      needHistory(`a deploy tag (${to.tag})`),
+      settings.environment,
+      identity,
+      to.tag,
+    );
+    return fromRecord(r, `GitHub deployment ${r.deployment.id}`);
   }
   if (target === 'heroku')
     throw new InputError(

@@ -159,25 +159,38 @@ export async function findById(api: HistoryApi, id: number, identity: TargetIden
 }
 
 /**
- * The deployment of `identity` whose payload names this `deploy_xxxxxxxx` tag (its own deploy, not a
- * rollback to it); undefined when no deployment of the environment carries the tag.
- * @throws InputError (rollback-to) when only deployments of other targets, or naming none, carry it.
+ * The deployment of `identity` in `environment` whose payload names this `deploy_xxxxxxxx` tag (its
+ * own deploy, not a rollback to it). Deployments of every environment are read (one list, no
+ * environment filter: GET /repos/{owner}/{repo}/deployments), because registries are shared: the
+ * same tag in the registry may belong to another app's deploy, and only the history says whose.
+ * @throws InputError (rollback-to) when only deployments of other targets or environments, or naming
+ *   none, carry it, and when no deployment at all carries it (no registry is asked: issue 13).
  */
 export async function findByTag(
   api: HistoryApi,
   environment: string,
   identity: TargetIdentity,
   tag: string,
-): Promise<Recorded | undefined> {
-  const list = (await api.list(environment)).filter(
+): Promise<Recorded> {
+  const list = (await api.list(undefined)).filter(
     (d) => typeof d.payload.deploy_id === 'string' && d.payload.tag === tag,
   );
+  const first = (ds: Deployment[]) => ds.find((d) => d.payload.operation !== 'rollback') ?? ds[0];
   const own = list.filter((d) => matchIdentity(d.payload, identity) === 'same');
-  const found = own.find((d) => d.payload.operation !== 'rollback') ?? own[0];
+  const found = first(own.filter((d) => d.environment === environment));
   if (found) return recorded(api, found);
-  const other = list.find((d) => d.payload.operation !== 'rollback') ?? list[0];
+  const elsewhere = first(own);
+  if (elsewhere)
+    throw new InputError(
+      'rollback-to',
+      `names ${tag}, which was deployed to ${describeIdentity(identity)} in environment ${elsewhere.environment} (GitHub deployment ${elsewhere.id}), not in environment ${environment}`,
+    );
+  const other = first(list);
   if (other) refuseOther(other, identity, tag);
-  return undefined;
+  throw new InputError(
+    'rollback-to',
+    `names ${tag}, but no deployment of ${describeIdentity(identity)} carries that tag (GitHub deployments of every environment were searched)`,
+  );
 }
 
 function refuseOther(d: Deployment, identity: TargetIdentity, what: string): void {

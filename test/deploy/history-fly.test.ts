@@ -91,6 +91,39 @@ describe('rollback history scoped to the Fly app', () => {
     expect(mutations()).toHaveLength(changesBefore);
     expect(github.deployments()).toHaveLength(before);
     expect(imagesOf('smooth')).toEqual([digestImage('a'), digestImage('a')]);
+
+    // A tag of another app in another environment, of this app in another environment, and of nothing
+    // (issue 13): each refused from the history alone, before any change and without asking a registry.
+    const staged = await deploy('other', { image: digestImage('d'), environment: 'staging' });
+    const smoothStaged = await deploy('smooth', { image: digestImage('e'), environment: 'staging' });
+    const stagingBefore = github.deployments().length;
+    const changesAfterStaging = mutations().length;
+    const imagesAfterStaging = imagesOf('smooth');
+    const otherStaged = await rollback('smooth', staged.outputs['deploy-tag']!);
+    expect(otherStaged.outputs.status).toBe('failed');
+    expect(otherStaged.errors).toEqual([
+      `Input 'rollback-to' names ${staged.outputs['deploy-tag']}, which belongs to fly app other (GitHub deployment ${staged.outputs['deployment-id']}, environment staging), not to fly app smooth`,
+    ]);
+    const ownStaged = await rollback('smooth', smoothStaged.outputs['deploy-tag']!);
+    expect(ownStaged.errors).toEqual([
+      `Input 'rollback-to' names ${smoothStaged.outputs['deploy-tag']}, which was deployed to fly app smooth in environment staging (GitHub deployment ${smoothStaged.outputs['deployment-id']}), not in environment production`,
+    ]);
+    const nowhere = await rollback('smooth', 'deploy_deadbeef');
+    expect(nowhere.errors).toEqual([
+      "Input 'rollback-to' names deploy_deadbeef, but no deployment of fly app smooth carries that tag (GitHub deployments of every environment were searched)",
+    ]);
+    expect(nowhere.summary).toMatch(/^## rollback to fly \(production\): failed\n/);
+    expect(nowhere.summary).toContain('deploy_deadbeef');
+    expect(mutations()).toHaveLength(changesAfterStaging);
+    expect(github.deployments()).toHaveLength(stagingBefore);
+    expect(imagesOf('smooth')).toEqual(imagesAfterStaging);
+
+    // An app that does not exist fails early, and reports as every other failure does (issue 13).
+    const ghost = await deploy('ghost', { image: digestImage('a') });
+    expect(ghost.code).toBe(1);
+    expect(ghost.errors).toHaveLength(1);
+    expect(ghost.outputs.status).toBe('failed');
+    expect(ghost.summary).toMatch(/^## deploy to fly \(production\): failed\n/);
   });
 
   it("a process group rollback refuses a deploy of another group, and uses the whole app's history", async () => {

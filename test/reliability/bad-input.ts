@@ -314,7 +314,7 @@ export const CASES: BadInputCase[] = [
     'rollback-to a deploy tag that matches nothing',
     { target: 'heroku', operation: 'rollback', 'rollback-to': 'deploy_0badc0de' },
     "'rollback-to'",
-    'no deployment of this environment carries that tag',
+    'carries that tag (GitHub deployments of every environment were searched)',
     { readsFirst: true },
   ),
   c(

@@ -98,9 +98,12 @@ export class GitHubDeployments {
     return toDeployment(res.data);
   }
 
-  /** Newest first, as GitHub lists them; `filter.sha` keeps the deployments of one commit. */
+  /**
+   * Newest first, as GitHub lists them; `environment` undefined lists every environment's;
+   * `filter.sha` keeps the deployments of one commit.
+   */
   async list(
-    environment: string,
+    environment: string | undefined,
     maxPages = MAX_PAGES,
     filter: { sha?: string } = {},
   ): Promise<Deployment[]> {
@@ -111,7 +114,7 @@ export class GitHubDeployments {
         route: 'GET /repos/{owner}/{repo}/deployments',
         params: {
           ...this.repo,
-          environment,
+          ...(environment !== undefined ? { environment } : {}),
           ...(filter.sha ? { sha: filter.sha } : {}),
           per_page: 100,
           page,

@@ -194,6 +194,22 @@ function parseSsh(inputs: InputReader): SshDeploySettings {
   const proxy = inputs.choice('proxy', ['none', 'nginx'] as const, 'none');
   const reach = proxy === 'nginx' ? reachOf(runArgs) : undefined;
   if (reach && 'error' in reach) throw new InputError('run-args', reach.error);
+  const healthCmd = inputs.optional('health-cmd');
+  const path = healthPath(inputs);
+  // Traffic moves to the new container only after a check passed (issue 18): with nginx one is required.
+  if (proxy === 'nginx' && healthCmd === undefined && path === undefined)
+    throw new InputError(
+      'proxy',
+      'nginx needs health-cmd or health-path: the new container must pass a check before traffic moves to it',
+    );
+  // Without a proxy nothing probes a path or drains: a value there would be silently ignored.
+  if (proxy === 'none' && path !== undefined)
+    throw new InputError('health-path', 'needs proxy: nginx (without a proxy, use health-cmd)');
+  if (proxy === 'none' && inputs.optional('drain-timeout') !== undefined)
+    throw new InputError(
+      'drain-timeout',
+      'needs proxy: nginx (without a proxy the old container is stopped)',
+    );
   return {
     kind: 'ssh',
     hosts,
@@ -212,11 +228,11 @@ function parseSsh(inputs: InputReader): SshDeploySettings {
     ),
     service,
     runArgs,
-    healthCmd: inputs.optional('health-cmd'),
+    healthCmd,
     keep: inputs.integer('keep', 5, { min: 1, max: 100 }),
     lockTimeoutMs: inputs.seconds('lock-timeout', 120, { max: 3600 }),
     proxy,
-    healthPath: healthPath(inputs),
+    healthPath: path,
     drainTimeoutMs: inputs.seconds('drain-timeout', 30, { max: 3600 }),
   };
 }

@@ -288,6 +288,35 @@ describe('deploy inputs', () => {
     [{ ...deploySsh, proxy: 'nginx', 'run-args': '-P' }, 'run-args', '-P/--publish-all'],
     [{ ...deploySsh, proxy: 'nginx', 'run-args': '-p 80 -p 443' }, 'run-args', 'exactly one port'],
     [{ ...deploySsh, proxy: 'nginx', 'run-args': '-p 8000-8010' }, 'run-args', 'one tcp port'],
+    // issue 18: traffic never moves to an unchecked container; inputs that would be ignored are refused.
+    [{ ...deploySsh, proxy: 'nginx', 'run-args': '-p 80' }, 'proxy', 'nginx needs health-cmd or health-path'],
+    [{ ...deploySsh, 'health-path': '/up' }, 'health-path', 'needs proxy: nginx'],
+    [{ ...deploySsh, 'drain-timeout': '10' }, 'drain-timeout', 'needs proxy: nginx'],
+    [
+      { ...deploySsh, proxy: 'nginx', 'health-path': '/up', 'run-args': '--network host -e PORT=3000' },
+      'run-args',
+      'the action sets PORT',
+    ],
+    [
+      { ...deploySsh, proxy: 'nginx', 'health-path': '/up', 'run-args': '--network host --env PORT=3000' },
+      'run-args',
+      'the action sets PORT',
+    ],
+    [
+      { ...deploySsh, proxy: 'nginx', 'health-path': '/up', 'run-args': '--network host -ePORT=3000' },
+      'run-args',
+      'the action sets PORT',
+    ],
+    [
+      { ...deploySsh, proxy: 'nginx', 'health-path': '/up', 'run-args': '--network host --env=PORT' },
+      'run-args',
+      'the action sets PORT',
+    ],
+    [
+      { ...deploySsh, proxy: 'nginx', 'health-path': '/up', 'run-args': '--network host -e PORT' },
+      'run-args',
+      'the action sets PORT',
+    ],
     [
       { ...deploySsh, proxy: 'nginx', 'run-args': '--network host', 'health-path': 'up' },
       'health-path',

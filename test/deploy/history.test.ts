@@ -403,7 +403,7 @@ describe('findById and findByTag: refused when the deployment belongs to another
     ['own tag', 'deploy_a0000000', 'a'],
     ['another app', 'deploy_c0000000', /names deploy_c0000000, which belongs to fly app other/],
     ['recorded without a target', 'deploy_old00000', /recorded without the target/],
-    ['no deployment carries it', 'deploy_ffffffff', undefined],
+    ['no deployment carries it', 'deploy_ffffffff', /no deployment of fly app smooth carries that tag/],
   ];
   for (const [name, tag, found] of byTag) {
     it(`by tag: ${name}`, async () => {

@@ -63,6 +63,15 @@ function flagsOf(words: readonly string[]): Flag[] {
   return flags;
 }
 
+/** Whether an `-e`/`--env` word sets `PORT` (`-e PORT=1`, `-ePORT=1`, `--env=PORT`, `-e PORT` from the host's env). */
+function setsPort(all: readonly string[]): boolean {
+  return all.some((word, i) => {
+    const inline = /^(?:-e|--env=)(.+)$/.exec(word);
+    const value = inline ? inline[1] : word === '-e' || word === '--env' ? all[i + 1] : undefined;
+    return value !== undefined && /^PORT(?:=|$)/.test(value);
+  });
+}
+
 export function words(runArgs: string): string[] {
   return runArgs.trim() === '' ? [] : runArgs.trim().split(/\s+/);
 }
@@ -76,6 +85,11 @@ export function reachOf(runArgs: string): Reach | { error: string } {
   const hostNetwork = flags.some((f) => (f.name === 'network' || f.name === 'net') && f.value === 'host');
   if (hostNetwork && publishes.length > 0)
     return { error: 'must not combine --network host with -p: a host-network container publishes nothing' };
+  if (hostNetwork && setsPort(words(runArgs)))
+    return {
+      error:
+        'must not set PORT with --network host and proxy nginx: the action sets PORT to the port nginx forwards to (docker run keeps the last -e PORT, so a PORT here would win)',
+    };
   if (hostNetwork) return { kind: 'host-network' };
   if (publishes.length === 0)
     return {

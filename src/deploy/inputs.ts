@@ -205,7 +205,8 @@ function parseSsh(inputs: InputReader): SshDeploySettings {
   // Without a proxy nothing probes a path or drains: a value there would be silently ignored.
   if (proxy === 'none' && path !== undefined)
     throw new InputError('health-path', 'needs proxy: nginx (without a proxy, use health-cmd)');
-  if (proxy === 'none' && inputs.optional('drain-timeout') !== undefined)
+  // action.yml gives drain-timeout its default 30: only another value was asked for.
+  if (proxy === 'none' && (inputs.optional('drain-timeout') ?? '30') !== '30')
     throw new InputError(
       'drain-timeout',
       'needs proxy: nginx (without a proxy the old container is stopped)',

@@ -283,7 +283,13 @@ export const CASES: BadInputCase[] = [
   c(
     'deploy',
     'ssh sub-second drain-timeout',
-    { target: 'ssh', 'drain-timeout': '0.2' },
+    {
+      target: 'ssh',
+      proxy: 'nginx',
+      'health-path': '/healthz',
+      'run-args': '-p 8080',
+      'drain-timeout': '0.2',
+    },
     "'drain-timeout'",
     'of at least 1',
   ),

@@ -353,7 +353,7 @@ describe('reusable workflows: typed inputs, protection, concurrency, least privi
       const wf = load(join(WORKFLOWS_DIR, `${name}.yml`));
       const allowed: Record<string, Record<string, string>> = {
         clone: {},
-        'config-update': {},
+        'config-update': { contents: 'read' },
         deploy: { contents: 'read', deployments: 'write', packages: 'write' },
         rollback: { contents: 'read', deployments: 'write', packages: 'read' },
         evidence: { contents: 'read', actions: 'read' },
@@ -407,6 +407,27 @@ describe('reusable workflows: typed inputs, protection, concurrency, least privi
     const run = String((wf.jobs.shards!.steps![0] as { run: string }).run);
     expect(run).toContain('seq -s, 1 "$SHARDS"');
     expect(run).toContain('-gt 64');
+  });
+
+  it('config-update takes urls-file as the action does, checking the repository out to read it', () => {
+    const wf = load(join(WORKFLOWS_DIR, 'config-update.yml'));
+    expect(actionYml('config-update').inputs).toHaveProperty('urls-file');
+    expect(callInputs(wf)['urls-file']).toMatchObject({ type: 'string', default: '' });
+    const steps = wf.jobs.update!.steps! as (Step & { if?: string })[];
+    const update = steps.findIndex((s) => s.uses && actionOf(s.uses) === 'config-update');
+    expect(steps[update]!.with?.['urls-file']).toBe(expr('inputs.urls-file'));
+    expect(steps[update]!.with?.urls).toBe(expr('inputs.urls'));
+    // The file is read from the workspace: the checkout comes first, only when a file is named,
+    // and leaves no token behind in .git/config for the endpoint-calling step to find.
+    const checkout = steps.findIndex((s) => s.uses === 'actions/checkout@v4');
+    expect(checkout).toBeGreaterThanOrEqual(0);
+    expect(checkout).toBeLessThan(update);
+    expect(steps[checkout]!.if).toBe("inputs.urls-file != ''");
+    expect(steps[checkout]!.with).toEqual({ 'persist-credentials': false });
+    expect(wf.jobs.update!.permissions).toEqual({ contents: 'read' });
+    // The example button grants what the called workflow asks for.
+    const example = load(join(EXAMPLES_DIR, 'config-update.yml'));
+    expect(example.jobs['config-update']!.permissions).toEqual({ contents: 'read' });
   });
 
   it("config-update uploads each shard's results-file as an artifact, even when the step failed", () => {

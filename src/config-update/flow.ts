@@ -1,6 +1,7 @@
 import type { ActionContext } from '../core/action.ts';
 import { CancelledError, cancelSignalName } from '../core/cancellation.ts';
 import { Progress } from '../core/progress.ts';
+import { StdoutBatch } from '../core/stdout-batch.ts';
 import { createFlyClient } from '../providers/fly/client.ts';
 import { FlyMachines } from '../providers/fly/machines.ts';
 import type { ConfigUpdateSettings } from './inputs.ts';
@@ -74,6 +75,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
     for (const line of describePlan(kind, plan)) ctx.info(line);
     const results = plan.map(plannedOnly);
     for (const r of results) resultsFile.add(r);
+    resultsFile.flush();
     ctx.log.write({ step: 'plan', outcome: 'planned', ids: { targets: plan.length } });
     await publish(ctx, { title, results, wallMs: 0, concurrency: settings.concurrency, dryRun: true, notes });
     return;
@@ -101,7 +103,11 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
     `Will update ${sending.length} ${noun(kind, sending.length)}${wakes > 0 ? ` (${wakes} to wake first)` : ''}`,
   );
 
-  const progress = new Progress(sending.length, (line) => ctx.info(line));
+  const batch = new StdoutBatch();
+  const progress = new Progress(sending.length, (line) => {
+    batch.hold();
+    ctx.info(line);
+  });
   const started = performance.now();
   const sent = await runFanout(
     sending,
@@ -130,7 +136,10 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
         });
       },
     },
-  );
+  ).finally(() => {
+    batch.flush();
+    resultsFile.flush();
+  });
   const wallMs = performance.now() - started;
   const results = [...settled, ...sent];
   ctx.info(totalsLine(totalsOf(results), wallMs));

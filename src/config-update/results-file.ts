@@ -11,19 +11,37 @@ import type { TargetResult } from './update.ts';
  */
 export class ResultsFile {
   readonly path: string;
-  /** Open for the whole run (closed when the process exits): one write per target, not open-write-close. */
+  /** Open for the whole run (closed when the process exits): not open-write-close per target. */
   private readonly fd: number;
   private readonly redact: (text: string) => string;
+  /** The lines of this turn of the event loop, written together when it is over. */
+  private held = '';
 
   constructor(logPath: string, redact: (text: string) => string) {
     this.redact = redact;
     this.path = `${logPath.replace(/\.jsonl$/, '')}-results.jsonl`;
     mkdirSync(dirname(this.path), { recursive: true });
     this.fd = openSync(this.path, 'a');
+    process.once('exit', () => this.flush());
   }
 
+  /**
+   * Appends the target's line. Lines of targets finishing in one turn of the event loop are
+   * written at its end (`setImmediate`, well under a millisecond later; at exit at the latest):
+   * one write a turn instead of one per target, which was a tenth of the fan-out's CPU time
+   * at 10 000 targets (bench/config-update.ts).
+   */
   add(result: TargetResult): void {
-    writeSync(this.fd, `${this.redact(JSON.stringify(resultEntry(result)))}\n`);
+    if (this.held === '') setImmediate(() => this.flush());
+    this.held += `${this.redact(JSON.stringify(resultEntry(result)))}\n`;
+  }
+
+  /** Writes what is held now. */
+  flush(): void {
+    if (this.held === '') return;
+    const text = this.held;
+    this.held = '';
+    writeSync(this.fd, text);
   }
 }
 

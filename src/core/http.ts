@@ -328,27 +328,30 @@ export class HttpClient {
     outer: AbortSignal | undefined,
     binary = false,
   ): Promise<Omit<HttpResponse, 'attempts' | 'request'>> {
-    const timeout = AbortSignal.timeout(timeoutMs ?? this.defaultTimeoutMs);
-    const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
     const { request } = await loadUndici();
-    const res = await request(url, {
-      method: method as Dispatcher.HttpMethod,
-      headers,
-      body,
-      signal,
-      dispatcher: this.options.dispatcher,
-    });
-    const bytes = binary ? Buffer.from(await res.body.arrayBuffer()) : undefined;
-    const text = bytes ? bytes.toString('utf8') : await res.body.text();
-    const flat = flattenHeaders(res.headers);
-    return {
-      status: res.statusCode,
-      headers: flat,
-      text,
-      ...(bytes ? { bytes } : {}),
-      data: parseJson(text, flat['content-type']),
-      requestId: requestIdOf(flat),
-    };
+    const limit = attemptSignal(outer, timeoutMs ?? this.defaultTimeoutMs);
+    try {
+      const res = await request(url, {
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body,
+        signal: limit.signal,
+        dispatcher: this.options.dispatcher,
+      });
+      const bytes = binary ? Buffer.from(await res.body.arrayBuffer()) : undefined;
+      const text = bytes ? bytes.toString('utf8') : await res.body.text();
+      const flat = flattenHeaders(res.headers);
+      return {
+        status: res.statusCode,
+        headers: flat,
+        text,
+        ...(bytes ? { bytes } : {}),
+        data: parseJson(text, flat['content-type']),
+        requestId: requestIdOf(flat),
+      };
+    } finally {
+      limit.release();
+    }
   }
 
   private apiError(
@@ -499,6 +502,62 @@ function throwIfCancelled(
     cause:
       signal.reason instanceof CancelledError ? signal.reason : new Error('cancelled: the deadline passed'),
   });
+}
+
+/**
+ * The signal of one attempt: aborted by `outer` or, after `ms`, with a `TimeoutError`
+ * (as `AbortSignal.timeout` names it). `release()` clears the timer and drops the attempt
+ * from `outer`'s followers the moment the attempt is over. `AbortSignal.timeout` +
+ * `AbortSignal.any` kept each attempt's signal, timer and request alive until the timeout
+ * passed (30 s by default), and an abort listener per attempt on one shared signal costs
+ * a scan of all its listeners (EventTarget refuses duplicates): at 10 000 targets that was
+ * much of the fan-out's heap and a fifth of its CPU time (bench/config-update.ts).
+ */
+export function attemptSignal(
+  outer: AbortSignal | undefined,
+  ms: number,
+): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')),
+    ms,
+  );
+  const onAbort = () => controller.abort(outer?.reason);
+  const unfollow = outer ? follow(outer, onAbort) : undefined;
+  return {
+    signal: controller.signal,
+    release: () => {
+      clearTimeout(timer);
+      unfollow?.();
+    },
+  };
+}
+
+/** One abort listener per outer signal, whatever the number of attempts under it. */
+const followers = new WeakMap<AbortSignal, Set<() => void>>();
+
+function follow(outer: AbortSignal, onAbort: () => void): () => void {
+  if (outer.aborted) {
+    onAbort();
+    return () => undefined;
+  }
+  let set = followers.get(outer);
+  if (!set) {
+    const created = new Set<() => void>();
+    set = created;
+    followers.set(outer, created);
+    outer.addEventListener(
+      'abort',
+      () => {
+        for (const f of created) f();
+        created.clear();
+      },
+      { once: true },
+    );
+  }
+  const mine = set;
+  mine.add(onAbort);
+  return () => mine.delete(onAbort);
 }
 
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {

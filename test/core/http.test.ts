@@ -1,8 +1,9 @@
+import { getEventListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/core/errors.ts';
-import { buildUrl, HttpClient, providerMessage } from '../../src/core/http.ts';
+import { attemptSignal, buildUrl, HttpClient, providerMessage } from '../../src/core/http.ts';
 import { Secrets } from '../../src/core/secrets.ts';
 
 type Behaviour = (req: IncomingMessage, res: ServerResponse, call: number) => void;
@@ -153,6 +154,42 @@ describe('HttpClient against a loopback server', () => {
       client({ signal: controller.signal }).request({ operation: 'things.list', path: '/things' }),
     ).rejects.toThrow(/cancelled/);
     expect(performance.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe('attemptSignal: one attempt cut by the outer signal or its timeout, nothing kept after', () => {
+  it('keeps one listener on the outer signal for any number of attempts, and none once they are over', async () => {
+    const outer = new AbortController();
+    const listeners: number[] = [];
+    // Counted while each request is at the server, its attempt in flight.
+    behaviour = (_q, res) => {
+      listeners.push(getEventListeners(outer.signal, 'abort').length);
+      json(res, 200, { ok: true });
+    };
+    const http = client({ signal: outer.signal });
+    await Promise.all(
+      Array.from({ length: 50 }, () => http.request({ operation: 'things.list', path: '/things' })),
+    );
+    expect(calls).toHaveLength(50);
+    expect(new Set(listeners)).toEqual(new Set([1]));
+    // The attempts are over: aborting now reaches no request (the one listener finds none to cut).
+    const after = attemptSignal(outer.signal, 60_000);
+    after.release();
+    outer.abort(new Error('late'));
+    expect(after.signal.aborted).toBe(false);
+  });
+
+  it('aborts with the outer reason, or with a TimeoutError after its time', async () => {
+    const outer = new AbortController();
+    const cut = attemptSignal(outer.signal, 60_000);
+    const reason = new Error('deadline');
+    outer.abort(reason);
+    expect(cut.signal.reason).toBe(reason);
+    cut.release();
+    expect(attemptSignal(outer.signal, 60_000).signal.reason).toBe(reason);
+    const timed = attemptSignal(undefined, 5);
+    await new Promise((r) => timed.signal.addEventListener('abort', r));
+    expect(timed.signal.reason).toMatchObject({ name: 'TimeoutError', message: 'no answer within 5 ms' });
   });
 });
 

@@ -106,6 +106,8 @@ var discover_hosts = __webpack_require__(9775);
 var errors = __webpack_require__(1915);
 // EXTERNAL MODULE: ./src/core/fanout.ts
 var fanout = __webpack_require__(9880);
+// EXTERNAL MODULE: ./src/core/http.ts
+var http = __webpack_require__(1983);
 // EXTERNAL MODULE: ./src/core/progress.ts
 var progress = __webpack_require__(4664);
 // EXTERNAL MODULE: ./src/core/summary.ts
@@ -400,6 +402,7 @@ function describeHostPlan(where, plan, prune) {
 // EXTERNAL MODULE: ./src/deploy/ssh/publish.ts
 var publish = __webpack_require__(7713);
 ;// CONCATENATED MODULE: ./src/deploy/ssh/rollout.ts
+
 
 
 
@@ -722,13 +725,20 @@ class Rollout {
                         if (step.kind === 'switch') {
                             const port = step.port ?? s.port;
                             const t = performance.now();
-                            await this.exec(s, 'switch', commands/* switchUpstream */.mC(this.settings.service, port));
+                            await this.exec(s, 'switch', commands/* switchUpstream */.mC(this.settings.service, port)).catch((error) => {
+                                // Cut by a cancellation, the remote script may still have reloaded nginx:
+                                // the restore points the upstream back in case it did.
+                                if (this.request.signal?.aborted)
+                                    s.switched = true;
+                                throw error;
+                            });
                             s.switched = true;
                             this.line(s.host, `upstream switched to ${step.name} in ${(0,summary/* formatMs */._V)(performance.now() - t)}`);
                         }
                         if (step.kind === 'drain') {
                             this.line(s.host, `draining the old container for ${(0,summary/* formatMs */._V)(step.ms)}`);
-                            await new Promise((r) => setTimeout(r, step.ms));
+                            // A cancellation cuts the drain: the restore then points the upstream back.
+                            await (0,http/* abortableSleep */.Mf)(step.ms, this.request.signal);
                         }
                     });
                 }
@@ -814,12 +824,22 @@ class Rollout {
     outcome(states, status, error) {
         const units = states.map((s) => s.unit);
         const previousImage = units.find((u) => u.previousImage)?.previousImage;
+        // Cancelled: a host counts as changed once this run created, started, stopped or switched
+        // anything there, whether or not its unit finished.
+        const cancelled = this.request.signal?.aborted && !this.request.dryRun
+            ? {
+                changed: states.filter((s) => s.created || s.started || s.stopped.length > 0 || s.switched)
+                    .length,
+                restored: units.filter((u) => u.outcome === 'rolled-back').length,
+            }
+            : undefined;
         return {
             status,
             units,
             plan: this.planLines,
             ...(previousImage ? { previousImage } : {}),
             ...(status !== 'success' && error ? { error } : {}),
+            ...(cancelled ? { cancelled } : {}),
         };
     }
 }

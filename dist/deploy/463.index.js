@@ -206,9 +206,18 @@ function proxiedHealth(port, healthCmd, healthPath) {
 function upstreamFile(service) {
     return `$HOME/.ops-actions/nginx/${service}.conf`;
 }
-/** Upstream name for the operator's `proxy_pass http://<name>;`: the service with `.`/`-` as `_`. */
+/**
+ * Upstream name for the operator's `proxy_pass http://<name>;`: `<service>_app`, one name per
+ * service. nginx compares upstream names without case (a second `upstream Shop_app` next to
+ * `shop_app` fails `nginx -t` with "duplicate upstream"), so the name is written in lower case
+ * with `_` as an escape: `_` becomes `__` and a capital letter `_` plus its lower case
+ * (`shop-api` → `shop-api_app`, `shop_api` → `shop__api_app`, `Shop` → `_shop_app`). Letters,
+ * digits, `-` and `.` stay as they are; every service name allowed by the `service` input gets
+ * a name no other one gets.
+ */
 function upstreamName(service) {
-    return `${service.replace(/[^a-zA-Z0-9_]/g, '_')}_app`;
+    const escaped = service.replace(/[A-Z_]/g, (c) => (c === '_' ? '__' : `_${c.toLowerCase()}`));
+    return `${escaped}_app`;
 }
 function upstreamConfig(service, port) {
     return [
@@ -227,20 +236,30 @@ function upstreamConfig(service, port) {
  * reloads, and the command fails with nginx's message. `nginx` is the host's
  * own, unless the ssh session sets `OPS_ACTIONS_NGINX` (e.g. `sudo -n nginx`,
  * or nginx with its `-p`/`-c` for a non-default install).
+ *
+ * However the script ends before the reload went through (nginx -t refused, the
+ * reload failed, a signal: the session cut on cancel is SIGHUP or SIGPIPE), its
+ * EXIT trap puts the previous file back (or removes a first one) and leaves no
+ * `.next`/`.good` file behind. `moved=1` is set before the file is overwritten: the
+ * shell runs a trap only between commands, and putting back an unchanged file
+ * is harmless.
  */
 function switchUpstream(service, port) {
     const file = upstreamFile(service);
     return [
         'set -e',
         `f="${file}"`,
+        'had=0; moved=0; live=0',
+        'trap \'if [ "$live" != 1 ] && [ "$moved" = 1 ]; then if [ "$had" = 1 ]; then mv -f "$f.good" "$f"; else rm -f "$f"; fi; fi; rm -f "$f.good" "$f.next"\' EXIT',
+        "trap 'exit 1' HUP INT TERM PIPE",
         'mkdir -p "$(dirname "$f")"',
         `printf '%s\n' ${shellQuote(upstreamConfig(service, port))} > "$f.next"`,
-        'had=0; if [ -f "$f" ]; then cp -p "$f" "$f.good"; had=1; fi',
-        'cp "$f.next" "$f"',
+        'if [ -f "$f" ]; then cp -p "$f" "$f.good"; had=1; fi',
+        'moved=1; cp "$f.next" "$f"',
         `n=\${OPS_ACTIONS_NGINX:-nginx}`,
-        'if ! out=$($n -t 2>&1); then if [ "$had" = 1 ]; then mv "$f.good" "$f"; else rm -f "$f"; fi; rm -f "$f.next"; printf \'%s\\n\' "$out"; echo "nginx -t refused the new upstream; the previous one stays"; exit 1; fi',
+        'if ! out=$($n -t 2>&1); then printf \'%s\\n\' "$out"; echo "nginx -t refused the new upstream; the previous one stays"; exit 1; fi',
         '$n -s reload',
-        'rm -f "$f.good" "$f.next"',
+        'live=1',
         `echo "upstream ${upstreamName(service)} -> 127.0.0.1:${port}"`,
     ].join('; ');
 }

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import type { SshDeploySettings } from '../../src/deploy/inputs.ts';
 import * as cmd from '../../src/deploy/ssh/commands.ts';
 import { createSshTarget } from '../../src/deploy/ssh/index.ts';
 import type { DeployRequest } from '../../src/deploy/target.ts';
+import { runBundle } from '../helpers/run-bundle.ts';
 import { captureContext, deployRequest, sshSettings } from './ssh-helpers.ts';
 
 /**
@@ -22,6 +24,8 @@ import { captureContext, deployRequest, sshSettings } from './ssh-helpers.ts';
 
 const REGISTRY_PASSWORD = 'canary-nginx-registry-pw-9c1';
 const MIN_REQUESTS = 2000;
+/** The runner's grace between SIGINT and SIGTERM: a contract, not a speed goal. */
+const RUNNER_SIGINT_GRACE_MS = 7500;
 
 let registry: Registry;
 let dockerd: Dockerd;
@@ -159,11 +163,73 @@ describe('ssh target behind nginx', () => {
       expect(run.error).toMatch(/Could not switch the nginx upstream on /);
       expect(run.error).toMatch(/unknown directive "this_is_not_a_directive"/);
       expect(readFileSync(upstreamFile, 'utf8')).toBe(before);
+      expect(
+        readdirSync(join(homedir(), '.ops-actions', 'nginx')).filter((f) =>
+          f.startsWith(`${settings.service}.conf.`),
+        ),
+      ).toEqual([]);
       expect(run.load.failed).toBe(0);
       expect(await served()).toBe('v1');
     } finally {
       rmSync(bad, { force: true });
     }
+  }, 120_000);
+
+  it('SIGINT during the drain cuts it: the upstream goes back, the new container goes, no .good/.next is left', async () => {
+    const dir = join(homedir(), '.ops-actions', 'nginx');
+    const load = startLoad(`${nginx.url}/up`);
+    let child: ChildProcess | undefined;
+    let sentAt: number | undefined;
+    let exitMs: number | undefined;
+    const run = await runBundle('deploy', {
+      inputs: {
+        target: 'ssh',
+        hosts: sshd.target,
+        service: settings.service,
+        image: v2.ref,
+        'tag-image': 'false',
+        'ssh-key': sshd.privateKey,
+        'ssh-known-hosts': sshd.knownHosts,
+        ...registryInputs,
+        proxy: 'nginx',
+        'run-args': '--network host',
+        'health-path': '/up',
+        'drain-timeout': '60',
+      },
+      timeoutMs: 60_000,
+      onSpawn: (c) => {
+        child = c;
+        c.on('exit', () => {
+          if (sentAt !== undefined) exitMs = performance.now() - sentAt;
+        });
+      },
+      onLine: (line) => {
+        if (sentAt === undefined && line.includes('draining the old container') && child?.pid) {
+          sentAt = performance.now();
+          process.kill(child.pid, 'SIGINT');
+        }
+      },
+    });
+    const counts = await load.stop(MIN_REQUESTS);
+    expect(sentAt).toBeDefined();
+    expect(exitMs!).toBeLessThan(RUNNER_SIGINT_GRACE_MS);
+    expect(run.code).toBe(1);
+    expect(run.outputs.status).toBe('rolled-back');
+    expect(run.errors).toEqual([
+      'cancelled (SIGINT): 1 unit(s) changed, 1 sent back to their previous version',
+    ]);
+    expect(await served()).toBe('v1');
+    expect(readdirSync(dir).filter((f) => f.startsWith(`${settings.service}.conf.`))).toEqual([]);
+    const names = (await dockerd.docker(['ps', '-a', '--format', '{{.Names}} {{.Image}}']))
+      .split('\n')
+      .filter((l) => l.startsWith(`${settings.service}-`));
+    expect(names.some((l) => l.endsWith(v2.ref))).toBe(false);
+    console.log(
+      `SIGINT during the drain: exit ${Math.round(exitMs!)} ms after it; load ${counts.failed}/${counts.ok} failed (${counts.samples.join(', ')})`,
+    );
+    // v2 answered between the switch and the SIGINT; v1 answers again after (served() above).
+    expect(counts.bodies).toEqual(['v1', 'v2']);
+    expect(counts.failed).toBe(0);
   }, 120_000);
 
   it('a container published with -p gets a free loopback host port of its own; dry-run shows the upstream change', async () => {

@@ -1,6 +1,7 @@
 import type { ActionContext } from '../../core/action.ts';
 import { messageOf, StepError } from '../../core/errors.ts';
 import { mapConcurrent } from '../../core/fanout.ts';
+import { abortableSleep } from '../../core/http.ts';
 import { Progress } from '../../core/progress.ts';
 import { formatMs } from '../../core/summary.ts';
 import { parseImageReference } from '../../providers/registry/reference.ts';
@@ -397,13 +398,21 @@ export class Rollout {
               if (step.kind === 'switch') {
                 const port = step.port ?? s.port!;
                 const t = performance.now();
-                await this.exec(s, 'switch', cmd.switchUpstream(this.settings.service, port));
+                await this.exec(s, 'switch', cmd.switchUpstream(this.settings.service, port)).catch(
+                  (error: unknown) => {
+                    // Cut by a cancellation, the remote script may still have reloaded nginx:
+                    // the restore points the upstream back in case it did.
+                    if (this.request.signal?.aborted) s.switched = true;
+                    throw error;
+                  },
+                );
                 s.switched = true;
                 this.line(s.host, `upstream switched to ${step.name} in ${formatMs(performance.now() - t)}`);
               }
               if (step.kind === 'drain') {
                 this.line(s.host, `draining the old container for ${formatMs(step.ms)}`);
-                await new Promise((r) => setTimeout(r, step.ms));
+                // A cancellation cuts the drain: the restore then points the upstream back.
+                await abortableSleep(step.ms, this.request.signal);
               }
             },
           );
@@ -517,12 +526,23 @@ export class Rollout {
   private outcome(states: HostState[], status: TargetOutcome['status'], error?: string): TargetOutcome {
     const units = states.map((s) => s.unit);
     const previousImage = units.find((u) => u.previousImage)?.previousImage;
+    // Cancelled: a host counts as changed once this run created, started, stopped or switched
+    // anything there, whether or not its unit finished.
+    const cancelled =
+      this.request.signal?.aborted && !this.request.dryRun
+        ? {
+            changed: states.filter((s) => s.created || s.started || s.stopped.length > 0 || s.switched)
+              .length,
+            restored: units.filter((u) => u.outcome === 'rolled-back').length,
+          }
+        : undefined;
     return {
       status,
       units,
       plan: this.planLines,
       ...(previousImage ? { previousImage } : {}),
       ...(status !== 'success' && error ? { error } : {}),
+      ...(cancelled ? { cancelled } : {}),
     };
   }
 }

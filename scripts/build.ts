@@ -5,10 +5,17 @@
  * and compares with the committed dist/.
  *
  *   node scripts/build.ts [out] [name ...]   (names: only these entries)
+ *
+ * Each ncc build runs in a process of its own and is mostly single-threaded, so
+ * the entries are built side by side, one per CPU (two on a 2-core runner: half
+ * the time). Each output is independent of the others and of the order.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import pMap from 'p-map';
 
 const ENTRIES: Record<string, string> = {
   clone: 'src/clone/main.ts',
@@ -25,38 +32,65 @@ const out = resolve(process.argv[2] ?? join(root, 'dist'));
 const only = process.argv.slice(3);
 const selected = Object.entries(ENTRIES).filter(([name]) => only.length === 0 || only.includes(name));
 const ncc = join(root, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
+const run = promisify(execFile);
 
-// Each entry is built beside its target and swapped in, so a failed build leaves dist/ as it was.
-mkdirSync(out, { recursive: true });
-for (const [name, entry] of selected) {
+/** Builds one entry into a staging directory beside `out`; the caller swaps it in. */
+async function build(name: string, entry: string): Promise<string> {
   const staging = mkdtempSync(join(out, '.building-'));
+  const args = [
+    ncc,
+    'build',
+    join(root, entry),
+    '-o',
+    staging,
+    '--minify',
+    '--license',
+    'licenses.txt',
+    '--quiet',
+  ];
   try {
-    const args = [
-      ncc,
-      'build',
-      join(root, entry),
-      '-o',
-      staging,
-      '--minify',
-      '--license',
-      'licenses.txt',
-      '--quiet',
-    ];
-    execFileSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    const { stderr } = await run(process.execPath, args, { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+    if (stderr) process.stderr.write(stderr);
     writeFileSync(join(staging, 'package.json'), `${JSON.stringify({ type: 'module' }, null, 2)}\n`);
-    const target = join(out, name);
-    // Nested entries (dist/deploy/post, dist/evidence/upload-worker) are entries of their own: keep them
-    // when their parent is rebuilt.
-    for (const nested of Object.keys(ENTRIES).filter((n) => n.startsWith(`${name}/`))) {
-      const inner = join(target, nested.slice(name.length + 1));
-      if (existsSync(inner)) renameSync(inner, join(staging, nested.slice(name.length + 1)));
-    }
-    rmSync(target, { recursive: true, force: true });
-    mkdirSync(dirname(target), { recursive: true });
-    renameSync(staging, target);
-    process.stdout.write(`built ${name}\n`);
+    return staging;
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
-    throw error;
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new Error(`ncc could not build ${name} (${entry}):\n${stdout}${stderr}`, { cause: error });
   }
+}
+
+/** Puts a built entry in place; nested entries (dist/deploy/post) already there are kept. */
+function swapIn(name: string, staging: string): void {
+  const target = join(out, name);
+  for (const nested of Object.keys(ENTRIES).filter((n) => n.startsWith(`${name}/`))) {
+    const inner = join(target, nested.slice(name.length + 1));
+    if (existsSync(inner)) renameSync(inner, join(staging, nested.slice(name.length + 1)));
+  }
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(dirname(target), { recursive: true });
+  renameSync(staging, target);
+  process.stdout.write(`built ${name}\n`);
+}
+
+// Every entry is built before any is swapped in, so a failed build leaves dist/ as it was.
+mkdirSync(out, { recursive: true });
+const built: string[] = [];
+try {
+  const stagings = await pMap(
+    selected,
+    async ([name, entry]) => {
+      const staging = await build(name, entry);
+      built.push(staging);
+      return staging;
+    },
+    { concurrency: Math.max(1, Math.min(selected.length, availableParallelism())), stopOnError: false },
+  );
+  // Parents before their nested entries (ENTRIES order): a parent's swap keeps what is nested in it.
+  for (const [i, [name]] of selected.entries()) swapIn(name, stagings[i]!);
+} catch (error) {
+  for (const staging of built) rmSync(staging, { recursive: true, force: true });
+  for (const e of error instanceof AggregateError ? error.errors : [error])
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -137,21 +137,46 @@ describe('docs pages', () => {
       expect(migrating, phrase).toContain(phrase);
   });
 
-  it('every relative link of README, docs/ and examples/README.md points at a file that exists', () => {
+  /** GitHub's anchor of a heading: lower case, punctuation but `-` and `_` dropped, spaces → `-`. */
+  const slug = (heading: string) =>
+    heading
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+  const anchorsOf = (file: string) =>
+    new Set(
+      [
+        ...readFileSync(file, 'utf8')
+          .replace(/^```[\s\S]*?^```/gm, '')
+          .matchAll(/^#{1,6} (.+)$/gm),
+      ].map((m) => slug(m[1]!)),
+    );
+
+  it('slugs headings as GitHub does', () => {
+    expect(slug('GitHub token (`github-token`)')).toBe('github-token-github-token');
+    expect(slug('Fly.io (`fly-api-token`)')).toBe('flyio-fly-api-token');
+    expect(slug('known_hosts for ssh targets')).toBe('known_hosts-for-ssh-targets');
+  });
+
+  it('every relative link of README, docs/ and examples/README.md points at a file (and heading) that exists', () => {
     const pages = [
       'README.md',
-      'docs/README.md',
-      'docs/workflows.md',
-      'docs/migrating-from-scripts.md',
+      ...readdirSync(join(ROOT, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
       'examples/README.md',
     ];
+    expect(pages).toEqual(expect.arrayContaining(['docs/credentials.md', 'docs/troubleshooting.md']));
     for (const page of pages) {
       const text = readFileSync(join(ROOT, page), 'utf8');
       const dir = join(ROOT, page, '..');
-      for (const m of text.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
-        const target = m[1]!;
+      for (const m of text.matchAll(/\]\(([^)#\s]*)(#[^)\s]*)?\)/g)) {
+        const [, target = '', anchor] = m;
         if (/^[a-z]+:/.test(target)) continue;
-        expect(existsSync(join(dir, target)), `${page} → ${target}`).toBe(true);
+        const file = target === '' ? join(ROOT, page) : join(dir, target);
+        expect(existsSync(file), `${page} → ${target}`).toBe(true);
+        if (anchor && file.endsWith('.md'))
+          expect(anchorsOf(file), `${page} → ${target}${anchor}`).toContain(anchor.slice(1));
       }
     }
   });

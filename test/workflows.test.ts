@@ -156,12 +156,15 @@ function referenced(text: string, context: string): Set<string> {
 }
 
 describe('every workflow and example is valid for GitHub (workflow-parser)', () => {
-  it('finds the files it must check', () => {
+  it('finds the files it must check: every workflow of .github/workflows and every example', () => {
+    // Listed by name, so a workflow that the reading above missed (another extension, a
+    // subfolder) fails here instead of going unchecked.
     expect(workflowFiles.map(rel)).toEqual(
-      expect.arrayContaining([
-        '.github/workflows/ci.yml',
-        ...REUSABLE.map((r) => `.github/workflows/${r}.yml`),
-      ]),
+      ['ci', 'release', ...REUSABLE].sort().map((name) => `.github/workflows/${name}.yml`),
+    );
+    expect(readdirSync(WORKFLOWS_DIR).sort()).toEqual(workflowFiles.map((f) => relative(WORKFLOWS_DIR, f)));
+    expect(exampleFiles.map(rel)).toEqual(
+      expect.arrayContaining(['examples/release.yml', 'examples/deploy.yml', 'examples/rollback.yml']),
     );
     expect(exampleFiles.length).toBeGreaterThanOrEqual(6);
   });
@@ -517,6 +520,76 @@ describe('reusable workflows: typed inputs, protection, concurrency, least privi
     expect(failedUpdate.shell.stdout).toMatch(
       /::error::Config update not complete: an update job failed \(10 target\(s\) failed, 10 skipped: see the failed shard's log\); all \d+ shard\(s\) reported their results\n/,
     );
+  });
+});
+
+describe('release workflow', () => {
+  const release = load(join(WORKFLOWS_DIR, 'release.yml'));
+  const steps = release.jobs.release!.steps! as (Step & { name?: string; run?: string })[];
+  const script = (name: string) => steps.find((s) => s.name === name)!.run!;
+  /** A `run:` step as the runner runs it (`bash --noprofile --norc -eo pipefail {0}`), in `cwd`. */
+  const runStep = (run: string, cwd: string, env: Record<string, string>) => {
+    const file = join(cwd, 'step.sh');
+    writeFileSync(file, run);
+    return spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', file], {
+      cwd,
+      env: { PATH: process.env.PATH, RUNNER_TEMP: cwd, ...env },
+      encoding: 'utf8',
+    });
+  };
+
+  it('runs on v* tags only, and moves the major tag only for a release that is no pre-release', () => {
+    expect(release.on).toEqual({ push: { tags: ['v*'] } });
+    const move = steps.find((s) => s.name === 'Move the major tag') as Step & { if?: string };
+    expect(move.if).toBe(expr("!contains(github.ref_name, '-')"));
+    expect(steps.findIndex((s) => s.name === 'dist/ is what the sources build')).toBeLessThan(
+      steps.findIndex((s) => s.name === 'Create the GitHub release'),
+    );
+  });
+
+  it.each([
+    ['v1.2.3', 0],
+    ['v1.2.3-rc.1', 0],
+    ['1.2.3', 1],
+    ['v1.2', 1],
+    ['v1', 1],
+  ])('tag %s is a version: exit %i', (tag, code) => {
+    const temp = mkdtempSync(join(tmpdir(), 'release-tag-'));
+    const result = runStep(script('The tag is a version'), temp, { TAG: tag });
+    expect(result.status).toBe(code);
+    if (code === 1) expect(result.stdout).toContain(`::error::tag ${tag} is not vMAJOR.MINOR.PATCH`);
+  });
+
+  it("publishes the tag's CHANGELOG section as the notes, and refuses a version without one", () => {
+    const temp = mkdtempSync(join(tmpdir(), 'release-notes-'));
+    writeFileSync(
+      join(temp, 'CHANGELOG.md'),
+      [
+        '# Changelog',
+        '',
+        '## [Unreleased]',
+        '- not yet',
+        '',
+        '## [1.1.0] - 2026-02-01',
+        '### Fixed',
+        '- one fix',
+        '',
+        '## [1.0.0] - 2026-01-01',
+        '- first release',
+        '',
+      ].join('\n'),
+    );
+    const notes = (tag: string) => {
+      const result = runStep(script('Release notes from CHANGELOG.md'), temp, { TAG: tag });
+      return { result, text: readFileSync(join(temp, 'notes.md'), 'utf8') };
+    };
+    const latest = notes('v1.1.0');
+    expect(latest.result.status).toBe(0);
+    expect(latest.text).toBe('### Fixed\n- one fix\n\n');
+    expect(notes('v1.0.0').text).toBe('- first release\n');
+    const missing = notes('v2.0.0');
+    expect(missing.result.status).toBe(1);
+    expect(missing.result.stdout).toContain('::error::CHANGELOG.md has no section for 2.0.0');
   });
 });
 

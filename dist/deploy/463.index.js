@@ -306,6 +306,8 @@ __webpack_require__.d(__webpack_exports__, {
   G: () => (/* binding */ resolveHosts)
 });
 
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __webpack_require__(1915);
 // EXTERNAL MODULE: ./src/core/http.ts
 var http = __webpack_require__(1983);
 // EXTERNAL MODULE: ./src/core/rate-limit.ts
@@ -427,8 +429,6 @@ function toDroplet(d) {
     };
 }
 
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __webpack_require__(1915);
 ;// CONCATENATED MODULE: ./src/deploy/ssh/hosts.ts
 
 function hostKey(login) {
@@ -482,6 +482,7 @@ function dedupe(hosts) {
 
 
 
+
 /** The hosts to deploy to: the `hosts` input, or the droplets carrying `digitalocean-tag` when a token is given. */
 async function resolveHosts(settings, ctx) {
     const token = settings.digitalocean.token;
@@ -502,7 +503,11 @@ async function resolveHosts(settings, ctx) {
         signal: ctx.cancellation.signal,
         log: (line) => ctx.info(line),
     });
-    const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () => listDropletsByTag(client, tag));
+    const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () => listDropletsByTag(client, tag).catch((error) => {
+        if (!(error instanceof errors/* ApiError */.hD))
+            throw error;
+        throw new errors/* StepError */.zg('digitalocean.droplets.list', `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`, error);
+    }));
     const choice = fromDroplets(tag, droplets, settings.hosts);
     for (const s of choice.skipped)
         ctx.warning(`Droplet ${s.name} carries ${tag} but is skipped: ${s.reason}.`);

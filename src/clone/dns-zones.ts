@@ -35,6 +35,16 @@ export class ZoneReadDenied extends Error {
   }
 }
 
+/**
+ * Cloudflare's 403 (9109) for a token that is not valid at all (wrong, expired, revoked: "Invalid
+ * access token") or not from this address ("Cannot use the access token from location: …"), as
+ * answered to `GET /zones` (jeessy2/ddns-go#890): no permission would help, the token itself is
+ * refused, and the plain refusal of dns-token says so.
+ */
+function refusesTheToken(error: ApiError): boolean {
+  return /invalid access token|cannot use the access token/i.test(error.providerMessage ?? '');
+}
+
 /** Another record type holds the name, so a CNAME cannot be added there. */
 export class NameTaken extends Error {
   constructor(fqdn: string, types: string[]) {
@@ -172,7 +182,8 @@ export async function openCloudflareZone(cf: CloudflareHttp, domain: string): Pr
   const zones = new CloudflareZones(cf);
   const zone = await longestZone(domain, (name) =>
     zones.findByName(name).catch((error: unknown) => {
-      if (error instanceof ApiError && error.status === 403) throw new ZoneReadDenied(error);
+      if (error instanceof ApiError && error.status === 403 && !refusesTheToken(error))
+        throw new ZoneReadDenied(error);
       throw error;
     }),
   );

@@ -90,6 +90,9 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
       dns,
       serversPath,
       secret: (value) => ctx.secrets.add(value, 'config-var'),
+    }).catch((error: unknown) => {
+      if (error instanceof StepError || isCancelled(error)) throw error;
+      throw new StepError('preflight', `read Heroku app ${settings.sourceApp} and the clone's target`, error);
     });
     return { dns, observed };
   }

@@ -1,4 +1,4 @@
-import { ApiError, InputError, messageOf } from '../core/errors.ts';
+import { ApiError, InputError, messageOf, StepError } from '../core/errors.ts';
 import type { Manifest, PushAccess } from '../providers/registry/distribution.ts';
 import { formatImageReference, type ImageReference } from '../providers/registry/reference.ts';
 
@@ -74,6 +74,8 @@ export async function pinImage(
     return await pin(registry, ref, options);
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) throw notFound(ref, options.input);
+    if (error instanceof ApiError)
+      throw new StepError('registry.resolve', `read ${formatImageReference(ref)} from its registry`, error);
     throw error;
   }
 }

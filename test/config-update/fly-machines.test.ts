@@ -91,7 +91,7 @@ describe('FlyMachines against the Machines API fake', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).status).toBe(401);
-    expect((error as ApiError).message).toContain('check that the Fly API token may manage app smooth');
+    expect((error as ApiError).message).toContain('Check that the Fly API token may manage app smooth');
     expect(fly.server.received('Machines_list')).toHaveLength(1);
   });
 
@@ -100,6 +100,6 @@ describe('FlyMachines against the Machines API fake', () => {
       .start('nope')
       .catch((e: unknown) => e)) as ApiError;
     expect(error.status).toBe(404);
-    expect(error.message).toContain('check that machine nope exists');
+    expect(error.message).toContain('Check that machine nope exists');
   });
 });

@@ -364,7 +364,7 @@ describe('config-update on Fly (bundle against the sandbox)', () => {
     expect(run.errors[0]).toMatch(
       /^Could not list the machines of Fly app smooth: fly-api-token was refused by Fly Machines \(401: /,
     );
-    expect(run.errors[0]).toContain('check that the Fly API token may manage app smooth');
+    expect(run.errors[0]).toContain('Check that the Fly API token may manage app smooth');
     expect(fly.app.requests).toHaveLength(0);
     expectNoSecrets(run.everything);
   });

@@ -215,7 +215,9 @@ describe('deploy bundle: image references the registry does not hold, or may not
     expect(byTag.code).toBe(1);
     expect(byTag.errors).toHaveLength(1);
     const error = byTag.errors[0]!;
-    expect(error).toMatch(/^An anonymous pull of shop\/app was refused by Registry 127\.0\.0\.1:\d+ \(401/);
+    expect(error).toMatch(
+      /^Could not read 127\.0\.0\.1:\d+\/shop\/app:4\.0 from its registry: An anonymous pull of shop\/app was refused by Registry 127\.0\.0\.1:\d+ \(401/,
+    );
     expect(error).toMatch(/The repository is private or does not exist/);
     expect(error).toMatch(/set registry-username and registry-password/);
     expect(error).not.toMatch(/manifest\.head|insufficient_scope\. the token/);

@@ -1,4 +1,5 @@
 import type { ActionContext } from '../../core/action.ts';
+import { ApiError, StepError } from '../../core/errors.ts';
 import { createDigitalOceanClient } from '../../providers/digitalocean/client.ts';
 import { listDropletsByTag } from '../../providers/digitalocean/droplets.ts';
 import type { SshDeploySettings } from '../inputs.ts';
@@ -24,7 +25,14 @@ export async function resolveHosts(settings: SshDeploySettings, ctx: ActionConte
     log: (line) => ctx.info(line),
   });
   const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () =>
-    listDropletsByTag(client, tag),
+    listDropletsByTag(client, tag).catch((error: unknown) => {
+      if (!(error instanceof ApiError)) throw error;
+      throw new StepError(
+        'digitalocean.droplets.list',
+        `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`,
+        error,
+      );
+    }),
   );
   const choice = fromDroplets(tag, droplets, settings.hosts);
   for (const s of choice.skipped)

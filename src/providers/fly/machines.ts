@@ -156,9 +156,9 @@ function withHint(error: unknown, resource: string, app: string): unknown {
   if (!(error instanceof ApiError) || error.hint) return error;
   const hint =
     error.status === 401 || error.status === 403
-      ? `check that the Fly API token may manage app ${app}`
+      ? `Check that the Fly API token may manage app ${app}`
       : error.status === 404
-        ? `check that ${resource} exists`
+        ? `Check that ${resource} exists`
         : undefined;
   if (!hint) return error;
   return new ApiError({

@@ -367,7 +367,7 @@ export class RegistryClient {
       retryable: false,
       attempts: 1,
       ...(credential ? { refusedCredential: credential } : {}),
-      ...(missing ? { hint: `the token does not grant ${missing}` } : {}),
+      ...(missing ? { hint: `The token does not grant ${missing}` } : {}),
     });
   }
 

@@ -206,18 +206,9 @@ function proxiedHealth(port, healthCmd, healthPath) {
 function upstreamFile(service) {
     return `$HOME/.ops-actions/nginx/${service}.conf`;
 }
-/**
- * Upstream name for the operator's `proxy_pass http://<name>;`: `<service>_app`, one name per
- * service. nginx compares upstream names without case (a second `upstream Shop_app` next to
- * `shop_app` fails `nginx -t` with "duplicate upstream"), so the name is written in lower case
- * with `_` as an escape: `_` becomes `__` and a capital letter `_` plus its lower case
- * (`shop-api` → `shop-api_app`, `shop_api` → `shop__api_app`, `Shop` → `_shop_app`). Letters,
- * digits, `-` and `.` stay as they are; every service name allowed by the `service` input gets
- * a name no other one gets.
- */
+/** Upstream name for the operator's `proxy_pass http://<name>;`: the service with `.`/`-` as `_`. */
 function upstreamName(service) {
-    const escaped = service.replace(/[A-Z_]/g, (c) => (c === '_' ? '__' : `_${c.toLowerCase()}`));
-    return `${escaped}_app`;
+    return `${service.replace(/[^a-zA-Z0-9_]/g, '_')}_app`;
 }
 function upstreamConfig(service, port) {
     return [
@@ -236,30 +227,20 @@ function upstreamConfig(service, port) {
  * reloads, and the command fails with nginx's message. `nginx` is the host's
  * own, unless the ssh session sets `OPS_ACTIONS_NGINX` (e.g. `sudo -n nginx`,
  * or nginx with its `-p`/`-c` for a non-default install).
- *
- * However the script ends before the reload went through (nginx -t refused, the
- * reload failed, a signal: the session cut on cancel is SIGHUP or SIGPIPE), its
- * EXIT trap puts the previous file back (or removes a first one) and leaves no
- * `.next`/`.good` file behind. `moved=1` is set before the file is overwritten: the
- * shell runs a trap only between commands, and putting back an unchanged file
- * is harmless.
  */
 function switchUpstream(service, port) {
     const file = upstreamFile(service);
     return [
         'set -e',
         `f="${file}"`,
-        'had=0; moved=0; live=0',
-        'trap \'if [ "$live" != 1 ] && [ "$moved" = 1 ]; then if [ "$had" = 1 ]; then mv -f "$f.good" "$f"; else rm -f "$f"; fi; fi; rm -f "$f.good" "$f.next"\' EXIT',
-        "trap 'exit 1' HUP INT TERM PIPE",
         'mkdir -p "$(dirname "$f")"',
         `printf '%s\n' ${shellQuote(upstreamConfig(service, port))} > "$f.next"`,
-        'if [ -f "$f" ]; then cp -p "$f" "$f.good"; had=1; fi',
-        'moved=1; cp "$f.next" "$f"',
+        'had=0; if [ -f "$f" ]; then cp -p "$f" "$f.good"; had=1; fi',
+        'cp "$f.next" "$f"',
         `n=\${OPS_ACTIONS_NGINX:-nginx}`,
-        'if ! out=$($n -t 2>&1); then printf \'%s\\n\' "$out"; echo "nginx -t refused the new upstream; the previous one stays"; exit 1; fi',
+        'if ! out=$($n -t 2>&1); then if [ "$had" = 1 ]; then mv "$f.good" "$f"; else rm -f "$f"; fi; rm -f "$f.next"; printf \'%s\\n\' "$out"; echo "nginx -t refused the new upstream; the previous one stays"; exit 1; fi',
         '$n -s reload',
-        'live=1',
+        'rm -f "$f.good" "$f.next"',
         `echo "upstream ${upstreamName(service)} -> 127.0.0.1:${port}"`,
     ].join('; ');
 }
@@ -306,8 +287,6 @@ __webpack_require__.d(__webpack_exports__, {
   G: () => (/* binding */ resolveHosts)
 });
 
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __webpack_require__(1915);
 // EXTERNAL MODULE: ./src/core/http.ts
 var http = __webpack_require__(1983);
 // EXTERNAL MODULE: ./src/core/rate-limit.ts
@@ -429,20 +408,26 @@ function toDroplet(d) {
     };
 }
 
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __webpack_require__(1915);
+// EXTERNAL MODULE: ./src/core/inputs.ts
+var inputs = __webpack_require__(9114);
 ;// CONCATENATED MODULE: ./src/deploy/ssh/hosts.ts
 
+
+/** `user@host:port` as shown in progress and errors (`[::1]:22` for an IPv6 address). */
 function hostKey(login) {
     const host = login.host.includes(':') ? `[${login.host}]` : login.host;
     return `${login.user ? `${login.user}@` : ''}${host}:${login.port}`;
 }
 function fromHostsInput(hosts) {
-    return dedupe(hosts.map((login) => ({ id: login.host, where: hostKey(login), login })));
+    return hosts.map((login) => ({ id: login.host, where: hostKey(login), login }));
 }
 function fromDroplets(tag, droplets, hostsInput) {
-    const tagged = droplets.filter((d) => d.tags.includes(tag));
+    const { unique, merged } = oncePerId(droplets.filter((d) => d.tags.includes(tag)));
     const skipped = [];
     const usable = [];
-    for (const d of tagged) {
+    for (const d of unique) {
         if (!d.publicIpv4)
             skipped.push({ name: d.name, reason: 'it has no public IPv4 address' });
         else if (d.status !== 'active')
@@ -450,13 +435,21 @@ function fromDroplets(tag, droplets, hostsInput) {
         else
             usable.push({ ...d, publicIpv4: d.publicIpv4 });
     }
+    const linesOf = new Map();
     for (const line of hostsInput) {
-        if (!tagged.some((d) => d.publicIpv4 === line.host || d.name === line.host)) {
+        const named = unique.filter((d) => names(line, d));
+        if (named.length === 0) {
             throw new errors/* StepError */.zg('hosts', `deploy to hosts entry ${hostKey(line)}`, `this hosts entry is not a droplet tagged ${JSON.stringify(tag)}; droplets without the tag are never touched`);
         }
+        for (const d of named)
+            linesOf.set(d.id, [...(linesOf.get(d.id) ?? []), line]);
     }
     const hosts = usable.map((d) => {
-        const named = hostsInput.find((h) => h.host === d.publicIpv4 || h.host === d.name);
+        const lines = linesOf.get(d.id) ?? [];
+        if (lines.length > 1) {
+            throw new errors/* StepError */.zg('hosts', `deploy to droplet ${d.name}`, `the hosts entries ${lines.map(hostKey).join(' and ')} both name it (by name or IP); give one entry per droplet`);
+        }
+        const named = lines[0];
         const login = { user: named ? named.user : 'root', host: d.publicIpv4, port: named?.port ?? 22 };
         return { id: d.name, where: hostKey(login), login };
     });
@@ -464,22 +457,47 @@ function fromDroplets(tag, droplets, hostsInput) {
         const why = skipped.length > 0 ? `: ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '';
         throw new errors/* StepError */.zg('hosts', `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`, `no active droplet with a public IPv4 address carries this tag${why}`);
     }
-    return { hosts: dedupe(hosts), skipped };
+    refuseSharedMachines(hosts, tag);
+    return { hosts, skipped, merged };
 }
-/** Two lines for one host would make a deploy wait for its own lock; host names are case-insensitive (DNS). */
-function dedupe(hosts) {
-    const seen = new Set();
-    return hosts.filter((h) => {
-        const key = `${h.login.host.toLowerCase()}:${h.login.port}`;
-        if (seen.has(key))
-            return false;
-        seen.add(key);
-        return true;
-    });
+/** A `hosts` line names a droplet by its public IPv4 or its name, compared as `sshHostKey` compares hosts. */
+function names(line, d) {
+    const host = (0,inputs/* sshHostKey */.mh)({ ...line, port: 22 });
+    return [d.publicIpv4, d.name]
+        .filter((h) => h !== undefined)
+        .some((h) => (0,inputs/* sshHostKey */.mh)({ user: undefined, host: h, port: 22 }) === host);
+}
+/**
+ * The listing can answer one droplet twice (a droplet created or deleted while the pages were
+ * read shifts them): one droplet is one host, and the log says so.
+ */
+function oncePerId(droplets) {
+    const seen = new Map();
+    const unique = [];
+    for (const d of droplets) {
+        seen.set(d.id, (seen.get(d.id) ?? 0) + 1);
+        if (seen.get(d.id) === 1)
+            unique.push(d);
+    }
+    const merged = unique
+        .filter((d) => seen.get(d.id) > 1)
+        .map((d) => `droplet ${d.name} (id ${d.id}) was listed ${seen.get(d.id)} times by DigitalOcean; it is deployed once`);
+    return { unique, merged };
+}
+/** Two droplets that would be reached as one machine (a stale listing): which one is meant is unknown. */
+function refuseSharedMachines(hosts, tag) {
+    const byMachine = new Map();
+    for (const h of hosts) {
+        const key = (0,inputs/* sshHostKey */.mh)(h.login);
+        const first = byMachine.get(key);
+        if (first) {
+            throw new errors/* StepError */.zg('hosts', `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`, `droplets ${first.id} and ${h.id} are both reached as ${key}; one machine would be deployed twice (check the droplets' public IPv4 addresses)`);
+        }
+        byMachine.set(key, h);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/ssh/discover-hosts.ts
-
 
 
 
@@ -503,12 +521,10 @@ async function resolveHosts(settings, ctx) {
         signal: ctx.cancellation.signal,
         log: (line) => ctx.info(line),
     });
-    const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () => listDropletsByTag(client, tag).catch((error) => {
-        if (!(error instanceof errors/* ApiError */.hD))
-            throw error;
-        throw new errors/* StepError */.zg('digitalocean.droplets.list', `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`, error);
-    }));
+    const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () => listDropletsByTag(client, tag));
     const choice = fromDroplets(tag, droplets, settings.hosts);
+    for (const m of choice.merged)
+        ctx.info(`DigitalOcean: ${m}.`);
     for (const s of choice.skipped)
         ctx.warning(`Droplet ${s.name} carries ${tag} but is skipped: ${s.reason}.`);
     ctx.info(`DigitalOcean: ${choice.hosts.length} droplet(s) tagged ${tag}: ${choice.hosts.map((h) => `${h.id} (${h.where})`).join(', ')}`);

@@ -241,18 +241,28 @@ export function fileLine(file: string, line: number): string {
 }
 
 /**
- * The URL as the endpoint's server receives it, for finding duplicates: the
- * WHATWG parse (scheme and host lower-cased, default port dropped, `.`
- * segments resolved), the fragment dropped (clients never send it), an
- * empty `?` dropped, and trailing slashes of the path dropped as `checkUrl`
- * drops them. `value` must already have passed `checkUrl`.
+ * The URL as the endpoint's server receives it, for finding duplicates; the URL
+ * sent is always the one given. RFC 3986 §6.2.2 normalisation on the WHATWG
+ * parse: scheme and host lower-cased, the default port dropped, `.` segments
+ * resolved, an empty path is `/`; percent-escapes of unreserved characters
+ * decoded (`%7E` is `~`) and the hex digits of the others upper-cased (`%2f` is
+ * `%2F`, never `/`); the fragment dropped (clients never send it) and an empty
+ * `?` too. Trailing slashes of the path are dropped as well: routers (Rails,
+ * Express) answer `/update/` as `/update`. `value` must already have passed `checkUrl`.
  */
 export function serverView(value: string): string {
   const url = new URL(value);
-  url.hash = '';
-  if (url.search === '') url.search = '';
-  url.pathname = url.pathname.replace(/\/+$/, '');
-  return url.href;
+  const path = normalEscapes(url.pathname).replace(/\/+$/, '') || '/';
+  const query = url.search === '' ? '' : normalEscapes(url.search);
+  return `${url.protocol}//${url.host}${path}${query}`;
+}
+
+/** RFC 3986 §6.2.2.1-2: `%41` is `A`, `%7e` is `~`; `%2f` is `%2F` (a reserved character stays escaped). */
+function normalEscapes(part: string): string {
+  return part.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => {
+    const char = String.fromCharCode(Number.parseInt(hex, 16));
+    return /^[A-Za-z0-9._~-]$/.test(char) ? char : `%${hex.toUpperCase()}`;
+  });
 }
 
 /**
@@ -331,8 +341,8 @@ export function checkUrl(name: string, value: string): string {
   if (parsed.username || parsed.password) {
     throw new InputError(name, 'must not carry credentials in the URL; use the token inputs');
   }
-  // Trailing slashes of the path only: in a query or fragment they are data.
-  return /[?#]/.test(value) ? value : value.replace(/\/+$/, '');
+  // As given: the URL is sent exactly as the user wrote it (duplicates are found on `serverView`).
+  return value;
 }
 
 /**

@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -134,9 +136,57 @@ describe('config-update urls-file (bundle against the sandbox)', () => {
     const run = await runWithFiles({ urls: `${u}/update\n${u}/update#again` }, {});
     expect(run.code).toBe(1);
     expect(run.errors).toEqual([
-      `Input 'urls' lists ${u}/update twice (another line has it too; a fragment, the default port, an empty ? and the case of scheme and host do not make another endpoint); each endpoint must appear once`,
+      `Input 'urls' lists ${u}/update twice (another line has it too; a fragment, the default port, an empty ?, a trailing slash, the case of scheme and host and escaped letters, digits, - . _ ~ do not make another endpoint); each endpoint must appear once`,
     ]);
     expect(k.hosts[0]!.server.requests).toEqual([]);
+  });
+
+  it('refuses an escape of an unreserved character as the same URL, naming the file line', async () => {
+    const k = await startKamal(['web-1']);
+    const u = k.host('web-1').url;
+    const run = await runWithFiles(
+      { 'urls-file': 'fleet.txt' },
+      {
+        'fleet.txt': `${u}/~ops/update
+${u.toUpperCase()}/%7eops/update/
+`,
+      },
+    );
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^Input 'urls-file' "fleet.txt" line 2: lists ${u}/~ops/update twice \\(line 1 has it too`,
+        ),
+      ),
+    ]);
+    expect(k.hosts[0]!.server.requests).toEqual([]);
+  });
+
+  it('sends each URL exactly as given: a trailing slash and an escape are kept', async () => {
+    // A bare server that records the request target as it arrives (the fakes decode paths).
+    const targets: string[] = [];
+    const server = createServer((req, res) => {
+      targets.push(req.url ?? '');
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const u = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const urls = [`${u}/update/`, `${u}/a%7Eb/update`, `${u}/a~b/update?x=%7e`];
+      const run = await runWithFiles({ urls: urls.join('\n') }, {});
+      expect(run.errors).toEqual([]);
+      expect(targets.sort()).toEqual(['/a%7Eb/update', '/a~b/update?x=%7e', '/update/']);
+      expect(
+        resultsOf(run.outputs)
+          .map((r) => r.url)
+          .sort(),
+      ).toEqual([...urls].sort());
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it.each(['timeout', 'deadline'])('refuses a sub-second %s before any request', async (input) => {

@@ -341,8 +341,9 @@ describe('locks', () => {
 });
 
 describe('hosts', () => {
+  let nextId = 100;
   const droplet = (name: string, tags: string[], ip: string | undefined, status = 'active') => ({
-    id: 1,
+    id: nextId++,
     name,
     tags,
     publicIpv4: ip,
@@ -376,14 +377,42 @@ describe('hosts', () => {
     expect(() => fromDroplets('none', droplets, [])).toThrow(/no active droplet .* carries this tag/);
   });
 
-  it('deduplicates hosts given twice', () => {
+  it('takes the hosts lines as they are (the input parser has refused two lines for one machine)', () => {
     expect(
       fromHostsInput([
         { user: 'a', host: 'h', port: 22 },
-        { user: 'b', host: 'h', port: 22 },
         { user: undefined, host: '::1', port: 2200 },
       ]).map((h) => h.where),
     ).toEqual(['a@h:22', '[::1]:2200']);
+  });
+
+  it('deploys a droplet the listing answered twice once, and says what it merged', () => {
+    const twice = { ...droplet('web-1', [tag], '203.0.113.1'), id: 7 };
+    const choice = fromDroplets(tag, [twice, droplet('web-2', [tag], '203.0.113.2'), twice], []);
+    expect(choice.hosts.map((h) => h.id)).toEqual(['web-1', 'web-2']);
+    expect(choice.merged).toEqual([
+      'droplet web-1 (id 7) was listed 2 times by DigitalOcean; it is deployed once',
+    ]);
+  });
+
+  it.each([
+    [
+      'two droplets at one address',
+      [droplet('a', [tag], '203.0.113.1'), { ...droplet('b', [tag], '203.0.113.1'), id: 2 }],
+      [],
+      'droplets a and b are both reached as 203.0.113.1:22; one machine would be deployed twice',
+    ],
+    [
+      'two hosts lines naming one droplet, by IP and by name (any case, trailing dot)',
+      [droplet('web-1', [tag], '203.0.113.1')],
+      [
+        { user: 'deploy', host: '203.0.113.1', port: 2222 },
+        { user: 'root', host: 'WEB-1.', port: 22 },
+      ],
+      'the hosts entries deploy@203.0.113.1:2222 and root@WEB-1.:22 both name it',
+    ],
+  ])('refuses %s', (_name, list, hostsInput, error) => {
+    expect(() => fromDroplets(tag, list, hostsInput)).toThrow(error);
   });
 });
 

@@ -35,6 +35,7 @@ export async function resolveHosts(settings: SshDeploySettings, ctx: ActionConte
     }),
   );
   const choice = fromDroplets(tag, droplets, settings.hosts);
+  for (const m of choice.merged) ctx.info(`DigitalOcean: ${m}.`);
   for (const s of choice.skipped)
     ctx.warning(`Droplet ${s.name} carries ${tag} but is skipped: ${s.reason}.`);
   ctx.info(

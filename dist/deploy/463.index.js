@@ -206,9 +206,18 @@ function proxiedHealth(port, healthCmd, healthPath) {
 function upstreamFile(service) {
     return `$HOME/.ops-actions/nginx/${service}.conf`;
 }
-/** Upstream name for the operator's `proxy_pass http://<name>;`: the service with `.`/`-` as `_`. */
+/**
+ * Upstream name for the operator's `proxy_pass http://<name>;`: `<service>_app`, one name per
+ * service. nginx compares upstream names without case (a second `upstream Shop_app` next to
+ * `shop_app` fails `nginx -t` with "duplicate upstream"), so the name is written in lower case
+ * with `_` as an escape: `_` becomes `__` and a capital letter `_` plus its lower case
+ * (`shop-api` → `shop-api_app`, `shop_api` → `shop__api_app`, `Shop` → `_shop_app`). Letters,
+ * digits, `-` and `.` stay as they are; every service name allowed by the `service` input gets
+ * a name no other one gets.
+ */
 function upstreamName(service) {
-    return `${service.replace(/[^a-zA-Z0-9_]/g, '_')}_app`;
+    const escaped = service.replace(/[A-Z_]/g, (c) => (c === '_' ? '__' : `_${c.toLowerCase()}`));
+    return `${escaped}_app`;
 }
 function upstreamConfig(service, port) {
     return [
@@ -227,20 +236,30 @@ function upstreamConfig(service, port) {
  * reloads, and the command fails with nginx's message. `nginx` is the host's
  * own, unless the ssh session sets `OPS_ACTIONS_NGINX` (e.g. `sudo -n nginx`,
  * or nginx with its `-p`/`-c` for a non-default install).
+ *
+ * However the script ends before the reload went through (nginx -t refused, the
+ * reload failed, a signal: the session cut on cancel is SIGHUP or SIGPIPE), its
+ * EXIT trap puts the previous file back (or removes a first one) and leaves no
+ * `.next`/`.good` file behind. `moved=1` is set before the file is overwritten: the
+ * shell runs a trap only between commands, and putting back an unchanged file
+ * is harmless.
  */
 function switchUpstream(service, port) {
     const file = upstreamFile(service);
     return [
         'set -e',
         `f="${file}"`,
+        'had=0; moved=0; live=0',
+        'trap \'if [ "$live" != 1 ] && [ "$moved" = 1 ]; then if [ "$had" = 1 ]; then mv -f "$f.good" "$f"; else rm -f "$f"; fi; fi; rm -f "$f.good" "$f.next"\' EXIT',
+        "trap 'exit 1' HUP INT TERM PIPE",
         'mkdir -p "$(dirname "$f")"',
         `printf '%s\n' ${shellQuote(upstreamConfig(service, port))} > "$f.next"`,
-        'had=0; if [ -f "$f" ]; then cp -p "$f" "$f.good"; had=1; fi',
-        'cp "$f.next" "$f"',
+        'if [ -f "$f" ]; then cp -p "$f" "$f.good"; had=1; fi',
+        'moved=1; cp "$f.next" "$f"',
         `n=\${OPS_ACTIONS_NGINX:-nginx}`,
-        'if ! out=$($n -t 2>&1); then if [ "$had" = 1 ]; then mv "$f.good" "$f"; else rm -f "$f"; fi; rm -f "$f.next"; printf \'%s\\n\' "$out"; echo "nginx -t refused the new upstream; the previous one stays"; exit 1; fi',
+        'if ! out=$($n -t 2>&1); then printf \'%s\\n\' "$out"; echo "nginx -t refused the new upstream; the previous one stays"; exit 1; fi',
         '$n -s reload',
-        'rm -f "$f.good" "$f.next"',
+        'live=1',
         `echo "upstream ${upstreamName(service)} -> 127.0.0.1:${port}"`,
     ].join('; ');
 }
@@ -287,6 +306,8 @@ __webpack_require__.d(__webpack_exports__, {
   G: () => (/* binding */ resolveHosts)
 });
 
+// EXTERNAL MODULE: ./src/core/errors.ts
+var errors = __webpack_require__(1915);
 // EXTERNAL MODULE: ./src/core/http.ts
 var http = __webpack_require__(1983);
 // EXTERNAL MODULE: ./src/core/rate-limit.ts
@@ -408,8 +429,6 @@ function toDroplet(d) {
     };
 }
 
-// EXTERNAL MODULE: ./src/core/errors.ts
-var errors = __webpack_require__(1915);
 // EXTERNAL MODULE: ./src/core/inputs.ts
 var inputs = __webpack_require__(9114);
 ;// CONCATENATED MODULE: ./src/deploy/ssh/hosts.ts
@@ -462,10 +481,17 @@ function fromDroplets(tag, droplets, hostsInput) {
 }
 /** A `hosts` line names a droplet by its public IPv4 or its name, compared as `sshHostKey` compares hosts. */
 function names(line, d) {
-    const host = (0,inputs/* sshHostKey */.mh)({ ...line, port: 22 });
-    return [d.publicIpv4, d.name]
-        .filter((h) => h !== undefined)
-        .some((h) => (0,inputs/* sshHostKey */.mh)({ user: undefined, host: h, port: 22 }) === host);
+    const host = machineOf(line.host);
+    return [d.publicIpv4, d.name].some((h) => h !== undefined && machineOf(h) === host);
+}
+/** The host part of `sshHostKey`; a droplet name no URL parser takes is compared lower-cased. */
+function machineOf(host) {
+    try {
+        return (0,inputs/* sshHostKey */.mh)({ user: undefined, host, port: 22 });
+    }
+    catch {
+        return `${host.toLowerCase()}:22`;
+    }
 }
 /**
  * The listing can answer one droplet twice (a droplet created or deleted while the pages were
@@ -501,6 +527,7 @@ function refuseSharedMachines(hosts, tag) {
 
 
 
+
 /** The hosts to deploy to: the `hosts` input, or the droplets carrying `digitalocean-tag` when a token is given. */
 async function resolveHosts(settings, ctx) {
     const token = settings.digitalocean.token;
@@ -521,7 +548,11 @@ async function resolveHosts(settings, ctx) {
         signal: ctx.cancellation.signal,
         log: (line) => ctx.info(line),
     });
-    const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () => listDropletsByTag(client, tag));
+    const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () => listDropletsByTag(client, tag).catch((error) => {
+        if (!(error instanceof errors/* ApiError */.hD))
+            throw error;
+        throw new errors/* StepError */.zg('digitalocean.droplets.list', `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`, error);
+    }));
     const choice = fromDroplets(tag, droplets, settings.hosts);
     for (const m of choice.merged)
         ctx.info(`DigitalOcean: ${m}.`);

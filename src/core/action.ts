@@ -5,7 +5,7 @@ import { ApiError, EnvironmentError, InputError, isExpectedError, messageOf, Ste
 import { requestTimeoutFromEnv } from './http.ts';
 import { InputReader, workspaceFiles } from './inputs.ts';
 import { logFilePath, OpLog } from './oplog.ts';
-import { Secrets } from './secrets.ts';
+import { Secrets, type SecretValue } from './secrets.ts';
 import { closeUndici } from './undici.ts';
 
 /**
@@ -66,8 +66,11 @@ export interface ActionDefinition<S> {
   /** Inputs whose values are secrets: masked before anything else happens. */
   secretInputs: readonly string[];
   parseInputs(inputs: InputReader): S;
-  /** Values derived from the settings that are secrets too (e.g. a token inside a URL). */
-  derivedSecrets?(settings: S): (string | undefined)[];
+  /**
+   * Values derived from the settings that are secrets too (e.g. a token inside a URL), each
+   * with the other spellings it travels in (`SecretValue`).
+   */
+  derivedSecrets?(settings: S): (string | SecretValue | undefined)[];
   run(settings: S, ctx: ActionContext): Promise<void>;
 }
 
@@ -83,7 +86,9 @@ export async function runAction<S>(
     // Checked up front so a bad value fails the step before any request, like a bad input.
     requestTimeoutFromEnv(env);
     const settings = definition.parseInputs(ctx.inputs);
-    for (const value of definition.derivedSecrets?.(settings) ?? []) ctx.secrets.add(value, 'secret');
+    for (const secret of definition.derivedSecrets?.(settings) ?? [])
+      if (typeof secret === 'object') ctx.secrets.add(secret.value, 'secret', secret.spellings);
+      else ctx.secrets.add(secret, 'secret');
     ctx.log.write({ step: 'inputs', outcome: 'ok' });
     await definition.run(settings, ctx);
   } catch (error) {

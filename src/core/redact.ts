@@ -106,19 +106,48 @@ export const TOKEN_SHAPES: readonly TokenShape[] = [
 
 /**
  * The forms in which a secret value travels: itself, its URL and JSON
- * encodings, its base64 (see `base64Forms`) and, for a multi-line value, each
- * of its lines. Every form is kept whatever its length: a value reaches here
- * only when the user named it a secret or it passed the trivial-value filter
- * (`isTrivialValue` in secrets.ts).
+ * encodings, its base64 (see `base64Forms`), its HTML-escaped spellings (see
+ * `htmlForms`) and, for a multi-line value, each of its lines of at least
+ * `MIN_LINE_FORM` characters. A shorter line (`}` of a JSON value, `a` of a
+ * list) is no secret on its own: kept as a form it would rewrite ordinary text,
+ * so it is redacted only inside the whole value. Every other form is kept
+ * whatever its length: a value reaches here only when the user named it a
+ * secret or it passed the trivial-value filter (`isTrivialValue` in secrets.ts).
+ * These forms are for our own redactor only; the runner is sent the value
+ * alone and derives its own (see secrets.ts).
  */
 export function encodedForms(value: string): string[] {
   const forms = new Set<string>([value]);
   forms.add(encodeURIComponent(value));
   forms.add(JSON.stringify(value).slice(1, -1));
   for (const b64 of base64Forms(value)) forms.add(b64);
+  for (const html of htmlForms(value)) forms.add(html);
   if (/[\r\n]/.test(value))
-    for (const line of value.split(/\r?\n|\r/)) if (line.trim()) forms.add(line.trim());
+    for (const line of value.split(/\r?\n|\r/))
+      if (line.trim().length >= MIN_LINE_FORM) forms.add(line.trim());
   forms.delete('');
+  return [...forms];
+}
+
+/** The shortest line of a multi-line secret that is redacted on its own. */
+export const MIN_LINE_FORM = 4;
+
+/**
+ * A value as HTML escapers write it: `&` and `<` always (our summary tables,
+ * `escapeHtml`), `>` or not, `"` raw, `&quot;` or `&#34;`, `'` raw, `&#39;`,
+ * `&#x27;` or `&#039;` (Go's html.EscapeString, Python's html.escape, PHP's
+ * htmlspecialchars, lodash's escape) — an HTML error page or a rendered body
+ * that echoes the secret. Empty for a value without any of those characters.
+ */
+function htmlForms(value: string): string[] {
+  if (!/[&<>"']/.test(value)) return [];
+  const base = value.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const forms = new Set<string>();
+  for (const gt of ['>', '&gt;'])
+    for (const quot of ['"', '&quot;', '&#34;'])
+      for (const apos of ["'", '&#39;', '&#x27;', '&#039;'])
+        forms.add(base.replace(/>/g, gt).replace(/"/g, quot).replace(/'/g, apos));
+  forms.delete(value);
   return [...forms];
 }
 
@@ -289,10 +318,16 @@ export class Redactor {
     this.shapes = [...shapes];
   }
 
-  /** Adds a secret value (and its encodings) under a kind; returns the forms added. */
-  addLiteral(value: string, kind = 'secret'): string[] {
+  /**
+   * Adds a secret value and its encodings (`encodedForms`) under a kind, and
+   * `spellings`: other texts that carry the same secret and are taken as they
+   * are (a URL password as typed, percent-encoded; `user:password` in base64).
+   * Returns the forms added.
+   */
+  addLiteral(value: string, kind = 'secret', spellings: readonly string[] = []): string[] {
     const added: string[] = [];
-    for (const form of encodedForms(value)) {
+    for (const form of [...encodedForms(value), ...spellings]) {
+      if (form === '') continue;
       if (!this.literals.has(form)) {
         this.literals.set(form, kind);
         added.push(form);

@@ -1,5 +1,4 @@
 import { Redactor } from './redact.ts';
-import { escapeHtml } from './summary.ts';
 
 /**
  * Every secret input and every credential derived from one goes through here
@@ -27,14 +26,14 @@ export class Secrets {
   /**
    * A value the user named a secret (a secret input, a `redact` line, a
    * `redact.env` variable, a credential in a URL input): masked and redacted
-   * whatever its length or look.
+   * whatever its length or look. Only the whole value goes to the runner;
+   * its encodings (`encodedForms`) and `spellings` (texts that carry it in
+   * another form, e.g. a URL password as typed, percent-encoded) go to our
+   * own redactor only.
    */
-  add(value: string | undefined, kind = 'secret'): void {
+  add(value: string | undefined, kind = 'secret', spellings: readonly string[] = []): void {
     if (!value) return;
-    this.redactor.addLiteral(value, kind);
-    // Summary tables are HTML: a value with `&` or `<` travels escaped there too.
-    const escaped = escapeHtml(value);
-    if (escaped !== value) this.redactor.addLiteral(escaped, kind);
+    this.redactor.addLiteral(value, kind, spellings);
     if (this.masked.has(value)) return;
     this.masked.add(value);
     // The runner masks each line of a multi-line value on its own: those need no mask of their own.
@@ -121,25 +120,56 @@ const SECRET_PARAM =
   /^(?:x-amz-signature|x-amz-security-token|x-goog-signature|signature|sig|token|access_token|refresh_token|id_token|api[_-]?key|apikey|client_secret|secret|password|passwd)$/i;
 
 /**
- * The credentials a URL carries: its userinfo password (and the base64 of
- * `user:password`, as sent in Basic auth), and the values of secret query
- * parameters (`SECRET_PARAM`). Empty for a URL that does not parse.
+ * A secret value and the other spellings it travels in. The value goes to
+ * `::add-mask::`; the spellings only to our own redactor (`Secrets.add`).
  */
-export function urlSecrets(value: string): string[] {
+export interface SecretValue {
+  value: string;
+  spellings?: string[];
+}
+
+/**
+ * The credentials a URL carries, decoded: its userinfo password (spelled too
+ * as typed, and as `user:password` in base64, as Basic auth sends it; a
+ * username alone when there is no password), and the values of secret query
+ * parameters (`SECRET_PARAM`, spelled too as typed). Empty for a URL that does
+ * not parse.
+ */
+export function urlSecrets(value: string): SecretValue[] {
   let url: URL;
   try {
     url = new URL(value.trim());
   } catch {
     return [];
   }
-  const out: string[] = [];
+  const out: SecretValue[] = [];
+  const others = (decoded: string, typed: string[]) => typed.filter((t) => t !== decoded);
   if (url.password) {
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
-    out.push(password, url.password, Buffer.from(`${user}:${password}`).toString('base64'));
+    const user = safeDecode(url.username);
+    const password = safeDecode(url.password);
+    out.push({
+      value: password,
+      spellings: [...others(password, [url.password]), Buffer.from(`${user}:${password}`).toString('base64')],
+    });
   } else if (url.username) {
-    out.push(decodeURIComponent(url.username), url.username);
+    const user = safeDecode(url.username);
+    out.push({ value: user, spellings: others(user, [url.username]) });
   }
-  for (const [name, v] of url.searchParams) if (v && SECRET_PARAM.test(name)) out.push(v);
-  return [...new Set(out)];
+  for (const pair of url.search.slice(1).split('&')) {
+    const at = pair.indexOf('=');
+    if (at <= 0) continue;
+    const name = safeDecode(pair.slice(0, at).replace(/\+/g, ' '));
+    const typed = pair.slice(at + 1);
+    const decoded = safeDecode(typed.replace(/\+/g, ' '));
+    if (decoded && SECRET_PARAM.test(name)) out.push({ value: decoded, spellings: others(decoded, [typed]) });
+  }
+  return out;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

@@ -375,13 +375,11 @@ async function finishCancelled(
 ): Promise<never> {
   const note = cancelledNote(outcome.cancelled);
   if (r.history && r.deploymentId !== undefined)
-    await recordStatus(
-      ctx,
-      r.history,
-      r.deploymentId,
-      { state: 'error', description: note, logUrl: r.logUrl },
-      ctx.cancellation.cleanupSignal(RECORD_BUDGET_MS),
-    );
+    await recordStatus(ctx, r.history, r.deploymentId, {
+      state: 'error',
+      description: note,
+      logUrl: r.logUrl,
+    });
   ctx.setOutput('status', outcome.status);
   for (const unit of outcome.units)
     ctx.log.write({
@@ -419,17 +417,22 @@ export function cancelledNote(counts: TargetOutcome['cancelled']): string {
   return `cancelled: ${counts.changed} unit(s) changed, ${counts.restored} sent back to their previous version`;
 }
 
+/**
+ * One deployment status. `in_progress` goes under the run's cancellation (a cancel cuts its
+ * rate-limit wait at once); a final status is a record of the outcome and goes under the
+ * clean-up budget (RECORD_BUDGET_MS after a cancel), so a cancelled or failed run still says so.
+ */
 async function recordStatus(
   ctx: ActionContext,
   history: NonNullable<DeployDeps['history']>,
   id: number,
   status: Parameters<GitHubDeployments['setStatus']>[1],
-  signal?: AbortSignal,
 ): Promise<void> {
   const final = status.state !== 'in_progress';
+  const signal = final ? ctx.cancellation.cleanupSignal(RECORD_BUDGET_MS) : ctx.cancellation.signal;
   await ctx.log
     .step('github.deployment.status', { deployment: id, state: status.state }, () =>
-      untilAborted(history.setStatus(id, status), signal),
+      untilAborted(history.setStatus(id, status, signal), signal),
     )
     .then(
       () => {

@@ -62,6 +62,8 @@ async function deploy(settings: DeploySettings, ctx: ActionContext): Promise<voi
             redact,
             // A rate-limited GitHub call waits at most as long as the deploy waits for health.
             rateLimitBudget: { ms: settings.healthTimeoutMs, bound: 'the input health-timeout' },
+            // A cancel cuts every GitHub call and wait at once; final statuses pass their own signal.
+            signal: ctx.cancellation.signal,
             log: (line) => ctx.info(line),
             env: ctx.env,
           }),

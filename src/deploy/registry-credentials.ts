@@ -1,5 +1,6 @@
 import { InputError } from '../core/errors.ts';
 import type { InputReader } from '../core/inputs.ts';
+import type { SecretValue } from '../core/secrets.ts';
 import type { RegistryCredentials } from '../providers/registry/distribution.ts';
 
 /** GitHub's container registry: the only host the workflow's GitHub token is for. */
@@ -77,12 +78,20 @@ export function credentialsFor(
   return undefined;
 }
 
-/** `user:password` in base64 for each credential pair, as Basic auth and `docker login` carry it: a secret too. */
-export function basicForms(sources: RegistryCredentialSources): string[] {
+/**
+ * Each credential pair's password, spelled too as `user:password` in base64, as
+ * Basic auth and `docker login` carry it: the password goes to the runner's
+ * masks, the base64 only to our redactor (`SecretValue`).
+ */
+export function basicForms(sources: RegistryCredentialSources): SecretValue[] {
   const pairs = [
     sources.given,
     sources.github,
     sources.flyToken ? { username: 'x', password: sources.flyToken } : undefined,
   ];
-  return pairs.flatMap((p) => (p ? [Buffer.from(`${p.username}:${p.password}`).toString('base64')] : []));
+  return pairs.flatMap((p) =>
+    p
+      ? [{ value: p.password, spellings: [Buffer.from(`${p.username}:${p.password}`).toString('base64')] }]
+      : [],
+  );
 }

@@ -51,7 +51,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     patterns: file.redact.patterns,
     urls: file.checks.flatMap((c) => (c.kind === 'http' ? [c.url] : [])),
   };
-  for (const { value, kind } of secretValues(sources)) ctx.secrets.add(value, kind);
+  for (const { value, kind, spellings } of secretValues(sources)) ctx.secrets.add(value, kind, spellings);
   for (const pattern of file.redact.patterns)
     ctx.secrets.redactor.addShape({ kind: 'pattern', pattern: new RegExp(pattern.source, 'g') });
   const redactor = buildRedactor(sources);

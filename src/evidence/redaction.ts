@@ -1,5 +1,5 @@
 import { Redactor, TOKEN_SHAPES } from '../core/redact.ts';
-import { isTrivialValue, SECRET_NAME, urlSecrets } from '../core/secrets.ts';
+import { isTrivialValue, SECRET_NAME, type SecretValue, urlSecrets } from '../core/secrets.ts';
 
 /**
  * What the evidence redactor knows before any check runs: the secret inputs,
@@ -22,16 +22,12 @@ export interface RedactionSources {
   urls?: string[];
 }
 
-export interface SecretValue {
-  value: string;
-  kind: string;
-}
-
-export function secretValues(sources: RedactionSources): SecretValue[] {
-  const out: SecretValue[] = [];
+export function secretValues(sources: RedactionSources): (SecretValue & { kind: string })[] {
+  const out: (SecretValue & { kind: string })[] = [];
   for (const value of sources.secretInputs) if (value) out.push({ value, kind: 'secret' });
   for (const line of sources.redactLines) if (line.trim()) out.push({ value: line.trim(), kind: 'secret' });
-  for (const url of sources.urls ?? []) for (const value of urlSecrets(url)) out.push({ value, kind: 'url' });
+  for (const url of sources.urls ?? [])
+    for (const secret of urlSecrets(url)) out.push({ ...secret, kind: 'url' });
   const named = new Set(sources.redactEnv);
   for (const [name, value] of Object.entries(sources.env)) {
     if (!value) continue;
@@ -45,7 +41,7 @@ export function secretValues(sources: RedactionSources): SecretValue[] {
 
 export function buildRedactor(sources: RedactionSources): Redactor {
   const redactor = new Redactor(TOKEN_SHAPES);
-  for (const { value, kind } of secretValues(sources)) redactor.addLiteral(value, kind);
+  for (const { value, kind, spellings } of secretValues(sources)) redactor.addLiteral(value, kind, spellings);
   for (const pattern of sources.patterns) redactor.addShape({ kind: 'pattern', pattern });
   return redactor;
 }

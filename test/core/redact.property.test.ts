@@ -114,6 +114,32 @@ describe('generated secrets never survive redaction', () => {
   });
 });
 
+describe('short lines of a multi-line secret (review point 4)', () => {
+  const LINE_CHAR = fc.constantFrom(...'{}[],:"-. abcxyz'.split(''));
+  const shortLine = fc.string({ unit: LINE_CHAR, minLength: 1, maxLength: 3 }).filter((l) => l.trim() !== '');
+  const longLine = fc
+    .string({ unit: LINE_CHAR, minLength: 4, maxLength: 20 })
+    .filter((l) => l.trim().length >= 4);
+  const multiLine = fc
+    .array(fc.oneof(shortLine, longLine), { minLength: 2, maxLength: 6 })
+    .filter((lines) => lines.some((l) => l.trim().length < 4))
+    .map((lines) => lines.join('\n'));
+
+  it('ordinary text made of its short lines is left as it is; the whole value is redacted', () => {
+    fc.assert(
+      fc.property(multiLine, fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), (value, picks) => {
+        const lines = value.split('\n').filter((l) => l.trim().length < 4);
+        const text = `${picks.map((i) => lines[i % lines.length]).join('|')}\n`;
+        const secrets = new Secrets(() => undefined);
+        secrets.add(value);
+        expect(secrets.redact(text)).toBe(text);
+        expect(secrets.redact(`<${value}>`)).toBe('<[REDACTED:secret]>');
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe('shrunk failures, kept as fixed cases', () => {
   const secret = (value: string, registered = true): Planted => ({
     value,

@@ -150,12 +150,63 @@ describe('plain values are not secrets (issue 12 §5)', () => {
 
 describe('urlSecrets', () => {
   it.each([
-    ['https://u:p%40ss@h/x', ['p@ss', 'p%40ss', Buffer.from('u:p@ss').toString('base64')]],
-    ['https://h/x?X-Amz-Signature=abc&X-Amz-Date=1', ['abc']],
-    ['https://h/x?token=t1&api_key=k2&page=3', ['t1', 'k2']],
+    [
+      'https://u:p%40ss@h/x',
+      [{ value: 'p@ss', spellings: ['p%40ss', Buffer.from('u:p@ss').toString('base64')] }],
+    ],
+    ['https://h/x?X-Amz-Signature=abc&X-Amz-Date=1', [{ value: 'abc', spellings: [] }]],
+    ['https://h/x?sig=AbC%2Bd%3D&se=x', [{ value: 'AbC+d=', spellings: ['AbC%2Bd%3D'] }]],
+    [
+      'https://h/x?token=t1&api_key=k2&page=3',
+      [
+        { value: 't1', spellings: [] },
+        { value: 'k2', spellings: [] },
+      ],
+    ],
     ['https://h/x', []],
     ['not a url', []],
   ])('%s', (url, expected) => {
     expect(urlSecrets(url)).toEqual(expected);
+  });
+});
+
+describe('what goes to ::add-mask:: (issue 12 §3, review points 4 and 6)', () => {
+  const masksOf = (add: (s: Secrets) => void) => {
+    const masked: string[] = [];
+    const secrets = new Secrets((v) => masked.push(v));
+    add(secrets);
+    return { masked, secrets };
+  };
+
+  it('a URL password: the decoded value alone; the typed and Basic spellings are only redacted', () => {
+    const { masked, secrets } = masksOf((s) => {
+      for (const { value, spellings } of urlSecrets('https://deploy:p%40ss%2Fw0rd@h/x'))
+        s.add(value, 'url', spellings);
+    });
+    expect(masked).toEqual(['p@ss/w0rd']);
+    const basic = Buffer.from('deploy:p@ss/w0rd').toString('base64');
+    expect(secrets.redact(`typed p%40ss%2Fw0rd basic ${basic} plain p@ss/w0rd`)).toBe(
+      'typed [REDACTED:url] basic [REDACTED:url] plain [REDACTED:url]',
+    );
+  });
+
+  it('a multi-line secret goes whole; its short lines rewrite no ordinary text', () => {
+    const value = '{\n  "k": "v4lue-geheim-77",\n  a\n}';
+    const { masked, secrets } = masksOf((s) => s.add(value));
+    expect(masked).toEqual([value]);
+    expect(secrets.redact('a {b} c\n')).toBe('a {b} c\n');
+    expect(secrets.redact(`x ${value} y`)).toBe('x [REDACTED:secret] y');
+    // A line long enough to be a secret on its own is still found alone.
+    expect(secrets.redact('"k": "v4lue-geheim-77",')).toBe('[REDACTED:secret]');
+  });
+
+  it.each([
+    ['&amp; &lt; &gt;', 'p&ss<w>rd-1', ['p&amp;ss&lt;w&gt;rd-1', 'p&amp;ss&lt;w>rd-1']],
+    ['&quot; and &#34;', 'say"hi"-42x', ['say&quot;hi&quot;-42x', 'say&#34;hi&#34;-42x']],
+    ['&#39;, &#x27; and &#039;', "it's-s3cret", ['it&#39;s-s3cret', 'it&#x27;s-s3cret', 'it&#039;s-s3cret']],
+  ])('HTML-escaped forms (%s) are redacted and never masked', (_name, value, escaped) => {
+    const { masked, secrets } = masksOf((s) => s.add(value));
+    expect(masked).toEqual([value]);
+    for (const form of escaped) expect(secrets.redact(`<p>${form}</p>`)).toBe('<p>[REDACTED:secret]</p>');
   });
 });

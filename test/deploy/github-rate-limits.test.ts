@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createGitHubFake,
@@ -142,4 +143,45 @@ describe('GitHub rate limits in the deploy history', () => {
     expect(github.server.received(CREATE)).toHaveLength(1);
     expect(github.deployments()).toEqual([]);
   });
+
+  it('SIGINT during a one-minute wait on the in_progress status cuts it at once: one cancelled error, summary written, final status recorded, nothing built', async () => {
+    // Without the cut the wait holds the step until the forced exit (FORCED_EXIT_MS after the
+    // signal), which prints no error and writes no summary.
+    github.server.inject({ route: STATUS, call: 1, fault: secondaryRateLimit() });
+    let child: ChildProcess | undefined;
+    let signalled = false;
+    const run = await runBundle('deploy', {
+      inputs: {
+        target: 'heroku',
+        'heroku-app': 'web-prod',
+        'heroku-api-key': SECRETS.heroku,
+        'heroku-api-url': heroku.url,
+        'github-token': SECRETS.github,
+        'github-api-url': github.server.url,
+        'source-url': 'https://example.test/app.tgz',
+        'health-timeout': '120',
+      },
+      onSpawn: (c) => {
+        child = c;
+      },
+      onLine: (line) => {
+        if (!signalled && line.startsWith('rate limited by GitHub, waiting 60 s') && child?.pid) {
+          signalled = true;
+          process.kill(child.pid, 'SIGINT');
+        }
+      },
+    });
+    expect(signalled).toBe(true);
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(/cancelled \(SIGINT\)/);
+    expect(run.summary).toContain('cancelled, failed');
+    expect(github.server.received(STATUS).map((r) => (r.json as { state: string }).state)).toEqual([
+      'in_progress',
+      'error',
+    ]);
+    expect(heroku.server.received('POST /apps/:app/builds')).toEqual([]);
+    expectNoSecrets(run);
+    expectNoViolations(heroku.server, github.server);
+  }, 60_000);
 });

@@ -52,7 +52,7 @@ export const registeredValue = fc.oneof(
 
 /** A registered value, printed raw or in one of the encodings it travels in. */
 export const registered: fc.Arbitrary<Planted> = fc
-  .tuple(registeredValue, fc.constantFrom('raw', 'uri', 'json', 'base64'))
+  .tuple(registeredValue, fc.constantFrom('raw', 'uri', 'json', 'base64', 'html-python', 'html-go'))
   .map(([{ v, label }, form]) => ({
     value: v,
     printed:
@@ -62,7 +62,9 @@ export const registered: fc.Arbitrary<Planted> = fc
           ? JSON.stringify(v).slice(1, -1)
           : form === 'base64'
             ? Buffer.from(v).toString('base64')
-            : v,
+            : form.startsWith('html-')
+              ? htmlEscape(v, form === 'html-go')
+              : v,
     registered: true,
     label: `${label}/${form}`,
   }));
@@ -81,6 +83,16 @@ const SHAPES: [string, (t: string) => string][] = [
   ['access_token', (t) => `https://h.example/x?a=1&access_token=${t}#f`],
   ['api_key', (t) => `https://h.example/x?api_key=${t}`],
 ];
+
+/** As Python's html.escape writes a value, or Go's html.EscapeString (`&#39;`, `&#34;`). */
+function htmlEscape(v: string, go: boolean): string {
+  return v
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, go ? '&#34;' : '&quot;')
+    .replace(/'/g, go ? '&#39;' : '&#x27;');
+}
 
 /** A value we are not told about, inside a shape we recognise. */
 export const shaped: fc.Arbitrary<Planted> = fc
@@ -114,6 +126,8 @@ export function needles(p: Planted): string[] {
     Buffer.from(v).toString('base64'),
   ]);
   if (/[\r\n]/.test(v)) for (const line of v.split(/\r?\n/)) if (line.trim()) out.add(line.trim());
+  // A registered value is printed in one of its forms: that form must not be found either.
+  if (p.registered) out.add(p.printed);
   return [...out].filter((n) => n !== '');
 }
 

@@ -30,7 +30,7 @@ import { describeRateLimit, type RateLimitKind } from './rate-limit.ts';
  *   as every provider's 429 is (the spec's retry rule); plugin-throttling
  *   leaves it alone and plugin-retry would ignore the header.
  * The plugin only names the limit: each wait is taken by this client, cut by
- * `signal`, and only while the request's waits, added up, stay within
+ * the call's signal (`GitHubRequest.signal`, else the client's), and only while the request's waits, added up, stay within
  * `rateLimitBudget.ms`; otherwise the request fails at once with an
  * `ApiError` naming the limit, when it resets and the bound it would pass.
  */
@@ -59,6 +59,11 @@ export interface GitHubRequest {
   retries?: number;
   /** Statuses handed back instead of thrown, e.g. 404 while looking something up. */
   acceptStatus?: readonly number[];
+  /**
+   * Cuts this request and its rate-limit waits instead of the client's `signal`: a status
+   * recorded after a cancellation runs under the clean-up budget, not the cancelled signal.
+   */
+  signal?: AbortSignal;
 }
 
 export interface GitHubResponse<T> {
@@ -82,6 +87,8 @@ interface CallState {
   /** The route with its params filled in, as messages name the call. */
   request: string;
   waitedMs: number;
+  /** What cuts this call and its waits (`GitHubRequest.signal`, else the client's). */
+  signal: AbortSignal | undefined;
   /** The limit the last attempt met, as plugin-throttling read it. */
   limit?: { kind: RateLimitKind; waitS: number };
   refused?: { kind: RateLimitKind; waitS: number };
@@ -113,14 +120,14 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     call.limit = undefined;
     if (!limit) return false;
     const waitMs = limit.waitS * 1000;
-    if (options.signal?.aborted || call.waitedMs + waitMs > options.rateLimitBudget.ms) {
+    if (call.signal?.aborted || call.waitedMs + waitMs > options.rateLimitBudget.ms) {
       call.refused = limit;
       return false;
     }
     call.waitedMs += waitMs;
     const kind = limit.kind === 'retry-after' ? 'HTTP 429 with retry-after' : `${limit.kind} rate limit`;
     options.log(`rate limited by GitHub, waiting ${limit.waitS} s (${kind}, ${call.request})`);
-    await abortableSleep(waitMs, options.signal);
+    await abortableSleep(waitMs, call.signal);
     return true;
   };
 
@@ -140,13 +147,18 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         operation: req.operation,
         request: options.redact(routeWith(req.route, req.params)),
         waitedMs: 0,
+        signal: req.signal ?? options.signal,
       };
       calls.set(id, call);
       try {
         const res = await (await octokit()).request(req.route, {
           ...req.params,
           headers: { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' },
-          request: { call: id, ...(req.retries === undefined ? {} : { retries: req.retries }) },
+          request: {
+            call: id,
+            signal: call.signal,
+            ...(req.retries === undefined ? {} : { retries: req.retries }),
+          },
         });
         return {
           request: call.request,
@@ -193,7 +205,7 @@ async function loadOctokit(
     {
       baseUrl: options.apiUrl.replace(/\/+$/, ''),
       userAgent: 'ops-actions/0.1',
-      request: { fetch: timedFetch(timeoutMs, options.signal) },
+      request: { fetch: timedFetch(timeoutMs) },
       retry: { doNotRetry: DO_NOT_RETRY },
       throttle,
       log: { debug: () => undefined, info: () => undefined, warn, error: warn },
@@ -227,15 +239,15 @@ function plainRetryAfter(error: unknown): number | undefined {
 
 /**
  * undici's fetch over the shared dispatcher, each attempt cut after the
- * per-attempt timeout. A cancelled run surfaces as an `AbortError`, which
- * plugin-retry does not retry.
+ * per-attempt timeout and by the call's signal (Octokit hands `request.signal`
+ * to fetch). A cancelled call surfaces as an `AbortError`, which plugin-retry
+ * does not retry.
  */
-function timedFetch(timeoutMs: number, outer: AbortSignal | undefined) {
+function timedFetch(timeoutMs: number) {
   return async (url: string, init: RequestInit = {}): Promise<Response> => {
     const [{ fetch }, { agent }] = await Promise.all([import('undici'), loadUndici()]);
-    const signals = [AbortSignal.timeout(timeoutMs), outer, init.signal ?? undefined].filter(
-      (s): s is AbortSignal => s !== undefined,
-    );
+    const outer = init.signal ?? undefined;
+    const signals = [AbortSignal.timeout(timeoutMs), outer].filter((s): s is AbortSignal => s !== undefined);
     try {
       return (await fetch(url, {
         ...(init as object),
@@ -267,14 +279,14 @@ function toApiError(error: unknown, call: CallState, options: GitHubClientOption
     request?: { request?: { retryCount?: number } };
   };
   const attempts = (e.request?.request?.retryCount ?? 0) + 1;
-  if (options.signal?.aborted || (error as { name?: string }).name === 'AbortError') {
+  if (call.signal?.aborted || (error as { name?: string }).name === 'AbortError') {
     return new ApiError({
       provider: 'GitHub',
       operation: call.operation,
       request: call.request,
       retryable: false,
       attempts,
-      cause: options.signal?.reason ?? new Error('cancelled'),
+      cause: call.signal?.reason ?? new Error('cancelled'),
     });
   }
   if (!e.response) {

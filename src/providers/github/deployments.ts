@@ -164,9 +164,11 @@ export class GitHubDeployments {
   /**
    * A status POST is not idempotent, but a duplicate status only repeats history,
    * while a lost one leaves the deployment `in_progress` for ever: it is retried.
+   * `signal` replaces the client's, e.g. a clean-up budget after a cancellation.
    */
-  async setStatus(id: number, input: CreateStatusInput): Promise<void> {
+  async setStatus(id: number, input: CreateStatusInput, signal?: AbortSignal): Promise<void> {
     await this.github.request({
+      ...(signal ? { signal } : {}),
       operation: 'deployments.statuses.create',
       route: 'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
       params: {

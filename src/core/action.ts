@@ -5,8 +5,8 @@ import { ApiError, EnvironmentError, InputError, isExpectedError, messageOf, Ste
 import { requestTimeoutFromEnv } from './http.ts';
 import { InputReader, workspaceFiles } from './inputs.ts';
 import { logFilePath, OpLog } from './oplog.ts';
-import { Secrets, type SecretValue } from './secrets.ts';
-import { closeUndici } from './undici.ts';
+import { Secrets, type SecretValue, urlSecrets } from './secrets.ts';
+import { closeUndici, PROXY_VARIABLES } from './undici.ts';
 
 /**
  * The runtime every action's entry point goes through: secrets registered first,
@@ -82,6 +82,11 @@ export async function runAction<S>(
   const ctx = createContext(definition.action, env, toolkit);
   try {
     for (const name of definition.secretInputs) ctx.secrets.add(ctx.inputs.raw(name), 'secret');
+    // A proxy URL's credentials (HTTPS_PROXY=http://user:password@host:port) never reach what we
+    // write; the runner set them, so masking them in its log is its own business.
+    for (const name of PROXY_VARIABLES)
+      for (const { value, spellings } of urlSecrets(env[name] ?? ''))
+        ctx.secrets.redactor.addLiteral(value, 'proxy', spellings);
     ctx.setOwnOutput('log-file', ctx.log.path);
     // Checked up front so a bad value fails the step before any request, like a bad input.
     requestTimeoutFromEnv(env);

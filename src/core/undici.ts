@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { parseNoProxy } from './no-proxy.ts';
 
 /**
  * undici, loaded on the first request and only the parts we use: an agent and
@@ -8,10 +9,8 @@ import type { Dispatcher } from 'undici';
  *
  * Self-hosted runners behind a proxy get HTTPS_PROXY, HTTP_PROXY and NO_PROXY
  * (or their lower-case forms) from the runner. When either proxy variable is
- * set, every request goes through undici's EnvHttpProxyAgent, which reads all
- * three: https origins through a CONNECT tunnel, http origins forwarded to the
- * proxy, hosts NO_PROXY lists (names, suffixes, `*`, optional ports) direct.
- * Without a proxy variable the plain Agent is the same thing, loaded faster.
+ * set, every request goes through a dispatcher that picks the proxy per
+ * origin (`loadWithProxy`); without one the plain Agent is loaded, faster.
  */
 
 type RequestOptions = Omit<Dispatcher.RequestOptions, 'origin' | 'path' | 'method'> & {
@@ -29,9 +28,11 @@ let loaded: Promise<{ request: UndiciRequest; agent: Dispatcher }> | undefined;
  */
 const AGENT_OPTIONS = { keepAliveTimeout: 10_000, connections: 256 };
 
-/** Whether the environment names a proxy, in the variables undici's EnvHttpProxyAgent reads. */
+/** The variables that name a proxy, as the runner sets them. */
+export const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'] as const;
+
 function proxyConfigured(): boolean {
-  return ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'].some((name) => process.env[name]);
+  return PROXY_VARIABLES.some((name) => process.env[name]);
 }
 
 export function loadUndici(): Promise<{ request: UndiciRequest; agent: Dispatcher }> {
@@ -58,13 +59,90 @@ async function loadDirect(): Promise<{ request: UndiciRequest; agent: Dispatcher
   return { request, agent };
 }
 
-/** The package's index: a CONNECT tunnel needs `Dispatcher#connect`, which only the index installs. */
+/**
+ * The proxy of each request, as curl, the runner and @actions/http-client
+ * choose it: http origins through http_proxy/HTTP_PROXY, https origins
+ * through https_proxy/HTTPS_PROXY (an https origin without one goes direct),
+ * and any origin NO_PROXY names (`parseNoProxy`: names, suffixes, ports, `*`,
+ * CIDR ranges) direct. https origins are reached through a CONNECT tunnel,
+ * http ones forwarded (undici's ProxyAgent, which sends the proxy URL's
+ * credentials as Proxy-Authorization).
+ */
 async function loadWithProxy(): Promise<{ request: UndiciRequest; agent: Dispatcher }> {
   const undici = await import('undici');
-  const agent = new undici.EnvHttpProxyAgent(AGENT_OPTIONS);
-  const request: UndiciRequest = (url, options = {}) =>
-    undici.request(url, { ...options, dispatcher: options.dispatcher ?? agent });
+  const env = process.env;
+  const noProxy = parseNoProxy(env.no_proxy || env.NO_PROXY || '');
+  const direct = new undici.Agent(AGENT_OPTIONS);
+  const proxies = new Map<string, { agent: Dispatcher; label: string }>();
+  for (const [protocol, uri] of [
+    ['http:', env.http_proxy || env.HTTP_PROXY],
+    ['https:', env.https_proxy || env.HTTPS_PROXY],
+  ] as const) {
+    if (!uri) continue;
+    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(uri) ? uri : `http://${uri}`;
+    proxies.set(protocol, {
+      agent: new undici.ProxyAgent({ ...AGENT_OPTIONS, uri: withScheme }),
+      label: proxyLabel(withScheme),
+    });
+  }
+  const route = (origin: string | URL) => {
+    const url = typeof origin === 'string' ? new URL(origin) : origin;
+    return noProxy.bypasses(url) ? undefined : proxies.get(url.protocol);
+  };
+  proxyOf = (url) => route(url)?.label;
+
+  class ProxyRouter extends undici.Dispatcher {
+    override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+      return (route(String(options.origin))?.agent ?? direct).dispatch(options, handler);
+    }
+    override async close(): Promise<void> {
+      await Promise.all([direct.close(), ...[...proxies.values()].map((p) => p.agent.close())]);
+    }
+    override async destroy(): Promise<void> {
+      await Promise.all([direct.destroy(), ...[...proxies.values()].map((p) => p.agent.destroy())]);
+    }
+  }
+  const agent = new ProxyRouter() as unknown as Dispatcher;
+  const request: UndiciRequest = async (url, options = {}) => {
+    try {
+      return await undici.request(url, { ...options, dispatcher: options.dispatcher ?? agent });
+    } catch (error) {
+      throw namingProxy(error, url);
+    }
+  };
   return { request, agent };
+}
+
+/** `host:port` of a proxy URL: what messages name, never its credentials. */
+function proxyLabel(uri: string): string {
+  try {
+    const url = new URL(uri);
+    return `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+  } catch {
+    return 'the configured proxy';
+  }
+}
+
+/** The proxy a request to `url` goes through (`host:port`), once a proxy is loaded; undefined when direct. */
+let proxyOf: (url: URL) => string | undefined = () => undefined;
+
+/**
+ * A failed request names the proxy it went through: `connect ECONNREFUSED
+ * 10.0.0.5:3128 (through the proxy 10.0.0.5:3128)`, so a refused or
+ * unreachable proxy is told apart from a refused provider. The error keeps
+ * its class, name and code.
+ */
+export function namingProxy(error: unknown, url: string | URL): unknown {
+  let label: string | undefined;
+  try {
+    label = proxyOf(typeof url === 'string' ? new URL(url) : url);
+  } catch {
+    return error;
+  }
+  if (!label || !(error instanceof Error) || error.name === 'AbortError') return error;
+  const note = ` (through the proxy ${label})`;
+  if (!error.message.endsWith(note)) error.message += note;
+  return error;
 }
 
 /** Closes the keep-alive connections at the end of a run, so the process exits at once. */

@@ -284,7 +284,7 @@ async function uploadArtifact(
   const tempDir = mkdtempSync(join(env.RUNNER_TEMP || tmpdir(), 'evidence-upload-'));
   try {
     return await uploadInProcess({
-      request: { file, name, retentionDays, outputDir, tempDir },
+      request: { file, name, retentionDays, outputDir, tempDir, attempt: env.GITHUB_RUN_ATTEMPT || '1' },
       deadlineMs,
       blobTimeoutMs: blobTimeoutMs(bytes, requestTimeoutMs),
       env,

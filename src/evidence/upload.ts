@@ -20,9 +20,16 @@ import { basename, dirname, join, relative } from 'node:path';
  * delete/delete-artifact.ts):
  *
  * - listed (finalized): it holds evidence of this run, an earlier attempt's.
- *   Its files are downloaded, written back next to this attempt's file in
- *   `output-dir`, the old artifact is deleted and the new one holds every file.
- *   Nothing is deleted before the earlier files are in hand.
+ *   Its files are downloaded and written back next to this attempt's file in
+ *   `output-dir`. Every file (this attempt's and the earlier ones) is first
+ *   uploaded as `<name>-attempt-<GITHUB_RUN_ATTEMPT>`; only once that artifact
+ *   is finalized is the earlier one deleted and the name uploaded again with
+ *   every file, and then the attempt artifact is deleted. At every moment a
+ *   finalized artifact of the run holds all of its evidence: when the new
+ *   upload of the name fails or is cut (the service may still hold a name it
+ *   just deleted: actions/upload-artifact users meet a 409 right after
+ *   `overwrite` deleted it, openedx/openedx-platform#34985), the step fails
+ *   naming the attempt artifact that holds the files.
  * - not listed: an upload that was cut after CreateArtifact left a record that
  *   holds the name for the rest of the run and that nothing lists, downloads or
  *   deletes (the service lists only finalized artifacts; see
@@ -63,6 +70,8 @@ export interface UploadRequest {
   outputDir: string;
   /** A scratch directory of this upload (downloads, the staged files). */
   tempDir: string;
+  /** GITHUB_RUN_ATTEMPT: names the artifact that holds every file while the name is replaced. */
+  attempt: string;
 }
 
 export interface Uploaded {
@@ -89,21 +98,22 @@ const MIB = 1024 * 1024;
 /** The slowest transfer we wait for: below it the blob upload counts as stalled. */
 const FLOOR_BYTES_PER_SECOND = 128 * 1024;
 /**
- * Calls of the longest upload, a re-run's carry-over: list by name, list by id,
- * signed URL, blob read, list and delete, create, blob write, finalize, a
- * confirming list.
+ * Calls of the longest upload, a re-run's carry-over: the refused create,
+ * list by name, list by id, signed URL, blob read, the attempt artifact
+ * (create, blob write, finalize), list and delete, create, blob write,
+ * finalize, a confirming list, and the attempt artifact's list and delete.
  */
-const MOST_CALLS = 10;
+const MOST_CALLS = 16;
 
 /**
  * The bound of the whole upload, in ms: every call of the longest upload
- * allowed one request timeout (OPS_ACTIONS_REQUEST_TIMEOUT), plus twice the
- * bytes at the floor rate (one download, one upload). With the default 30 s a
- * Markdown file gets 5 min. Past it the upload process is killed and the step
- * fails with the evidence file written.
+ * allowed one request timeout (OPS_ACTIONS_REQUEST_TIMEOUT), plus three times
+ * the bytes at the floor rate (one download, two uploads). With the default
+ * 30 s a Markdown file gets 8 min 3 s. Past it the upload process is killed and the
+ * step fails with the evidence file written.
  */
 export function uploadBoundMs(bytes: number, requestTimeoutMs: number): number {
-  return MOST_CALLS * requestTimeoutMs + 2 * transferMs(bytes);
+  return MOST_CALLS * requestTimeoutMs + 3 * transferMs(bytes);
 }
 
 /**
@@ -204,18 +214,49 @@ export async function uploadWithCarryOver(
   const earlier = filesUnder(downloadDir);
   const files = carryOver(own, earlier, sameContent);
   const written = writeBack(req.outputDir, files.slice(1));
+  const replaced = { id: listed.id, createdAt: listed.createdAt?.toISOString() };
   note(
     `artifact ${req.name} (id ${listed.id}${listed.createdAt ? `, ${listed.createdAt.toISOString()}` : ''}) already holds evidence of this run: its ${plural(earlier.length, 'file')} (${earlier.map((f) => f.name).join(', ')}) ${written.length > 0 ? `are written back to ${req.outputDir} and ` : ''}go into the new artifact with this attempt's file`,
   );
-  await client.deleteArtifact(req.name);
-  const replaced = { id: listed.id, createdAt: listed.createdAt?.toISOString() };
+
+  // Every file is held by a finalized artifact before the earlier one is deleted.
+  const holding = `${req.name}-attempt-${req.attempt}`;
+  let held: Uploaded;
   try {
-    return await uploadFiles(client, req, files, replaced);
+    held = await uploadFiles(client, { ...req, name: holding }, files, replaced);
   } catch (error) {
     if (!isNameConflict(error)) throw error;
     throw new NameTakenError(
-      `the name ${req.name} was taken again right after artifact ${listed.id} was deleted: is another job of this run uploading the same target and milestone?`,
+      `the name ${holding} is taken in this workflow run too, so this attempt's evidence could not be put beside artifact ${listed.id} before replacing it; artifact ${listed.id} is kept as it was`,
     );
+  }
+  // Said before the delete: if the process is killed from here on, the log names where the files are.
+  note(`every file is in artifact ${holding} (id ${held.id}) while ${req.name} is replaced`);
+  await client.deleteArtifact(req.name);
+  let uploaded: Uploaded;
+  try {
+    uploaded = await uploadFiles(client, req, files, replaced);
+  } catch (error) {
+    const why = error instanceof Error ? error.message.split('\n')[0]!.trim() : String(error);
+    throw new HeldError(
+      `the new artifact ${req.name} could not be uploaded after the earlier one (id ${listed.id}) was deleted (${why}); every file of this run's evidence (${files.map((f) => f.name).join(', ')}) is in artifact ${holding} (id ${held.id}), and a re-run uploads ${req.name} again`,
+    );
+  }
+  try {
+    await client.deleteArtifact(holding);
+  } catch (error) {
+    note(
+      `artifact ${holding} (id ${held.id}) holds the same files as ${req.name} and could not be deleted: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
+  }
+  return uploaded;
+}
+
+/** The new upload of the name failed once the earlier artifact was deleted; the attempt artifact holds every file. */
+export class HeldError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HeldError';
   }
 }
 

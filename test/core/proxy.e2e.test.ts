@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,6 +58,10 @@ describe('provider calls honour the runner proxy variables (committed bundle)', 
     ['NO_PROXY=127.0.0.1', { NO_PROXY: '127.0.0.1' }],
     ['lower-case no_proxy=localhost,127.0.0.1', { no_proxy: 'localhost,127.0.0.1' }],
     ['NO_PROXY=*', { NO_PROXY: '*' }],
+    // CIDR ranges, as curl (7.86+) and the runner read them; undici's own list knows none.
+    ['NO_PROXY=127.0.0.0/8', { NO_PROXY: '127.0.0.0/8' }],
+    ['NO_PROXY=10.0.0.0/8, 127.0.0.1/32', { NO_PROXY: '10.0.0.0/8, 127.0.0.1/32' }],
+    ['no_proxy=.internal fd00::/8 127.0.0.0/16', { no_proxy: '.internal fd00::/8 127.0.0.0/16' }],
   ])('keeps loopback origins direct when %s', async (_, noProxy) => {
     const { proxy } = await kamalBehindProxy((url) => ({ http_proxy: url, ...noProxy }));
     expect(proxy.forwarded).toEqual([]);
@@ -68,6 +73,36 @@ describe('provider calls honour the runner proxy variables (committed bundle)', 
       NO_PROXY: new URL(k.host('web-1').url).host,
     }));
     expect(proxy.forwarded.map((f) => f.target)).toEqual([`${kamal.host('web-2').url}/update_config`]);
+  });
+
+  it('keeps origins outside a NO_PROXY range on the proxy', async () => {
+    const { proxy, kamal } = await kamalBehindProxy((url) => ({
+      HTTP_PROXY: url,
+      NO_PROXY: '10.0.0.0/8,127.0.0.2/32',
+    }));
+    expect(proxy.forwarded).toHaveLength(kamal.hosts.length);
+  });
+
+  it('a proxy that refuses connections is named (host:port, never its credentials) in the error', async () => {
+    kamal = createKamalFake({ hosts: ['web-1'] });
+    await kamal.start();
+    // A port nothing listens on: bound, then closed.
+    const closed = await new Promise<number>((resolve) => {
+      const s = createNetServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as { port: number };
+        s.close(() => resolve(port));
+      });
+    });
+    const password = 'pr0xy-s3cret-77a1';
+    const run = await runBundle('config-update', {
+      inputs: { target: 'kamal', urls: `${kamal.hosts[0]!.url}/update_config`, 'auth-token': AUTH_TOKEN },
+      env: { HTTP_PROXY: `http://ops:${password}@127.0.0.1:${closed}`, OPS_ACTIONS_REQUEST_TIMEOUT: '2' },
+    });
+    expect(run.code).toBe(1);
+    expect(run.errors.join('\n')).toContain(`through the proxy 127.0.0.1:${closed}`);
+    expect(run.everything).not.toContain(password);
+    expect(run.everything).not.toContain(Buffer.from(`ops:${password}`).toString('base64'));
+    expect(kamal.hosts[0]!.server.requests).toEqual([]);
   });
 
   it('sends http origins direct when only HTTPS_PROXY is set', async () => {

@@ -43,6 +43,7 @@ function run(path: string, deadlineMs = 30_000) {
       retentionDays: undefined,
       outputDir: '/w',
       tempDir: '/t',
+      attempt: '1',
     },
     deadlineMs,
     blobTimeoutMs: 4321,
@@ -140,7 +141,14 @@ describe('the upload process', () => {
     const { path, dir } = worker('setInterval(() => {}, 1000);');
     const controller = new AbortController();
     const promise = uploadInProcess({
-      request: { file: '/w/a.md', name: 'n', retentionDays: undefined, outputDir: '/w', tempDir: '/t' },
+      request: {
+        file: '/w/a.md',
+        name: 'n',
+        retentionDays: undefined,
+        outputDir: '/w',
+        tempDir: '/t',
+        attempt: '1',
+      },
       deadlineMs: 30_000,
       blobTimeoutMs: 1000,
       env: { PATH: process.env.PATH },

@@ -133,8 +133,8 @@ describe('the upload deadline', () => {
       fault: { hang: true, after: true },
     });
     const first = await attempt();
-    // 10 calls × 1 s + twice 128 KiB at 128 KiB/s
-    expectCleanFailure(first.run, /not done within 12.0 s, .*the upload process was stopped/);
+    // 16 calls × 1 s + three times 128 KiB at 128 KiB/s
+    expectCleanFailure(first.run, /not done within 19.0 s, .*the upload process was stopped/);
     expect(results.server.openConnections).toBe(0);
     expect(first.run.log.find((e) => e.step === 'artifact.upload')).toMatchObject({ outcome: 'failed' });
     expect(first.run.outputs.status).toBe('passed');
@@ -151,14 +151,14 @@ describe('the upload deadline', () => {
     expect(results.artifacts.filter((a) => a.name === NAME)).toHaveLength(1);
     expectNoSecrets(rerun.run);
     expect(results.server.violations).toEqual([]);
-  }, 120_000);
+  }, 150_000);
 });
 
 describe('a stalled blob upload', () => {
   it('is given up after ACTIONS_ARTIFACT_UPLOAD_TIMEOUT_MS, well before the upload bound', async () => {
     results.server.inject({ route: 'blob.block', times: Infinity, fault: { hang: true } });
     const { run } = await attempt();
-    // 1 s per request + 128 KiB at 128 KiB/s = 2 s of stall allowed; the bound would be 12 s.
+    // 1 s per request + 128 KiB at 128 KiB/s = 2 s of stall allowed; the bound would be 19 s.
     expectCleanFailure(run, /: Upload progress stalled\.$/);
     expect(results.server.openConnections).toBe(0);
     expect(results.artifact(NAME)?.finalized).toBe(false);
@@ -166,14 +166,14 @@ describe('a stalled blob upload', () => {
 });
 
 describe('a re-run after an attempt that uploaded its evidence', () => {
-  it('lists, downloads and deletes the earlier job artifact by its listed ids, and uploads both files', async () => {
+  it('lists and downloads the earlier job artifact, holds both files in an attempt artifact, then replaces the earlier one by its listed ids', async () => {
     const first = await attempt();
     expect(first.run.code).toBe(0);
     const firstId = results.artifact(NAME)!.id;
     const firstFile = evidenceFiles(first.ws)[0]!;
     await new Promise((resolve) => setTimeout(resolve, 1100)); // a new file name: its timestamp has seconds
 
-    const second = await attempt();
+    const second = await attempt({ GITHUB_RUN_ATTEMPT: '2' });
     expect(second.run.errors).toEqual([]);
     expect(second.run.code).toBe(0);
     // The earlier job's ids, sent with the second job's token: what the real service answers.
@@ -181,8 +181,24 @@ describe('a re-run after an attempt that uploaded its evidence', () => {
     expect(results.server.received('ArtifactService.GetSignedArtifactURL').map((r) => r.json)).toEqual([
       { ...earlier, name: NAME },
     ]);
+    // Created in this order: the attempt artifact holding both files, then the name again.
+    expect(
+      results.server
+        .received('ArtifactService.CreateArtifact')
+        .map((r) => [(r.json as { name: string }).name, r.status]),
+    ).toEqual([
+      [NAME, 200],
+      [NAME, 409],
+      [`${NAME}-attempt-2`, 200],
+      [NAME, 200],
+    ]);
     expect(results.server.received('ArtifactService.DeleteArtifact').map((r) => r.json)).toEqual([
       { ...earlier, name: NAME },
+      {
+        workflow_run_backend_id: runBackendId,
+        workflow_job_run_backend_id: jobs[1],
+        name: `${NAME}-attempt-2`,
+      },
     ]);
     const files = evidenceFiles(second.ws);
     expect(files).toHaveLength(2);
@@ -200,6 +216,49 @@ describe('a re-run after an attempt that uploaded its evidence', () => {
       `(2 files: this attempt's and 1 carried over from artifact ${firstId}`,
     );
     expect(results.artifacts.filter((a) => a.name === NAME)).toHaveLength(1);
+    expectNoSecrets(second.run);
+    expect(results.server.violations).toEqual([]);
+  }, 60_000);
+});
+
+describe('a re-run whose new upload fails after the earlier artifact was deleted', () => {
+  it('keeps every file in the attempt artifact and names it in the one error', async () => {
+    const first = await attempt();
+    expect(first.run.code).toBe(0);
+    const firstFile = evidenceFiles(first.ws)[0]!;
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a new file name: its timestamp has seconds
+    // The 4th CreateArtifact is the name again, right after its delete: the service still holds it
+    // (users of upload-artifact's `overwrite` meet this 409, openedx/openedx-platform#34985).
+    results.server.inject({
+      route: 'ArtifactService.CreateArtifact',
+      call: 4,
+      fault: {
+        status: 409,
+        json: {
+          code: 'already_exists',
+          msg: 'an artifact with this name already exists on the workflow run',
+        },
+      },
+    });
+    const second = await attempt({ GITHUB_RUN_ATTEMPT: '2' });
+    const holding = results.artifact(`${NAME}-attempt-2`)!;
+    expect(holding.finalized).toBe(true);
+    expectCleanFailure(
+      second.run,
+      new RegExp(
+        `the new artifact ${NAME} could not be uploaded after the earlier one \\(id \\d+\\) was deleted \\(Failed to CreateArtifact: .*\\(409\\) Conflict.*\\); every file of this run's evidence \\(.+\\) is in artifact ${NAME}-attempt-2 \\(id ${holding.id}\\)`,
+      ),
+    );
+    expect(results.artifact(NAME)).toBeUndefined();
+    expect([...unzipEntries(holding.bytes).keys()]).toEqual([
+      second.run.outputs.file!.split('/').at(-1),
+      firstFile.name,
+    ]);
+    expect(unzipEntries(holding.bytes).get(firstFile.name)!.toString()).toBe(firstFile.text);
+    expect(second.run.stdout).toContain(
+      `::warning::every file is in artifact ${NAME}-attempt-2 (id ${holding.id}) while ${NAME} is replaced`,
+    );
+    expect(second.run.outputs.status).toBe('passed');
     expectNoSecrets(second.run);
     expect(results.server.violations).toEqual([]);
   }, 60_000);

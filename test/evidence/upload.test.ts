@@ -17,6 +17,7 @@ import {
 } from '../../src/evidence/upload.ts';
 
 const T0 = new Date('2025-03-04T05:06:08Z');
+const NAME = 'evidence-t1-gates-pass';
 /** The message @actions/artifact gives a CreateArtifact the service refused with 409. */
 const CONFLICT =
   'Failed to CreateArtifact: Received non-retryable error: Failed request: (409) Conflict: an artifact with this name already exists on the workflow run';
@@ -24,9 +25,9 @@ const CONFLICT =
 describe('upload bounds', () => {
   it.each([
     // bytes, request timeout → whole bound, blob stall timeout (small files count as 128 KiB)
-    [4_000, 30_000, 300_000 + 2_000, 30_000 + 1_000],
-    [0, 2_000, 20_000 + 2_000, 2_000 + 1_000],
-    [3 * 1024 * 1024, 30_000, 300_000 + 48_000, 30_000 + 24_000],
+    [4_000, 30_000, 480_000 + 3_000, 30_000 + 1_000],
+    [0, 2_000, 32_000 + 3_000, 2_000 + 1_000],
+    [3 * 1024 * 1024, 30_000, 480_000 + 72_000, 30_000 + 24_000],
   ])('%i bytes with %i ms per request: %i ms in all, %i ms of blob stall', (bytes, request, bound, blob) => {
     expect(uploadBoundMs(bytes, request)).toBe(bound);
     expect(blobTimeoutMs(bytes, request)).toBe(blob);
@@ -115,52 +116,70 @@ describe('carrying earlier files over', () => {
   });
 });
 
-/** @actions/artifact's client in memory: a run's artifacts, calls recorded, failures scripted. */
+/** @actions/artifact's client in memory: a run's artifacts by name, calls recorded, failures scripted. */
 function stubClient(options: {
   existing?: { listed: ListedArtifact; files: Record<string, string> };
   /** A record that holds the name but is never listed (an upload cut after CreateArtifact). */
   burnt?: boolean;
+  /** Messages the next uploads fail with, in order (after any name conflict). */
   uploadFails?: string[];
   listedAfterFinalize?: boolean;
-}): ArtifactApi & { calls: string[]; uploads: { files: string[]; retentionDays?: number }[] } {
+}): ArtifactApi & {
+  calls: string[];
+  uploads: { name: string; files: string[]; retentionDays?: number }[];
+  held: Map<string, { listed: ListedArtifact; files: Record<string, string> }>;
+} {
   const calls: string[] = [];
-  const uploads: { files: string[]; retentionDays?: number }[] = [];
+  const uploads: { name: string; files: string[]; retentionDays?: number }[] = [];
   const failures = [...(options.uploadFails ?? [])];
-  let existing = options.existing;
+  const held = new Map<string, { listed: ListedArtifact; files: Record<string, string> }>();
+  if (options.existing) held.set(options.existing.listed.name, options.existing);
+  let nextId = 90;
   let mine: ListedArtifact | undefined;
   const notFound = () =>
     Object.assign(new Error('Artifact not found for name'), { name: 'ArtifactNotFoundError' });
   return {
     calls,
     uploads,
+    held,
     async uploadArtifact(name, files, root, opts) {
-      calls.push(`upload ${files.map((f) => f.slice(root.length + 1)).join(',')}`);
-      uploads.push({ files: files.map((f) => readFileSync(f, 'utf8')), retentionDays: opts?.retentionDays });
-      if (existing || options.burnt) throw new Error(CONFLICT);
+      calls.push(`upload ${name}: ${files.map((f) => f.slice(root.length + 1)).join(',')}`);
+      uploads.push({
+        name,
+        files: files.map((f) => readFileSync(f, 'utf8')),
+        retentionDays: opts?.retentionDays,
+      });
+      if (held.has(name) || options.burnt) throw new Error(CONFLICT);
       const failure = failures.shift();
       if (failure) {
         if (options.listedAfterFinalize) mine = { id: 91, name, size: 10, digest: 'sha256:ab' };
         throw new Error(failure);
       }
-      return { id: 90, size: 12, digest: 'cd' };
+      const id = nextId++;
+      held.set(name, {
+        listed: { id, name, size: 12 },
+        files: Object.fromEntries(files.map((f) => [f.slice(root.length + 1), readFileSync(f, 'utf8')])),
+      });
+      return { id, size: 12, digest: 'cd' };
     },
-    async getArtifact() {
-      calls.push('get');
-      const found = existing?.listed ?? mine;
+    async getArtifact(name) {
+      calls.push(`get ${name}`);
+      const found = held.get(name)?.listed ?? mine;
       if (!found) throw notFound();
       return { artifact: found };
     },
     async downloadArtifact(id, opts) {
       calls.push(`download ${id}`);
-      for (const [name, text] of Object.entries(existing!.files)) fileIn(opts!.path!, name, text);
+      const artifact = [...held.values()].find((a) => a.listed.id === id)!;
+      for (const [name, text] of Object.entries(artifact.files)) fileIn(opts!.path!, name, text);
       return { downloadPath: opts!.path };
     },
-    async deleteArtifact() {
-      calls.push('delete');
-      if (!existing) throw notFound();
-      const id = existing.listed.id;
-      existing = undefined;
-      return { id };
+    async deleteArtifact(name) {
+      calls.push(`delete ${name}`);
+      const artifact = held.get(name);
+      if (!artifact) throw notFound();
+      held.delete(name);
+      return { id: artifact.listed.id };
     },
   };
 }
@@ -177,6 +196,7 @@ describe('uploadWithCarryOver decisions', () => {
     ...e,
     name: 'evidence-t1-gates-pass',
     retentionDays: 7,
+    attempt: '2',
   });
 
   it('uploads this attempt file alone when the name is free, with the retention asked', async () => {
@@ -184,7 +204,7 @@ describe('uploadWithCarryOver decisions', () => {
     const client = stubClient({});
     const notes: string[] = [];
     const up = await uploadWithCarryOver(client, request(e), (l) => notes.push(l));
-    expect(client.calls).toEqual([`upload ${basename(e.file)}`]);
+    expect(client.calls).toEqual([`upload ${NAME}: ${basename(e.file)}`]);
     expect(client.uploads[0]!.retentionDays).toBe(7);
     expect(up).toMatchObject({
       id: 90,
@@ -196,25 +216,32 @@ describe('uploadWithCarryOver decisions', () => {
     expect(notes).toEqual([]);
   });
 
-  it('carries an earlier attempt over: list, download by the listed id, delete, upload both', async () => {
+  it('carries an earlier attempt over: list, download by the listed id, hold every file, delete, upload both', async () => {
     const e = evidence();
     const client = stubClient({
       existing: {
-        listed: { id: 41, name: 'evidence-t1-gates-pass', size: 9, createdAt: T0 },
+        listed: { id: 41, name: NAME, size: 9, createdAt: T0 },
         files: { '20250304T050608Z-t1-gates-pass.md': '# Evidence: first attempt\n' },
       },
     });
     const notes: string[] = [];
     const up = await uploadWithCarryOver(client, request(e), (l) => notes.push(l));
+    const both = `${basename(e.file)},20250304T050608Z-t1-gates-pass.md`;
     expect(client.calls).toEqual([
-      `upload ${basename(e.file)}`,
-      'get',
+      `upload ${NAME}: ${basename(e.file)}`,
+      `get ${NAME}`,
       'download 41',
-      'delete',
-      `upload ${basename(e.file)},20250304T050608Z-t1-gates-pass.md`,
+      // The new files are held by a finalized artifact before the earlier one is deleted.
+      `upload ${NAME}-attempt-2: ${both}`,
+      `delete ${NAME}`,
+      `upload ${NAME}: ${both}`,
+      `delete ${NAME}-attempt-2`,
     ]);
     expect(client.uploads[1]!.files).toEqual(['# Evidence: second attempt\n', '# Evidence: first attempt\n']);
+    expect(client.uploads[2]!.files).toEqual(client.uploads[1]!.files);
+    expect([...client.held.keys()]).toEqual([NAME]);
     expect(up.files).toEqual([basename(e.file), '20250304T050608Z-t1-gates-pass.md']);
+    expect(up.id).toBe(client.held.get(NAME)!.listed.id);
     expect(up.replaced).toEqual({ id: 41, createdAt: T0.toISOString() });
     expect(readdirSync(e.outputDir).sort()).toEqual([
       '20250304T050608Z-t1-gates-pass.md',
@@ -223,6 +250,67 @@ describe('uploadWithCarryOver decisions', () => {
     expect(notes[0]).toMatch(
       /^artifact evidence-t1-gates-pass \(id 41, 2025-03-04T05:06:08.000Z\) already holds evidence/,
     );
+    expect(notes[1]).toBe(`every file is in artifact ${NAME}-attempt-2 (id 90) while ${NAME} is replaced`);
+  });
+
+  it.each([
+    [
+      'a name conflict right after the delete (the service still holds the name)',
+      { conflict: true },
+      /\(409\) Conflict/,
+    ],
+    [
+      'a failed create',
+      { uploadFails: ['Failed to CreateArtifact: Failed to make request after 5 attempts: (503)'] },
+      /\(503\)/,
+    ],
+  ])('%s: the attempt artifact keeps every file, and the error names it', async (_, failing, why) => {
+    const e = evidence();
+    const client = stubClient({
+      existing: {
+        listed: { id: 41, name: NAME, size: 9, createdAt: T0 },
+        files: { '20250304T050608Z-t1-gates-pass.md': '# Evidence: first attempt\n' },
+      },
+    });
+    // Fail only the upload of the name after the delete: the held upload (call 2) succeeds.
+    const failingClient = {
+      ...client,
+      uploadArtifact: async (...args: Parameters<ArtifactApi['uploadArtifact']>) => {
+        const call = client.calls.filter((c) => c.startsWith('upload')).length + 1;
+        if (call === 3 && 'uploadFails' in failing) {
+          client.calls.push(`upload ${args[0]}: (fails)`);
+          throw new Error(failing.uploadFails[0]);
+        }
+        if (call === 3 && 'conflict' in failing) {
+          client.calls.push(`upload ${args[0]}: (conflict)`);
+          throw new Error(CONFLICT);
+        }
+        return client.uploadArtifact(...args);
+      },
+    };
+    const failure = uploadWithCarryOver(failingClient, request(e), () => {});
+    await expect(failure).rejects.toThrow(
+      new RegExp(
+        `^the new artifact ${NAME} could not be uploaded after the earlier one \\(id 41\\) was deleted \\(.*\\); every file of this run's evidence \\(20250304T050609Z-t1-gates-pass.md, 20250304T050608Z-t1-gates-pass.md\\) is in artifact ${NAME}-attempt-2 \\(id 90\\)`,
+      ),
+    );
+    await expect(failure).rejects.toThrow(why);
+    expect([...client.held.keys()]).toEqual([`${NAME}-attempt-2`]);
+    expect(Object.keys(client.held.get(`${NAME}-attempt-2`)!.files)).toHaveLength(2);
+    expect(client.calls.filter((c) => c.startsWith('delete'))).toEqual([`delete ${NAME}`]);
+  });
+
+  it('deletes nothing when the attempt artifact cannot be made', async () => {
+    const e = evidence();
+    const client = stubClient({
+      existing: { listed: { id: 41, name: NAME, size: 9 }, files: { 'old.md': 'first\n' } },
+      uploadFails: ['Upload progress stalled.'],
+    });
+    await expect(uploadWithCarryOver(client, request(e), () => {})).rejects.toThrow(
+      'Upload progress stalled.',
+    );
+    expect(client.calls.filter((c) => c.startsWith('delete'))).toEqual([]);
+    expect([...client.held.keys()]).toEqual([NAME]);
   });
 
   it('keeps an earlier file that has this attempt name but other content, renamed, in the artifact and the folder', async () => {
@@ -230,7 +318,7 @@ describe('uploadWithCarryOver decisions', () => {
     const own = basename(e.file);
     const client = stubClient({
       existing: {
-        listed: { id: 42, name: 'evidence-t1-gates-pass', size: 9 },
+        listed: { id: 42, name: NAME, size: 9 },
         files: { [own]: '# Evidence: another attempt, same second\n' },
       },
     });
@@ -255,7 +343,7 @@ describe('uploadWithCarryOver decisions', () => {
     await expect(failure).rejects.toThrow(
       /taken in this workflow run by an artifact that was never finalized/,
     );
-    expect(client.calls).toEqual([`upload ${basename(e.file)}`, 'get']);
+    expect(client.calls).toEqual([`upload ${NAME}: ${basename(e.file)}`, `get ${NAME}`]);
   });
 
   it('confirms a FinalizeArtifact whose answer was lost by listing the artifact', async () => {
@@ -266,14 +354,14 @@ describe('uploadWithCarryOver decisions', () => {
     });
     const up = await uploadWithCarryOver(client, request(e), () => {});
     expect(up).toMatchObject({ id: 91, digest: 'sha256:ab' });
-    expect(client.calls).toEqual([`upload ${basename(e.file)}`, 'get']);
+    expect(client.calls).toEqual([`upload ${NAME}: ${basename(e.file)}`, `get ${NAME}`]);
   });
 
   it.each([
     [
       'a failed finalize that left nothing listed',
       'Failed to FinalizeArtifact: Received non-retryable error: Failed request: (403) Forbidden',
-      ['get'],
+      [`get ${NAME}`],
     ],
     [
       'a CreateArtifact that kept failing',
@@ -285,7 +373,7 @@ describe('uploadWithCarryOver decisions', () => {
     const e = evidence();
     const client = stubClient({ uploadFails: [message] });
     await expect(uploadWithCarryOver(client, request(e), () => {})).rejects.toThrow(message);
-    expect(client.calls).toEqual([`upload ${basename(e.file)}`, ...after]);
+    expect(client.calls).toEqual([`upload ${NAME}: ${basename(e.file)}`, ...after]);
     expect(existsSync(e.file)).toBe(true);
   });
 });

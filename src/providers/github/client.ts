@@ -7,7 +7,7 @@ import {
   providerMessage,
   requestTimeoutFromEnv,
 } from '../../core/http.ts';
-import { loadUndici } from '../../core/undici.ts';
+import { loadUndici, namingProxy } from '../../core/undici.ts';
 import { describeRateLimit, type RateLimitKind } from './rate-limit.ts';
 
 /**
@@ -257,8 +257,8 @@ function timedFetch(timeoutMs: number) {
     } catch (error) {
       if (outer?.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
       if ((error as { name?: string }).name === 'TimeoutError')
-        throw new Error(`no answer within ${timeoutMs} ms`, { cause: error });
-      throw error;
+        throw namingProxy(new Error(`no answer within ${timeoutMs} ms`, { cause: error }), url);
+      throw namingProxy(error, url);
     }
   };
 }

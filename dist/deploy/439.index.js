@@ -280,8 +280,8 @@ function toApp(json) {
 var line_stream = __webpack_require__(3082);
 // EXTERNAL MODULE: ./src/core/provider-list.ts
 var provider_list = __webpack_require__(4023);
-// EXTERNAL MODULE: ./src/core/undici.ts
-var undici = __webpack_require__(3547);
+// EXTERNAL MODULE: ./src/core/undici.ts + 1 modules
+var undici = __webpack_require__(1263);
 ;// CONCATENATED MODULE: ./src/providers/heroku/builds.ts
 
 
@@ -353,7 +353,7 @@ function toBuild(json) {
  * a stream (`LineStream`); the stream ends when the build does.
  */
 async function streamLines(url, onLine, options = {}) {
-    const { request } = await (0,undici/* loadUndici */.b)();
+    const { request } = await (0,undici/* loadUndici */.b7)();
     const res = await request(url, {
         method: 'GET',
         headers: { accept: 'text/plain', 'user-agent': 'ops-actions/0.1' },

@@ -53,8 +53,12 @@ export interface ActionContext {
    * would corrupt it.
    */
   setOwnOutput(name: string, value: string): void;
-  /** Appends Markdown to the job summary; a run outside Actions (no GITHUB_STEP_SUMMARY) has none. */
-  writeSummary(markdown: string): Promise<void>;
+  /**
+   * Appends Markdown to the job summary; a run outside Actions (no GITHUB_STEP_SUMMARY) has none.
+   * The Markdown is redacted whole, unless `fromRedactedData`: rendered from data that went
+   * through `redactedData`, whose wording around the values is ours and written as is.
+   */
+  writeSummary(markdown: string, options?: { fromRedactedData?: boolean }): Promise<void>;
   saveState(name: string, value: string): void;
   getState(name: string): string;
   /** SIGINT/SIGTERM from the runner: stop starting work, release what is held (core/cancellation.ts). */
@@ -142,9 +146,9 @@ export function createContext(
     setOutput: (name, value) =>
       toolkit.setOutput(name, redact(typeof value === 'string' ? value : JSON.stringify(value))),
     setOwnOutput: (name, value) => toolkit.setOutput(name, value),
-    writeSummary: async (markdown) => {
+    writeSummary: async (markdown, options) => {
       if (!env.GITHUB_STEP_SUMMARY) return;
-      await toolkit.summary.addRaw(redact(markdown), true).write();
+      await toolkit.summary.addRaw(options?.fromRedactedData ? markdown : redact(markdown), true).write();
     },
     saveState: (name, value) => toolkit.saveState(name, value),
     getState: (name) => toolkit.getState(name),

@@ -6,6 +6,7 @@ import { CancelledError, cancelSignalName, isCancelled } from '../core/cancellat
 import { InputError, StepError } from '../core/errors.ts';
 import { requestTimeoutFromEnv } from '../core/http.ts';
 import { Progress } from '../core/progress.ts';
+import { redactedData } from '../core/redacted-data.ts';
 import { formatMs } from '../core/summary.ts';
 import { createArtifactsApi } from '../providers/github/artifacts.ts';
 import { createGitHubClient } from '../providers/github/client.ts';
@@ -167,15 +168,17 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
   };
 
   let path = join(dir, evidenceFileName(meta));
+  // Our wording is written as is; what came from outside is redacted field by field (redacted-data.ts).
+  const outside = <T>(data: T) => redactedData(data, (text) => ctx.secrets.redact(text));
   await ctx.log.step('evidence.write', { file: shownPath(workspace, path) }, async () => {
     // The counts are final once every output and command went through the redactor.
-    const markdown = renderEvidence(meta, results, { ...redactor.counts });
+    const markdown = renderEvidence(outside(meta), outside(results), { ...redactor.counts });
     makeOutputDir(dir, settings.outputDir);
     // Written beside and linked into place: a step stopped mid-write leaves no half file,
     // and link never replaces a file, so two runs in the same second keep both (-2, -3 …).
     const partial = `${path}.${process.pid}.partial`;
     try {
-      writeFileSync(partial, ctx.secrets.redact(markdown), 'utf8');
+      writeFileSync(partial, markdown, 'utf8');
       path = linkUnique(partial, path);
     } catch (error) {
       throw new InputError(
@@ -221,8 +224,10 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     } catch (error) {
       if (isCancelled(error)) {
         const failed = { id: undefined, name, url: undefined, failed: true };
+        const [n, s] = outside([name, shown]);
         await ctx.writeSummary(
-          `${renderSummary(meta, results, shown, failed, redactions)}\n**Cancelled** during the upload of ${name}: ${shown} is written; a re-run uploads it.\n`,
+          `${renderSummary(outside(meta), outside(results), s, outside(failed), redactions)}\n**Cancelled** during the upload of ${n}: ${s} is written; a re-run uploads it.\n`,
+          { fromRedactedData: true },
         );
         throw error;
       }
@@ -233,7 +238,10 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
       artifact = { id: undefined, name, url: undefined, failed: true };
     }
   }
-  await ctx.writeSummary(renderSummary(meta, results, shown, artifact, redactions));
+  await ctx.writeSummary(
+    renderSummary(outside(meta), outside(results), outside(shown), outside(artifact), redactions),
+    { fromRedactedData: true },
+  );
 
   if (!gate.passed) {
     const required = `required check${gate.failedRequired.length === 1 ? '' : 's'} ${gate.failedRequired.join(', ')} did not pass`;

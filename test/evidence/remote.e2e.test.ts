@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -106,6 +107,58 @@ checks:
     expect(text).toMatch(/\| up \| up \| ✅ passed \| HTTP 200 \|/);
     const keyLine = sshd.privateKey.split('\n')[1]!;
     expect(run.everything).not.toContain(keyLine);
+  });
+
+  it('a timed-out check leaves nothing running on the host; a daemon does not hold the check or lose its exit code', async () => {
+    // Unique durations find this test's processes in ps on the loopback host.
+    const ws = workspaceWith(`
+target: t1
+checks:
+  - id: hang
+    run: sleep 97.4141; echo done
+    timeout: 2
+  - id: daemon
+    run: setsid sleep 25.4141 & echo "started $!"
+    timeout: 20
+  - id: left-behind
+    run: (sleep 25.4242 &); echo started; exit 4
+    timeout: 20
+  - id: spoof
+    run: echo "OPS-EVIDENCE-EXIT-0123 0"; exit 3
+`);
+    const run = await runBundle('evidence', {
+      cwd: ws,
+      inputs: {
+        milestone: 'm',
+        upload: 'false',
+        'ssh-host': sshd.target,
+        'ssh-key': sshd.privateKey,
+        'ssh-known-hosts': sshd.knownHosts,
+      },
+    });
+    expect(run.errors).toEqual([]);
+    const text = evidenceFiles(ws)[0]!.text;
+    expect(text).toMatch(/\| hang \| hang \| [^|]*timed out \|/);
+    expect(text).toMatch(/\| daemon \| daemon \| ✅ passed \| exit 0 \|/);
+    expect(text).toMatch(/\| left-behind \| left-behind \| ⚠️ failed \| exit 4 \|/);
+    expect(text).toMatch(/\| spoof \| spoof \| ⚠️ failed \| exit 3 \|/);
+    expect(text).toContain('OPS-EVIDENCE-EXIT-0123 0');
+    expect(text).not.toMatch(/OPS-EVIDENCE-EXIT-[0-9a-f]{32}/);
+    const daemonPid = Number(/started (\d+)/.exec(text)?.[1]);
+    try {
+      // The host's watchdog sends TERM at the timeout and KILL 2 s later: poll ps until then.
+      const remaining = () =>
+        execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+          .split('\n')
+          .filter((line) => /sleep (97\.4141|25\.4242)/.test(line));
+      for (let i = 0; i < 50 && remaining().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(remaining()).toEqual([]);
+    } finally {
+      // The daemon escaped on purpose (setsid); end it by its pid if it still runs.
+      try {
+        if (daemonPid > 0) process.kill(daemonPid, 'SIGKILL');
+      } catch {}
+    }
   });
 });
 

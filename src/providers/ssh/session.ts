@@ -40,7 +40,17 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Written to the remote command's stdin (e.g. a password for `--password-stdin`), never to argv. */
   input?: string;
+  /**
+   * A line `<exitMarker> <code>` the remote command prints when its shell
+   * exits: the run ends `EXIT_MARKER_GRACE_MS` after it with that code even
+   * when a process the shell left behind still holds the stream, and the
+   * line is taken out of the output.
+   */
+  exitMarker?: string;
 }
+
+/** How long the stream may stay open after the exit marker (as local checks' STREAM_GRACE_MS). */
+export const EXIT_MARKER_GRACE_MS = 1000;
 
 export class SshSession {
   private readonly dir: string;
@@ -166,9 +176,24 @@ export function collect(
     const stdoutLines = streaming ? toLines() : undefined;
     const stderrLines = streaming ? toLines() : undefined;
     let timedOut = false;
+    let markedCode: number | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const marker = options.exitMarker;
+    const markerLine = marker === undefined ? undefined : new RegExp(`\\n?${marker} (\\d{1,3})\\n`);
+    // The marker may straddle chunks: scan the raw bytes with the tail of the previous chunk.
+    let tail = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       if (!output.full) stdoutLines?.write(chunk);
       output.add(chunk);
+      if (markerLine && markedCode === undefined) {
+        const seen = tail + chunk.toString('latin1');
+        const found = markerLine.exec(seen);
+        tail = seen.slice(-(marker!.length + 8));
+        if (found) {
+          markedCode = Number(found[1]);
+          graceTimer = setTimeout(() => child.kill('SIGKILL'), EXIT_MARKER_GRACE_MS);
+        }
+      }
     });
     child.stderr?.on('data', (chunk: Buffer) => {
       if (!output.full) stderrLines?.write(chunk);
@@ -180,23 +205,25 @@ export function collect(
       options.timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
-            timedOut = true;
+            timedOut = markedCode === undefined;
             kill();
           }, options.timeoutMs);
     options.signal?.addEventListener('abort', kill, { once: true });
     child.on('error', reject);
     child.on('close', (code) => {
       if (timer) clearTimeout(timer);
+      if (graceTimer) clearTimeout(graceTimer);
       options.signal?.removeEventListener('abort', kill);
       stdoutLines?.end();
       stderrLines?.end();
-      const text = output.text();
+      const text = markerLine ? output.text().replace(markerLine, '') : output.text();
       if (output.full && streaming) shown.push(text.slice(text.lastIndexOf('[output over')).trimEnd());
+      const lines = marker === undefined ? shown : withoutMarker(shown, marker);
       resolve({
-        code: code ?? 255,
+        code: markedCode ?? code ?? 255,
         output: text,
         get shown() {
-          return streaming ? shown.join('\n') : asLines(text);
+          return streaming ? lines.join('\n') : asLines(text);
         },
         sshErrors: sshErrors.text(),
         timedOut,
@@ -208,4 +235,12 @@ export function collect(
 /** Output as `LineStream` would have shown it: no `\r` before a newline, no final newline. */
 function asLines(text: string): string {
   return text.replace(/\r\n/g, '\n').replace(/\r?\n$/, '');
+}
+
+/** `shown` without the marker line and the empty line the marker's leading newline made. */
+function withoutMarker(lines: string[], marker: string): string[] {
+  const at = lines.findIndex((line) => line.startsWith(`${marker} `));
+  if (at < 0) return lines;
+  const from = at > 0 && lines[at - 1] === '' ? at - 1 : at;
+  return [...lines.slice(0, from), ...lines.slice(at + 1)];
 }

@@ -83,8 +83,8 @@ __webpack_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __webpack_require__(8161);
-// EXTERNAL MODULE: ./src/providers/ssh/session.ts + 1 modules
-var session = __webpack_require__(2696);
+// EXTERNAL MODULE: ./src/providers/ssh/session.ts + 2 modules
+var session = __webpack_require__(7594);
 // EXTERNAL MODULE: ./src/deploy/ssh/commands.ts
 var commands = __webpack_require__(7394);
 // EXTERNAL MODULE: ./src/deploy/ssh/lock.ts + 1 modules
@@ -871,7 +871,7 @@ function createSshTarget(settings, ctx, options = {}) {
         hostsOnce ??= (0,discover_hosts/* resolveHosts */.G)(settings, ctx);
         return hostsOnce;
     };
-    const openSession = () => session/* SshSession */.v.open({ key: settings.sshKey, knownHosts: settings.knownHosts }, ctx.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), { redactor: ctx.secrets.redactor });
+    const openSession = () => session/* SshSession */.vM.open({ key: settings.sshKey, knownHosts: settings.knownHosts }, ctx.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), { redactor: ctx.secrets.redactor });
     return {
         async observe() {
             const [first] = await hosts();

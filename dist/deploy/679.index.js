@@ -14,7 +14,7 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1915);
 /* harmony import */ var _core_summary_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1363);
-/* harmony import */ var _providers_ssh_session_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(2696);
+/* harmony import */ var _providers_ssh_session_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(7594);
 /* harmony import */ var _discover_hosts_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(9775);
 /* harmony import */ var _lock_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6958);
 
@@ -80,7 +80,7 @@ async function releaseOne(remote, host, service, options) {
 /** The whole operation: hosts, locks, summary, outputs; fails when a host could not be read or released. */
 async function runReleaseLock(settings, dryRun, ctx) {
     const hosts = await (0,_discover_hosts_js__WEBPACK_IMPORTED_MODULE_4__/* .resolveHosts */ .G)(settings, ctx);
-    const session = await _providers_ssh_session_js__WEBPACK_IMPORTED_MODULE_3__/* .SshSession */ .v.open({ key: settings.sshKey, knownHosts: settings.knownHosts }, ctx.env.RUNNER_TEMP || (0,node_os__WEBPACK_IMPORTED_MODULE_0__.tmpdir)(), { redactor: ctx.secrets.redactor });
+    const session = await _providers_ssh_session_js__WEBPACK_IMPORTED_MODULE_3__/* .SshSession */ .vM.open({ key: settings.sshKey, knownHosts: settings.knownHosts }, ctx.env.RUNNER_TEMP || (0,node_os__WEBPACK_IMPORTED_MODULE_0__.tmpdir)(), { redactor: ctx.secrets.redactor });
     let results;
     try {
         results = await ctx.log.step('ssh.release-lock', { service: settings.service, dryRun: String(dryRun) }, () => releaseServiceLocks(session, hosts, settings.service, { dryRun, line: (text) => ctx.info(text) }));

@@ -114,12 +114,21 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
       redactor,
       defaultTimeoutMs: settings.timeoutMs,
       maxLines: settings.maxLines,
-      run: (check: Check, timeoutMs: number) => {
+      run: async (check: Check, timeoutMs: number) => {
         const signal = cancel;
-        if (check.kind === 'http') return runHttp(check.url, { timeoutMs, signal });
-        if (session && settings.ssh)
-          return runSsh(session, settings.ssh.host, check.command, { timeoutMs, signal });
-        return runLocal(check.command, { timeoutMs, cwd: workspace, env: checkEnv, signal });
+        const raw =
+          check.kind === 'http'
+            ? await runHttp(check.url, { timeoutMs, signal })
+            : session && settings.ssh
+              ? await runSsh(session, settings.ssh.host, check.command, { timeoutMs, signal })
+              : await runLocal(check.command, { timeoutMs, cwd: workspace, env: checkEnv, signal });
+        // One wording for every kind of check the cancel cut, as the step's own `cancelled (SIGINT): …`.
+        if (!cancel.aborted) return raw;
+        return {
+          output: raw.output,
+          timedOut: false,
+          error: `cancelled (${cancelSignalName(cancel)}): the check was stopped`,
+        };
       },
       onDone: (r) => {
         if (!cancel.aborted) finishedBeforeCancel++;

@@ -92,12 +92,7 @@ export async function runLocal(
       output: capture.text(),
       exitCode: timedOut || code === null ? undefined : code,
       timedOut,
-      error:
-        timedOut || code !== null
-          ? undefined
-          : killRequested
-            ? 'killed: the step was cancelled'
-            : 'the shell was killed by a signal',
+      error: timedOut || code !== null ? undefined : 'the shell was killed by a signal',
     };
   } catch (error) {
     return { output: capture.text(), timedOut, error: (error as Error).message };

@@ -19,10 +19,11 @@ export async function runSsh(
 ): Promise<RawOutcome> {
   try {
     const exitMarker = `OPS-EVIDENCE-EXIT-${randomBytes(16).toString('hex')}`;
-    const result = await session.run(host, boundedCommand(command, options.timeoutMs, exitMarker), {
+    const result = await session.run(host, boundedCommand(command, exitMarker), {
       timeoutMs: options.timeoutMs,
       signal: options.signal,
       exitMarker,
+      holdStdin: true,
     });
     const reason = sshFailure(result);
     return {
@@ -39,28 +40,44 @@ export async function runSsh(
 const quoted = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 /**
- * The check's command as the host runs it: in the login shell (`$SHELL -c`),
- * in a process group of its own (`setsid`, util-linux; without it the command
- * runs as before), under a watchdog on the host that sends the group TERM at
- * the timeout and KILL 2 s later, so nothing of the check outlives it even
- * when the connection is gone. When the shell exits the wrapper prints
- * `<marker> <code>` (the marker holds a random per-run nonce), so the run ends
- * with the real exit code even while a daemon the check started holds the
- * stream (see `RunOptions.exitMarker`).
+ * Ends the check's process group `$1` (TERM, KILL 2 s later) once ssh's stdin,
+ * which it reads, closes: the runner's ssh client is gone (killed at the
+ * timeout, on cancel, or with the step). It ignores TERM from then on, so the
+ * wrapper cannot stop it half way. Without `setsid`, `$1` is the shell alone.
  */
-export function boundedCommand(command: string, timeoutMs: number, marker: string): string {
-  const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-  const watchdog = `sleep ${seconds}; kill -TERM -- -"$1" 2>/dev/null; sleep 2; kill -KILL -- -"$1" 2>/dev/null`;
+const WATCHER = [
+  'cat >/dev/null',
+  'trap "" TERM',
+  'kill -TERM -"$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null',
+  'sleep 2',
+  'kill -KILL -"$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null',
+].join('\n');
+
+/**
+ * The check's command as the host runs it: in the login shell (`$SHELL -c`,
+ * as sshd would), stdin /dev/null, stderr folded into stdout, in a process
+ * group of its own (`setsid`, util-linux or busybox; without it only the shell
+ * can be ended). A watcher on the host holds ssh's stdin (`RunOptions.holdStdin`)
+ * and kills the group when it closes, so a check cut at its timeout or by a
+ * cancel does not keep running on the host, whether the runner's ssh client
+ * was killed by us or by the runner. When the shell exits, what it left in its
+ * group is ended (as for local checks), and the wrapper prints
+ * `<marker> <code>` (the marker holds a random per-run nonce) so the run ends
+ * with the shell's own exit code even while a daemon that left the group
+ * holds the stream (see `RunOptions.exitMarker`). `kill -TERM -<pgid>` is the
+ * one form bash, dash and busybox ash all take.
+ */
+export function boundedCommand(command: string, marker: string): string {
   return [
-    'exec 2>&1 </dev/null',
+    'exec 3<&0 </dev/null 2>&1',
     'if command -v setsid >/dev/null 2>&1; then s=setsid; else s=; fi',
-    `$s "\${SHELL:-/bin/sh}" -c ${quoted(command)} & p=$!`,
-    `$s sh -c ${quoted(watchdog)} watchdog "$p" >/dev/null 2>&1 & w=$!`,
+    `$s "\${SHELL:-/bin/sh}" -c ${quoted(command)} 3<&- & p=$!`,
+    `$s sh -c ${quoted(WATCHER)} ops-check-watcher "$p" <&3 >/dev/null 2>&1 & w=$!`,
+    'exec 3<&-',
     'wait "$p"; c=$?',
-    // What the shell left in its group goes with it, as for local checks.
-    '[ -n "$s" ] && kill -TERM -- -"$p" 2>/dev/null',
-    'kill -- -"$w" 2>/dev/null || kill "$w" 2>/dev/null',
-    `printf '\n%s %s\n' ${marker} "$c"`,
+    '[ -n "$s" ] && kill -TERM -"$p" 2>/dev/null',
+    'kill -TERM -"$w" 2>/dev/null || kill -TERM "$w" 2>/dev/null',
+    `printf '%s %s\\n' ${marker} "$c"`,
     'exit "$c"',
   ].join('\n');
 }

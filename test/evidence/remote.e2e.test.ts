@@ -160,6 +160,58 @@ checks:
       } catch {}
     }
   });
+
+  it('a cancelled step stops its checks on the host and says so in one wording for ssh and http checks', async () => {
+    const ws = workspaceWith(`
+target: t1
+checks:
+  - id: hang
+    run: echo waiting; sleep 61.5151
+  - id: web
+    http: ${httpUrl}/hang
+`);
+    // Every process of the check (wrapper, shell, sleep; and the runner's ssh client, whose argv holds it).
+    const left = () =>
+      execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => /sleep 61\.5151/.test(line));
+    const sleeping = () => left().some((line) => /^\s*\d+ sleep 61\.5151$/.test(line));
+    let cancelledWhileRunning = false;
+    const run = await runBundle('evidence', {
+      cwd: ws,
+      inputs: {
+        milestone: 'm',
+        upload: 'false',
+        'ssh-host': sshd.target,
+        'ssh-key': sshd.privateKey,
+        'ssh-known-hosts': sshd.knownHosts,
+      },
+      // The runner's cancel: SIGINT to node once the check runs on the host.
+      onSpawn: async (child) => {
+        for (let i = 0; i < 100 && !sleeping(); i++) await new Promise((r) => setTimeout(r, 100));
+        cancelledWhileRunning = sleeping();
+        child.kill('SIGINT');
+      },
+    });
+    expect(cancelledWhileRunning).toBe(true);
+    expect(run.errors).toEqual([
+      'cancelled (SIGINT): 0 of 2 check(s) finished; no evidence file was written and nothing was uploaded',
+    ]);
+    const progress = run.stdout.split('\n').filter((line) => /^\[\d\/2/.test(line));
+    expect(progress).toHaveLength(2);
+    for (const id of ['hang', 'web'])
+      expect(progress).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^\\[\\d/2 +\\d+%\\] ${id} error \\d+ms - cancelled \\(SIGINT\\): the check was stopped$`,
+          ),
+        ),
+      );
+    expect(evidenceFiles(ws)).toEqual([]);
+    // The watcher on the host sends TERM as soon as ssh's stdin closes (KILL 2 s later).
+    for (let i = 0; i < 50 && left().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(left()).toEqual([]);
+  });
 });
 
 describe('require-previous through the GitHub artifacts API', () => {

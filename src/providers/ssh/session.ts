@@ -5,6 +5,7 @@ import { BoundedOutput } from '../../core/bounded-output.ts';
 import type { SshHost } from '../../core/inputs.ts';
 import { LineStream } from '../../core/line-stream.ts';
 import type { Redactor } from '../../core/redact.ts';
+import { ExitMarkerFilter } from './exit-marker.ts';
 
 /**
  * Remote commands through the system `ssh` client, as a user would run them:
@@ -44,9 +45,17 @@ export interface RunOptions {
    * A line `<exitMarker> <code>` the remote command prints when its shell
    * exits: the run ends `EXIT_MARKER_GRACE_MS` after it with that code even
    * when a process the shell left behind still holds the stream, and the
-   * line is taken out of the output.
+   * line is taken out of the output as it streams (`ExitMarkerFilter`), so
+   * the output and its cap count only the command's own bytes.
    */
   exitMarker?: string;
+  /**
+   * ssh's stdin stays an open, silent pipe until the run ends, so the remote
+   * command sees it close exactly when this ssh client is gone (killed at the
+   * timeout, on abort, or with the whole step) and can end what it started.
+   * Not with `input`.
+   */
+  holdStdin?: boolean;
 }
 
 /** How long the stream may stay open after the exit marker (as local checks' STREAM_GRACE_MS). */
@@ -127,14 +136,14 @@ export class SshSession {
 
   /** Runs one shell command on the host; stderr is folded into stdout there, so the order is the remote's. */
   run(host: SshHost, command: string, options: RunOptions = {}): Promise<RemoteRun> {
+    const piped = options.input !== undefined || options.holdStdin === true;
     const child = spawn('ssh', [...this.args(host), `exec 2>&1; ${command}`], {
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
-    if (options.input !== undefined) {
-      // A remote command that exits without reading its stdin must not crash us with EPIPE.
-      child.stdin?.on('error', () => {});
-      child.stdin?.end(options.input);
-    }
+    // A remote command that exits without reading its stdin must not crash us with EPIPE.
+    child.stdin?.on('error', () => {});
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    child.on('close', () => child.stdin?.destroy());
     return collect(child, { redactor: this.redactor, ...options });
   }
 
@@ -176,24 +185,19 @@ export function collect(
     const stdoutLines = streaming ? toLines() : undefined;
     const stderrLines = streaming ? toLines() : undefined;
     let timedOut = false;
-    let markedCode: number | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
-    const marker = options.exitMarker;
-    const markerLine = marker === undefined ? undefined : new RegExp(`\\n?${marker} (\\d{1,3})\\n`);
-    // The marker may straddle chunks: scan the raw bytes with the tail of the previous chunk.
-    let tail = '';
+    const marker = options.exitMarker === undefined ? undefined : new ExitMarkerFilter(options.exitMarker);
+    const fromStdout = (bytes: Buffer) => {
+      if (bytes.length === 0) return;
+      if (!output.full) stdoutLines?.write(bytes);
+      output.add(bytes);
+    };
     child.stdout?.on('data', (chunk: Buffer) => {
-      if (!output.full) stdoutLines?.write(chunk);
-      output.add(chunk);
-      if (markerLine && markedCode === undefined) {
-        const seen = tail + chunk.toString('latin1');
-        const found = markerLine.exec(seen);
-        tail = seen.slice(-(marker!.length + 8));
-        if (found) {
-          markedCode = Number(found[1]);
-          graceTimer = setTimeout(() => child.kill('SIGKILL'), EXIT_MARKER_GRACE_MS);
-        }
-      }
+      if (!marker) return fromStdout(chunk);
+      const marked = marker.code !== undefined;
+      fromStdout(marker.write(chunk));
+      if (!marked && marker.code !== undefined)
+        graceTimer = setTimeout(() => child.kill('SIGKILL'), EXIT_MARKER_GRACE_MS);
     });
     child.stderr?.on('data', (chunk: Buffer) => {
       if (!output.full) stderrLines?.write(chunk);
@@ -205,7 +209,7 @@ export function collect(
       options.timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
-            timedOut = markedCode === undefined;
+            timedOut = marker?.code === undefined;
             kill();
           }, options.timeoutMs);
     options.signal?.addEventListener('abort', kill, { once: true });
@@ -214,16 +218,16 @@ export function collect(
       if (timer) clearTimeout(timer);
       if (graceTimer) clearTimeout(graceTimer);
       options.signal?.removeEventListener('abort', kill);
+      if (marker) fromStdout(marker.end());
       stdoutLines?.end();
       stderrLines?.end();
-      const text = markerLine ? output.text().replace(markerLine, '') : output.text();
+      const text = output.text();
       if (output.full && streaming) shown.push(text.slice(text.lastIndexOf('[output over')).trimEnd());
-      const lines = marker === undefined ? shown : withoutMarker(shown, marker);
       resolve({
-        code: markedCode ?? code ?? 255,
+        code: marker?.code ?? code ?? 255,
         output: text,
         get shown() {
-          return streaming ? lines.join('\n') : asLines(text);
+          return streaming ? shown.join('\n') : asLines(text);
         },
         sshErrors: sshErrors.text(),
         timedOut,
@@ -235,12 +239,4 @@ export function collect(
 /** Output as `LineStream` would have shown it: no `\r` before a newline, no final newline. */
 function asLines(text: string): string {
   return text.replace(/\r\n/g, '\n').replace(/\r?\n$/, '');
-}
-
-/** `shown` without the marker line and the empty line the marker's leading newline made. */
-function withoutMarker(lines: string[], marker: string): string[] {
-  const at = lines.findIndex((line) => line.startsWith(`${marker} `));
-  if (at < 0) return lines;
-  const from = at > 0 && lines[at - 1] === '' ? at - 1 : at;
-  return [...lines.slice(0, from), ...lines.slice(at + 1)];
 }

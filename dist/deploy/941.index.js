@@ -1,5 +1,5 @@
-export const id = 463;
-export const ids = [463];
+export const id = 941;
+export const ids = [941];
 export const modules = {
 
 /***/ 3082:
@@ -828,16 +828,16 @@ function sleep(ms, signal) {
 
 /***/ }),
 
-/***/ 2696:
+/***/ 7594:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  v: () => (/* binding */ SshSession)
+  vM: () => (/* binding */ SshSession)
 });
 
-// UNUSED EXPORTS: collect
+// UNUSED EXPORTS: EXIT_MARKER_GRACE_MS, collect
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __webpack_require__(1421);
@@ -907,12 +907,73 @@ class BoundedOutput {
 
 // EXTERNAL MODULE: ./src/core/line-stream.ts
 var line_stream = __webpack_require__(3082);
+;// CONCATENATED MODULE: ./src/providers/ssh/exit-marker.ts
+/**
+ * Takes the line `<marker> <code>\n` a remote wrapper prints when the shell it
+ * ran exits out of the byte stream, so what passes on is exactly what the
+ * command wrote. The marker holds a random per-run nonce, so the command
+ * cannot print it by chance or on purpose. The line may arrive split across
+ * chunks: the last bytes that could start it are held back until the next
+ * chunk or `end()`. Bytes after it (a daemon still writing) pass on as usual.
+ */
+class ExitMarkerFilter {
+    marker;
+    /** Longest possible marker line: marker, space, a code of up to 3 digits, newline. */
+    longest;
+    held = Buffer.alloc(0);
+    /** The shell's exit code, once the marker line has passed. */
+    code;
+    constructor(marker) {
+        this.marker = Buffer.from(`${marker} `, 'latin1');
+        this.longest = this.marker.length + 4;
+    }
+    /** The bytes of `chunk` (with any held back before it) that are surely not the marker line. */
+    write(chunk) {
+        if (this.code !== undefined)
+            return chunk;
+        const seen = this.held.length === 0 ? chunk : Buffer.concat([this.held, chunk]);
+        const at = seen.indexOf(this.marker);
+        if (at >= 0) {
+            const end = seen.indexOf(0x0a, at + this.marker.length);
+            if (end < 0 && seen.length - at < this.longest) {
+                this.held = Buffer.from(seen.subarray(at));
+                return seen.subarray(0, at);
+            }
+            const digits = end < 0 ? '' : seen.subarray(at + this.marker.length, end).toString('latin1');
+            if (/^\d{1,3}$/.test(digits)) {
+                this.code = Number(digits);
+                this.held = Buffer.alloc(0);
+                return Buffer.concat([seen.subarray(0, at), seen.subarray(end + 1)]);
+            }
+        }
+        const cut = seen.length - this.markerStartAtEnd(seen);
+        this.held = Buffer.from(seen.subarray(cut));
+        return seen.subarray(0, cut);
+    }
+    /** How many of the last bytes of `seen` are the first bytes of the marker (so may become it). */
+    markerStartAtEnd(seen) {
+        for (let n = Math.min(seen.length, this.marker.length - 1); n > 0; n--)
+            if (seen.subarray(seen.length - n).equals(this.marker.subarray(0, n)))
+                return n;
+        return 0;
+    }
+    /** Whatever was held back: the stream ended without (the rest of) a marker line. */
+    end() {
+        const rest = this.held;
+        this.held = Buffer.alloc(0);
+        return rest;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/providers/ssh/session.ts
 
 
 
 
 
+
+/** How long the stream may stay open after the exit marker (as local checks' STREAM_GRACE_MS). */
+const EXIT_MARKER_GRACE_MS = 1000;
 class SshSession {
     dir;
     keyFile;
@@ -969,14 +1030,15 @@ class SshSession {
     }
     /** Runs one shell command on the host; stderr is folded into stdout there, so the order is the remote's. */
     run(host, command, options = {}) {
+        const piped = options.input !== undefined || options.holdStdin === true;
         const child = (0,external_node_child_process_.spawn)('ssh', [...this.args(host), `exec 2>&1; ${command}`], {
-            stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+            stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe'],
         });
-        if (options.input !== undefined) {
-            // A remote command that exits without reading its stdin must not crash us with EPIPE.
-            child.stdin?.on('error', () => { });
+        // A remote command that exits without reading its stdin must not crash us with EPIPE.
+        child.stdin?.on('error', () => { });
+        if (options.input !== undefined)
             child.stdin?.end(options.input);
-        }
+        child.on('close', () => child.stdin?.destroy());
         return collect(child, { redactor: this.redactor, ...options });
     }
     async close() {
@@ -1008,10 +1070,22 @@ function collect(child, options) {
         const stdoutLines = streaming ? toLines() : undefined;
         const stderrLines = streaming ? toLines() : undefined;
         let timedOut = false;
-        child.stdout?.on('data', (chunk) => {
+        let graceTimer;
+        const marker = options.exitMarker === undefined ? undefined : new ExitMarkerFilter(options.exitMarker);
+        const fromStdout = (bytes) => {
+            if (bytes.length === 0)
+                return;
             if (!output.full)
-                stdoutLines?.write(chunk);
-            output.add(chunk);
+                stdoutLines?.write(bytes);
+            output.add(bytes);
+        };
+        child.stdout?.on('data', (chunk) => {
+            if (!marker)
+                return fromStdout(chunk);
+            const marked = marker.code !== undefined;
+            fromStdout(marker.write(chunk));
+            if (!marked && marker.code !== undefined)
+                graceTimer = setTimeout(() => child.kill('SIGKILL'), EXIT_MARKER_GRACE_MS);
         });
         child.stderr?.on('data', (chunk) => {
             if (!output.full)
@@ -1023,7 +1097,7 @@ function collect(child, options) {
         const timer = options.timeoutMs === undefined
             ? undefined
             : setTimeout(() => {
-                timedOut = true;
+                timedOut = marker?.code === undefined;
                 kill();
             }, options.timeoutMs);
         options.signal?.addEventListener('abort', kill, { once: true });
@@ -1031,14 +1105,18 @@ function collect(child, options) {
         child.on('close', (code) => {
             if (timer)
                 clearTimeout(timer);
+            if (graceTimer)
+                clearTimeout(graceTimer);
             options.signal?.removeEventListener('abort', kill);
+            if (marker)
+                fromStdout(marker.end());
             stdoutLines?.end();
             stderrLines?.end();
             const text = output.text();
             if (output.full && streaming)
                 shown.push(text.slice(text.lastIndexOf('[output over')).trimEnd());
             resolve({
-                code: code ?? 255,
+                code: marker?.code ?? code ?? 255,
                 output: text,
                 get shown() {
                     return streaming ? shown.join('\n') : asLines(text);

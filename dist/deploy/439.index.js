@@ -313,6 +313,7 @@ class HerokuBuilds {
         return (0,provider_list/* providerList */.M)(res.data, {
             provider: this.http.provider,
             operation: 'build.list',
+            fields: { id: 'text', status: 'text' },
             requestId: res.requestId,
             request: res.request,
         }).map(toBuild);
@@ -457,6 +458,7 @@ class HerokuPromotions {
         return (0,provider_list/* providerList */.M)(res.data, {
             provider: this.http.provider,
             operation: 'pipeline-promotion-target.list',
+            fields: { id: 'text', app: 'object', status: 'text' },
             requestId: res.requestId,
             request: res.request,
         }).map((t) => ({
@@ -488,6 +490,7 @@ class HerokuReleases {
         return (0,provider_list/* providerList */.M)(res.data, {
             provider: this.http.provider,
             operation: 'release.list',
+            fields: { id: 'text', version: 'number', status: 'text' },
             requestId: res.requestId,
             request: res.request,
         }).map(toRelease);

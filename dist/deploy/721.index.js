@@ -434,6 +434,8 @@ class FlyMachines {
         return (0,provider_list/* providerList */.M)(res.data, {
             provider: this.http.provider,
             operation: 'Machines_list',
+            // What the fan-out and the rollout read of each machine (fly-go machine_types.go `Machine`).
+            fields: { id: 'text', state: 'text', region: 'text', config: 'object?' },
             requestId: res.requestId,
             request: res.request,
         });

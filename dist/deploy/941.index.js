@@ -390,6 +390,8 @@ async function listDropletsByTag(client, tag) {
             provider: client.provider,
             operation: 'droplets.list',
             field: 'droplets',
+            // The droplet fields hosts are chosen by (DigitalOcean API reference, List All Droplets).
+            fields: { id: 'number', name: 'text', status: 'text', tags: 'list?', networks: 'object?' },
             requestId: res.requestId,
             request: res.request,
         });

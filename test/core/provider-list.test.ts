@@ -131,3 +131,84 @@ describe('providerList', () => {
     );
   });
 });
+
+describe('checkList field rules', () => {
+  const rules = { id: 'text', region: 'text', config: 'object?' } as const;
+  it.each([
+    [[{}], 'answered a list whose entry 1 of 1 has no "id" where the API documents a non-empty string'],
+    [
+      [
+        { id: 'm1', region: 'ams' },
+        { id: 'm2', region: null },
+      ],
+      'answered a list whose entry 2 of 2 has "region" as null where the API documents a non-empty string',
+    ],
+    [
+      [{ id: 1, region: 'ams' }],
+      'answered a list whose entry 1 of 1 has "id" as a number where the API documents a non-empty string',
+    ],
+    [
+      [{ id: '', region: 'ams' }],
+      'answered a list whose entry 1 of 1 has "id" as an empty string where the API documents a non-empty string',
+    ],
+    [
+      [{ id: 'm1', region: 'ams', config: [] }],
+      'answered a list whose entry 1 of 1 has "config" as a list where the API documents an object, or none',
+    ],
+  ])('%j is refused', (list, problem) => {
+    expect(checkList(list, undefined, rules)).toEqual({ ok: false, problem });
+  });
+
+  it.each([
+    [[{ id: 'm1', region: 'ams' }]],
+    [[{ id: 'm1', region: 'ams', config: null, other: [1] }]],
+    [[{ id: 'm1', region: 'ams', config: { metadata: {} } }]],
+  ])('%j is taken', (list) => {
+    expect(checkList(list, undefined, rules)).toEqual({ ok: true, entries: list });
+  });
+
+  /** The rule as the API documents it, written out again for the property. */
+  const allowed: Record<string, (v: unknown) => boolean> = {
+    text: (v) => typeof v === 'string' && v.length > 0,
+    number: (v) => typeof v === 'number',
+    'list?': (v) => v === undefined || v === null || Array.isArray(v),
+  };
+  const ruleSet = { id: 'number', name: 'text', tags: 'list?' } as const;
+  const value = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.string({ maxLength: 3 }),
+    fc.integer(),
+    fc.boolean(),
+    fc.array(fc.string(), { maxLength: 2 }),
+    fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }),
+  );
+  const entry = fc
+    .record({ id: value, name: value, tags: value })
+    .map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)));
+
+  it('takes a list exactly when every entry fits every rule, and names the first entry and field that do not', () => {
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 8 }), fc.boolean(), (list, wrapped) => {
+        const body = wrapped ? { droplets: list } : list;
+        const checked = checkList(body, wrapped ? 'droplets' : undefined, ruleSet);
+        const misfits = list.flatMap((e, i) =>
+          Object.entries(ruleSet)
+            .filter(([field, rule]) => !allowed[rule]!((e as Record<string, unknown>)[field]))
+            .map(([field]) => ({ i, field })),
+        );
+        const first = misfits[0];
+        if (!first) {
+          expect(checked).toEqual({ ok: true, entries: list });
+          return;
+        }
+        expect(checked.ok).toBe(false);
+        const problem = checked.ok ? '' : checked.problem;
+        expect(problem).toContain(`whose entry ${first.i + 1} of ${list.length} has `);
+        expect(problem).toMatch(
+          new RegExp(`has (no "${first.field}"|"${first.field}" as .+) where the API documents`),
+        );
+      }),
+    );
+  });
+});

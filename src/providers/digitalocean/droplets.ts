@@ -44,6 +44,8 @@ export async function listDropletsByTag(client: HttpClient, tag: string): Promis
       provider: client.provider,
       operation: 'droplets.list',
       field: 'droplets',
+      // The droplet fields hosts are chosen by (DigitalOcean API reference, List All Droplets).
+      fields: { id: 'number', name: 'text', status: 'text', tags: 'list?', networks: 'object?' },
       requestId: res.requestId,
       request: res.request,
     });

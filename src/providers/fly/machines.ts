@@ -88,6 +88,8 @@ export class FlyMachines implements MachinesApi {
     return providerList<FlyMachine>(res.data, {
       provider: this.http.provider,
       operation: 'Machines_list',
+      // What the fan-out and the rollout read of each machine (fly-go machine_types.go `Machine`).
+      fields: { id: 'text', state: 'text', region: 'text', config: 'object?' },
       requestId: res.requestId,
       request: res.request,
     });

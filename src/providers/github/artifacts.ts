@@ -46,6 +46,7 @@ export function createArtifactsApi(github: GitHubClient, repository: string): Ar
           operation: 'artifacts.list',
           request: res.request,
           field: 'artifacts',
+          fields: { id: 'number', name: 'text' },
         });
         all.push(...batch.filter((a) => a.name === name));
         if (batch.length < PER_PAGE || page * PER_PAGE >= (res.data?.total_count ?? 0)) break;

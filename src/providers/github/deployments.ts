@@ -124,6 +124,7 @@ export class GitHubDeployments {
         provider: 'GitHub',
         operation: 'deployments.list',
         request: res.request,
+        fields: { id: 'number', environment: 'string', ref: 'string', sha: 'string' },
       });
       out.push(...items.map(toDeployment));
       if (items.length < 100 || !/rel="next"/.test(res.headers.link ?? '')) break;
@@ -153,6 +154,7 @@ export class GitHubDeployments {
       provider: 'GitHub',
       operation: 'deployments.statuses.list',
       request: res.request,
+      fields: { id: 'number', state: 'text' },
     }).map((s) => ({
       id: s.id,
       state: s.state,

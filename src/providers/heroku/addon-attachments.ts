@@ -45,6 +45,7 @@ export class HerokuAddonAttachments {
     return providerList<AttachmentJson>(res.data, {
       provider: this.http.provider,
       operation: 'add-on-attachment.list-by-app',
+      fields: { id: 'text', name: 'text', addon: 'object' },
       requestId: res.requestId,
       request: res.request,
     }).map((a) => ({

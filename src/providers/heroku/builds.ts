@@ -56,6 +56,7 @@ export class HerokuBuilds {
     return providerList<BuildJson>(res.data, {
       provider: this.http.provider,
       operation: 'build.list',
+      fields: { id: 'text', status: 'text' },
       requestId: res.requestId,
       request: res.request,
     }).map(toBuild);

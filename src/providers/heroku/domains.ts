@@ -51,6 +51,7 @@ export class HerokuDomains {
     return providerList<DomainJson>(res.data, {
       provider: this.http.provider,
       operation: 'domain.list',
+      fields: { id: 'text', hostname: 'text', kind: 'text' },
       requestId: res.requestId,
       request: res.request,
     }).map(toDomain);

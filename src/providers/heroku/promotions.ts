@@ -60,6 +60,7 @@ export class HerokuPromotions {
     return providerList<TargetJson>(res.data, {
       provider: this.http.provider,
       operation: 'pipeline-promotion-target.list',
+      fields: { id: 'text', app: 'object', status: 'text' },
       requestId: res.requestId,
       request: res.request,
     }).map((t) => ({

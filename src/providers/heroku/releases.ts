@@ -42,6 +42,7 @@ export class HerokuReleases {
     return providerList<ReleaseJson>(res.data, {
       provider: this.http.provider,
       operation: 'release.list',
+      fields: { id: 'text', version: 'number', status: 'text' },
       requestId: res.requestId,
       request: res.request,
     }).map(toRelease);

@@ -48,8 +48,16 @@ export class HetznerRRSets {
       request: res.request,
       requestId: res.requestId,
     };
-    return providerList<RRSetJson>(res.data, { ...where, field: 'rrsets' }).map((r) =>
-      toRRSet(r, providerList<{ value: string }>(r, { ...where, field: 'records' })),
+    const rrsets = providerList<RRSetJson>(res.data, {
+      ...where,
+      field: 'rrsets',
+      fields: { name: 'text', type: 'text' },
+    });
+    return rrsets.map((r) =>
+      toRRSet(
+        r,
+        providerList<{ value: string }>(r, { ...where, field: 'records', fields: { value: 'string' } }),
+      ),
     );
   }
 

@@ -1,10 +1,10 @@
 import type { ActionContext } from '../core/action.ts';
 import { createFlyClient } from '../providers/fly/client.ts';
 import { FlyLeases } from '../providers/fly/leases.ts';
-import { FlyMachineLifecycle } from '../providers/fly/machine-lifecycle.ts';
 import { FlyMachineUpdates } from '../providers/fly/machine-update.ts';
 import { FlyMachines } from '../providers/fly/machines.ts';
 import { createFlyTarget } from './fly.ts';
+import { FLY_GREEN_STATE, serializeGreen } from './fly-green-state.ts';
 import { FLY_LEASES_STATE, serializeLeaseIntent } from './fly-lease-state.ts';
 import type { DeploySettings, FlyDeploySettings } from './inputs.ts';
 import { rateLimitWaits } from './rate-limit-waits.ts';
@@ -25,11 +25,13 @@ export function connectFly(
     redact,
     ...rateLimitWaits(deploy, ctx, startedAt),
   });
+  const machines = new FlyMachines(http, settings.app);
   return createFlyTarget(settings, {
-    machines: new FlyMachines(http, settings.app),
+    machines,
     updates: new FlyMachineUpdates(http, settings.app),
     leases: new FlyLeases(http, settings.app),
-    lifecycle: new FlyMachineLifecycle(http, settings.app),
+    lifecycle: machines,
     onLeases: (intent) => ctx.saveState(FLY_LEASES_STATE, serializeLeaseIntent(intent)),
+    onGreen: (state) => ctx.saveState(FLY_GREEN_STATE, serializeGreen(state)),
   });
 }

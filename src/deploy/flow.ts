@@ -414,7 +414,8 @@ function rolloutDoing(settings: DeployOrRollback): string {
 export function cancelledNote(counts: TargetOutcome['cancelled']): string {
   if (!counts) return 'cancelled before any unit was changed';
   if (counts.changed === 0) return 'cancelled: no unit was changed';
-  return `cancelled: ${counts.changed} unit(s) changed, ${counts.restored} sent back to their previous version`;
+  const detail = counts.detail ? `; ${counts.detail}` : '';
+  return `cancelled: ${counts.changed} unit(s) changed, ${counts.restored} sent back to their previous version${detail}`;
 }
 
 /**

@@ -1,9 +1,8 @@
 import { messageOf } from '../core/errors.ts';
 import { mapConcurrent } from '../core/fanout.ts';
 import type { Lease } from '../providers/fly/leases.ts';
-import type { MachineLifecycleApi } from '../providers/fly/machine-lifecycle.ts';
 import type { MachineView } from '../providers/fly/machine-update.ts';
-import type { FlyMachine } from '../providers/fly/machines.ts';
+import type { FlyMachine, MachineLifecycleApi } from '../providers/fly/machines.ts';
 import { definedCheckCount } from './fly-health.ts';
 import { launchesOnUpdate } from './fly-machines.ts';
 import { updateBody } from './fly-update.ts';
@@ -33,20 +32,30 @@ export interface BlueGreenKit {
   read(id: string): Promise<MachineView>;
   acquire(machines: FlyMachine[]): Promise<Map<string, Lease>>;
   release(leases: Map<string, Lease>): Promise<void>;
-  /** Resolves once version `version` of `id` is started; throws when it settles otherwise. */
-  waitStarted(id: string, version: string, deadline: number, signal: AbortSignal | undefined): Promise<void>;
-  /** Resolves once every check of `id` passes; throws at the deadline. */
-  waitHealthy(id: string, deadline: number, signal: AbortSignal | undefined): Promise<void>;
+  /** The state version `version` of `id` settled in (started, stopped, failed...); throws at the deadline. */
+  waitSettled(
+    id: string,
+    version: string,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<string>;
+  /** Resolves once every check of `id` passes, with what was seen (`2/2 checks passing`); throws at the deadline. */
+  waitHealthy(id: string, deadline: number, signal: AbortSignal | undefined): Promise<string>;
+  /**
+   * Told the green machines traffic has not moved to, each time that list changes: the main
+   * step saves it as state, so the post step destroys what a killed step left (fly-green-state.ts).
+   */
+  onGreen?(ids: string[]): void;
   minSecretsVersion: number | undefined;
   since(): number;
 }
 
 export interface BlueGreenResult {
-  status: 'success' | 'failed';
+  status: 'success' | 'failed' | 'rolled-back';
   units: UnitResult[];
   error?: string;
-  /** Set when the run was cancelled: green destroyed, blue untouched. */
-  cancelled?: { changed: number; restored: number };
+  /** Set when the run was cancelled: units changed and sent back, and what serves now. */
+  cancelled?: { changed: number; restored: number; detail?: string };
 }
 
 /** Why flyctl would refuse this blue-green deploy, or undefined. */
@@ -77,6 +86,12 @@ export function forcedStarts(blue: readonly FlyMachine[], groupOf: (m: FlyMachin
   return forced;
 }
 
+interface Green {
+  id: string;
+  version: string;
+  launched: boolean;
+}
+
 export async function runBlueGreen(
   blue: FlyMachine[],
   image: string,
@@ -102,9 +117,13 @@ export async function runBlueGreen(
     return { status: 'failed', units, error: refused };
   }
   const leases = await kit.acquire(blue);
-  const green = new Map<number, { id: string; version: string; launched: boolean }>();
+  const green = new Map<number, Green>();
+  /** Greens traffic moved to (uncordoned), by blue index. */
+  const promoted = new Set<number>();
+  const cordoned = new Set<number>();
+  const destroyed = new Set<number>();
+  const unpromoted = () => [...green].filter(([i]) => !promoted.has(i)).map(([, g]) => g.id);
   const deadline = performance.now() + request.healthTimeoutMs;
-  let moved = false;
   try {
     const forced = forcedStarts(blue, groupOf);
     const firstFailure = new AbortController();
@@ -122,33 +141,51 @@ export async function runBlueGreen(
       const body = updateBody(current, image, { launch: launched, minSecretsVersion: kit.minSecretsVersion });
       const made = await kit.lifecycle.create({ ...body, skipServiceRegistration: true });
       green.set(i, { id: made.id, version: made.version ?? made.instance_id, launched });
+      kit.onGreen?.(unpromoted());
       request.log(`${m.id}: green machine ${made.id} created in ${m.region} (no traffic yet)`);
       units[i]!.note = `replaced by ${made.id}`;
     });
     const launched = [...green].filter(([, g]) => g.launched);
     await allOrFirstFailure(launched, launched.length, firstFailure, async ([i, g]) => {
-      await kit.waitStarted(g.id, g.version, deadline, signal);
-      await kit.waitHealthy(g.id, deadline, signal);
-      units[i]!.health = 'passing';
-      request.log(`${blue[i]!.id}: green ${g.id} started and healthy`);
+      const state = await kit.waitSettled(g.id, g.version, deadline, signal);
+      if (state !== 'started') throw new Error(`green machine ${g.id} settled ${state} instead of started`);
+      const seen = await kit.waitHealthy(g.id, deadline, signal);
+      const checked = definedCheckCount(blue[i]!.config) > 0;
+      units[i]!.health = checked ? 'passing' : 'skipped';
+      // flyctl waits for no check on a machine whose config defines none: started is enough.
+      request.log(
+        `${blue[i]!.id}: green ${g.id} ${checked ? `started and healthy (${seen})` : 'started (no checks defined)'}`,
+      );
     });
     request.signal?.throwIfAborted();
     for (const [i, g] of green) {
-      await kit.lifecycle.uncordon(g.id);
-      moved = true;
+      request.signal?.throwIfAborted();
+      await kit.lifecycle.uncordon(g.id, undefined, request.signal);
+      promoted.add(i);
+      kit.onGreen?.(unpromoted());
       units[i]!.startedMs = kit.since();
     }
     request.log(`traffic moved: ${green.size} green machine(s) uncordoned`);
-    await mapConcurrent(blue, (m) => kit.lifecycle.cordon(m.id, leases.get(m.id)?.nonce), {
-      concurrency: 16,
-    });
     await mapConcurrent(
       blue,
-      async (m) => {
-        await kit.lifecycle.destroy(m.id, { nonce: leases.get(m.id)?.nonce, force: true });
+      async (m, i) => {
+        await kit.lifecycle.cordon(m.id, leases.get(m.id)?.nonce, request.signal);
+        cordoned.add(i);
+      },
+      { concurrency: 16, ...(request.signal ? { signal: request.signal } : {}) },
+    );
+    await mapConcurrent(
+      blue,
+      async (m, i) => {
+        await kit.lifecycle.destroy(m.id, {
+          nonce: leases.get(m.id)?.nonce,
+          force: true,
+          ...(request.signal ? { signal: request.signal } : {}),
+        });
+        destroyed.add(i);
         leases.delete(m.id);
       },
-      { concurrency: 16 },
+      { concurrency: 16, ...(request.signal ? { signal: request.signal } : {}) },
     );
     for (const u of units) {
       u.outcome = 'updated';
@@ -160,14 +197,16 @@ export async function runBlueGreen(
   } catch (error) {
     const cancelled = request.signal?.aborted === true;
     const why = cancelled ? 'cancelled' : messageOf(error);
-    if (moved) {
-      // Traffic already reaches green: nothing is destroyed, both versions are left serving.
-      for (const u of units) {
-        u.outcome = 'failed';
-        u.error = `after traffic moved: ${why}`;
-      }
-      return { status: 'failed', units, error: `after traffic moved to green: ${why}` };
-    }
+    if (promoted.size > 0)
+      return afterTrafficMoved(
+        blue,
+        units,
+        { green, promoted, cordoned, destroyed },
+        why,
+        request,
+        kit,
+        leases,
+      );
     await destroyGreen(
       [...green.values()].map((g) => g.id),
       request,
@@ -190,13 +229,91 @@ export async function runBlueGreen(
   }
 }
 
+/**
+ * A failure or cancellation once traffic reached green. flyctl never destroys a green machine
+ * traffic was moved to (strategy_bluegreen.go `CanDestroyGreenMachines`); with `auto-rollback`,
+ * as for every target, the previous version is sent back where it still exists: its blue machine
+ * is uncordoned, then its green destroyed. Every green without traffic is destroyed. The units,
+ * the error and the cancellation detail all say which machines serve afterwards.
+ */
+async function afterTrafficMoved(
+  blue: FlyMachine[],
+  units: UnitResult[],
+  done: { green: Map<number, Green>; promoted: Set<number>; cordoned: Set<number>; destroyed: Set<number> },
+  why: string,
+  request: DeployRequest,
+  kit: BlueGreenKit,
+  leases: Map<string, Lease>,
+): Promise<BlueGreenResult> {
+  const cancelled = request.signal?.aborted === true;
+  const signal = cancelled ? request.cleanupSignal : undefined;
+  const unpromoted = [...done.green].filter(([i]) => !done.promoted.has(i));
+  await destroyGreen(
+    unpromoted.map(([, g]) => g.id),
+    request,
+    kit,
+  );
+  const sendBack = request.autoRollback ? [...done.promoted].filter((i) => !done.destroyed.has(i)) : [];
+  let restored = 0;
+  await mapConcurrent(
+    sendBack,
+    async (i) => {
+      const b = blue[i]!;
+      const g = done.green.get(i)!;
+      try {
+        await kit.lifecycle.uncordon(b.id, leases.get(b.id)?.nonce, signal);
+        done.cordoned.delete(i);
+        await kit.lifecycle.destroy(g.id, { force: true, ...(signal ? { signal } : {}) });
+        done.promoted.delete(i);
+        units[i]!.outcome = 'rolled-back';
+        units[i]!.newImage = b.config?.image;
+        units[i]!.note = `${b.id} serves again; green ${g.id} destroyed`;
+        restored++;
+        request.log(`${b.id} uncordoned, serving the previous image again; green ${g.id} destroyed`);
+      } catch (error) {
+        request.log(`warning: could not send ${b.id} back: ${messageOf(error)}`);
+      }
+    },
+    { concurrency: 16 },
+  );
+  for (const [i, u] of units.entries()) {
+    u.endedMs = kit.since();
+    if (u.outcome === 'rolled-back') continue;
+    const g = done.green.get(i);
+    if (g && done.promoted.has(i)) {
+      u.outcome = 'updated';
+      u.note = `green ${g.id} serves; blue ${blue[i]!.id} ${done.destroyed.has(i) ? 'destroyed' : done.cordoned.has(i) ? 'kept, cordoned' : 'kept, still serving'}`;
+    } else {
+      u.outcome = 'failed';
+      u.note = g
+        ? `green ${g.id} destroyed before traffic reached it; blue kept serving`
+        : 'blue kept serving';
+    }
+    u.error = `${why} after traffic moved to green`;
+  }
+  const serving = [...done.promoted].map((i) => done.green.get(i)!.id);
+  const keptBlue = blue.filter((_, i) => !done.destroyed.has(i));
+  const detail =
+    serving.length === 0
+      ? 'traffic is back on blue'
+      : `new version on green ${serving.join(', ')}${keptBlue.length > 0 ? `; blue ${keptBlue.map((m) => m.id).join(', ')} kept` : ''}`;
+  return {
+    status: serving.length === 0 && restored > 0 ? 'rolled-back' : 'failed',
+    units,
+    error: `${why} after traffic moved to green: ${detail}`,
+    ...(cancelled ? { cancelled: { changed: restored + serving.length, restored, detail } } : {}),
+  };
+}
+
 async function destroyGreen(ids: string[], request: DeployRequest, kit: BlueGreenKit): Promise<void> {
   const signal = request.signal?.aborted ? request.cleanupSignal : undefined;
+  const left = new Set(ids);
   await mapConcurrent(
     ids,
     async (id) => {
       try {
         await kit.lifecycle.destroy(id, { force: true, ...(signal ? { signal } : {}) });
+        left.delete(id);
         request.log(`green machine ${id} destroyed`);
       } catch (error) {
         request.log(`warning: could not destroy green machine ${id}: ${messageOf(error)}`);
@@ -204,6 +321,8 @@ async function destroyGreen(ids: string[], request: DeployRequest, kit: BlueGree
     },
     { concurrency: 16 },
   );
+  // What is still listed is left to the post step.
+  kit.onGreen?.([...left]);
 }
 
 /** Runs `task` on every item; when one throws, aborts `cut` and throws the first error after all settled. */

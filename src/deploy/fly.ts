@@ -4,10 +4,10 @@ import { abortableSleep } from '../core/http.ts';
 import { Progress } from '../core/progress.ts';
 import { formatMs } from '../core/summary.ts';
 import type { Lease, LeasesApi } from '../providers/fly/leases.ts';
-import type { MachineLifecycleApi } from '../providers/fly/machine-lifecycle.ts';
 import type { MachineUpdateApi, MachineView } from '../providers/fly/machine-update.ts';
-import type { FlyMachine, MachinesApi } from '../providers/fly/machines.ts';
+import type { FlyMachine, MachineLifecycleApi, MachinesApi } from '../providers/fly/machines.ts';
 import { runBlueGreen } from './fly-bluegreen.ts';
+import type { GreenLeftovers } from './fly-green-state.ts';
 import { healthOf } from './fly-health.ts';
 import type { FlyLeaseIntent } from './fly-lease-state.ts';
 import {
@@ -49,6 +49,8 @@ export interface FlyTargetDeps {
    * can release what a killed step still held (fly-lease-state.ts).
    */
   onLeases?: (intent: FlyLeaseIntent | undefined) => void;
+  /** Told the green machines of a blue-green deploy that traffic has not moved to (fly-green-state.ts). */
+  onGreen?: (state: GreenLeftovers) => void;
 }
 
 interface Changed {
@@ -190,8 +192,11 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
             await releaseLeases(leases, request);
             if (leases.size === 0) deps.onLeases?.(undefined);
           },
-          waitStarted: (id, version, deadline, signal) => waitStarted(id, version, deadline, signal),
+          waitSettled,
           waitHealthy,
+          ...(deps.onGreen
+            ? { onGreen: (ids: string[]) => deps.onGreen?.({ app: settings.app, machines: ids }) }
+            : {}),
           minSecretsVersion: settings.minSecretsVersion,
           since,
         },
@@ -534,11 +539,36 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
   ): Promise<void> {
     let startedOnce = false;
     for (;;) {
+      const state = await waitSettled(id, version, deadline, signal);
+      if (state === 'started') return;
+      if (state === 'failed') throw new Error(`version ${version} failed to start (machine state failed)`);
+      if (state === 'replaced' || state === 'destroyed')
+        throw new Error(`version ${version} was ${state} by another change while this deploy held the lease`);
+      if (startedOnce)
+        throw new Error(`version ${version} stopped again after it was started (machine state ${state})`);
+      startedOnce = true;
+      await startUnderLease(id, nonce, deadline, signal);
+    }
+  }
+
+  /**
+   * Waits until version `version` of `id` settles (flyctl internal/machine/update.go waits for
+   * `settled`) and returns where: started, stopped, suspended, failed, or replaced/destroyed when
+   * another change overtook it. Any other answer is not settled yet and is asked again; at the
+   * deadline it throws, naming the state the machine is in.
+   */
+  async function waitSettled(
+    id: string,
+    version: string,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    for (;;) {
       const left = deadline - performance.now();
       if (left <= 0) {
         const now = await deps.updates.get(id).catch(() => undefined);
         throw new HealthTimeout(
-          `version ${version} did not start within the health timeout${now ? ` (machine is ${now.state})` : ''}`,
+          `version ${version} of ${id} did not start within the health timeout${now ? ` (machine is ${now.state})` : ''}`,
         );
       }
       const answer = await deps.updates.waitFor(id, {
@@ -549,50 +579,16 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
       });
       if (!answer.reached) continue;
       const state = answer.state ?? (await deps.updates.get(id)).state;
-      if (state === 'started') return;
-      if (state === 'failed') throw new Error(`version ${version} failed to start (machine state failed)`);
-      if (state === 'replaced' || state === 'destroyed')
-        throw new Error(`version ${version} was ${state} by another change while this deploy held the lease`);
-      if ((state === 'stopped' || state === 'suspended') && !startedOnce) {
-        startedOnce = true;
-        await startUnderLease(id, nonce, deadline, signal);
-        continue;
-      }
-      if (state === 'stopped' || state === 'suspended')
-        throw new Error(`version ${version} stopped again after it was started (machine state ${state})`);
-      // Any other answer is not settled yet: ask again.
+      if (SETTLED.has(state)) return state;
       await sleep(Math.min(poll.min, Math.max(0, deadline - performance.now())), signal);
     }
   }
 
-  /** A new machine's first version: settled `started`, or an error naming where it settled instead. */
-  async function waitStarted(
-    id: string,
-    version: string,
-    deadline: number,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    for (;;) {
-      const left = deadline - performance.now();
-      if (left <= 0) throw new HealthTimeout(`machine ${id} did not start within the health timeout`);
-      const answer = await deps.updates.waitFor(id, {
-        version,
-        state: 'settled',
-        timeoutSeconds: left / 1000,
-        ...(signal ? { signal } : {}),
-      });
-      if (!answer.reached) continue;
-      const state = answer.state ?? (await deps.updates.get(id)).state;
-      if (state === 'started') return;
-      throw new Error(`machine ${id} settled ${state} instead of started`);
-    }
-  }
-
-  async function waitHealthy(id: string, deadline: number, signal: AbortSignal | undefined): Promise<void> {
+  async function waitHealthy(id: string, deadline: number, signal: AbortSignal | undefined): Promise<string> {
     let delay = poll.min;
     for (;;) {
       const verdict = healthOf(await deps.updates.get(id));
-      if (verdict.healthy) return;
+      if (verdict.healthy) return verdict.summary;
       const left = deadline - performance.now();
       if (left <= 0)
         throw new HealthTimeout(`checks not passing within the health timeout: ${verdict.summary}`);
@@ -605,6 +601,9 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
 }
 
 class HealthTimeout extends Error {}
+
+/** Where a version ends up (fly.io/docs/machines/machine-states); `replaced`/`destroyed`: overtaken. */
+const SETTLED = new Set(['started', 'stopped', 'suspended', 'failed', 'replaced', 'destroyed']);
 
 /** The version an update created: `version`, or the deprecated `instance_id` it equals. */
 function versionOf(machine: MachineView): string {

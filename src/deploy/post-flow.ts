@@ -1,28 +1,67 @@
 import { tmpdir } from 'node:os';
 import type { ActionContext } from '../core/action.ts';
 import { messageOf } from '../core/errors.ts';
+import type { HttpClient } from '../core/http.ts';
 import { createFlyClient } from '../providers/fly/client.ts';
 import { FlyLeases } from '../providers/fly/leases.ts';
+import { FlyMachines } from '../providers/fly/machines.ts';
 import { createGitHubClient } from '../providers/github/client.ts';
 import { GitHubDeployments } from '../providers/github/deployments.ts';
 import { normalisePrivateKey } from '../providers/ssh/private-key.ts';
 import { SshSession } from '../providers/ssh/session.ts';
 import { DEPLOYMENT_STATE } from './deployment-state.ts';
+import { destroyLeftoverGreen, FLY_GREEN_STATE, parseGreen } from './fly-green-state.ts';
 import { FLY_LEASES_STATE, parseLeaseIntent, releaseLeftoverLeases } from './fly-lease-state.ts';
 import { LOCKS_STATE } from './ssh/lock-set.ts';
 import { parseHeldLocks, releaseLock } from './ssh/release.ts';
 
 /**
  * What the post step (`post-if: always()`) finishes when the main step was
- * cancelled or killed before it could: ssh deploy locks and Fly leases it
- * recorded (each released only while it is still this run's), then a GitHub
+ * cancelled or killed before it could: green Fly machines of a blue-green
+ * deploy that traffic never moved to (destroyed), ssh deploy locks and Fly
+ * leases it recorded (each released only while it is still this run's), then a GitHub
  * deployment it left without a final status gets `error`. Each part reads
  * only the state the main step saved; with no state there is nothing to do
  * and no request is sent.
  */
 export async function finishLeftovers(ctx: ActionContext): Promise<void> {
+  const green = await destroyGreen(ctx);
   const released = (await releaseSshLocks(ctx)) + (await releaseFlyLeases(ctx));
-  await finaliseDeployment(ctx, released);
+  await finaliseDeployment(ctx, released, green);
+}
+
+function flyClient(ctx: ActionContext): HttpClient {
+  return createFlyClient({
+    baseUrl: ctx.inputs.optional('fly-api-url') || undefined,
+    token: ctx.inputs.raw('fly-api-token'),
+    redact: (text) => ctx.secrets.redact(text),
+    // The post step runs after a cancellation: a short wait for a rate limit, then a warning.
+    waitBound: { budgetMs: 10_000, name: 'the post step' },
+    log: (line) => ctx.info(line),
+  });
+}
+
+async function destroyGreen(ctx: ActionContext): Promise<number> {
+  const state = parseGreen(ctx.getState(FLY_GREEN_STATE));
+  if (!state || state.machines.length === 0) return 0;
+  const results = await destroyLeftoverGreen(new FlyMachines(flyClient(ctx), state.app), state);
+  for (const r of results) {
+    ctx.log.write({
+      step: 'fly.green.destroy',
+      outcome: r.result === 'failed' ? 'failed' : 'ok',
+      ids: { app: state.app, machine: r.machine },
+      detail: r.detail ? `${r.result}: ${r.detail}` : r.result,
+    });
+    if (r.result === 'failed')
+      ctx.warning(
+        `could not destroy green machine ${r.machine} of Fly app ${state.app}: ${r.detail} (destroy it with fly machines destroy --force ${r.machine})`,
+      );
+  }
+  const destroyed = results.filter((r) => r.result !== 'failed').length;
+  ctx.info(
+    `Green machines the deploy step left before traffic moved to them: ${destroyed} of ${results.length} destroyed (${results.map((r) => `${r.machine} ${r.result}`).join(', ')}).`,
+  );
+  return destroyed;
 }
 
 async function releaseSshLocks(ctx: ActionContext): Promise<number> {
@@ -61,15 +100,7 @@ async function releaseSshLocks(ctx: ActionContext): Promise<number> {
 async function releaseFlyLeases(ctx: ActionContext): Promise<number> {
   const intent = parseLeaseIntent(ctx.getState(FLY_LEASES_STATE));
   if (!intent || intent.machines.length === 0) return 0;
-  const http = createFlyClient({
-    baseUrl: ctx.inputs.optional('fly-api-url') || undefined,
-    token: ctx.inputs.raw('fly-api-token'),
-    redact: (text) => ctx.secrets.redact(text),
-    // The post step runs after a cancellation: a short wait for a rate limit, then a warning.
-    waitBound: { budgetMs: 10_000, name: 'the post step' },
-    log: (line) => ctx.info(line),
-  });
-  const results = await releaseLeftoverLeases(new FlyLeases(http, intent.app), intent);
+  const results = await releaseLeftoverLeases(new FlyLeases(flyClient(ctx), intent.app), intent);
   for (const r of results) {
     ctx.log.write({
       step: 'fly.lease.release',
@@ -88,7 +119,7 @@ async function releaseFlyLeases(ctx: ActionContext): Promise<number> {
 
 const UNFINISHED = new Set(['in_progress', 'queued', 'pending']);
 
-async function finaliseDeployment(ctx: ActionContext, released: number): Promise<void> {
+async function finaliseDeployment(ctx: ActionContext, released: number, green: number): Promise<void> {
   const id = Number(ctx.getState(DEPLOYMENT_STATE));
   const token = ctx.inputs.raw('github-token');
   const repository = ctx.env.GITHUB_REPOSITORY;
@@ -110,7 +141,11 @@ async function finaliseDeployment(ctx: ActionContext, released: number): Promise
     ctx.info(`GitHub deployment ${id} already has its final status (${latest.state}).`);
     return;
   }
-  const note = released > 0 ? `; the post step released ${released} lease(s)/lock(s)` : '';
+  // GitHub keeps 140 characters of a description.
+  const note = [
+    green > 0 ? `; the post step destroyed ${green} unused green machine(s)` : '',
+    released > 0 ? `; the post step released ${released} lease(s)/lock(s)` : '',
+  ].join('');
   await history
     .setStatus(id, {
       state: 'error',

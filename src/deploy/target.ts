@@ -69,7 +69,12 @@ export interface TargetOutcome {
   /** heroku: the release the app runs at the end (its id), recorded with the deployment. */
   release?: string;
   /** Set when the run was cancelled: how many units it had changed, and how many it sent back. */
-  cancelled?: { changed: number; restored: number };
+  cancelled?: {
+    changed: number;
+    restored: number;
+    /** What serves now when the counts do not say it (a blue-green cancelled after traffic moved). */
+    detail?: string;
+  };
 }
 
 /** What a target learns before changing anything, so the deployment record can name it. */

@@ -1,7 +1,9 @@
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
 import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
-import { runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { summaryRow } from '../helpers/summary-tables.ts';
 import {
   digestImage,
   expectNoSecrets,
@@ -167,5 +169,168 @@ describe('fly bluegreen', () => {
     expect(refused.errors[0]).toContain('bluegreen needs at least one machine whose config defines a check');
     expect(fly.server.received('Machines_create')).toEqual([]);
     expect(fly.server.received('Machines_create_lease')).toEqual([]);
+  }, 60_000);
+});
+
+/** The runner's grace between SIGINT and SIGTERM: a contract, not a speed goal. */
+const RUNNER_SIGINT_GRACE_MS = 7500;
+
+/** The bundle, sent `signal` by PID once `when()` holds (checked every 5 ms). */
+async function interrupted(
+  signal: NodeJS.Signals,
+  when: () => boolean,
+  extra: Record<string, string> = {},
+): Promise<{ run: BundleRun; exitMs: number | undefined }> {
+  let child: ChildProcess | undefined;
+  let sentAt: number | undefined;
+  let exitMs: number | undefined;
+  const watcher = setInterval(() => {
+    if (sentAt === undefined && child?.pid && when()) {
+      sentAt = performance.now();
+      process.kill(child.pid, signal);
+    }
+  }, 5);
+  const run = await runBundle('deploy', {
+    inputs: inputs({ 'health-timeout': '60', ...extra }),
+    timeoutMs: 30_000,
+    onSpawn: (c) => {
+      child = c;
+      c.on('exit', () => {
+        if (sentAt !== undefined) exitMs = performance.now() - sentAt;
+      });
+    },
+  }).finally(() => clearInterval(watcher));
+  expect(sentAt).toBeDefined();
+  return { run, exitMs };
+}
+
+const greenPolled = () =>
+  fly.server.received('Machines_show').filter((r) => fly.created.includes(r.path.split('/')[5]!)).length >= 3;
+
+describe('fly bluegreen killed or cancelled', () => {
+  it('SIGKILL while green gets healthy: the post step destroys every green, releases the blue leases, finalises', async () => {
+    fly.failHealthFor(digestImage('c'));
+    const { run } = await interrupted('SIGKILL', () => fly.created.length === 3 && greenPolled());
+    expect(run.code).toBeNull();
+    const green = fly.created;
+    expect(JSON.parse(run.state['fly-green']!)).toEqual({
+      app: 'test-app',
+      machines: expect.arrayContaining(green),
+    });
+    for (const id of green) expect(fly.machine(id)!.state).not.toBe('destroyed');
+    const [d] = github.deployments();
+    const post = await runBundle('deploy', { entry: 'post', inputs: inputs(), state: run.state });
+    expect(post.code).toBe(0);
+    expect(post.errors).toEqual([]);
+    for (const id of green) expect(fly.machine(id)!.state).toBe('destroyed');
+    expect(
+      fly.server
+        .received('Machines_delete')
+        .map((r) => r.path.split('/')[5])
+        .sort(),
+    ).toEqual([...green].sort());
+    for (const id of blueIds) {
+      const m = fly.machine(id)!;
+      expect([m.state, m.config.image, m.cordoned, m.lease]).toEqual([
+        'started',
+        OLD_IMAGE,
+        false,
+        undefined,
+      ]);
+    }
+    expect(post.stdout).toMatch(
+      /Green machines the deploy step left before traffic moved to them: 3 of 3 destroyed/,
+    );
+    expect(statesOf(github, d!.id)).toEqual(['in_progress', 'error']);
+    expect(github.statusesOf(d!.id).at(-1)!.description).toBe(
+      'cancelled: the deploy step ended without an outcome; the post step destroyed 3 unused green machine(s); the post step released 3 lease(s)/lock(s)'.slice(
+        0,
+        140,
+      ),
+    );
+    // A second post step (a re-run of it) finds nothing left to do.
+    const again = await runBundle('deploy', { entry: 'post', inputs: inputs(), state: run.state });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/3 of 3 destroyed \(\S+ already gone/);
+    expectNoSecrets(post);
+    expectNoViolations(fly.server, github.server);
+  }, 60_000);
+
+  it('SIGINT after traffic moved, auto-rollback: blue serves again, green destroyed; status, summary and record agree', async () => {
+    // A machine with no checks of its own is started, not health-checked, and says so.
+    fly.addMachine({ id: 'b4', region: 'fra', checks: [] });
+    fly.server.inject({
+      route: 'Machines_cordon',
+      times: Number.POSITIVE_INFINITY,
+      fault: { delayMs: 20_000 },
+    });
+    const { run, exitMs } = await interrupted(
+      'SIGINT',
+      () => fly.server.received('Machines_cordon').length > 0,
+    );
+    expect(exitMs!).toBeLessThan(RUNNER_SIGINT_GRACE_MS);
+    expect(run.code).toBe(1);
+    const green = fly.created;
+    expect(green).toHaveLength(4);
+    for (const id of green) expect(fly.machine(id)!.state).toBe('destroyed');
+    for (const id of [...blueIds, 'b4']) {
+      const m = fly.machine(id)!;
+      expect([m.state, m.config.image, m.cordoned, m.lease]).toEqual([
+        'started',
+        OLD_IMAGE,
+        false,
+        undefined,
+      ]);
+    }
+    const note =
+      'cancelled: 4 unit(s) changed, 4 sent back to their previous version; traffic is back on blue';
+    expect(run.outputs.status).toBe('rolled-back');
+    expect(run.errors).toEqual([`cancelled (SIGINT): ${note.replace(/^cancelled: /, '')}`]);
+    const [d] = github.deployments();
+    expect(statesOf(github, d!.id)).toEqual(['in_progress', 'error']);
+    expect(github.statusesOf(d!.id).at(-1)!.description).toBe(note);
+    expect(run.summary).toMatch(/^## deploy to fly \(production\): cancelled, rolled-back$/m);
+    expect(run.summary).toContain(note);
+    expect(summaryRow(run.summary, 'b2')?.[3]).toMatch(/^rolled-back/);
+    const b4Green = fly.created[3];
+    expect(run.stdout).toMatch(/b4: green \S+ started \(no checks defined\)/);
+    expect(run.stdout).toMatch(/b1: green \S+ started and healthy \(2\/2 checks passing\)/);
+    expect(b4Green).toBeDefined();
+    expect(run.state['fly-green'] ?? '').toBe('');
+    expectNoSecrets(run);
+  }, 60_000);
+
+  it('SIGINT after traffic moved, no auto-rollback: green keeps serving and every report says so', async () => {
+    fly.server.inject({
+      route: 'Machines_cordon',
+      times: Number.POSITIVE_INFINITY,
+      fault: { delayMs: 20_000 },
+    });
+    const { run, exitMs } = await interrupted(
+      'SIGINT',
+      () => fly.server.received('Machines_cordon').length > 0,
+      {
+        'auto-rollback': 'false',
+      },
+    );
+    expect(exitMs!).toBeLessThan(RUNNER_SIGINT_GRACE_MS);
+    expect(run.code).toBe(1);
+    const green = fly.created;
+    for (const id of green)
+      expect([fly.machine(id)!.state, fly.machine(id)!.cordoned]).toEqual(['started', false]);
+    for (const id of blueIds)
+      expect([fly.machine(id)!.state, fly.machine(id)!.lease]).toEqual(['started', undefined]);
+    const serving = `new version on green ${green.join(', ')}; blue ${blueIds.join(', ')} kept`;
+    const note = `cancelled: 3 unit(s) changed, 0 sent back to their previous version; ${serving}`;
+    expect(run.outputs.status).toBe('failed');
+    const [d] = github.deployments();
+    expect(github.statusesOf(d!.id).at(-1)!.description).toBe(note.slice(0, 140));
+    expect(run.summary).toMatch(/^## deploy to fly \(production\): cancelled, failed$/m);
+    expect(run.summary).toContain(note);
+    const row = summaryRow(run.summary, 'b1')!;
+    expect(row[3]).toMatch(/^updated/);
+    expect(row.join(' ')).toMatch(/green \S+ serves; blue b1 kept, still serving/);
+    // Nothing for the post step to destroy: traffic was moved to every green.
+    expect(run.state['fly-green'] ?? '').toBe('');
   }, 60_000);
 });

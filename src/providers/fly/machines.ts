@@ -2,11 +2,16 @@ import { ApiError } from '../../core/errors.ts';
 import type { HttpClient } from '../../core/http.ts';
 import { providerList } from '../../core/provider-list.ts';
 import { LEASE_NONCE_HEADER } from './leases.ts';
+import type { MachineView } from './machine-update.ts';
 
 /**
- * Fly Machines of one app: list, get, start, wait. Every call names its
- * operation after the API's (`Machines_list`...), and failures say which app
- * or machine they were about, with a hint when the cause is usually ours.
+ * Fly Machines of one app: list, get, start, wait, and the calls a blue-green
+ * deploy makes besides updates: create, destroy, cordon, uncordon (contracts/fly
+ * Machines_create, Machines_delete, Machines_cordon, Machines_uncordon; fly-go
+ * flaps/flaps_machines.go `Launch`, `Destroy`, `Cordon`, `Uncordon`). Every
+ * call names its operation after the API's (`Machines_list`...), and failures
+ * say which app or machine they were about, with a hint when the cause is
+ * usually ours; a change to a machine under our lease carries its nonce.
  */
 
 export interface FlyMachine {
@@ -62,7 +67,26 @@ export interface MachinesApi {
   wait(id: string, options: WaitOptions): Promise<{ state: string }>;
 }
 
-export class FlyMachines implements MachinesApi {
+/** What POST /apps/{app}/machines takes (CreateMachineRequest). */
+export interface MachineCreate {
+  config: Record<string, unknown>;
+  region?: string | undefined;
+  minSecretsVersion?: number | undefined;
+  skipLaunch?: boolean;
+  /** The proxy sends it nothing until it is uncordoned (flyctl bluegreen's green machines). */
+  skipServiceRegistration?: boolean;
+}
+
+/** Create, destroy, cordon and uncordon: what `strategy: bluegreen` needs besides updates. */
+export interface MachineLifecycleApi {
+  create(input: MachineCreate): Promise<MachineView>;
+  /** `force` kills a running machine (contracts/fly Machines_delete `force`). */
+  destroy(id: string, options: { nonce?: string; force: boolean; signal?: AbortSignal }): Promise<void>;
+  cordon(id: string, nonce?: string, signal?: AbortSignal): Promise<void>;
+  uncordon(id: string, nonce?: string, signal?: AbortSignal): Promise<void>;
+}
+
+export class FlyMachines implements MachinesApi, MachineLifecycleApi {
   private readonly http: HttpClient;
   readonly app: string;
 
@@ -138,6 +162,68 @@ export class FlyMachines implements MachinesApi {
       }),
     );
     return { state: res.data?.state ?? options.state };
+  }
+
+  /** Not retried: a second POST creates a second machine. */
+  async create(input: MachineCreate): Promise<MachineView> {
+    const res = await this.call(`app ${this.app}`, () =>
+      this.http.request<MachineView>({
+        operation: 'Machines_create',
+        method: 'POST',
+        path: this.path(),
+        json: {
+          config: input.config,
+          ...(input.region ? { region: input.region } : {}),
+          ...(input.minSecretsVersion !== undefined ? { min_secrets_version: input.minSecretsVersion } : {}),
+          ...(input.skipLaunch ? { skip_launch: true } : {}),
+          ...(input.skipServiceRegistration ? { skip_service_registration: true } : {}),
+        },
+      }),
+    );
+    return res.data;
+  }
+
+  async destroy(
+    id: string,
+    options: { nonce?: string; force: boolean; signal?: AbortSignal },
+  ): Promise<void> {
+    await this.call(`machine ${id}`, () =>
+      this.http.request({
+        operation: 'Machines_delete',
+        method: 'DELETE',
+        path: this.path(`/${enc(id)}`),
+        query: { force: options.force },
+        ...(options.nonce ? { headers: { [LEASE_NONCE_HEADER]: options.nonce } } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
+    );
+  }
+
+  /** Setting cordon twice changes nothing, so a retry is harmless (flyctl strategy_bluegreen.go). */
+  async cordon(id: string, nonce?: string, signal?: AbortSignal): Promise<void> {
+    await this.toggle('cordon', id, nonce, signal);
+  }
+
+  async uncordon(id: string, nonce?: string, signal?: AbortSignal): Promise<void> {
+    await this.toggle('uncordon', id, nonce, signal);
+  }
+
+  private async toggle(
+    action: 'cordon' | 'uncordon',
+    id: string,
+    nonce: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    await this.call(`machine ${id}`, () =>
+      this.http.request({
+        operation: action === 'cordon' ? 'Machines_cordon' : 'Machines_uncordon',
+        method: 'POST',
+        path: this.path(`/${enc(id)}/${action}`),
+        ...(nonce ? { headers: { [LEASE_NONCE_HEADER]: nonce } } : {}),
+        ...(signal ? { signal } : {}),
+        retrySafe: true,
+      }),
+    );
   }
 
   private async call<T>(resource: string, send: () => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
-export const id = 721;
-export const ids = [721];
+export const id = 483;
+export const ids = [483];
 export const modules = {
 
 /***/ 9880:
@@ -70,7 +70,7 @@ function formatProgressLine(position, total, unit, width = String(total).length)
 
 /***/ }),
 
-/***/ 1721:
+/***/ 7483:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -276,62 +276,6 @@ function toLease(machineId, json, fallbackNonce) {
     return { machineId, nonce, expiresAt: f.expires_at };
 }
 
-;// CONCATENATED MODULE: ./src/providers/fly/machine-lifecycle.ts
-
-class FlyMachineLifecycle {
-    http;
-    app;
-    constructor(http, app) {
-        this.http = http;
-        this.app = app;
-    }
-    path(suffix = '') {
-        return `/apps/${encodeURIComponent(this.app)}/machines${suffix}`;
-    }
-    /** Not retried: a second POST creates a second machine. */
-    async create(input) {
-        const res = await this.http.request({
-            operation: 'Machines_create',
-            method: 'POST',
-            path: this.path(),
-            json: {
-                config: input.config,
-                ...(input.region ? { region: input.region } : {}),
-                ...(input.minSecretsVersion !== undefined ? { min_secrets_version: input.minSecretsVersion } : {}),
-                ...(input.skipLaunch ? { skip_launch: true } : {}),
-                ...(input.skipServiceRegistration ? { skip_service_registration: true } : {}),
-            },
-        });
-        return res.data;
-    }
-    async destroy(id, options) {
-        await this.http.request({
-            operation: 'Machines_delete',
-            method: 'DELETE',
-            path: this.path(`/${encodeURIComponent(id)}`),
-            query: { force: options.force },
-            ...(options.nonce ? { headers: { [LEASE_NONCE_HEADER]: options.nonce } } : {}),
-            ...(options.signal ? { signal: options.signal } : {}),
-        });
-    }
-    /** Setting cordon twice changes nothing, so a retry is harmless (flyctl strategy_bluegreen.go). */
-    async cordon(id, nonce) {
-        await this.toggle('cordon', id, nonce);
-    }
-    async uncordon(id, nonce) {
-        await this.toggle('uncordon', id, nonce);
-    }
-    async toggle(action, id, nonce) {
-        await this.http.request({
-            operation: action === 'cordon' ? 'Machines_cordon' : 'Machines_uncordon',
-            method: 'POST',
-            path: this.path(`/${encodeURIComponent(id)}/${action}`),
-            ...(nonce ? { headers: { [LEASE_NONCE_HEADER]: nonce } } : {}),
-            retrySafe: true,
-        });
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/providers/fly/machine-update.ts
 
 class FlyMachineUpdates {
@@ -475,6 +419,49 @@ class FlyMachines {
             timeoutMs: seconds * 1000 + 10_000,
         }));
         return { state: res.data?.state ?? options.state };
+    }
+    /** Not retried: a second POST creates a second machine. */
+    async create(input) {
+        const res = await this.call(`app ${this.app}`, () => this.http.request({
+            operation: 'Machines_create',
+            method: 'POST',
+            path: this.path(),
+            json: {
+                config: input.config,
+                ...(input.region ? { region: input.region } : {}),
+                ...(input.minSecretsVersion !== undefined ? { min_secrets_version: input.minSecretsVersion } : {}),
+                ...(input.skipLaunch ? { skip_launch: true } : {}),
+                ...(input.skipServiceRegistration ? { skip_service_registration: true } : {}),
+            },
+        }));
+        return res.data;
+    }
+    async destroy(id, options) {
+        await this.call(`machine ${id}`, () => this.http.request({
+            operation: 'Machines_delete',
+            method: 'DELETE',
+            path: this.path(`/${enc(id)}`),
+            query: { force: options.force },
+            ...(options.nonce ? { headers: { [LEASE_NONCE_HEADER]: options.nonce } } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+        }));
+    }
+    /** Setting cordon twice changes nothing, so a retry is harmless (flyctl strategy_bluegreen.go). */
+    async cordon(id, nonce, signal) {
+        await this.toggle('cordon', id, nonce, signal);
+    }
+    async uncordon(id, nonce, signal) {
+        await this.toggle('uncordon', id, nonce, signal);
+    }
+    async toggle(action, id, nonce, signal) {
+        await this.call(`machine ${id}`, () => this.http.request({
+            operation: action === 'cordon' ? 'Machines_cordon' : 'Machines_uncordon',
+            method: 'POST',
+            path: this.path(`/${enc(id)}/${action}`),
+            ...(nonce ? { headers: { [LEASE_NONCE_HEADER]: nonce } } : {}),
+            ...(signal ? { signal } : {}),
+            retrySafe: true,
+        }));
     }
     async call(resource, send) {
         try {
@@ -749,8 +736,12 @@ async function runBlueGreen(blue, image, request, kit, groupOf) {
     }
     const leases = await kit.acquire(blue);
     const green = new Map();
+    /** Greens traffic moved to (uncordoned), by blue index. */
+    const promoted = new Set();
+    const cordoned = new Set();
+    const destroyed = new Set();
+    const unpromoted = () => [...green].filter(([i]) => !promoted.has(i)).map(([, g]) => g.id);
     const deadline = performance.now() + request.healthTimeoutMs;
-    let moved = false;
     try {
         const forced = forcedStarts(blue, groupOf);
         const firstFailure = new AbortController();
@@ -768,30 +759,43 @@ async function runBlueGreen(blue, image, request, kit, groupOf) {
             const body = updateBody(current, image, { launch: launched, minSecretsVersion: kit.minSecretsVersion });
             const made = await kit.lifecycle.create({ ...body, skipServiceRegistration: true });
             green.set(i, { id: made.id, version: made.version ?? made.instance_id, launched });
+            kit.onGreen?.(unpromoted());
             request.log(`${m.id}: green machine ${made.id} created in ${m.region} (no traffic yet)`);
             units[i].note = `replaced by ${made.id}`;
         });
         const launched = [...green].filter(([, g]) => g.launched);
         await allOrFirstFailure(launched, launched.length, firstFailure, async ([i, g]) => {
-            await kit.waitStarted(g.id, g.version, deadline, signal);
-            await kit.waitHealthy(g.id, deadline, signal);
-            units[i].health = 'passing';
-            request.log(`${blue[i].id}: green ${g.id} started and healthy`);
+            const state = await kit.waitSettled(g.id, g.version, deadline, signal);
+            if (state !== 'started')
+                throw new Error(`green machine ${g.id} settled ${state} instead of started`);
+            const seen = await kit.waitHealthy(g.id, deadline, signal);
+            const checked = definedCheckCount(blue[i].config) > 0;
+            units[i].health = checked ? 'passing' : 'skipped';
+            // flyctl waits for no check on a machine whose config defines none: started is enough.
+            request.log(`${blue[i].id}: green ${g.id} ${checked ? `started and healthy (${seen})` : 'started (no checks defined)'}`);
         });
         request.signal?.throwIfAborted();
         for (const [i, g] of green) {
-            await kit.lifecycle.uncordon(g.id);
-            moved = true;
+            request.signal?.throwIfAborted();
+            await kit.lifecycle.uncordon(g.id, undefined, request.signal);
+            promoted.add(i);
+            kit.onGreen?.(unpromoted());
             units[i].startedMs = kit.since();
         }
         request.log(`traffic moved: ${green.size} green machine(s) uncordoned`);
-        await (0,fanout/* mapConcurrent */._)(blue, (m) => kit.lifecycle.cordon(m.id, leases.get(m.id)?.nonce), {
-            concurrency: 16,
-        });
-        await (0,fanout/* mapConcurrent */._)(blue, async (m) => {
-            await kit.lifecycle.destroy(m.id, { nonce: leases.get(m.id)?.nonce, force: true });
+        await (0,fanout/* mapConcurrent */._)(blue, async (m, i) => {
+            await kit.lifecycle.cordon(m.id, leases.get(m.id)?.nonce, request.signal);
+            cordoned.add(i);
+        }, { concurrency: 16, ...(request.signal ? { signal: request.signal } : {}) });
+        await (0,fanout/* mapConcurrent */._)(blue, async (m, i) => {
+            await kit.lifecycle.destroy(m.id, {
+                nonce: leases.get(m.id)?.nonce,
+                force: true,
+                ...(request.signal ? { signal: request.signal } : {}),
+            });
+            destroyed.add(i);
             leases.delete(m.id);
-        }, { concurrency: 16 });
+        }, { concurrency: 16, ...(request.signal ? { signal: request.signal } : {}) });
         for (const u of units) {
             u.outcome = 'updated';
             u.health ??= 'skipped';
@@ -803,14 +807,8 @@ async function runBlueGreen(blue, image, request, kit, groupOf) {
     catch (error) {
         const cancelled = request.signal?.aborted === true;
         const why = cancelled ? 'cancelled' : (0,core_errors/* messageOf */.bD)(error);
-        if (moved) {
-            // Traffic already reaches green: nothing is destroyed, both versions are left serving.
-            for (const u of units) {
-                u.outcome = 'failed';
-                u.error = `after traffic moved: ${why}`;
-            }
-            return { status: 'failed', units, error: `after traffic moved to green: ${why}` };
-        }
+        if (promoted.size > 0)
+            return afterTrafficMoved(blue, units, { green, promoted, cordoned, destroyed }, why, request, kit, leases);
         await destroyGreen([...green.values()].map((g) => g.id), request, kit);
         for (const u of units) {
             u.outcome = 'failed';
@@ -829,17 +827,82 @@ async function runBlueGreen(blue, image, request, kit, groupOf) {
         await kit.release(leases);
     }
 }
+/**
+ * A failure or cancellation once traffic reached green. flyctl never destroys a green machine
+ * traffic was moved to (strategy_bluegreen.go `CanDestroyGreenMachines`); with `auto-rollback`,
+ * as for every target, the previous version is sent back where it still exists: its blue machine
+ * is uncordoned, then its green destroyed. Every green without traffic is destroyed. The units,
+ * the error and the cancellation detail all say which machines serve afterwards.
+ */
+async function afterTrafficMoved(blue, units, done, why, request, kit, leases) {
+    const cancelled = request.signal?.aborted === true;
+    const signal = cancelled ? request.cleanupSignal : undefined;
+    const unpromoted = [...done.green].filter(([i]) => !done.promoted.has(i));
+    await destroyGreen(unpromoted.map(([, g]) => g.id), request, kit);
+    const sendBack = request.autoRollback ? [...done.promoted].filter((i) => !done.destroyed.has(i)) : [];
+    let restored = 0;
+    await (0,fanout/* mapConcurrent */._)(sendBack, async (i) => {
+        const b = blue[i];
+        const g = done.green.get(i);
+        try {
+            await kit.lifecycle.uncordon(b.id, leases.get(b.id)?.nonce, signal);
+            done.cordoned.delete(i);
+            await kit.lifecycle.destroy(g.id, { force: true, ...(signal ? { signal } : {}) });
+            done.promoted.delete(i);
+            units[i].outcome = 'rolled-back';
+            units[i].newImage = b.config?.image;
+            units[i].note = `${b.id} serves again; green ${g.id} destroyed`;
+            restored++;
+            request.log(`${b.id} uncordoned, serving the previous image again; green ${g.id} destroyed`);
+        }
+        catch (error) {
+            request.log(`warning: could not send ${b.id} back: ${(0,core_errors/* messageOf */.bD)(error)}`);
+        }
+    }, { concurrency: 16 });
+    for (const [i, u] of units.entries()) {
+        u.endedMs = kit.since();
+        if (u.outcome === 'rolled-back')
+            continue;
+        const g = done.green.get(i);
+        if (g && done.promoted.has(i)) {
+            u.outcome = 'updated';
+            u.note = `green ${g.id} serves; blue ${blue[i].id} ${done.destroyed.has(i) ? 'destroyed' : done.cordoned.has(i) ? 'kept, cordoned' : 'kept, still serving'}`;
+        }
+        else {
+            u.outcome = 'failed';
+            u.note = g
+                ? `green ${g.id} destroyed before traffic reached it; blue kept serving`
+                : 'blue kept serving';
+        }
+        u.error = `${why} after traffic moved to green`;
+    }
+    const serving = [...done.promoted].map((i) => done.green.get(i).id);
+    const keptBlue = blue.filter((_, i) => !done.destroyed.has(i));
+    const detail = serving.length === 0
+        ? 'traffic is back on blue'
+        : `new version on green ${serving.join(', ')}${keptBlue.length > 0 ? `; blue ${keptBlue.map((m) => m.id).join(', ')} kept` : ''}`;
+    return {
+        status: serving.length === 0 && restored > 0 ? 'rolled-back' : 'failed',
+        units,
+        error: `${why} after traffic moved to green: ${detail}`,
+        ...(cancelled ? { cancelled: { changed: restored + serving.length, restored, detail } } : {}),
+    };
+}
 async function destroyGreen(ids, request, kit) {
     const signal = request.signal?.aborted ? request.cleanupSignal : undefined;
+    const left = new Set(ids);
     await (0,fanout/* mapConcurrent */._)(ids, async (id) => {
         try {
             await kit.lifecycle.destroy(id, { force: true, ...(signal ? { signal } : {}) });
+            left.delete(id);
             request.log(`green machine ${id} destroyed`);
         }
         catch (error) {
             request.log(`warning: could not destroy green machine ${id}: ${(0,core_errors/* messageOf */.bD)(error)}`);
         }
     }, { concurrency: 16 });
+    // What is still listed is left to the post step.
+    kit.onGreen?.([...left]);
 }
 /** Runs `task` on every item; when one throws, aborts `cut` and throws the first error after all settled. */
 async function allOrFirstFailure(items, concurrency, cut, task) {
@@ -1053,8 +1116,11 @@ function createFlyTarget(settings, deps) {
                     if (leases.size === 0)
                         deps.onLeases?.(undefined);
                 },
-                waitStarted: (id, version, deadline, signal) => waitStarted(id, version, deadline, signal),
+                waitSettled,
                 waitHealthy,
+                ...(deps.onGreen
+                    ? { onGreen: (ids) => deps.onGreen?.({ app: settings.app, machines: ids }) }
+                    : {}),
                 minSecretsVersion: settings.minSecretsVersion,
                 since,
             }, processGroupOf);
@@ -1321,43 +1387,32 @@ function createFlyTarget(settings, deps) {
     async function waitRunning(id, version, nonce, deadline, signal) {
         let startedOnce = false;
         for (;;) {
-            const left = deadline - performance.now();
-            if (left <= 0) {
-                const now = await deps.updates.get(id).catch(() => undefined);
-                throw new HealthTimeout(`version ${version} did not start within the health timeout${now ? ` (machine is ${now.state})` : ''}`);
-            }
-            const answer = await deps.updates.waitFor(id, {
-                version,
-                state: 'settled',
-                timeoutSeconds: left / 1000,
-                ...(signal ? { signal } : {}),
-            });
-            if (!answer.reached)
-                continue;
-            const state = answer.state ?? (await deps.updates.get(id)).state;
+            const state = await waitSettled(id, version, deadline, signal);
             if (state === 'started')
                 return;
             if (state === 'failed')
                 throw new Error(`version ${version} failed to start (machine state failed)`);
             if (state === 'replaced' || state === 'destroyed')
                 throw new Error(`version ${version} was ${state} by another change while this deploy held the lease`);
-            if ((state === 'stopped' || state === 'suspended') && !startedOnce) {
-                startedOnce = true;
-                await startUnderLease(id, nonce, deadline, signal);
-                continue;
-            }
-            if (state === 'stopped' || state === 'suspended')
+            if (startedOnce)
                 throw new Error(`version ${version} stopped again after it was started (machine state ${state})`);
-            // Any other answer is not settled yet: ask again.
-            await sleep(Math.min(poll.min, Math.max(0, deadline - performance.now())), signal);
+            startedOnce = true;
+            await startUnderLease(id, nonce, deadline, signal);
         }
     }
-    /** A new machine's first version: settled `started`, or an error naming where it settled instead. */
-    async function waitStarted(id, version, deadline, signal) {
+    /**
+     * Waits until version `version` of `id` settles (flyctl internal/machine/update.go waits for
+     * `settled`) and returns where: started, stopped, suspended, failed, or replaced/destroyed when
+     * another change overtook it. Any other answer is not settled yet and is asked again; at the
+     * deadline it throws, naming the state the machine is in.
+     */
+    async function waitSettled(id, version, deadline, signal) {
         for (;;) {
             const left = deadline - performance.now();
-            if (left <= 0)
-                throw new HealthTimeout(`machine ${id} did not start within the health timeout`);
+            if (left <= 0) {
+                const now = await deps.updates.get(id).catch(() => undefined);
+                throw new HealthTimeout(`version ${version} of ${id} did not start within the health timeout${now ? ` (machine is ${now.state})` : ''}`);
+            }
             const answer = await deps.updates.waitFor(id, {
                 version,
                 state: 'settled',
@@ -1367,9 +1422,9 @@ function createFlyTarget(settings, deps) {
             if (!answer.reached)
                 continue;
             const state = answer.state ?? (await deps.updates.get(id)).state;
-            if (state === 'started')
-                return;
-            throw new Error(`machine ${id} settled ${state} instead of started`);
+            if (SETTLED.has(state))
+                return state;
+            await sleep(Math.min(poll.min, Math.max(0, deadline - performance.now())), signal);
         }
     }
     async function waitHealthy(id, deadline, signal) {
@@ -1377,7 +1432,7 @@ function createFlyTarget(settings, deps) {
         for (;;) {
             const verdict = healthOf(await deps.updates.get(id));
             if (verdict.healthy)
-                return;
+                return verdict.summary;
             const left = deadline - performance.now();
             if (left <= 0)
                 throw new HealthTimeout(`checks not passing within the health timeout: ${verdict.summary}`);
@@ -1389,6 +1444,8 @@ function createFlyTarget(settings, deps) {
 }
 class HealthTimeout extends Error {
 }
+/** Where a version ends up (fly.io/docs/machines/machine-states); `replaced`/`destroyed`: overtaken. */
+const SETTLED = new Set(['started', 'stopped', 'suspended', 'failed', 'replaced', 'destroyed']);
 /** The version an update created: `version`, or the deprecated `instance_id` it equals. */
 function versionOf(machine) {
     return machine.version ?? machine.instance_id;
@@ -1415,6 +1472,50 @@ function skippedUnit(m, image, batch, at) {
         startedMs: at,
         endedMs: at,
     };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/fly-green-state.ts
+
+/**
+ * The green machines of a blue-green deploy that traffic has not moved to yet,
+ * saved as step state each time the list changes (a green created, destroyed or
+ * uncordoned). A step killed before it could destroy them (SIGKILL, or the
+ * runner's SIGTERM after a cancellation) leaves them running, cordoned, billed:
+ * the post step (`post-if: always()`) destroys every one still listed. A green
+ * that was uncordoned is taken off the list first, so the post step never
+ * destroys a machine traffic was moved to.
+ */
+const FLY_GREEN_STATE = 'fly-green';
+function serializeGreen(state) {
+    return state.machines.length > 0 ? JSON.stringify(state) : '';
+}
+/** Undefined for an empty or unreadable state value. */
+function parseGreen(raw) {
+    if (!raw.trim())
+        return undefined;
+    try {
+        const v = JSON.parse(raw);
+        if (typeof v.app !== 'string' || !Array.isArray(v.machines))
+            return undefined;
+        return { app: v.app, machines: v.machines.filter((m) => typeof m === 'string') };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Destroys (force) every listed green machine; a 404 means it is gone already. */
+async function destroyLeftoverGreen(machines, state, signal) {
+    return Promise.all(state.machines.map(async (machine) => {
+        try {
+            await machines.destroy(machine, { force: true, ...(signal ? { signal } : {}) });
+            return { machine, result: 'destroyed' };
+        }
+        catch (error) {
+            if (error instanceof ApiError && error.status === 404)
+                return { machine, result: 'already gone' };
+            return { machine, result: 'failed', detail: messageOf(error) };
+        }
+    }));
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/fly-lease-state.ts
@@ -1485,12 +1586,14 @@ startedAt) {
         redact,
         ...(0,rate_limit_waits/* rateLimitWaits */.Q)(deploy, ctx, startedAt),
     });
+    const machines = new FlyMachines(http, settings.app);
     return createFlyTarget(settings, {
-        machines: new FlyMachines(http, settings.app),
+        machines,
         updates: new FlyMachineUpdates(http, settings.app),
         leases: new FlyLeases(http, settings.app),
-        lifecycle: new FlyMachineLifecycle(http, settings.app),
+        lifecycle: machines,
         onLeases: (intent) => ctx.saveState(FLY_LEASES_STATE, serializeLeaseIntent(intent)),
+        onGreen: (state) => ctx.saveState(FLY_GREEN_STATE, serializeGreen(state)),
     });
 }
 

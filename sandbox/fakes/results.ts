@@ -163,7 +163,9 @@ export function createResultsFake(): ResultsFake {
     }
     const blob: Blob = {
       id: randomUUID(),
-      sig: randomBytes(24).toString('base64'),
+      // A SAS signature is the base64 of an HMAC-SHA256, 44 characters with `=` padding (Azure
+      // Storage REST docs, "Create a service SAS": signature): its URI form always differs.
+      sig: randomBytes(32).toString('base64'),
       blocks: new Map(),
       committedBlocks: new Map(),
       committed: undefined,

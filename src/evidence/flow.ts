@@ -307,7 +307,12 @@ async function uploadArtifact(
       env,
       signal: ctx.cancellation.signal,
       onLine: (line) => ctx.info(`  ${line}`),
-      onSecret: (value) => ctx.secrets.add(value, 'signature'),
+      // @actions/artifact masks a signed URL's `sig` and its URI encoding (maskSigUrl in
+      // internal/shared/util.ts): the runner derives the encoding itself, so only the value goes on.
+      onSecret: (value) => {
+        const decoded = uriDecoded(value);
+        ctx.secrets.add(decoded, 'signature', decoded === value ? [] : [value]);
+      },
       onNote: (line) => {
         ctx.warning(line);
         ctx.log.write({
@@ -437,4 +442,14 @@ function linkUnique(partial: string, path: string): string {
 function shownPath(workspace: string, path: string): string {
   const inside = relative(workspace, path);
   return inside === '..' || inside.startsWith('../') || isAbsolute(inside) ? path : inside;
+}
+
+/** A value the client may have sent URI-encoded, decoded; as it is when it is no URI encoding. */
+function uriDecoded(value: string): string {
+  if (!/%[0-9A-Fa-f]{2}/.test(value)) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }

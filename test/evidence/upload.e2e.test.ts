@@ -97,6 +97,17 @@ describe('an upload', () => {
     // The client's own lines are in the log, its debug lines are not.
     expect(run.stdout).toContain(`Artifact ${NAME} successfully finalized`);
     expect(run.stdout).not.toContain('::debug::[Request]');
+    // The signatures go to the runner as they are, once each; their URI forms never (the runner
+    // derives those itself), though the client asked for both.
+    const masks = run.stdout.split('\n').filter((l) => l.startsWith('::add-mask::'));
+    const signatures = results.server.requests
+      .filter((r) => r.query.includes('sig='))
+      .map((r) => new URLSearchParams(r.query).get('sig')!);
+    for (const sig of new Set(signatures)) {
+      expect(encodeURIComponent(sig)).not.toBe(sig);
+      expect(masks.filter((m) => m === `::add-mask::${sig}`)).toHaveLength(1);
+      expect(masks).not.toContain(`::add-mask::${encodeURIComponent(sig)}`);
+    }
     expectNoSecrets(run);
     expect(results.server.violations).toEqual([]);
   }, 60_000);

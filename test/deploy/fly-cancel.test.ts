@@ -1,18 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../../sandbox/fake-server.ts';
-import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
-import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
+import type { FlyFake } from '../../sandbox/fakes/fly.ts';
+import type { GitHubFake } from '../../sandbox/fakes/github.ts';
 import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
 import { summaryRow } from '../helpers/summary-tables.ts';
-import {
-  digestImage,
-  expectNoSecrets,
-  expectNoViolations,
-  OLD_IMAGE,
-  SECRETS,
-  statesOf,
-} from './fixtures.ts';
+import { digestImage, expectNoSecrets, expectNoViolations, OLD_IMAGE, statesOf } from './fixtures.ts';
+import { type FlyWorld, startFlyWorld } from './worlds.ts';
 
 /**
  * Cancellation of a Fly deploy through the committed bundles (issue 13 §2): the runner sends
@@ -24,27 +18,21 @@ import {
 /** The runner's grace between SIGINT and SIGTERM: a contract, not a speed goal. */
 const RUNNER_SIGINT_GRACE_MS = 7500;
 
+let world: FlyWorld;
 let fly: FlyFake;
 let github: GitHubFake;
 
 beforeEach(async () => {
-  fly = createFlyFake({ token: SECRETS.fly, startDelayMs: 100 });
-  github = createGitHubFake({ token: SECRETS.github, repositories: ['acme/fleet'] });
-  await Promise.all([fly.start(), github.start()]);
+  world = await startFlyWorld({ startDelayMs: 100 });
+  ({ fly, github } = world);
 });
-afterEach(async () => {
-  await Promise.all([fly.stop(), github.stop()]);
-});
+afterEach(() => world.stop());
 
 const inputs = () => ({
-  target: 'fly',
+  ...world.inputs(),
   image: digestImage('b'),
   'tag-image': 'false',
   'fly-app': 'test-app',
-  'fly-api-token': SECRETS.fly,
-  'fly-api-url': `${fly.server.url}/v1`,
-  'github-token': SECRETS.github,
-  'github-api-url': github.server.url,
   'health-timeout': '120',
   'max-unavailable': '2',
 });

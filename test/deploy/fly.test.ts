@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../../sandbox/fake-server.ts';
-import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
-import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
+import type { FlyFake } from '../../sandbox/fakes/fly.ts';
+import type { GitHubFake } from '../../sandbox/fakes/github.ts';
 import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
 import { summaryRow } from '../helpers/summary-tables.ts';
 import {
@@ -12,33 +12,28 @@ import {
   SECRETS,
   statesOf,
 } from './fixtures.ts';
+import { type FlyWorld, startFlyWorld } from './worlds.ts';
 
 /** The committed bundle against the Fly Machines and GitHub fakes: rollouts, leases, rollbacks, history. */
 
 const START_MS = 300;
+let world: FlyWorld;
 let fly: FlyFake;
 let github: GitHubFake;
 
 beforeEach(async () => {
-  fly = createFlyFake({ token: SECRETS.fly, startDelayMs: START_MS });
-  github = createGitHubFake({ token: SECRETS.github, repositories: ['acme/fleet'] });
-  await Promise.all([fly.start(), github.start()]);
+  world = await startFlyWorld({ startDelayMs: START_MS });
+  ({ fly, github } = world);
 });
-afterEach(async () => {
-  await Promise.all([fly.stop(), github.stop()]);
-});
+afterEach(() => world.stop());
 
 function deploy(inputs: Record<string, string> = {}): Promise<BundleRun> {
   return runBundle('deploy', {
     inputs: {
-      target: 'fly',
+      ...world.inputs(),
       image: digestImage('b'),
       'tag-image': 'false',
       'fly-app': 'test-app',
-      'fly-api-token': SECRETS.fly,
-      'fly-api-url': `${fly.server.url}/v1`,
-      'github-token': SECRETS.github,
-      'github-api-url': github.server.url,
       'health-timeout': '10',
       ...inputs,
     },

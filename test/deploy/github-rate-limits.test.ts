@@ -1,14 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createGitHubFake,
-  type GitHubFake,
-  primaryRateLimit,
-  secondaryRateLimit,
-} from '../../sandbox/fakes/github.ts';
-import { createHerokuFake, type HerokuFake } from '../../sandbox/fakes/heroku.ts';
+import { type GitHubFake, primaryRateLimit, secondaryRateLimit } from '../../sandbox/fakes/github.ts';
+import type { HerokuFake } from '../../sandbox/fakes/heroku.ts';
 import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
-import { expectNoSecrets, expectNoViolations, SECRETS, statesOf } from './fixtures.ts';
+import { expectNoSecrets, expectNoViolations, statesOf } from './fixtures.ts';
+import { type HerokuWorld, startHerokuWorld } from './worlds.ts';
 
 /**
  * GitHub's rate limits met by the deploy history (Deployments API), through the
@@ -21,28 +17,21 @@ const LIST = 'GET /repos/:owner/:repo/deployments';
 const CREATE = 'POST /repos/:owner/:repo/deployments';
 const STATUS = 'POST /repos/:owner/:repo/deployments/:id/statuses';
 
+let world: HerokuWorld;
 let heroku: HerokuFake;
 let github: GitHubFake;
 
 beforeEach(async () => {
-  heroku = createHerokuFake({ apiKeys: [SECRETS.heroku], knobs: { buildLineIntervalMs: 1 } });
-  github = createGitHubFake({ token: SECRETS.github, repositories: ['acme/fleet'] });
-  await Promise.all([heroku.start(), github.start()]);
-  heroku.seedApp({ name: 'web-prod' });
+  world = await startHerokuWorld({ knobs: { buildLineIntervalMs: 1 } });
+  ({ heroku, github } = world);
 });
-afterEach(async () => {
-  await Promise.all([heroku.stop(), github.stop()]);
-});
+afterEach(() => world.stop());
 
 async function deploy(inputs: Record<string, string> = {}): Promise<BundleRun> {
   const run = await runBundle('deploy', {
     inputs: {
-      target: 'heroku',
+      ...world.inputs(),
       'heroku-app': 'web-prod',
-      'heroku-api-key': SECRETS.heroku,
-      'heroku-api-url': heroku.url,
-      'github-token': SECRETS.github,
-      'github-api-url': github.server.url,
       'source-url': 'https://example.test/app.tgz',
       'health-timeout': '20',
       ...inputs,

@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHerokuFake, type HerokuFake, herokuFault } from '../../sandbox/fakes/heroku.ts';
+import { type HerokuFake, herokuFault } from '../../sandbox/fakes/heroku.ts';
 import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
 import { expectNoSecrets, expectNoViolations, SECRETS } from './fixtures.ts';
+import { type HerokuWorld, startHerokuWorld } from './worlds.ts';
 
 /**
  * Heroku's rate limit met by a deploy, through the committed bundle: Heroku's real 429
@@ -11,25 +12,22 @@ import { expectNoSecrets, expectNoViolations, SECRETS } from './fixtures.ts';
  * wait would pass the input health-timeout, one clean error naming Heroku and the limit.
  */
 
+let world: HerokuWorld;
 let heroku: HerokuFake;
 
 beforeEach(async () => {
-  heroku = createHerokuFake({ apiKeys: [SECRETS.heroku], knobs: { buildLineIntervalMs: 1 } });
-  await heroku.start();
-  heroku.seedApp({ name: 'web-prod' });
+  world = await startHerokuWorld({ knobs: { buildLineIntervalMs: 1 } });
+  ({ heroku } = world);
 });
-afterEach(async () => {
-  await heroku.stop();
-});
+afterEach(() => world.stop());
 
 async function deploy(env: Record<string, string> = {}, healthTimeout = '20'): Promise<BundleRun> {
   const run = await runBundle('deploy', {
     env,
+    // No github-token: the deploy is not recorded, so only Heroku's limits are met.
     inputs: {
-      target: 'heroku',
+      ...world.inputs({ github: false }),
       'heroku-app': 'web-prod',
-      'heroku-api-key': SECRETS.heroku,
-      'heroku-api-url': heroku.url,
       'source-url': 'https://example.test/app.tgz',
       'health-timeout': healthTimeout,
     },

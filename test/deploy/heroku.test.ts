@@ -1,41 +1,30 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
-import { createHerokuFake, type HerokuFake } from '../../sandbox/fakes/heroku.ts';
+import type { GitHubFake } from '../../sandbox/fakes/github.ts';
+import type { HerokuFake } from '../../sandbox/fakes/heroku.ts';
 import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
 import { expectNoSecrets, expectNoViolations, SECRETS, statesOf } from './fixtures.ts';
+import { type HerokuWorld, startHerokuWorld } from './worlds.ts';
 
 /** The committed bundle against the Heroku and GitHub fakes: builds, promotions, rollbacks. */
 
+let world: HerokuWorld;
 let heroku: HerokuFake;
 let github: GitHubFake;
 const LINE_MS = 150;
 
 beforeEach(async () => {
-  heroku = createHerokuFake({ apiKeys: [SECRETS.heroku], knobs: { buildLineIntervalMs: LINE_MS } });
-  github = createGitHubFake({ token: SECRETS.github, repositories: ['acme/fleet'] });
-  await Promise.all([heroku.start(), github.start()]);
-  heroku.seedApp({ name: 'web-prod' });
+  world = await startHerokuWorld({ knobs: { buildLineIntervalMs: LINE_MS } });
+  ({ heroku, github } = world);
 });
-afterEach(async () => {
-  await Promise.all([heroku.stop(), github.stop()]);
-});
+afterEach(() => world.stop());
 
 function deploy(
   inputs: Record<string, string>,
   onLine?: (line: string, at: number) => void,
 ): Promise<BundleRun> {
   return runBundle('deploy', {
-    inputs: {
-      target: 'heroku',
-      'heroku-app': 'web-prod',
-      'heroku-api-key': SECRETS.heroku,
-      'heroku-api-url': heroku.url,
-      'github-token': SECRETS.github,
-      'github-api-url': github.server.url,
-      'health-timeout': '20',
-      ...inputs,
-    },
+    inputs: { ...world.inputs(), 'heroku-app': 'web-prod', 'health-timeout': '20', ...inputs },
     ...(onLine ? { onLine } : {}),
   });
 }

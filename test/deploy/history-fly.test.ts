@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
-import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
+import type { FlyFake } from '../../sandbox/fakes/fly.ts';
+import type { GitHubFake } from '../../sandbox/fakes/github.ts';
 import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
 import { digestImage, expectNoSecrets, expectNoViolations, SECRETS, statesOf } from './fixtures.ts';
+import { type FlyWorld, startFlyWorld } from './worlds.ts';
 
 /**
  * History scoped to one target (issue 13 §1) and rollbacks that mean what users
@@ -10,34 +11,22 @@ import { digestImage, expectNoSecrets, expectNoViolations, SECRETS, statesOf } f
  * environment `production`, and every lookup sees only its own app's deployments.
  */
 
+let world: FlyWorld;
 let fly: FlyFake;
 let github: GitHubFake;
 
 beforeEach(async () => {
-  fly = createFlyFake({ token: SECRETS.fly, startDelayMs: 50 });
-  github = createGitHubFake({ token: SECRETS.github, repositories: ['acme/fleet'] });
-  await Promise.all([fly.start(), github.start()]);
+  world = await startFlyWorld({ startDelayMs: 50 });
+  ({ fly, github } = world);
   fly.addMachine({ id: 's1', app: 'smooth' });
   fly.addMachine({ id: 's2', app: 'smooth' });
   fly.addMachine({ id: 'o1', app: 'other' });
 });
-afterEach(async () => {
-  await Promise.all([fly.stop(), github.stop()]);
-});
+afterEach(() => world.stop());
 
 function deploy(app: string, inputs: Record<string, string> = {}): Promise<BundleRun> {
   return runBundle('deploy', {
-    inputs: {
-      target: 'fly',
-      'tag-image': 'false',
-      'fly-app': app,
-      'fly-api-token': SECRETS.fly,
-      'fly-api-url': `${fly.server.url}/v1`,
-      'github-token': SECRETS.github,
-      'github-api-url': github.server.url,
-      'health-timeout': '5',
-      ...inputs,
-    },
+    inputs: { ...world.inputs(), 'tag-image': 'false', 'fly-app': app, 'health-timeout': '5', ...inputs },
   });
 }
 

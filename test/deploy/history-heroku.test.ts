@@ -1,37 +1,25 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
-import { createHerokuFake, type HerokuFake } from '../../sandbox/fakes/heroku.ts';
+import type { GitHubFake } from '../../sandbox/fakes/github.ts';
+import type { HerokuFake } from '../../sandbox/fakes/heroku.ts';
 import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
-import { expectNoViolations, SECRETS, statesOf } from './fixtures.ts';
+import { expectNoViolations, statesOf } from './fixtures.ts';
+import { type HerokuWorld, startHerokuWorld } from './worlds.ts';
 
 /** Heroku history scoped to the app, and a rollback to the release already running, through the bundle. */
 
+let world: HerokuWorld;
 let heroku: HerokuFake;
 let github: GitHubFake;
 
 beforeEach(async () => {
-  heroku = createHerokuFake({ apiKeys: [SECRETS.heroku], knobs: { buildLineIntervalMs: 1 } });
-  github = createGitHubFake({ token: SECRETS.github, repositories: ['acme/fleet'] });
-  await Promise.all([heroku.start(), github.start()]);
-  heroku.seedApp({ name: 'web-prod' });
-  heroku.seedApp({ name: 'web-eu' });
+  world = await startHerokuWorld({ apps: ['web-prod', 'web-eu'], knobs: { buildLineIntervalMs: 1 } });
+  ({ heroku, github } = world);
 });
-afterEach(async () => {
-  await Promise.all([heroku.stop(), github.stop()]);
-});
+afterEach(() => world.stop());
 
 function deploy(app: string, inputs: Record<string, string>): Promise<BundleRun> {
   return runBundle('deploy', {
-    inputs: {
-      target: 'heroku',
-      'heroku-app': app,
-      'heroku-api-key': SECRETS.heroku,
-      'heroku-api-url': heroku.url,
-      'github-token': SECRETS.github,
-      'github-api-url': github.server.url,
-      'health-timeout': '20',
-      ...inputs,
-    },
+    inputs: { ...world.inputs(), 'heroku-app': app, 'health-timeout': '20', ...inputs },
   });
 }
 

@@ -1,37 +1,24 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
-import { createHerokuFake, type HerokuFake } from '../../sandbox/fakes/heroku.ts';
-import { expectNoSecrets, SECRETS } from '../deploy/fixtures.ts';
+import type { HerokuFake } from '../../sandbox/fakes/heroku.ts';
+import { expectNoSecrets } from '../deploy/fixtures.ts';
+import { type HerokuWorld, startHerokuWorld } from '../deploy/worlds.ts';
 import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
 import { injectedCommands } from '../helpers/runner-commands.ts';
 
 /** Issue 12 through the committed deploy bundle on Heroku: build output and the source URL. */
 
+let world: HerokuWorld;
 let heroku: HerokuFake;
-let github: GitHubFake;
 
 beforeEach(async () => {
-  heroku = createHerokuFake({ apiKeys: [SECRETS.heroku], knobs: { buildLineIntervalMs: 10 } });
-  github = createGitHubFake({ token: SECRETS.github, repositories: ['acme/fleet'] });
-  await Promise.all([heroku.start(), github.start()]);
-  heroku.seedApp({ name: 'web-prod' });
+  world = await startHerokuWorld({ knobs: { buildLineIntervalMs: 10 } });
+  ({ heroku } = world);
 });
-afterEach(async () => {
-  await Promise.all([heroku.stop(), github.stop()]);
-});
+afterEach(() => world.stop());
 
 function deploy(sourceUrl: string): Promise<BundleRun> {
   return runBundle('deploy', {
-    inputs: {
-      target: 'heroku',
-      'heroku-app': 'web-prod',
-      'heroku-api-key': SECRETS.heroku,
-      'heroku-api-url': heroku.url,
-      'github-token': SECRETS.github,
-      'github-api-url': github.server.url,
-      'health-timeout': '20',
-      'source-url': sourceUrl,
-    },
+    inputs: { ...world.inputs(), 'heroku-app': 'web-prod', 'health-timeout': '20', 'source-url': sourceUrl },
   });
 }
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type GitHubFake, primaryRateLimit, secondaryRateLimit } from '../../sandbox/fakes/github.ts';
 import type { HerokuFake } from '../../sandbox/fakes/heroku.ts';
 import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
-import { expectNoSecrets, expectNoViolations, statesOf } from './fixtures.ts';
+import { expectNoSecrets, expectNoViolations, SECRETS, statesOf } from './fixtures.ts';
 import { type HerokuWorld, startHerokuWorld } from './worlds.ts';
 
 /**

@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import { mapConcurrent } from '../core/fanout.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Check } from './checks-file.ts';
@@ -94,7 +95,7 @@ export function toResult(
   const notes: string[] = [];
   if (raw.timedOut) notes.push(`timed out after ${formatSeconds(o.timeoutMs)}: the check was killed`);
   if (raw.error) notes.push(raw.error);
-  const redacted = o.redactor.redact(raw.output);
+  const redacted = o.redactor.redact(withoutTerminalEscapes(raw.output));
   const cut = cutLines(redacted, o.maxLines);
   return {
     id: check.id,
@@ -113,6 +114,19 @@ export function toResult(
     cutLines: cut.cut,
     note: notes.length === 0 ? undefined : o.redactor.redact(notes.join('; ')),
   };
+}
+
+/**
+ * Output as text, without the terminal's escape sequences that colour it,
+ * move the cursor, set the title or make links: CSI (`ESC [ … m`, and the C1
+ * form), OSC (`ESC ] … BEL` or `ESC ] … ESC \\`, so OSC 8 hyperlinks keep
+ * only their text) and the two-byte `ESC x` forms, through Node's own
+ * `util.stripVTControlCharacters`. A stray ESC or BEL left by a cut-off
+ * sequence goes too: a Markdown file or a job summary has no use for either.
+ * Done before redaction, so a secret coloured in parts is still whole.
+ */
+export function withoutTerminalEscapes(text: string): string {
+  return stripVTControlCharacters(text).replace(/[\x07\x1b\x9b]/g, '');
 }
 
 /**

@@ -56,9 +56,35 @@ export async function runHttp(
     return {
       output: '',
       timedOut: false,
-      error: code && !message.includes(code) ? `${code}: ${message}` : message,
+      error: unreachable(url, code) ?? (code && !message.includes(code) ? `${code}: ${message}` : message),
     };
   }
+}
+
+/** Node's connect errors (errno codes, undici's connect timeout) said as what could not be reached. */
+const UNREACHABLE: Record<string, string> = {
+  ECONNREFUSED: 'connection refused: nothing listens there',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'no answer',
+  UND_ERR_CONNECT_TIMEOUT: 'no answer',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network unreachable',
+};
+
+/**
+ * One sentence naming the host and port that could not be reached, with the
+ * error code, and what to check; undefined for other errors. A name DNS does
+ * not know (`ENOTFOUND`, `EAI_AGAIN`) names the host only.
+ */
+export function unreachable(url: string, code: string | undefined): string | undefined {
+  if (!code) return undefined;
+  const { hostname, port, protocol } = new URL(url);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return `could not find host ${hostname} (${code}): check the host name in the check's URL`;
+  const why = UNREACHABLE[code];
+  if (!why) return undefined;
+  const shownPort = port || (protocol === 'https:' ? '443' : '80');
+  return `could not connect to ${hostname} port ${shownPort} (${code}, ${why}): check the host and port in the check's URL and that the service runs and the runner can reach it`;
 }
 
 /** The URL without its userinfo, and the Basic `Authorization` value the userinfo stood for. */

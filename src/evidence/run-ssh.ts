@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SshHost } from '../core/inputs.ts';
 import type { SshSession } from '../providers/ssh/session.ts';
-import { sshFailure } from '../providers/ssh/ssh-reason.ts';
+import { sshFailure, unreachable } from '../providers/ssh/ssh-reason.ts';
 import type { RawOutcome } from './run-result.ts';
 
 /**
@@ -9,7 +9,8 @@ import type { RawOutcome } from './run-result.ts';
  * folds stderr into stdout, so the order is the host's. Exit code 255 with a
  * message from the ssh client itself means ssh failed (refused, host key,
  * login): the check is an `error` carrying ssh's own reason (redacted later,
- * like every note). 255 without one is the command's own exit code.
+ * like every note), said as what to check in `ssh-host` when the host could
+ * not be reached. 255 without one is the command's own exit code.
  */
 export async function runSsh(
   session: SshSession,
@@ -30,7 +31,9 @@ export async function runSsh(
       output: result.output,
       exitCode: result.timedOut || reason ? undefined : result.code,
       timedOut: result.timedOut,
-      error: reason ? `ssh could not run the check: ${reason}` : undefined,
+      error: reason
+        ? (unreachable(reason, 'ssh-host') ?? `ssh could not run the check: ${reason}`)
+        : undefined,
     };
   } catch (error) {
     return { output: '', timedOut: false, error: `ssh could not start: ${(error as Error).message}` };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sshFailure, sshReason } from '../../src/providers/ssh/ssh-reason.ts';
+import { sshFailure, sshReason, unreachable } from '../../src/providers/ssh/ssh-reason.ts';
 
 /** What OpenSSH 9.2 printed on stderr in each case (captured against the sandbox sshd), and the reason kept. */
 const CHANGED = [
@@ -64,4 +64,27 @@ describe('sshReason', () => {
     expect(sshFailure({ code: 1, timedOut: false, sshErrors: refused })).toBeUndefined();
     expect(sshFailure({ code: 255, timedOut: true, sshErrors: refused })).toBeUndefined();
   });
+});
+
+describe('unreachable: one sentence naming host, port and what to check', () => {
+  it.each([
+    [
+      'ssh: connect to host 127.0.0.1 port 9: Connection refused',
+      'ssh could not connect to 127.0.0.1 port 9 (Connection refused): nothing listens there: check the host and port in ssh-host and that sshd runs on it',
+    ],
+    [
+      'ssh: connect to host h.example port 2222: Connection timed out',
+      'ssh could not connect to h.example port 2222 (Connection timed out): check the host and port in ssh-host and that a firewall lets the runner reach it',
+    ],
+    [
+      'ssh: connect to host 10.0.0.9 port 22: No route to host',
+      'ssh could not connect to 10.0.0.9 port 22 (No route to host): check the host and port in ssh-host and that a firewall lets the runner reach it',
+    ],
+    [
+      'ssh: Could not resolve hostname no-such.invalid: Name or service not known',
+      'ssh could not find host no-such.invalid (Name or service not known): check the host name in ssh-host',
+    ],
+    ['root@h: Permission denied (publickey).', undefined],
+    ['Host key verification failed.', undefined],
+  ])('%s', (reason, sentence) => expect(unreachable(reason, 'ssh-host')).toBe(sentence));
 });

@@ -62,8 +62,12 @@ checks:
     expect(text).toMatch(/\| down \| down \| ❌ failed \| HTTP 503 \|/);
     expect(text).toMatch(/\| maintenance-ok \| maintenance-ok \| ✅ passed \| HTTP 503 \|/);
     expect(text).toMatch(/\| hang \| hang \| ⚠️ timed out \| — \|/);
-    expect(text).toMatch(/\| refused \| refused \| ⚠️ error \| [^|]*ECONNREFUSED[^|]* \|/);
-    expect(text).toContain('ECONNREFUSED');
+    expect(text).toMatch(
+      /\| refused \| refused \| ⚠️ error \| could not connect to 127\.0\.0\.1 port 9 [^|]+ \|/,
+    );
+    expect(text).toContain(
+      "could not connect to 127.0.0.1 port 9 (ECONNREFUSED, connection refused: nothing listens there): check the host and port in the check's URL and that the service runs and the runner can reach it",
+    );
     expect(text).toContain('HTTP 503');
     expect(text).toContain('maintenance');
   });
@@ -85,6 +89,8 @@ checks:
     required: true
   - id: exit-code
     run: exit 4
+  - id: colours
+    run: printf '\\033[1;32mgreen\\033[0m \\033]8;;https://ex.example/st\\033\\\\st-link\\033]8;;\\033\\\\ \\033]8;;https://ex.example/bel\\007bel-link\\033]8;;\\007\\033]0;title\\007\\n'
   - id: up
     http: ${httpUrl}/up
 `);
@@ -104,6 +110,12 @@ checks:
     expect(text).toContain(`| run checks on | ${sshd.target} |`);
     expect(text).toContain(`remote user ${sshd.user}\nerr line\nlast`);
     expect(text).toMatch(/\| exit-code \| exit-code \| ⚠️ failed \| exit 4 \|/);
+    // Colours, OSC 8 links (ended by ST and by BEL) and a title: the text stays, no escape reaches the file.
+    expect(text).toContain('\ngreen st-link bel-link\n');
+    expect(text).not.toMatch(/[\x07\x1b]/);
+    // The links' targets appear only in the command as written, not in its output.
+    for (const line of text.split('\n').filter((l) => l.includes('ex.example')))
+      expect(line).toMatch(/^printf '/);
     expect(text).toMatch(/\| up \| up \| ✅ passed \| HTTP 200 \|/);
     const keyLine = sshd.privateKey.split('\n')[1]!;
     expect(run.everything).not.toContain(keyLine);

@@ -13,6 +13,7 @@ import {
 } from '../../src/evidence/evidence-file.ts';
 import { artifactName, gateOf } from '../../src/evidence/gate.ts';
 import { secretValues } from '../../src/evidence/redaction.ts';
+import { unreachable } from '../../src/evidence/run-http.ts';
 
 const run: RunCheck = {
   kind: 'run',
@@ -227,5 +228,35 @@ describe('secret values from the environment', () => {
         'postgres://u:p@h/d',
       ].sort(),
     );
+  });
+});
+
+describe('an http check that reached nothing', () => {
+  it.each([
+    [
+      'http://127.0.0.1:9/x',
+      'ECONNREFUSED',
+      /^could not connect to 127\.0\.0\.1 port 9 \(ECONNREFUSED, connection refused: nothing listens there\): check /,
+    ],
+    [
+      'https://ex.example/up',
+      'UND_ERR_CONNECT_TIMEOUT',
+      /^could not connect to ex\.example port 443 \(UND_ERR_CONNECT_TIMEOUT, no answer\): /,
+    ],
+    [
+      'http://ex.example/up',
+      'EHOSTUNREACH',
+      /^could not connect to ex\.example port 80 \(EHOSTUNREACH, no route to host\): /,
+    ],
+    [
+      'http://no-such.invalid/',
+      'ENOTFOUND',
+      /^could not find host no-such\.invalid \(ENOTFOUND\): check the host name in the check's URL$/,
+    ],
+  ])('%s %s', (url, code, sentence) => expect(unreachable(url, code)).toMatch(sentence));
+
+  it('leaves other errors to their own words', () => {
+    expect(unreachable('http://h/', 'UND_ERR_HEADERS_TIMEOUT')).toBeUndefined();
+    expect(unreachable('http://h/', undefined)).toBeUndefined();
   });
 });

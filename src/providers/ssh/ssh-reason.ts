@@ -39,3 +39,27 @@ function namedByInput(line: string): string {
     .replace(/"?\/\S*\/ops-ssh-[^/\s"]+\/id"?/g, '(ssh-key)')
     .replace(/"?\/\S*\/ops-ssh-[^/\s"]+\/known_hosts"?(:\d+)?/g, '(ssh-known-hosts)');
 }
+
+/**
+ * ssh's reason as one sentence naming what could not be reached and what to
+ * check, when the reason is that the host could not be reached at all
+ * (OpenSSH sshconnect.c: "ssh: connect to host %s port %s: %s",
+ * "ssh: Could not resolve hostname %s: %s"); `input` is the input that gave
+ * the host. undefined for any other reason (login, host key), which ssh's own
+ * words say well enough.
+ */
+export function unreachable(reason: string, input: string): string | undefined {
+  const connect = /^ssh: connect to host (\S+) port (\d+): (.+)$/.exec(reason);
+  if (connect) {
+    const [, host, port, why] = connect;
+    const what =
+      why === 'Connection refused'
+        ? `nothing listens there: check the host and port in ${input} and that sshd runs on it`
+        : `check the host and port in ${input} and that a firewall lets the runner reach it`;
+    return `ssh could not connect to ${host} port ${port} (${why}): ${what}`;
+  }
+  const resolve = /^ssh: Could not resolve hostname (\S+): (.+)$/.exec(reason);
+  if (resolve)
+    return `ssh could not find host ${resolve[1]} (${resolve[2]}): check the host name in ${input}`;
+  return undefined;
+}

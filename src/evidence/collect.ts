@@ -126,6 +126,7 @@ export function toResult(
  * Done before redaction, so a secret coloured in parts is still whole.
  */
 export function withoutTerminalEscapes(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: BEL, ESC and CSI are exactly what is removed.
   return stripVTControlCharacters(text).replace(/[\x07\x1b\x9b]/g, '');
 }
 

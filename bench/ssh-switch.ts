@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pushAppImage, startDockerd } from '../sandbox/dockerd.ts';
-import { closedBeforeAnswer } from '../sandbox/load.ts';
+import { type Answer, startLoad } from '../sandbox/load.ts';
 import { startNginx } from '../sandbox/nginx.ts';
 import { startRegistry } from '../sandbox/registry.ts';
 import { freePort, startSshd } from '../sandbox/sshd.ts';
@@ -34,66 +33,6 @@ import { type BenchResult, median } from './measure.ts';
 
 const ROUNDS = 3;
 const exec = promisify(execFile);
-
-interface Answer {
-  at: number;
-  body: string;
-  ok: boolean;
-  /** Why it failed: the HTTP status or the socket error. */
-  why?: string;
-}
-
-function loadWithTimes(url: string, workers = 4): { stop(): Promise<Answer[]> } {
-  const agent = new Agent({ keepAlive: true, maxSockets: workers });
-  const answers: Answer[] = [];
-  let stopping = false;
-  const one = (attempt = 1): Promise<void> =>
-    new Promise<void>((resolve) => {
-      const req = request(url, { agent }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          body += c;
-        });
-        res.on('end', () => {
-          const ok = (res.statusCode ?? 0) < 500;
-          answers.push({
-            at: performance.now(),
-            body: body.trim(),
-            ok,
-            ...(ok ? {} : { why: `HTTP ${res.statusCode}` }),
-          });
-          resolve();
-        });
-        res.on('error', (error) => {
-          answers.push({ at: performance.now(), body: '', ok: false, why: `response: ${error.message}` });
-          resolve();
-        });
-      });
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        if (attempt === 1 && closedBeforeAnswer(error)) return resolve(one(2));
-        answers.push({
-          at: performance.now(),
-          body: '',
-          ok: false,
-          why: `${error.code ?? error.message}${req.reusedSocket ? ' (reused socket)' : ' (new socket)'}`,
-        });
-        resolve();
-      });
-      req.end();
-    });
-  const loops = Array.from({ length: workers }, async () => {
-    while (!stopping) await one();
-  });
-  return {
-    async stop() {
-      stopping = true;
-      await Promise.all(loops);
-      agent.destroy();
-      return answers;
-    },
-  };
-}
 
 /** Runs `reload`, then asks nginx until it answers: ms from the start. */
 async function untilServed(url: string, reload: () => Promise<void>): Promise<number> {
@@ -152,9 +91,10 @@ export async function benchSshSwitch(): Promise<BenchResult[]> {
       const next = versions[(round + 1) % 2]!;
       const want = round % 2 === 0 ? 'v2' : 'v1';
       const stamps = new Map<string, number>();
-      const load = loadWithTimes(`${nginx.url}/up`);
+      const answers: Answer[] = [];
+      const load = startLoad(`${nginx.url}/up`, { onAnswer: (a) => answers.push(a) });
       await deploy(next.ref, stamps);
-      const answers = await load.stop();
+      await load.stop(0);
       const healthy = stamps.get('healthy')!;
       const live = answers.find((a) => a.at >= healthy && a.body === want)?.at;
       if (live === undefined) throw new Error(`no answer from ${want} after the switch`);

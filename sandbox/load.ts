@@ -29,15 +29,42 @@ export function closedBeforeAnswer(error: NodeJS.ErrnoException): boolean {
   return error.code === 'ECONNRESET' || error.code === 'EPIPE';
 }
 
+/** One request's end: when, the body answered, and why it failed when it did. */
+export interface Answer {
+  /** `performance.now()` when it ended. */
+  at: number;
+  body: string;
+  ok: boolean;
+  /** `HTTP 502`, `response: aborted`, `ECONNRESET (new socket)`... */
+  why?: string;
+}
+
+export interface LoadOptions {
+  workers?: number;
+  /** Told of every request's end, in order (a bench times the switch with it). */
+  onAnswer?: (answer: Answer) => void;
+}
+
 /**
  * A load generator: `workers` loops of keep-alive GETs to `url`, back to back,
  * until stopped. Any connection error or 5xx counts as a failed request.
  */
-export function startLoad(url: string, workers = 4): Load {
+export function startLoad(url: string, options: LoadOptions = {}): Load {
+  const workers = options.workers ?? 4;
   const agent = new Agent({ keepAlive: true, maxSockets: workers });
   const result: LoadResult = { ok: 0, failed: 0, retried: 0, samples: [], bodies: [] };
   let stopping = false;
   let minimum = 0;
+  const answer = (a: Answer) => {
+    if (a.ok) {
+      result.ok++;
+      if (!result.bodies.includes(a.body)) result.bodies.push(a.body);
+    } else {
+      result.failed++;
+      if (result.samples.length < 5) result.samples.push(a.why ?? 'failed');
+    }
+    options.onAnswer?.(a);
+  };
   const one = (attempt = 1): Promise<void> =>
     new Promise<void>((resolve) => {
       const req = request(url, { agent }, (res) => {
@@ -48,16 +75,16 @@ export function startLoad(url: string, workers = 4): Load {
         });
         res.on('end', () => {
           const status = res.statusCode ?? 0;
-          if (status >= 500) fail(`HTTP ${status}`);
-          else {
-            result.ok++;
-            const text = body.trim();
-            if (!result.bodies.includes(text)) result.bodies.push(text);
-          }
+          answer({
+            at: performance.now(),
+            body: body.trim(),
+            ok: status < 500,
+            ...(status >= 500 ? { why: `HTTP ${status}` } : {}),
+          });
           resolve();
         });
         res.on('error', (error) => {
-          fail(error.message);
+          answer({ at: performance.now(), body: '', ok: false, why: `response: ${error.message}` });
           resolve();
         });
       });
@@ -67,15 +94,16 @@ export function startLoad(url: string, workers = 4): Load {
           resolve(one(2));
           return;
         }
-        fail(error.message);
+        answer({
+          at: performance.now(),
+          body: '',
+          ok: false,
+          why: `${error.code ?? error.message}${req.reusedSocket ? ' (reused socket)' : ' (new socket)'}`,
+        });
         resolve();
       });
       req.end();
     });
-  const fail = (why: string) => {
-    result.failed++;
-    if (result.samples.length < 5) result.samples.push(why);
-  };
   const loops = Array.from({ length: workers }, async () => {
     while (!stopping || result.ok + result.failed < minimum) await one();
   });

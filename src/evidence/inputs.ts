@@ -1,5 +1,6 @@
 import { InputError } from '../core/errors.ts';
 import { type InputReader, parseSshHost, type SshHost } from '../core/inputs.ts';
+import { knownHostsText } from '../providers/ssh/known-hosts.ts';
 import { normalisePrivateKey } from '../providers/ssh/private-key.ts';
 
 export const SECRET_INPUTS = ['ssh-key', 'redact', 'github-token'] as const;
@@ -64,9 +65,9 @@ export function parseInputs(inputs: InputReader, env: NodeJS.ProcessEnv = {}): E
         : {
             host: parseSshHost('ssh-host', sshHost),
             key: optionalKey(inputs.optional('ssh-key')),
-            knownHosts: inputs.required(
+            knownHosts: knownHostsText(
+              inputs.required('ssh-known-hosts', 'is required with ssh-host: known_hosts lines for it'),
               'ssh-known-hosts',
-              'is required with ssh-host: known_hosts lines for it',
             ),
           },
     redact: inputs

@@ -7,6 +7,9 @@ import { parseInputs as parseDeploy } from '../../src/deploy/inputs.ts';
 import { parseInputs as parseEvidence } from '../../src/evidence/inputs.ts';
 import { generatedKeys } from '../helpers/ssh-keys.ts';
 
+/** A well-formed known_hosts line (ssh-keyscan's form). */
+const KNOWN_HOST = 'h ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+
 const reader = (values: Record<string, string>) => new InputReader(fromRecord(values));
 
 function inputError(parse: () => unknown): InputError {
@@ -378,7 +381,7 @@ describe('evidence inputs', () => {
       reader({
         milestone: 'm',
         'ssh-host': 'root@127.0.0.1:2200',
-        'ssh-known-hosts': 'x',
+        'ssh-known-hosts': KNOWN_HOST,
         redact: 'one\n\ntwo words',
       }),
     );
@@ -391,8 +394,8 @@ describe('evidence inputs', () => {
     const crlf = key.replace(/\n/g, '\r\n');
     const spaces = key.replace(/\n/g, ' ');
     const evidence = (k: string) =>
-      parseEvidence(reader({ milestone: 'm', 'ssh-host': 'h', 'ssh-known-hosts': 'x', 'ssh-key': k })).ssh
-        ?.key;
+      parseEvidence(reader({ milestone: 'm', 'ssh-host': 'h', 'ssh-known-hosts': KNOWN_HOST, 'ssh-key': k }))
+        .ssh?.key;
     expect(evidence(crlf)).toBe(key);
     expect(evidence(spaces)).toBe(key);
     const deploy = (k: string) =>
@@ -415,14 +418,14 @@ describe('evidence inputs', () => {
       {
         milestone: 'm',
         'ssh-host': 'h',
-        'ssh-known-hosts': 'x',
+        'ssh-known-hosts': KNOWN_HOST,
         'ssh-key': generatedKeys().encrypted[2]!.text,
       },
       'ssh-key',
       'passphrase',
     ],
     [
-      { milestone: 'm', 'ssh-host': 'h', 'ssh-known-hosts': 'x', 'ssh-key': 'ssh-ed25519 AAAAC3Nza' },
+      { milestone: 'm', 'ssh-host': 'h', 'ssh-known-hosts': KNOWN_HOST, 'ssh-key': 'ssh-ed25519 AAAAC3Nza' },
       'ssh-key',
       'public key',
     ],

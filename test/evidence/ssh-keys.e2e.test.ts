@@ -1,4 +1,6 @@
-import { appendFileSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type Sshd, startSshd } from '../../sandbox/sshd.ts';
@@ -130,5 +132,49 @@ describe("ssh's own reason in the row when it cannot connect", () => {
     expect(row).not.toMatch(/exit 255/);
     expect(keyFilesLeft(run)).toEqual([]);
     expect(quotes(run, sshd.privateKey)).toBeUndefined();
+  });
+});
+
+describe('ssh-known-hosts as users paste them', () => {
+  /** The sandbox host's line hashed as `ssh-keygen -H` writes it. */
+  function hashedLine(): string {
+    const file = join(mkdtempSync(join(tmpdir(), 'kh-')), 'known_hosts');
+    writeFileSync(file, `${sshd.knownHosts}\n`);
+    execFileSync('ssh-keygen', ['-q', '-H', '-f', file]);
+    return readFileSync(file, 'utf8').trim();
+  }
+
+  it('a hashed line with CRLF endings and a comment logs in', async () => {
+    const hashed = hashedLine();
+    expect(hashed).toMatch(/^\|1\|/);
+    const run = await evidence({ 'ssh-key': sshd.privateKey, 'ssh-known-hosts': `# fleet\r\n${hashed}\r\n` });
+    expect(run.errors).toEqual([]);
+    expect(evidenceFiles(run.ws)[0]!.text).toMatch(/\| whoami \| whoami \| ✅ passed \| exit 0 \|/);
+  });
+
+  it('a @revoked key is refused by ssh itself, in the row', async () => {
+    const run = await evidence({
+      'ssh-key': sshd.privateKey,
+      'ssh-known-hosts': `@revoked ${sshd.knownHosts}`,
+    });
+    expect(run.errors).toEqual([]);
+    expect(evidenceFiles(run.ws)[0]!.text).toMatch(
+      /\| whoami \| whoami \| ⚠️ error \| [^|]*Host key verification failed/,
+    );
+  });
+
+  it('a malformed line is refused naming ssh-known-hosts and its line, before any connection', async () => {
+    const publicKeyOnly = sshd.knownHosts.split(' ').slice(1).join(' ');
+    const run = await evidence({
+      'ssh-key': sshd.privateKey,
+      'ssh-known-hosts': `${sshd.knownHosts}\r\n${publicKeyOnly}\r\n`,
+    });
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(
+      /ssh-known-hosts.*line 2 is not a known_hosts line: it starts with the key type/,
+    );
+    expect(evidenceFiles(run.ws)).toEqual([]);
+    expect(keyFilesLeft(run)).toEqual([]);
   });
 });

@@ -380,6 +380,9 @@ class FlyMachines {
             operation: 'Machines_list',
             // What the fan-out and the rollout read of each machine (fly-go machine_types.go `Machine`).
             fields: { id: 'text', state: 'text', region: 'text', config: 'object?' },
+            // One request, sent without `cursor` or `limit` (contracts/fly Machines_list): a machine
+            // listed twice in it is a fault, and would be updated twice.
+            unique: 'id',
             requestId: res.requestId,
             request: res.request,
         });

@@ -131,7 +131,7 @@ function parseKamal(inputs: InputReader): KamalTargetSettings {
 }
 
 function duplicateProblem(key: string, where: string): string {
-  return `lists ${key} twice (${where} has it too; a fragment, the default port, an empty ?, a trailing slash, the case of scheme and host and escaped letters, digits, - . _ ~ do not make another endpoint); each endpoint must appear once`;
+  return `lists ${key} twice (${where} has it too; a fragment, the default port, an empty ?, a trailing slash, the case of scheme and host, a trailing dot of the host and escaped letters, digits, - . _ ~ do not make another endpoint); each endpoint must appear once`;
 }
 
 function flyAppName(value: string): string {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { InputError } from './errors.ts';
@@ -25,11 +26,35 @@ function shown(value: string): string {
 /**
  * Reads a file an input names (`urls-file`): a path relative to the workspace, or absolute.
  * @throws OutsideWorkspaceError when the file, links followed, lies outside the workspace.
+ * @throws NotUtf8Error when its bytes are not UTF-8.
  */
 export type ReadListFile = (path: string) => string;
 
 /** A list file whose real path (links followed) is not inside the workspace. */
 export class OutsideWorkspaceError extends Error {}
+
+/** A list file with bytes that are not UTF-8 (a Latin-1 or UTF-16 export), first on `line` (1-based). */
+export class NotUtf8Error extends Error {
+  readonly line: number;
+  constructor(line: number) {
+    super(`not UTF-8 from line ${line}`);
+    this.line = line;
+  }
+}
+
+/**
+ * The text of a list file's bytes. Decoding them leniently would turn a Latin-1 `é` into U+FFFD,
+ * which a URL then sends as `%EF%BF%BD`: another path than the one written. Lines are counted
+ * as `listEntries` counts them (LF, CRLF or a lone CR), on a Latin-1 reading that keeps every
+ * byte in its place.
+ * @throws NotUtf8Error naming the first line that is not UTF-8.
+ */
+export function utf8Text(bytes: Buffer): string {
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  const lines = bytes.toString('latin1').split(/\r\n|\r|\n/);
+  const bad = lines.findIndex((line) => !isUtf8(Buffer.from(line, 'latin1')));
+  throw new NotUtf8Error(bad + 1);
+}
 
 /**
  * Files as the runner's workspace holds them: relative paths resolve against
@@ -44,7 +69,7 @@ export function workspaceFiles(workspace: string | undefined): ReadListFile {
     if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
       throw new OutsideWorkspaceError(path);
     }
-    return readFileSync(real, 'utf8');
+    return utf8Text(readFileSync(real));
   };
 }
 
@@ -171,6 +196,11 @@ export class InputReader {
           name,
           `names ${shown(file)}, which is outside the workspace (links followed); give a path inside GITHUB_WORKSPACE, the repository checkout`,
         );
+      if (error instanceof NotUtf8Error)
+        throw new InputError(
+          name,
+          `${fileLine(file, error.line)}: holds bytes that are not UTF-8 text; save the file as UTF-8`,
+        );
       const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
       throw new InputError(
         name,
@@ -244,7 +274,8 @@ export function fileLine(file: string, line: number): string {
  * The URL as the endpoint's server receives it, for finding duplicates; the URL
  * sent is always the one given. RFC 3986 §6.2.2 normalisation on the WHATWG
  * parse: scheme and host lower-cased, the default port dropped, `.` segments
- * resolved, an empty path is `/`; percent-escapes of unreserved characters
+ * resolved, an empty path is `/`, a trailing dot of the host dropped (`h.example.`
+ * is the DNS name `h.example`, as `sshHostKey` compares hosts); percent-escapes of unreserved characters
  * decoded (`%7E` is `~`) and the hex digits of the others upper-cased (`%2f` is
  * `%2F`, never `/`); the fragment dropped (clients never send it) and an empty
  * `?` too. Trailing slashes of the path are dropped as well: routers (Rails,
@@ -254,7 +285,8 @@ export function serverView(value: string): string {
   const url = new URL(value);
   const path = normalEscapes(url.pathname).replace(/\/+$/, '') || '/';
   const query = url.search === '' ? '' : normalEscapes(url.search);
-  return `${url.protocol}//${url.host}${path}${query}`;
+  const host = url.hostname.replace(/\.$/, '') + (url.port === '' ? '' : `:${url.port}`);
+  return `${url.protocol}//${host}${path}${query}`;
 }
 
 /** RFC 3986 §6.2.2.1-2: `%41` is `A`, `%7e` is `~`; `%2f` is `%2F` (a reserved character stays escaped). */
@@ -292,14 +324,15 @@ export function splitLines(value: string): string[] {
 }
 
 /**
- * A space or control character in an entry, named for its error with its
- * 1-based position: the URL parser would drop a tab or CR and encode a space,
- * so one line would silently name another path.
+ * A space, control or invisible format character in an entry, named for its
+ * error with its 1-based position: the URL parser would drop a tab or CR,
+ * encode a space or a zero-width space (U+200B) and map a soft hyphen in a host
+ * to nothing, so one line would silently name another path or host.
  */
 export function blankInside(value: string): string | undefined {
-  const at = value.search(/[\s\p{Cc}]/u);
+  const at = value.search(/[\s\p{Cc}\p{Cf}]/u);
   if (at < 0) return undefined;
-  const char = value[at]!;
+  const char = value[at];
   const what =
     char === ' '
       ? 'a space'
@@ -307,7 +340,7 @@ export function blankInside(value: string): string | undefined {
         ? 'a tab'
         : char === '\r'
           ? 'a carriage return'
-          : `the character U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+          : `the character U+${value.codePointAt(at)!.toString(16).toUpperCase().padStart(4, '0')}`;
   return `${what} at character ${at + 1}`;
 }
 
@@ -364,13 +397,24 @@ export interface SshHost {
   port: number;
 }
 
+/**
+ * `[user@]host[:port]`. A name is RFC 1123 labels: never empty (`web1..`, `.`) and never
+ * starting with a dash, which ssh would read as an option (`-Jproxy.example` is a ProxyJump).
+ */
+const SSH_HOST =
+  /^(?:([a-z_][a-z0-9_.-]*)@)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?)(?::(\d+))?$/;
+
 export function parseSshHost(name: string, value: string): SshHost {
   const blank = blankInside(value);
   if (blank) throw new InputError(name, `must be [user@]host[:port], one per line; the entry has ${blank}`);
   // Quoted only when it has the characters of a host line: a line of another file is never shown.
   const got = /^[A-Za-z0-9_.@:[\]-]{1,100}$/.test(value) ? `; got ${shown(value)}` : '';
-  const m = /^(?:([a-z_][a-z0-9_.-]*)@)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?::(\d+))?$/.exec(value);
-  if (!m) throw new InputError(name, `must be [user@]host[:port]${got}`);
+  const m = SSH_HOST.exec(value);
+  if (!m)
+    throw new InputError(
+      name,
+      `must be [user@]host[:port], the host a name of dot-separated labels (letters, digits, and dashes inside a label), an IPv4 address or a bracketed IPv6 one${got}`,
+    );
   const port = m[3] === undefined ? 22 : Number(m[3]);
   if (port < 1 || port > 65_535) throw new InputError(name, `has a port outside 1-65535${got}`);
   return { user: m[1], host: m[2]!.replace(/^\[|\]$/g, ''), port };

@@ -30,7 +30,7 @@ export type ListCheck = { ok: true; entries: object[] } | { ok: false; problem: 
  * `problem` completes "<provider> <operation> failed: …"; it names kinds and
  * fields, never values, so no part of an answer reaches a message.
  */
-export function checkList(body: unknown, field?: string, rules: FieldRules = {}): ListCheck {
+export function checkList(body: unknown, field?: string, rules: FieldRules = {}, unique?: string): ListCheck {
   let list = body;
   let what = 'a list';
   if (field !== undefined) {
@@ -69,6 +69,19 @@ export function checkList(body: unknown, field?: string, rules: FieldRules = {})
       };
     }
   }
+  if (unique !== undefined) {
+    const firstAt = new Map<unknown, number>();
+    for (let i = 0; i < list.length; i++) {
+      const key = (list[i] as Record<string, unknown>)[unique];
+      const first = firstAt.get(key);
+      if (first !== undefined)
+        return {
+          ok: false,
+          problem: `answered ${what} whose entries ${first + 1} and ${i + 1} of ${list.length} have the same "${unique}"; each must appear once, or one of them would be acted on twice`,
+        };
+      firstAt.set(key, i);
+    }
+  }
   return { ok: true, entries: list as object[] };
 }
 
@@ -82,6 +95,11 @@ export interface ListSource {
   field?: string;
   /** The fields each entry must carry (see `FieldRules`); none by default. */
   fields?: FieldRules;
+  /**
+   * A field no two entries may share (`id`): a list read in one request that answers one
+   * resource twice is a provider or proxy fault, and acting on both entries would act twice.
+   */
+  unique?: string;
   requestId?: string | undefined;
 }
 
@@ -91,7 +109,7 @@ export interface ListSource {
  *   when `checkList` refuses the answer.
  */
 export function providerList<T>(body: unknown, source: ListSource): T[] {
-  const checked = checkList(body, source.field, source.fields);
+  const checked = checkList(body, source.field, source.fields, source.unique);
   if (checked.ok) return checked.entries as T[];
   throw new ApiError({
     provider: source.provider,

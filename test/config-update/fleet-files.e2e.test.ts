@@ -136,7 +136,7 @@ describe('config-update urls-file (bundle against the sandbox)', () => {
     const run = await runWithFiles({ urls: `${u}/update\n${u}/update#again` }, {});
     expect(run.code).toBe(1);
     expect(run.errors).toEqual([
-      `Input 'urls' lists ${u}/update twice (another line has it too; a fragment, the default port, an empty ?, a trailing slash, the case of scheme and host and escaped letters, digits, - . _ ~ do not make another endpoint); each endpoint must appear once`,
+      `Input 'urls' lists ${u}/update twice (another line has it too; a fragment, the default port, an empty ?, a trailing slash, the case of scheme and host, a trailing dot of the host and escaped letters, digits, - . _ ~ do not make another endpoint); each endpoint must appear once`,
     ]);
     expect(k.hosts[0]!.server.requests).toEqual([]);
   });

@@ -368,4 +368,25 @@ describe('config-update on Fly (bundle against the sandbox)', () => {
     expect(fly.app.requests).toHaveLength(0);
     expectNoSecrets(run.everything);
   });
+
+  it('refuses a machine list that answers one machine twice: one error, nothing sent (issue 17 review)', async () => {
+    fly = await startFly();
+    fly.addMachine({ id: 'e100', region: 'ams' });
+    fly.addMachine({ id: 'e200', region: 'fra' });
+    // As the fake lists it, once more after the first entry: it was updated twice.
+    const again = { id: 'e200', state: 'started', region: 'fra', instance_id: 'v1', config: null };
+    fly.server.inject({
+      route: 'Machines_list',
+      times: Number.POSITIVE_INFINITY,
+      fault: { listEntries: { entries: [again] } },
+    });
+    const run = await runBundle('config-update', { inputs: flyInputs(fly) });
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        /^Could not list the machines of Fly app smooth: Fly Machines GET \/v1\/apps\/smooth\/machines failed: answered a list whose entries \d and \d of 3 have the same "id"; each must appear once/,
+      ),
+    ]);
+    expect(fly.app.requests).toHaveLength(0);
+  });
 });

@@ -100,6 +100,11 @@ describe('urls-file', () => {
     ['http://h.test/a\tb', 'a tab at character 16'],
     ['http://h.test/a\u00a0b', 'the character U+00A0 at character 16'],
     ['http://h.test/a\u0001b', 'the character U+0001 at character 16'],
+    // Invisible: sent as %E2%80%8B, or mapped to nothing in a host (issue 17 review).
+    ['http://h.test/a\u200b', 'the character U+200B at character 16'],
+    ['http://h\u00ad.test/a', 'the character U+00AD at character 9'],
+    ['http://h.test/\u202ea', 'the character U+202E at character 15'],
+    ['http://h.test/a\u{E0001}', 'the character U+E0001 at character 16'],
   ])('refuses %j in urls naming the input, never sending another path', (line, what) => {
     const error = inputError(() => parseConfigUpdate(reader({ target: 'kamal', urls: line })));
     expect(error.input).toBe('urls');
@@ -143,6 +148,24 @@ describe('list files stay inside the workspace (links followed)', () => {
 
   it.each(['fleet/urls.txt', join(workspace, 'fleet', 'urls.txt'), 'inside-link.txt'])('reads %s', (file) => {
     expect(parse(file).target).toMatchObject({ urls: ['https://a.test/u'] });
+  });
+
+  it.each([
+    // Latin-1 é on line 3: decoded leniently it was U+FFFD, sent as %EF%BF%BD (issue 17 review).
+    ['latin1.txt', Buffer.from('# fleet\r\nhttps://a.test/u\rhttps://a.test/caf\xe9\n', 'latin1'), 3],
+    // UTF-16 (a Windows "Unicode" export): its BOM is not UTF-8.
+    ['utf16.txt', Buffer.from('\uFEFFhttps://a.test/u\n', 'utf16le'), 1],
+  ])('refuses %s, which is not UTF-8, naming the first line that is not', (file, bytes, line) => {
+    writeFileSync(join(workspace, file), bytes);
+    const error = inputError(() => parse(file));
+    expect(error.message).toBe(
+      `Input 'urls-file' "${file}" line ${line}: holds bytes that are not UTF-8 text; save the file as UTF-8`,
+    );
+  });
+
+  it('reads a UTF-8 file whose URL holds a non-ASCII letter as written', () => {
+    writeFileSync(join(workspace, 'utf8.txt'), '\uFEFFhttps://a.test/café\n');
+    expect(parse('utf8.txt').target).toMatchObject({ urls: ['https://a.test/café'] });
   });
 
   it.each([
@@ -190,6 +213,18 @@ describe('hosts-file', () => {
     // A line of the wrong file is never quoted.
     ['root:x:0:0:root:/root:/bin/bash', `Input 'hosts-file' "hosts.txt" line 1: must be [user@]host[:port]`],
     ['# a\nweb-1:70000', `Input 'hosts-file' "hosts.txt" line 2: has a port outside 1-65535`],
+    // ssh would read a host starting with a dash as an option: -J is a ProxyJump (issue 17 review).
+    [
+      'web-1\n-Jproxy.example',
+      `Input 'hosts-file' "hosts.txt" line 2: must be [user@]host[:port], the host a name`,
+    ],
+    [
+      'web-1\ndeploy@-oX',
+      `Input 'hosts-file' "hosts.txt" line 2: must be [user@]host[:port], the host a name`,
+    ],
+    ['web1..', `Input 'hosts-file' "hosts.txt" line 1: must be [user@]host[:port], the host a name`],
+    ['.', `Input 'hosts-file' "hosts.txt" line 1: must be [user@]host[:port], the host a name`],
+    ['web-.example', `Input 'hosts-file' "hosts.txt" line 1: must be [user@]host[:port], the host a name`],
     ['# nothing', `Input 'hosts-file' names "hosts.txt", which lists no host`],
   ])('%j → %s', (text, expected) => {
     const error = inputError(() => deploy(text));
@@ -210,9 +245,12 @@ describe('hosts-file', () => {
     expect(typed.message).toContain(`Input 'hosts' lists the host ${what}`);
   });
 
-  it.each([['web1\nweb1:2222'], ['web1\nweb2'], ['[::1]\n[::2]']])('keeps %j: different hosts', (text) => {
-    expect(() => deploy(text)).not.toThrow();
-  });
+  it.each([['web1\nweb1:2222'], ['web1\nweb2'], ['[::1]\n[::2]'], ['web-1.example.\n10.0.0.1\nx1']])(
+    'keeps %j: different hosts',
+    (text) => {
+      expect(() => deploy(text)).not.toThrow();
+    },
+  );
 
   it('refuses hosts and hosts-file together', () => {
     const error = inputError(() => parseDeploy(reader({ ...ssh, hosts: 'web-1' }, { 'hosts.txt': 'web-2' })));
@@ -234,6 +272,11 @@ describe('serverView', () => {
     ['http://h/update/', 'http://h/update//?#x'],
     // fast-check shrunk: the trailing slash of a query was cut as if it ended the path
     ['http://a.aa?/', 'http://a.aa?/#'],
+    // The DNS name with its root dot, as sshHostKey compares hosts (issue 17 review).
+    ['http://h.example/update', 'http://H.example.:80/update'],
+    ['https://h.example:8443/update', 'https://h.example.:8443/update'],
+    ['http://[::1]/update', 'http://[0:0:0:0:0:0:0:1]/update'],
+    ['http://xn--bcher-kva.example/update', 'http://BÜCHER.example/update'],
   ])('%s and %s reach the same endpoint', (a, b) => {
     expect(serverView(b)).toBe(serverView(a));
   });

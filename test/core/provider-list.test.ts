@@ -132,6 +132,23 @@ describe('providerList', () => {
   });
 });
 
+describe('checkList unique field', () => {
+  it.each([
+    [[{ id: 'm1' }, { id: 'm2' }, { id: 'm1' }], 'entries 1 and 3 of 3 have the same "id"'],
+    [[{ id: 7 }, { id: 7 }], 'entries 1 and 2 of 2 have the same "id"'],
+  ])('refuses %j, naming the entries and the field, never the value', (list, problem) => {
+    expect(checkList(list, undefined, {}, 'id')).toEqual({
+      ok: false,
+      problem: `answered a list whose ${problem}; each must appear once, or one of them would be acted on twice`,
+    });
+  });
+
+  it('takes a list whose ids differ, and one without the rule whatever its ids', () => {
+    expect(checkList([{ id: 'm1' }, { id: 'M1' }], undefined, {}, 'id')).toMatchObject({ ok: true });
+    expect(checkList([{ id: 'm1' }, { id: 'm1' }])).toMatchObject({ ok: true });
+  });
+});
+
 describe('checkList field rules', () => {
   const rules = { id: 'text', region: 'text', config: 'object?' } as const;
   it.each([

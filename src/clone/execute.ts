@@ -9,7 +9,7 @@ import { MARKER_VAR } from './config.ts';
 import { type DnsRecordState, type DnsZone, decideDns, fqdnValue } from './dns.ts';
 import type { CloneSettings } from './inputs.ts';
 import { hostnameOf, type Observed } from './observe.ts';
-import { describe, resourceOf, type Step } from './plan.ts';
+import { describe, resourceOf, type Step, withKnownTarget } from './plan.ts';
 import { pollUntil } from './poll.ts';
 import { appendRecord, findRecord, formatRecord, recordPrefix } from './servers-file.ts';
 
@@ -80,7 +80,8 @@ export async function execute(
   results: StepResult[],
 ): Promise<void> {
   const progress = new Progress(steps.length, deps.info);
-  for (const [index, step] of steps.entries()) {
+  for (const [index, planned] of steps.entries()) {
+    const step = withKnownTarget(planned, runtime.dnsTarget);
     if (step.exists) {
       results.push({ step, status: 'exists', ms: 0 });
       deps.log.write({ step: step.kind, outcome: 'skipped', ids: ids(step, runtime), detail: 'exists' });
@@ -90,7 +91,8 @@ export async function execute(
     const started = performance.now();
     if (deps.signal.reason instanceof CancelledError) {
       // No step starts after a cancellation, not even one that sends no request (the servers file).
-      for (const rest of steps.slice(index)) results.push({ step: rest, status: 'not-run', ms: 0 });
+      for (const rest of steps.slice(index))
+        results.push({ step: withKnownTarget(rest, runtime.dnsTarget), status: 'not-run', ms: 0 });
       throw new CancelledError(
         deps.signal.reason.signalName,
         `stopped before step ${index + 1}, ${describe(step)}`,
@@ -111,7 +113,8 @@ export async function execute(
       const failure = error instanceof StepError ? error : new StepError(step.kind, describe(step), cause);
       results.push({ step, status: 'failed', ms, note: failure.message });
       progress.done({ id: describe(step), outcome: 'failed', ms });
-      for (const rest of steps.slice(index + 1)) results.push({ step: rest, status: 'not-run', ms: 0 });
+      for (const rest of steps.slice(index + 1))
+        results.push({ step: withKnownTarget(rest, runtime.dnsTarget), status: 'not-run', ms: 0 });
       throw failure;
     }
   }

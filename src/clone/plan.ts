@@ -254,6 +254,19 @@ function refuseForeignCname(
   );
 }
 
+/** What a plan says a CNAME points at before Heroku has given the new domain its DNS target. */
+const UNKNOWN_TARGET = "the new domain's DNS target (known once Heroku has added the domain)";
+
+/**
+ * The step with the DNS target this run has learnt since planning (from the domain it
+ * added), so that what is printed about it names the target instead of saying it is unknown.
+ */
+export function withKnownTarget(step: Step, dnsTarget: string | undefined): Step {
+  if ((step.kind === 'dns.upsert' || step.kind === 'dns.manual') && step.target === undefined && dnsTarget)
+    return { ...step, target: dnsTarget };
+  return step;
+}
+
 /** One line a person reads: what the step does (or did). Never a config value. */
 export function describe(step: Step): string {
   switch (step.kind) {
@@ -272,13 +285,13 @@ export function describe(step: Step): string {
     case 'domain.add':
       return `add domain ${step.hostname} to ${step.app}`;
     case 'dns.upsert': {
-      const target = step.target === undefined ? '<dns target of the new domain>' : fqdnValue(step.target);
+      const target = step.target === undefined ? UNKNOWN_TARGET : fqdnValue(step.target);
       if (!step.existing) return `create CNAME ${step.name} -> ${target}`;
       const what = step.changes.length > 0 ? ` (${step.changes.join(', ')})` : '';
       return `${step.exists ? 'keep' : 'update'} CNAME ${step.name} -> ${target}${what}`;
     }
     case 'dns.manual': {
-      const target = step.target === undefined ? '<dns target of the new domain>' : fqdnValue(step.target);
+      const target = step.target === undefined ? UNKNOWN_TARGET : fqdnValue(step.target);
       return `print CNAME ${step.hostname}. -> ${target} for you to create`;
     }
     case 'release.promote':

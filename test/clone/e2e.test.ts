@@ -97,9 +97,11 @@ describe('clone end to end (committed bundle)', () => {
     expect(
       w.heroku.server.requests.filter((r) => r.method !== 'GET' && r.path.includes(`/apps/${SOURCE}`)),
     ).toEqual([]);
+    // The summary names the DNS target the domain got during the run, not the plan's wording.
+    const cname = w.heroku.state.domains.find((d) => d.hostname === `tati.${ZONE}`)!.cname;
     expect(summaryRow(run.summary, '6')?.slice(0, 3)).toEqual([
       '6',
-      'create CNAME tati -> <dns target of the new domain>',
+      `create CNAME tati -> ${cname}.`,
       '✅ done',
     ]);
     expect(run.stdout).toMatch(/\[9\/9 100%\] append a line to scripts\/servers\.txt done/);
@@ -200,7 +202,7 @@ describe('clone end to end (committed bundle)', () => {
     for (const line of [
       '1. create app fetlife-prod-tati in eu',
       '2. set 5 config vars (values hidden)',
-      '6. create CNAME tati -> <dns target of the new domain>',
+      "6. create CNAME tati -> the new domain's DNS target (known once Heroku has added the domain)",
       'Dry run: 9 step(s) would run; nothing was changed.',
     ]) {
       expect(run.stdout).toContain(line);

@@ -293,6 +293,12 @@ describe('DNS tokens and Hetzner errors', () => {
         /dns-token is a read-only Hetzner API token: Hetzner refused POST \/v1\/zones\/\d+\/rrsets \(403: token_readonly/,
       ),
     ]);
+    // The domain was added before the CNAME failed: the error and the summary name its DNS target.
+    const target = w.heroku.state.domains.find((d) => d.hostname === `tati.${ZONE}`)?.cname;
+    expect(target).toMatch(/\S/);
+    expect(run.errors[0]).toContain(`Could not create CNAME tati -> ${target}.: dns-token is a read-only`);
+    expect(run.summary).toContain(`create CNAME tati -> ${target}.`);
+    expect(run.summary).not.toContain('DNS target (known once');
   });
 
   it('a Cloudflare token without Zone:Read is told which permission is missing', async () => {

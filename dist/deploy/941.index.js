@@ -323,12 +323,14 @@ var rate_limit = __webpack_require__(2743);
  * - hourly quota used up (`ratelimit-remaining: 0`): wait until `ratelimit-reset`, when one
  *   request is free again;
  * - otherwise it is the burst limit: godo's `RetryConfig` backoff (go-retryablehttp's default:
- *   `Retry-After` when sent, else 1 s doubling, capped at 30 s).
+ *   `Retry-After` when sent, else 1 s doubling, capped at 30 s), spread up to 25 % later so
+ *   jobs limited together do not all send again at once.
  */
 const DO_FIRST_WAIT_MS = 1000;
 const DO_MAX_WAIT_MS = 30_000;
+const DO_SPREAD = 0.25;
 const digitalOceanRateLimit = {
-    limited({ status, headers }, count, now) {
+    limited({ status, headers }, count, now, random) {
         if (status !== 429)
             return undefined;
         const untilReset = (0,rate_limit/* untilEpochSeconds */.Ri)(headers['ratelimit-reset'], now);
@@ -339,7 +341,8 @@ const digitalOceanRateLimit = {
             };
         }
         return {
-            waitMs: (0,rate_limit/* retryAfterMs */.Vs)(headers, now) ?? (0,rate_limit/* doubling */.Bf)(count, DO_FIRST_WAIT_MS, DO_MAX_WAIT_MS),
+            waitMs: (0,rate_limit/* retryAfterMs */.Vs)(headers, now) ??
+                Math.round((0,rate_limit/* doubling */.Bf)(count, DO_FIRST_WAIT_MS, DO_MAX_WAIT_MS) * (1 + DO_SPREAD * random())),
             limit: `HTTP 429, burst limit of 250 requests a minute${headers['ratelimit-remaining'] ? ` (ratelimit-remaining ${headers['ratelimit-remaining']})` : ''}`,
         };
     },
@@ -369,6 +372,7 @@ function createDigitalOceanClient(options) {
         ...(options.waitBound ? { waitBound: options.waitBound } : {}),
         ...(options.log ? { log: options.log } : {}),
         ...(options.sleep ? { sleep: options.sleep } : {}),
+        ...(options.random ? { random: options.random } : {}),
     });
 }
 

@@ -1,7 +1,7 @@
 import type { ActionContext } from '../core/action.ts';
 import { CancelledError, isCancelled } from '../core/cancellation.ts';
 import { messageOf, StepError } from '../core/errors.ts';
-import type { HttpClient, RetryEvent } from '../core/http.ts';
+import type { HttpClient } from '../core/http.ts';
 import type { WaitBound } from '../core/rate-limit.ts';
 import { CloudflareHttp } from '../providers/cloudflare/client.ts';
 import { createHerokuHttp } from '../providers/heroku/client.ts';
@@ -26,11 +26,8 @@ function connect(settings: CloneSettings, ctx: ActionContext, signal: AbortSigna
     redact: (text: string) => ctx.secrets.redact(text),
     signal,
     waitBound,
+    // One line per wait, rate limit or retry, from the client itself.
     log: (line: string) => ctx.info(line),
-    onRetry: (e: RetryEvent) =>
-      ctx.info(
-        `retrying ${e.provider} ${e.request} after ${e.reason} (attempt ${e.attempt}, waiting ${e.delayMs} ms)`,
-      ),
   };
   const heroku = herokuClients(
     createHerokuHttp({ ...common, baseUrl: settings.heroku.apiUrl, apiKey: settings.heroku.apiKey }),

@@ -1,6 +1,7 @@
 import { ApiError, messageOf } from '../core/errors.ts';
 import { mapConcurrent } from '../core/fanout.ts';
 import { HttpClient, type RetryEvent } from '../core/http.ts';
+import type { WaitBound } from '../core/rate-limit.ts';
 import type { MachinesApi } from '../providers/fly/machines.ts';
 import type { PlannedUnit, UpdateCall } from './plan.ts';
 import { wakeMachine } from './wake.ts';
@@ -34,6 +35,8 @@ export interface SendOptions {
   timeoutMs: number;
   retries: number;
   signal: AbortSignal;
+  /** The run's deadline: a retry whose wait would pass it is not waited for. */
+  waitBound: WaitBound;
   onRetry: (event: RetryEvent) => void;
 }
 
@@ -79,6 +82,11 @@ export async function runFanout(
     Math.max(0, options.deadlineMs - (options.spentMs ?? 0)),
   );
   const signal = options.cancel ? AbortSignal.any([deadline.signal, options.cancel]) : deadline.signal;
+  const waitBound: WaitBound = {
+    budgetMs: options.deadlineMs,
+    deadlineAt: Date.now() + Math.max(0, options.deadlineMs - (options.spentMs ?? 0)),
+    name: 'the input deadline',
+  };
   const machines = units.some((u) => u.disposition === 'wake') ? deps.machines?.(signal) : undefined;
   const t0 = now();
   const passedDeadline = `the deadline of ${formatSeconds(options.deadlineMs)} passed`;
@@ -109,6 +117,7 @@ export async function runFanout(
         timeoutMs: options.timeoutMs,
         retries: options.retries,
         signal,
+        waitBound,
         onRetry: (event) => deps.onRetry?.(unit, event),
       });
       return finish({ outcome: 'ok', status: res.status, attempts: res.attempts, error: null });
@@ -151,9 +160,11 @@ export function describeFailure(error: unknown): string {
   if (error instanceof ApiError) {
     const said = error.providerMessage ?? error.body;
     const cause = error.cause instanceof Error ? error.cause.message : undefined;
+    // A retry not waited for says why first: the endpoint's own words may be cut.
+    const why = error.hint ? ` (${error.hint.replace(/\.$/, '').replace(/^Not/, 'not')})` : '';
     const text =
       error.status !== undefined
-        ? `HTTP ${error.status}${said ? `: ${said}` : ''}`
+        ? `HTTP ${error.status}${why}${said ? `: ${said}` : ''}`
         : (cause ?? error.message);
     return shorten(text);
   }
@@ -186,6 +197,7 @@ export function createEndpointSender(redact: (text: string) => string): Send {
       timeoutMs: options.timeoutMs,
       retry: { retries: options.retries },
       signal: options.signal,
+      waitBound: options.waitBound,
       onRetry: options.onRetry,
     });
     const res = await http.request({

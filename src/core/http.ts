@@ -7,7 +7,9 @@ import {
   MAX_LIMITED_ANSWERS,
   type RateLimitRules,
   type RateLimitWait,
+  retryLine,
   type WaitBound,
+  type WaitVerdict,
   waitLine,
   waitScaleFromEnv,
 } from './rate-limit.ts';
@@ -16,7 +18,8 @@ import { loadUndici } from './undici.ts';
 
 /**
  * The one HTTP client every provider call goes through: a timeout per attempt,
- * retries per `decideRetry`, and errors that name the provider, the operation,
+ * retries per `decideRetry`, every wait (rate limit, pacing, retry backoff) judged by
+ * `judgeWait` against one bound, logged once and cut by the request's signal, and errors that name the provider, the operation,
  * the status and the request id, with the body excerpt already redacted.
  */
 
@@ -48,21 +51,33 @@ export interface HttpClientOptions {
   credential?: string;
   /**
    * Errors the provider documents as "nothing was done, send it again" although their
-   * status is not one retried by default (Hetzner's `conflict` and `locked`); they are
+   * status is not one retried by default (Hetzner's `conflict`); they are
    * retried for every method.
    */
   isRefusedRetryable?: (status: number, body: unknown) => boolean;
+  /**
+   * The provider client's own retry set, when it is narrower than the default (hcloud-go
+   * retries only some error codes): a status it returns false for is not retried.
+   */
+  isRetryable?: (status: number, body: unknown) => boolean;
   /**
    * How this provider signals rate limits (its own client's reading). With rules, a
    * rate-limited answer is waited out as they say, without using up `retry.retries`,
    * within `waitBound`; without them a 429 is one more retryable status.
    */
   rateLimit?: RateLimitRules;
-  /** What bounds rate-limit waits (the action's deadline or wait budget); 15 min by default. */
+  /**
+   * What bounds every wait of a request — rate limits, pacing and the backoff before a retry —
+   * (the action's deadline or wait budget); 15 min by default. A wait that would pass it is not
+   * taken: the request fails at once, saying so.
+   */
   waitBound?: WaitBound;
-  /** Receives one line per rate-limit wait: `rate limited by Heroku, waiting 30 s (…)`. */
+  /**
+   * Receives one line per wait: `rate limited by Heroku, waiting 30 s (…)`, or
+   * `retrying Heroku GET /apps/web after HTTP 503 (retry 1 of 3), waiting 0.4 s`.
+   */
   log?: (line: string) => void;
-  /** In [0, 1): the provider client's jitter (Math.random by default). */
+  /** In [0, 1): the provider client's jitter and the retry backoff's (Math.random by default). */
   random?: () => number;
 }
 
@@ -145,6 +160,14 @@ export function requestTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): num
 }
 const USER_AGENT = 'ops-actions/0.1';
 
+/** What one request has waited so far: computed ms (unscaled) and rate-limited answers in a row. */
+interface Waits {
+  slept: number;
+  limited: number;
+}
+
+type Failure = { status?: number; text?: string; headers?: Record<string, string>; cause?: unknown };
+
 export class HttpClient {
   readonly provider: string;
   private readonly options: HttpClientOptions;
@@ -172,20 +195,20 @@ export class HttpClient {
     const outer = req.signal ?? this.options.signal;
     const named = { operation: req.operation, request: this.options.redact(requestLine(method, url)) };
 
-    const waits = { slept: 0, limited: 0 };
+    const waits: Waits = { slept: 0, limited: 0 };
     let failures = 0;
     for (let attempt = 1; ; attempt++) {
       throwIfCancelled(outer, this.provider, named, attempt - 1);
       await this.pace(named, attempt, waits, outer, sleep);
       let outcome: AttemptOutcome;
-      let failure: { status?: number; text?: string; headers?: Record<string, string>; cause?: unknown };
+      let failure: Failure;
       try {
         const res = await this.attempt(method, url, headers, body, req.timeoutMs, outer, req.binary);
         if (this.options.rateLimit?.pace) this.lastHeaders = res.headers;
         const accepted = (res.status >= 200 && res.status < 300) || req.acceptStatus?.includes(res.status);
         if (accepted) return { ...res, attempts: attempt, request: named.request } as HttpResponse<T>;
         const limit = this.options.rateLimit?.limited(
-          { status: res.status, headers: res.headers, body: res.data },
+          { status: res.status, headers: res.headers, body: res.data, request: named.request },
           waits.limited + 1,
           Date.now(),
           this.options.random ?? Math.random,
@@ -194,8 +217,7 @@ export class HttpClient {
           waits.limited++;
           // The wait refills the key more than pacing would: no pause on top of it.
           this.lastHeaders = undefined;
-          const failed = { status: res.status, text: res.text, headers: res.headers };
-          await this.waitOut(limit, named, attempt, waits, failed, outer, sleep);
+          await this.rateLimitWait(limit, named, attempt, waits, res, outer, sleep);
           continue;
         }
         outcome = {
@@ -204,6 +226,17 @@ export class HttpClient {
           retryAfter: res.headers['retry-after'],
           refusedRetryable: this.options.isRefusedRetryable?.(res.status, res.data),
         };
+        if (
+          this.options.isRetryable &&
+          !this.options.isRetryable(res.status, res.data) &&
+          !outcome.refusedRetryable
+        )
+          throw this.apiError(
+            named,
+            attempt,
+            { status: res.status, text: res.text, headers: res.headers },
+            outcome,
+          );
         failure = { status: res.status, text: res.text, headers: res.headers };
       } catch (error) {
         if (error instanceof ApiError) throw error;
@@ -214,8 +247,22 @@ export class HttpClient {
         };
       }
       failures++;
-      const decision = decideRetry({ attempt: failures, method, retrySafe: req.retrySafe, outcome, policy });
+      const decision = decideRetry({
+        attempt: failures,
+        method,
+        retrySafe: req.retrySafe,
+        outcome,
+        policy,
+        random: this.options.random ?? Math.random,
+      });
       if (!decision.retry) throw this.apiError(named, attempt, failure, outcome);
+      const backoff = {
+        waitMs: decision.delayMs,
+        limit: `${describeOutcome(outcome)} (retry ${failures} of ${policy.retries})`,
+      };
+      const verdict = this.judge(backoff, waits);
+      if (!verdict.wait)
+        throw this.apiError(named, attempt, failure, outcome, `Not retried: ${verdict.over}.`);
       this.options.onRetry?.({
         provider: this.provider,
         ...named,
@@ -223,34 +270,53 @@ export class HttpClient {
         delayMs: decision.delayMs,
         reason: describeOutcome(outcome),
       });
-      await sleep(decision.delayMs, outer).catch(() => undefined);
+      this.options.log?.(retryLine(this.provider, named.request, backoff));
+      await this.sleepFor(backoff, verdict.sleepMs, waits, outer, sleep);
     }
   }
 
-  /** Waits out one rate-limited answer, or fails at once when the wait would pass the bound. */
-  private async waitOut(
-    limit: RateLimitWait,
-    named: { operation: string; request: string },
-    attempts: number,
-    waits: { slept: number; limited: number },
-    failed: { status: number; text: string; headers: Record<string, string> },
+  /** Every wait of a request is judged against the one bound: the action's deadline or wait budget. */
+  private judge(wait: RateLimitWait, waits: Waits): WaitVerdict {
+    return judgeWait({
+      provider: this.provider,
+      wait,
+      sleptMs: waits.slept,
+      bound: this.options.waitBound ?? DEFAULT_WAIT_BOUND,
+      now: Date.now(),
+      scale: this.waitScale,
+    });
+  }
+
+  /** Sleeps a judged wait; the request's signal (cancellation, deadline) cuts it, and the loop then stops. */
+  private async sleepFor(
+    wait: RateLimitWait,
+    sleepMs: number,
+    waits: Waits,
     outer: AbortSignal | undefined,
     sleep: NonNullable<HttpClientOptions['sleep']>,
   ): Promise<void> {
-    const verdict =
-      waits.limited >= MAX_LIMITED_ANSWERS
+    waits.slept += wait.waitMs;
+    await sleep(sleepMs, outer).catch(() => undefined);
+  }
+
+  /** Waits out one rate-limited answer, or fails at once when the wait would pass the bound. */
+  private async rateLimitWait(
+    limit: RateLimitWait,
+    named: { operation: string; request: string },
+    attempts: number,
+    waits: Waits,
+    failed: { status: number; headers: Record<string, string> },
+    outer: AbortSignal | undefined,
+    sleep: NonNullable<HttpClientOptions['sleep']>,
+  ): Promise<void> {
+    const most = this.options.rateLimit?.maxLimited ?? MAX_LIMITED_ANSWERS;
+    const verdict: WaitVerdict | { wait: false; reason: string } =
+      waits.limited >= most
         ? {
-            wait: false as const,
-            reason: `rate limited by ${this.provider} ${MAX_LIMITED_ANSWERS} times in a row (${limit.limit})`,
+            wait: false,
+            reason: `rate limited by ${this.provider} ${waits.limited} times in a row (${limit.limit})`,
           }
-        : judgeWait({
-            provider: this.provider,
-            wait: limit,
-            sleptMs: waits.slept,
-            bound: this.options.waitBound ?? DEFAULT_WAIT_BOUND,
-            now: Date.now(),
-            scale: this.waitScale,
-          });
+        : this.judge(limit, waits);
     if (!verdict.wait) {
       throw new ApiError({
         provider: this.provider,
@@ -263,28 +329,20 @@ export class HttpClient {
       });
     }
     this.options.log?.(waitLine(this.provider, limit, named.operation));
-    waits.slept += limit.waitMs;
-    await sleep(verdict.sleepMs, outer).catch(() => undefined);
+    await this.sleepFor(limit, verdict.sleepMs, waits, outer, sleep);
   }
 
   /** A pause before sending when the last answer says the shared key is running low (logged once per client). */
   private async pace(
     named: { operation: string; request: string },
     attempt: number,
-    waits: { slept: number; limited: number },
+    waits: Waits,
     outer: AbortSignal | undefined,
     sleep: NonNullable<HttpClientOptions['sleep']>,
   ): Promise<void> {
     const pause = this.lastHeaders && this.options.rateLimit?.pace?.(this.lastHeaders);
     if (!pause) return;
-    const verdict = judgeWait({
-      provider: this.provider,
-      wait: pause,
-      sleptMs: waits.slept,
-      bound: this.options.waitBound ?? DEFAULT_WAIT_BOUND,
-      now: Date.now(),
-      scale: this.waitScale,
-    });
+    const verdict = this.judge(pause, waits);
     if (!verdict.wait)
       throw new ApiError({
         provider: this.provider,
@@ -295,8 +353,7 @@ export class HttpClient {
       });
     if (!this.pacingLogged) this.options.log?.(waitLine(this.provider, pause, named.operation));
     this.pacingLogged = true;
-    waits.slept += pause.waitMs;
-    await sleep(verdict.sleepMs, outer).catch(() => undefined);
+    await this.sleepFor(pause, verdict.sleepMs, waits, outer, sleep);
   }
 
   private timeoutOf(req: RequestOptions): number {
@@ -357,8 +414,9 @@ export class HttpClient {
   private apiError(
     named: { operation: string; request: string },
     attempts: number,
-    failure: { status?: number; text?: string; headers?: Record<string, string>; cause?: unknown },
+    failure: Failure,
     outcome: AttemptOutcome,
+    hint?: string,
   ): ApiError {
     const redact = this.options.redact;
     const text = failure.text ?? '';
@@ -375,6 +433,7 @@ export class HttpClient {
       attempts,
       refusedCredential: isRefusal(failure.status, failure.headers) ? this.options.credential : undefined,
       cause: failure.cause === undefined ? undefined : redactedCause(failure.cause, redact),
+      ...(hint ? { hint } : {}),
     });
   }
 }

@@ -15,6 +15,8 @@ export interface LimitedAnswer {
   headers: Record<string, string>;
   /** The parsed JSON body, when there is one. */
   body: unknown;
+  /** `METHOD /path` of the request (Fly's limits differ per action). */
+  request?: string;
 }
 
 export interface RateLimitWait {
@@ -34,9 +36,11 @@ export interface RateLimitRules {
   limited(answer: LimitedAnswer, count: number, now: number, random: () => number): RateLimitWait | undefined;
   /** A pause before the next request, read from the last answer's headers (a shared key running low). */
   pace?(headers: Record<string, string>): RateLimitWait | undefined;
+  /** At this many rate-limited answers in a row to one request it fails; `MAX_LIMITED_ANSWERS` by default. */
+  maxLimited?: number;
 }
 
-/** What bounds rate-limit waits: every wait must end before it, or the request fails at once. */
+/** What bounds every wait of a request (rate limits, pacing, retry backoff): each must end before it, or the request fails at once. */
 export interface WaitBound {
   /** The most one request may wait for rate limits in all, in ms. */
   budgetMs: number;
@@ -52,18 +56,28 @@ export const DEFAULT_WAIT_BOUND: WaitBound = { budgetMs: 15 * 60_000, name: 'the
 /** After this many rate-limited answers in a row to one request it fails, whatever the bound. */
 export const MAX_LIMITED_ANSWERS = 30;
 
-export type WaitVerdict = { wait: true; sleepMs: number } | { wait: false; reason: string };
+export type WaitVerdict =
+  | { wait: true; sleepMs: number }
+  | {
+      wait: false;
+      /** The whole refusal of a rate-limit wait: `rate limited by Heroku past the input timeout (…)`. */
+      reason: string;
+      /** Why any wait was not taken, for a retry's error: `waiting 4 s would pass the input timeout (2 s left)`. */
+      over: string;
+    };
 
 /**
- * Whether a computed wait fits the bound. The decision is made on the computed wait
- * (`wait.waitMs`); `scale` (1 in production) only shortens the real sleep in tests, so a
- * test takes the same path as production. `left` in the message is the real time left:
- * the deadline's, when there is one, else the budget less what was waited.
+ * Whether a computed wait fits the bound: every wait of a request (a rate limit, a pause on
+ * a key running low, the backoff before a retry) is judged here, against the same bound.
+ * The decision is made on the computed wait (`wait.waitMs`); `scale` (1 in production) only
+ * shortens the real sleep in tests, so a test takes the same path as production. The
+ * message says what is left of the bound: the time to the deadline when there is one, else
+ * the budget and what was already waited (no "left" when no deadline applies).
  */
 export function judgeWait(input: {
   provider: string;
   wait: RateLimitWait;
-  /** What this request already waited for rate limits (computed waits, unscaled), in ms. */
+  /** What this request already waited (computed waits, unscaled), in ms. */
   sleptMs: number;
   bound: WaitBound;
   now: number;
@@ -71,18 +85,29 @@ export function judgeWait(input: {
 }): WaitVerdict {
   const { provider, wait, bound } = input;
   const budgetLeft = bound.budgetMs - input.sleptMs;
-  const left =
-    bound.deadlineAt === undefined ? budgetLeft : Math.min(budgetLeft, bound.deadlineAt - input.now);
+  const untilDeadline = bound.deadlineAt === undefined ? undefined : bound.deadlineAt - input.now;
+  const left = untilDeadline === undefined ? budgetLeft : Math.min(budgetLeft, untilDeadline);
   if (wait.waitMs <= left) return { wait: true, sleepMs: Math.round(wait.waitMs * input.scale) };
+  const room =
+    untilDeadline !== undefined && untilDeadline <= budgetLeft
+      ? `${formatWait(Math.max(0, untilDeadline))} left`
+      : `at most ${formatWait(bound.budgetMs)} of waits in all${input.sleptMs > 0 ? `, ${formatWait(input.sleptMs)} already waited` : ''}`;
+  const waiting = `waiting ${formatWait(wait.waitMs)}`;
   return {
     wait: false,
-    reason: `rate limited by ${provider} past ${bound.name} (${wait.limit}: waiting ${formatWait(wait.waitMs)} would pass it, ${formatWait(Math.max(0, left))} left)`,
+    reason: `rate limited by ${provider} past ${bound.name} (${wait.limit}: ${waiting} would pass it, ${room})`,
+    over: `${waiting} would pass ${bound.name} (${room})`,
   };
 }
 
-/** The log line of one wait: `rate limited by Heroku, waiting 30 s (HTTP 429, RateLimit-Remaining 0; app.info)`. */
+/** The log line of one rate-limit wait: `rate limited by Heroku, waiting 30 s (HTTP 429, RateLimit-Remaining 0; app.info)`. */
 export function waitLine(provider: string, wait: RateLimitWait, operation: string): string {
   return `rate limited by ${provider}, waiting ${formatWait(wait.waitMs)} (${wait.limit}; ${operation})`;
+}
+
+/** The log line of one wait before a retry: `retrying Heroku GET /apps/web after HTTP 503, waiting 0.4 s (retry 1 of 3)`. */
+export function retryLine(provider: string, request: string, wait: RateLimitWait): string {
+  return `retrying ${provider} ${request} after ${wait.limit}, waiting ${formatWait(wait.waitMs)}`;
 }
 
 /** `30 s`, `1.5 s`, `0.8 s`: whole seconds from 10 s up, one decimal below. */
@@ -94,6 +119,15 @@ export function formatWait(ms: number): string {
 /** `base * 2^(count-1)`, capped: the doubling every provider client here uses. */
 export function doubling(count: number, baseMs: number, capMs: number): number {
   return Math.min(capMs, baseMs * 2 ** Math.max(0, count - 1));
+}
+
+/**
+ * `ms` spread by ±`factor` (`random` in [0, 1)), as cenkalti/backoff's `RandomizationFactor`
+ * does for heroku-go (0.25: 30 s becomes 22.5–37.5 s), so jobs sharing a key do not all
+ * send again at the same moment. Whole ms.
+ */
+export function randomized(ms: number, factor: number, random: () => number): number {
+  return Math.round(ms * (1 - factor + 2 * factor * random()));
 }
 
 /**

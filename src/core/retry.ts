@@ -1,6 +1,10 @@
 /**
  * The retry policy every provider request follows, as pure functions so that
- * each decision is testable without a clock or a network.
+ * each decision is testable without a clock or a network. `decideRetry` says
+ * whether to send again and the backoff; it never sleeps: the HTTP client
+ * (core/http.ts) judges that wait with `judgeWait` (core/rate-limit.ts) against
+ * the run's one bound, logs it and sleeps it under the request's signal, as it
+ * does every rate-limit wait.
  */
 
 export interface RetryPolicy {

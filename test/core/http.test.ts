@@ -193,6 +193,80 @@ describe('attemptSignal: one attempt cut by the outer signal or its timeout, not
   });
 });
 
+/**
+ * One wait mechanism: the backoff before a retry, a Retry-After on a 503 and a provider's rate
+ * limit are all judged against the one bound, logged once each, and counted together.
+ */
+describe('every wait of a request, judged against one bound', () => {
+  function recorded(extra: Partial<ConstructorParameters<typeof HttpClient>[0]> = {}) {
+    const slept: number[] = [];
+    const lines: string[] = [];
+    const http = client({
+      retry: { retries: 3, baseDelayMs: 1000, maxDelayMs: 8000 },
+      random: () => 0.5,
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
+      log: (line) => lines.push(line),
+      ...extra,
+    });
+    return { http, slept, lines };
+  }
+
+  it('logs each retry wait once, naming the provider, the request and the answer', async () => {
+    behaviour = (_q, res, n) => (n < 3 ? json(res, 503, { error: 'busy' }) : json(res, 200, {}));
+    const { http, slept, lines } = recorded();
+    const res = await http.request({ operation: 'things.list', path: '/things' });
+    expect(res.attempts).toBe(3);
+    expect(slept).toEqual([500, 1000]);
+    expect(lines).toEqual([
+      'retrying Test GET /v1/things after HTTP 503 (retry 1 of 3), waiting 0.5 s',
+      'retrying Test GET /v1/things after HTTP 503 (retry 2 of 3), waiting 1 s',
+    ]);
+  });
+
+  it('does not wait a Retry-After that would pass the bound: fails at once, saying why', async () => {
+    behaviour = (_q, res) => json(res, 503, { error: 'maintenance' }, { 'retry-after': '30' });
+    const { http, slept, lines } = recorded({ waitBound: { budgetMs: 10_000, name: 'the input timeout' } });
+    const error = (await http
+      .request({ operation: 'things.list', path: '/things' })
+      .catch((e: unknown) => e)) as ApiError;
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.message).toBe(
+      'Test answered GET /v1/things with HTTP 503: maintenance. Not retried: waiting 30 s would pass the input timeout (at most 10 s of waits in all).',
+    );
+    expect(calls).toHaveLength(1);
+    expect(slept).toEqual([]);
+    expect(lines).toEqual([]);
+  });
+
+  it('counts a rate-limit wait and a retry wait against the same bound', async () => {
+    behaviour = (_q, res, n) =>
+      n === 1 ? json(res, 429, {}) : json(res, 503, { error: 'busy' }, { 'retry-after': '5' });
+    const { http, slept, lines } = recorded({
+      waitBound: { budgetMs: 10_000, name: 'the input timeout' },
+      rateLimit: {
+        limited: ({ status }) => (status === 429 ? { waitMs: 8000, limit: 'HTTP 429' } : undefined),
+      },
+    });
+    const error = (await http
+      .request({ operation: 'things.list', path: '/things' })
+      .catch((e: unknown) => e)) as ApiError;
+    expect(error.message).toMatch(
+      /with HTTP 503: busy \(2 attempts\)\. Not retried: waiting 5 s would pass the input timeout \(at most 10 s of waits in all, 8 s already waited\)\.$/,
+    );
+    expect(slept).toEqual([8000]);
+    expect(lines).toEqual(['rate limited by Test, waiting 8 s (HTTP 429; things.list)']);
+  });
+
+  it('lets a client narrow the retried statuses to its own client’s set', async () => {
+    behaviour = (_q, res) => json(res, 503, { error: { code: 'maintenance', message: 'down' } });
+    const { http } = recorded({ isRetryable: (status) => status === 502 });
+    await expect(http.request({ operation: 'things.list', path: '/things' })).rejects.toThrow(/HTTP 503/);
+    expect(calls).toHaveLength(1);
+  });
+});
+
 describe('buildUrl', () => {
   it.each([
     [

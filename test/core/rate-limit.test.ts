@@ -34,20 +34,24 @@ interface Row {
 }
 
 const ROWS: Row[] = [
-  // heroku-go: 30 s, doubling, capped at 900 s; RateLimit-Remaining named.
+  // heroku-go: 30 s, doubling, capped at 900 s, spread ±25 % (RandomizationFactor 0.25);
+  // random 0.5 is the middle of the spread, 0 its low end, 1 its high end.
   ...[
-    [1, 30_000],
-    [2, 60_000],
-    [3, 120_000],
-    [4, 240_000],
-    [5, 480_000],
-    [6, 900_000],
-    [9, 900_000],
-  ].map(([count, waitMs]) => ({
-    name: `Heroku 429 #${count}`,
+    [1, 0.5, 30_000],
+    [1, 0, 22_500],
+    [1, 1, 37_500],
+    [2, 0.5, 60_000],
+    [3, 0.5, 120_000],
+    [4, 0, 180_000],
+    [5, 0.5, 480_000],
+    [6, 0.5, 900_000],
+    [9, 1, 1_125_000],
+  ].map(([count, random, waitMs]) => ({
+    name: `Heroku 429 #${count} (random ${random})`,
     rules: herokuRateLimit,
     answer: answer({ 'ratelimit-remaining': '0' }),
     count: count!,
+    random: random!,
     waitMs,
     limit: /^HTTP 429, RateLimit-Remaining 0$/,
   })),
@@ -87,7 +91,8 @@ const ROWS: Row[] = [
     random: 1,
     waitMs: 3000,
   },
-  // DigitalOcean: hourly quota used up → until ratelimit-reset; burst → godo's 1 s doubling to 30 s.
+  // DigitalOcean: hourly quota used up → until ratelimit-reset; burst → godo's 1 s doubling to 30 s,
+  // spread up to 25 % later.
   {
     name: 'DigitalOcean hourly limit waits for ratelimit-reset',
     rules: digitalOceanRateLimit,
@@ -101,12 +106,13 @@ const ROWS: Row[] = [
     limit: /hourly limit: ratelimit-remaining 0, ratelimit-reset 2026-11-30T06:00:42/,
   },
   ...[
-    [1, 1000],
-    [2, 2000],
-    [5, 16_000],
-    [6, 30_000],
-  ].map(([count, waitMs]) => ({
-    name: `DigitalOcean burst limit #${count}`,
+    [1, 0, 1000],
+    [2, 0, 2000],
+    [2, 1, 2500],
+    [5, 0.5, 18_000],
+    [6, 0, 30_000],
+  ].map(([count, random, waitMs]) => ({
+    name: `DigitalOcean burst limit #${count} (random ${random})`,
     rules: digitalOceanRateLimit,
     answer: answer({
       'ratelimit-limit': '5000',
@@ -114,6 +120,7 @@ const ROWS: Row[] = [
       'ratelimit-reset': epoch(60_000),
     }),
     count: count!,
+    random: random!,
     waitMs,
     limit: /burst limit of 250 requests a minute \(ratelimit-remaining 4750\)/,
   })),
@@ -126,6 +133,23 @@ const ROWS: Row[] = [
     waitMs: 17_000,
     limit: /retry-after 17 s, Ratelimit-Policy "default";q=1200;w=300/,
   },
+  // Without retry-after, the IETF draft `Ratelimit` field's `t` (seconds until the quota is back).
+  {
+    name: 'Cloudflare 429 with only the Ratelimit field',
+    rules: cloudflareRateLimit,
+    answer: answer({ ratelimit: '"default";r=0;t=42', 'ratelimit-policy': '"default";q=1200;w=300' }),
+    count: 1,
+    waitMs: 42_000,
+    limit: /^HTTP 429, Ratelimit "default";r=0;t=42 \(quota back in 42 s\), Ratelimit-Policy/,
+  },
+  {
+    name: 'Cloudflare 429 with an unreadable Ratelimit field',
+    rules: cloudflareRateLimit,
+    answer: answer({ ratelimit: 'default; r=zero' }),
+    count: 1,
+    waitMs: 300_000,
+    limit: /no retry-after: blocked for five minutes/,
+  },
   {
     name: 'Cloudflare 429 without retry-after',
     rules: cloudflareRateLimit,
@@ -133,19 +157,34 @@ const ROWS: Row[] = [
     count: 1,
     waitMs: 300_000,
   },
-  // Fly: per-action limit refills in a second; doubling to 10 s; Retry-After obeyed when sent.
+  // Fly: an action's limit refills in a second (Get Machine's in 0.2 s); doubling to 10 s,
+  // spread up to 25 % later; Retry-After obeyed when sent. The limit is the action's own.
   ...[
-    [1, 1000],
-    [2, 2000],
-    [4, 8000],
-    [5, 10_000],
-  ].map(([count, waitMs]) => ({
-    name: `Fly 429 #${count}`,
+    [1, 0, 1000],
+    [1, 1, 1250],
+    [2, 0, 2000],
+    [4, 0.5, 9000],
+    [5, 0, 10_000],
+  ].map(([count, random, waitMs]) => ({
+    name: `Fly 429 #${count} (random ${random})`,
     rules: flyRateLimit,
-    answer: answer({}),
+    answer: { ...answer({}), request: 'POST /v1/apps/web/machines/e784/lease' },
     count: count!,
+    random: random!,
     waitMs,
-    limit: /per-action limit of 1 request a second/,
+    limit: /^HTTP 429, per-action limit of 1 request a second per machine, bursts of 3$/,
+  })),
+  ...[
+    [1, 0, 200],
+    [2, 1, 500],
+  ].map(([count, random, waitMs]) => ({
+    name: `Fly Get Machine 429 #${count} (random ${random})`,
+    rules: flyRateLimit,
+    answer: { ...answer({}), request: 'GET /v1/apps/web/machines/e784' },
+    count: count!,
+    random: random!,
+    waitMs,
+    limit: /^HTTP 429, Get Machine limit of 5 requests a second per machine, bursts of 10$/,
   })),
   {
     name: 'Fly 429 with Retry-After',
@@ -229,24 +268,53 @@ describe('judgeWait', () => {
     });
     if (c.sleepMs === undefined) {
       expect(verdict.wait).toBe(false);
+      // "left" only when a deadline is what cuts the wait; a budget says what it allows.
       expect(verdict.wait === false && verdict.reason).toMatch(
-        /^rate limited by Heroku past the input timeout \(HTTP 429, RateLimit-Remaining 0: waiting 30 s would pass it, \d+ s left\)$/,
+        c.deadlineIn === undefined
+          ? /^rate limited by Heroku past the input timeout \(HTTP 429, RateLimit-Remaining 0: waiting 30 s would pass it, at most \d+ s of waits in all(, \d+ s already waited)?\)$/
+          : /^rate limited by Heroku past the input timeout \(HTTP 429, RateLimit-Remaining 0: waiting 30 s would pass it, \d+ s left\)$/,
       );
     } else expect(verdict).toEqual({ wait: true, sleepMs: c.sleepMs });
   });
 
-  it('says how much was left', () => {
+  it.each([
+    {
+      name: 'a deadline says how much was left',
+      bound: { budgetMs: 60_000, deadlineAt: NOW + 1500, name: 'the input timeout' },
+      slept: 0,
+      room: '1.5 s left',
+    },
+    {
+      name: 'a budget alone says what it allows, not "left"',
+      bound: { budgetMs: 1500, name: 'the post step' },
+      slept: 0,
+      room: 'at most 1.5 s of waits in all',
+    },
+    {
+      name: 'a budget partly spent says what was waited',
+      bound: { budgetMs: 10_000, name: 'the post step' },
+      slept: 9000,
+      room: 'at most 10 s of waits in all, 9 s already waited',
+    },
+    {
+      name: 'a budget nearer than the deadline is the one named',
+      bound: { budgetMs: 1000, deadlineAt: NOW + 60_000, name: 'the input deadline' },
+      slept: 0,
+      room: 'at most 1 s of waits in all',
+    },
+  ])('$name', ({ bound, slept, room }) => {
     const verdict = judgeWait({
       provider: 'Hetzner',
       wait: { waitMs: 2000, limit: 'HTTP 429' },
-      sleptMs: 0,
-      bound: { budgetMs: 1500, name: 'the clean-up' },
+      sleptMs: slept,
+      bound,
       now: NOW,
       scale: 1,
     });
     expect(verdict).toEqual({
       wait: false,
-      reason: 'rate limited by Hetzner past the clean-up (HTTP 429: waiting 2 s would pass it, 1.5 s left)',
+      reason: `rate limited by Hetzner past ${bound.name} (HTTP 429: waiting 2 s would pass it, ${room})`,
+      over: `waiting 2 s would pass ${bound.name} (${room})`,
     });
   });
 });

@@ -12,7 +12,7 @@ import { CloudflareHttp } from '../../src/providers/cloudflare/client.ts';
 import { createDigitalOceanClient } from '../../src/providers/digitalocean/client.ts';
 import { createFlyClient } from '../../src/providers/fly/client.ts';
 import { createHerokuHttp } from '../../src/providers/heroku/client.ts';
-import { createHetznerHttp } from '../../src/providers/hetzner/client.ts';
+import { createHetznerHttp, hcloudRetries } from '../../src/providers/hetzner/client.ts';
 
 /**
  * Each provider client against its fake's real 429: the waits it computes (recorded by an
@@ -78,6 +78,8 @@ const CASES: Case[] = [
       const http = createHerokuHttp({
         baseUrl: fake.url,
         apiKey: 'k',
+        // The middle of heroku-go's ±25 % spread.
+        random: () => 0.5,
         ...h.common,
         ...(bound ? { waitBound: bound } : {}),
       });
@@ -113,6 +115,7 @@ const CASES: Case[] = [
       const http = createDigitalOceanClient({
         baseUrl: `${fake.server.url}/v2`,
         token: 'd',
+        random: () => 0,
         redact: h.common.redact,
         log: h.common.log,
         sleep: h.common.sleep,
@@ -149,6 +152,7 @@ const CASES: Case[] = [
       const http = createFlyClient({
         baseUrl: `${fake.server.url}/v1`,
         token: 'f',
+        random: () => 0,
         redact: h.common.redact,
         log: h.common.log,
         sleep: h.common.sleep,
@@ -157,7 +161,7 @@ const CASES: Case[] = [
       return { http, path: '/apps/smooth/machines', server: fake.server };
     },
     waits: [1000, 2000, 4000],
-    line: /^rate limited by Fly Machines, waiting 1 s \(HTTP 429, per-action limit of 1 request a second; read\)$/,
+    line: /^rate limited by Fly Machines, waiting 1 s \(HTTP 429, per-action limit of 1 request a second per machine, bursts of 3; read\)$/,
   },
 ];
 
@@ -183,7 +187,7 @@ describe.each(CASES)('$provider client against its fake’s real 429', (c) => {
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).message).toMatch(
       new RegExp(
-        `with HTTP 429: rate limited by ${c.provider} past the input timeout \\(HTTP 429.*: waiting \\d+ s would pass it, [\\d.]+ s left\\)`,
+        `with HTTP 429: rate limited by ${c.provider} past the input timeout \\(HTTP 429.*: waiting \\d+ s would pass it, at most [\\d.]+ s of waits in all, \\d+ s already waited\\)`,
       ),
     );
     expect(h.slept).toEqual([c.waits[0]]);
@@ -202,5 +206,40 @@ describe('Heroku on a shared key running low', () => {
     expect(h.lines).toEqual([
       'rate limited by Heroku, waiting 0.8 s (RateLimit-Remaining 59 on a shared key: one request per refill, 75 a minute; account.info)',
     ]);
+  });
+});
+
+describe('Hetzner retries what hcloud-go retries (hcloud/client_handler_retry.go retryPolicy)', () => {
+  it.each([
+    [409, 'conflict', true],
+    [502, 'bad_gateway', true],
+    [504, 'timeout', true],
+    [502, undefined, true],
+    [504, undefined, true],
+    [423, 'locked', false],
+    [503, 'maintenance', false],
+    [500, 'server_error', false],
+    [503, undefined, false],
+    [500, undefined, false],
+    [422, 'invalid_input', false],
+  ] as const)('HTTP %i %s → retried: %s', (status, code, retried) => {
+    const body = code === undefined ? undefined : { error: { code, message: 'x', details: {} } };
+    expect(hcloudRetries(status, body)).toBe(retried);
+  });
+
+  it('gives up at the sixth rate-limited answer in a row: five retries, as hcloud-go', async () => {
+    const h = harness();
+    const fake = await started(createHetznerFake({ token: 't' }));
+    fake.server.inject({ route: 'list_zones', times: Number.POSITIVE_INFINITY, fault: hetznerRateLimited() });
+    const http = createHetznerHttp({
+      baseUrl: `${fake.server.url}/v1`,
+      token: 't',
+      random: () => 0,
+      ...h.common,
+    });
+    const error = await http.request({ operation: 'read', path: '/zones' }).catch((e: unknown) => e);
+    expect((error as ApiError).message).toMatch(/rate limited by Hetzner 6 times in a row/);
+    expect(fake.server.requests).toHaveLength(6);
+    expect(h.slept).toHaveLength(5);
   });
 });

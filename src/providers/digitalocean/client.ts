@@ -24,6 +24,8 @@ export interface DigitalOceanClientOptions {
   log?: HttpClientOptions['log'];
   /** Replaces the real sleep between attempts (tests record the waits instead). */
   sleep?: HttpClientOptions['sleep'];
+  /** In [0, 1): the jitter of waits (Math.random by default; tests fix it). */
+  random?: HttpClientOptions['random'];
   /** The input named when DigitalOcean refuses the token; `digitalocean-token` in action-deploy. */
   credential?: string;
 }
@@ -43,5 +45,6 @@ export function createDigitalOceanClient(options: DigitalOceanClientOptions): Ht
     ...(options.waitBound ? { waitBound: options.waitBound } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.random ? { random: options.random } : {}),
   });
 }

@@ -24,6 +24,8 @@ export interface FlyClientOptions {
   log?: HttpClientOptions['log'];
   /** Replaces the real sleep between attempts (tests record the waits instead). */
   sleep?: HttpClientOptions['sleep'];
+  /** In [0, 1): the jitter of waits (Math.random by default; tests fix it). */
+  random?: HttpClientOptions['random'];
   /** The input named when Fly refuses the token; every action calls it `fly-api-token`. */
   credential?: string;
 }
@@ -67,5 +69,6 @@ export function createFlyClient(options: FlyClientOptions): HttpClient {
     ...(options.waitBound ? { waitBound: options.waitBound } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.random ? { random: options.random } : {}),
   });
 }

@@ -14,16 +14,28 @@ export interface HetznerClientOptions extends Omit<HttpClientOptions, 'provider'
 }
 
 /**
- * Error codes after which a request is sent again. hcloud-go retries `conflict`
- * ("the resource has changed during the request, please retry";
- * hcloud/client_handler_retry.go, hcloud/error.go); `locked` ("another action is
- * running") clears when that action ends, so it is retried the same way.
+ * hcloud-go's retry set (hcloud/client_handler_retry.go `retryPolicy`): the error codes
+ * `conflict` ("the resource has changed during the request, please retry"), `rate_limit_exceeded`
+ * (waited out by rate-limit.ts), `bad_gateway` and `timeout`, and an answer of HTTP 502 or 504
+ * without a Hetzner error body. Nothing else is retried: not `locked` (another action is running
+ * on the resource; hcloud-go leaves that to the caller), not a 500 or a 503 `maintenance`.
+ * `conflict` means nothing was done, so it is sent again whatever the method; a gateway error
+ * may hide work done, so only an idempotent request is.
  */
-const RETRIED_ERROR_CODES = new Set(['conflict', 'locked']);
+const REFUSED_ERROR_CODES = new Set(['conflict']);
+const TRANSIENT_ERROR_CODES = new Set(['bad_gateway', 'timeout']);
+const TRANSIENT_STATUSES = new Set([502, 504]);
 
 function hetznerErrorCode(body: unknown): string | undefined {
   const error = (body as { error?: { code?: unknown } } | undefined)?.error;
   return typeof error?.code === 'string' ? error.code : undefined;
+}
+
+/** Whether hcloud-go would send a request answered `status` with `body` again (see above). */
+export function hcloudRetries(status: number, body: unknown): boolean {
+  const code = hetznerErrorCode(body);
+  if (code !== undefined) return REFUSED_ERROR_CODES.has(code) || TRANSIENT_ERROR_CODES.has(code);
+  return TRANSIENT_STATUSES.has(status);
 }
 
 export function createHetznerHttp(options: HetznerClientOptions): HttpClient {
@@ -36,6 +48,7 @@ export function createHetznerHttp(options: HetznerClientOptions): HttpClient {
     provider: 'Hetzner',
     baseUrl: baseUrl ?? HETZNER_API_URL,
     headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-    isRefusedRetryable: (_status, body) => RETRIED_ERROR_CODES.has(hetznerErrorCode(body) ?? ''),
+    isRefusedRetryable: (_status, body) => REFUSED_ERROR_CODES.has(hetznerErrorCode(body) ?? ''),
+    isRetryable: hcloudRetries,
   });
 }

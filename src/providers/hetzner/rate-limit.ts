@@ -7,13 +7,18 @@ import { doubling, type RateLimitRules, untilEpochSeconds } from '../../core/rat
  * "Rate Limiting": 3600 requests an hour, one more every second).
  * hcloud-go reads the headers (hcloud/client_handler_rate_limit.go) and retries a 429 with its
  * default backoff (hcloud/client.go `NewClient`, hcloud/client_handler_retry.go): 1 s doubling,
- * capped at 60 s, with full jitter above the base. A wait never outlasts `RateLimit-Reset`.
+ * capped at 60 s, with full jitter above the base, at most 5 retries (`retryMaxRetries`): the
+ * sixth limited answer in a row fails. A wait never outlasts `RateLimit-Reset`.
  */
 
 export const HETZNER_FIRST_WAIT_MS = 1000;
 export const HETZNER_MAX_WAIT_MS = 60_000;
 
+/** hcloud-go's `retryMaxRetries`: 5 retries, so the 6th rate-limited answer in a row is the last. */
+export const HETZNER_MAX_LIMITED_ANSWERS = 6;
+
 export const hetznerRateLimit: RateLimitRules = {
+  maxLimited: HETZNER_MAX_LIMITED_ANSWERS,
   limited({ status, headers }, count, now, random) {
     if (status !== 429) return undefined;
     const backoff = doubling(count, HETZNER_FIRST_WAIT_MS, HETZNER_MAX_WAIT_MS);

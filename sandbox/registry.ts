@@ -56,8 +56,13 @@ export interface Registry {
   authorization: string | undefined;
   /** With `tokenAuth`: the token server the registry's Bearer challenge names (`<url>/token`). */
   tokenServer: FakeServer | undefined;
-  /** With `multipleChallenges`: each request the front proxy passed on, in order. */
+  /** With `multipleChallenges` or `front`: each request the front proxy saw, in order. */
   received: { method: string; path: string }[] | undefined;
+  /**
+   * With `front`: the next `times` requests the front sees with `method` to a manifest are
+   * answered `answer` instead of being passed on (a registry's rate limit, see `dockerHubPullLimit`).
+   */
+  limit(method: string, times: number, answer: RegistryAnswer): void;
   /** Headers that authorize `pull,push` on `repo` (a bearer token fetched for it, or basic). */
   authorize(repo: string): Promise<Record<string, string>>;
   pid: number;
@@ -83,6 +88,8 @@ export interface TokenPolicy {
 
 export interface StartRegistryOptions {
   auth?: RegistryAuth;
+  /** Put the loopback front proxy before the registry, so `limit` can answer in its place. */
+  front?: boolean;
   /**
    * Registry v2 token auth: the registry answers `Bearer realm=…` and trusts
    * tokens from a loopback token server that takes `auth` as basic
@@ -149,7 +156,8 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     let front: ChallengeProxy | undefined;
     try {
       await waitUntilServing(direct, child, () => output, options.startTimeoutMs ?? 10_000);
-      if (policy?.multipleChallenges) front = await challengeProxy(host);
+      if (policy?.multipleChallenges || options.front)
+        front = await frontProxy(host, { basicChallenge: policy?.multipleChallenges === true });
     } catch (error) {
       await tokenServer?.stop();
       throw error;
@@ -166,6 +174,10 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       authorization,
       tokenServer,
       received: front?.received,
+      limit(method, times, answer) {
+        if (!front) throw new Error('limit needs a registry started with front: true');
+        for (let i = 0; i < times; i++) front.limits.push({ method, answer });
+      },
       async authorize(repo): Promise<Record<string, string>> {
         if (!authorization) return {};
         if (!tokenServer) return { authorization };
@@ -305,21 +317,86 @@ interface ChallengeProxy {
   /** `127.0.0.1:<port>` */
   host: string;
   received: { method: string; path: string }[];
+  /** Answers in the registry's place, first come first used, for manifest requests of `method`. */
+  limits: { method: string; answer: RegistryAnswer }[];
   stop(): Promise<void>;
 }
 
-/** A pass-through proxy that appends a Basic challenge to each Bearer one the registry sends. */
-async function challengeProxy(target: string): Promise<ChallengeProxy> {
+/** A registry's own answer, given by the front proxy in its place. */
+export interface RegistryAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/**
+ * Docker Hub's answer to a manifest GET past the pull limit (docs.docker.com/docker-hub/usage/pulls/,
+ * "View pull rate and limit" and "Pull rate limit" errors): 429 with `ratelimit-limit` and
+ * `ratelimit-remaining` as `<count>;w=<window seconds>` (100 pulls per 21600 s for a personal
+ * account), `docker-ratelimit-source`, and the `TOOMANYREQUESTS` error of the distribution API
+ * (distribution/distribution registry/api/errcode); no time of the next free pull.
+ */
+export function dockerHubPullLimit(): RegistryAnswer {
+  return {
+    status: 429,
+    headers: {
+      'content-type': 'application/json',
+      'ratelimit-limit': '100;w=21600',
+      'ratelimit-remaining': '0;w=21600',
+      'docker-ratelimit-source': '192.0.2.10',
+    },
+    body: {
+      errors: [
+        {
+          code: 'TOOMANYREQUESTS',
+          message:
+            "You have reached your pull rate limit as 'acme': dckr_jti_x. You may increase the limit by upgrading. https://www.docker.com/increase-rate-limit",
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * GHCR's 429 (as reported in github.com/falcosecurity/plugins/issues/1069 and
+ * github.com/chainguard-images/images/issues/173): `TOOMANYREQUESTS` with the wait in the
+ * message as a Go duration, `retry-after: 333.939671ms, allowed: 44000/minute`, and a
+ * `Retry-After` header in whole seconds.
+ */
+export function ghcrRateLimited(retryAfterS = 1): RegistryAnswer {
+  return {
+    status: 429,
+    headers: { 'content-type': 'application/json', 'retry-after': String(retryAfterS) },
+    body: {
+      errors: [{ code: 'TOOMANYREQUESTS', message: `retry-after: ${retryAfterS}s, allowed: 44000/minute` }],
+    },
+  };
+}
+
+/**
+ * A pass-through proxy before the registry: it appends a Basic challenge to each Bearer one
+ * the registry sends (`basicChallenge`), and answers in the registry's place while `limits` last.
+ */
+async function frontProxy(target: string, options: { basicChallenge: boolean }): Promise<ChallengeProxy> {
   const [targetHost, targetPort] = target.split(':');
   const received: { method: string; path: string }[] = [];
+  const limits: ChallengeProxy['limits'] = [];
   const server = createHttpServer((req, res) => {
     received.push({ method: req.method ?? '', path: req.url ?? '' });
+    const at = /\/manifests\//.test(req.url ?? '') ? limits.findIndex((l) => l.method === req.method) : -1;
+    if (at >= 0) {
+      const { answer } = limits.splice(at, 1)[0]!;
+      req.resume();
+      res.writeHead(answer.status, answer.headers);
+      res.end(req.method === 'HEAD' ? undefined : JSON.stringify(answer.body));
+      return;
+    }
     const upstream = httpRequest(
       { host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: req.headers },
       (answer) => {
         const headers = { ...answer.headers };
         const challenge = headers['www-authenticate'];
-        if (typeof challenge === 'string' && challenge.startsWith('Bearer '))
+        if (options.basicChallenge && typeof challenge === 'string' && challenge.startsWith('Bearer '))
           headers['www-authenticate'] = `${challenge}, Basic realm="sandbox-basic"`;
         res.writeHead(answer.statusCode ?? 502, headers);
         answer.pipe(res);
@@ -333,6 +410,7 @@ async function challengeProxy(target: string): Promise<ChallengeProxy> {
   return {
     host: `127.0.0.1:${port}`,
     received,
+    limits,
     stop: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

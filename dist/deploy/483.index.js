@@ -1617,33 +1617,6 @@ startedAt) {
 }
 
 
-/***/ }),
-
-/***/ 7680:
-/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   Q: () => (/* binding */ rateLimitWaits)
-/* harmony export */ });
-/**
- * How long the rate-limited provider calls of a deploy may wait, all together: until
- * the deadline `healthTimeoutMs` after `startedAt` (epoch ms, the step's start), the
- * bound GitHub calls get too (main.ts), each wait logged. The runner's cancellation
- * cuts every request and every wait.
- */
-function rateLimitWaits(settings, ctx, startedAt) {
-    return {
-        waitBound: {
-            budgetMs: settings.healthTimeoutMs,
-            deadlineAt: startedAt + settings.healthTimeoutMs,
-            name: 'the input health-timeout',
-        },
-        log: (line) => ctx.info(line),
-        signal: ctx.cancellation.signal,
-    };
-}
-
-
 /***/ })
 
 };

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { StepError } from '../core/errors.ts';
+import { ApiError, StepError } from '../core/errors.ts';
 import { isSecretConfigValue } from '../core/secrets.ts';
 import { HerokuAppForbidden, type HerokuAppInfo } from '../providers/heroku/apps.ts';
 import type { HerokuDomainInfo } from '../providers/heroku/domains.ts';
@@ -71,6 +71,16 @@ export function hostnameOf(settings: Pick<CloneSettings, 'name' | 'dns'>): strin
   return settings.dns.domain === undefined ? undefined : `${settings.name}.${settings.dns.domain}`;
 }
 
+/** The clone's DNS record; a provider's refusal or failure says which record could not be read. */
+function readDnsRecord(dns: DnsZone, name: string): Promise<DnsRecordState | undefined> {
+  const record = dns.recordName(name);
+  return dns.find(record).catch((error: unknown) => {
+    if (error instanceof ApiError)
+      throw new StepError('preflight', `read the DNS record ${record}.${dns.zone}`, error);
+    throw error;
+  });
+}
+
 export async function observe(settings: CloneSettings, deps: ObserveDeps): Promise<Observed> {
   const { heroku } = deps;
   const fail = (source: string, message: string) =>
@@ -98,7 +108,7 @@ export async function observe(settings: CloneSettings, deps: ObserveDeps): Promi
     heroku.couplings.findByApp(sourceApp.id),
     heroku.releases.current(sourceApp.id),
     observeTarget(settings, deps),
-    deps.dns ? deps.dns.find(deps.dns.recordName(settings.name)) : Promise.resolve(undefined),
+    deps.dns ? readDnsRecord(deps.dns, settings.name) : Promise.resolve(undefined),
   ]);
   registerSecrets(config, settings, deps);
 

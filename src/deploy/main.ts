@@ -8,6 +8,7 @@ import { GitHubDeployments } from '../providers/github/deployments.ts';
 import { RegistryClient } from '../providers/registry/distribution.ts';
 import { runDeploy } from './flow.ts';
 import { type DeploySettings, parseInputs, SECRET_INPUTS } from './inputs.ts';
+import { rateLimitWaits } from './rate-limit-waits.ts';
 import { basicForms, credentialsFor } from './registry-credentials.ts';
 import { renderFailure } from './report.ts';
 import type { DeployTarget } from './target.ts';
@@ -84,6 +85,8 @@ async function deploy(settings: DeploySettings, ctx: ActionContext): Promise<voi
           credentialSource: chosen?.source,
           redact,
           onToken: (token) => ctx.secrets.add(token, 'registry-token'),
+          // Rate limits (Docker Hub's pull limit, GHCR's) wait within the run's one bound.
+          ...rateLimitWaits(settings, ctx, startedAt),
         });
         registries.set(registry, client);
       }

@@ -332,6 +332,22 @@ describe('DNS tokens and Hetzner errors', () => {
     expect(w.hetzner.zone(ZONE)!.rrsets.filter((r) => r.name === 'tati')).toHaveLength(1);
   });
 
+  it('does not retry a 503 from Hetzner, as hcloud-go does not: one error naming the record it could not read', async () => {
+    w = await createWorld();
+    w.hetzner.server.inject({ route: 'list_rrsets', fault: { status: 503 } });
+    const run = await w.run();
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^Could not read the DNS record tati\\.${ZONE.replace('.', '\\.')}: Hetzner answered GET /v1/zones/\\d+/rrsets with HTTP 503`,
+        ),
+      ),
+    ]);
+    expect(w.hetzner.server.requests.filter((r) => r.operation === 'list_rrsets')).toHaveLength(1);
+    expect(w.mutating()).toEqual([]);
+  });
+
   it('does not retry a create answered 423 locked, as hcloud-go does not: one error naming it', async () => {
     w = await createWorld();
     w.hetzner.server.inject({

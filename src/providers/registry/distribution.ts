@@ -10,6 +10,7 @@ import {
   pickChallenge,
   scopesOf,
 } from './challenge.ts';
+import { registryRateLimit } from './rate-limit.ts';
 import { DOCKER_HUB, DOCKER_HUB_API_HOST, type ImageReference, isLoopbackRegistry } from './reference.ts';
 
 /**
@@ -48,6 +49,12 @@ export interface RegistryClientOptions {
   onToken?: (token: string) => void;
   signal?: AbortSignal;
   retry?: HttpClientOptions['retry'];
+  /** Bounds every wait (rate limits, retries): the deploy's health-timeout from the step's start. */
+  waitBound?: HttpClientOptions['waitBound'];
+  /** Receives one line per wait. */
+  log?: HttpClientOptions['log'];
+  /** Test-only: the jitter of waits. */
+  random?: HttpClientOptions['random'];
 }
 
 /** `registry-1.docker.io` for Docker Hub; plain HTTP only for loopback registries, as Docker does. */
@@ -114,8 +121,12 @@ export class RegistryClient {
       headers: { 'docker-distribution-api-version': 'registry/2.0' },
       redact: options.redact,
       ...(options.credentials && options.credentialSource ? { credential: options.credentialSource } : {}),
+      rateLimit: registryRateLimit,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.waitBound ? { waitBound: options.waitBound } : {}),
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.random ? { random: options.random } : {}),
     });
   }
 
@@ -341,24 +352,7 @@ export class RegistryClient {
     actions: Actions,
   ): ApiError {
     const said = providerMessage(res.text) ?? challenge?.params.error_description ?? challenge?.params.error;
-    if (!this.options.credentials) {
-      // Docker Hub (and the distribution token server) answer an anonymous pull of a private
-      // repository with 401 insufficient_scope: the fix is credentials, so the error is about them.
-      return new ApiError({
-        provider: this.http.provider,
-        operation,
-        request: res.request,
-        status: res.status,
-        ...(said ? { providerMessage: excerpt(this.options.redact(said)) } : {}),
-        retryable: false,
-        attempts: 1,
-        refusedCredential: `An anonymous ${actions === 'pull' ? 'pull of' : 'push to'} ${repository}`,
-        hint: `The repository is private or does not exist. ${ANONYMOUS_HINT}`,
-      });
-    }
-    const credential = this.options.credentialSource;
-    const missing = challenge?.params.error === 'insufficient_scope' ? scopesOf(challenge).join(' ') : '';
-    return new ApiError({
+    const answer = {
       provider: this.http.provider,
       operation,
       request: res.request,
@@ -366,6 +360,19 @@ export class RegistryClient {
       ...(said ? { providerMessage: excerpt(this.options.redact(said)) } : {}),
       retryable: false,
       attempts: 1,
+    };
+    // Docker Hub (and the distribution token server) answer an anonymous pull of a private
+    // repository with 401 insufficient_scope: the fix is credentials, so the error is about them.
+    if (!this.options.credentials)
+      return new ApiError({
+        ...answer,
+        refusedCredential: `An anonymous ${actions === 'pull' ? 'pull of' : 'push to'} ${repository}`,
+        hint: `The repository is private or does not exist. ${ANONYMOUS_HINT}`,
+      });
+    const credential = this.options.credentialSource;
+    const missing = challenge?.params.error === 'insufficient_scope' ? scopesOf(challenge).join(' ') : '';
+    return new ApiError({
+      ...answer,
       ...(credential ? { refusedCredential: credential } : {}),
       ...(missing ? { hint: `The token does not grant ${missing}` } : {}),
     });

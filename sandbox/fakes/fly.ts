@@ -82,6 +82,24 @@ export interface FlyFakeOptions {
    * of the flat `Lease` of the OpenAPI document.
    */
   leaseEnvelope?: boolean;
+  /**
+   * Enforce Fly's per-action rate limits (see `actionLimits`): a request over its action's
+   * limit for its machine is answered `flyRateLimited()`. Off by default, so tests that do
+   * not look at rate limits never wait for one.
+   */
+  rateLimits?: boolean;
+}
+
+/**
+ * Fly Machines' rate limits (fly.io/docs/machines/api/working-with-machines-api/, "Rate
+ * limits"; community.fly.io/t/20636): per action and per machine, 1 request a second with
+ * short bursts of 3; Get Machine 5 a second with bursts of 10. Modelled as a token bucket per
+ * action (method and route) and machine (or app, for the actions on no machine).
+ */
+export function actionLimits(method: string, pattern: string): { perSecond: number; burst: number } {
+  return method === 'GET' && pattern.endsWith('/:id')
+    ? { perSecond: 5, burst: 10 }
+    : { perSecond: 1, burst: 3 };
 }
 
 /**
@@ -128,6 +146,21 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
   const timers = new Set<NodeJS.Timeout>();
   const createdIds: string[] = [];
   let stopped = false;
+
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  /** Whether one more request of this action on this machine fits its limit now (and takes it). */
+  function withinLimit(method: string, pattern: string, req: FakeRequest): boolean {
+    const { perSecond, burst } = actionLimits(method, pattern);
+    const key = `${method} ${pattern} ${req.params.app} ${req.params.id ?? ''}`;
+    const now = performance.now();
+    const bucket = buckets.get(key) ?? { tokens: burst, at: now };
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * perSecond);
+    bucket.at = now;
+    buckets.set(key, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
 
   const server = new FakeServer({
     name: 'fly',
@@ -293,6 +326,15 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     };
   }
 
+  /** Registers a Machines API route, answering over its action's limit as Fly does (`rateLimits`). */
+  function route(method: string, pattern: string, handler: Parameters<FakeServer['route']>[2]): void {
+    server.route(method, pattern, (req) =>
+      options.rateLimits && !withinLimit(method, pattern, req)
+        ? { status: 429, json: flyRateLimited().json }
+        : handler(req),
+    );
+  }
+
   function mutate(handler: (machine: FlyMachine, req: FakeRequest) => FakeResponse) {
     return (req: FakeRequest): FakeResponse => {
       const found = find(req);
@@ -301,7 +343,7 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     };
   }
 
-  server.route('GET', base, (req) => {
+  route('GET', base, (req) => {
     if (!appExists(req.params.app!)) return { status: 404, json: { error: 'app not found' } };
     const states = req.query.get('state')?.split(',');
     const region = req.query.get('region');
@@ -332,7 +374,7 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
   // and uncordons them once healthy (internal/command/deploy/strategy_bluegreen.go
   // `CreateGreenMachines`, `MarkGreenMachinesAsReadyForTraffic`; contracts/fly Machines_cordon:
   // "one set of Machines is started up with services disabled").
-  server.route('POST', base, (req) => {
+  route('POST', base, (req) => {
     if (!appExists(req.params.app!)) return { status: 404, json: { error: 'app not found' } };
     const body = req.json as {
       config?: FlyMachineConfig;
@@ -359,7 +401,7 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
   // refused, as the platform refuses to destroy a machine that is not stopped
   // (flyctl internal/command/machine/destroy.go offers --force for exactly that). Once
   // destroyed, the machine answers 404 and leaves the listing.
-  server.route(
+  route(
     'DELETE',
     `${base}/:id`,
     mutate((machine, req) => {
@@ -376,12 +418,12 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     }),
   );
 
-  server.route('GET', `${base}/:id`, (req) => {
+  route('GET', `${base}/:id`, (req) => {
     const found = find(req);
     return isMachine(found) ? { status: 200, json: view(found) } : found;
   });
 
-  server.route(
+  route(
     'POST',
     `${base}/:id`,
     mutate((machine, req) => {
@@ -409,7 +451,7 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     }),
   );
 
-  server.route(
+  route(
     'POST',
     `${base}/:id/start`,
     mutate((machine) => {
@@ -422,7 +464,7 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     }),
   );
 
-  server.route(
+  route(
     'POST',
     `${base}/:id/stop`,
     mutate((machine) => {
@@ -435,7 +477,7 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     ['cordon', true],
     ['uncordon', false],
   ] as const) {
-    server.route(
+    route(
       'POST',
       `${base}/:id/${action}`,
       mutate((machine) => {
@@ -445,7 +487,7 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     );
   }
 
-  server.route('GET', `${base}/:id/lease`, (req) => {
+  route('GET', `${base}/:id/lease`, (req) => {
     const found = find(req);
     if (!isMachine(found)) return found;
     const lease = activeLease(found);
@@ -453,7 +495,7 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     return { status: 200, json: leaseJson({ ...lease, version: found.instance_id }) };
   });
 
-  server.route('POST', `${base}/:id/lease`, (req) => {
+  route('POST', `${base}/:id/lease`, (req) => {
     const found = find(req);
     if (!isMachine(found)) return found;
     const held = activeLease(found);
@@ -470,7 +512,7 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     return { status: 201, json: leaseJson({ ...found.lease, version: found.instance_id }) };
   });
 
-  server.route('DELETE', `${base}/:id/lease`, (req) => {
+  route('DELETE', `${base}/:id/lease`, (req) => {
     const found = find(req);
     if (!isMachine(found)) return found;
     const held = activeLease(found);
@@ -482,7 +524,7 @@ export function createFlyFake(options: FlyFakeOptions = {}) {
     return { status: 200, json: {} };
   });
 
-  server.route('GET', `${base}/:id/wait`, async (req) => {
+  route('GET', `${base}/:id/wait`, async (req) => {
     const found = find(req);
     if (!isMachine(found)) return found;
     const timeout = Number(req.query.get('timeout') ?? 60);

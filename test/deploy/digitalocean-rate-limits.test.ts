@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDigitalOceanFake, digitalOceanRateLimited } from '../../sandbox/fakes/digitalocean.ts';
 import { runBundle } from '../helpers/run-bundle.ts';
-import { expectNoSecrets, expectNoViolations, SECRETS } from './fixtures.ts';
+import { expectNoSecrets, expectNoViolations } from './fixtures.ts';
 
 /**
  * DigitalOcean's two rate limits met by a deploy's droplet discovery, through the committed

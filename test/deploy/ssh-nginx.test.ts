@@ -129,9 +129,10 @@ describe('ssh target behind nginx', () => {
     expect(auto.status).toBe('rolled-back');
     expect(await served()).toBe('v1');
 
-    // The move from proxy none to nginx (forward) is logged, not held to zero: it failed 2 of
-    // ~10000 once under a parallel test run, cause not yet found.
+    // Only the keep-alive race is sent again (sandbox/load.ts keepAliveRace): every other drop,
+    // the move from proxy none to nginx included, is a failure.
     for (const [name, run] of [
+      ['forward', forward],
       ['deploy', deploy],
       ['rollback', rollback],
       ['auto-rollback', auto],
@@ -147,9 +148,13 @@ describe('ssh target behind nginx', () => {
     expect(rollback.load.bodies).toEqual(['v2', 'v1']);
     expect(auto.load.bodies).toEqual(['v1']);
     console.log(
-      `forward ${forward.load.failed} failed (${forward.load.samples.join(', ')}); baseline proxy none: ${baseline.load.failed} failed of ${baseline.load.ok + baseline.load.failed}; ` +
-        `proxy nginx: deploy ${deploy.load.failed}/${deploy.load.ok}, rollback ${rollback.load.failed}/${rollback.load.ok}, ` +
-        `auto-rollback ${auto.load.failed}/${auto.load.ok}; sent again after a close before any answer ${[deploy, rollback, auto].map((r) => r.load.retried).join('/')}`,
+      `baseline proxy none: ${baseline.load.failed} failed of ${baseline.load.ok + baseline.load.failed}; proxy nginx (failed/ok, keep-alive races sent again): ` +
+        [forward, deploy, rollback, auto]
+          .map(
+            (r, i) =>
+              `${['forward', 'deploy', 'rollback', 'auto-rollback'][i]} ${r.load.failed}/${r.load.ok}, ${r.load.retried}`,
+          )
+          .join('; '),
     );
   }, 300_000);
 
@@ -225,7 +230,7 @@ describe('ssh target behind nginx', () => {
       .filter((l) => l.startsWith(`${settings.service}-`));
     expect(names.some((l) => l.endsWith(v2.ref))).toBe(false);
     console.log(
-      `SIGINT during the drain: exit ${Math.round(exitMs!)} ms after it; load ${counts.failed}/${counts.ok} failed (${counts.samples.join(', ')})`,
+      `SIGINT during the drain: exit ${Math.round(exitMs!)} ms after it; load ${counts.failed}/${counts.ok} failed (${counts.samples.join(', ')}), ${counts.retried} keep-alive races sent again`,
     );
     // v2 answered between the switch and the SIGINT; v1 answers again after (served() above).
     expect(counts.bodies).toEqual(['v1', 'v2']);
@@ -260,7 +265,7 @@ describe('ssh target behind nginx', () => {
       expect(second.status).toBe('success');
       expect(await served()).toBe('v1');
       console.log(
-        `-p: deploy ${first.load.failed}/${first.load.ok}, second deploy ${second.load.failed}/${second.load.ok}; samples ${[...first.load.samples, ...second.load.samples].join(', ')}`,
+        `-p: deploy ${first.load.failed}/${first.load.ok} (${first.load.retried} races sent again), second deploy ${second.load.failed}/${second.load.ok} (${second.load.retried}); samples ${[...first.load.samples, ...second.load.samples].join(', ')}`,
       );
       for (const run of [first, second]) {
         expect(run.load.ok + run.load.failed).toBeGreaterThanOrEqual(MIN_REQUESTS);

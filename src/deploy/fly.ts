@@ -195,7 +195,10 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
           waitSettled,
           waitHealthy,
           ...(deps.onGreen
-            ? { onGreen: (ids: string[]) => deps.onGreen?.({ app: settings.app, machines: ids }) }
+            ? {
+                onGreen: (ids: string[]) =>
+                  deps.onGreen?.({ app: settings.app, machines: ids, blue: toChange.map((m) => m.id) }),
+              }
             : {}),
           minSecretsVersion: settings.minSecretsVersion,
           since,

@@ -41,14 +41,14 @@ function flyClient(ctx: ActionContext): HttpClient {
   });
 }
 
-async function destroyGreen(ctx: ActionContext): Promise<number> {
+async function destroyGreen(ctx: ActionContext): Promise<GreenCounts> {
   const state = parseGreen(ctx.getState(FLY_GREEN_STATE));
-  if (!state || state.machines.length === 0) return 0;
+  if (!state || state.machines.length === 0) return { destroyed: 0, kept: [] };
   const results = await destroyLeftoverGreen(new FlyMachines(flyClient(ctx), state.app), state);
   for (const r of results) {
     ctx.log.write({
       step: 'fly.green.destroy',
-      outcome: r.result === 'failed' ? 'failed' : 'ok',
+      outcome: r.result === 'failed' ? 'failed' : r.result === 'kept' ? 'skipped' : 'ok',
       ids: { app: state.app, machine: r.machine },
       detail: r.detail ? `${r.result}: ${r.detail}` : r.result,
     });
@@ -56,12 +56,22 @@ async function destroyGreen(ctx: ActionContext): Promise<number> {
       ctx.warning(
         `could not destroy green machine ${r.machine} of Fly app ${state.app}: ${r.detail} (destroy it with fly machines destroy --force ${r.machine})`,
       );
+    if (r.result === 'kept')
+      ctx.warning(
+        `kept green machine ${r.machine} of Fly app ${state.app}: ${r.detail}. Check which machines serve (fly machines list), then uncordon blue or destroy it by hand (fly machines destroy --force ${r.machine}).`,
+      );
   }
-  const destroyed = results.filter((r) => r.result !== 'failed').length;
+  const destroyed = results.filter((r) => r.result === 'destroyed' || r.result === 'already gone').length;
   ctx.info(
-    `Green machines the deploy step left before traffic moved to them: ${destroyed} of ${results.length} destroyed (${results.map((r) => `${r.machine} ${r.result}`).join(', ')}).`,
+    `Green machines the deploy step left before traffic moved to them: ${destroyed} of ${results.length} destroyed (${results.map((r) => `${r.machine} ${r.result}${r.detail ? `: ${r.detail}` : ''}`).join(', ')}).`,
   );
-  return destroyed;
+  return { destroyed, kept: results.filter((r) => r.result === 'kept').map((r) => r.machine) };
+}
+
+interface GreenCounts {
+  destroyed: number;
+  /** Uncordoned greens left because no blue machine was seen serving. */
+  kept: string[];
 }
 
 async function releaseSshLocks(ctx: ActionContext): Promise<number> {
@@ -119,7 +129,7 @@ async function releaseFlyLeases(ctx: ActionContext): Promise<number> {
 
 const UNFINISHED = new Set(['in_progress', 'queued', 'pending']);
 
-async function finaliseDeployment(ctx: ActionContext, released: number, green: number): Promise<void> {
+async function finaliseDeployment(ctx: ActionContext, released: number, green: GreenCounts): Promise<void> {
   const id = Number(ctx.getState(DEPLOYMENT_STATE));
   const token = ctx.inputs.raw('github-token');
   const repository = ctx.env.GITHUB_REPOSITORY;
@@ -143,7 +153,8 @@ async function finaliseDeployment(ctx: ActionContext, released: number, green: n
   }
   // GitHub keeps 140 characters of a description.
   const note = [
-    green > 0 ? `; the post step destroyed ${green} unused green machine(s)` : '',
+    green.kept.length > 0 ? `; green ${green.kept.join(', ')} may serve (blue cordoned): kept` : '',
+    green.destroyed > 0 ? `; the post step destroyed ${green.destroyed} unused green machine(s)` : '',
     released > 0 ? `; the post step released ${released} lease(s)/lock(s)` : '',
   ].join('');
   await history

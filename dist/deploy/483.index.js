@@ -1138,7 +1138,9 @@ function createFlyTarget(settings, deps) {
                 waitSettled,
                 waitHealthy,
                 ...(deps.onGreen
-                    ? { onGreen: (ids) => deps.onGreen?.({ app: settings.app, machines: ids }) }
+                    ? {
+                        onGreen: (ids) => deps.onGreen?.({ app: settings.app, machines: ids, blue: toChange.map((m) => m.id) }),
+                    }
                     : {}),
                 minSecretsVersion: settings.minSecretsVersion,
                 since,
@@ -1496,38 +1498,79 @@ function skippedUnit(m, image, batch, at) {
 ;// CONCATENATED MODULE: ./src/deploy/fly-green-state.ts
 
 /**
- * The green machines of a blue-green deploy that traffic has not moved to yet,
- * saved as step state each time the list changes (a green created, destroyed or
- * uncordoned). A step killed before it could destroy them (SIGKILL, or the
- * runner's SIGTERM after a cancellation) leaves them running, cordoned, billed:
- * the post step (`post-if: always()`) destroys every one still listed. A green
- * that was uncordoned is taken off the list first, so the post step never
- * destroys a machine traffic was moved to.
+ * The green machines of a blue-green deploy that traffic has not moved to yet, and the blue
+ * machines they are to replace, saved as step state each time the green list changes (a green
+ * created, destroyed or uncordoned). A step killed before it could destroy them (SIGKILL, or the
+ * runner's SIGTERM after a cancellation) leaves them running, cordoned, billed: the post step
+ * (`post-if: always()`) destroys them. A green that was uncordoned is taken off the list first,
+ * but a kill between the uncordon and the state write leaves a listed green that may serve, so
+ * the post step reads every listed green and blue first ({@link destroyLeftoverGreen}).
  */
 const FLY_GREEN_STATE = 'fly-green';
 function serializeGreen(state) {
     return state.machines.length > 0 ? JSON.stringify(state) : '';
 }
+const ids = (v) => Array.isArray(v) ? v.filter((m) => typeof m === 'string') : undefined;
 /** Undefined for an empty or unreadable state value. */
 function parseGreen(raw) {
     if (!raw.trim())
         return undefined;
     try {
         const v = JSON.parse(raw);
-        if (typeof v.app !== 'string' || !Array.isArray(v.machines))
+        const machines = ids(v.machines);
+        if (typeof v.app !== 'string' || !machines)
             return undefined;
-        return { app: v.app, machines: v.machines.filter((m) => typeof m === 'string') };
+        const blue = ids(v.blue);
+        return { app: v.app, machines, ...(blue ? { blue } : {}) };
     }
     catch {
         return undefined;
     }
 }
-/** Destroys (force) every listed green machine; a 404 means it is gone already. */
+/** The machine, or undefined when it is gone (404); other errors are thrown. */
+async function readMachine(api, id) {
+    try {
+        const m = await api.get(id);
+        return m.state === 'destroyed' ? undefined : m;
+    }
+    catch (error) {
+        if (error instanceof ApiError && error.status === 404)
+            return undefined;
+        throw error;
+    }
+}
+/**
+ * Destroys (force) the listed green machines that no traffic depends on. Each listed green and
+ * blue machine is read first: `cordoned` (contracts/fly `Machine.cordoned`; Machines_cordon: the
+ * proxy routes nothing to a cordoned machine) tells which may serve. A cordoned green is
+ * destroyed. An uncordoned green is cordoned, then destroyed, only while at least one blue
+ * machine exists uncordoned; otherwise it is kept, so the only machines that may serve are never
+ * destroyed. A green that cannot be read is kept. A 404 means it is gone already.
+ */
 async function destroyLeftoverGreen(machines, state, signal) {
+    const opts = signal ? { signal } : {};
+    const blueServing = (await Promise.all((state.blue ?? []).map((id) => readMachine(machines, id).then((m) => (m && m.cordoned !== true ? id : undefined), () => undefined)))).filter((id) => id !== undefined);
     return Promise.all(state.machines.map(async (machine) => {
         try {
-            await machines.destroy(machine, { force: true, ...(signal ? { signal } : {}) });
-            return { machine, result: 'destroyed' };
+            const green = await readMachine(machines, machine);
+            if (!green)
+                return { machine, result: 'already gone' };
+            const serving = green.cordoned !== true;
+            if (serving && blueServing.length === 0) {
+                return {
+                    machine,
+                    result: 'kept',
+                    detail: `it is uncordoned and ${state.blue ? 'every blue machine is cordoned or gone' : 'no blue machine is known'}, so it may be all that serves`,
+                };
+            }
+            if (serving)
+                await machines.cordon(machine, undefined, signal);
+            await machines.destroy(machine, { force: true, ...opts });
+            return {
+                machine,
+                result: 'destroyed',
+                ...(serving ? { detail: `cordoned first; blue ${blueServing.join(', ')} serves` } : {}),
+            };
         }
         catch (error) {
             if (error instanceof ApiError && error.status === 404)

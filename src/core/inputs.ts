@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { InputError } from './errors.ts';
 import { Redactor } from './redact.ts';
@@ -27,11 +27,32 @@ function shown(value: string): string {
  * Reads a file an input names (`urls-file`): a path relative to the workspace, or absolute.
  * @throws OutsideWorkspaceError when the file, links followed, lies outside the workspace.
  * @throws NotUtf8Error when its bytes are not UTF-8.
+ * @throws NotAListFileError for a directory, a FIFO or device, or a file over LIST_FILE_MAX_BYTES.
  */
 export type ReadListFile = (path: string) => string;
 
 /** A list file whose real path (links followed) is not inside the workspace. */
 export class OutsideWorkspaceError extends Error {}
+
+/**
+ * A list file holds at most this: 10 000 URLs of 2 KB are 20 MB. Past it a file is
+ * not a target list (a build artifact, a disk image) and reading it whole would
+ * exhaust the runner's memory, or Node's longest string.
+ */
+export const LIST_FILE_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A path that names no readable list: a directory, a FIFO (reading one waits for
+ * a writer forever), a device, or a file over LIST_FILE_MAX_BYTES. `why` completes
+ * "names <path>, which …".
+ */
+export class NotAListFileError extends Error {
+  readonly why: string;
+  constructor(why: string) {
+    super(why);
+    this.why = why;
+  }
+}
 
 /** A list file with bytes that are not UTF-8 (a Latin-1 or UTF-16 export), first on `line` (1-based). */
 export class NotUtf8Error extends Error {
@@ -66,9 +87,16 @@ export function workspaceFiles(workspace: string | undefined): ReadListFile {
     const root = realpathSync(workspace ?? process.cwd());
     const real = realpathSync(resolve(root, path));
     const inside = relative(root, real);
-    if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
       throw new OutsideWorkspaceError(path);
     }
+    const stat = statSync(real);
+    if (stat.isDirectory()) throw new NotAListFileError('is a directory');
+    if (!stat.isFile()) throw new NotAListFileError('is not a regular file (a FIFO, a socket or a device)');
+    if (stat.size > LIST_FILE_MAX_BYTES)
+      throw new NotAListFileError(
+        `is ${stat.size} bytes, more than a list file may hold (${LIST_FILE_MAX_BYTES})`,
+      );
     return utf8Text(readFileSync(real));
   };
 }
@@ -195,6 +223,11 @@ export class InputReader {
         throw new InputError(
           name,
           `names ${shown(file)}, which is outside the workspace (links followed); give a path inside GITHUB_WORKSPACE, the repository checkout`,
+        );
+      if (error instanceof NotAListFileError)
+        throw new InputError(
+          name,
+          `names ${shown(file)}, which ${error.why}; give a file with one entry per line`,
         );
       if (error instanceof NotUtf8Error)
         throw new InputError(

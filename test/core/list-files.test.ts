@@ -1,11 +1,27 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseInputs as parseConfigUpdate } from '../../src/config-update/inputs.ts';
 import { InputError } from '../../src/core/errors.ts';
-import { fromRecord, InputReader, serverView, workspaceFiles } from '../../src/core/inputs.ts';
+import {
+  fromRecord,
+  InputReader,
+  LIST_FILE_MAX_BYTES,
+  serverView,
+  workspaceFiles,
+} from '../../src/core/inputs.ts';
 import { parseInputs as parseDeploy } from '../../src/deploy/inputs.ts';
 import { generatedKeys } from '../helpers/ssh-keys.ts';
 
@@ -163,23 +179,44 @@ describe('list files stay inside the workspace (links followed)', () => {
     );
   });
 
+  it.each([
+    ['.', 'is a directory'],
+    ['fleet', 'is a directory'],
+    // Reading a FIFO waits for a writer forever: the step would hang to its timeout (issue 17 review).
+    ['fleet/fifo', 'is not a regular file (a FIFO, a socket or a device)'],
+    [
+      'big.txt',
+      `is ${LIST_FILE_MAX_BYTES + 1} bytes, more than a list file may hold (${LIST_FILE_MAX_BYTES})`,
+    ],
+  ])('refuses %s, which names no list, with one error naming the input', (file, why) => {
+    execFileSync('mkfifo', ['-m', '600', join(workspace, 'fleet', 'fifo')]);
+    // Sparse: no disk is written.
+    closeSync(openSync(join(workspace, 'big.txt'), 'w'));
+    truncateSync(join(workspace, 'big.txt'), LIST_FILE_MAX_BYTES + 1);
+    try {
+      expect(inputError(() => parse(file)).message).toBe(
+        `Input 'urls-file' names ${JSON.stringify(file)}, which ${why}; give a file with one entry per line`,
+      );
+    } finally {
+      rmSync(join(workspace, 'fleet', 'fifo'));
+      rmSync(join(workspace, 'big.txt'));
+    }
+  });
+
   it('reads a UTF-8 file whose URL holds a non-ASCII letter as written', () => {
     writeFileSync(join(workspace, 'utf8.txt'), '\uFEFFhttps://a.test/café\n');
     expect(parse('utf8.txt').target).toMatchObject({ urls: ['https://a.test/café'] });
   });
 
-  it.each([
-    '../outside.txt',
-    join(root, 'outside.txt'),
-    'fleet/link.txt',
-    '../../../../../../etc/passwd',
-    '.',
-  ])('refuses %s naming the input, quoting nothing of the file', (file) => {
-    const error = inputError(() => parse(file));
-    expect(error.input).toBe('urls-file');
-    expect(error.message).not.toContain('root:x');
-    expect(error.message).toMatch(/outside the workspace|cannot be read/);
-  });
+  it.each(['../outside.txt', join(root, 'outside.txt'), 'fleet/link.txt', '../../../../../../etc/passwd'])(
+    'refuses %s naming the input, quoting nothing of the file',
+    (file) => {
+      const error = inputError(() => parse(file));
+      expect(error.input).toBe('urls-file');
+      expect(error.message).not.toContain('root:x');
+      expect(error.message).toMatch(/outside the workspace|cannot be read/);
+    },
+  );
 });
 
 describe('hosts-file', () => {

@@ -50,7 +50,7 @@ async function releaseOne(remote, host, service, options) {
     }
     const answer = (0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .parseAcquire */ .G8)(read.output);
     if (answer.kind !== 'held')
-        throw new Error(`exit ${read.code}: ${(0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .lastLines */ .w$)(read.shown)}`);
+        throw new Error(`could not read the lock${(0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .failureOf */ .g5)(read)}`);
     const token = (0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .parseOwnerLine */ .F_)(answer.owner).token;
     if (!token) {
         options.line(`${where}: ~/.ops-actions/locks/${service}.lock holds no owner line that this action writes; left alone, look at it on the host`);
@@ -75,7 +75,7 @@ async function releaseOne(remote, host, service, options) {
         options.line(`${where}: another run took the ${service} deploy lock meanwhile; left alone`);
         return { host: where, heldBy, result: 'taken by another run meanwhile' };
     }
-    throw new Error(`exit ${release.code}: ${(0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .lastLines */ .w$)(release.shown)}`);
+    throw new Error(`could not release the lock${(0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .failureOf */ .g5)(release)}`);
 }
 /** The whole operation: hosts, locks, summary, outputs; fails when a host could not be read or released. */
 async function runReleaseLock(settings, dryRun, ctx) {

@@ -827,10 +827,16 @@ async function acquireLock(remote, host, service, owner, options) {
         await sleep(Math.min(options.pollMs ?? 1000, left), options.signal);
     }
 }
-/** `: ssh could not connect: <ssh's reason>` when ssh itself failed, else the exit code and the last lines. */
+/**
+ * `: ssh could not connect …` when ssh itself failed: one sentence naming host, port and what to
+ * check when the host could not be reached (as action-evidence words it), else ssh's own reason;
+ * otherwise the exit code and the last lines.
+ */
 function failureOf(result) {
     const reason = sshFailure(result);
-    return reason ? `: ssh could not connect: ${reason}` : ` (exit ${result.code}): ${lastLines(result.shown)}`;
+    if (!reason)
+        return ` (exit ${result.code}): ${lastLines(result.shown)}`;
+    return `: ${unreachable(reason, 'hosts, hosts-file or the droplets tagged digitalocean-tag') ?? `ssh could not connect: ${reason}`}`;
 }
 function lastLines(output, count = 5) {
     const lines = output.trim().split('\n').filter(Boolean);

@@ -1,6 +1,7 @@
 import { InputError } from '../core/errors.ts';
 import { atLine, type InputReader, parseSshHost, type SshHost, sshHostKey } from '../core/inputs.ts';
 import { type ImageReference, readImageReference } from '../providers/registry/reference.ts';
+import { knownHostsText } from '../providers/ssh/known-hosts.ts';
 import { normalisePrivateKey } from '../providers/ssh/private-key.ts';
 import { type RegistryCredentialSources, registrySources } from './registry-credentials.ts';
 import { reachOf } from './ssh/publish.ts';
@@ -223,9 +224,9 @@ function parseSsh(inputs: InputReader): SshDeploySettings {
       inputs.required('ssh-key', 'is required when target is ssh: a private key'),
       'ssh-key',
     ),
-    knownHosts: inputs.required(
+    knownHosts: knownHostsText(
+      inputs.required('ssh-known-hosts', 'is required when target is ssh: known_hosts lines for every host'),
       'ssh-known-hosts',
-      'is required when target is ssh: known_hosts lines for every host',
     ),
     service,
     runArgs,

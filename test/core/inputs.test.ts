@@ -207,7 +207,8 @@ const deploySsh = {
   image: 'registry.example.com/app:2',
   hosts: 'deploy@10.0.0.5:2222\nweb-2.example.com',
   'ssh-key': generatedKeys().usable[0]!.text,
-  'ssh-known-hosts': 'web-2.example.com ssh-ed25519 AAAA',
+  'ssh-known-hosts':
+    'web-2.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
   service: 'web',
 };
 
@@ -332,6 +333,14 @@ describe('deploy inputs', () => {
     ],
     [{ ...deploySsh, 'drain-timeout': '-1' }, 'drain-timeout', ''],
     [{ ...deploySsh, 'ssh-known-hosts': '' }, 'ssh-known-hosts', 'known_hosts'],
+    [
+      {
+        ...deploySsh,
+        'ssh-known-hosts': `${deploySsh['ssh-known-hosts']}\nweb-2.example.com ssh-ed25519 AAAA`,
+      },
+      'ssh-known-hosts',
+      'line 2 is not a known_hosts line: the key is not a base64 ssh-ed25519 key',
+    ],
     [{ ...deploySsh, keep: '0' }, 'keep', 'from 1 to 100'],
     [{ ...deploySsh, 'lock-timeout': 'x' }, 'lock-timeout', 'seconds'],
     [{ ...deploySsh, 'ssh-key': '' }, 'ssh-key', 'required when target is ssh'],

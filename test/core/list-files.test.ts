@@ -224,7 +224,7 @@ describe('hosts-file', () => {
     target: 'ssh',
     image: 'registry.example.com/app:2',
     'ssh-key': generatedKeys().usable[0]!.text,
-    'ssh-known-hosts': 'x ssh-ed25519 AAAA',
+    'ssh-known-hosts': 'x ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
     service: 'web',
     'hosts-file': 'hosts.txt',
   };

@@ -43,7 +43,8 @@ async function deploy(droplets: { id?: number; name: string; publicIp: string }[
       'digitalocean-token': TOKEN,
       'digitalocean-api-url': `${fake.server.url}/v2`,
       'ssh-key': KEY,
-      'ssh-known-hosts': '[127.0.0.1]:2222 ssh-ed25519 AAAA',
+      'ssh-known-hosts':
+        '[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
     },
   });
 }
@@ -56,7 +57,9 @@ describe('DigitalOcean droplets that are one machine (deploy bundle)', () => {
       { id: 4242, name: 'web-1', publicIp: '127.0.0.1' },
     ]);
     // Dry run still looks at the host (no sshd here): one host, one failure.
-    expect(run.errors).toEqual([expect.stringContaining('connect to host 127.0.0.1 port 22')]);
+    expect(run.errors).toEqual([
+      expect.stringContaining('could not connect to 127.0.0.1 port 22 (Connection refused)'),
+    ]);
     expect(run.stdout).toContain(
       'DigitalOcean: droplet web-1 (id 4242) was listed 2 times by DigitalOcean; it is deployed once.',
     );

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
-import { type Sshd, startSshd } from '../../sandbox/sshd.ts';
+import { freePort, type Sshd, startSshd } from '../../sandbox/sshd.ts';
 import { runBundle } from '../helpers/run-bundle.ts';
 import { bodyLines, generatedKeys } from '../helpers/ssh-keys.ts';
 
@@ -78,5 +78,32 @@ describe('deploy over ssh: keys as pasted, ssh reasons in the error', () => {
     expect(run.everything).not.toMatch(/ops-ssh-|known_hosts:\d/);
     expect(readdirSync(join(run.dir, 'runner-temp')).filter((f) => f.startsWith('ops-ssh-'))).toEqual([]);
     for (const line of bodyLines(sshd.privateKey)) expect(run.everything).not.toContain(line);
+  });
+
+  it('a host where nothing listens: one sentence naming host, port and what to check', async () => {
+    const closed = await freePort();
+    const run = await deploy({
+      hosts: `${sshd.user}@127.0.0.1:${closed}`,
+      'ssh-known-hosts': `[127.0.0.1]:${closed} ${sshd.knownHosts.split(' ').slice(1).join(' ')}`,
+    });
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toContain(
+      `could not take the lock: ssh could not connect to 127.0.0.1 port ${closed} (Connection refused): nothing listens there: check the host and port in hosts, hosts-file or the droplets tagged digitalocean-tag and that sshd runs on it`,
+    );
+    expect(run.everything).not.toMatch(/remove/i);
+    expect(readdirSync(join(run.dir, 'runner-temp')).filter((f) => f.startsWith('ops-ssh-'))).toEqual([]);
+  });
+
+  it('a malformed ssh-known-hosts line is refused naming the input and the line, before any connection', async () => {
+    const publicKeyOnly = sshd.knownHosts.split(' ').slice(1).join(' ');
+    const run = await deploy({ 'ssh-known-hosts': `# fleet\r\n${sshd.knownHosts}\r\n${publicKeyOnly}\r\n` });
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(
+      /ssh-known-hosts.*line 3 is not a known_hosts line: it starts with the key type/,
+    );
+    expect(run.stdout).not.toContain('deploy lock');
+    expect(readdirSync(join(run.dir, 'runner-temp')).filter((f) => f.startsWith('ops-ssh-'))).toEqual([]);
   });
 });

@@ -121,7 +121,8 @@ const CASES: Case[] = [
           'digitalocean-token': token,
           'digitalocean-api-url': `${digitalocean.server.url}/v2`,
           'ssh-key': ed25519Key(),
-          'ssh-known-hosts': '[127.0.0.1]:2222 ssh-ed25519 AAAA',
+          'ssh-known-hosts':
+            '[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
         },
       });
       return { run, servers: [digitalocean.server], stop: () => digitalocean.stop() };

@@ -500,7 +500,11 @@ export const CASES: BadInputCase[] = [
   c(
     'evidence',
     'ssh-host with port 0',
-    { 'ssh-host': 'ops@127.0.0.1:0', 'ssh-known-hosts': '[127.0.0.1]:22 ssh-ed25519 AAAA' },
+    {
+      'ssh-host': 'ops@127.0.0.1:0',
+      'ssh-known-hosts':
+        '[127.0.0.1]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
+    },
     "'ssh-host'",
     '1-65535',
   ),
@@ -525,7 +529,8 @@ export const CASES: BadInputCase[] = [
     'ssh-key behind a passphrase',
     {
       'ssh-host': 'ops@127.0.0.1:2222',
-      'ssh-known-hosts': '[127.0.0.1]:2222 ssh-ed25519 AAAA',
+      'ssh-known-hosts':
+        '[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
       'ssh-key': '{KEY:openssh-ed25519-passphrase}',
     },
     "'ssh-key'",
@@ -536,7 +541,8 @@ export const CASES: BadInputCase[] = [
     'ssh-key with its newlines turned into spaces, cut short',
     {
       'ssh-host': 'ops@127.0.0.1:2222',
-      'ssh-known-hosts': '[127.0.0.1]:2222 ssh-ed25519 AAAA',
+      'ssh-known-hosts':
+        '[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
       'ssh-key': '{KEY:openssh-ed25519 spaces cut}',
     },
     "'ssh-key'",
@@ -584,7 +590,8 @@ export function validInputs(action: ActionName, s: Sandbox): Record<string, stri
         'github-api-url': s.urls.github,
         hosts: 'deploy@127.0.0.1:2222',
         'ssh-key': generatedKeys().usable[0]!.text,
-        'ssh-known-hosts': '[127.0.0.1]:2222 ssh-ed25519 AAAA',
+        'ssh-known-hosts':
+          '[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
         service: 'shop',
         'digitalocean-api-url': s.urls.digitalocean,
         'heroku-app': 'fetlife-prod',

@@ -425,7 +425,8 @@ const ROWS: Row[] = [
       const key = shaped(form, canary);
       const ssh = {
         'ssh-host': 'ops@127.0.0.1:2222',
-        'ssh-known-hosts': '[127.0.0.1]:2222 ssh-ed25519 AAAA',
+        'ssh-known-hosts':
+          '[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
       };
       return {
         ...evidence(s, { SHOWN: 'nothing secret' }, { ...ssh, 'ssh-key': key }),

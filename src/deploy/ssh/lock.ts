@@ -1,7 +1,7 @@
 import type { SshHost } from '../../core/inputs.ts';
 import { formatMs } from '../../core/summary.ts';
 import type { RemoteRun, RunOptions } from '../../providers/ssh/session.ts';
-import { sshFailure } from '../../providers/ssh/ssh-reason.ts';
+import { sshFailure, unreachable } from '../../providers/ssh/ssh-reason.ts';
 import { shellQuote } from './commands.ts';
 
 /**
@@ -220,10 +220,15 @@ export async function acquireLock(
   }
 }
 
-/** `: ssh could not connect: <ssh's reason>` when ssh itself failed, else the exit code and the last lines. */
+/**
+ * `: ssh could not connect …` when ssh itself failed: one sentence naming host, port and what to
+ * check when the host could not be reached (as action-evidence words it), else ssh's own reason;
+ * otherwise the exit code and the last lines.
+ */
 export function failureOf(result: RemoteRun): string {
   const reason = sshFailure(result);
-  return reason ? `: ssh could not connect: ${reason}` : ` (exit ${result.code}): ${lastLines(result.shown)}`;
+  if (!reason) return ` (exit ${result.code}): ${lastLines(result.shown)}`;
+  return `: ${unreachable(reason, 'hosts, hosts-file or the droplets tagged digitalocean-tag') ?? `ssh could not connect: ${reason}`}`;
 }
 
 export function lastLines(output: string, count = 5): string {

@@ -8,8 +8,8 @@ import { resolveHosts } from './discover-hosts.ts';
 import type { DeployHost } from './hosts.ts';
 import {
   describeOwner,
+  failureOf,
   inspectCommand,
-  lastLines,
   parseAcquire,
   parseOwnerLine,
   parseRelease,
@@ -81,7 +81,7 @@ async function releaseOne(
     return { host: where, heldBy: undefined, result: 'no lock' };
   }
   const answer = parseAcquire(read.output);
-  if (answer.kind !== 'held') throw new Error(`exit ${read.code}: ${lastLines(read.shown)}`);
+  if (answer.kind !== 'held') throw new Error(`could not read the lock${failureOf(read)}`);
   const token = parseOwnerLine(answer.owner).token;
   if (!token) {
     options.line(
@@ -108,7 +108,7 @@ async function releaseOne(
     options.line(`${where}: another run took the ${service} deploy lock meanwhile; left alone`);
     return { host: where, heldBy, result: 'taken by another run meanwhile' };
   }
-  throw new Error(`exit ${release.code}: ${lastLines(release.shown)}`);
+  throw new Error(`could not release the lock${failureOf(release)}`);
 }
 
 /** The whole operation: hosts, locks, summary, outputs; fails when a host could not be read or released. */

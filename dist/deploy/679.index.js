@@ -13,10 +13,12 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1915);
+/* harmony import */ var _core_redacted_data_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(5868);
 /* harmony import */ var _core_summary_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1363);
 /* harmony import */ var _providers_ssh_session_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(7594);
 /* harmony import */ var _discover_hosts_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(9775);
 /* harmony import */ var _lock_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6958);
+
 
 
 
@@ -88,12 +90,15 @@ async function runReleaseLock(settings, dryRun, ctx) {
     finally {
         await session.close();
     }
+    // Our wording as written; the service, hosts, holders and errors redacted one by one.
+    const redact = (text) => ctx.secrets.redact(text);
+    const shown = (0,_core_redacted_data_js__WEBPACK_IMPORTED_MODULE_6__/* .redactedData */ .X)(results, redact, ['result']);
     await ctx.writeSummary([
-        `### Release the ${settings.service} deploy lock${dryRun ? ' (dry run, nothing changed)' : ''}`,
+        `### Release the ${redact(settings.service)} deploy lock${dryRun ? ' (dry run, nothing changed)' : ''}`,
         '',
-        (0,_core_summary_js__WEBPACK_IMPORTED_MODULE_2__/* .summaryTable */ .jb)(['host', 'held by', 'result'], results.map((r) => [r.host, r.heldBy ?? '—', r.error ?? r.result])),
+        (0,_core_summary_js__WEBPACK_IMPORTED_MODULE_2__/* .summaryTable */ .jb)(['host', 'held by', 'result'], shown.map((r) => [r.host, r.heldBy ?? '—', r.error ?? r.result])),
         '',
-    ].join('\n'));
+    ].join('\n'), { fromRedactedData: true });
     const failed = results.filter((r) => r.result === 'failed');
     const status = failed.length > 0
         ? 'failed'
@@ -102,7 +107,7 @@ async function runReleaseLock(settings, dryRun, ctx) {
             : results.some((r) => r.result === 'released')
                 ? 'success'
                 : 'unchanged';
-    ctx.setOutput('status', status);
+    ctx.setOwnOutput('status', status);
     if (failed.length > 0)
         throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .StepError */ .zg('ssh.release-lock', `release the ${settings.service} deploy lock on ${failed.map((r) => r.host).join(', ')}`, failed.map((r) => (failed.length > 1 ? `${r.host}: ${r.error}` : r.error)).join('; '));
     if (status === 'unchanged')

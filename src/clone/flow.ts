@@ -3,6 +3,7 @@ import { CancelledError, isCancelled } from '../core/cancellation.ts';
 import { messageOf, StepError } from '../core/errors.ts';
 import type { HttpClient } from '../core/http.ts';
 import type { WaitBound } from '../core/rate-limit.ts';
+import { redactedData } from '../core/redacted-data.ts';
 import { CloudflareHttp } from '../providers/cloudflare/client.ts';
 import { createHerokuHttp } from '../providers/heroku/client.ts';
 import { herokuClients } from '../providers/heroku/index.ts';
@@ -14,7 +15,7 @@ import { execute, initialRuntime, removeCreated, type StepResult } from './execu
 import type { CloneSettings } from './inputs.ts';
 import { hostnameOf, observe } from './observe.ts';
 import { buildPlan, describe } from './plan.ts';
-import { type CloneReport, planEntries, plannedResults, renderSummary } from './report.ts';
+import { type CloneReport, planEntries, plannedResults, REPORT_WORDS, renderSummary } from './report.ts';
 import { resolveServersFile, subdomainUrl } from './servers-file.ts';
 
 /**
@@ -67,14 +68,19 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
   });
   const serversPath = resolveServersFile(settings.serversFile, ctx.env.GITHUB_WORKSPACE);
 
+  // Our wording as written; the values in it (names, URLs, provider messages) redacted one by one.
+  const outside = <T>(data: T) => redactedData(data, (text) => ctx.secrets.redact(text), REPORT_WORDS);
   const { dns, observed } = await ctx.log.step('preflight', { app: settings.appName }, async () => {
     try {
       return await preflight();
     } catch (error) {
-      if (isCancelled(error))
+      if (isCancelled(error)) {
+        const [source, app, why] = outside([settings.sourceApp, settings.appName, messageOf(error)]);
         await ctx.writeSummary(
-          `### Clone ${settings.sourceApp} → ${settings.appName} cancelled\n\n**Cancelled:** during the preflight, before any change: ${messageOf(error)}\n`,
+          `### Clone ${source} → ${app} cancelled\n\n**Cancelled:** during the preflight, before any change: ${why}\n`,
+          { fromRedactedData: true },
         );
+      }
       throw error;
     }
   });
@@ -136,8 +142,9 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
   // A failed clone sets only `plan` (what was done): outputs that name the new app would let a
   // later `if: steps.clone.outputs.app-name` treat the failure as a clone.
   const publish = async (r: CloneReport) => {
-    ctx.setOutput('plan', JSON.stringify(planEntries(r.results)));
-    await ctx.writeSummary(renderSummary(r));
+    const shown = outside(r);
+    ctx.setOwnOutput('plan', JSON.stringify(planEntries(shown.results)));
+    await ctx.writeSummary(renderSummary(shown), { fromRedactedData: true });
     if (r.failure !== undefined) return;
     ctx.setOutput('app-name', settings.appName);
     ctx.setOutput('subdomain-url', subdomainUrl(settings));

@@ -25,6 +25,12 @@ export function plannedResults(steps: readonly StepResult['step'][]): StepResult
   return steps.map((step) => ({ step, status: step.exists ? 'exists' : 'would-create', ms: 0 }));
 }
 
+/**
+ * The fields of a `CloneReport` that hold our own words (a step's kind, its status): kept as they
+ * are when the report is redacted field by field (core/redacted-data.ts) before it is rendered.
+ */
+export const REPORT_WORDS = ['kind', 'status'];
+
 export interface CloneReport {
   appName: string;
   source: string;

@@ -1,6 +1,7 @@
 import type { ActionContext } from '../core/action.ts';
 import { CancelledError, cancelSignalName } from '../core/cancellation.ts';
 import { Progress } from '../core/progress.ts';
+import { redactedData } from '../core/redacted-data.ts';
 import { StdoutBatch } from '../core/stdout-batch.ts';
 import { createFlyClient } from '../providers/fly/client.ts';
 import { FlyMachines } from '../providers/fly/machines.ts';
@@ -17,7 +18,7 @@ import {
   totalsLine,
   totalsOf,
 } from './report.ts';
-import { ResultsFile } from './results-file.ts';
+import { RESULT_WORDS, ResultsFile } from './results-file.ts';
 import { renderSummary, type SummaryInput } from './summary.ts';
 import { noun, shardOf } from './targets.ts';
 import { createEndpointSender, runFanout, type TargetResult } from './update.ts';
@@ -62,7 +63,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
     ctx.warning(`No ${noun(kind, 0)} to update: ${observed.notes.join('; ')}`);
   const title =
     settings.target.kind === 'fly'
-      ? `Config update: Fly app ${settings.target.app}`
+      ? `Config update: Fly app ${ctx.secrets.redact(settings.target.app)}`
       : 'Config update: Kamal hosts';
   const notes = [
     ...observed.notes,
@@ -70,7 +71,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
   ];
 
   const resultsFile = new ResultsFile(ctx.log.path, (text) => ctx.secrets.redact(text));
-  ctx.setOutput('results-file', resultsFile.path);
+  ctx.setOwnOutput('results-file', resultsFile.path);
   if (settings.dryRun) {
     for (const line of describePlan(kind, plan)) ctx.info(line);
     const results = plan.map(plannedOnly);
@@ -177,14 +178,24 @@ function logResult(ctx: ActionContext, r: TargetResult): void {
   });
 }
 
+/**
+ * The outputs and the job summary: our wording as written, around values (ids, URLs, errors,
+ * notes) redacted one by one (core/redacted-data.ts). The title is ours, with the app's name
+ * in it redacted already.
+ */
 async function publish(ctx: ActionContext, summary: Omit<SummaryInput, 'output'>): Promise<void> {
-  const { results } = summary;
-  const totals = totalsOf(results);
-  ctx.setOutput('total', totals.total);
-  ctx.setOutput('succeeded', totals.succeeded);
-  ctx.setOutput('failed', totals.failed);
-  ctx.setOutput('skipped', totals.skipped);
-  const output = resultsOutput(results);
-  ctx.setOutput('results', output.json);
-  await ctx.writeSummary(renderSummary({ ...summary, output }));
+  const redact = (text: string) => ctx.secrets.redact(text);
+  const shown = {
+    ...summary,
+    results: redactedData(summary.results, redact, RESULT_WORDS),
+    notes: redactedData(summary.notes ?? [], redact),
+  };
+  const totals = totalsOf(shown.results);
+  ctx.setOwnOutput('total', String(totals.total));
+  ctx.setOwnOutput('succeeded', String(totals.succeeded));
+  ctx.setOwnOutput('failed', String(totals.failed));
+  ctx.setOwnOutput('skipped', String(totals.skipped));
+  const output = resultsOutput(shown.results);
+  ctx.setOwnOutput('results', output.json);
+  await ctx.writeSummary(renderSummary({ ...shown, output }), { fromRedactedData: true });
 }

@@ -1,13 +1,16 @@
 import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { redactedData } from '../core/redacted-data.ts';
 import type { TargetResult } from './update.ts';
 
 /**
  * The `results-file` output: every target's result as one JSON line, appended the
  * moment the target finishes, so the file is complete for any fleet size while the
- * `results` output has to stay under the runner's 1 MB per output. Each line goes
- * through `redact` (the run's secrets) before it is written: the reusable
- * workflow uploads the file as an artifact, which the runner's masking never sees.
+ * `results` output has to stay under the runner's 1 MB per output. Each value of a
+ * line goes through `redact` (the run's secrets) before the line is serialised: the
+ * reusable workflow uploads the file as an artifact, which the runner's masking never
+ * sees, and a short secret redacted in the keys or the JSON syntax would leave a line
+ * no one can parse.
  */
 export class ResultsFile {
   readonly path: string;
@@ -33,7 +36,7 @@ export class ResultsFile {
    */
   add(result: TargetResult): void {
     if (this.held === '') setImmediate(() => this.flush());
-    this.held += `${this.redact(JSON.stringify(resultEntry(result)))}\n`;
+    this.held += `${JSON.stringify(redactedData(resultEntry(result), this.redact, RESULT_WORDS))}\n`;
   }
 
   /** Writes what is held now. */
@@ -44,6 +47,9 @@ export class ResultsFile {
     writeSync(this.fd, text);
   }
 }
+
+/** The fields of a result that hold our own words: kept as they are when it is redacted (core/redacted-data.ts). */
+export const RESULT_WORDS = ['outcome'];
 
 /** One `results` entry: `{id, region, url, outcome, status, attempts, ms, error}`. */
 export function resultEntry({ id, region, url, outcome, status, attempts, ms, error }: TargetResult) {

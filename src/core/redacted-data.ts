@@ -9,12 +9,37 @@
  * as written and still reaches every value, whichever field it is in: every
  * string in `data` (in objects and arrays, at any depth) goes through
  * `redact`; numbers, booleans, dates and absent values are kept.
+ *
+ * `ours` names the fields whose string values are words of our own (a status,
+ * an outcome, a step kind: one of a fixed set the code compares against),
+ * kept as they are at any depth: `redact: ss` must not turn a check's status
+ * `passed` into `pa[REDACTED:secret]ed`, which would also change what the
+ * rendering counts and shows.
+ *
+ * `ownValues` are values of our own making (a deploy id, the tag made from it)
+ * kept whole wherever they occur inside a string (`unless a build of deploy_1a2b
+ * is already under way`): the text between them is redacted piece by piece.
  */
-export function redactedData<T>(data: T, redact: (text: string) => string): T {
-  if (typeof data === 'string') return redact(data) as T;
-  if (Array.isArray(data)) return data.map((item) => redactedData(item, redact)) as T;
-  if (data === null || typeof data !== 'object' || data instanceof Date) return data;
-  return Object.fromEntries(
-    Object.entries(data).map(([key, value]) => [key, redactedData(value, redact)]),
-  ) as T;
+export function redactedData<T>(
+  data: T,
+  redact: (text: string) => string,
+  ours: readonly string[] = [],
+  ownValues: readonly string[] = [],
+): T {
+  const kept = ownValues.filter((v) => v !== '').sort((a, b) => b.length - a.length);
+  const around = (text: string, i = 0): string => {
+    const value = kept[i];
+    if (value === undefined) return redact(text);
+    return text
+      .split(value)
+      .map((piece) => around(piece, i + 1))
+      .join(value);
+  };
+  const walk = (value: unknown, key: string | undefined): unknown => {
+    if (typeof value === 'string') return key !== undefined && ours.includes(key) ? value : around(value);
+    if (Array.isArray(value)) return value.map((item) => walk(item, undefined));
+    if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+  };
+  return walk(data, undefined) as T;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ActionContext } from '../core/action.ts';
 import { CancelledError, isCancelled, RECORD_BUDGET_MS, untilAborted } from '../core/cancellation.ts';
 import { InputError, messageOf, StepError } from '../core/errors.ts';
+import { redactedData } from '../core/redacted-data.ts';
 import type { GitHubDeployments } from '../providers/github/deployments.ts';
 import type { ImageReference } from '../providers/registry/reference.ts';
 import { DEPLOYMENT_STATE } from './deployment-state.ts';
@@ -20,7 +21,7 @@ import { describeIdentity, identityOfSettings, type TargetIdentity } from './ide
 import { deployTagOf, digestOf, pinImage, type RegistryApi, tagPinned } from './image.ts';
 import type { DeployOrRollback, DeploySettings } from './inputs.ts';
 import { GITHUB_REGISTRY } from './registry-credentials.ts';
-import { type DeployReport, type DeployStatus, renderSummary } from './report.ts';
+import { type DeployReport, type DeployStatus, REPORT_WORDS, renderSummary } from './report.ts';
 import type { DeployRequest, DeployTarget, TargetOutcome } from './target.ts';
 
 /**
@@ -119,9 +120,13 @@ export async function runDeploy(
       }),
     );
   }
-  ctx.setOutput('deploy-id', deployId);
+  ctx.setOwnOutput('deploy-id', deployId);
   // A dry run creates no tag and no record: an empty deploy-tag keeps later steps from using one.
-  ctx.setOutput('deploy-tag', settings.dryRun ? '' : version.tag);
+  // A tag made from the deploy id is ours (a short secret must not rewrite it); one named by
+  // rollback-to came from outside.
+  if (settings.dryRun || version.tag === deployTagOf(deployId))
+    ctx.setOwnOutput('deploy-tag', settings.dryRun ? '' : version.tag);
+  else ctx.setOutput('deploy-tag', version.tag);
   if (version.image) ctx.setOutput('image', version.image);
   if (observation.previousImage) ctx.setOutput('previous-image', observation.previousImage);
   ctx.info(`${settings.operation} ${deployId} (${version.tag}): ${version.source}`);
@@ -168,7 +173,7 @@ export async function runDeploy(
   }
   if (history && deploymentId !== undefined) ctx.saveState(DEPLOYMENT_STATE, String(deploymentId));
   if (history && deploymentId !== undefined) {
-    ctx.setOutput('deployment-id', String(deploymentId));
+    ctx.setOwnOutput('deployment-id', String(deploymentId));
     await recordStatus(ctx, history, deploymentId, {
       state: 'in_progress',
       description: `${settings.operation} of ${version.tag} in progress`,
@@ -202,7 +207,7 @@ export async function runDeploy(
       deps.target.run(request),
     );
   } catch (error) {
-    ctx.setOutput('status', 'failed');
+    ctx.setOwnOutput('status', 'failed');
     if (deps.history && deploymentId !== undefined)
       await recordStatus(ctx, deps.history, deploymentId, {
         state: 'error',
@@ -265,25 +270,23 @@ export async function runDeploy(
       ...(unit.error ? { detail: unit.error } : {}),
     });
 
-  ctx.setOutput('status', status);
+  ctx.setOwnOutput('status', status);
   if (outcome.url) ctx.setOutput('url', outcome.url);
   if (!observation.previousImage && outcome.previousImage)
     ctx.setOutput('previous-image', outcome.previousImage);
-  await ctx.writeSummary(
-    renderSummary({
-      operation: settings.operation,
-      target,
-      environment: settings.environment,
-      deployId,
-      deployTag: version.tag,
-      image: version.image,
-      previousImage: observation.previousImage,
-      deploymentId,
-      dryRun: settings.dryRun,
-      ...(unverified ? { unverified } : {}),
-      outcome: { ...outcome, status },
-    }),
-  );
+  await writeReport(ctx, {
+    operation: settings.operation,
+    target,
+    environment: settings.environment,
+    deployId,
+    deployTag: version.tag,
+    image: version.image,
+    previousImage: observation.previousImage,
+    deploymentId,
+    dryRun: settings.dryRun,
+    ...(unverified ? { unverified } : {}),
+    outcome: { ...outcome, status },
+  });
   if (outcome.status !== 'success') {
     const why = outcome.error ?? 'see the job summary';
     throw new StepError(
@@ -380,7 +383,7 @@ async function finishCancelled(
       description: note,
       logUrl: r.logUrl,
     });
-  ctx.setOutput('status', outcome.status);
+  ctx.setOwnOutput('status', outcome.status);
   for (const unit of outcome.units)
     ctx.log.write({
       step: 'unit',
@@ -388,20 +391,30 @@ async function finishCancelled(
       ids: { unit: unit.id, batch: unit.batch, result: unit.outcome },
       ...(unit.error ? { detail: unit.error } : {}),
     });
-  await ctx.writeSummary(
-    renderSummary({
-      operation: settings.operation,
-      target: settings.target.kind,
-      environment: settings.environment,
-      deploymentId: r.deploymentId,
-      dryRun: false,
-      outcome: { ...outcome, error: note },
-      ...r.report,
-    }),
-  );
+  await writeReport(ctx, {
+    operation: settings.operation,
+    target: settings.target.kind,
+    environment: settings.environment,
+    deploymentId: r.deploymentId,
+    dryRun: false,
+    outcome: { ...outcome, error: note },
+    ...r.report,
+  });
   throw ctx.cancellation.signal.reason instanceof CancelledError
     ? new CancelledError(ctx.cancellation.signal.reason.signalName, note.replace(/^cancelled: /, ''))
     : new StepError('rollout', rolloutDoing(settings), new Error(note));
+}
+
+/** The job summary: our wording as written around the report's values, each redacted (core/redacted-data.ts). */
+function writeReport(ctx: ActionContext, report: DeployReport): Promise<void> {
+  // The deploy id is ours, and so is its tag unless rollback-to named another one: kept wherever
+  // they occur (a plan line names the tag).
+  const own = [
+    report.deployId,
+    ...(report.deployTag === deployTagOf(report.deployId) ? [report.deployTag] : []),
+  ];
+  const redacted = redactedData(report, (text) => ctx.secrets.redact(text), REPORT_WORDS, own);
+  return ctx.writeSummary(renderSummary(redacted), { fromRedactedData: true });
 }
 
 /** `deploy to fly (production)`, `roll back heroku (staging)`: what a failed rollout could not do. */

@@ -28,17 +28,25 @@ await runAction({
     let reported = false;
     const ctx: ActionContext = {
       ...actionCtx,
-      writeSummary: (markdown) => {
+      writeSummary: (markdown, options) => {
         reported = true;
-        return actionCtx.writeSummary(markdown);
+        return actionCtx.writeSummary(markdown, options);
       },
     };
     try {
       await deploy(settings, ctx);
     } catch (error) {
       if (!reported) {
-        ctx.setOutput('status', 'failed');
-        await ctx.writeSummary(renderFailure(settings, isCancelled(error), messageOf(error)));
+        ctx.setOwnOutput('status', 'failed');
+        const redact = (text: string) => ctx.secrets.redact(text);
+        await ctx.writeSummary(
+          renderFailure(
+            { ...settings, environment: redact(settings.environment) },
+            isCancelled(error),
+            redact(messageOf(error)),
+          ),
+          { fromRedactedData: true },
+        );
       }
       throw error;
     }

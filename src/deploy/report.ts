@@ -10,6 +10,13 @@ import type { TargetOutcome } from './target.ts';
  */
 export type DeployStatus = TargetOutcome['status'] | 'unchanged' | 'planned';
 
+/**
+ * The fields of a `DeployReport` that hold our own words (an operation, a target kind, a status,
+ * a unit's outcome and health): kept as they are when the report is redacted field by field
+ * (core/redacted-data.ts) before it is rendered.
+ */
+export const REPORT_WORDS = ['operation', 'target', 'status', 'outcome', 'health'];
+
 export interface DeployReport {
   operation: 'deploy' | 'rollback';
   target: string;

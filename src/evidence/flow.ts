@@ -39,6 +39,9 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
       `must be one of the milestones of ${settings.configPath}: ${file.milestones.join(', ')}; got ${JSON.stringify(settings.milestone)}`,
     );
   }
+  // Our wording is written as is; what came from outside is redacted field by field (redacted-data.ts).
+  // A check's status and kind are our words, compared and counted by the rendering.
+  const outside = <T>(data: T) => redactedData(data, (text) => ctx.secrets.redact(text), ['status', 'kind']);
   const target = settings.target ?? file.target;
   if (!target) throw new InputError('target', `is required: ${settings.configPath} has no \`target\``);
   const dir = checkOutputDir(workspace, settings.outputDir);
@@ -154,7 +157,8 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     // Checks cut by the signal say nothing about the target: no evidence file, nothing uploaded.
     const detail = `${finishedBeforeCancel} of ${selected.length} check(s) finished; no evidence file was written and nothing was uploaded`;
     await ctx.writeSummary(
-      `### Evidence ${target} / ${settings.milestone}: cancelled\n\n**Cancelled:** ${detail}.\n`,
+      `### Evidence ${outside(target)} / ${outside(settings.milestone)}: cancelled\n\n**Cancelled:** ${detail}.\n`,
+      { fromRedactedData: true },
     );
     throw new CancelledError(cancelSignalName(cancel), detail);
   }
@@ -177,8 +181,6 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
   };
 
   let path = join(dir, evidenceFileName(meta));
-  // Our wording is written as is; what came from outside is redacted field by field (redacted-data.ts).
-  const outside = <T>(data: T) => redactedData(data, (text) => ctx.secrets.redact(text));
   await ctx.log.step('evidence.write', { file: shownPath(workspace, path) }, async () => {
     // The counts are final once every output and command went through the redactor.
     const markdown = renderEvidence(outside(meta), outside(results), { ...redactor.counts });
@@ -229,7 +231,11 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
         `uploaded artifact ${name} (id ${uploaded.id}, ${uploaded.size} bytes, ${uploaded.files.length === 1 ? '1 file' : `${uploaded.files.length} files: this attempt's and ${uploaded.files.length - 1} carried from artifact ${uploaded.replaced?.id}`})`,
       );
       ctx.setOwnOutput('artifact-id', String(uploaded.id));
-      ctx.setOutput('artifact-name', name);
+      // Our wording as is, the user's target and milestone redacted (a name with a secret in it).
+      ctx.setOwnOutput(
+        'artifact-name',
+        artifactName(outside(target), outside(settings.milestone), gate.passed),
+      );
     } catch (error) {
       if (isCancelled(error)) {
         const failed = { id: undefined, name, url: undefined, failed: true };

@@ -33,6 +33,15 @@ describe('redactedData', () => {
     expect(redactedData(data, redact).time).toBe(time);
   });
 
+  it('keeps the string values of our own fields and our own values inside strings', () => {
+    const data = { status: 'on', rows: [{ outcome: 'on', note: 'deploy_on on' }], title: 'on' };
+    expect(redactedData(data, redact, ['status', 'outcome'], ['deploy_on'])).toEqual({
+      status: 'on',
+      rows: [{ outcome: 'on', note: 'deploy_on [REDACTED:secret]' }],
+      title: '[REDACTED:secret]',
+    });
+  });
+
   it('leaves the data it was given unchanged', () => {
     const data = { title: 'switch on' };
     redactedData(data, redact);

@@ -47,4 +47,24 @@ checks:
     expect(run.summary).not.toContain('switch on');
     expect(Number(run.outputs.redactions)).toBeGreaterThanOrEqual(2);
   }, 60_000);
+
+  it('redact: ss leaves each check status and the counts as they are', async () => {
+    const ws = workspaceWith(`
+target: t1
+checks:
+  - id: c1
+    run: echo "class passed"
+`);
+    const run = await runBundle('evidence', {
+      cwd: ws,
+      inputs: { upload: 'false', milestone: 'gates', redact: 'ss' },
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs).toMatchObject({ status: 'passed', passed: '1', failed: '0' });
+    const text = evidenceFiles(ws)[0]!.text;
+    expect(text).toContain('| c1 | c1 | ✅ passed |');
+    expect(text).toContain('- status: passed');
+    expect(text).toContain('cla[REDACTED:secret] pa[REDACTED:secret]ed');
+    expect(run.summary).toContain('1/1 checks passed');
+  }, 60_000);
 });

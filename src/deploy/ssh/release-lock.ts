@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import type { ActionContext } from '../../core/action.ts';
 import { messageOf, StepError } from '../../core/errors.ts';
+import { redactedData } from '../../core/redacted-data.ts';
 import { summaryTable } from '../../core/summary.ts';
 import { SshSession } from '../../providers/ssh/session.ts';
 import type { SshDeploySettings } from '../inputs.ts';
@@ -133,16 +134,20 @@ export async function runReleaseLock(
   } finally {
     await session.close();
   }
+  // Our wording as written; the service, hosts, holders and errors redacted one by one.
+  const redact = (text: string) => ctx.secrets.redact(text);
+  const shown = redactedData(results, redact, ['result']);
   await ctx.writeSummary(
     [
-      `### Release the ${settings.service} deploy lock${dryRun ? ' (dry run, nothing changed)' : ''}`,
+      `### Release the ${redact(settings.service)} deploy lock${dryRun ? ' (dry run, nothing changed)' : ''}`,
       '',
       summaryTable(
         ['host', 'held by', 'result'],
-        results.map((r) => [r.host, r.heldBy ?? '—', r.error ?? r.result]),
+        shown.map((r) => [r.host, r.heldBy ?? '—', r.error ?? r.result]),
       ),
       '',
     ].join('\n'),
+    { fromRedactedData: true },
   );
   const failed = results.filter((r) => r.result === 'failed');
   const status =
@@ -153,7 +158,7 @@ export async function runReleaseLock(
         : results.some((r) => r.result === 'released')
           ? 'success'
           : 'unchanged';
-  ctx.setOutput('status', status);
+  ctx.setOwnOutput('status', status);
   if (failed.length > 0)
     throw new StepError(
       'ssh.release-lock',

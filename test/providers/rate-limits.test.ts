@@ -209,14 +209,14 @@ describe('Heroku on a shared key running low', () => {
   });
 });
 
-describe('Hetzner retries what hcloud-go retries (hcloud/client_handler_retry.go retryPolicy)', () => {
+describe('Hetzner retries what hcloud-go retries (hcloud/client_handler_retry.go retryPolicy), and locked, which hcloud-go leaves to its caller', () => {
   it.each([
     [409, 'conflict', true],
     [502, 'bad_gateway', true],
     [504, 'timeout', true],
     [502, undefined, true],
     [504, undefined, true],
-    [423, 'locked', false],
+    [423, 'locked', true],
     [503, 'maintenance', false],
     [500, 'server_error', false],
     [503, undefined, false],

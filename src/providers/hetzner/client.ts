@@ -17,12 +17,14 @@ export interface HetznerClientOptions extends Omit<HttpClientOptions, 'provider'
  * hcloud-go's retry set (hcloud/client_handler_retry.go `retryPolicy`): the error codes
  * `conflict` ("the resource has changed during the request, please retry"), `rate_limit_exceeded`
  * (waited out by rate-limit.ts), `bad_gateway` and `timeout`, and an answer of HTTP 502 or 504
- * without a Hetzner error body. Nothing else is retried: not `locked` (another action is running
- * on the resource; hcloud-go leaves that to the caller), not a 500 or a 503 `maintenance`.
- * `conflict` means nothing was done, so it is sent again whatever the method; a gateway error
- * may hide work done, so only an idempotent request is.
+ * without a Hetzner error body. Beyond it, `locked` (HTTP 423, "there is already an action
+ * running" on the resource): hcloud-go leaves it to its caller, and we are that caller. The
+ * lock ends with the running action, so it is waited out with the same backoff and bound
+ * (issues 15 and 16 ask for it). Not retried: a 500, or a 503 `maintenance`.
+ * `conflict` and `locked` mean nothing was done, so they are sent again whatever the method;
+ * a gateway error may hide work done, so only an idempotent request is.
  */
-const REFUSED_ERROR_CODES = new Set(['conflict']);
+const REFUSED_ERROR_CODES = new Set(['conflict', 'locked']);
 const TRANSIENT_ERROR_CODES = new Set(['bad_gateway', 'timeout']);
 const TRANSIENT_STATUSES = new Set([502, 504]);
 

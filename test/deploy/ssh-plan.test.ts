@@ -447,6 +447,49 @@ describe('DigitalOcean droplets by tag', () => {
     }
   });
 
+  it('reads a droplet without a usable public IPv4 as one without an address (issue 17 review)', async () => {
+    const fake = createDigitalOceanFake({ token: 'do-canary-token' });
+    const base = await fake.start();
+    try {
+      fake.addDroplet({ name: 'web-0', tags: ['deployed-via-api'] });
+      let id = 9000;
+      const odd = (name: string, networks: unknown) => ({
+        id: id++,
+        name,
+        status: 'active',
+        tags: ['deployed-via-api'],
+        networks,
+      });
+      const entries = [
+        odd('private-only', { v4: [{ ip_address: '10.0.0.9', type: 'private' }] }),
+        odd('no-networks', null),
+        odd('v4-not-a-list', { v4: 'x' }),
+        odd('null-entry-x', { v4: [null, { type: 'public', ip_address: null }] }),
+        odd('option-like-address', { v4: [{ type: 'public', ip_address: '-Jevil.example' }] }),
+        odd('v6-as-v4-address', { v4: [{ type: 'public', ip_address: '::1' }] }),
+      ];
+      fake.server.inject({
+        route: 'GET /v2/droplets',
+        fault: { listEntries: { entries, field: 'droplets' } },
+      });
+      const client = createDigitalOceanClient({
+        baseUrl: `${base}/v2`,
+        token: 'do-canary-token',
+        redact: (t) => t,
+      });
+      const droplets = await listDropletsByTag(client, 'deployed-via-api');
+      expect(droplets.map((d) => [d.name, d.publicIpv4])).toEqual([
+        ['web-0', '127.0.0.1'],
+        ...entries.map((e) => [e.name, undefined]),
+      ]);
+      expect(fromDroplets('deployed-via-api', droplets, []).skipped.map((s) => s.reason)).toEqual(
+        entries.map(() => 'it has no public IPv4 address'),
+      );
+    } finally {
+      await fake.stop();
+    }
+  });
+
   it('names the provider and operation when the token is refused, without the token', async () => {
     const fake = createDigitalOceanFake({ token: 'right-token' });
     const base = await fake.start();

@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import type { HttpClient } from '../../core/http.ts';
 import { providerList } from '../../core/provider-list.ts';
 
@@ -12,7 +13,7 @@ export interface Droplet {
   name: string;
   status: string;
   tags: string[];
-  /** The public IPv4 address, when the droplet has one. */
+  /** The public IPv4 address (dotted quad), when the droplet has one. */
   publicIpv4: string | undefined;
 }
 
@@ -21,7 +22,7 @@ interface ApiDroplet {
   name: string;
   status: string;
   tags?: string[];
-  networks?: { v4?: ({ ip_address: string; type: string } | null)[] };
+  networks?: { v4?: unknown };
 }
 
 interface DropletPage {
@@ -73,12 +74,18 @@ export function nextPage(link: string | undefined): number | undefined {
 }
 
 function toDroplet(d: ApiDroplet): Droplet {
-  const publicV4 = (d.networks?.v4 ?? []).find((n) => n?.type === 'public');
-  return {
-    id: d.id,
-    name: d.name,
-    status: d.status,
-    tags: d.tags ?? [],
-    publicIpv4: publicV4?.ip_address,
-  };
+  return { id: d.id, name: d.name, status: d.status, tags: d.tags ?? [], publicIpv4: publicIpv4(d) };
+}
+
+/**
+ * The `ip_address` of the `type: public` entry of `networks.v4` (DigitalOcean API reference,
+ * List All Droplets), only when it is an IPv4 address: it becomes the ssh destination, where
+ * anything else (`null`, a name, `-J…`) would be another host or an ssh option. A droplet
+ * without one is skipped, and the log says why.
+ */
+function publicIpv4(d: ApiDroplet): string | undefined {
+  const v4 = d.networks?.v4;
+  if (!Array.isArray(v4)) return undefined;
+  const address = v4.find((n) => n?.type === 'public')?.ip_address;
+  return typeof address === 'string' && isIPv4(address) ? address : undefined;
 }

@@ -376,9 +376,12 @@ function createDigitalOceanClient(options) {
     });
 }
 
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __webpack_require__(7030);
 // EXTERNAL MODULE: ./src/core/provider-list.ts
 var provider_list = __webpack_require__(4023);
 ;// CONCATENATED MODULE: ./src/providers/digitalocean/droplets.ts
+
 
 const PER_PAGE = 200;
 const MAX_PAGES = 1000;
@@ -425,14 +428,20 @@ function nextPage(link) {
     }
 }
 function toDroplet(d) {
-    const publicV4 = (d.networks?.v4 ?? []).find((n) => n?.type === 'public');
-    return {
-        id: d.id,
-        name: d.name,
-        status: d.status,
-        tags: d.tags ?? [],
-        publicIpv4: publicV4?.ip_address,
-    };
+    return { id: d.id, name: d.name, status: d.status, tags: d.tags ?? [], publicIpv4: publicIpv4(d) };
+}
+/**
+ * The `ip_address` of the `type: public` entry of `networks.v4` (DigitalOcean API reference,
+ * List All Droplets), only when it is an IPv4 address: it becomes the ssh destination, where
+ * anything else (`null`, a name, `-J…`) would be another host or an ssh option. A droplet
+ * without one is skipped, and the log says why.
+ */
+function publicIpv4(d) {
+    const v4 = d.networks?.v4;
+    if (!Array.isArray(v4))
+        return undefined;
+    const address = v4.find((n) => n?.type === 'public')?.ip_address;
+    return typeof address === 'string' && (0,external_node_net_.isIPv4)(address) ? address : undefined;
 }
 
 // EXTERNAL MODULE: ./src/core/inputs.ts

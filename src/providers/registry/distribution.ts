@@ -245,9 +245,13 @@ export class RegistryClient {
           missing: `no credentials are given for ${this.registry}, and without them a registry grants at most an anonymous pull`,
         };
       const challenges = parseChallenges(ping.headers['www-authenticate']);
-      const granted = await this.authorize(challenges, ping.headers['www-authenticate'], repository, [
-        scopeFor(repository, 'pull,push'),
-      ]);
+      const granted = await this.authorize(
+        challenges,
+        ping.headers['www-authenticate'],
+        repository,
+        'pull,push',
+        [scopeFor(repository, 'pull,push')],
+      );
       this.auth.set(repository, granted);
       if (granted.granted && !granted.granted.has('push'))
         return {
@@ -331,7 +335,7 @@ export class RegistryClient {
       const asksMore = !coversScopes(known?.scopes ?? [], scopes);
       if (answers >= 2 || (answered && !asksMore))
         throw this.refused(res, build({}).operation, challenge, repository, actions);
-      known = await this.authorize(challenges, header, repository, scopes);
+      known = await this.authorize(challenges, header, repository, actions, scopes);
       answered = true;
       this.auth.set(repository, known);
       res = await this.http
@@ -352,7 +356,18 @@ export class RegistryClient {
     actions: Actions,
   ): ApiError {
     const said = providerMessage(res.text) ?? challenge?.params.error_description ?? challenge?.params.error;
-    const answer = {
+    // Docker Hub (and the distribution token server) answer an anonymous pull of a private
+    // repository with 401 insufficient_scope: the fix is credentials, so the error is about them.
+    if (!this.options.credentials)
+      return this.anonymousRefusal(
+        { operation, request: res.request, said: said && excerpt(this.options.redact(said)) },
+        repository,
+        actions,
+        `The repository is private or does not exist. ${ANONYMOUS_HINT}`,
+      );
+    const credential = this.options.credentialSource;
+    const missing = challenge?.params.error === 'insufficient_scope' ? scopesOf(challenge).join(' ') : '';
+    return new ApiError({
       provider: this.http.provider,
       operation,
       request: res.request,
@@ -360,21 +375,44 @@ export class RegistryClient {
       ...(said ? { providerMessage: excerpt(this.options.redact(said)) } : {}),
       retryable: false,
       attempts: 1,
-    };
-    // Docker Hub (and the distribution token server) answer an anonymous pull of a private
-    // repository with 401 insufficient_scope: the fix is credentials, so the error is about them.
-    if (!this.options.credentials)
-      return new ApiError({
-        ...answer,
-        refusedCredential: `An anonymous ${actions === 'pull' ? 'pull of' : 'push to'} ${repository}`,
-        hint: `The repository is private or does not exist. ${ANONYMOUS_HINT}`,
-      });
-    const credential = this.options.credentialSource;
-    const missing = challenge?.params.error === 'insufficient_scope' ? scopesOf(challenge).join(' ') : '';
-    return new ApiError({
-      ...answer,
       ...(credential ? { refusedCredential: credential } : {}),
       ...(missing ? { hint: `The token does not grant ${missing}` } : {}),
+    });
+  }
+
+  /** `Registry quay.io answered its authentication challenge with HTTP 401. <hint>` */
+  private unauthorized(hint: string): ApiError {
+    return new ApiError({
+      provider: this.http.provider,
+      operation: 'auth',
+      request: CHALLENGE,
+      status: 401,
+      retryable: false,
+      attempts: 1,
+      hint,
+    });
+  }
+
+  /**
+   * `An anonymous pull of acme/app was refused by Registry quay.io (401: …). <hint>`: the
+   * registry's host and, in the hint, the inputs that would give it credentials.
+   */
+  private anonymousRefusal(
+    answer: { operation: string; request: string; said: string | undefined },
+    repository: string,
+    actions: Actions,
+    hint: string,
+  ): ApiError {
+    return new ApiError({
+      provider: this.http.provider,
+      operation: answer.operation,
+      request: answer.request,
+      status: 401,
+      ...(answer.said ? { providerMessage: answer.said } : {}),
+      retryable: false,
+      attempts: 1,
+      refusedCredential: `An anonymous ${actions === 'pull' ? 'pull of' : 'push to'} ${repository}`,
+      hint,
     });
   }
 
@@ -403,6 +441,7 @@ export class RegistryClient {
     challenges: Challenge[],
     header: string | undefined,
     repository: string,
+    actions: Actions,
     scopes: string[],
   ): Promise<Authorization> {
     const challenge = pickChallenge(challenges);
@@ -411,11 +450,23 @@ export class RegistryClient {
       ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`
       : undefined;
     if (challenge?.scheme === 'basic') {
-      if (!basic) throw unauthorized(ANONYMOUS_HINT);
+      // distribution's htpasswd access controller (registry/auth/htpasswd/access.go) challenges
+      // every request without credentials this way: no anonymous access exists to fall back on.
+      if (!basic)
+        throw this.anonymousRefusal(
+          {
+            operation: 'auth',
+            request: CHALLENGE,
+            said: 'the registry takes only a username and password (HTTP Basic)',
+          },
+          repository,
+          actions,
+          ANONYMOUS_HINT,
+        );
       return { header: basic, scopes, granted: undefined };
     }
     if (!challenge) {
-      throw unauthorized(`the registry answered 401 with an unknown challenge (${header ?? 'none'})`);
+      throw this.unauthorized(`the registry answered 401 with an unknown challenge (${header ?? 'none'})`);
     }
     const realm = URL.parse(challenge.params.realm!);
     // As google/go-containerregistry bearer.go (validateRealmURL): credentials go to a realm over
@@ -424,7 +475,7 @@ export class RegistryClient {
       !realm ||
       !(realm.protocol === 'https:' || (realm.protocol === 'http:' && isLoopbackRegistry(this.registry)))
     ) {
-      throw unauthorized(`the registry's token realm is not an https URL (${challenge.params.realm})`);
+      throw this.unauthorized(`the registry's token realm is not an https URL (${challenge.params.realm})`);
     }
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
     for (const scope of scopes) realm.searchParams.append('scope', scope);
@@ -438,7 +489,7 @@ export class RegistryClient {
         throw this.explained(error);
       });
     const token = res.data?.token ?? res.data?.access_token;
-    if (!token) throw unauthorized('the token server answered without a token');
+    if (!token) throw this.unauthorized('the token server answered without a token');
     this.options.onToken?.(token);
     return { header: `Bearer ${token}`, scopes, granted: grantedActions(res.data, token, repository) };
   }
@@ -511,15 +562,5 @@ function manifestPath(repository: string, reference: string): string {
   return `/v2/${repositoryPath(repository)}/manifests/${encodeURIComponent(reference)}`;
 }
 
-function unauthorized(hint: string): ApiError {
-  return new ApiError({
-    provider: 'Registry',
-    operation: 'auth',
-    // Raised on the registry's challenge itself, before any token request.
-    request: 'its authentication challenge',
-    status: 401,
-    retryable: false,
-    attempts: 1,
-    hint,
-  });
-}
+/** Raised on the registry's challenge itself, before any token request. */
+const CHALLENGE = 'its authentication challenge';

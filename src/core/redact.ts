@@ -106,7 +106,7 @@ export const TOKEN_SHAPES: readonly TokenShape[] = [
 
 /**
  * The forms in which a secret value travels: itself, its URL and JSON
- * encodings, its base64 (see `base64Forms`), its HTML-escaped spellings (see
+ * encodings (JSON also with non-ASCII or `<>&` written as `\uXXXX`), its base64 (see `base64Forms`), its HTML-escaped spellings (see
  * `htmlForms`) and, for a multi-line value, each of its lines of at least
  * `MIN_LINE_FORM` characters. A shorter line (`}` of a JSON value, `a` of a
  * list) is no secret on its own: kept as a form it would rewrite ordinary text,
@@ -119,7 +119,15 @@ export const TOKEN_SHAPES: readonly TokenShape[] = [
 export function encodedForms(value: string): string[] {
   const forms = new Set<string>([value]);
   forms.add(encodeURIComponent(value));
-  forms.add(JSON.stringify(value).slice(1, -1));
+  const json = JSON.stringify(value).slice(1, -1);
+  forms.add(json);
+  // Python's json.dumps (ensure_ascii, its default) writes each non-ASCII UTF-16 unit as \u00e4
+  // (Jackson and .NET as \u00E4); Go's encoding/json writes <, > and & as \u003c, \u003e, \u0026.
+  const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  const ascii = json.replace(/[\u0080-\uffff]/g, unicodeEscape);
+  forms.add(ascii);
+  forms.add(ascii.replace(/\\u[0-9a-f]{4}/g, (lower) => `\\u${lower.slice(2).toUpperCase()}`));
+  forms.add(json.replace(/[<>&]/g, unicodeEscape));
   for (const b64 of base64Forms(value)) forms.add(b64);
   for (const html of htmlForms(value)) forms.add(html);
   if (/[\r\n]/.test(value))

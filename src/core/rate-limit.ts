@@ -135,8 +135,14 @@ export function randomized(ms: number, factor: number, random: () => number): nu
  * the one parser core/retry.ts uses too; undefined when absent or unreadable.
  */
 export function retryAfterMs(headers: Record<string, string>, now: number = Date.now()): number | undefined {
-  return parseRetryAfter(headers['retry-after'], now);
+  const after = parseRetryAfter(headers['retry-after'], now);
+  // `0`, or a date already past (our clock ahead of the provider's), is read as the shortest
+  // wait: sent again at once, the request would spend the whole give-up count in a second.
+  return after === undefined ? undefined : Math.max(after, MIN_RETRY_AFTER_MS);
 }
+
+/** The shortest wait a Retry-After is read as, as a RateLimit-Reset already past is waited. */
+export const MIN_RETRY_AFTER_MS = 1000;
 
 /**
  * An epoch in a header (`RateLimit-Reset`) as epoch ms. Seconds are the documented form; a

@@ -56,4 +56,22 @@ describe('Cloudflare rate limits in a clone', () => {
     expect(w.cloudflare.server.received('zones-get')).toHaveLength(1);
     expect(records()).toEqual([]);
   });
+
+  it('reads a retry-after already past (clock skew) as 1 s, not as a burst of retries', async () => {
+    w = await createWorld();
+    w.cloudflare.server.inject({
+      route: 'zones-get',
+      times: 2,
+      fault: { status: 429, headers: { 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' } },
+    });
+    const run = await w.run(
+      { 'dns-provider': 'cloudflare' },
+      { env: { OPS_ACTIONS_TEST_WAIT_SCALE: '0.1' } },
+    );
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.match(/^rate limited by Cloudflare, waiting 1 s /gm)).toHaveLength(2);
+    const answers = w.cloudflare.server.received('zones-get').map((r) => r.status);
+    expect(answers.slice(0, 3)).toEqual([429, 429, 200]);
+  });
 });

@@ -349,6 +349,10 @@ describe('Retry-After and reset epochs, read once for every provider', () => {
     ['30', 30_000],
     ['1.5', 1500],
     ['Mon, 30 Nov 2026 06:00:12 GMT', 12_000],
+    // 0 or a date already past (clock skew) waits the shortest wait, never a burst of retries.
+    ['0', 1000],
+    ['0.2', 1000],
+    ['Wed, 21 Oct 2015 07:28:00 GMT', 1000],
     ['soon', undefined],
     ['', undefined],
   ])('retry-after %j → %s ms', (value, ms) => {

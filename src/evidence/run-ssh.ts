@@ -64,7 +64,8 @@ const WATCHER = [
  * and kills the group when it closes, so a check cut at its timeout or by a
  * cancel does not keep running on the host, whether the runner's ssh client
  * was killed by us or by the runner. When the shell exits, what it left in its
- * group is ended (as for local checks), and the wrapper prints
+ * group is ended (TERM, KILL 2 s later from a detached subshell that holds no
+ * stream, as for local checks), and the wrapper prints
  * `<marker> <code>` (the marker holds a random per-run nonce) so the run ends
  * with the shell's own exit code even while a daemon that left the group
  * holds the stream (see `RunOptions.exitMarker`). `kill -TERM -<pgid>` is the
@@ -78,7 +79,7 @@ export function boundedCommand(command: string, marker: string): string {
     `$s sh -c ${quoted(WATCHER)} ops-check-watcher "$p" <&3 >/dev/null 2>&1 & w=$!`,
     'exec 3<&-',
     'wait "$p"; c=$?',
-    '[ -n "$s" ] && kill -TERM -"$p" 2>/dev/null',
+    '[ -n "$s" ] && kill -TERM -"$p" 2>/dev/null && (sleep 2; kill -KILL -"$p") </dev/null >/dev/null 2>&1 &',
     'kill -TERM -"$w" 2>/dev/null || kill -TERM "$w" 2>/dev/null',
     `printf '%s %s\\n' ${marker} "$c"`,
     'exit "$c"',

@@ -46,12 +46,17 @@ export class BoundedOutput {
     this.stopped = true;
   }
 
+  /** Whether anything was left out: bytes past `maxBytes` (exactly `maxBytes` is all of it). */
+  private get over(): boolean {
+    return this.stopped || this.dropped > 0 || this.bytes > this.maxBytes;
+  }
+
   text(): string {
     this.parts.push(this.decoder.end());
     const all = this.parts.join('');
     this.parts.length = 0;
     this.parts.push(all);
-    if (!this.full) return all;
+    if (!this.over) return all;
     const nl = all.lastIndexOf('\n');
     const tail = Buffer.byteLength(all.slice(nl + 1));
     const kept = all.slice(0, nl + 1);

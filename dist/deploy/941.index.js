@@ -932,12 +932,16 @@ class BoundedOutput {
     stop() {
         this.stopped = true;
     }
+    /** Whether anything was left out: bytes past `maxBytes` (exactly `maxBytes` is all of it). */
+    get over() {
+        return this.stopped || this.dropped > 0 || this.bytes > this.maxBytes;
+    }
     text() {
         this.parts.push(this.decoder.end());
         const all = this.parts.join('');
         this.parts.length = 0;
         this.parts.push(all);
-        if (!this.full)
+        if (!this.over)
             return all;
         const nl = all.lastIndexOf('\n');
         const tail = Buffer.byteLength(all.slice(nl + 1));

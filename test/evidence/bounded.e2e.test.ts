@@ -6,7 +6,7 @@ import { type Sshd, startSshd } from '../../sandbox/sshd.ts';
 import { MAX_CAPTURE_BYTES } from '../../src/core/bounded-output.ts';
 import { peakRss } from '../helpers/peak-rss.ts';
 import { runBundle } from '../helpers/run-bundle.ts';
-import { evidenceFiles, workspaceWith } from './helpers.ts';
+import { evidenceFiles, sshInputs, workspaceWith } from './helpers.ts';
 
 /**
  * Checks that print without end, hold their pipes or answer with huge bodies,
@@ -57,14 +57,6 @@ afterAll(async () => {
   await sshd?.stop();
 });
 
-const sshInputs = () => ({
-  milestone: 'm',
-  upload: 'false',
-  'ssh-host': sshd.target,
-  'ssh-key': sshd.privateKey,
-  'ssh-known-hosts': sshd.knownHosts,
-});
-
 describe('bounded output', () => {
   it('a 600 MB ssh check keeps the cap with a note, under 300 MB peak RSS, and leaves no key file', async () => {
     const ws = workspaceWith(`
@@ -77,7 +69,7 @@ checks:
     const rss = peakRss();
     const run = await runBundle('evidence', {
       cwd: ws,
-      inputs: sshInputs(),
+      inputs: sshInputs(sshd),
       env: rss.env,
       timeoutMs: 600_000,
     });
@@ -105,7 +97,7 @@ checks:
     run: head -c ${32 * MB} /dev/zero | tr '\\\\0' x; echo; echo after
 `);
     const rss = peakRss();
-    const run = await runBundle('evidence', { cwd: ws, inputs: sshInputs(), env: rss.env });
+    const run = await runBundle('evidence', { cwd: ws, inputs: sshInputs(sshd), env: rss.env });
     expect(run.errors).toEqual([]);
     const text = evidenceFiles(ws)[0]!.text;
     expect(text).toMatch(/\| one-line \| one-line \| ✅ passed \| exit 0 \|/);
@@ -176,7 +168,7 @@ checks:
   it('over ssh: the check ends shortly after its shell exits on the host, with its exit code and what it printed', async () => {
     const ws = workspaceWith('');
     writeFileSync(join(ws, '.github', 'evidence.yml'), daemonCheck(ws));
-    const run = await runBundle('evidence', { cwd: ws, inputs: sshInputs(), timeoutMs: 30_000 });
+    const run = await runBundle('evidence', { cwd: ws, inputs: sshInputs(sshd), timeoutMs: 30_000 });
     remember(join(ws, 'daemon.pid'));
     expect(run.code).toBe(0);
     const text = evidenceFiles(ws)[0]!.text;

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Sshd } from '../../sandbox/sshd.ts';
 
 /** A fresh workspace holding a checks file; returns its path. */
 export function workspaceWith(checksYaml: string, path = '.github/evidence.yml'): string {
@@ -28,3 +29,14 @@ export function evidenceFiles(
 
 export const MILESTONES =
   '[source-synced, env-created, gates-pass, images-built, stack-starts, health-passes]';
+
+/** Inputs of an evidence run whose checks run over ssh on `sshd`, with nothing uploaded. */
+export function sshInputs(sshd: Sshd): Record<string, string> {
+  return {
+    milestone: 'm',
+    upload: 'false',
+    'ssh-host': sshd.target,
+    'ssh-key': sshd.privateKey,
+    'ssh-known-hosts': sshd.knownHosts,
+  };
+}

@@ -8,7 +8,7 @@ import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts
 import { createResultsFake, type ResultsFake, unzipEntries } from '../../sandbox/fakes/results.ts';
 import { type Sshd, startSshd } from '../../sandbox/sshd.ts';
 import { runBundle } from '../helpers/run-bundle.ts';
-import { evidenceFiles, MILESTONES, workspaceWith } from './helpers.ts';
+import { evidenceFiles, MILESTONES, sshInputs, workspaceWith } from './helpers.ts';
 
 let http: Server;
 let httpUrl: string;
@@ -96,13 +96,7 @@ checks:
 `);
     const run = await runBundle('evidence', {
       cwd: ws,
-      inputs: {
-        milestone: 'm',
-        upload: 'false',
-        'ssh-host': sshd.target,
-        'ssh-key': sshd.privateKey,
-        'ssh-known-hosts': sshd.knownHosts,
-      },
+      inputs: sshInputs(sshd),
     });
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
@@ -140,13 +134,7 @@ checks:
 `);
     const run = await runBundle('evidence', {
       cwd: ws,
-      inputs: {
-        milestone: 'm',
-        upload: 'false',
-        'ssh-host': sshd.target,
-        'ssh-key': sshd.privateKey,
-        'ssh-known-hosts': sshd.knownHosts,
-      },
+      inputs: sshInputs(sshd),
     });
     expect(run.errors).toEqual([]);
     const text = evidenceFiles(ws)[0]!.text;
@@ -191,13 +179,7 @@ checks:
     let cancelledWhileRunning = false;
     const run = await runBundle('evidence', {
       cwd: ws,
-      inputs: {
-        milestone: 'm',
-        upload: 'false',
-        'ssh-host': sshd.target,
-        'ssh-key': sshd.privateKey,
-        'ssh-known-hosts': sshd.knownHosts,
-      },
+      inputs: sshInputs(sshd),
       // The runner's cancel: SIGINT to node once the check runs on the host.
       onSpawn: async (child) => {
         for (let i = 0; i < 100 && !sleeping(); i++) await new Promise((r) => setTimeout(r, 100));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Sshd, startSshd } from '../../sandbox/sshd.ts';
 import { runBundle } from '../helpers/run-bundle.ts';
-import { evidenceFiles, workspaceWith } from './helpers.ts';
+import { evidenceFiles, sshInputs, workspaceWith } from './helpers.ts';
 
 /**
  * A check that backgrounds a process ignoring SIGTERM (the sshd runs on this
@@ -37,13 +37,7 @@ checks:
 `);
     const run = await runBundle('evidence', {
       cwd: ws,
-      inputs: {
-        milestone: 'm',
-        upload: 'false',
-        'ssh-host': sshd.target,
-        'ssh-key': sshd.privateKey,
-        'ssh-known-hosts': sshd.knownHosts,
-      },
+      inputs: sshInputs(sshd),
     });
     expect(run.errors).toEqual([]);
     expect(evidenceFiles(ws)[0]!.text).toMatch(/\| stubborn \| stubborn \| ✅ passed \| exit 0 \|/);

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGitHubFake } from '../../sandbox/fakes/github.ts';
-import { createHerokuFake, herokuFault } from '../../sandbox/fakes/heroku.ts';
+import { herokuFault } from '../../sandbox/fakes/heroku.ts';
 import { APP, createWorld, type World } from '../clone/world.ts';
 import { flyInputs, resultsOf, startFly } from '../config-update/fixtures.ts';
-import { SECRETS } from '../deploy/fixtures.ts';
+import { startHerokuWorld } from '../deploy/worlds.ts';
 import { runBundle } from '../helpers/run-bundle.ts';
 
 /**
@@ -25,26 +24,16 @@ afterEach(async () => {
 
 describe('own wording in summaries with a short named secret', () => {
   it('deploy (heroku): headings, field names and status stay; the build failure quoting it is redacted', async () => {
-    const heroku = createHerokuFake({ apiKeys: [SECRETS.heroku], knobs: { buildLineIntervalMs: 5 } });
-    const github = createGitHubFake({ token: SECRETS.github, repositories: ['acme/fleet'] });
-    await Promise.all([heroku.start(), github.start()]);
-    stops.push(
-      () => heroku.stop(),
-      () => github.stop(),
-    );
-    heroku.seedApp({ name: 'web-prod' });
-    heroku.server.inject({
+    const world = await startHerokuWorld({ knobs: { buildLineIntervalMs: 5 } });
+    stops.push(() => world.stop());
+    world.heroku.server.inject({
       route: 'POST /apps/:app/builds',
       fault: herokuFault(422, 'source_blob refused: bad pl here'),
     });
     const run = await runBundle('deploy', {
       inputs: {
-        target: 'heroku',
+        ...world.inputs(),
         'heroku-app': 'web-prod',
-        'heroku-api-key': SECRETS.heroku,
-        'heroku-api-url': heroku.url,
-        'github-token': SECRETS.github,
-        'github-api-url': github.server.url,
         // A secret input the user set, two characters long: `pl` is in "deploy", "deployment", "plan".
         'registry-password': 'pl',
         'registry-username': 'bot',

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type GitHubFake, primaryRateLimit, secondaryRateLimit } from '../../sandbox/fakes/github.ts';
 import type { HerokuFake } from '../../sandbox/fakes/heroku.ts';
 import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
-import { expectNoSecrets, expectNoViolations, SECRETS, statesOf } from './fixtures.ts';
+import { expectNoSecrets, expectNoViolations, statesOf } from './fixtures.ts';
 import { type HerokuWorld, startHerokuWorld } from './worlds.ts';
 
 /**
@@ -141,12 +141,8 @@ describe('GitHub rate limits in the deploy history', () => {
     let signalled = false;
     const run = await runBundle('deploy', {
       inputs: {
-        target: 'heroku',
+        ...world.inputs(),
         'heroku-app': 'web-prod',
-        'heroku-api-key': SECRETS.heroku,
-        'heroku-api-url': heroku.url,
-        'github-token': SECRETS.github,
-        'github-api-url': github.server.url,
         'source-url': 'https://example.test/app.tgz',
         'health-timeout': '120',
       },

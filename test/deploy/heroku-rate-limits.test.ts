@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type HerokuFake, herokuFault } from '../../sandbox/fakes/heroku.ts';
 import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
-import { expectNoSecrets, expectNoViolations, SECRETS } from './fixtures.ts';
+import { expectNoSecrets, expectNoViolations } from './fixtures.ts';
 import { type HerokuWorld, startHerokuWorld } from './worlds.ts';
 
 /**
@@ -82,10 +82,8 @@ describe('Heroku rate limits in a deploy', () => {
     let exitMs: number | undefined;
     const run = await runBundle('deploy', {
       inputs: {
-        target: 'heroku',
+        ...world.inputs({ github: false }),
         'heroku-app': 'web-prod',
-        'heroku-api-key': SECRETS.heroku,
-        'heroku-api-url': heroku.url,
         'source-url': 'https://example.test/app.tgz',
         'health-timeout': '120',
       },

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -7,6 +7,7 @@ import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '
 import type { FileProvider } from '@actions/workflow-parser/workflows/file-provider';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { refusal } from '../scripts/action-refs.ts';
 import { ROOT } from './helpers/run-bundle.ts';
 
 /**
@@ -97,9 +98,9 @@ async function validate(file: string, content = readFileSync(file, 'utf8')): Pro
   return (template.errors ?? []).map((e) => e.Message);
 }
 
-/** `acme/ops-actions/action-x@v1` and `./action-x` → `x`. */
+/** `$/action-x`, `acme/ops-actions/action-x@v1` and `./action-x` → `x`. */
 function actionOf(uses: string): string | undefined {
-  const m = /^(?:acme\/ops-actions\/|\.\/)action-([a-z-]+)(?:@.+)?$/.exec(uses);
+  const m = /^(?:acme\/ops-actions\/|\.\/|\$\/)action-([a-z-]+)(?:@.+)?$/.exec(uses);
   return m?.[1];
 }
 function reusableOf(uses: string): string | undefined {
@@ -226,13 +227,14 @@ describe('cross-file consistency', () => {
     },
   );
 
-  it('remote action references use acme/ops-actions/action-<name>@v1, local ones ./action-<name>', () => {
+  it('reusable workflows call the actions as $/action-<name> (their own repository and commit), CI as ./action-<name>', () => {
     for (const { where, step } of actionSteps) {
       const ci = where.startsWith('.github/workflows/ci.yml');
-      expect(step.uses, where).toMatch(
-        ci ? /^\.\/action-[a-z-]+$/ : /^acme\/ops-actions\/action-[a-z-]+@v1$/,
-      );
+      expect(step.uses, where).toMatch(ci ? /^\.\/action-[a-z-]+$/ : /^\$\/action-[a-z-]+$/);
     }
+    expect(actionSteps.filter(({ where }) => where.startsWith('.github/workflows/deploy.yml'))).toHaveLength(
+      1,
+    );
   });
 
   it('steps read only outputs the action declares', () => {
@@ -593,6 +595,109 @@ describe('release workflow', () => {
   });
 });
 
+describe('release: the reusable workflows run the actions of the release being tagged', () => {
+  const release = load(join(WORKFLOWS_DIR, 'release.yml'));
+  const steps = release.jobs.release!.steps! as (Step & { name?: string; run?: string; env?: Json })[];
+  const step = steps.find((s) => s.name === "The reusable workflows run this release's actions")!;
+  /** The step's script run with the runner's Node in `cwd`, as the release job runs it. */
+  const runCheck = (cwd: string, tag: string, repository = OWNER_REPO) =>
+    spawnSync(process.execPath, [join(ROOT, 'scripts', 'action-refs.ts')], {
+      cwd,
+      env: { PATH: process.env.PATH, TAG: tag, REPOSITORY: repository },
+      encoding: 'utf8',
+    });
+  /** A copy of the workflows and action.yml files, with `deploy.yml`'s action reference replaced. */
+  const withDeployUses = (uses: string) => {
+    const temp = mkdtempSync(join(tmpdir(), 'release-refs-'));
+    cpSync(WORKFLOWS_DIR, join(temp, '.github', 'workflows'), { recursive: true });
+    for (const a of ACTIONS)
+      cpSync(join(ROOT, `action-${a}`, 'action.yml'), join(temp, `action-${a}`, 'action.yml'));
+    const file = join(temp, '.github', 'workflows', 'deploy.yml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('uses: $/action-deploy', `uses: ${uses}`));
+    return temp;
+  };
+
+  it('runs before anything is published, with the tag and this repository', () => {
+    expect(step.run).toBe('node scripts/action-refs.ts');
+    expect(step.env).toEqual({ TAG: expr('github.ref_name'), REPOSITORY: expr('github.repository') });
+    expect(steps.indexOf(step)).toBeLessThan(steps.findIndex((s) => s.name === 'Create the GitHub release'));
+  });
+
+  it.each(['v1.4.2', 'v2.0.0', 'v1.5.0-rc.1'])('this checkout passes for %s ($/ follows any tag)', (tag) => {
+    const result = runCheck(ROOT, tag);
+    expect(result.stdout).toBe(`every reusable workflow runs the actions of ${OWNER_REPO} at ${tag}\n`);
+    expect(result.status).toBe(0);
+  });
+
+  it.each([
+    ['acme/ops-actions/action-deploy@v1', 'v1.4.2', 0, ''],
+    ['acme/ops-actions/action-deploy@v1', 'v2.0.0', 1, 'runs the actions at v1, not at v2 of the tag v2.0.0'],
+    [
+      'acme/ops-actions/action-deploy@main',
+      'v1.4.2',
+      1,
+      'runs the actions at main, not at v1 of the tag v1.4.2',
+    ],
+    ['acme/ops-actions/action-deploy', 'v1.4.2', 1, 'runs the actions at no ref, not at v1'],
+    [
+      'upstream/ops-actions/action-deploy@v1',
+      'v1.4.2',
+      1,
+      'runs the actions of upstream/ops-actions, not of acme/ops-actions',
+    ],
+    ['./action-deploy', 'v1.4.2', 1, "resolves against the caller's checkout, not this repository"],
+    ['$/action-deploi', 'v1.4.2', 1, 'names no action of this repository (no action-deploi/action.yml)'],
+  ])('deploy.yml calling %s is refused for %s: exit %i', (uses, tag, code, reason) => {
+    const result = runCheck(withDeployUses(uses), tag);
+    expect(result.status).toBe(code);
+    if (code === 0) return;
+    // One annotation, on the file, naming the job, the reference, why, and what to write instead.
+    expect(result.stdout.trim().split('\n')).toEqual([
+      expect.stringContaining('::error file=.github/workflows/deploy.yml::job deploy: '),
+    ]);
+    expect(result.stdout).toContain(`\`${uses}\` ${reason}`);
+    if (!uses.includes('deploi')) expect(result.stdout).toContain('use `$/action-deploy`');
+  });
+
+  it('a fork releasing its own tags passes with $/, without editing any workflow', () => {
+    expect(runCheck(ROOT, 'v1.0.0', 'my-org/ops-actions').status).toBe(0);
+    expect(
+      runCheck(withDeployUses('acme/ops-actions/action-deploy@v1'), 'v1.0.0', 'my-org/ops-actions').status,
+    ).toBe(1);
+  });
+
+  it("docs/workflows.md's GHES sed turns $/ into the mirror's references, which pass for its own tags only", () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'workflows.md'), 'utf8');
+    const sed = doc.split('\n').find((l) => l.startsWith("sed -i 's#uses: \\$/action-"))!;
+    const temp = withDeployUses('$/action-deploy');
+    const result = spawnSync('bash', ['-c', sed], { cwd: temp, encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    const deploy = readFileSync(join(temp, '.github', 'workflows', 'deploy.yml'), 'utf8');
+    expect(deploy).toContain('        uses: my-org/ops-actions/action-deploy@v1\n');
+    expect(deploy).not.toContain('$/');
+    expect(runCheck(temp, 'v1.2.0', 'my-org/ops-actions').status).toBe(0);
+    expect(runCheck(temp, 'v2.0.0', 'my-org/ops-actions').status).toBe(1);
+  });
+
+  it.each([
+    ['$/action-clone', undefined],
+    ['ACME/Ops-Actions/action-clone@v3', undefined],
+    [
+      'acme/ops-actions/action-clone@v3.1.0',
+      '`acme/ops-actions/action-clone@v3.1.0` runs the actions at v3.1.0, not at v3 of the tag v3.1.0',
+    ],
+    ['actions/checkout@v4', undefined],
+    ['acme/ops-actions/.github/workflows/deploy.yml@v3', undefined],
+  ])('refusal(%s) for v3.1.0', (uses, expected) => {
+    const reason = refusal({ file: 'f.yml', job: 'j', uses }, 'v3.1.0', OWNER_REPO);
+    if (expected === undefined) expect(reason).toBeUndefined();
+    else
+      expect(reason).toBe(
+        `${expected}: use \`$/action-clone\` (this repository, at the commit the caller pinned)`,
+      );
+  });
+});
+
 describe('CI of the suite', () => {
   const ci = load(join(WORKFLOWS_DIR, 'ci.yml'));
   const text = readFileSync(join(WORKFLOWS_DIR, 'ci.yml'), 'utf8');
@@ -631,6 +736,8 @@ describe('CI of the suite', () => {
 const NEWER_THAN_ACTIONLINT = [
   /unexpected key "queue" for "concurrency" section/,
   /unexpected key "deployment" for "environment" section/,
+  // `$/` (GitHub changelog 2026-07-30, self-repository syntax) carries no ref by design.
+  /^specifying action "\$\/action-[a-z-]+" in invalid format because ref is missing/,
 ];
 
 describe('actionlint (offline wasm build)', () => {

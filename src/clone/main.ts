@@ -14,4 +14,5 @@ await runAction({
       .filter(([key, value]) => isSecretOverride(key, value))
       .map(([, value]) => value),
   run: runClone,
+  failureTitle: (s, redact) => `clone ${redact(s.sourceApp)} → ${redact(s.appName)}`,
 });

@@ -1,7 +1,8 @@
 import * as core from '@actions/core';
-import { type Cancellation, CancelledError, processCancellation } from './cancellation.ts';
+import { type Cancellation, CancelledError, isCancelled, processCancellation } from './cancellation.ts';
 import { guardCommands } from './command-guard.ts';
 import { ApiError, EnvironmentError, InputError, isExpectedError, messageOf, StepError } from './errors.ts';
+import { renderFailureSummary } from './failure-summary.ts';
 import { requestTimeoutFromEnv } from './http.ts';
 import { InputReader, workspaceFiles } from './inputs.ts';
 import { logFilePath, OpLog } from './oplog.ts';
@@ -11,7 +12,9 @@ import { closeUndici, PROXY_VARIABLES } from './undici.ts';
 /**
  * The runtime every action's entry point goes through: secrets registered first,
  * the operations log opened and announced as `log-file`, inputs parsed, then the
- * action's own work, and any failure turned into exactly one `::error::` line.
+ * action's own work, and any failure turned into exactly one `::error::` line and,
+ * when the action had not written its summary yet, one short summary of what failed
+ * and what was done by then.
  * Everything said to the runner goes through @actions/core.
  */
 
@@ -59,6 +62,8 @@ export interface ActionContext {
    * through `redactedData`, whose wording around the values is ours and written as is.
    */
   writeSummary(markdown: string, options?: { fromRedactedData?: boolean }): Promise<void>;
+  /** True once `writeSummary` was called: a failure after it adds no summary of its own. */
+  hasWrittenSummary(): boolean;
   saveState(name: string, value: string): void;
   getState(name: string): string;
   /** SIGINT/SIGTERM from the runner: stop starting work, release what is held (core/cancellation.ts). */
@@ -76,6 +81,14 @@ export interface ActionDefinition<S> {
    */
   derivedSecrets?(settings: S): (string | SecretValue | undefined)[];
   run(settings: S, ctx: ActionContext): Promise<void>;
+  /**
+   * What a run with these settings is, for the heading of the summary of a failure the action
+   * did not report itself (`deploy to fly (production)`); the action's name when not given or
+   * the inputs were refused. Values from the user or a provider go through `redact`.
+   */
+  failureTitle?(settings: S, redact: (value: string) => string): string;
+  /** Outputs set along with that summary (`status: failed`): the ones a finished run sets too. */
+  failureOutputs?: Readonly<Record<string, string>>;
 }
 
 export async function runAction<S>(
@@ -84,6 +97,8 @@ export async function runAction<S>(
   toolkit: Toolkit = core,
 ): Promise<void> {
   const ctx = createContext(definition.action, env, toolkit);
+  let settings: S | undefined;
+  let running = false;
   try {
     for (const name of definition.secretInputs) ctx.secrets.add(ctx.inputs.raw(name), 'secret');
     // A proxy URL's credentials (HTTPS_PROXY=http://user:password@host:port) never reach what we
@@ -94,14 +109,18 @@ export async function runAction<S>(
     ctx.setOwnOutput('log-file', ctx.log.path);
     // Checked up front so a bad value fails the step before any request, like a bad input.
     requestTimeoutFromEnv(env);
-    const settings = definition.parseInputs(ctx.inputs);
-    for (const secret of definition.derivedSecrets?.(settings) ?? [])
+    const parsed = definition.parseInputs(ctx.inputs);
+    for (const secret of definition.derivedSecrets?.(parsed) ?? [])
       if (typeof secret === 'object') ctx.secrets.add(secret.value, 'secret', secret.spellings);
       else ctx.secrets.add(secret, 'secret');
+    settings = parsed;
     ctx.log.write({ step: 'inputs', outcome: 'ok' });
-    await definition.run(settings, ctx);
+    running = true;
+    await definition.run(parsed, ctx);
   } catch (error) {
-    failWith(ctx, error);
+    const message = ctx.secrets.redact(describeFailure(error));
+    if (!ctx.hasWrittenSummary()) await summarizeFailure(definition, ctx, settings, running, error, message);
+    failWith(ctx, error, message);
   } finally {
     await closeUndici();
   }
@@ -132,6 +151,7 @@ export function createContext(
   const secrets = new Secrets((value) => toolkit.setSecret(value));
   const redact = (text: string) => secrets.redact(text);
   const log = new OpLog({ path: logFilePath(env, action), action, redact });
+  let summaryWritten = false;
   return {
     action,
     inputs: new InputReader((name) => toolkit.getInput(name), workspaceFiles(env.GITHUB_WORKSPACE)),
@@ -147,17 +167,47 @@ export function createContext(
       toolkit.setOutput(name, redact(typeof value === 'string' ? value : JSON.stringify(value))),
     setOwnOutput: (name, value) => toolkit.setOutput(name, value),
     writeSummary: async (markdown, options) => {
+      summaryWritten = true;
       if (!env.GITHUB_STEP_SUMMARY) return;
       await toolkit.summary.addRaw(options?.fromRedactedData ? markdown : redact(markdown), true).write();
     },
+    hasWrittenSummary: () => summaryWritten,
     saveState: (name, value) => toolkit.saveState(name, value),
     getState: (name) => toolkit.getState(name),
     cancellation,
   };
 }
 
-function failWith(ctx: ActionContext, error: unknown): void {
-  const message = ctx.secrets.redact(describeFailure(error));
+/** The one summary of a run that failed before writing its own; a failure to write it is only logged. */
+async function summarizeFailure<S>(
+  definition: ActionDefinition<S>,
+  ctx: ActionContext,
+  settings: S | undefined,
+  running: boolean,
+  error: unknown,
+  message: string,
+): Promise<void> {
+  const redact = (text: string) => ctx.secrets.redact(text);
+  for (const [name, value] of Object.entries(definition.failureOutputs ?? {})) ctx.setOwnOutput(name, value);
+  const title =
+    settings !== undefined && definition.failureTitle
+      ? definition.failureTitle(settings, redact)
+      : definition.action;
+  const markdown = renderFailureSummary({
+    title,
+    cancelled: isCancelled(error),
+    error: message,
+    atInputs: !running,
+    steps: ctx.log.tally(),
+  });
+  try {
+    await ctx.writeSummary(markdown, { fromRedactedData: true });
+  } catch (writeError) {
+    ctx.toolkit.debug(redact(`job summary not written: ${messageOf(writeError)}`));
+  }
+}
+
+function failWith(ctx: ActionContext, error: unknown, message: string): void {
   ctx.log.write({ step: failedStep(error), outcome: 'failed', detail: message });
   if (!isExpectedError(error) && error instanceof Error && error.stack) {
     ctx.toolkit.debug(ctx.secrets.redact(error.stack));

@@ -20,12 +20,19 @@ export interface OpEvent {
 /** Fields whose values are the action's own words (a step name, an outcome), never third-party text. */
 const OWN_WORDS = new Set(['step', 'outcome']);
 
+export interface StepTally {
+  step: string;
+  outcomes: Partial<Record<Outcome, number>>;
+}
+
 export class OpLog {
   readonly path: string;
   private readonly action: string;
   private readonly redact: (text: string) => string;
   private readonly now: () => Date;
   private fd: number | undefined;
+  /** Events so far by step and outcome, in the order each step first appeared. */
+  private readonly counts = new Map<string, Map<Outcome, number>>();
 
   constructor(options: { path: string; action: string; redact: (text: string) => string; now?: () => Date }) {
     this.path = options.path;
@@ -41,6 +48,9 @@ export class OpLog {
    * (`e`, `"`) redacted inside the keys or the JSON syntax would leave a line no one can parse.
    */
   write(event: OpEvent): void {
+    const outcomes = this.counts.get(event.step) ?? new Map<Outcome, number>();
+    outcomes.set(event.outcome, (outcomes.get(event.outcome) ?? 0) + 1);
+    this.counts.set(event.step, outcomes);
     const head = JSON.stringify({ time: this.now().toISOString(), action: this.action });
     const fields = JSON.stringify(event, (key, value: unknown) =>
       typeof value === 'string' && !OWN_WORDS.has(key) ? this.redact(value) : value,
@@ -49,6 +59,14 @@ export class OpLog {
     // logs one event per target, and open-write-close each time was most of their cost.
     this.fd ??= openSync(this.path, 'a');
     writeSync(this.fd, `${fields === '{}' ? head : `${head.slice(0, -1)},${fields.slice(1)}`}\n`);
+  }
+
+  /**
+   * What the run has logged so far, one entry a step in the order the step first appeared,
+   * with how many of its events had each outcome (a fan-out logs one event a target).
+   */
+  tally(): StepTally[] {
+    return [...this.counts].map(([step, outcomes]) => ({ step, outcomes: Object.fromEntries(outcomes) }));
   }
 
   /** Runs one step and logs it with its outcome and duration, whether it returns or throws. */

@@ -1,7 +1,4 @@
-import type { ActionContext } from '../core/action.ts';
-import { runAction } from '../core/action.ts';
-import { isCancelled } from '../core/cancellation.ts';
-import { messageOf } from '../core/errors.ts';
+import { type ActionContext, runAction } from '../core/action.ts';
 import { urlSecrets } from '../core/secrets.ts';
 import { createGitHubClient } from '../providers/github/client.ts';
 import { GitHubDeployments } from '../providers/github/deployments.ts';
@@ -10,7 +7,6 @@ import { runDeploy } from './flow.ts';
 import { type DeploySettings, parseInputs, SECRET_INPUTS } from './inputs.ts';
 import { rateLimitWaits } from './rate-limit-waits.ts';
 import { basicForms, credentialsFor } from './registry-credentials.ts';
-import { renderFailure } from './report.ts';
 import type { DeployTarget } from './target.ts';
 
 await runAction({
@@ -22,35 +18,11 @@ await runAction({
     // A presigned source-url carries its signature (and maybe a token) in the query.
     ...(s.target.kind === 'heroku' && s.target.source?.kind === 'url' ? urlSecrets(s.target.source.url) : []),
   ],
-  run: async (settings, actionCtx) => {
-    // An early failure (no such app, a refused rollback-to) reports as every other failure does:
-    // status failed and a summary heading (issue 13). Later ones have written both already.
-    let reported = false;
-    const ctx: ActionContext = {
-      ...actionCtx,
-      writeSummary: (markdown, options) => {
-        reported = true;
-        return actionCtx.writeSummary(markdown, options);
-      },
-    };
-    try {
-      await deploy(settings, ctx);
-    } catch (error) {
-      if (!reported) {
-        ctx.setOwnOutput('status', 'failed');
-        const redact = (text: string) => ctx.secrets.redact(text);
-        await ctx.writeSummary(
-          renderFailure(
-            { ...settings, environment: redact(settings.environment) },
-            isCancelled(error),
-            redact(messageOf(error)),
-          ),
-          { fromRedactedData: true },
-        );
-      }
-      throw error;
-    }
-  },
+  run: deploy,
+  // An early failure (no such app, a refused rollback-to) reports as every other failure does:
+  // status failed and a summary heading (issue 13).
+  failureTitle: (s, redact) => `${s.operation} to ${s.target.kind} (${redact(s.environment)})`,
+  failureOutputs: { status: 'failed' },
 });
 
 async function deploy(settings: DeploySettings, ctx: ActionContext): Promise<void> {

@@ -32,20 +32,6 @@ export interface DeployReport {
   outcome: Omit<TargetOutcome, 'status'> & { status: DeployStatus };
 }
 
-/** The summary of a deploy that failed before its rollout reported: its heading and the error. */
-export function renderFailure(
-  settings: { operation: string; target: { kind: string }; environment: string },
-  cancelled: boolean,
-  error: string,
-): string {
-  return [
-    `## ${settings.operation} to ${settings.target.kind} (${settings.environment}): ${cancelled ? 'cancelled, ' : ''}failed`,
-    '',
-    summaryTable([], [['error', error]]),
-    '',
-  ].join('\n');
-}
-
 export function renderSummary(r: DeployReport): string {
   const title = r.dryRun
     ? `${r.operation} to ${r.target} (${r.environment}): dry run, nothing changed`

@@ -7,6 +7,9 @@ await runAction({
   secretInputs: SECRET_INPUTS,
   parseInputs: (inputs) => parseInputs(inputs, process.env),
   run: (settings, ctx) => runEvidence(settings, ctx),
+  failureTitle: (s, redact) =>
+    `evidence for ${redact(s.milestone)}${s.target ? ` on ${redact(s.target)}` : ''}`,
+  failureOutputs: { status: 'failed' },
 });
 
 // A daemon started by a local check may still hold that check's output pipe: @actions/exec stopped

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type ActionDefinition, createContext, runAction } from '../../src/core/action.ts';
+import { CancelledError } from '../../src/core/cancellation.ts';
 import { ApiError, InputError } from '../../src/core/errors.ts';
 import { summaryTable } from '../../src/core/summary.ts';
 import { summaryTables } from '../helpers/summary-tables.ts';
@@ -183,6 +184,81 @@ describe('runAction', () => {
     );
     expect(ran).toBe(false);
     expect(toolkit.printed()).toEqual([`::error::Input 'target' must be one of web, worker; got "db"`]);
+  });
+});
+
+describe('runAction: the summary of a failure', () => {
+  const summaries = (toolkit: ReturnType<typeof recordingToolkit>) =>
+    toolkit.said.filter((s) => s.kind === 'summary').map((s) => s.text);
+
+  it('writes one for a failure the action did not report, with its title, outputs and steps, redacted', async () => {
+    const toolkit = recordingToolkit({ 'api-token': SECRET, target: `web-${SECRET}` });
+    await runAction(
+      probe({
+        failureTitle: (s, redact) => `probe of ${redact(s.target)}`,
+        failureOutputs: { status: 'failed' },
+        run: async (_, ctx) => {
+          await ctx.log.step('look', {}, async () => {});
+          throw new Error(`refused ${SECRET}`);
+        },
+      }),
+      { RUNNER_TEMP: tempDir(), GITHUB_STEP_SUMMARY: '/summary' },
+      toolkit,
+    );
+    const [summary, ...more] = summaries(toolkit);
+    expect(more).toEqual([]);
+    expect(summary?.split('\n')[0]).toBe('## probe of web-[REDACTED:secret]: failed');
+    expect(summaryTables(summary ?? '')).toEqual([
+      [['error', 'refused [REDACTED:secret]']],
+      [
+        ['step', 'outcome'],
+        ['look', 'ok'],
+      ],
+    ]);
+    expect(toolkit.last('output', 'status')).toBe('failed');
+  });
+
+  it('writes none when the action wrote its own, and sets no failure outputs', async () => {
+    const toolkit = recordingToolkit({ target: 'web' });
+    await runAction(
+      probe({
+        failureOutputs: { status: 'failed' },
+        run: async (_, ctx) => {
+          await ctx.writeSummary('## probe: 3 of 4 failed');
+          throw new Error('3 of 4 failed');
+        },
+      }),
+      { RUNNER_TEMP: tempDir(), GITHUB_STEP_SUMMARY: '/summary' },
+      toolkit,
+    );
+    expect(summaries(toolkit)).toEqual(['## probe: 3 of 4 failed\n']);
+    expect(toolkit.last('output', 'status')).toBeUndefined();
+  });
+
+  it('says a bad input changed nothing, under the action name (no settings to title it)', async () => {
+    const toolkit = recordingToolkit({});
+    await runAction(
+      probe({ failureTitle: () => 'never' }),
+      { RUNNER_TEMP: tempDir(), GITHUB_STEP_SUMMARY: '/summary' },
+      toolkit,
+    );
+    const [summary] = summaries(toolkit);
+    expect(summary?.split('\n')[0]).toBe('## probe: failed');
+    expect(summary).toContain('Nothing was sent or changed');
+  });
+
+  it('says cancelled for a cancel', async () => {
+    const toolkit = recordingToolkit({ target: 'web' });
+    await runAction(
+      probe({
+        run: async () => {
+          throw new Error('stopped', { cause: new CancelledError('SIGINT') });
+        },
+      }),
+      { RUNNER_TEMP: tempDir(), GITHUB_STEP_SUMMARY: '/summary' },
+      toolkit,
+    );
+    expect(summaries(toolkit)[0]?.split('\n')[0]).toBe('## probe: cancelled, failed');
   });
 });
 

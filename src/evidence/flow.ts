@@ -14,7 +14,14 @@ import { SshSession } from '../providers/ssh/session.ts';
 import { appliesAt, type Check, type ChecksFile, parseChecksFile, previousMilestone } from './checks-file.ts';
 import { collect } from './collect.ts';
 import { type EvidenceMeta, evidenceFileName, renderEvidence } from './evidence-file.ts';
-import { artifactName, describeRefusals, type EvidenceScope, findPassingEvidence, gateOf } from './gate.ts';
+import {
+  artifactName,
+  describeRefusals,
+  type EvidenceScope,
+  findPassingEvidence,
+  gateOf,
+  toleratedChecks,
+} from './gate.ts';
 import { type EvidenceSettings, SECRET_INPUTS } from './inputs.ts';
 import { buildRedactor, secretValues } from './redaction.ts';
 import { type ArtifactRef, artifactUrl, describeCheck, renderPlan, renderSummary } from './report.ts';
@@ -258,6 +265,8 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     { fromRedactedData: true },
   );
 
+  const tolerated = toleratedChecks(results);
+  if (tolerated) ctx.warning(tolerated);
   if (!gate.passed) {
     const required = `required check${gate.failedRequired.length === 1 ? '' : 's'} ${gate.failedRequired.join(', ')} did not pass`;
     throw new StepError(

@@ -23,6 +23,34 @@ export function gateOf(results: readonly CheckResult[]): GateResult {
   return { passed: failedRequired.length === 0, failedRequired };
 }
 
+/** Checks named in the warning; the evidence file and the summary list every one. */
+const NAMED_IN_WARNING = 10;
+
+/**
+ * The `::warning::` for checks that did not pass but are not `required`: the gate passes and the
+ * step succeeds, so without it such a check would show only in the evidence file and the summary
+ * (as config-update's failures within `max-failures`). Undefined when every check passed or when
+ * the gate fails anyway (its error names the required checks).
+ * `2 of 5 checks did not pass, none of them required: backup (exit 3); tls (timed out)`.
+ */
+export function toleratedChecks(results: readonly CheckResult[]): string | undefined {
+  const missed = results.filter((r) => r.status !== 'passed');
+  if (missed.length === 0 || missed.some((r) => r.required)) return undefined;
+  const named = missed
+    .slice(0, NAMED_IN_WARNING)
+    .map((r) => `${r.id} (${outcomeOf(r)})`)
+    .join('; ');
+  const more = missed.length > NAMED_IN_WARNING ? `; and ${missed.length - NAMED_IN_WARNING} more` : '';
+  return `${missed.length} of ${results.length} check${results.length === 1 ? '' : 's'} did not pass, none of them required: ${named}${more}`;
+}
+
+function outcomeOf(r: CheckResult): string {
+  if (r.status !== 'failed') return r.status;
+  if (r.exitCode !== undefined) return `exit ${r.exitCode}`;
+  if (r.httpStatus !== undefined) return `HTTP ${r.httpStatus}`;
+  return 'failed';
+}
+
 /**
  * Whose evidence counts. A repository's artifact list also holds the
  * artifacts of pull requests from forks (their run's `head_repository_id` is

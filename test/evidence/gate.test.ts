@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { InputError } from '../../src/core/errors.ts';
 import { fromRecord, InputReader } from '../../src/core/inputs.ts';
-import { describeRefusals, type EvidenceScope, refusalOf, selectEvidence } from '../../src/evidence/gate.ts';
+import type { CheckResult } from '../../src/evidence/collect.ts';
+import {
+  describeRefusals,
+  type EvidenceScope,
+  refusalOf,
+  selectEvidence,
+  toleratedChecks,
+} from '../../src/evidence/gate.ts';
 import { parseInputs } from '../../src/evidence/inputs.ts';
 import type { RepoArtifact } from '../../src/providers/github/artifacts.ts';
 
@@ -307,6 +314,63 @@ describe('the branch in scope', () => {
         expect(parse({ 'require-previous-ref': branch }, {}).previousRef).toBe(branch);
         expect(parse({ 'require-previous-ref': `refs/heads/${branch}` }, {}).previousRef).toBe(branch);
       }),
+    );
+  });
+});
+
+describe('toleratedChecks: the warning for checks that did not pass and are not required', () => {
+  const check = (id: string, over: Partial<CheckResult> = {}): CheckResult => ({
+    id,
+    title: id,
+    kind: 'run',
+    what: 'true',
+    required: false,
+    status: 'passed',
+    exitCode: 0,
+    httpStatus: undefined,
+    timeoutMs: 60_000,
+    durationMs: 1,
+    startedMs: 0,
+    output: '',
+    totalLines: 0,
+    cutLines: 0,
+    note: undefined,
+    ...over,
+  });
+  const failed = (id: string, over: Partial<CheckResult> = {}) =>
+    check(id, { status: 'failed', exitCode: 1, ...over });
+  it.each([
+    ['every check passed', [check('a'), check('b', { required: true })], undefined],
+    ['nothing ran', [], undefined],
+    [
+      'a required check failed: the error names it',
+      [failed('a', { required: true }), failed('b')],
+      undefined,
+    ],
+    [
+      'one exit code',
+      [check('a'), failed('b', { exitCode: 3 })],
+      '1 of 2 checks did not pass, none of them required: b (exit 3)',
+    ],
+    [
+      'HTTP, timed out and error',
+      [
+        failed('h', { kind: 'http', exitCode: undefined, httpStatus: 503 }),
+        check('t', { status: 'timed out', exitCode: undefined }),
+        check('e', { status: 'error', exitCode: undefined }),
+        check('ok', { required: true }),
+      ],
+      '3 of 4 checks did not pass, none of them required: h (HTTP 503); t (timed out); e (error)',
+    ],
+    ['the only check', [failed('a')], '1 of 1 check did not pass, none of them required: a (exit 1)'],
+  ])('%s', (_name, results, expected) => {
+    expect(toleratedChecks(results)).toBe(expected);
+  });
+
+  it('names ten and counts the rest', () => {
+    const results = Array.from({ length: 13 }, (_, i) => failed(`c${i}`));
+    expect(toleratedChecks(results)).toBe(
+      `13 of 13 checks did not pass, none of them required: ${Array.from({ length: 10 }, (_, i) => `c${i} (exit 1)`).join('; ')}; and 3 more`,
     );
   });
 });

@@ -29,6 +29,10 @@ checks:
     expect(run.outputs.status).toBe('passed');
     expect(run.outputs.passed).toBe('2');
     expect(run.outputs.failed).toBe('1');
+    // The step passes, and the check that did not pass is an annotation on the run (issue 20).
+    expect(run.stdout.split('\n').filter((l) => l.startsWith('::warning'))).toEqual([
+      '::warning::1 of 3 checks did not pass, none of them required: flaky (exit 3)',
+    ]);
     expect(run.outputs.file).toMatch(/^docs\/evidence\/\d{8}T\d{6}Z-hetzner-staging-gates-pass\.md$/);
     const [file] = evidenceFiles(ws);
     expect(file).toBeDefined();
@@ -82,6 +86,7 @@ checks:
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toContain('required check disk did not pass');
+    expect(run.stdout).not.toContain('::warning');
     expect(run.outputs.status).toBe('failed');
     const text = evidenceFiles(ws)[0]!.text;
     expect(text).toContain('failed: required disk did not pass');

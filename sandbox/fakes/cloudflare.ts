@@ -42,6 +42,9 @@ export function createCloudflareFake(options: CloudflareFakeOptions = {}) {
   const token = options.token ?? 'cloudflare-test-token';
   const v4 = `${options.basePath ?? ''}/client/v4`;
   const state = { zones: [] as CloudflareZone[], records: [] as CloudflareRecord[] };
+  const startedAt = Date.now();
+  let windowEndS = GLOBAL_WINDOW_S;
+  let used = 0;
 
   const server = new FakeServer({
     name: 'cloudflare',
@@ -57,6 +60,25 @@ export function createCloudflareFake(options: CloudflareFakeOptions = {}) {
       serverAssigned: ['id'],
       reject: cloudflareReject,
     }),
+    // Every answer states the global limit's use so far (same page: the headers "are returned
+    // when calling REST APIs"), counted in windows of five minutes from the fake's start.
+    decorate: () => {
+      const elapsedS = (Date.now() - startedAt) / 1000;
+      if (elapsedS >= windowEndS) {
+        windowEndS = (Math.floor(elapsedS / GLOBAL_WINDOW_S) + 1) * GLOBAL_WINDOW_S;
+        used = 0;
+      }
+      used++;
+      return cloudflareLimitHeaders([
+        {
+          name: 'default',
+          remaining: Math.max(0, GLOBAL_QUOTA - used),
+          resetS: Math.ceil(windowEndS - elapsedS),
+          quota: GLOBAL_QUOTA,
+          windowS: GLOBAL_WINDOW_S,
+        },
+      ]);
+    },
     notFound: (req) =>
       cloudflareError(
         400,
@@ -259,13 +281,48 @@ function page(req: FakeRequest, items: unknown[]): FakeResponse {
   };
 }
 
+/** One limit as Cloudflare states it: a `Ratelimit` item (`r`, `t`) and the `Ratelimit-Policy` item of its name (`q`, `w`). */
+export interface CloudflareLimit {
+  name: string;
+  remaining: number;
+  resetS: number;
+  quota: number;
+  windowS: number;
+}
+
+/** The documented global limit (developers.cloudflare.com/fundamentals/api/reference/limits): 1200 per five minutes. */
+const GLOBAL_QUOTA = 1200;
+const GLOBAL_WINDOW_S = 300;
+
+/**
+ * `Ratelimit` and `Ratelimit-Policy` as Cloudflare writes them (same page, "Rate limiting headers";
+ * changelog 2025-09-03 "Introducing new headers for rate limiting on Cloudflare's API"): each a
+ * list of items named by a quoted string, `"default";r=50;t=30` and `"burst";q=100;w=60`.
+ */
+export function cloudflareLimitHeaders(limits: readonly CloudflareLimit[]): Record<string, string> {
+  return {
+    ratelimit: limits.map((l) => `${JSON.stringify(l.name)};r=${l.remaining};t=${l.resetS}`).join(', '),
+    'ratelimit-policy': limits.map((l) => `${JSON.stringify(l.name)};q=${l.quota};w=${l.windowS}`).join(', '),
+  };
+}
+
 /**
  * Cloudflare's 429 over the API limit (developers.cloudflare.com/fundamentals/api/reference/limits,
  * "Rate limiting headers"): `Ratelimit` and `Ratelimit-Policy` as on every answer, and
  * `retry-after` in seconds until capacity is back, only on a 429; the body is the v4 envelope
  * with `success: false`. Past the 1200-per-five-minutes limit calls are blocked five minutes.
+ * `limits` states several policies at once, as the lists allow (the page's examples name a
+ * `"default"` and a `"burst"` policy). `retryAfter: false` is a 429 that lost its `retry-after`
+ * on the way (a proxy that keeps only known headers): Cloudflare always sends it, so this only
+ * exercises the client's documented fallback to the binding limit's `t`.
  */
-export function cloudflareRateLimited(retryAfterS = 300): Fault {
+export function cloudflareRateLimited(
+  retryAfterS = 300,
+  options: { limits?: readonly CloudflareLimit[]; retryAfter?: boolean } = {},
+): Fault {
+  const limits = options.limits ?? [
+    { name: 'default', remaining: 0, resetS: retryAfterS, quota: GLOBAL_QUOTA, windowS: GLOBAL_WINDOW_S },
+  ];
   return {
     status: 429,
     json: {
@@ -275,9 +332,8 @@ export function cloudflareRateLimited(retryAfterS = 300): Fault {
       result: null,
     },
     headers: {
-      ratelimit: `"default";r=0;t=${retryAfterS}`,
-      'ratelimit-policy': '"default";q=1200;w=300',
-      'retry-after': String(retryAfterS),
+      ...cloudflareLimitHeaders(limits),
+      ...(options.retryAfter === false ? {} : { 'retry-after': String(retryAfterS) }),
     },
   };
 }

@@ -140,7 +140,19 @@ const ROWS: Row[] = [
     answer: answer({ ratelimit: '"default";r=0;t=42', 'ratelimit-policy': '"default";q=1200;w=300' }),
     count: 1,
     waitMs: 42_000,
-    limit: /^HTTP 429, Ratelimit "default";r=0;t=42 \(quota back in 42 s\), Ratelimit-Policy/,
+    limit: /^HTTP 429, Ratelimit "default";r=0;t=42 \(quota "default" back in 42 s\), Ratelimit-Policy/,
+  },
+  // Several policies: the exhausted one binds, whatever its place in the list.
+  {
+    name: 'Cloudflare 429 with two policies, the second exhausted',
+    rules: cloudflareRateLimit,
+    answer: answer({
+      ratelimit: '"default";r=900;t=240, "burst";r=0;t=7',
+      'ratelimit-policy': '"default";q=1200;w=300, "burst";q=100;w=60',
+    }),
+    count: 1,
+    waitMs: 7_000,
+    limit: /\(quota "burst" back in 7 s\)/,
   },
   {
     name: 'Cloudflare 429 with an unreadable Ratelimit field',

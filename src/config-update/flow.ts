@@ -18,10 +18,10 @@ import {
   totalsLine,
   totalsOf,
 } from './report.ts';
-import { RESULT_WORDS, ResultsFile } from './results-file.ts';
+import { ResultsFile, type ShownResult, shownResult } from './results-file.ts';
 import { renderSummary, type SummaryInput } from './summary.ts';
 import { noun, shardOf } from './targets.ts';
-import { createEndpointSender, runFanout, type TargetResult } from './update.ts';
+import { createEndpointSender, runFanout } from './update.ts';
 
 /** Observe the targets, plan one call per target, fan the calls out and report. */
 export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: ActionContext): Promise<void> {
@@ -35,6 +35,8 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
       baseUrl: fly.apiUrl,
       token: fly.apiToken,
       redact: (t) => ctx.secrets.redact(t),
+      // `retries` holds for every request of the run: the listing and the wake calls as the updates.
+      retry: { retries: settings.retries },
       ...(signal ? { signal } : {}),
       waitBound: {
         budgetMs: settings.deadlineMs,
@@ -70,11 +72,12 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
     ...(settings.shard ? [`Shard ${settings.shard.index}/${settings.shard.count}.`] : []),
   ];
 
-  const resultsFile = new ResultsFile(ctx.log.path, (text) => ctx.secrets.redact(text));
+  const redact = (text: string) => ctx.secrets.redact(text);
+  const resultsFile = new ResultsFile(ctx.log.path);
   ctx.setOwnOutput('results-file', resultsFile.path);
   if (settings.dryRun) {
     for (const line of describePlan(kind, plan)) ctx.info(line);
-    const results = plan.map(plannedOnly);
+    const results = plan.map((u) => shownResult(plannedOnly(u), redact));
     for (const r of results) resultsFile.add(r);
     resultsFile.flush();
     ctx.log.write({ step: 'plan', outcome: 'planned', ids: { targets: plan.length } });
@@ -85,7 +88,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
   // execute
   const settled = plan
     .filter((u) => u.disposition === 'skip' || u.disposition === 'fail')
-    .map(settledWithoutSending);
+    .map((u) => shownResult(settledWithoutSending(u), redact));
   for (const r of settled) {
     resultsFile.add(r);
     ctx.info(
@@ -110,7 +113,9 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
     ctx.info(line);
   });
   const started = performance.now();
-  const sent = await runFanout(
+  // Each result is redacted once, as it finishes; every output after that shows this copy.
+  const sent: ShownResult[] = [];
+  await runFanout(
     sending,
     {
       concurrency: settings.concurrency,
@@ -123,10 +128,12 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
     {
       send: createEndpointSender((t) => ctx.secrets.redact(t)),
       machines: (signal) => machinesFor(signal),
-      onFinish: (result) => {
-        resultsFile.add(result);
-        progress.done(progressUnit(result));
-        logResult(ctx, result);
+      onFinish: (result, index) => {
+        const shown = shownResult(result, redact);
+        sent[index] = shown;
+        resultsFile.add(shown);
+        progress.done(progressUnit(shown));
+        logResult(ctx, shown);
       },
       onRetry: (unit: PlannedUnit, event) => {
         ctx.log.write({
@@ -163,12 +170,12 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
 }
 
 /** `3 of 10 targets updated before the cancellation, 7 not` */
-function cancelledNote(results: readonly TargetResult[]): string {
+function cancelledNote(results: readonly ShownResult[]): string {
   const ok = results.filter((r) => r.outcome === 'ok').length;
   return `${ok} of ${results.length} target(s) updated before the cancellation, ${results.length - ok} not`;
 }
 
-function logResult(ctx: ActionContext, r: TargetResult): void {
+function logResult(ctx: ActionContext, r: ShownResult): void {
   ctx.log.write({
     step: 'update',
     outcome: r.outcome,
@@ -180,16 +187,14 @@ function logResult(ctx: ActionContext, r: TargetResult): void {
 
 /**
  * The outputs and the job summary: our wording as written, around values (ids, URLs, errors,
- * notes) redacted one by one (core/redacted-data.ts). The title is ours, with the app's name
- * in it redacted already.
+ * notes) redacted one by one (core/redacted-data.ts; the results already are, `shownResult`).
+ * The title is ours, with the app's name in it redacted already.
  */
-async function publish(ctx: ActionContext, summary: Omit<SummaryInput, 'output'>): Promise<void> {
-  const redact = (text: string) => ctx.secrets.redact(text);
-  const shown = {
-    ...summary,
-    results: redactedData(summary.results, redact, RESULT_WORDS),
-    notes: redactedData(summary.notes ?? [], redact),
-  };
+async function publish(
+  ctx: ActionContext,
+  summary: Omit<SummaryInput, 'output' | 'results'> & { results: readonly ShownResult[] },
+): Promise<void> {
+  const shown = { ...summary, notes: redactedData(summary.notes ?? [], (text) => ctx.secrets.redact(text)) };
   const totals = totalsOf(shown.results);
   ctx.setOwnOutput('total', String(totals.total));
   ctx.setOwnOutput('succeeded', String(totals.succeeded));

@@ -31,13 +31,13 @@ export interface TargetResult {
   woken?: boolean;
 }
 
+/** The same object for every call of one fan-out. */
 export interface SendOptions {
   timeoutMs: number;
   retries: number;
   signal: AbortSignal;
   /** The run's deadline: a retry whose wait would pass it is not waited for. */
   waitBound: WaitBound;
-  onRetry: (event: RetryEvent) => void;
 }
 
 export interface SendResult {
@@ -46,7 +46,11 @@ export interface SendResult {
 }
 
 /** Sends one update call; throws `ApiError` (with status and attempts) when it fails for good. */
-export type Send = (call: UpdateCall, options: SendOptions) => Promise<SendResult>;
+export type Send = (
+  call: UpdateCall,
+  options: SendOptions,
+  onRetry: (event: RetryEvent) => void,
+) => Promise<SendResult>;
 
 export interface FanoutOptions {
   concurrency: number;
@@ -63,7 +67,8 @@ export interface FanoutDeps {
   send: Send;
   /** Needed only when some unit wakes a machine; built with the fan-out's signal. */
   machines?: (signal: AbortSignal) => Pick<MachinesApi, 'start' | 'wait'>;
-  onFinish?: (result: TargetResult) => void;
+  /** Called the moment a target finishes, with its position in `units`. */
+  onFinish?: (result: TargetResult, index: number) => void;
   onRetry?: (unit: PlannedUnit, event: RetryEvent) => void;
   now?: () => number;
 }
@@ -88,6 +93,12 @@ export async function runFanout(
     name: 'the input deadline',
   };
   const machines = units.some((u) => u.disposition === 'wake') ? deps.machines?.(signal) : undefined;
+  const sendOptions: SendOptions = {
+    timeoutMs: options.timeoutMs,
+    retries: options.retries,
+    signal,
+    waitBound,
+  };
   const t0 = now();
   const passedDeadline = `the deadline of ${formatSeconds(options.deadlineMs)} passed`;
   const cutBy = () => (options.cancel?.aborted ? messageOf(options.cancel.reason) : passedDeadline);
@@ -113,13 +124,7 @@ export async function runFanout(
         await wakeMachine(machines, unit.target.id, { timeoutMs: options.timeoutMs, signal });
         stage = 'update';
       }
-      const res = await deps.send(unit.call, {
-        timeoutMs: options.timeoutMs,
-        retries: options.retries,
-        signal,
-        waitBound,
-        onRetry: (event) => deps.onRetry?.(unit, event),
-      });
+      const res = await deps.send(unit.call, sendOptions, (event) => deps.onRetry?.(unit, event));
       return finish({ outcome: 'ok', status: res.status, attempts: res.attempts, error: null });
     } catch (error) {
       const api = error instanceof ApiError ? error : undefined;
@@ -137,9 +142,9 @@ export async function runFanout(
   try {
     return await mapConcurrent(
       units,
-      async (unit) => {
+      async (unit, index) => {
         const result = await one(unit);
-        deps.onFinish?.(result);
+        deps.onFinish?.(result, index);
         return result;
       },
       { concurrency: options.concurrency },
@@ -187,26 +192,36 @@ function formatSeconds(ms: number): string {
  * every target on network errors, 408, 425, 429 and 5xx.
  */
 export function createEndpointSender(redact: (text: string) => string): Send {
-  return async (call, options) => {
-    const http = new HttpClient({
-      provider: 'Update endpoint',
+  // One client per fan-out (per `options`), not one per target: every call of a run shares them.
+  let clients: { options: SendOptions; plain: HttpClient; withToken: HttpClient } | undefined;
+  const clientsFor = (options: SendOptions) => {
+    if (clients?.options !== options) {
+      const client = (credential?: string) =>
+        new HttpClient({
+          provider: 'Update endpoint',
+          ...(credential ? { credential } : {}),
+          baseUrl: '',
+          redact,
+          timeoutMs: options.timeoutMs,
+          retry: { retries: options.retries },
+          signal: options.signal,
+          waitBound: options.waitBound,
+        });
       // The endpoint's 401/403 is about the Bearer token action-config-update sends as `auth-token`.
-      ...(call.headers.authorization ? { credential: 'auth-token' } : {}),
-      baseUrl: call.url,
-      redact,
-      timeoutMs: options.timeoutMs,
-      retry: { retries: options.retries },
-      signal: options.signal,
-      waitBound: options.waitBound,
-      onRetry: options.onRetry,
-    });
-    const res = await http.request({
+      clients = { options, plain: client(), withToken: client('auth-token') };
+    }
+    return clients;
+  };
+  return async (call, options, onRetry) => {
+    const { plain, withToken } = clientsFor(options);
+    const res = await (call.headers.authorization ? withToken : plain).request({
       operation: 'update',
       method: call.method,
       path: call.url,
       headers: call.headers,
       ...(call.body !== undefined ? { body: call.body } : {}),
       retrySafe: true,
+      onRetry,
     });
     return { status: res.status, attempts: res.attempts };
   };

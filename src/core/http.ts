@@ -109,6 +109,8 @@ export interface RequestOptions {
   retries?: number;
   /** Cuts this request and its waits instead of the client's `signal`. */
   signal?: AbortSignal;
+  /** Told of this request's retries instead of the client's `onRetry` (one client serving many targets). */
+  onRetry?: (event: RetryEvent) => void;
   /** The body is binary (e.g. a zip): it is handed back whole as `bytes`, `text` decodes it as UTF-8. */
   binary?: boolean;
 }
@@ -199,7 +201,7 @@ export class HttpClient {
     let failures = 0;
     for (let attempt = 1; ; attempt++) {
       throwIfCancelled(outer, this.provider, named, attempt - 1);
-      await this.pace(named, attempt, waits, outer, sleep);
+      if (this.lastHeaders) await this.pace(named, attempt, waits, outer, sleep);
       let outcome: AttemptOutcome;
       let failure: Failure;
       try {
@@ -263,7 +265,7 @@ export class HttpClient {
       const verdict = this.judge(backoff, waits);
       if (!verdict.wait)
         throw this.apiError(named, attempt, failure, outcome, `Not retried: ${verdict.over}.`);
-      this.options.onRetry?.({
+      (req.onRetry ?? this.options.onRetry)?.({
         provider: this.provider,
         ...named,
         attempt,

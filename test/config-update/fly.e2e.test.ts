@@ -123,6 +123,20 @@ describe('config-update on Fly (bundle against the sandbox)', () => {
     expect(run.log.filter((e) => e.outcome === 'retried')).toHaveLength(3);
   });
 
+  it('retries: 0 holds for the machine listing too: one 503 fails the step, nothing is sent', async () => {
+    fly = await startFly();
+    fly.addMachine({ id: 'm1' });
+    fly.server.inject({ route: 'Machines_list', fault: { status: 503 } });
+    const run = await runBundle('config-update', { inputs: flyInputs(fly, { retries: '0' }) });
+    expect(run.code).toBe(1);
+    expect(fly.server.received('Machines_list')).toHaveLength(1);
+    expect(run.errors).toEqual([
+      expect.stringMatching(/^Could not list the machines of Fly app smooth: .*503/),
+    ]);
+    expect(run.stdout).not.toContain('retrying Fly Machines');
+    expect(fly.app.requests).toHaveLength(0);
+  });
+
   it('passes when failures stay within max-failures', async () => {
     fly = await startFly();
     fly.addMachine({ id: 'm1' });

@@ -2,11 +2,19 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DOCKER_HUB_AUTH_HOST,
+  DOCKER_HUB_REGISTRY_HOST,
+  type DockerHubFront,
+  FLY_REGISTRY_HOST,
+  GHCR_HOST,
+  startDockerHubFront,
+} from '../../sandbox/docker-hub.ts';
 import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
 import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
 import { pushImage, type Registry, startRegistry } from '../../sandbox/registry.ts';
 import { credentialsFor, type RegistryCredentialSources } from '../../src/deploy/registry-credentials.ts';
-import { runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
 import { expectNoSecrets, expectNoViolations, SECRETS } from './fixtures.ts';
 
 /**
@@ -187,5 +195,112 @@ describe('deploy bundle: the GitHub token never reaches another registry', () =>
       new RegExp(`registry-password was refused by Registry ${proxies[0]!.host.replace('.', '\\.')} \\(401`),
     );
     expectNoSecrets(run);
+  });
+});
+
+describe('deploy bundle: each registry by name gets its own credential, and only it (issue 20)', () => {
+  // ghcr.io, registry.fly.io and Docker Hub answered on loopback through HTTPS_PROXY
+  // (sandbox/docker-hub.ts), every request's Authorization header kept per host. The token server
+  // grants pull to the GitHub token (as the job's GITHUB_TOKEN with packages: read) and to the Fly
+  // token, pull and push to the user's registry-password.
+  let registry: Registry;
+  let front: DockerHubFront;
+  let fly: FlyFake;
+  let gh: GitHubFake;
+  const flyLogin = { username: 'x', password: SECRETS.fly };
+  beforeAll(async () => {
+    registry = await startRegistry({ auth: user, tokenAuth: { readers: [github, flyLogin] } });
+    fly = createFlyFake({ token: SECRETS.fly, startDelayMs: 50 });
+    gh = createGitHubFake({ token: SECRETS.github, repositories: ['acme/fleet'] });
+    [front] = await Promise.all([startDockerHubFront(registry), fly.start(), gh.start()]);
+    await pushImage(registry, 'acme/app', '1.0.0', { content: 'named' });
+  });
+  afterAll(async () => {
+    await Promise.all([fly?.stop(), gh?.stop(), front?.stop()]);
+    await registry?.stop();
+  });
+
+  const basic = (c: { username: string; password: string }) =>
+    `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+  /** The Authorization headers each host of the front received during `run`. */
+  const sentDuring = async (run: () => Promise<BundleRun>) => {
+    front.authorizations.length = 0;
+    const result = await run();
+    const byHost: Record<string, (string | undefined)[]> = {};
+    for (const a of front.authorizations) (byHost[a.host] ??= []).push(a.authorization);
+    return { result, byHost };
+  };
+  const deploy = (image: string, inputs: Record<string, string> = {}) => {
+    const machine = `m-${image.split('/')[0]!.replace(/[^a-z0-9]/g, '')}-${Object.keys(inputs).length}`;
+    fly.addMachine({ id: machine });
+    return runBundle('deploy', {
+      env: { GITHUB_ACTOR: github.username, HTTPS_PROXY: front.proxyUrl, NODE_EXTRA_CA_CERTS: front.caFile },
+      inputs: {
+        target: 'fly',
+        image,
+        'tag-image': 'false',
+        'fly-app': 'test-app',
+        'fly-api-token': SECRETS.fly,
+        'fly-api-url': `${fly.server.url}/v1`,
+        'github-token': SECRETS.github,
+        'github-api-url': gh.server.url,
+        ...inputs,
+      },
+    });
+  };
+  /** Token requests carry the Basic credentials; registry requests only the Bearer tokens they gave. */
+  const tokenAuthorizations = (byHost: Record<string, (string | undefined)[]>, host: string) =>
+    (byHost[host] ?? []).filter((a) => a?.startsWith('Basic '));
+
+  it('ghcr.io gets the GitHub token (GITHUB_ACTOR as user), and nothing else does', async () => {
+    const { result, byHost } = await sentDuring(() => deploy(`${GHCR_HOST}/acme/app:1.0.0`));
+    expect(result.errors).toEqual([]);
+    expect(result.outputs.image).toMatch(/^ghcr\.io\/acme\/app@sha256:/);
+    expect(Object.keys(byHost)).toEqual([GHCR_HOST]);
+    expect(new Set(tokenAuthorizations(byHost, GHCR_HOST))).toEqual(new Set([basic(github)]));
+    expectNoSecrets(result);
+  });
+
+  it('registry.fly.io gets the Fly token (user x), never the GitHub token', async () => {
+    const { result, byHost } = await sentDuring(() => deploy(`${FLY_REGISTRY_HOST}/acme/app:1.0.0`));
+    expect(result.errors).toEqual([]);
+    expect(Object.keys(byHost)).toEqual([FLY_REGISTRY_HOST]);
+    expect(new Set(tokenAuthorizations(byHost, FLY_REGISTRY_HOST))).toEqual(new Set([basic(flyLogin)]));
+    expect(carried(front.authorizations.map((a) => ({ authorization: a.authorization })))).not.toContain(
+      SECRETS.github,
+    );
+    expectNoSecrets(result);
+  });
+
+  it('Docker Hub gets only registry-username/registry-password, never the GitHub or Fly token', async () => {
+    const { result, byHost } = await sentDuring(() =>
+      deploy('docker.io/acme/app:1.0.0', {
+        'registry-username': user.username,
+        'registry-password': user.password,
+      }),
+    );
+    expect(result.errors).toEqual([]);
+    expect(Object.keys(byHost).sort()).toEqual([DOCKER_HUB_AUTH_HOST, DOCKER_HUB_REGISTRY_HOST].sort());
+    expect(new Set(tokenAuthorizations(byHost, DOCKER_HUB_AUTH_HOST))).toEqual(new Set([basic(user)]));
+    const sent = carried(front.authorizations.map((a) => ({ authorization: a.authorization })));
+    expect(sent).not.toContain(SECRETS.github);
+    expect(sent).not.toContain(SECRETS.fly);
+    expectNoSecrets(result);
+  });
+
+  it('Docker Hub without registry credentials is asked anonymously: no token of the job goes there', async () => {
+    const { result, byHost } = await sentDuring(() => deploy('docker.io/acme/app:1.0.0'));
+    // acme/app is not public on this registry: the anonymous pull is refused, naming the inputs.
+    expect(result.code).toBe(1);
+    expect(result.errors.join('\n')).toMatch(/registry-username and registry-password/);
+    expect(byHost[DOCKER_HUB_AUTH_HOST]).toEqual([undefined]);
+    // The registry sees no header, then the anonymous token the token server gave.
+    expect(
+      byHost[DOCKER_HUB_REGISTRY_HOST]?.filter((a) => a !== undefined && !a.startsWith('Bearer ')),
+    ).toEqual([]);
+    const sent = carried(front.authorizations.map((a) => ({ authorization: a.authorization })));
+    expect(sent).not.toContain(SECRETS.github);
+    expect(sent).not.toContain(SECRETS.fly);
+    expectNoSecrets(result);
   });
 });

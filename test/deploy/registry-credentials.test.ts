@@ -227,7 +227,7 @@ describe('deploy bundle: each registry by name gets its own credential, and only
     front.authorizations.length = 0;
     const result = await run();
     const byHost: Record<string, (string | undefined)[]> = {};
-    for (const a of front.authorizations) (byHost[a.host] ??= []).push(a.authorization);
+    for (const a of front.authorizations) byHost[a.host] = [...(byHost[a.host] ?? []), a.authorization];
     return { result, byHost };
   };
   const deploy = (image: string, inputs: Record<string, string> = {}) => {

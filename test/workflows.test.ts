@@ -595,6 +595,79 @@ describe('release workflow', () => {
   });
 });
 
+/**
+ * The YAML a user copies from the docs: every ```yaml block of README.md, docs/ and
+ * examples/README.md, and the minimal call in the header comment of each reusable workflow.
+ */
+function docSnippets(): { where: string; text: string }[] {
+  const pages = [
+    'README.md',
+    'examples/README.md',
+    ...readdirSync(join(ROOT, 'docs')).map((f) => `docs/${f}`),
+  ];
+  const fenced = pages
+    .filter((page) => page.endsWith('.md'))
+    .flatMap((page) =>
+      [...readFileSync(join(ROOT, page), 'utf8').matchAll(/^```ya?ml\n([\s\S]*?)^```/gm)].map((m, i) => ({
+        where: `${page} yaml block ${i + 1}`,
+        text: m[1]!,
+      })),
+    );
+  const headers = REUSABLE.map((name) => {
+    const lines = readFileSync(join(WORKFLOWS_DIR, `${name}.yml`), 'utf8').split('\n');
+    const start = lines.indexOf('#   jobs:');
+    const block: string[] = [];
+    for (let i = start; i >= 0 && lines[i]?.startsWith('#   '); i++) block.push(lines[i]!.slice(4));
+    return { where: `.github/workflows/${name}.yml header`, text: block.join('\n') };
+  });
+  return [...fenced, ...headers];
+}
+
+describe('docs snippets work when copied as they are', () => {
+  const snippets = docSnippets();
+  /** A block of steps or of jobs; a `with:` fragment to merge into another block is not one. */
+  const whole = snippets.filter(({ text }) => /^(- uses:|jobs:)/.test(text.trimStart()));
+
+  it('finds the snippets: the README steps, the troubleshooting step, the workflow calls, every header', () => {
+    expect(whole.map((s) => s.where)).toEqual(
+      expect.arrayContaining([
+        'README.md yaml block 1',
+        'docs/troubleshooting.md yaml block 1',
+        'docs/workflows.md yaml block 1',
+        'docs/registry-credentials.md yaml block 1',
+        ...REUSABLE.map((name) => `.github/workflows/${name}.yml header`),
+      ]),
+    );
+  });
+
+  it.each(whole.map(({ where, text }) => [where, text] as const))(
+    '%s is valid and names real inputs',
+    async (where, text) => {
+      const doc = parse(text) as Step[] | { jobs: Record<string, Job> };
+      const jobs: Record<string, Job> = Array.isArray(doc)
+        ? { job: { steps: doc, 'runs-on': 'ubuntu-latest' } as Job }
+        : doc.jobs;
+      const workflow = { on: { push: {} }, jobs };
+      expect(await validate(join(EXAMPLES_DIR, 'snippet.yml'), JSON.stringify(workflow))).toEqual([]);
+      for (const job of Object.values(jobs)) {
+        const called = job.uses ? reusableOf(job.uses) : undefined;
+        if (called)
+          expect(checkReusableCall(job, load(join(WORKFLOWS_DIR, `${called}.yml`)), called), where).toEqual(
+            [],
+          );
+        for (const step of job.steps ?? []) {
+          const action = step.uses ? actionOf(step.uses) : undefined;
+          if (action) expect(checkActionStep(action, step, actionYml(action).inputs), where).toEqual([]);
+        }
+      }
+    },
+  );
+
+  it('a flow mapping holding an expression is caught: YAML reads it as nothing a workflow takes', () => {
+    expect(() => parse(`secrets: {A: ${expr('secrets.A')}}`)).toThrow();
+  });
+});
+
 describe('release: the reusable workflows run the actions of the release being tagged', () => {
   const release = load(join(WORKFLOWS_DIR, 'release.yml'));
   const steps = release.jobs.release!.steps! as (Step & { name?: string; run?: string; env?: Json })[];

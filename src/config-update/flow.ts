@@ -107,6 +107,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
     `Will update ${sending.length} ${noun(kind, sending.length)}${wakes > 0 ? ` (${wakes} to wake first)` : ''}`,
   );
 
+  const listName = settings.target.kind === 'kamal' ? settings.target.list : undefined;
   const batch = new StdoutBatch();
   const progress = new Progress(sending.length, (line) => {
     batch.hold();
@@ -132,7 +133,8 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
         const shown = shownResult(result, redact);
         sent[index] = shown;
         resultsFile.add(shown);
-        progress.done(progressUnit(shown));
+        const line = sending[index]?.target.line;
+        progress.done(progressUnit(shown, line ? `${listName} line ${line}` : undefined));
         logResult(ctx, shown);
       },
       onRetry: (unit: PlannedUnit, event) => {

@@ -27,6 +27,9 @@ export interface FlyTargetSettings {
 export interface KamalTargetSettings {
   kind: 'kamal';
   urls: string[];
+  /** The 1-based line each URL is on, in `urls` or in the file of `urls-file` (`list`). */
+  lines: number[];
+  list: 'urls' | 'urls-file';
   /** Where the list came from, as markdown for notes: `` `urls` `` or `` `urls-file` <path> ``. */
   listedIn: string;
 }
@@ -95,8 +98,8 @@ function parseFly(inputs: InputReader): FlyTargetSettings {
  */
 function parseKamal(inputs: InputReader): KamalTargetSettings {
   const fromFile = inputs.fileLines('urls-file', (value) => checkUrl('urls-file', value));
-  const lines = inputs.lines('urls');
-  if (fromFile && lines.length > 0)
+  const entries = inputs.entries('urls');
+  if (fromFile && entries.length > 0)
     throw new InputError('urls', 'and urls-file exclude each other; give one');
   if (fromFile) {
     if (fromFile.entries.length === 0)
@@ -115,19 +118,21 @@ function parseKamal(inputs: InputReader): KamalTargetSettings {
     return {
       kind: 'kamal',
       urls: fromFile.entries.map((e) => e.parsed),
+      lines: fromFile.entries.map((e) => e.line),
+      list: 'urls-file',
       listedIn: `\`urls-file\` ${fromFile.file}`,
     };
   }
-  if (lines.length === 0)
+  if (entries.length === 0)
     throw new InputError('urls', 'or urls-file is required when target is kamal: one endpoint URL per line');
-  const urls = lines.map((u) => checkUrl('urls', u));
+  const urls = entries.map((e) => checkUrl('urls', e.value));
   const seen = new Set<string>();
   for (const url of urls) {
     const key = serverView(url);
     if (seen.has(key)) throw new InputError('urls', duplicateProblem(key, 'another line'));
     seen.add(key);
   }
-  return { kind: 'kamal', urls, listedIn: '`urls`' };
+  return { kind: 'kamal', urls, lines: entries.map((e) => e.line), list: 'urls', listedIn: '`urls`' };
 }
 
 function duplicateProblem(key: string, where: string): string {

@@ -18,7 +18,7 @@ export async function observeTargets(
   const target = settings.target;
   if (target.kind === 'kamal') {
     return {
-      selected: selectKamalTargets(target.urls),
+      selected: selectKamalTargets(target.urls, target.lines),
       notes: [`${target.urls.length} Kamal hosts from ${target.listedIn}`],
     };
   }

@@ -30,9 +30,9 @@ export function totalsOf(results: readonly TargetResult[]): Totals {
   };
 }
 
-export function progressUnit(result: TargetResult): UnitResult {
+export function progressUnit(result: TargetResult, listedAt?: string): UnitResult {
   return {
-    id: result.id,
+    id: progressName(result.id, listedAt),
     where: result.region ?? undefined,
     outcome: result.woken ? 'ok (woken)' : result.outcome,
     status: result.status ?? undefined,
@@ -40,6 +40,40 @@ export function progressUnit(result: TargetResult): UnitResult {
     ms: result.ms,
     note: result.error ?? undefined,
   };
+}
+
+/** Past this many characters a target's name in its progress line is shortened (`progressName`). */
+export const PROGRESS_NAME_CHARS = 120;
+const HEAD_CHARS = 80;
+const TAIL_CHARS = 24;
+const MARKER = /\[REDACTED:[a-z0-9-]+\]/g;
+
+/**
+ * A target's name as its progress line shows it: the id as it is, or, past PROGRESS_NAME_CHARS,
+ * its head (the origin and the start of the path) and its tail around `…`, followed by where
+ * the user listed it (`urls-file line 12`), which names the target whatever the cut left out.
+ * 10 000 targets with URLs of 3 KB then log about 1.5 MB of progress, not 31 MB; the whole
+ * id and URL of each are in `results-file`. `id` must be redacted already, so a cut never
+ * leaves a part of a secret that redaction would no longer recognise; nor does it split a
+ * `[REDACTED:…]` marker or a UTF-16 surrogate pair. Without `listedAt` (a Fly machine id,
+ * never that long) the id is kept whole.
+ */
+export function progressName(id: string, listedAt: string | undefined): string {
+  if (id.length <= PROGRESS_NAME_CHARS || listedAt === undefined) return id;
+  let head = HEAD_CHARS;
+  let tail = id.length - TAIL_CHARS;
+  for (const m of id.matchAll(MARKER)) {
+    const end = m.index + m[0].length;
+    if (m.index < head && head < end) head = m.index;
+    if (m.index < tail && tail < end) tail = end;
+  }
+  if (isLowSurrogate(id.charCodeAt(head))) head--;
+  if (isLowSurrogate(id.charCodeAt(tail))) tail++;
+  return `${id.slice(0, head)}…${id.slice(tail)} (${listedAt})`;
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
 }
 
 export function totalsLine(totals: Totals, wallMs: number): string {

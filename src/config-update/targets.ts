@@ -17,6 +17,8 @@ export interface Target {
   machineId: string | undefined;
   /** The machine's state when listed (fly only). */
   state: string | undefined;
+  /** The line of `urls` or `urls-file` the URL is on (kamal only). */
+  line?: number;
 }
 
 /** What happens to one target; `update` and `wake` send the update call. */
@@ -87,7 +89,7 @@ export function selectFlyTargets(
  * One target per URL, its id the host; where hosts repeat, host, path and
  * query; where even those repeat (http and https of one host), the whole URL.
  */
-export function selectKamalTargets(urls: readonly string[]): SelectedTarget[] {
+export function selectKamalTargets(urls: readonly string[], lines: readonly number[] = []): SelectedTarget[] {
   const parsed = urls.map((url) => ({ url, parts: new URL(url) }));
   const hostCounts = countsOf(parsed.map((p) => p.parts.host));
   const pathIds = parsed.map(({ parts }) => `${parts.host}${parts.pathname}${parts.search}`);
@@ -99,8 +101,16 @@ export function selectKamalTargets(urls: readonly string[]): SelectedTarget[] {
         : pathCounts.get(pathIds[i]!) === 1
           ? pathIds[i]!
           : serverView(url);
+    const line = lines[i];
     return {
-      target: { id, region: undefined, url, machineId: undefined, state: undefined },
+      target: {
+        id,
+        region: undefined,
+        url,
+        machineId: undefined,
+        state: undefined,
+        ...(line ? { line } : {}),
+      },
       disposition: 'update',
     };
   });

@@ -198,6 +198,36 @@ ${u.toUpperCase()}/%7eops/update/
     expect(k.hosts[0]!.server.requests).toEqual([]);
   });
 
+  it('shortens the progress line of a 3 KB URL to its head, tail and list line, after redaction; results-file keeps it whole', async () => {
+    const k = await startKamal(['web-1']);
+    const origin = k.host('web-1').url;
+    const host = origin.replace(/^http:\/\//, '');
+    // The auth-token sits across the cut of the head: cut before redaction, its first half would print.
+    const filler = 'x'.repeat(80 - 8 - host.length - '/p/'.length);
+    const urls = [0, 1, 2].map((i) => `${origin}/p/${filler}${AUTH_TOKEN}/${'y'.repeat(3000)}/end-${i}`);
+    const run = await runWithFiles({ urls: `# long URLs\n${urls[0]}\n\n${urls[1]}\n${urls[2]}` }, {});
+    expect(run.errors).toEqual([]);
+    expect(k.hosts[0]!.server.requests.map((r) => r.path).sort()).toEqual(
+      urls.map((u) => u.slice(origin.length)).sort(),
+    );
+    const lines = progressLines(run.stdout);
+    expect(lines).toHaveLength(3);
+    const head = `${host}/p/${filler}`.replace(/\./g, '\\.');
+    for (const line of lines) {
+      expect(line.length).toBeLessThan(200);
+      expect(line).toMatch(new RegExp(`^\\[\\d/3\\s+\\d+%\\] ${head}…y{18}/end-\\d \\(urls line \\d\\) ok `));
+    }
+    // Each line names its target: the end of the URL and the line of `urls` it is on.
+    const named = lines.map((l) => /end-(\d) \(urls line (\d)\)/.exec(l)!.slice(1).join(':')).sort();
+    expect(named).toEqual(['0:2', '1:4', '2:5']);
+    const file = readFileSync(run.outputs['results-file']!, 'utf8').trim().split('\n');
+    expect(file.map((l) => (JSON.parse(l) as { url: string }).url).sort()).toEqual(
+      urls.map((u) => u.replace(AUTH_TOKEN, '[REDACTED:secret]')).sort(),
+    );
+    expectNoSecrets(run.everything);
+    expect(run.everything).not.toContain(AUTH_TOKEN.slice(0, 8));
+  });
+
   it("updates 10 000 URLs from a file: no E2BIG, outputs and summary within the runner's limits", async () => {
     const k = await startKamal(['web-1', 'web-2']);
     k.setBehaviour('web-2', { status: 500 });

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   failureOf,
+  PROGRESS_NAME_CHARS,
+  progressName,
   progressUnit,
   RESULTS_OUTPUT_BYTES,
   resultsOutput,
@@ -63,6 +65,70 @@ describe('progress and totals', () => {
     const totals = totalsOf([result('a'), failed('b'), skipped('c'), result('d')]);
     expect(totals).toEqual({ total: 4, succeeded: 2, failed: 1, skipped: 1, planned: 0 });
     expect(totalsLine(totals, 1500)).toBe('Done in 1.5 s: 2 ok, 1 failed, 1 skipped of 4');
+  });
+});
+
+describe('progressName', () => {
+  const id = (length: number) => `h.test/${'a'.repeat(length - 8)}Z`;
+  const marker = '[REDACTED:url-secret]';
+  it.each([
+    ['a short id is kept', 'web-1.test', 'urls line 3', 'web-1.test'],
+    ['an id of exactly the limit is kept', id(PROGRESS_NAME_CHARS), 'urls line 3', id(PROGRESS_NAME_CHARS)],
+    ['without a list line (a Fly machine id) the id is kept', id(300), undefined, id(300)],
+    [
+      'past the limit: 80 characters of head, 24 of tail, and the list line',
+      id(300),
+      'urls-file line 12',
+      `h.test/${'a'.repeat(73)}…${'a'.repeat(23)}Z (urls-file line 12)`,
+    ],
+    [
+      'a marker across the head cut is left out whole',
+      `h.test/${'a'.repeat(70)}${marker}${'b'.repeat(200)}`,
+      'urls line 1',
+      `h.test/${'a'.repeat(70)}…${'b'.repeat(24)} (urls line 1)`,
+    ],
+    [
+      'a marker across the tail cut is left out whole',
+      `h.test/${'a'.repeat(200)}${marker}endend`,
+      'urls line 1',
+      `h.test/${'a'.repeat(73)}…endend (urls line 1)`,
+    ],
+    [
+      'a surrogate pair across the head cut stays whole',
+      `h.test/${'a'.repeat(72)}😀${'b'.repeat(200)}`,
+      'urls line 1',
+      `h.test/${'a'.repeat(72)}…${'b'.repeat(24)} (urls line 1)`,
+    ],
+  ])('%s', (_, name, listedAt, shown) => {
+    expect(progressName(name, listedAt)).toBe(shown);
+  });
+
+  it('is a head and a tail of the id around `…`, bounded, naming the line, splitting no marker or pair', () => {
+    const piece = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 60 }), fc.constant(marker));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), fc.nat({ max: 100_000 }), (pieces, line) => {
+        const name = pieces.join('');
+        const listedAt = `urls-file line ${line}`;
+        const shown = progressName(name, listedAt);
+        if (name.length <= PROGRESS_NAME_CHARS) {
+          expect(shown).toBe(name);
+          return;
+        }
+        const suffix = ` (${listedAt})`;
+        expect(shown.endsWith(suffix)).toBe(true);
+        const cut = shown.slice(0, -suffix.length);
+        // Some `…` of the line splits it into a head of the id and a tail of it (the id may hold `…` too).
+        const splits = [...cut.matchAll(/…/g)].map((m) => [cut.slice(0, m.index), cut.slice(m.index + 1)]);
+        const split = splits.find(([head, tail]) => name.startsWith(head!) && name.endsWith(tail!));
+        expect(split).toBeDefined();
+        expect(split![0]!.length).toBeLessThanOrEqual(80);
+        expect(split![1]!.length).toBeLessThanOrEqual(24 + 1);
+        // Every marker shown is whole, and no half of a surrogate pair is left alone.
+        expect(cut.replaceAll(marker, '')).not.toContain('[REDACTED');
+        expect(cut.replaceAll(marker, '')).not.toMatch(/ED:url-secret\]|[a-z-]*secret\]/);
+        expect(cut.isWellFormed()).toBe(true);
+      }),
+    );
   });
 });
 

@@ -63,6 +63,8 @@ describe('config-update inputs', () => {
     expect(s.target).toEqual({
       kind: 'kamal',
       urls: ['https://a.example/update', 'https://b.example/update'],
+      lines: [1, 4],
+      list: 'urls',
       listedIn: '`urls`',
     });
     expect(s.request.headers).toEqual({ 'X-One': '1', 'X-Two': 'two: words' });

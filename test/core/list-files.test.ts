@@ -55,6 +55,8 @@ describe('urls-file', () => {
     expect(s.target).toEqual({
       kind: 'kamal',
       urls: ['https://a.example/update', 'https://b.example/update', 'https://d.example/update#keep'],
+      lines: [2, 5, 7],
+      list: 'urls-file',
       listedIn: '`urls-file` fleet/urls.txt',
     });
   });
@@ -63,6 +65,8 @@ describe('urls-file', () => {
     expect(kamalFile('http://a.aa?/').target).toEqual({
       kind: 'kamal',
       urls: ['http://a.aa?/'],
+      lines: [1],
+      list: 'urls-file',
       listedIn: '`urls-file` fleet/urls.txt',
     });
   });

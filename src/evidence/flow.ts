@@ -233,10 +233,26 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
         url: artifactUrl(meta, uploaded.id),
         files: uploaded.files.length,
         replacedId: uploaded.replaced?.id,
+        leftovers: uploaded.leftovers.map(({ name, id, deleted }) => ({ name, id, deleted })),
       };
+      const from = [
+        ...(uploaded.replaced ? [`artifact ${uploaded.replaced.id}`] : []),
+        ...uploaded.leftovers.map((l) => `leftover artifact ${l.name} (id ${l.id})`),
+      ].join(' and ');
       ctx.info(
-        `uploaded artifact ${name} (id ${uploaded.id}, ${uploaded.size} bytes, ${uploaded.files.length === 1 ? '1 file' : `${uploaded.files.length} files: this attempt's and ${uploaded.files.length - 1} carried from artifact ${uploaded.replaced?.id}`})`,
+        `uploaded artifact ${name} (id ${uploaded.id}, ${uploaded.size} bytes, ${uploaded.files.length === 1 ? '1 file' : `${uploaded.files.length} files: this attempt's and ${uploaded.files.length - 1} carried from ${from}`})`,
       );
+      for (const leftover of uploaded.leftovers) {
+        if (leftover.deleted)
+          ctx.info(
+            `deleted leftover artifact ${leftover.name} (id ${leftover.id}), left by an earlier attempt of this run: its ${leftover.files.length === 1 ? 'file is' : `${leftover.files.length} files are`} in ${name} (id ${uploaded.id})`,
+          );
+        ctx.log.write({
+          step: 'artifact.leftover',
+          outcome: leftover.deleted ? 'ok' : 'failed',
+          ids: { artifact: leftover.name, id: leftover.id, into: uploaded.id, files: leftover.files.length },
+        });
+      }
       ctx.setOwnOutput('artifact-id', String(uploaded.id));
       // Our wording as is, the user's target and milestone redacted (a name with a secret in it).
       ctx.setOwnOutput(
@@ -312,11 +328,12 @@ async function uploadArtifact(
     );
   const requestTimeoutMs = requestTimeoutFromEnv(env);
   const bytes = statSync(file).size;
-  const deadlineMs = uploadBoundMs(bytes, requestTimeoutMs);
+  const attempt = env.GITHUB_RUN_ATTEMPT || '1';
+  const deadlineMs = uploadBoundMs(bytes, requestTimeoutMs, attempt !== '1');
   const tempDir = mkdtempSync(join(env.RUNNER_TEMP || tmpdir(), 'evidence-upload-'));
   try {
     return await uploadInProcess({
-      request: { file, name, retentionDays, outputDir, tempDir, attempt: env.GITHUB_RUN_ATTEMPT || '1' },
+      request: { file, name, retentionDays, outputDir, tempDir, attempt },
       deadlineMs,
       blobTimeoutMs: blobTimeoutMs(bytes, requestTimeoutMs),
       env,

@@ -13,6 +13,8 @@ export interface ArtifactRef {
   files?: number;
   /** The earlier artifact of the same name whose files were carried over. */
   replacedId?: number;
+  /** Attempt artifacts an earlier attempt left behind, whose files were carried over too. */
+  leftovers?: { name: string; id: number; deleted: boolean }[];
   /** The upload was tried and failed. */
   failed?: boolean;
 }
@@ -41,9 +43,9 @@ export function renderSummary(
       ? `Artifact: ${artifact.name} — ❌ upload failed (see the error)`
       : `${artifact.url ? `Artifact: [${artifact.name}](${artifact.url})` : `Artifact: ${artifact.name}`}${
           artifact.files && artifact.files > 1
-            ? ` (${artifact.files} files: this attempt's and ${artifact.files - 1} carried over from artifact ${artifact.replacedId} of an earlier attempt)`
+            ? ` (${artifact.files} files: this attempt's and ${artifact.files - 1} carried over from ${carriedFrom(artifact)})`
             : ''
-        }`;
+        }${leftoversNote(artifact)}`;
   return [
     `### Evidence: ${meta.target} — ${meta.milestone}`,
     '',
@@ -54,6 +56,29 @@ export function renderSummary(
     `${where} · file \`${file}\` · ${redactions} redaction${redactions === 1 ? '' : 's'}`,
     '',
   ].join('\n');
+}
+
+function carriedFrom(artifact: ArtifactRef): string {
+  const sources =
+    artifact.replacedId === undefined ? [] : [`artifact ${artifact.replacedId} of an earlier attempt`];
+  for (const l of artifact.leftovers ?? []) sources.push(`leftover artifact ${l.name} (id ${l.id})`);
+  return sources.join(' and ');
+}
+
+/** What became of the leftover attempt artifacts: deleted once their files were in this one, or kept. */
+function leftoversNote(artifact: ArtifactRef): string {
+  const leftovers = artifact.leftovers ?? [];
+  if (leftovers.length === 0) return '';
+  const deleted = leftovers.filter((l) => l.deleted).map((l) => l.name);
+  const kept = leftovers.filter((l) => !l.deleted).map((l) => l.name);
+  return [
+    deleted.length > 0
+      ? ` · ${deleted.join(', ')}, left by an earlier attempt, deleted: its files are in this artifact`
+      : '',
+    kept.length > 0
+      ? ` · ${kept.join(', ')} could not be deleted (see the warning): its files are in this artifact too`
+      : '',
+  ].join('');
 }
 
 export function describeCheck(check: Check, defaultTimeoutMs: number, sshHost: string | undefined): string {

@@ -8,6 +8,7 @@ import {
   statSync,
 } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
+import { escapeRegExp } from '../core/redact.ts';
 
 /**
  * The evidence upload as @actions/artifact does it, plus what a re-run needs.
@@ -38,6 +39,15 @@ import { basename, dirname, join, relative } from 'node:path';
  *
  * A FinalizeArtifact that was done but whose answer was lost is confirmed by
  * listing the artifact.
+ *
+ * Leftovers: a run killed between those steps leaves `<name>-attempt-<k>`
+ * artifacts behind (the only copy of its files when it died after the delete).
+ * An upload of a re-run (GITHUB_RUN_ATTEMPT above 1; a first attempt has none
+ * before it) first lists the run's artifacts (ListArtifacts without a name,
+ * internal/find/list-artifacts.ts) and takes up to `MAX_LEFTOVERS` of them, of
+ * earlier attempts, that hold an evidence file of this target and milestone: their
+ * files go into the new artifact as an earlier artifact's do, and each is deleted
+ * only once the new artifact of the name is finalized holding all of them.
  */
 
 /** The part of @actions/artifact's ArtifactClient the upload uses (its method shapes). */
@@ -49,6 +59,7 @@ export interface ArtifactApi {
     options?: { retentionDays?: number },
   ): Promise<{ id?: number; size?: number; digest?: string }>;
   getArtifact(name: string): Promise<{ artifact: ListedArtifact }>;
+  listArtifacts(): Promise<{ artifacts: ListedArtifact[] }>;
   downloadArtifact(id: number, options?: { path?: string }): Promise<{ downloadPath?: string }>;
   deleteArtifact(name: string): Promise<{ id: number }>;
 }
@@ -84,6 +95,17 @@ export interface Uploaded {
   files: string[];
   /** The earlier artifact whose files were carried over, if any. */
   replaced: { id: number; createdAt: string | undefined } | undefined;
+  /** Leftover attempt artifacts whose files went into this one, and whether each was then deleted. */
+  leftovers: Leftover[];
+}
+
+/** A `<name>-attempt-<k>` artifact an earlier attempt of the run left behind. */
+export interface Leftover {
+  name: string;
+  id: number;
+  /** Its file names, as they were in it. */
+  files: string[];
+  deleted: boolean;
 }
 
 /** The upload failed because the name is taken; `message` says by what. */
@@ -97,23 +119,29 @@ export class NameTakenError extends Error {
 const MIB = 1024 * 1024;
 /** The slowest transfer we wait for: below it the blob upload counts as stalled. */
 const FLOOR_BYTES_PER_SECOND = 128 * 1024;
+/** Leftover attempt artifacts folded into one upload; more wait for the next one (each run leaves one at most). */
+export const MAX_LEFTOVERS = 2;
+
 /**
- * Calls of the longest upload, a re-run's carry-over: the refused create,
- * list by name, list by id, signed URL, blob read, the attempt artifact
- * (create, blob write, finalize), list and delete, create, blob write,
+ * Calls of the longest upload, a re-run's carry-over: the list of the run's
+ * artifacts and, per leftover, its signed URL, blob read, list and delete; the
+ * refused create, list by name, list by id, signed URL, blob read, the attempt
+ * artifact (create, blob write, finalize), list and delete, create, blob write,
  * finalize, a confirming list, and the attempt artifact's list and delete.
  */
-const MOST_CALLS = 16;
+const LEFTOVER_CALLS = 1 + 4 * MAX_LEFTOVERS;
+const MOST_CALLS = LEFTOVER_CALLS + 16;
 
 /**
  * The bound of the whole upload, in ms: every call of the longest upload
  * allowed one request timeout (OPS_ACTIONS_REQUEST_TIMEOUT), plus three times
- * the bytes at the floor rate (one download, two uploads). With the default
- * 30 s a Markdown file gets 8 min 3 s. Past it the upload process is killed and the
- * step fails with the evidence file written.
+ * the bytes at the floor rate (one download, two uploads). A first attempt
+ * (`rerun` false) has no leftovers to look for: 16 calls; a re-run 25. With the
+ * default 30 s a Markdown file gets 8 min 3 s, 12 min 33 s in a re-run. Past it
+ * the upload process is killed and the step fails with the evidence file written.
  */
-export function uploadBoundMs(bytes: number, requestTimeoutMs: number): number {
-  return MOST_CALLS * requestTimeoutMs + 3 * transferMs(bytes);
+export function uploadBoundMs(bytes: number, requestTimeoutMs: number, rerun: boolean): number {
+  return (rerun ? MOST_CALLS : MOST_CALLS - LEFTOVER_CALLS) * requestTimeoutMs + 3 * transferMs(bytes);
 }
 
 /**
@@ -196,12 +224,28 @@ export async function uploadWithCarryOver(
   note: (line: string) => void,
 ): Promise<Uploaded> {
   const own: EarlierFile = { name: basename(req.file), path: req.file };
+  const leftovers = await findLeftovers(client, req, own, note);
+  const fromLeftovers = leftovers.flatMap((l) => l.files);
+  let uploaded: Uploaded | undefined;
   try {
-    return await uploadFiles(client, req, [own], undefined);
+    const files = carryOver(own, fromLeftovers, sameContent);
+    writeBack(req.outputDir, files.slice(1));
+    uploaded = await uploadFiles(client, req, files, undefined);
   } catch (error) {
     if (!isNameConflict(error)) throw error;
   }
+  uploaded ??= await replaceName(client, req, own, fromLeftovers, note);
+  return { ...uploaded, leftovers: await deleteLeftovers(client, leftovers, uploaded, note) };
+}
 
+/** The name is held by a finalized artifact of the run: its files and `extra` go in with this attempt's. */
+async function replaceName(
+  client: ArtifactApi,
+  req: UploadRequest,
+  own: EarlierFile,
+  extra: readonly EarlierFile[],
+  note: (line: string) => void,
+): Promise<Uploaded> {
   const listed = await findListed(client, req.name);
   if (!listed) {
     throw new NameTakenError(
@@ -212,7 +256,7 @@ export async function uploadWithCarryOver(
   const downloadDir = mkdtempSync(join(req.tempDir, 'earlier-'));
   await client.downloadArtifact(listed.id, { path: downloadDir });
   const earlier = filesUnder(downloadDir);
-  const files = carryOver(own, earlier, sameContent);
+  const files = carryOver(own, [...earlier, ...extra], sameContent);
   const written = writeBack(req.outputDir, files.slice(1));
   const replaced = { id: listed.id, createdAt: listed.createdAt?.toISOString() };
   note(
@@ -252,6 +296,97 @@ export async function uploadWithCarryOver(
   return uploaded;
 }
 
+interface FoundLeftover {
+  listed: ListedArtifact;
+  files: EarlierFile[];
+}
+
+/**
+ * The run's `<name>-attempt-<k>` artifacts of earlier attempts, oldest attempt first, downloaded,
+ * that hold an evidence file of this target and milestone (one of another milestone named
+ * `<milestone>-attempt-<k>` holds none). A failed list or download leaves that artifact alone.
+ */
+async function findLeftovers(
+  client: ArtifactApi,
+  req: UploadRequest,
+  own: EarlierFile,
+  note: (line: string) => void,
+): Promise<FoundLeftover[]> {
+  if (!(Number(req.attempt) > 1)) return [];
+  const pattern = new RegExp(`^${escapeRegExp(req.name)}-attempt-(\\d+)$`);
+  let candidates: { listed: ListedArtifact; attempt: number }[];
+  try {
+    candidates = (await client.listArtifacts()).artifacts
+      .map((listed) => ({ listed, attempt: Number(pattern.exec(listed.name)?.[1]) }))
+      .filter((c) => Number.isSafeInteger(c.attempt) && c.attempt < Number(req.attempt))
+      .sort((a, b) => a.attempt - b.attempt);
+  } catch (error) {
+    note(
+      `the run's artifacts could not be listed, so no leftover ${req.name}-attempt-<n> is looked for: ${firstLine(error)}`,
+    );
+    return [];
+  }
+  if (candidates.length > MAX_LEFTOVERS)
+    note(
+      `${plural(candidates.length, 'leftover artifact')} ${candidates.map((c) => c.listed.name).join(', ')}: the ${MAX_LEFTOVERS} oldest are taken in now, the rest by a later upload`,
+    );
+  const ofThisEvidence = sameEvidence(own.name);
+  const found: FoundLeftover[] = [];
+  for (const { listed } of candidates.slice(0, MAX_LEFTOVERS)) {
+    const dir = mkdtempSync(join(req.tempDir, 'leftover-'));
+    try {
+      await client.downloadArtifact(listed.id, { path: dir });
+    } catch (error) {
+      note(
+        `leftover artifact ${listed.name} (id ${listed.id}) could not be downloaded, so it is kept: ${firstLine(error)}`,
+      );
+      continue;
+    }
+    const files = filesUnder(dir);
+    if (files.some((f) => ofThisEvidence(f.name))) found.push({ listed, files });
+  }
+  return found;
+}
+
+/** Each leftover, its files now all in `uploaded` (finalized), deleted; one that cannot be is said and kept. */
+async function deleteLeftovers(
+  client: ArtifactApi,
+  leftovers: readonly FoundLeftover[],
+  uploaded: Uploaded,
+  note: (line: string) => void,
+): Promise<Leftover[]> {
+  const out: Leftover[] = [];
+  for (const { listed, files } of leftovers) {
+    let deleted = true;
+    try {
+      await client.deleteArtifact(listed.name);
+    } catch (error) {
+      deleted = false;
+      note(
+        `leftover artifact ${listed.name} (id ${listed.id}) holds only files that are in ${uploaded.name} (id ${uploaded.id}) now, and could not be deleted: ${firstLine(error)}`,
+      );
+    }
+    out.push({ name: listed.name, id: listed.id, files: files.map((f) => f.name), deleted });
+  }
+  return out;
+}
+
+/**
+ * Whether a file name is an evidence file of the same target and milestone as `own`
+ * (`<stamp>-<target>-<milestone>[-<n>].md`, evidence-file.ts and flow.ts's linkUnique).
+ */
+function sameEvidence(own: string): (name: string) => boolean {
+  const stamp = /^\d{8}T\d{6}Z/;
+  const core = own.replace(stamp, '').replace(/(-\d+)?\.md$/, '');
+  if (core === own) return (name) => name === own;
+  const pattern = new RegExp(`^\\d{8}T\\d{6}Z${escapeRegExp(core)}(-\\d+)?\\.md$`);
+  return (name) => pattern.test(name);
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
+}
+
 /** The new upload of the name failed once the earlier artifact was deleted; the attempt artifact holds every file. */
 export class HeldError extends Error {
   constructor(message: string) {
@@ -287,6 +422,7 @@ async function uploadFiles(
       digest: res.digest ? `sha256:${res.digest}` : undefined,
       files: names,
       replaced,
+      leftovers: [],
     };
   } catch (error) {
     // Done, its answer lost: the artifact is listed (only finalized ones are).
@@ -300,6 +436,7 @@ async function uploadFiles(
       digest: listed.digest,
       files: names,
       replaced,
+      leftovers: [],
     };
   }
 }

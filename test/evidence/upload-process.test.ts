@@ -17,6 +17,7 @@ const UPLOADED: Uploaded = {
   digest: undefined,
   files: ['a.md'],
   replaced: undefined,
+  leftovers: [],
 };
 
 function worker(body: string): { path: string; dir: string } {

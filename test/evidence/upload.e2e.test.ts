@@ -271,8 +271,77 @@ describe('a re-run whose new upload fails after the earlier artifact was deleted
     );
     expect(second.run.outputs.status).toBe('passed');
     expectNoSecrets(second.run);
+
+    // The third attempt finds the attempt artifact, the only copy of the first two files, takes
+    // them into the name, and deletes it once the name is finalized holding all three.
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a new file name: its timestamp has seconds
+    const third = await attempt({ GITHUB_RUN_ATTEMPT: '3' });
+    expect(third.run.errors).toEqual([]);
+    expect(third.run.code).toBe(0);
+    const secondFile = second.run.outputs.file!.split('/').at(-1)!;
+    const thirdFile = third.run.outputs.file!.split('/').at(-1)!;
+    expect(zipNames()[0]).toBe(thirdFile);
+    expect(zipNames().sort()).toEqual([firstFile.name, secondFile, thirdFile].sort());
+    expect(results.artifacts.filter((a) => a.finalized).map((a) => a.name)).toEqual([NAME]);
+    expect(results.artifact(`${NAME}-attempt-2`)).toBeUndefined();
+    expect(
+      evidenceFiles(third.ws)
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual([firstFile.name, secondFile, third.run.outputs.file!.split('/').at(-1)].sort());
+    expect(third.run.stdout).toContain(
+      `deleted leftover artifact ${NAME}-attempt-2 (id ${holding.id}), left by an earlier attempt of this run: its 2 files are in ${NAME} (id ${results.artifact(NAME)!.id})`,
+    );
+    expect(third.run.log.find((e) => e.step === 'artifact.leftover')).toMatchObject({
+      outcome: 'ok',
+      ids: { artifact: `${NAME}-attempt-2`, id: holding.id, files: 2 },
+    });
+    expect(third.run.summary).toContain(
+      `(3 files: this attempt's and 2 carried over from leftover artifact ${NAME}-attempt-2 (id ${holding.id}))`,
+    );
+    expect(third.run.summary).toContain(
+      `${NAME}-attempt-2, left by an earlier attempt, deleted: its files are in this artifact`,
+    );
+    expectNoSecrets(third.run);
     expect(results.server.violations).toEqual([]);
-  }, 60_000);
+  }, 90_000);
+});
+
+describe('a re-run after one that replaced the name but could not delete its attempt artifact', () => {
+  it('deletes the copy left beside the name, its files once in the new artifact', async () => {
+    const first = await attempt();
+    expect(first.run.code).toBe(0);
+    const firstFile = evidenceFiles(first.ws)[0]!;
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // The 2nd DeleteArtifact is the attempt artifact's, after the name was uploaded again; a 403 is
+    // not retried by the client (internal/shared/artifact-twirp-client.ts retries 5xx and 429 only).
+    results.server.inject({
+      route: 'ArtifactService.DeleteArtifact',
+      call: 2,
+      fault: { status: 403, json: { code: 'permission_denied', msg: 'not allowed' } },
+    });
+    const second = await attempt({ GITHUB_RUN_ATTEMPT: '2' });
+    expect(second.run.code).toBe(0);
+    const copy = results.artifact(`${NAME}-attempt-2`)!;
+    expect(copy.finalized).toBe(true);
+    expect(second.run.stdout).toMatch(
+      new RegExp(
+        `::warning::artifact ${NAME}-attempt-2 \\(id ${copy.id}\\) holds the same files as ${NAME} and could not be deleted`,
+      ),
+    );
+
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const third = await attempt({ GITHUB_RUN_ATTEMPT: '3' });
+    expect(third.run.errors).toEqual([]);
+    expect(third.run.code).toBe(0);
+    const secondFile = second.run.outputs.file!.split('/').at(-1)!;
+    const thirdFile = third.run.outputs.file!.split('/').at(-1)!;
+    expect(zipNames()[0]).toBe(thirdFile);
+    expect(zipNames().sort()).toEqual([firstFile.name, secondFile, thirdFile].sort());
+    expect(results.artifacts.filter((a) => a.finalized).map((a) => a.name)).toEqual([NAME]);
+    expect(third.run.stdout).toContain(`deleted leftover artifact ${NAME}-attempt-2 (id ${copy.id})`);
+    expect(results.server.violations).toEqual([]);
+  }, 90_000);
 });
 
 describe('a name taken by an upload that was cut', () => {

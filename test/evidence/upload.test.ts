@@ -11,6 +11,7 @@ import {
   expiryOf,
   isNameConflict,
   type ListedArtifact,
+  MAX_LEFTOVERS,
   NameTakenError,
   uploadBoundMs,
   uploadWithCarryOver,
@@ -25,13 +26,18 @@ const CONFLICT =
 describe('upload bounds', () => {
   it.each([
     // bytes, request timeout → whole bound, blob stall timeout (small files count as 128 KiB)
-    [4_000, 30_000, 480_000 + 3_000, 30_000 + 1_000],
-    [0, 2_000, 32_000 + 3_000, 2_000 + 1_000],
-    [3 * 1024 * 1024, 30_000, 480_000 + 72_000, 30_000 + 24_000],
-  ])('%i bytes with %i ms per request: %i ms in all, %i ms of blob stall', (bytes, request, bound, blob) => {
-    expect(uploadBoundMs(bytes, request)).toBe(bound);
-    expect(blobTimeoutMs(bytes, request)).toBe(blob);
-  });
+    // A first attempt: the 16 calls of a carry-over. A re-run: 25, the run's list and two leftovers (4 calls each) too.
+    [4_000, 30_000, false, 480_000 + 3_000, 30_000 + 1_000],
+    [4_000, 30_000, true, 750_000 + 3_000, 30_000 + 1_000],
+    [0, 2_000, false, 32_000 + 3_000, 2_000 + 1_000],
+    [3 * 1024 * 1024, 30_000, true, 750_000 + 72_000, 30_000 + 24_000],
+  ])(
+    '%i bytes with %i ms per request, re-run %s: %i ms in all, %i ms of blob stall',
+    (bytes, request, rerun, bound, blob) => {
+      expect(uploadBoundMs(bytes, request, rerun)).toBe(bound);
+      expect(blobTimeoutMs(bytes, request)).toBe(blob);
+    },
+  );
 
   it.each([
     [undefined, {}, undefined, undefined],
@@ -124,6 +130,11 @@ function stubClient(options: {
   /** Messages the next uploads fail with, in order (after any name conflict). */
   uploadFails?: string[];
   listedAfterFinalize?: boolean;
+  /** Artifacts of the run besides `existing`, e.g. attempt artifacts left behind. */
+  others?: { listed: ListedArtifact; files: Record<string, string> }[];
+  listFails?: string;
+  /** Names whose delete fails. */
+  deleteFails?: string[];
 }): ArtifactApi & {
   calls: string[];
   uploads: { name: string; files: string[]; retentionDays?: number }[];
@@ -134,6 +145,7 @@ function stubClient(options: {
   const failures = [...(options.uploadFails ?? [])];
   const held = new Map<string, { listed: ListedArtifact; files: Record<string, string> }>();
   if (options.existing) held.set(options.existing.listed.name, options.existing);
+  for (const other of options.others ?? []) held.set(other.listed.name, other);
   let nextId = 90;
   let mine: ListedArtifact | undefined;
   const notFound = () =>
@@ -162,6 +174,11 @@ function stubClient(options: {
       });
       return { id, size: 12, digest: 'cd' };
     },
+    async listArtifacts() {
+      calls.push('list');
+      if (options.listFails) throw new Error(options.listFails);
+      return { artifacts: [...held.values()].map((a) => a.listed) };
+    },
     async getArtifact(name) {
       calls.push(`get ${name}`);
       const found = held.get(name)?.listed ?? mine;
@@ -176,6 +193,7 @@ function stubClient(options: {
     },
     async deleteArtifact(name) {
       calls.push(`delete ${name}`);
+      if (options.deleteFails?.includes(name)) throw new Error('Failed to DeleteArtifact: (500)');
       const artifact = held.get(name);
       if (!artifact) throw notFound();
       held.delete(name);
@@ -204,7 +222,7 @@ describe('uploadWithCarryOver decisions', () => {
     const client = stubClient({});
     const notes: string[] = [];
     const up = await uploadWithCarryOver(client, request(e), (l) => notes.push(l));
-    expect(client.calls).toEqual([`upload ${NAME}: ${basename(e.file)}`]);
+    expect(client.calls).toEqual(['list', `upload ${NAME}: ${basename(e.file)}`]);
     expect(client.uploads[0]!.retentionDays).toBe(7);
     expect(up).toMatchObject({
       id: 90,
@@ -228,6 +246,7 @@ describe('uploadWithCarryOver decisions', () => {
     const up = await uploadWithCarryOver(client, request(e), (l) => notes.push(l));
     const both = `${basename(e.file)},20250304T050608Z-t1-gates-pass.md`;
     expect(client.calls).toEqual([
+      'list',
       `upload ${NAME}: ${basename(e.file)}`,
       `get ${NAME}`,
       'download 41',
@@ -343,7 +362,7 @@ describe('uploadWithCarryOver decisions', () => {
     await expect(failure).rejects.toThrow(
       /taken in this workflow run by an artifact that was never finalized/,
     );
-    expect(client.calls).toEqual([`upload ${NAME}: ${basename(e.file)}`, `get ${NAME}`]);
+    expect(client.calls).toEqual(['list', `upload ${NAME}: ${basename(e.file)}`, `get ${NAME}`]);
   });
 
   it('confirms a FinalizeArtifact whose answer was lost by listing the artifact', async () => {
@@ -354,7 +373,7 @@ describe('uploadWithCarryOver decisions', () => {
     });
     const up = await uploadWithCarryOver(client, request(e), () => {});
     expect(up).toMatchObject({ id: 91, digest: 'sha256:ab' });
-    expect(client.calls).toEqual([`upload ${NAME}: ${basename(e.file)}`, `get ${NAME}`]);
+    expect(client.calls).toEqual(['list', `upload ${NAME}: ${basename(e.file)}`, `get ${NAME}`]);
   });
 
   it.each([
@@ -373,7 +392,164 @@ describe('uploadWithCarryOver decisions', () => {
     const e = evidence();
     const client = stubClient({ uploadFails: [message] });
     await expect(uploadWithCarryOver(client, request(e), () => {})).rejects.toThrow(message);
-    expect(client.calls).toEqual([`upload ${NAME}: ${basename(e.file)}`, ...after]);
+    expect(client.calls).toEqual(['list', `upload ${NAME}: ${basename(e.file)}`, ...after]);
     expect(existsSync(e.file)).toBe(true);
+  });
+});
+
+describe('leftover attempt artifacts of the run', () => {
+  const FIRST = '20250304T050608Z-t1-gates-pass.md';
+  const THIRD = '20250304T050607Z-t1-gates-pass.md';
+  const request = (e: ReturnType<typeof evidence>) => ({
+    ...e,
+    name: NAME,
+    retentionDays: undefined,
+    attempt: '3',
+  });
+  const leftover = (attempt: number, id: number, files: Record<string, string>) => ({
+    listed: { id, name: `${NAME}-attempt-${attempt}`, size: 9 },
+    files,
+  });
+
+  it('folds in the only copy, left by an attempt killed after the delete, then deletes it', async () => {
+    const e = evidence();
+    const client = stubClient({
+      others: [
+        leftover(2, 52, { [FIRST]: '# first\n', '20250304T050609Z-t1-gates-pass.md': '# second, earlier\n' }),
+      ],
+    });
+    const notes: string[] = [];
+    const up = await uploadWithCarryOver(client, request(e), (l) => notes.push(l));
+    const own = basename(e.file);
+    expect(client.calls).toEqual([
+      'list',
+      'download 52',
+      `upload ${NAME}: ${own},${FIRST},20250304T050609Z-t1-gates-pass.earlier-1.md`,
+      `delete ${NAME}-attempt-2`,
+    ]);
+    expect([...client.held.keys()]).toEqual([NAME]);
+    expect(Object.values(client.held.get(NAME)!.files)).toEqual([
+      '# Evidence: second attempt\n',
+      '# first\n',
+      '# second, earlier\n',
+    ]);
+    expect(up.leftovers).toEqual([
+      {
+        name: `${NAME}-attempt-2`,
+        id: 52,
+        files: [FIRST, '20250304T050609Z-t1-gates-pass.md'],
+        deleted: true,
+      },
+    ]);
+    expect(up.replaced).toBeUndefined();
+    expect(readdirSync(e.outputDir).sort()).toEqual([
+      FIRST,
+      '20250304T050609Z-t1-gates-pass.earlier-1.md',
+      '20250304T050609Z-t1-gates-pass.md',
+    ]);
+    expect(notes).toEqual([]);
+  });
+
+  it('takes in a copy left beside the name (killed before its delete) and deletes it, each file once', async () => {
+    const e = evidence();
+    const same = { [FIRST]: '# first\n' };
+    const client = stubClient({
+      existing: { listed: { id: 41, name: NAME, size: 9 }, files: same },
+      others: [leftover(1, 51, same)],
+    });
+    const up = await uploadWithCarryOver(client, request(e), () => {});
+    expect(client.calls.filter((c) => c.startsWith('delete'))).toEqual([
+      `delete ${NAME}`,
+      `delete ${NAME}-attempt-3`,
+      `delete ${NAME}-attempt-1`,
+    ]);
+    expect(up.files).toEqual([basename(e.file), FIRST]);
+    expect(up.leftovers).toMatchObject([{ id: 51, deleted: true }]);
+    expect([...client.held.keys()]).toEqual([NAME]);
+  });
+
+  it.each([
+    [
+      'of another milestone named <milestone>-attempt-<n>',
+      leftover(4, 54, { '20250304T050600Z-t1-gates-pass-attempt-4.md': 'x' }),
+    ],
+    ['of this very attempt', leftover(3, 53, { [FIRST]: 'x' })],
+    [
+      'named like one but not numbered',
+      { listed: { id: 55, name: `${NAME}-attempt-x`, size: 1 }, files: { [FIRST]: 'x' } },
+    ],
+  ])('leaves an artifact %s alone', async (_, other) => {
+    const e = evidence();
+    const client = stubClient({ others: [other] });
+    const up = await uploadWithCarryOver(client, request(e), () => {});
+    expect(client.calls.filter((c) => c.startsWith('delete'))).toEqual([]);
+    expect(up.files).toEqual([basename(e.file)]);
+    expect(up.leftovers).toEqual([]);
+    expect(client.held.has(other.listed.name)).toBe(true);
+  });
+
+  it('deletes no leftover when the new artifact is not finalized', async () => {
+    const e = evidence();
+    const client = stubClient({
+      others: [leftover(2, 52, { [FIRST]: '# first\n' })],
+      uploadFails: ['Upload progress stalled.'],
+    });
+    await expect(uploadWithCarryOver(client, request(e), () => {})).rejects.toThrow(
+      'Upload progress stalled.',
+    );
+    expect(client.calls.filter((c) => c.startsWith('delete'))).toEqual([]);
+    expect(client.held.has(`${NAME}-attempt-2`)).toBe(true);
+    expect(readFileSync(join(e.outputDir, FIRST), 'utf8')).toBe('# first\n');
+  });
+
+  it('says so when a leftover cannot be deleted, and still succeeds', async () => {
+    const e = evidence();
+    const client = stubClient({
+      others: [leftover(2, 52, { [FIRST]: '# first\n' })],
+      deleteFails: [`${NAME}-attempt-2`],
+    });
+    const notes: string[] = [];
+    const up = await uploadWithCarryOver(client, request(e), (l) => notes.push(l));
+    expect(up.leftovers).toMatchObject([{ id: 52, deleted: false }]);
+    expect(notes).toEqual([
+      `leftover artifact ${NAME}-attempt-2 (id 52) holds only files that are in ${NAME} (id 90) now, and could not be deleted: Failed to DeleteArtifact: (500)`,
+    ]);
+  });
+
+  it('looks for none in a first attempt: nothing before it could leave one', async () => {
+    const e = evidence();
+    const client = stubClient({ others: [leftover(2, 52, { [FIRST]: 'b' })] });
+    const up = await uploadWithCarryOver(client, { ...request(e), attempt: '1' }, () => {});
+    expect(client.calls).toEqual([`upload ${NAME}: ${basename(e.file)}`]);
+    expect(up.leftovers).toEqual([]);
+  });
+
+  it('uploads as before when the run cannot be listed, saying no leftover was looked for', async () => {
+    const e = evidence();
+    const client = stubClient({ listFails: 'Failed to ListArtifacts: (503)' });
+    const notes: string[] = [];
+    const up = await uploadWithCarryOver(client, request(e), (l) => notes.push(l));
+    expect(up.files).toEqual([basename(e.file)]);
+    expect(notes).toEqual([
+      `the run's artifacts could not be listed, so no leftover ${NAME}-attempt-<n> is looked for: Failed to ListArtifacts: (503)`,
+    ]);
+  });
+
+  it(`takes the ${MAX_LEFTOVERS} oldest of more leftovers, and names the rest for a later upload`, async () => {
+    const e = evidence();
+    const client = stubClient({
+      others: [
+        leftover(2, 52, { [FIRST]: 'b' }),
+        leftover(1, 51, { [FIRST]: 'a' }),
+        leftover(4, 54, { [THIRD]: 'd' }),
+      ],
+    });
+    const notes: string[] = [];
+    const up = await uploadWithCarryOver(client, { ...request(e), attempt: '5' }, (l) => notes.push(l));
+    expect(up.leftovers.map((l) => l.id)).toEqual([51, 52]);
+    expect(client.held.has(`${NAME}-attempt-4`)).toBe(true);
+    expect(notes[0]).toBe(
+      `3 leftover artifacts ${NAME}-attempt-1, ${NAME}-attempt-2, ${NAME}-attempt-4: the 2 oldest are taken in now, the rest by a later upload`,
+    );
   });
 });

@@ -623,6 +623,42 @@ function docSnippets(): { where: string; text: string }[] {
   return [...fenced, ...headers];
 }
 
+describe('reusable workflows expose the outputs of their action', () => {
+  /** Outputs that are paths on the runner that ran the action: no use to a caller's other jobs. */
+  const RUNNER_PATHS = ['log-file', 'results-file', 'file'];
+  const ACTION_OF: Record<(typeof REUSABLE)[number], (typeof ACTIONS)[number]> = {
+    clone: 'clone',
+    'config-update': 'config-update',
+    deploy: 'deploy',
+    rollback: 'deploy',
+    evidence: 'evidence',
+  };
+  const workflowOutputs = (wf: Workflow) =>
+    ((wf.on.workflow_call as Json).outputs ?? {}) as Record<string, { value: string }>;
+
+  it.each(REUSABLE)(
+    '%s.yml: every output of the action but runner paths, job output to step output',
+    (name) => {
+      const wf = load(join(WORKFLOWS_DIR, `${name}.yml`));
+      const expected = Object.keys(actionYml(ACTION_OF[name]).outputs).filter(
+        (o) => !RUNNER_PATHS.includes(o),
+      );
+      const outputs = workflowOutputs(wf);
+      expect(Object.keys(outputs).sort()).toEqual(expected.sort());
+      if (name === 'config-update') return; // added up over the shards by its own last job
+      const [jobId, job] = Object.entries(wf.jobs).find(([, j]) =>
+        j.steps?.some((s) => s.uses?.startsWith('$/')),
+      )!;
+      const step = job.steps!.find((s) => s.uses?.startsWith('$/'))!;
+      const jobOutputs = (job as Job & { outputs: Record<string, string> }).outputs;
+      for (const output of expected) {
+        expect(outputs[output]!.value, output).toBe(expr(`jobs.${jobId}.outputs.${output}`));
+        expect(jobOutputs[output], output).toBe(expr(`steps.${step.id}.outputs.${output}`));
+      }
+    },
+  );
+});
+
 describe('docs snippets work when copied as they are', () => {
   const snippets = docSnippets();
   /** A block of steps or of jobs; a `with:` fragment to merge into another block is not one. */

@@ -8,7 +8,7 @@ import { type Sandbox, startSandbox } from '../sandbox/index.ts';
 import { pushImage, type Registry, startRegistry } from '../sandbox/registry.ts';
 import { createWorld, READ_ONLY_DNS_TOKEN, type World } from './clone/world.ts';
 import { workspaceWith } from './evidence/helpers.ts';
-import { type BundleRun, ROOT, runBundle } from './helpers/run-bundle.ts';
+import { type BundleRun, ROOT, runBundle, UNSPACED_GITHUB_WRITES } from './helpers/run-bundle.ts';
 
 /**
  * docs/credentials.md shows, per provider, the error a refused credential prints. Each case here
@@ -66,6 +66,7 @@ beforeAll(async () => {
   const s = sandbox;
   const flyDeploy = (inputs: Record<string, string>) =>
     runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
       inputs: {
         target: 'fly',
         image: DIGEST_IMAGE,
@@ -80,6 +81,7 @@ beforeAll(async () => {
     });
   const herokuDeploy = (inputs: Record<string, string>) =>
     runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
       inputs: {
         target: 'heroku',
         'heroku-app': 'fetlife-prod',
@@ -163,6 +165,7 @@ beforeAll(async () => {
       label: 'deploy ssh by tag, wrong token',
       run: () =>
         runBundle('deploy', {
+          env: UNSPACED_GITHUB_WRITES,
           inputs: {
             target: 'ssh',
             'digitalocean-tag': 'web',

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type Sshd, startSshd } from '../sandbox/sshd.ts';
 import { workspaceWith } from './evidence/helpers.ts';
 import type { BundleRun } from './helpers/run-bundle.ts';
-import { runBundle } from './helpers/run-bundle.ts';
+import { runBundle, UNSPACED_GITHUB_WRITES } from './helpers/run-bundle.ts';
 import { SCENARIOS, type Scenario } from './reliability/fault-worlds.ts';
 import { positionsOf } from './reliability/faults.ts';
 
@@ -88,7 +88,7 @@ describe('the check itself', () => {
 async function callsOf(scenario: Scenario): Promise<string[]> {
   const base = await scenario.create();
   try {
-    await base.run();
+    await base.run(UNSPACED_GITHUB_WRITES);
     return [...new Set(positionsOf(base.servers).map((p) => p.key))];
   } finally {
     await base.stop();
@@ -101,7 +101,7 @@ async function refused(scenario: Scenario, key: string): Promise<{ label: string
   try {
     for (const server of world.servers)
       server.inject({ route: key, call: 1, times: Number.POSITIVE_INFINITY, fault: { status: 400 } });
-    return { label: `${scenario.name}: ${key} refused`, run: await world.run() };
+    return { label: `${scenario.name}: ${key} refused`, run: await world.run(UNSPACED_GITHUB_WRITES) };
   } finally {
     await world.stop();
   }

@@ -3,7 +3,7 @@ import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
 import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
 import { createHerokuFake, type HerokuFake } from '../../sandbox/fakes/heroku.ts';
 import { pushImage, type Registry, startRegistry } from '../../sandbox/registry.ts';
-import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { digestImage, expectNoSecrets, expectNoViolations, SECRETS, statesOf } from './fixtures.ts';
 
 /**
@@ -38,7 +38,7 @@ describe('heroku deploy under provider faults', () => {
 
   const deploy = (env: Record<string, string> = attempt(1), inputs: Record<string, string> = {}) =>
     runBundle('deploy', {
-      env,
+      env: { ...UNSPACED_GITHUB_WRITES, ...env },
       timeoutMs: 60_000,
       inputs: {
         target: 'heroku',
@@ -147,7 +147,7 @@ describe('GitHub deployment of a re-run', () => {
 
   const deploy = (env: Record<string, string>, inputs: Record<string, string> = {}) =>
     runBundle('deploy', {
-      env,
+      env: { ...UNSPACED_GITHUB_WRITES, ...env },
       timeoutMs: 60_000,
       inputs: {
         target: 'fly',
@@ -267,7 +267,7 @@ describe('Fly leases whose answer was lost', () => {
 
   const deploy = (env: Record<string, string> = attempt(1)) =>
     runBundle('deploy', {
-      env,
+      env: { ...UNSPACED_GITHUB_WRITES, ...env },
       timeoutMs: 60_000,
       inputs: {
         target: 'fly',
@@ -384,7 +384,7 @@ describe('registry tag of a re-run', () => {
     await pushImage(registry, 'acme/rerun', '3.0.0', { content: 'rerun' });
     const deploy = (env: Record<string, string>): Promise<BundleRun> =>
       runBundle('deploy', {
-        env,
+        env: { ...UNSPACED_GITHUB_WRITES, ...env },
         timeoutMs: 60_000,
         inputs: {
           target: 'fly',

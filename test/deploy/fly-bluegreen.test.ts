@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
 import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
-import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { summaryRow } from '../helpers/summary-tables.ts';
 import {
   digestImage,
@@ -67,7 +67,12 @@ const blueIds = ['b1', 'b2', 'b3'];
 
 describe('fly bluegreen', () => {
   it('creates green beside blue, moves traffic only once every green is healthy, then destroys blue', async () => {
-    const { result: run, statuses } = await underLoad(runBundle('deploy', { inputs: inputs() }));
+    const { result: run, statuses } = await underLoad(
+      runBundle('deploy', {
+        env: UNSPACED_GITHUB_WRITES,
+        inputs: inputs(),
+      }),
+    );
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.outputs.status).toBe('success');
@@ -120,7 +125,10 @@ describe('fly bluegreen', () => {
   it('a green that never gets healthy is destroyed; blue keeps serving, untouched and unleased', async () => {
     fly.failHealthFor(digestImage('c'));
     const { result: run, statuses } = await underLoad(
-      runBundle('deploy', { inputs: inputs({ 'health-timeout': '3' }) }),
+      runBundle('deploy', {
+        env: UNSPACED_GITHUB_WRITES,
+        inputs: inputs({ 'health-timeout': '3' }),
+      }),
     );
     expect(run.code).toBe(1);
     expect(run.outputs.status).toBe('failed');
@@ -151,7 +159,10 @@ describe('fly bluegreen', () => {
   }, 60_000);
 
   it('dry-run shows the blue-green plan and changes nothing; a machine set without checks is refused', async () => {
-    const dry = await runBundle('deploy', { inputs: inputs({ 'dry-run': 'true' }) });
+    const dry = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
+      inputs: inputs({ 'dry-run': 'true' }),
+    });
     expect(dry.code).toBe(0);
     expect(fly.server.requests.every((r) => r.method === 'GET')).toBe(true);
     expect(dry.stdout).toContain('plan: fly app test-app: 3 machine(s) to');
@@ -164,7 +175,10 @@ describe('fly bluegreen', () => {
     fly = createFlyFake({ token: SECRETS.fly });
     await fly.start();
     fly.addMachine({ id: 'n1', checks: [] });
-    const refused = await runBundle('deploy', { inputs: inputs() });
+    const refused = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
+      inputs: inputs(),
+    });
     expect(refused.code).toBe(1);
     expect(refused.errors[0]).toContain('bluegreen needs at least one machine whose config defines a check');
     expect(fly.server.received('Machines_create')).toEqual([]);
@@ -191,6 +205,7 @@ async function interrupted(
     }
   }, 5);
   const run = await runBundle('deploy', {
+    env: UNSPACED_GITHUB_WRITES,
     inputs: inputs({ 'health-timeout': '60', ...extra }),
     timeoutMs: 30_000,
     onSpawn: (c) => {
@@ -220,7 +235,12 @@ describe('fly bluegreen killed or cancelled', () => {
     });
     for (const id of green) expect(fly.machine(id)!.state).not.toBe('destroyed');
     const [d] = github.deployments();
-    const post = await runBundle('deploy', { entry: 'post', inputs: inputs(), state: run.state });
+    const post = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
+      entry: 'post',
+      inputs: inputs(),
+      state: run.state,
+    });
     expect(post.code).toBe(0);
     expect(post.errors).toEqual([]);
     for (const id of green) expect(fly.machine(id)!.state).toBe('destroyed');
@@ -250,7 +270,12 @@ describe('fly bluegreen killed or cancelled', () => {
       ),
     );
     // A second post step (a re-run of it) finds nothing left to do.
-    const again = await runBundle('deploy', { entry: 'post', inputs: inputs(), state: run.state });
+    const again = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
+      entry: 'post',
+      inputs: inputs(),
+      state: run.state,
+    });
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/3 of 3 destroyed \(\S+ already gone/);
     expectNoSecrets(post);
@@ -276,7 +301,12 @@ describe('fly bluegreen killed or cancelled', () => {
       for (const id of green) fly.machine(id)!.cordoned = false;
       for (const id of blueIds) fly.machine(id)!.cordoned = blueCordoned;
       const [d] = github.deployments();
-      const post = await runBundle('deploy', { entry: 'post', inputs: inputs(), state: run.state });
+      const post = await runBundle('deploy', {
+        env: UNSPACED_GITHUB_WRITES,
+        entry: 'post',
+        inputs: inputs(),
+        state: run.state,
+      });
       expect(post.code).toBe(0);
       expect(post.errors).toEqual([]);
       for (const id of blueIds) expect(fly.machine(id)!.state).toBe('started');

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../../sandbox/fake-server.ts';
 import type { FlyFake } from '../../sandbox/fakes/fly.ts';
 import type { GitHubFake } from '../../sandbox/fakes/github.ts';
-import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { summaryRow } from '../helpers/summary-tables.ts';
 import { digestImage, expectNoSecrets, expectNoViolations, OLD_IMAGE, statesOf } from './fixtures.ts';
 import { type FlyWorld, startFlyWorld } from './worlds.ts';
@@ -62,6 +62,7 @@ async function interruptedDeploy(
     }
   }, 5);
   const run = await runBundle('deploy', {
+    env: UNSPACED_GITHUB_WRITES,
     inputs: inputs(),
     timeoutMs: 30_000,
     onSpawn: (c) => {
@@ -120,7 +121,12 @@ describe('fly deploy cancelled during its health wait', () => {
       expect(run.log.some((l) => l.step === 'cancelled' && l.outcome === 'failed')).toBe(true);
       // Nothing left for the post step: it sends no Fly or GitHub request.
       const before = fly.server.requests.length + github.server.requests.length;
-      const post = await runBundle('deploy', { entry: 'post', inputs: inputs(), state: run.state });
+      const post = await runBundle('deploy', {
+        env: UNSPACED_GITHUB_WRITES,
+        entry: 'post',
+        inputs: inputs(),
+        state: run.state,
+      });
       expect(post.code).toBe(0);
       expect(fly.server.requests.length + github.server.requests.length).toBe(before);
       expectNoSecrets(run);
@@ -137,7 +143,12 @@ describe('fly deploy killed with SIGKILL during its health wait', () => {
     expect(held.sort()).toEqual(['m1', 'm2', 'm3']);
     const [d] = github.deployments();
     expect(statesOf(github, d!.id)).toEqual(['in_progress']);
-    const post = await runBundle('deploy', { entry: 'post', inputs: inputs(), state: run.state });
+    const post = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
+      entry: 'post',
+      inputs: inputs(),
+      state: run.state,
+    });
     expect(post.code).toBe(0);
     expect(post.errors).toEqual([]);
     for (const m of fly.machines) expect(m.lease).toBeUndefined();
@@ -162,7 +173,12 @@ describe('fly deploy killed with SIGKILL during its health wait', () => {
       owner: 'ops@example.com',
       description: 'manual fix',
     };
-    const post = await runBundle('deploy', { entry: 'post', inputs: inputs(), state: run.state });
+    const post = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
+      entry: 'post',
+      inputs: inputs(),
+      state: run.state,
+    });
     expect(post.code).toBe(0);
     expect(fly.machine('m2')!.lease?.nonce).toBe('f00d');
     expect(fly.machine('m1')!.lease).toBeUndefined();

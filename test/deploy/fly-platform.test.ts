@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../../sandbox/fake-server.ts';
 import { createFlyFake, type FlyFake, type FlyFakeOptions } from '../../sandbox/fakes/fly.ts';
-import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { summaryRow } from '../helpers/summary-tables.ts';
 import { digestImage, expectNoSecrets, expectNoViolations, OLD_IMAGE, SECRETS } from './fixtures.ts';
 
@@ -27,6 +27,7 @@ afterEach(async () => {
 
 function deploy(inputs: Record<string, string> = {}): Promise<BundleRun> {
   return runBundle('deploy', {
+    env: UNSPACED_GITHUB_WRITES,
     inputs: {
       target: 'fly',
       image: digestImage('b'),
@@ -69,7 +70,9 @@ describe('health gate: every check the config defines has reported and passes', 
       /m1: checks not passing within the health timeout: 2 of 3 checks reported, 2 passing/,
     ],
   ])('%s: the machine is not healthy', async (_name, reported, error) => {
-    await startFly();
+    // The results that will report are all in once the machine starts, so the 1 s health timeout
+    // cannot end before they arrive however loaded the machine is (it did, at load 16, with 100 ms each).
+    await startFly({ checkDelayMs: 0 });
     fly.addMachine({ id: 'm1', checks: ['http', 'tcp'], serviceChecks: 1 });
     fly.reportOnlyChecks(digestImage('b'), reported);
     const run = await deploy({ 'health-timeout': '1', 'auto-rollback': 'false' });

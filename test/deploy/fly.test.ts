@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../../sandbox/fake-server.ts';
 import type { FlyFake } from '../../sandbox/fakes/fly.ts';
 import type { GitHubFake } from '../../sandbox/fakes/github.ts';
-import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { summaryRow } from '../helpers/summary-tables.ts';
 import {
   digestImage,
@@ -29,6 +29,7 @@ afterEach(() => world.stop());
 
 function deploy(inputs: Record<string, string> = {}): Promise<BundleRun> {
   return runBundle('deploy', {
+    env: UNSPACED_GITHUB_WRITES,
     inputs: {
       ...world.inputs(),
       image: digestImage('b'),

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type GitHubFake, primaryRateLimit, secondaryRateLimit } from '../../sandbox/fakes/github.ts';
 import type { HerokuFake } from '../../sandbox/fakes/heroku.ts';
-import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { expectNoSecrets, expectNoViolations, statesOf } from './fixtures.ts';
 import { type HerokuWorld, startHerokuWorld } from './worlds.ts';
 
@@ -29,6 +29,7 @@ afterEach(() => world.stop());
 
 async function deploy(inputs: Record<string, string> = {}): Promise<BundleRun> {
   const run = await runBundle('deploy', {
+    env: UNSPACED_GITHUB_WRITES,
     inputs: {
       ...world.inputs(),
       'heroku-app': 'web-prod',
@@ -140,6 +141,7 @@ describe('GitHub rate limits in the deploy history', () => {
     let child: ChildProcess | undefined;
     let signalled = false;
     const run = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
       inputs: {
         ...world.inputs(),
         'heroku-app': 'web-prod',

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type HerokuFake, herokuFault } from '../../sandbox/fakes/heroku.ts';
-import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { expectNoSecrets, expectNoViolations } from './fixtures.ts';
 import { type HerokuWorld, startHerokuWorld } from './worlds.ts';
 
@@ -23,7 +23,7 @@ afterEach(() => world.stop());
 
 async function deploy(env: Record<string, string> = {}, healthTimeout = '20'): Promise<BundleRun> {
   const run = await runBundle('deploy', {
-    env,
+    env: { ...UNSPACED_GITHUB_WRITES, ...env },
     // No github-token: the deploy is not recorded, so only Heroku's limits are met.
     inputs: {
       ...world.inputs({ github: false }),

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GitHubFake } from '../../sandbox/fakes/github.ts';
 import type { HerokuFake } from '../../sandbox/fakes/heroku.ts';
-import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { expectNoSecrets, expectNoViolations, SECRETS, statesOf } from './fixtures.ts';
 import { type HerokuWorld, startHerokuWorld } from './worlds.ts';
 
@@ -24,6 +24,7 @@ function deploy(
   onLine?: (line: string, at: number) => void,
 ): Promise<BundleRun> {
   return runBundle('deploy', {
+    env: UNSPACED_GITHUB_WRITES,
     inputs: { ...world.inputs(), 'heroku-app': 'web-prod', 'health-timeout': '20', ...inputs },
     ...(onLine ? { onLine } : {}),
   });

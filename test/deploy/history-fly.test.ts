@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FlyFake } from '../../sandbox/fakes/fly.ts';
 import type { GitHubFake } from '../../sandbox/fakes/github.ts';
-import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { digestImage, expectNoSecrets, expectNoViolations, SECRETS, statesOf } from './fixtures.ts';
 import { type FlyWorld, startFlyWorld } from './worlds.ts';
 
@@ -26,6 +26,7 @@ afterEach(() => world.stop());
 
 function deploy(app: string, inputs: Record<string, string> = {}): Promise<BundleRun> {
   return runBundle('deploy', {
+    env: UNSPACED_GITHUB_WRITES,
     inputs: { ...world.inputs(), 'tag-image': 'false', 'fly-app': app, 'health-timeout': '5', ...inputs },
   });
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { GitHubFake } from '../../sandbox/fakes/github.ts';
 import type { HerokuFake } from '../../sandbox/fakes/heroku.ts';
-import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { expectNoViolations, statesOf } from './fixtures.ts';
 import { type HerokuWorld, startHerokuWorld } from './worlds.ts';
 
@@ -19,6 +19,7 @@ afterEach(() => world.stop());
 
 function deploy(app: string, inputs: Record<string, string>): Promise<BundleRun> {
   return runBundle('deploy', {
+    env: UNSPACED_GITHUB_WRITES,
     inputs: { ...world.inputs(), 'heroku-app': app, 'health-timeout': '20', ...inputs },
   });
 }

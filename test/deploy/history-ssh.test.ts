@@ -7,7 +7,7 @@ import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts
 import { type Registry, startRegistry } from '../../sandbox/registry.ts';
 import { freePort, type Sshd, startSshd } from '../../sandbox/sshd.ts';
 import { ownerLine } from '../../src/deploy/ssh/lock.ts';
-import { type BundleRun, type RunOptions, runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, type RunOptions, runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 
 /**
  * The committed bundle, ssh target, real sshd and dockerd: two services on the
@@ -55,6 +55,7 @@ function deploy(
 ): Promise<BundleRun> {
   return runBundle('deploy', {
     ...options,
+    env: { ...UNSPACED_GITHUB_WRITES, ...options.env },
     inputs: {
       target: 'ssh',
       hosts: sshd.target,
@@ -218,6 +219,7 @@ describe('a deploy that failed before it took a lock', () => {
     );
     expect(run.stdout).not.toMatch(/remove/i);
     const post = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
       entry: 'post',
       inputs: { 'ssh-key': sshd.privateKey, 'ssh-known-hosts': sshd.knownHosts },
       state: { locks: run.state.locks! },

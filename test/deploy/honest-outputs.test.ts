@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
 import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
 import { pushImage, type Registry, startRegistry } from '../../sandbox/registry.ts';
-import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { summaryRow, summaryTables } from '../helpers/summary-tables.ts';
 import { digestImage, expectNoSecrets, OLD_IMAGE, SECRETS } from './fixtures.ts';
 
@@ -24,6 +24,7 @@ afterAll(async () => {
 
 function deploy(app: string, inputs: Record<string, string> = {}): Promise<BundleRun> {
   return runBundle('deploy', {
+    env: UNSPACED_GITHUB_WRITES,
     inputs: {
       target: 'fly',
       image: digestImage('b'),

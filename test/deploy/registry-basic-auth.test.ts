@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
 import { pushImage, type Registry, startRegistry } from '../../sandbox/registry.ts';
-import { runBundle } from '../helpers/run-bundle.ts';
+import { runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { expectNoSecrets, expectNoViolations, SECRETS } from './fixtures.ts';
 
 /**
@@ -27,6 +27,7 @@ afterAll(async () => {
 const deploy = (machine: string, inputs: Record<string, string>) => {
   fly.addMachine({ id: machine });
   return runBundle('deploy', {
+    env: UNSPACED_GITHUB_WRITES,
     inputs: {
       target: 'fly',
       'fly-app': 'test-app',

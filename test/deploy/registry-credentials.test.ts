@@ -14,7 +14,7 @@ import { createFlyFake, type FlyFake } from '../../sandbox/fakes/fly.ts';
 import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
 import { pushImage, type Registry, startRegistry } from '../../sandbox/registry.ts';
 import { credentialsFor, type RegistryCredentialSources } from '../../src/deploy/registry-credentials.ts';
-import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { expectNoSecrets, expectNoViolations, SECRETS } from './fixtures.ts';
 
 /**
@@ -133,7 +133,7 @@ describe('deploy bundle: the GitHub token never reaches another registry', () =>
 
   const deploy = (host: string, inputs: Record<string, string> = {}) =>
     runBundle('deploy', {
-      env: { GITHUB_ACTOR: github.username },
+      env: { ...UNSPACED_GITHUB_WRITES, GITHUB_ACTOR: github.username },
       inputs: {
         target: 'fly',
         image: `${host}/acme/app:1.0.0`,

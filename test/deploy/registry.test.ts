@@ -13,7 +13,7 @@ import {
 } from '../../sandbox/registry.ts';
 import { RegistryClient } from '../../src/providers/registry/distribution.ts';
 import { parseImageReference } from '../../src/providers/registry/reference.ts';
-import { runBundle } from '../helpers/run-bundle.ts';
+import { runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { expectNoSecrets, expectNoViolations, SECRETS } from './fixtures.ts';
 
 /** The OCI distribution client against the real Debian docker-registry on a free loopback port. */
@@ -242,6 +242,7 @@ describe('deploy bundle dry run with tag-image on a Basic-auth registry', () => 
     await pushImage(registry, 'acme/app', '5.0', { content: 'basic-dry' });
     fly.addMachine({ id: 'basic-dry' });
     const run = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
       inputs: {
         target: 'fly',
         image: `${registry.host}/acme/app:5.0`,
@@ -281,6 +282,7 @@ describe('deploy bundle with a registry image', () => {
     const digest = await pushImage(registry, 'acme/app', '2.0.0', { content: 'bundle' });
     fly.addMachine({ id: 'r1' });
     const run = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
       inputs: {
         target: 'fly',
         image: `${registry.host}/acme/app:2.0.0`,
@@ -307,6 +309,7 @@ describe('deploy bundle with a registry image', () => {
     const digest = await pushImage(registry, 'acme/app', '2.0.1', { content: 'dry' });
     fly.addMachine({ id: 'r2' });
     const run = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
       inputs: {
         target: 'fly',
         image: `${registry.host}/acme/app:2.0.1`,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
 import { freePort, type Sshd, startSshd } from '../../sandbox/sshd.ts';
-import { runBundle } from '../helpers/run-bundle.ts';
+import { runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { bodyLines, generatedKeys } from '../helpers/ssh-keys.ts';
 
 /**
@@ -32,6 +32,7 @@ afterAll(async () => {
 
 const deploy = (inputs: Record<string, string>) =>
   runBundle('deploy', {
+    env: UNSPACED_GITHUB_WRITES,
     inputs: {
       target: 'ssh',
       hosts: sshd.target,

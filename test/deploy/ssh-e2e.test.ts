@@ -7,7 +7,7 @@ import { type AppImage, type Dockerd, pushAppImage, startDockerd } from '../../s
 import { createGitHubFake, type GitHubFake } from '../../sandbox/fakes/github.ts';
 import { type Registry, startRegistry } from '../../sandbox/registry.ts';
 import { freePort, type Sshd, startSshd } from '../../sandbox/sshd.ts';
-import { runBundle } from '../helpers/run-bundle.ts';
+import { runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 
 /**
  * action-deploy with `target: ssh` as a workflow runs it: the committed bundle
@@ -68,7 +68,10 @@ async function served(): Promise<string> {
 
 describe('deploy bundle, ssh target, end to end', () => {
   it('deploys v1 then v2 by digest with deploy tags, then rolls back to v1 from the history', async () => {
-    const first = await runBundle('deploy', { inputs: { ...inputs(), image: v1.tagged } });
+    const first = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
+      inputs: { ...inputs(), image: v1.tagged },
+    });
     expect(first.errors).toEqual([]);
     expect(first.code).toBe(0);
     expect(first.outputs.status).toBe('success');
@@ -76,7 +79,10 @@ describe('deploy bundle, ssh target, end to end', () => {
     expect(first.outputs['deploy-tag']).toMatch(/^deploy_[0-9a-f]{8}$/);
     expect(await served()).toBe('v1');
 
-    const second = await runBundle('deploy', { inputs: { ...inputs(), image: v2.tagged } });
+    const second = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
+      inputs: { ...inputs(), image: v2.tagged },
+    });
     expect(second.code).toBe(0);
     expect(second.outputs['previous-image']).toBe(v1.ref);
     expect(await served()).toBe('v2');
@@ -93,6 +99,7 @@ describe('deploy bundle, ssh target, end to end', () => {
     expect(tagged.headers.get('docker-content-digest')).toBe(v2.digest);
 
     const back = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
       inputs: { ...inputs(), operation: 'rollback', 'rollback-to': 'previous' },
     });
     expect(back.errors).toEqual([]);
@@ -130,6 +137,7 @@ describe('deploy bundle, ssh target, end to end', () => {
     let newContainer: string | undefined;
     let heldLock = false;
     const run = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
       inputs: { ...inputs(), image: v2.tagged, 'health-cmd': 'sleep 60' },
       onSpawn: (c) => {
         child = c;
@@ -171,7 +179,12 @@ describe('deploy bundle, ssh target, end to end', () => {
     );
     // The post step finds nothing left to release or record.
     const sent = github.server.requests.length;
-    const post = await runBundle('deploy', { entry: 'post', inputs: inputs(), state: run.state });
+    const post = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
+      entry: 'post',
+      inputs: inputs(),
+      state: run.state,
+    });
     expect(post.code).toBe(0);
     expect(post.errors).toEqual([]);
     expect(github.server.requests.length).toBe(sent);

@@ -47,6 +47,16 @@ export interface RunOptions {
   onSpawn?: (child: ChildProcess) => void;
 }
 
+/**
+ * For a test file whose deploys record GitHub deployments by the dozen: each write goes out as
+ * soon as the one before it is answered, instead of plugin-throttling's second apart, through
+ * the test-only OPS_ACTIONS_TEST_GITHUB_WRITE_GAP_MS of src/providers/github/client.ts. Not for
+ * the reliability matrices, whose recorded runs keep the product's spacing.
+ */
+export const UNSPACED_GITHUB_WRITES: Readonly<Record<string, string>> = {
+  OPS_ACTIONS_TEST_GITHUB_WRITE_GAP_MS: '0',
+};
+
 export function declaredDefaults(action: ActionName): Record<string, string> {
   const doc = parse(readFileSync(join(ROOT, `action-${action}`, 'action.yml'), 'utf8')) as {
     inputs: Record<string, { default?: string }>;

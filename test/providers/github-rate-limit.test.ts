@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { writeGapFromEnv } from '../../src/providers/github/client.ts';
 import { describeRateLimit, type RefusedWait } from '../../src/providers/github/rate-limit.ts';
 
 /** What a step that gives up on a GitHub rate limit says about it. */
@@ -35,5 +36,23 @@ describe('describeRateLimit', () => {
     ],
   ] as const)('%s', (_label, over, expected) => {
     expect(describeRateLimit({ ...base, ...over } as RefusedWait)).toBe(expected);
+  });
+});
+
+describe('OPS_ACTIONS_TEST_GITHUB_WRITE_GAP_MS, the test-only spacing of GitHub writes', () => {
+  it.each([
+    [undefined, undefined],
+    ['', undefined],
+    ['0', 0],
+    ['10', 10],
+    ['1000', 1000],
+  ])('%s → %s (undefined: plugin-throttling spaces them)', (raw, gap) => {
+    expect(writeGapFromEnv(raw === undefined ? {} : { OPS_ACTIONS_TEST_GITHUB_WRITE_GAP_MS: raw })).toBe(gap);
+  });
+
+  it.each(['1001', '-1', '0.5', 'none'])('refuses %s naming the variable', (raw) => {
+    expect(() => writeGapFromEnv({ OPS_ACTIONS_TEST_GITHUB_WRITE_GAP_MS: raw })).toThrow(
+      /^Environment variable OPS_ACTIONS_TEST_GITHUB_WRITE_GAP_MS is for tests only and must be a whole number of ms from 0 to 1000, not "/,
+    );
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HerokuFake } from '../../sandbox/fakes/heroku.ts';
 import { expectNoSecrets } from '../deploy/fixtures.ts';
 import { type HerokuWorld, startHerokuWorld } from '../deploy/worlds.ts';
-import { type BundleRun, runBundle } from '../helpers/run-bundle.ts';
+import { type BundleRun, runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 import { injectedCommands } from '../helpers/runner-commands.ts';
 
 /** Issue 12 through the committed deploy bundle on Heroku: build output and the source URL. */
@@ -18,6 +18,7 @@ afterEach(() => world.stop());
 
 function deploy(sourceUrl: string): Promise<BundleRun> {
   return runBundle('deploy', {
+    env: UNSPACED_GITHUB_WRITES,
     inputs: { ...world.inputs(), 'heroku-app': 'web-prod', 'health-timeout': '20', 'source-url': sourceUrl },
   });
 }

@@ -4,7 +4,7 @@ import { herokuFault } from '../../sandbox/fakes/heroku.ts';
 import { APP, createWorld, type World } from '../clone/world.ts';
 import { flyInputs, resultsOf, startFly } from '../config-update/fixtures.ts';
 import { startHerokuWorld } from '../deploy/worlds.ts';
-import { runBundle } from '../helpers/run-bundle.ts';
+import { runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 
 /**
  * Issue 12 point 5 for the summaries of deploy, clone and config-update: a
@@ -31,6 +31,7 @@ describe('own wording in summaries with a short named secret', () => {
       fault: herokuFault(422, 'source_blob refused: bad pl here'),
     });
     const run = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
       inputs: {
         ...world.inputs(),
         'heroku-app': 'web-prod',

@@ -1,5 +1,6 @@
 import type { getOctokit } from '@actions/github';
-import { ApiError } from '../../core/errors.ts';
+import type { ThrottlingOptions } from '@octokit/plugin-throttling';
+import { ApiError, EnvironmentError } from '../../core/errors.ts';
 import {
   abortableSleep,
   excerpt,
@@ -199,6 +200,7 @@ async function loadOctokit(
     import('@octokit/plugin-throttling'),
   ]);
   const timeoutMs = requestTimeoutFromEnv(options.env);
+  const writeGapMs = writeGapFromEnv(options.env);
   const warn = (message: string) => options.log(options.redact(`GitHub client: ${message}`));
   const octokit = getOctokit(
     options.token,
@@ -207,7 +209,7 @@ async function loadOctokit(
       userAgent: 'ops-actions/0.1',
       request: { fetch: timedFetch(timeoutMs) },
       retry: { doNotRetry: DO_NOT_RETRY },
-      throttle,
+      throttle: writeGapMs === undefined ? throttle : { ...throttle, write: spacedWrites(writeGapMs) },
       log: { debug: () => undefined, info: () => undefined, warn, error: warn },
     },
     retry,
@@ -224,6 +226,44 @@ async function loadOctokit(
     }
   });
   return octokit;
+}
+
+/**
+ * Test-only: `OPS_ACTIONS_TEST_GITHUB_WRITE_GAP_MS` (a whole number of ms, 0 to 1000) spaces
+ * GitHub writes that far apart instead of plugin-throttling's 1 s (its `write` group: one write
+ * at a time, `minTime: 1000`, src/index.ts of octokit/plugin-throttling.js, after GitHub's "wait
+ * at least one second between each request" for mutating requests). A test run of many deploys
+ * spends seconds on that spacing against a loopback fake; unset, the plugin's own group spaces
+ * them. Never set it in a workflow.
+ */
+export const WRITE_GAP_VARIABLE = 'OPS_ACTIONS_TEST_GITHUB_WRITE_GAP_MS';
+
+export function writeGapFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env[WRITE_GAP_VARIABLE]?.trim();
+  if (!raw) return undefined;
+  const ms = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(ms <= 1000))
+    throw new EnvironmentError(
+      WRITE_GAP_VARIABLE,
+      `is for tests only and must be a whole number of ms from 0 to 1000, not "${raw}"`,
+    );
+  return ms;
+}
+
+/**
+ * A stand-in for plugin-throttling's `write` group with `gapMs` for its `minTime`: one write at
+ * a time, the next let through `gapMs` after the one before. Only `key(id).schedule(options, job)`
+ * is used of a group (src/wrap-request.ts of octokit/plugin-throttling.js).
+ */
+function spacedWrites(gapMs: number): ThrottlingOptions['write'] {
+  let turn: Promise<void> = Promise.resolve();
+  const schedule = <T>(_options: unknown, job: () => Promise<T>): Promise<T> => {
+    const mine = turn.then(job);
+    const gap = () => abortableSleep(gapMs);
+    turn = mine.then(gap, gap);
+    return mine;
+  };
+  return { key: () => ({ schedule }) } as unknown as ThrottlingOptions['write'];
 }
 
 /** The `retry-after` seconds of a 429 that is neither a primary nor a secondary limit. */

@@ -540,8 +540,25 @@ describe('release workflow', () => {
     });
   };
 
-  it('runs on v* tags only, and moves the major tag only for a release that is no pre-release', () => {
-    expect(release.on).toEqual({ push: { tags: ['v*'] } });
+  /**
+   * A tag filter as GitHub reads it ("Filter pattern cheat sheet" of the workflow syntax page):
+   * `*` any characters but `/`, `+` one or more of the one before, `[0-9]` a range, the rest literal.
+   */
+  const filterMatches = (pattern: string, ref: string) =>
+    new RegExp(
+      `^${pattern.replace(/\*|\[[^\]]*\]\+?|\+|[.^$()|{}\\]/g, (t) => (t === '*' ? '[^/]*' : t === '+' || t.startsWith('[') ? t : `\\${t}`))}$`,
+    ).test(ref);
+
+  it('runs on vX.Y.Z and vX.Y.Z-pre tags only, so moving the major tag by hand starts no run', () => {
+    const tags = (release.on.push as { tags: string[] }).tags;
+    expect(Object.keys(release.on)).toEqual(['push']);
+    const runs = (tag: string) => tags.some((p) => filterMatches(p, tag));
+    for (const tag of ['v1.2.3', 'v10.0.12', 'v1.5.0-rc.1']) expect(runs(tag), tag).toBe(true);
+    for (const tag of ['v1', 'v2', 'v1.2', 'version-1', '1.2.3', 'v1.2.x', 'va.b.c', 'v1x2x3'])
+      expect(runs(tag), tag).toBe(false);
+  });
+
+  it('moves the major tag only for a release that is no pre-release', () => {
     const move = steps.find((s) => s.name === 'Move the major tag') as Step & { if?: string };
     expect(move.if).toBe(expr("!contains(github.ref_name, '-')"));
     expect(steps.findIndex((s) => s.name === 'dist/ is what the sources build')).toBeLessThan(
@@ -560,6 +577,48 @@ describe('release workflow', () => {
     const result = runStep(script('The tag is a version'), temp, { TAG: tag });
     expect(result.status).toBe(code);
     if (code === 1) expect(result.stdout).toContain(`::error::tag ${tag} is not vMAJOR.MINOR.PATCH`);
+  });
+
+  it('moves the major tag on the remote to each release commit in turn', () => {
+    const temp = mkdtempSync(join(tmpdir(), 'release-major-'));
+    const env = { HOME: temp, GIT_CONFIG_NOSYSTEM: '1' };
+    const git = (cwd: string, ...args: string[]) => {
+      const r = spawnSync('git', args, { cwd, env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+      expect(r.status, `git ${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r.stdout.trim();
+    };
+    const origin = join(temp, 'origin.git');
+    const work = join(temp, 'work');
+    mkdirSync(work);
+    git(temp, 'init', '-q', '--bare', origin);
+    git(work, 'init', '-q', '-b', 'main');
+    git(work, 'remote', 'add', 'origin', origin);
+    const release = (version: string) => {
+      git(
+        work,
+        '-c',
+        'user.name=m',
+        '-c',
+        'user.email=m@example.com',
+        'commit',
+        '-q',
+        '--allow-empty',
+        '-m',
+        version,
+      );
+      const sha = git(work, 'rev-parse', 'HEAD');
+      git(work, 'push', '-q', 'origin', 'HEAD:main');
+      const result = runStep(script('Move the major tag'), work, { ...env, TAG: version, GITHUB_SHA: sha });
+      expect(result.status, result.stderr).toBe(0);
+      return sha;
+    };
+    const first = release('v1.0.0');
+    expect(git(origin, 'rev-parse', 'v1^{commit}')).toBe(first);
+    const second = release('v1.1.0');
+    expect(git(origin, 'rev-parse', 'v1^{commit}')).toBe(second);
+    expect(git(origin, 'tag', '-l', '--format=%(contents:subject)', 'v1')).toBe('v1: v1.1.0');
+    release('v2.0.0');
+    expect(git(origin, 'rev-parse', 'v1^{commit}')).toBe(second);
   });
 
   it("publishes the tag's CHANGELOG section as the notes, and refuses a version without one", () => {

@@ -1,7 +1,6 @@
 import type { ActionContext } from '../core/action.ts';
 import { createFlyClient } from '../providers/fly/client.ts';
 import { FlyLeases } from '../providers/fly/leases.ts';
-import { FlyMachineUpdates } from '../providers/fly/machine-update.ts';
 import { FlyMachines } from '../providers/fly/machines.ts';
 import { createFlyTarget } from './fly.ts';
 import { FLY_GREEN_STATE, serializeGreen } from './fly-green-state.ts';
@@ -28,7 +27,7 @@ export function connectFly(
   const machines = new FlyMachines(http, settings.app);
   return createFlyTarget(settings, {
     machines,
-    updates: new FlyMachineUpdates(http, settings.app),
+    updates: machines,
     leases: new FlyLeases(http, settings.app),
     lifecycle: machines,
     onLeases: (intent) => ctx.saveState(FLY_LEASES_STATE, serializeLeaseIntent(intent)),

@@ -1,8 +1,7 @@
 import { messageOf } from '../core/errors.ts';
 import { mapConcurrent } from '../core/fanout.ts';
 import type { Lease } from '../providers/fly/leases.ts';
-import type { MachineView } from '../providers/fly/machine-update.ts';
-import type { FlyMachine, MachineLifecycleApi } from '../providers/fly/machines.ts';
+import type { FlyMachine, MachineLifecycleApi, MachineView } from '../providers/fly/machines.ts';
 import { definedCheckCount } from './fly-health.ts';
 import { launchesOnUpdate } from './fly-machines.ts';
 import { updateBody } from './fly-update.ts';

@@ -1,4 +1,4 @@
-import type { FlyCheck, MachineView } from '../providers/fly/machine-update.ts';
+import type { FlyCheck, MachineView } from '../providers/fly/machines.ts';
 
 /**
  * The health gate of one machine, as a pure function of what GET machine shows.

@@ -1,5 +1,4 @@
-import type { MachineUpdate } from '../providers/fly/machine-update.ts';
-import type { FlyMachine } from '../providers/fly/machines.ts';
+import type { FlyMachine, MachineUpdate } from '../providers/fly/machines.ts';
 
 /**
  * The body of POST /apps/{app}/machines/{id} that moves a machine to an image, as flyctl builds

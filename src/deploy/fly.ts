@@ -4,8 +4,13 @@ import { abortableSleep } from '../core/http.ts';
 import { Progress } from '../core/progress.ts';
 import { formatMs } from '../core/summary.ts';
 import type { Lease, LeasesApi } from '../providers/fly/leases.ts';
-import type { MachineUpdateApi, MachineView } from '../providers/fly/machine-update.ts';
-import type { FlyMachine, MachineLifecycleApi, MachinesApi } from '../providers/fly/machines.ts';
+import type {
+  FlyMachine,
+  MachineLifecycleApi,
+  MachinesApi,
+  MachineUpdateApi,
+  MachineView,
+} from '../providers/fly/machines.ts';
 import { runBlueGreen } from './fly-bluegreen.ts';
 import type { GreenLeftovers } from './fly-green-state.ts';
 import { healthOf } from './fly-health.ts';
@@ -517,11 +522,11 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
     let delay = poll.min;
     for (;;) {
       const answer = await deps.updates.start(id, nonce);
-      if (answer.started) return;
+      if (answer.refused === undefined) return;
       const left = deadline - performance.now();
       if (left <= 0)
         throw new HealthTimeout(
-          `could not be started within the health timeout: the Machines API kept refusing the start with 412 (${answer.reason})`,
+          `could not be started within the health timeout: the Machines API kept refusing the start with 412 (${answer.refused})`,
         );
       await sleep(Math.min(delay, left), signal);
       delay = Math.min(poll.max, Math.round(delay * 1.5));

@@ -2,16 +2,18 @@ import { ApiError } from '../../core/errors.ts';
 import type { HttpClient } from '../../core/http.ts';
 import { providerList } from '../../core/provider-list.ts';
 import { LEASE_NONCE_HEADER } from './leases.ts';
-import type { MachineView } from './machine-update.ts';
 
 /**
- * Fly Machines of one app: list, get, start, wait, and the calls a blue-green
- * deploy makes besides updates: create, destroy, cordon, uncordon (contracts/fly
- * Machines_create, Machines_delete, Machines_cordon, Machines_uncordon; fly-go
- * flaps/flaps_machines.go `Launch`, `Destroy`, `Cordon`, `Uncordon`). Every
- * call names its operation after the API's (`Machines_list`...), and failures
- * say which app or machine they were about, with a hint when the cause is
- * usually ours; a change to a machine under our lease carries its nonce.
+ * Fly Machines of one app, the one client of the machine resource: list, get,
+ * start, wait; what a rollout does to a machine under its lease: update, start,
+ * wait for a version (fly-go flaps/flaps_machines.go `Update`, `Start`,
+ * flaps_machines_wait.go); and what a blue-green deploy does besides: create,
+ * destroy, cordon, uncordon (contracts/fly Machines_create, Machines_delete,
+ * Machines_cordon, Machines_uncordon; fly-go `Launch`, `Destroy`, `Cordon`,
+ * `Uncordon`). Every call names its operation after the API's (`Machines_list`...),
+ * and failures say which app or machine they were about, with a hint when the
+ * cause is usually ours; a change to a machine under our lease carries its nonce
+ * (the `fly-machine-lease-nonce` header).
  */
 
 export interface FlyMachine {
@@ -33,6 +35,14 @@ export interface FlyMachine {
   };
   [key: string]: unknown;
 }
+
+export interface FlyCheck {
+  name: string;
+  status: string;
+  output?: string;
+}
+
+export type MachineView = FlyMachine & { checks?: FlyCheck[] };
 
 export interface ListOptions {
   /** Server-side filters the API offers; each is optional. */
@@ -62,9 +72,36 @@ export interface StartResult {
 /** What callers of the Machines API depend on, so a test double has four methods. */
 export interface MachinesApi {
   list(options?: ListOptions): Promise<FlyMachine[]>;
-  get(id: string): Promise<FlyMachine>;
+  get(id: string, signal?: AbortSignal): Promise<MachineView>;
   start(id: string, nonce?: string): Promise<StartResult>;
   wait(id: string, options: WaitOptions): Promise<{ state: string }>;
+}
+
+/** What an update sends besides the nonce (fly-go machine_types.go `LaunchMachineInput`). */
+export interface MachineUpdate {
+  config: Record<string, unknown>;
+  region?: string;
+  minSecretsVersion?: number;
+  skipLaunch?: boolean;
+}
+
+export type WaitAnswer = { reached: false } | { reached: true; state: string | undefined };
+
+/** The calls a rollout makes on one machine under its lease, besides leasing. */
+export interface MachineUpdateApi {
+  get(id: string, signal?: AbortSignal): Promise<MachineView>;
+  update(id: string, input: MachineUpdate & { nonce: string; signal?: AbortSignal }): Promise<MachineView>;
+  start(id: string, nonce: string): Promise<StartResult>;
+  /**
+   * Whether the version reached `state` before the API's own timeout (408), and the state it
+   * is in when the answer says (`state` is optional in WaitMachineResponse). `settled` is any of
+   * started, stopped, suspended or failed. An old version answers `replaced`
+   * (fly.io/docs/machines/machine-states).
+   */
+  waitFor(
+    id: string,
+    input: { version: string; state: 'started' | 'settled'; timeoutSeconds: number; signal?: AbortSignal },
+  ): Promise<WaitAnswer>;
 }
 
 /** What POST /apps/{app}/machines takes (CreateMachineRequest). */
@@ -86,7 +123,7 @@ export interface MachineLifecycleApi {
   uncordon(id: string, nonce?: string, signal?: AbortSignal): Promise<void>;
 }
 
-export class FlyMachines implements MachinesApi, MachineLifecycleApi {
+export class FlyMachines implements MachinesApi, MachineUpdateApi, MachineLifecycleApi {
   private readonly http: HttpClient;
   readonly app: string;
 
@@ -122,9 +159,36 @@ export class FlyMachines implements MachinesApi, MachineLifecycleApi {
     });
   }
 
-  async get(id: string): Promise<FlyMachine> {
+  async get(id: string, signal?: AbortSignal): Promise<MachineView> {
     const res = await this.call(`machine ${id}`, () =>
-      this.http.request<FlyMachine>({ operation: 'Machines_show', path: this.path(`/${enc(id)}`) }),
+      this.http.request<MachineView>({
+        operation: 'Machines_show',
+        path: this.path(`/${enc(id)}`),
+        ...(signal ? { signal } : {}),
+      }),
+    );
+    return res.data;
+  }
+
+  /** Not retried: the update may have been applied, and a second one restarts the machine again. */
+  async update(
+    id: string,
+    input: MachineUpdate & { nonce: string; signal?: AbortSignal },
+  ): Promise<MachineView> {
+    const res = await this.call(`machine ${id}`, () =>
+      this.http.request<MachineView>({
+        operation: 'Machines_update',
+        method: 'POST',
+        path: this.path(`/${enc(id)}`),
+        headers: { [LEASE_NONCE_HEADER]: input.nonce },
+        json: {
+          config: input.config,
+          ...(input.region ? { region: input.region } : {}),
+          ...(input.minSecretsVersion !== undefined ? { min_secrets_version: input.minSecretsVersion } : {}),
+          ...(input.skipLaunch ? { skip_launch: true } : {}),
+        },
+        ...(input.signal ? { signal: input.signal } : {}),
+      }),
     );
     return res.data;
   }
@@ -153,18 +217,43 @@ export class FlyMachines implements MachinesApi, MachineLifecycleApi {
     return { previousState: res.data?.previous_state };
   }
 
-  /** Blocks server-side until the machine reaches `state`; the HTTP timeout leaves room beyond the API's own. */
+  /** Blocks server-side until the machine reaches `state`; a 408 (not yet, at the API's own timeout) fails the call. */
   async wait(id: string, options: WaitOptions): Promise<{ state: string }> {
-    const seconds = Math.min(60, Math.max(1, Math.ceil(options.timeoutSeconds ?? 60)));
-    const res = await this.call(`machine ${id}`, () =>
+    const res = await this.waitCall(id, { ...options, timeoutSeconds: options.timeoutSeconds ?? 60 }, []);
+    return { state: res.data?.state ?? options.state };
+  }
+
+  async waitFor(
+    id: string,
+    input: { version: string; state: 'started' | 'settled'; timeoutSeconds: number; signal?: AbortSignal },
+  ): Promise<WaitAnswer> {
+    // 408 is the API saying "not yet": the caller decides whether to ask again.
+    const res = await this.waitCall(id, input, [408]);
+    if (res.status === 408) return { reached: false };
+    return { reached: true, state: res.data?.state };
+  }
+
+  /**
+   * GET /wait with `version`, not the deprecated `instance_id` (contracts/fly: Machines_wait
+   * parameters; fly-go flaps/flaps_machines_wait.go sends `version`). The API allows 1-60 s; the
+   * HTTP timeout leaves room beyond the API's own.
+   */
+  private waitCall(
+    id: string,
+    input: { state: string; timeoutSeconds: number; version?: string | undefined; signal?: AbortSignal },
+    acceptStatus: number[],
+  ) {
+    const seconds = Math.min(60, Math.max(1, Math.ceil(input.timeoutSeconds)));
+    return this.call(`machine ${id}`, () =>
       this.http.request<{ state?: string }>({
         operation: 'Machines_wait',
         path: this.path(`/${enc(id)}/wait`),
-        query: { state: options.state, timeout: seconds, version: options.version },
+        query: { version: input.version, state: input.state, timeout: seconds },
+        ...(acceptStatus.length > 0 ? { acceptStatus } : {}),
         timeoutMs: seconds * 1000 + 10_000,
+        ...(input.signal ? { signal: input.signal } : {}),
       }),
     );
-    return { state: res.data?.state ?? options.state };
   }
 
   /** Not retried: a second POST creates a second machine. */

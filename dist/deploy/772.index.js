@@ -1,5 +1,5 @@
-export const id = 483;
-export const ids = [483];
+export const id = 772;
+export const ids = [772];
 export const modules = {
 
 /***/ 9880:
@@ -70,7 +70,7 @@ function formatProgressLine(position, total, unit, width = String(total).length)
 
 /***/ }),
 
-/***/ 7483:
+/***/ 2772:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -292,80 +292,6 @@ function toLease(machineId, json, fallbackNonce) {
     return { machineId, nonce, expiresAt: f.expires_at };
 }
 
-;// CONCATENATED MODULE: ./src/providers/fly/machine-update.ts
-
-class FlyMachineUpdates {
-    http;
-    app;
-    constructor(http, app) {
-        this.http = http;
-        this.app = app;
-    }
-    path(id, suffix = '') {
-        return `/apps/${encodeURIComponent(this.app)}/machines/${encodeURIComponent(id)}${suffix}`;
-    }
-    async get(id, signal) {
-        const res = await this.http.request({
-            operation: 'Machines_show',
-            path: this.path(id),
-            ...(signal ? { signal } : {}),
-        });
-        return res.data;
-    }
-    /** Not retried: the update may have been applied, and a second one restarts the machine again. */
-    async update(id, input) {
-        const res = await this.http.request({
-            operation: 'Machines_update',
-            method: 'POST',
-            path: this.path(id),
-            headers: { [LEASE_NONCE_HEADER]: input.nonce },
-            json: {
-                config: input.config,
-                ...(input.region ? { region: input.region } : {}),
-                ...(input.minSecretsVersion !== undefined ? { min_secrets_version: input.minSecretsVersion } : {}),
-                ...(input.skipLaunch ? { skip_launch: true } : {}),
-            },
-            ...(input.signal ? { signal: input.signal } : {}),
-        });
-        return res.data;
-    }
-    /**
-     * Starting a machine that is starting or started changes nothing, so a retried start is
-     * harmless. 412 means the machine is in a state it cannot start from (stopping, replacing...):
-     * answered as data, for the caller to wait out.
-     */
-    async start(id, nonce) {
-        const res = await this.http.request({
-            operation: 'Machines_start',
-            method: 'POST',
-            path: this.path(id, '/start'),
-            headers: { [LEASE_NONCE_HEADER]: nonce },
-            retrySafe: true,
-            acceptStatus: [412],
-        });
-        if (res.status !== 412)
-            return { started: true };
-        return { started: false, reason: res.data?.error ?? res.data?.message ?? 'precondition failed' };
-    }
-    async waitFor(id, input) {
-        const seconds = Math.min(60, Math.max(1, Math.ceil(input.timeoutSeconds)));
-        const res = await this.http.request({
-            operation: 'Machines_wait',
-            path: this.path(id, '/wait'),
-            // `version`, not the deprecated `instance_id` (contracts/fly: Machines_wait parameters;
-            // fly-go flaps/flaps_machines_wait.go sends `version`).
-            query: { version: input.version, state: input.state, timeout: seconds },
-            // 408 is the API saying "not yet": the caller decides whether to ask again.
-            acceptStatus: [408],
-            timeoutMs: seconds * 1000 + 10_000,
-            ...(input.signal ? { signal: input.signal } : {}),
-        });
-        if (res.status === 408)
-            return { reached: false };
-        return { reached: true, state: res.data?.state };
-    }
-}
-
 // EXTERNAL MODULE: ./src/core/provider-list.ts
 var provider_list = __webpack_require__(4023);
 ;// CONCATENATED MODULE: ./src/providers/fly/machines.ts
@@ -403,8 +329,29 @@ class FlyMachines {
             request: res.request,
         });
     }
-    async get(id) {
-        const res = await this.call(`machine ${id}`, () => this.http.request({ operation: 'Machines_show', path: this.path(`/${enc(id)}`) }));
+    async get(id, signal) {
+        const res = await this.call(`machine ${id}`, () => this.http.request({
+            operation: 'Machines_show',
+            path: this.path(`/${enc(id)}`),
+            ...(signal ? { signal } : {}),
+        }));
+        return res.data;
+    }
+    /** Not retried: the update may have been applied, and a second one restarts the machine again. */
+    async update(id, input) {
+        const res = await this.call(`machine ${id}`, () => this.http.request({
+            operation: 'Machines_update',
+            method: 'POST',
+            path: this.path(`/${enc(id)}`),
+            headers: { [LEASE_NONCE_HEADER]: input.nonce },
+            json: {
+                config: input.config,
+                ...(input.region ? { region: input.region } : {}),
+                ...(input.minSecretsVersion !== undefined ? { min_secrets_version: input.minSecretsVersion } : {}),
+                ...(input.skipLaunch ? { skip_launch: true } : {}),
+            },
+            ...(input.signal ? { signal: input.signal } : {}),
+        }));
         return res.data;
     }
     /**
@@ -428,16 +375,33 @@ class FlyMachines {
             };
         return { previousState: res.data?.previous_state };
     }
-    /** Blocks server-side until the machine reaches `state`; the HTTP timeout leaves room beyond the API's own. */
+    /** Blocks server-side until the machine reaches `state`; a 408 (not yet, at the API's own timeout) fails the call. */
     async wait(id, options) {
-        const seconds = Math.min(60, Math.max(1, Math.ceil(options.timeoutSeconds ?? 60)));
-        const res = await this.call(`machine ${id}`, () => this.http.request({
+        const res = await this.waitCall(id, { ...options, timeoutSeconds: options.timeoutSeconds ?? 60 }, []);
+        return { state: res.data?.state ?? options.state };
+    }
+    async waitFor(id, input) {
+        // 408 is the API saying "not yet": the caller decides whether to ask again.
+        const res = await this.waitCall(id, input, [408]);
+        if (res.status === 408)
+            return { reached: false };
+        return { reached: true, state: res.data?.state };
+    }
+    /**
+     * GET /wait with `version`, not the deprecated `instance_id` (contracts/fly: Machines_wait
+     * parameters; fly-go flaps/flaps_machines_wait.go sends `version`). The API allows 1-60 s; the
+     * HTTP timeout leaves room beyond the API's own.
+     */
+    waitCall(id, input, acceptStatus) {
+        const seconds = Math.min(60, Math.max(1, Math.ceil(input.timeoutSeconds)));
+        return this.call(`machine ${id}`, () => this.http.request({
             operation: 'Machines_wait',
             path: this.path(`/${enc(id)}/wait`),
-            query: { state: options.state, timeout: seconds, version: options.version },
+            query: { version: input.version, state: input.state, timeout: seconds },
+            ...(acceptStatus.length > 0 ? { acceptStatus } : {}),
             timeoutMs: seconds * 1000 + 10_000,
+            ...(input.signal ? { signal: input.signal } : {}),
         }));
-        return { state: res.data?.state ?? options.state };
     }
     /** Not retried: a second POST creates a second machine. */
     async create(input) {
@@ -1391,11 +1355,11 @@ function createFlyTarget(settings, deps) {
         let delay = poll.min;
         for (;;) {
             const answer = await deps.updates.start(id, nonce);
-            if (answer.started)
+            if (answer.refused === undefined)
                 return;
             const left = deadline - performance.now();
             if (left <= 0)
-                throw new HealthTimeout(`could not be started within the health timeout: the Machines API kept refusing the start with 412 (${answer.reason})`);
+                throw new HealthTimeout(`could not be started within the health timeout: the Machines API kept refusing the start with 412 (${answer.refused})`);
             await sleep(Math.min(delay, left), signal);
             delay = Math.min(poll.max, Math.round(delay * 1.5));
         }
@@ -1636,7 +1600,6 @@ var rate_limit_waits = __webpack_require__(7680);
 
 
 
-
 /** The fly target on the real Machines API; main.ts loads this only for `target: fly`. */
 function connectFly(settings, deploy, ctx, 
 /** Epoch ms of the step's start: rate-limit waits end by it + health-timeout. */
@@ -1651,7 +1614,7 @@ startedAt) {
     const machines = new FlyMachines(http, settings.app);
     return createFlyTarget(settings, {
         machines,
-        updates: new FlyMachineUpdates(http, settings.app),
+        updates: machines,
         leases: new FlyLeases(http, settings.app),
         lifecycle: machines,
         onLeases: (intent) => ctx.saveState(FLY_LEASES_STATE, serializeLeaseIntent(intent)),

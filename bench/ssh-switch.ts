@@ -71,7 +71,8 @@ export async function benchSshSwitch(): Promise<BenchResult[]> {
       const lines: string[] = [];
       const outcome = await createSshTarget(settings, ctx, { healthIntervalMs: 100 }).run(
         deployRequest(image, lines, {
-          log: (line) => {
+          log: (composed) => {
+            const line = String(composed);
             lines.push(line);
             if (/healthy after \d+ attempt/.test(line)) stamps.set('healthy', performance.now());
             const took = /upstream switched to \S+ in (\S+ \S+)/.exec(line);

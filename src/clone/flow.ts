@@ -2,6 +2,7 @@ import type { ActionContext } from '../core/action.ts';
 import { CancelledError, isCancelled } from '../core/cancellation.ts';
 import { messageOf, StepError } from '../core/errors.ts';
 import type { HttpClient } from '../core/http.ts';
+import type { Line } from '../core/message.ts';
 import type { WaitBound } from '../core/rate-limit.ts';
 import { redactedData } from '../core/redacted-data.ts';
 import { CloudflareHttp } from '../providers/cloudflare/client.ts';
@@ -28,7 +29,7 @@ function connect(settings: CloneSettings, ctx: ActionContext, signal: AbortSigna
     signal,
     waitBound,
     // One line per wait, rate limit or retry, from the client itself.
-    log: (line: string) => ctx.info(line),
+    log: (line: Line) => ctx.info(line),
   };
   const heroku = herokuClients(
     createHerokuHttp({ ...common, baseUrl: settings.heroku.apiUrl, apiKey: settings.heroku.apiKey }),
@@ -69,7 +70,7 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
   const serversPath = resolveServersFile(settings.serversFile, ctx.env.GITHUB_WORKSPACE);
 
   // Our wording as written; the values in it (names, URLs, provider messages) redacted one by one.
-  const outside = <T>(data: T) => redactedData(data, (text) => ctx.secrets.redact(text), REPORT_WORDS);
+  const outside = <T>(data: T) => redactedData(data, ctx.secrets.redactor, REPORT_WORDS);
   const { dns, observed } = await ctx.log.step('preflight', { app: settings.appName }, async () => {
     try {
       return await preflight();

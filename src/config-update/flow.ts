@@ -196,7 +196,7 @@ async function publish(
   ctx: ActionContext,
   summary: Omit<SummaryInput, 'output' | 'results'> & { results: readonly ShownResult[] },
 ): Promise<void> {
-  const shown = { ...summary, notes: redactedData(summary.notes ?? [], (text) => ctx.secrets.redact(text)) };
+  const shown = { ...summary, notes: redactedData(summary.notes ?? [], ctx.secrets.redactor) };
   const totals = totalsOf(shown.results);
   ctx.setOwnOutput('total', String(totals.total));
   ctx.setOwnOutput('succeeded', String(totals.succeeded));

@@ -5,6 +5,7 @@ import { ApiError, EnvironmentError, InputError, isExpectedError, messageOf, Ste
 import { renderFailureSummary } from './failure-summary.ts';
 import { requestTimeoutFromEnv } from './http.ts';
 import { InputReader, workspaceFiles } from './inputs.ts';
+import { composedOf, type Line, Message, msg, own, redactMessage } from './message.ts';
 import { logFilePath, OpLog } from './oplog.ts';
 import { Secrets, type SecretValue, urlSecrets } from './secrets.ts';
 import { closeUndici, PROXY_VARIABLES } from './undici.ts';
@@ -45,10 +46,16 @@ export interface ActionContext {
   log: OpLog;
   env: NodeJS.ProcessEnv;
   toolkit: Toolkit;
-  info(line: string): void;
-  warning(line: string): void;
+  /**
+   * Lines for the log and annotations. A `Message` (core/message.ts) is redacted value by value,
+   * our words kept whole; a plain string is redacted whole. The runner masks the log again
+   * with its own rules (each secret wherever it occurs), which we cannot change.
+   */
+  info(line: Line): void;
+  warning(line: Line): void;
   /** A `::notice::` annotation: worth seeing, not a problem. */
-  notice(line: string): void;
+  notice(line: Line): void;
+  /** Redacted: a string whole, a `Message` value by value, anything else as its JSON. */
   setOutput(name: string, value: unknown): void;
   /**
    * An output the action composed itself (a path it wrote, a count, a status word): written as
@@ -118,7 +125,8 @@ export async function runAction<S>(
     running = true;
     await definition.run(parsed, ctx);
   } catch (error) {
-    const message = ctx.secrets.redact(describeFailure(error));
+    // Our words whole, each value redacted (core/message.ts).
+    const message = redactMessage(composedOf(error), ctx.secrets.redactor);
     if (!ctx.hasWrittenSummary()) await summarizeFailure(definition, ctx, settings, running, error, message);
     failWith(ctx, error, message);
   } finally {
@@ -137,7 +145,7 @@ export async function runPost(
   try {
     await work(ctx);
   } catch (error) {
-    ctx.warning(`post step: ${messageOf(error)}`);
+    ctx.warning(msg`post step: ${error}`);
   }
 }
 
@@ -149,7 +157,7 @@ export function createContext(
   cancellation: Cancellation = processCancellation(),
 ): ActionContext {
   const secrets = new Secrets((value) => toolkit.setSecret(value));
-  const redact = (text: string) => secrets.redact(text);
+  const redact = (line: Line) => redactMessage(line, secrets.redactor);
   const log = new OpLog({ path: logFilePath(env, action), action, redact });
   let summaryWritten = false;
   return {
@@ -164,7 +172,10 @@ export function createContext(
     warning: (line) => toolkit.warning(redact(line)),
     notice: (line) => toolkit.notice(redact(line)),
     setOutput: (name, value) =>
-      toolkit.setOutput(name, redact(typeof value === 'string' ? value : JSON.stringify(value))),
+      toolkit.setOutput(
+        name,
+        redact(typeof value === 'string' || value instanceof Message ? value : JSON.stringify(value)),
+      ),
     setOwnOutput: (name, value) => toolkit.setOutput(name, value),
     writeSummary: async (markdown, options) => {
       summaryWritten = true;
@@ -208,23 +219,12 @@ async function summarizeFailure<S>(
 }
 
 function failWith(ctx: ActionContext, error: unknown, message: string): void {
-  ctx.log.write({ step: failedStep(error), outcome: 'failed', detail: message });
+  // Already redacted: redacting it again whole would cut the words the first pass kept.
+  ctx.log.write({ step: failedStep(error), outcome: 'failed', detail: own(message) });
   if (!isExpectedError(error) && error instanceof Error && error.stack) {
     ctx.toolkit.debug(ctx.secrets.redact(error.stack));
   }
   ctx.toolkit.setFailed(message);
-}
-
-function describeFailure(error: unknown): string {
-  if (
-    error instanceof InputError ||
-    error instanceof ApiError ||
-    error instanceof StepError ||
-    error instanceof EnvironmentError ||
-    error instanceof CancelledError
-  )
-    return error.message;
-  return `${messageOf(error)}`;
 }
 
 function failedStep(error: unknown): string {

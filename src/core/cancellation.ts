@@ -1,3 +1,5 @@
+import { type Line, type Message, msg, outside, own } from './message.ts';
+
 /**
  * Cancellation as the GitHub runner does it: "Cancel workflow" sends SIGINT to
  * `node`; a step still running 7.5 s later gets SIGTERM, and 2.5 s after that
@@ -23,11 +25,17 @@ export const FORCED_EXIT_MS = 7100;
 
 export class CancelledError extends Error {
   readonly signalName: string;
-  /** `detail` says what was done before stopping, e.g. `2 unit(s) changed, 2 sent back`. */
-  constructor(signalName: string, detail?: string) {
-    super(`cancelled (${signalName})${detail ? `: ${detail}` : ''}`);
+  readonly composed: Message;
+  /**
+   * `detail` says what was done before stopping, e.g. `2 unit(s) changed, 2 sent back`; a
+   * `Message` keeps our words apart from its values, a plain string is redacted whole.
+   */
+  constructor(signalName: string, detail?: Line) {
+    const composed = msg`cancelled (${own(signalName)})${detail ? msg`: ${typeof detail === 'string' ? outside(detail) : detail}` : ''}`;
+    super(String(composed));
     this.name = 'CancelledError';
     this.signalName = signalName;
+    this.composed = composed;
   }
 }
 

@@ -1,30 +1,45 @@
+import { composedOf, joinMessages, type Line, type Message, msg, outside, own } from './message.ts';
+
 /**
  * The three kinds of failure every action reports, and the one place that turns
- * any thrown value into the single `::error::` line a user reads.
+ * any thrown value into the single `::error::` line a user reads. Each message is
+ * composed as a `Message` (`composed`): our words apart from the values, which
+ * are redacted one by one when it is shown (core/message.ts).
  */
+
+function asMessage(line: Line): Message {
+  return typeof line === 'string' ? outside(line) : line;
+}
 
 /** A bad or missing input, raised before any request is sent. */
 export class InputError extends Error {
   readonly input: string;
   /** The message without the input's name: what is wrong and what is allowed. */
   readonly problem: string;
+  readonly composed: Message;
 
-  constructor(input: string, problem: string) {
-    super(`Input '${input}' ${problem}`);
+  /** `problem`: a `Message` keeps our words apart from the values; a plain string is redacted whole. */
+  constructor(input: string, problem: Line) {
+    const composed = msg`Input '${own(input)}' ${asMessage(problem)}`;
+    super(String(composed));
     this.name = 'InputError';
     this.input = input;
-    this.problem = problem;
+    this.problem = String(problem);
+    this.composed = composed;
   }
 }
 
 /** A bad value in an environment variable that tunes every action, raised before any request. */
 export class EnvironmentError extends Error {
   readonly variable: string;
+  readonly composed: Message;
 
-  constructor(variable: string, problem: string) {
-    super(`Environment variable ${variable} ${problem}`);
+  constructor(variable: string, problem: Line) {
+    const composed = msg`Environment variable ${own(variable)} ${asMessage(problem)}`;
+    super(String(composed));
     this.name = 'EnvironmentError';
     this.variable = variable;
+    this.composed = composed;
   }
 }
 
@@ -41,11 +56,14 @@ export interface ApiErrorDetails {
   requestId?: string;
   /** A short excerpt of the response body, secrets already removed. */
   body?: string;
-  /** The provider's own message when its error body carries one. */
-  providerMessage?: string;
+  /**
+   * The provider's own message when its error body carries one, or what we say instead
+   * (a rate limit past the bound); a `Message` keeps our words apart from its values.
+   */
+  providerMessage?: Line;
   retryable: boolean;
   attempts: number;
-  hint?: string;
+  hint?: Line;
   /**
    * The input or secret that authenticated the request (`heroku-api-key`), set
    * when the provider refused it (401, or 403 that is not a rate limit): the
@@ -68,9 +86,12 @@ export class ApiError extends Error {
   readonly attempts: number;
   readonly hint: string | undefined;
   readonly refusedCredential: string | undefined;
+  readonly composed: Message;
 
   constructor(details: ApiErrorDetails) {
-    super(describeApiError(details), details.cause === undefined ? undefined : { cause: details.cause });
+    const composed = describeApiError(details);
+    super(String(composed), details.cause === undefined ? undefined : { cause: details.cause });
+    this.composed = composed;
     this.name = 'ApiError';
     this.provider = details.provider;
     this.operation = details.operation;
@@ -78,40 +99,44 @@ export class ApiError extends Error {
     this.status = details.status;
     this.requestId = details.requestId;
     this.body = details.body;
-    this.providerMessage = details.providerMessage;
+    this.providerMessage =
+      details.providerMessage === undefined ? undefined : String(details.providerMessage);
     this.retryable = details.retryable;
     this.attempts = details.attempts;
-    this.hint = details.hint;
+    this.hint = details.hint === undefined ? undefined : String(details.hint);
     this.refusedCredential = details.refusedCredential;
   }
 }
 
-function describeApiError(d: ApiErrorDetails): string {
+function describeApiError(d: ApiErrorDetails): Message {
   if (d.refusedCredential) return describeRefusal(d, d.refusedCredential);
+  const provider = own(d.provider);
   const parts = [
     d.status === undefined
-      ? `${d.provider} ${d.request} failed`
-      : `${d.provider} answered ${d.request} with HTTP ${d.status}`,
+      ? msg`${provider} ${d.request} failed`
+      : msg`${provider} answered ${d.request} with HTTP ${own(d.status)}`,
   ];
-  const reason = d.providerMessage ?? d.body ?? (d.cause instanceof Error ? d.cause.message : undefined);
-  if (reason) parts.push(`: ${reason}`);
-  const extra: string[] = [];
-  if (d.attempts > 1) extra.push(`${d.attempts} attempts`);
-  if (d.requestId) extra.push(`request id ${d.requestId}`);
-  if (extra.length > 0) parts.push(` (${extra.join(', ')})`);
-  if (d.hint) parts.push(`. ${d.hint}`);
-  return parts.join('');
+  const reason = d.providerMessage ?? d.body ?? (d.cause instanceof Error ? composedOf(d.cause) : undefined);
+  if (reason) parts.push(msg`: ${reason}`);
+  const extra: Message[] = [];
+  if (d.attempts > 1) extra.push(msg`${own(d.attempts)} attempts`);
+  if (d.requestId) extra.push(msg`request id ${d.requestId}`);
+  if (extra.length > 0) parts.push(msg` (${joinMessages(extra, ', ')})`);
+  if (d.hint) parts.push(msg`. ${d.hint}`);
+  return joinMessages(parts, '');
 }
 
 /** `heroku-api-key was refused by Heroku (401: Invalid credentials provided)`. */
-function describeRefusal(d: ApiErrorDetails, credential: string): string {
+function describeRefusal(d: ApiErrorDetails, credential: string): Message {
   const reason = d.providerMessage ?? d.body;
-  const status = d.status === undefined ? '' : `${d.status}${reason ? ': ' : ''}`;
-  const detail = `${status}${reason ?? ''}`;
-  const parts = [`${credential} was refused by ${d.provider}${detail ? ` (${detail})` : ''}`];
-  if (d.requestId) parts.push(`; request id ${d.requestId}`);
-  if (d.hint) parts.push(`. ${d.hint}`);
-  return parts.join('');
+  const status = d.status === undefined ? msg`` : msg`${own(d.status)}${reason ? own(': ') : ''}`;
+  const detail = msg`${status}${reason ?? ''}`;
+  const parts = [
+    msg`${own(credential)} was refused by ${own(d.provider)}${String(detail) ? msg` (${detail})` : ''}`,
+  ];
+  if (d.requestId) parts.push(msg`; request id ${d.requestId}`);
+  if (d.hint) parts.push(msg`. ${d.hint}`);
+  return joinMessages(parts, '');
 }
 
 /**
@@ -121,23 +146,23 @@ function describeRefusal(d: ApiErrorDetails, credential: string): string {
  */
 export class StepError extends Error {
   readonly step: string;
-  readonly doing: string;
+  /** What was being done, composed (`msg\`create Heroku app ${name}\``); a plain string is redacted whole. */
+  readonly doing: Line;
+  readonly composed: Message;
 
-  constructor(step: string, doing: string, cause: unknown) {
-    super(`Could not ${doing}: ${messageOf(cause)}`, { cause });
+  constructor(step: string, doing: Line, cause: unknown) {
+    const composed = msg`Could not ${asMessage(doing)}: ${composedOf(cause)}`;
+    super(String(composed), { cause });
     this.name = 'StepError';
     this.step = step;
     this.doing = doing;
+    this.composed = composed;
   }
 }
 
+/** The message of anything thrown, as plain text (not redacted); `composedOf` keeps its pieces. */
 export function messageOf(error: unknown): string {
-  if (error instanceof AggregateError) {
-    const inner = error.errors.map(messageOf);
-    return inner.length === 0 ? error.message : inner.join('; ');
-  }
-  if (error instanceof Error) return error.message;
-  return String(error);
+  return String(composedOf(error));
 }
 
 /** Errors the action itself raised on purpose, as opposed to programming errors. */

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { CancelledError } from './cancellation.ts';
 import { ApiError, EnvironmentError } from './errors.ts';
+import { ComposedError, composedOf, type Line, type Message, msg, own, redactedValues } from './message.ts';
 import {
   DEFAULT_WAIT_BOUND,
   judgeWait,
@@ -76,7 +77,7 @@ export interface HttpClientOptions {
    * Receives one line per wait: `rate limited by Heroku, waiting 30 s (…)`, or
    * `retrying Heroku GET /apps/web after HTTP 503 (retry 1 of 3), waiting 0.4 s`.
    */
-  log?: (line: string) => void;
+  log?: (line: Line) => void;
   /** In [0, 1): the provider client's jitter and the retry backoff's (Math.random by default). */
   random?: () => number;
 }
@@ -88,7 +89,8 @@ export interface RetryEvent {
   request: string;
   attempt: number;
   delayMs: number;
-  reason: string;
+  /** `HTTP 503`, `timeout`, a network error's code. */
+  reason: Message;
 }
 
 export interface RequestOptions {
@@ -245,7 +247,10 @@ export class HttpClient {
         throwIfCancelled(outer, this.provider, named, attempt);
         outcome = isTimeout(error) ? { kind: 'timeout' } : { kind: 'network', code: errorCode(error) };
         failure = {
-          cause: outcome.kind === 'timeout' ? new Error(`no answer within ${this.timeoutOf(req)} ms`) : error,
+          cause:
+            outcome.kind === 'timeout'
+              ? new ComposedError(msg`no answer within ${own(this.timeoutOf(req))} ms`)
+              : error,
         };
       }
       failures++;
@@ -260,11 +265,11 @@ export class HttpClient {
       if (!decision.retry) throw this.apiError(named, attempt, failure, outcome);
       const backoff = {
         waitMs: decision.delayMs,
-        limit: `${describeOutcome(outcome)} (retry ${failures} of ${policy.retries})`,
+        limit: msg`${describeOutcome(outcome)} (retry ${own(failures)} of ${own(policy.retries)})`,
       };
       const verdict = this.judge(backoff, waits);
       if (!verdict.wait)
-        throw this.apiError(named, attempt, failure, outcome, `Not retried: ${verdict.over}.`);
+        throw this.apiError(named, attempt, failure, outcome, msg`Not retried: ${verdict.over}.`);
       (req.onRetry ?? this.options.onRetry)?.({
         provider: this.provider,
         ...named,
@@ -312,11 +317,11 @@ export class HttpClient {
     sleep: NonNullable<HttpClientOptions['sleep']>,
   ): Promise<void> {
     const most = this.options.rateLimit?.maxLimited ?? MAX_LIMITED_ANSWERS;
-    const verdict: WaitVerdict | { wait: false; reason: string } =
+    const verdict: WaitVerdict | { wait: false; reason: Message } =
       waits.limited >= most
         ? {
             wait: false,
-            reason: `rate limited by ${this.provider} ${waits.limited} times in a row (${limit.limit})`,
+            reason: msg`rate limited by ${own(this.provider)} ${own(waits.limited)} times in a row (${limit.limit})`,
           }
         : this.judge(limit, waits);
     if (!verdict.wait) {
@@ -418,7 +423,7 @@ export class HttpClient {
     attempts: number,
     failure: Failure,
     outcome: AttemptOutcome,
-    hint?: string,
+    hint?: Message,
   ): ApiError {
     const redact = this.options.redact;
     const text = failure.text ?? '';
@@ -500,16 +505,19 @@ export function excerpt(text: string): string {
   return oneLine.length > BODY_EXCERPT_CHARS ? `${oneLine.slice(0, BODY_EXCERPT_CHARS)}…` : oneLine;
 }
 
+/** The cause with its values redacted (our words kept: see core/message.ts), and its error code in front. */
 function redactedCause(cause: unknown, redact: (text: string) => string): Error {
-  const message = cause instanceof Error ? cause.message : String(cause);
+  const message = composedOf(cause);
   const code = errorCode(cause);
-  return new Error(redact(code && !message.includes(code) ? `${code}: ${message}` : message));
+  const coded = code && !String(message).includes(code) ? msg`${code}: ${message}` : message;
+  return new ComposedError(redactedValues(coded, redact));
 }
 
-function describeOutcome(outcome: AttemptOutcome): string {
-  if (outcome.kind === 'status') return `HTTP ${outcome.status}`;
-  if (outcome.kind === 'timeout') return 'timeout';
-  return outcome.code ?? 'network error';
+/** `HTTP 503`, `timeout`, or the network error's code: words of ours and the status. */
+function describeOutcome(outcome: AttemptOutcome): Message {
+  if (outcome.kind === 'status') return msg`HTTP ${own(outcome.status)}`;
+  if (outcome.kind === 'timeout') return own('timeout');
+  return outcome.code ? msg`${outcome.code}` : own('network error');
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -1,5 +1,6 @@
 import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { composedOf, type Line, Message } from './message.ts';
 
 /**
  * The JSONL operations log: one event per step, appended synchronously so the
@@ -14,7 +15,8 @@ export interface OpEvent {
   outcome: Outcome;
   durationMs?: number;
   ids?: Record<string, string | number | undefined>;
-  detail?: string;
+  /** A `Message` is redacted value by value (core/message.ts), a string whole. */
+  detail?: Line;
 }
 
 /** Fields whose values are the action's own words (a step name, an outcome), never third-party text. */
@@ -28,13 +30,13 @@ export interface StepTally {
 export class OpLog {
   readonly path: string;
   private readonly action: string;
-  private readonly redact: (text: string) => string;
+  private readonly redact: (text: Line) => string;
   private readonly now: () => Date;
   private fd: number | undefined;
   /** Events so far by step and outcome, in the order each step first appeared. */
   private readonly counts = new Map<string, Map<Outcome, number>>();
 
-  constructor(options: { path: string; action: string; redact: (text: string) => string; now?: () => Date }) {
+  constructor(options: { path: string; action: string; redact: (text: Line) => string; now?: () => Date }) {
     this.path = options.path;
     this.action = options.action;
     this.redact = options.redact;
@@ -53,7 +55,9 @@ export class OpLog {
     this.counts.set(event.step, outcomes);
     const head = JSON.stringify({ time: this.now().toISOString(), action: this.action });
     const fields = JSON.stringify(event, (key, value: unknown) =>
-      typeof value === 'string' && !OWN_WORDS.has(key) ? this.redact(value) : value,
+      (typeof value === 'string' && !OWN_WORDS.has(key)) || value instanceof Message
+        ? this.redact(value)
+        : value,
     );
     // Opened once, on the first event, and kept (closed when the process exits): a fan-out
     // logs one event per target, and open-write-close each time was most of their cost.
@@ -77,7 +81,7 @@ export class OpLog {
       this.write({ step, outcome: 'ok', durationMs: Math.round(performance.now() - started), ids });
       return result;
     } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
+      const detail = composedOf(error);
       this.write({
         step,
         outcome: 'failed',

@@ -1,4 +1,5 @@
 import { EnvironmentError } from './errors.ts';
+import { type Line, type Message, msg, own } from './message.ts';
 import { parseRetryAfter } from './retry.ts';
 
 /**
@@ -22,8 +23,11 @@ export interface LimitedAnswer {
 export interface RateLimitWait {
   /** How long to wait before sending again, in ms. */
   waitMs: number;
-  /** The limit as the provider stated it, for logs and errors: `HTTP 429, RateLimit-Remaining 0`. */
-  limit: string;
+  /**
+   * The limit as the provider stated it, for logs and errors: `HTTP 429, RateLimit-Remaining 0`;
+   * a `Message` keeps our words apart from the header values (core/message.ts).
+   */
+  limit: Line;
 }
 
 /** How one provider's client reads its rate limits (each rules file names its source). */
@@ -61,9 +65,9 @@ export type WaitVerdict =
   | {
       wait: false;
       /** The whole refusal of a rate-limit wait: `rate limited by Heroku past the input timeout (…)`. */
-      reason: string;
+      reason: Message;
       /** Why any wait was not taken, for a retry's error: `waiting 4 s would pass the input timeout (2 s left)`. */
-      over: string;
+      over: Message;
     };
 
 /**
@@ -90,24 +94,29 @@ export function judgeWait(input: {
   if (wait.waitMs <= left) return { wait: true, sleepMs: Math.round(wait.waitMs * input.scale) };
   const room =
     untilDeadline !== undefined && untilDeadline <= budgetLeft
-      ? `${formatWait(Math.max(0, untilDeadline))} left`
-      : `at most ${formatWait(bound.budgetMs)} of waits in all${input.sleptMs > 0 ? `, ${formatWait(input.sleptMs)} already waited` : ''}`;
-  const waiting = `waiting ${formatWait(wait.waitMs)}`;
+      ? msg`${ownWait(Math.max(0, untilDeadline))} left`
+      : msg`at most ${ownWait(bound.budgetMs)} of waits in all${input.sleptMs > 0 ? msg`, ${ownWait(input.sleptMs)} already waited` : ''}`;
+  const waiting = msg`waiting ${ownWait(wait.waitMs)}`;
+  const name = own(bound.name);
   return {
     wait: false,
-    reason: `rate limited by ${provider} past ${bound.name} (${wait.limit}: ${waiting} would pass it, ${room})`,
-    over: `${waiting} would pass ${bound.name} (${room})`,
+    reason: msg`rate limited by ${own(provider)} past ${name} (${wait.limit}: ${waiting} would pass it, ${room})`,
+    over: msg`${waiting} would pass ${name} (${room})`,
   };
 }
 
 /** The log line of one rate-limit wait: `rate limited by Heroku, waiting 30 s (HTTP 429, RateLimit-Remaining 0; app.info)`. */
-export function waitLine(provider: string, wait: RateLimitWait, operation: string): string {
-  return `rate limited by ${provider}, waiting ${formatWait(wait.waitMs)} (${wait.limit}; ${operation})`;
+export function waitLine(provider: string, wait: RateLimitWait, operation: string): Message {
+  return msg`rate limited by ${own(provider)}, waiting ${ownWait(wait.waitMs)} (${wait.limit}; ${own(operation)})`;
 }
 
 /** The log line of one wait before a retry: `retrying Heroku GET /apps/web after HTTP 503, waiting 0.4 s (retry 1 of 3)`. */
-export function retryLine(provider: string, request: string, wait: RateLimitWait): string {
-  return `retrying ${provider} ${request} after ${wait.limit}, waiting ${formatWait(wait.waitMs)}`;
+export function retryLine(provider: string, request: string, wait: RateLimitWait): Message {
+  return msg`retrying ${own(provider)} ${request} after ${wait.limit}, waiting ${ownWait(wait.waitMs)}`;
+}
+
+function ownWait(ms: number): Message {
+  return own(formatWait(ms));
 }
 
 /** `30 s`, `1.5 s`, `0.8 s`: whole seconds from 10 s up, one decimal below. */

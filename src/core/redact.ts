@@ -364,6 +364,36 @@ export class Redactor {
   }
 
   /**
+   * Where `redact` could replace text: `[start, end)` of every shape match (past
+   * the part a shape keeps) and every literal form outside a marker, found on
+   * `text` as it is and not counted. It may name more than `redact` replaces
+   * (a literal inside a shape's match), never less: for checking short composed
+   * text (core/message.ts), not for scanning logs.
+   */
+  hits(text: string): [number, number][] {
+    const found: [number, number][] = [];
+    for (const { pattern } of this.shapes) {
+      pattern.lastIndex = 0;
+      for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+        if (m[0] === '') {
+          pattern.lastIndex++;
+          continue;
+        }
+        const kept = typeof m[1] === 'string' ? m[1].length : 0;
+        found.push([m.index + kept, m.index + m[0].length]);
+      }
+    }
+    const literal = this.compiledLiterals();
+    if (literal) {
+      literal.lastIndex = 0;
+      for (let m = literal.exec(text); m !== null; m = literal.exec(text))
+        if (!(m[0].startsWith(MARKER_START) && MARKER.test(m[0])))
+          found.push([m.index, m.index + m[0].length]);
+    }
+    return found;
+  }
+
+  /**
    * Redacts the whole lines of `text` before `limit`, or less when a match may
    * continue past it (an open private key block, an Authorization header whose
    * value is on the next line). Returns the redacted text and how much of the

@@ -1,3 +1,5 @@
+import { Message, own, redactMessage, type Segment, type TextRedactor } from './message.ts';
+
 /**
  * Data from outside, redacted field by field before it is rendered into text
  * of ours. A rendered summary or evidence file is our fixed wording (headings,
@@ -19,23 +21,33 @@
  * `ownValues` are values of our own making (a deploy id, the tag made from it)
  * kept whole wherever they occur inside a string (`unless a build of deploy_1a2b
  * is already under way`): the text between them is redacted piece by piece.
+ *
+ * A `Message` in `data` (an error, a note, a plan line: our words around
+ * values, core/message.ts) becomes one of our own words already redacted:
+ * its values redacted one by one, `ownValues` inside them kept, our words whole.
  */
 export function redactedData<T>(
   data: T,
-  redact: (text: string) => string,
+  redactor: TextRedactor,
   ours: readonly string[] = [],
   ownValues: readonly string[] = [],
 ): T {
   const kept = ownValues.filter((v) => v !== '').sort((a, b) => b.length - a.length);
-  const around = (text: string, i = 0): string => {
+  const pieces = (text: string, i = 0): Segment[] => {
     const value = kept[i];
-    if (value === undefined) return redact(text);
+    if (value === undefined) return [{ text, ours: false }];
     return text
       .split(value)
-      .map((piece) => around(piece, i + 1))
-      .join(value);
+      .flatMap((piece, j) => [...(j > 0 ? [{ text: value, ours: true }] : []), ...pieces(piece, i + 1)]);
   };
+  const around = (text: string): string =>
+    pieces(text)
+      .map((p) => (p.ours ? p.text : redactor.redact(p.text)))
+      .join('');
+  const message = (m: Message): Message =>
+    own(redactMessage(new Message(m.segments.flatMap((s) => (s.ours ? [s] : pieces(s.text)))), redactor));
   const walk = (value: unknown, key: string | undefined): unknown => {
+    if (value instanceof Message) return message(value);
     if (typeof value === 'string') return key !== undefined && ours.includes(key) ? value : around(value);
     if (Array.isArray(value)) return value.map((item) => walk(item, undefined));
     if (value === null || typeof value !== 'object' || value instanceof Date) return value;

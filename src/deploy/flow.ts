@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ActionContext } from '../core/action.ts';
 import { CancelledError, isCancelled, RECORD_BUDGET_MS, untilAborted } from '../core/cancellation.ts';
 import { InputError, messageOf, StepError } from '../core/errors.ts';
+import type { Line } from '../core/message.ts';
 import { redactedData } from '../core/redacted-data.ts';
 import type { GitHubDeployments } from '../providers/github/deployments.ts';
 import type { ImageReference } from '../providers/registry/reference.ts';
@@ -413,7 +414,7 @@ function writeReport(ctx: ActionContext, report: DeployReport): Promise<void> {
     report.deployId,
     ...(report.deployTag === deployTagOf(report.deployId) ? [report.deployTag] : []),
   ];
-  const redacted = redactedData(report, (text) => ctx.secrets.redact(text), REPORT_WORDS, own);
+  const redacted = redactedData(report, ctx.secrets.redactor, REPORT_WORDS, own);
   return ctx.writeSummary(renderSummary(redacted), { fromRedactedData: true });
 }
 
@@ -472,10 +473,10 @@ async function resolveVersion(
   identity: TargetIdentity,
   ownTag: string,
 ): Promise<Version> {
-  const log = (line: string) => ctx.info(line);
+  const log = (line: Line) => ctx.info(line);
   const target = settings.target.kind;
   /** Pinned now; tagged later, under the tag this deploy ends up with. */
-  const warn = (line: string) => ctx.warning(line);
+  const warn = (line: Line) => ctx.warning(line);
   const pin = async (ref: ImageReference, input: string) => {
     const registry = deps.registry(ref.registry);
     const pinned = await pinImage(registry, ref, {

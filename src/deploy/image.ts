@@ -1,4 +1,5 @@
 import { ApiError, InputError, messageOf, StepError } from '../core/errors.ts';
+import type { Line } from '../core/message.ts';
 import type { Manifest, PushAccess } from '../providers/registry/distribution.ts';
 import { formatImageReference, type ImageReference } from '../providers/registry/reference.ts';
 
@@ -61,7 +62,7 @@ export interface PinOptions {
   dryRun: boolean;
   /** The input that named the image (`image`, `rollback-to`), named when the registry has no such image. */
   input: string;
-  log: (line: string) => void;
+  log: (line: Line) => void;
   warn: (line: string) => void;
 }
 
@@ -128,7 +129,7 @@ export async function tagPinned(
   registry: RegistryApi,
   image: PinnedImage,
   tag: string,
-  options: { dryRun: boolean; log: (line: string) => void },
+  options: { dryRun: boolean; log: (line: Line) => void },
 ): Promise<string> {
   const tagged = `${image.ref.registry}/${image.ref.repository}:${tag}`;
   if (options.dryRun) {

@@ -1,4 +1,5 @@
 import type { ActionContext } from '../core/action.ts';
+import type { Line } from '../core/message.ts';
 import type { WaitBound } from '../core/rate-limit.ts';
 
 /**
@@ -11,7 +12,7 @@ export function rateLimitWaits(
   settings: { healthTimeoutMs: number },
   ctx: Pick<ActionContext, 'info' | 'cancellation'>,
   startedAt: number,
-): { waitBound: WaitBound; log: (line: string) => void; signal: AbortSignal } {
+): { waitBound: WaitBound; log: (line: Line) => void; signal: AbortSignal } {
   return {
     waitBound: {
       budgetMs: settings.healthTimeoutMs,

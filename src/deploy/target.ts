@@ -1,3 +1,4 @@
+import type { Line } from '../core/message.ts';
 /**
  * The seam between the deploy orchestration (ids, image resolution and
  * tagging, GitHub deployment records, report) and the three kinds of target.
@@ -29,7 +30,7 @@ export interface DeployRequest {
    */
   cleanupSignal?: AbortSignal;
   /** Progress line per finished unit, and other log lines. */
-  log: (line: string) => void;
+  log: (line: Line) => void;
   /** heroku rollback: the release to roll back to (its id). */
   release?: string;
 }

@@ -48,7 +48,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
   }
   // Our wording is written as is; what came from outside is redacted field by field (redacted-data.ts).
   // A check's status and kind are our words, compared and counted by the rendering.
-  const outside = <T>(data: T) => redactedData(data, (text) => ctx.secrets.redact(text), ['status', 'kind']);
+  const outside = <T>(data: T) => redactedData(data, ctx.secrets.redactor, ['status', 'kind']);
   const target = settings.target ?? file.target;
   if (!target) throw new InputError('target', `is required: ${settings.configPath} has no \`target\``);
   const dir = checkOutputDir(workspace, settings.outputDir);

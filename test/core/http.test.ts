@@ -207,7 +207,7 @@ describe('every wait of a request, judged against one bound', () => {
       sleep: async (ms) => {
         slept.push(ms);
       },
-      log: (line) => lines.push(line),
+      log: (line) => lines.push(String(line)),
       ...extra,
     });
     return { http, slept, lines };

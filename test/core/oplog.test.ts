@@ -17,7 +17,7 @@ describe('OpLog', () => {
     const log = new OpLog({
       path,
       action: 'clone',
-      redact: (t) => t.replaceAll('s3cret', '[REDACTED:secret]'),
+      redact: (t) => String(t).replaceAll('s3cret', '[REDACTED:secret]'),
       now: () => new Date('2026-11-22T10:00:00Z'),
     });
     await log.step('app.create', { app: 'fetlife-prod-tati' }, async () => 'ok');

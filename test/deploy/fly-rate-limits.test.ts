@@ -59,7 +59,7 @@ describe('Fly per-action rate limits', () => {
       token: SECRETS.fly,
       redact: (t) => t,
       random: () => 0,
-      log: (line) => lines.push(line),
+      log: (line) => lines.push(String(line)),
       sleep: async (ms) => {
         slept.push(ms);
         await new Promise((r) => setTimeout(r, ms));

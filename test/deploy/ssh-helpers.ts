@@ -81,7 +81,7 @@ export function deployRequest(
     dryRun: false,
     healthTimeoutMs: 30_000,
     autoRollback: true,
-    log: (line) => lines.push(line),
+    log: (line) => lines.push(String(line)),
     ...overrides,
   };
 }

@@ -7,6 +7,7 @@ import { createHerokuFake, herokuFault } from '../../sandbox/fakes/heroku.ts';
 import { createHetznerFake, hetznerRateLimited } from '../../sandbox/fakes/hetzner.ts';
 import { ApiError } from '../../src/core/errors.ts';
 import type { HttpClient } from '../../src/core/http.ts';
+import type { Line } from '../../src/core/message.ts';
 import type { WaitBound } from '../../src/core/rate-limit.ts';
 import { CloudflareHttp } from '../../src/providers/cloudflare/client.ts';
 import { createDigitalOceanClient } from '../../src/providers/digitalocean/client.ts';
@@ -23,7 +24,7 @@ import { createHetznerHttp, hcloudRetries } from '../../src/providers/hetzner/cl
 interface Harness {
   slept: number[];
   lines: string[];
-  common: { redact: (t: string) => string; sleep: (ms: number) => Promise<void>; log: (l: string) => void };
+  common: { redact: (t: string) => string; sleep: (ms: number) => Promise<void>; log: (l: Line) => void };
 }
 
 function harness(): Harness {
@@ -37,7 +38,7 @@ function harness(): Harness {
       sleep: async (ms) => {
         slept.push(ms);
       },
-      log: (l) => lines.push(l),
+      log: (l) => lines.push(String(l)),
     },
   };
 }

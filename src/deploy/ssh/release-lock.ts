@@ -136,7 +136,7 @@ export async function runReleaseLock(
   }
   // Our wording as written; the service, hosts, holders and errors redacted one by one.
   const redact = (text: string) => ctx.secrets.redact(text);
-  const shown = redactedData(results, redact, ['result']);
+  const shown = redactedData(results, ctx.secrets.redactor, ['result']);
   await ctx.writeSummary(
     [
       `### Release the ${redact(settings.service)} deploy lock${dryRun ? ' (dry run, nothing changed)' : ''}`,

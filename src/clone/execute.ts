@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CancelledError } from '../core/cancellation.ts';
 import { ApiError, StepError } from '../core/errors.ts';
+import { ComposedError, type Line, msg, own } from '../core/message.ts';
 import type { OpLog } from '../core/oplog.ts';
 import { Progress } from '../core/progress.ts';
 import type { HerokuDomainInfo } from '../providers/heroku/domains.ts';
@@ -51,8 +52,8 @@ export interface ExecuteDeps {
   desired: Record<string, string>;
   signal: AbortSignal;
   log: OpLog;
-  info(line: string): void;
-  warning(line: string): void;
+  info(line: Line): void;
+  warning(line: Line): void;
   serversPath: string;
   /** The run's secrets removed from text written to files. */
   redact(text: string): string;
@@ -109,7 +110,7 @@ export async function execute(
         ? error
         : deps.signal.reason instanceof CancelledError
           ? deps.signal.reason
-          : new Error(`the clone's timeout of ${deps.settings.timeoutMs / 1000} s ran out`);
+          : new ComposedError(msg`the clone's timeout of ${deps.settings.timeoutMs / 1000} s ran out`);
       const failure = error instanceof StepError ? error : new StepError(step.kind, describe(step), cause);
       results.push({ step, status: 'failed', ms, note: failure.message });
       progress.done({ id: describe(step), outcome: 'failed', ms });
@@ -132,7 +133,7 @@ interface Outcome {
 async function runStep(step: Step, deps: ExecuteDeps, runtime: Runtime): Promise<Outcome> {
   const { heroku } = deps;
   const appId = () => {
-    if (!runtime.appId) throw new Error(`app ${deps.settings.appName} is not known yet`);
+    if (!runtime.appId) throw new ComposedError(msg`app ${deps.settings.appName} is not known yet`);
     return runtime.appId;
   };
   const poll = { signal: deps.signal, intervalMs: deps.pollIntervalMs ?? 250 };
@@ -149,8 +150,8 @@ async function runStep(step: Step, deps: ExecuteDeps, runtime: Runtime): Promise
         });
       } catch (error) {
         if (error instanceof ApiError && error.status === 422 && /taken/i.test(error.message)) {
-          throw new Error(
-            `Heroku app ${step.app} was created by someone else since this run looked: refusing to use it (${error.message})`,
+          throw new ComposedError(
+            msg`Heroku app ${step.app} was created by someone else since this run looked: refusing to use it (${error.message})`,
           );
         }
         throw error;
@@ -165,7 +166,7 @@ async function runStep(step: Step, deps: ExecuteDeps, runtime: Runtime): Promise
     case 'app.claim':
       await heroku.configVars.update(appId(), { [MARKER_VAR]: deps.observed.source.app.id });
       deps.warning(
-        `Claimed Heroku app ${step.app}: it has no ${MARKER_VAR} but is empty, as a run interrupted right after creating it leaves it`,
+        msg`Claimed Heroku app ${step.app}: it has no ${MARKER_VAR} but is empty, as a run interrupted right after creating it leaves it`,
       );
       return { status: 'done' };
     case 'config.set': {
@@ -192,7 +193,7 @@ async function runStep(step: Step, deps: ExecuteDeps, runtime: Runtime): Promise
     case 'dns.upsert': {
       const dns = deps.dns!;
       const target = step.target ?? runtime.dnsTarget ?? (await pendingDnsTarget(deps, appId()));
-      if (!target) throw new Error(`no DNS target known for ${step.name}.${step.zone}`);
+      if (!target) throw new ComposedError(msg`no DNS target known for ${step.name}.${step.zone}`);
       const decision = decideDns(step.existing, target, step.ttl);
       if (decision.op === 'none') return { status: 'exists' };
       if (decision.op === 'create') {
@@ -210,7 +211,7 @@ async function runStep(step: Step, deps: ExecuteDeps, runtime: Runtime): Promise
           current: { ...existing, values: [fqdnValue(target)], ttl: step.ttl, proxied: false },
         };
         deps.info(
-          `CNAME ${step.name}.${step.zone} pointed at ${before}; repointed to ${fqdnValue(target)} (dns-overwrite)`,
+          msg`CNAME ${step.name}.${step.zone} pointed at ${before}; repointed to ${fqdnValue(target)} (dns-overwrite)`,
         );
         return { status: 'done', note: `repointed from ${before}` };
       }
@@ -219,7 +220,7 @@ async function runStep(step: Step, deps: ExecuteDeps, runtime: Runtime): Promise
     case 'dns.manual': {
       const target = step.target ?? runtime.dnsTarget;
       deps.info(
-        `Create this DNS record at your DNS provider: ${step.hostname}. ${deps.settings.dns.ttl} IN CNAME ${target ? fqdnValue(target) : '(unknown target)'}`,
+        msg`Create this DNS record at your DNS provider: ${step.hostname}. ${deps.settings.dns.ttl} IN CNAME ${target ? fqdnValue(target) : own('(unknown target)')}`,
       );
       return { status: 'done' };
     }
@@ -238,8 +239,8 @@ async function runStep(step: Step, deps: ExecuteDeps, runtime: Runtime): Promise
       );
       const mine = targets.find((t) => t.appId === id)!;
       if (mine.status !== 'succeeded') {
-        throw new Error(
-          `promotion ${promotion.id} to ${step.app} ${mine.status}: ${mine.errorMessage ?? 'Heroku gave no reason'}`,
+        throw new ComposedError(
+          msg`promotion ${promotion.id} to ${step.app} ${mine.status}: ${mine.errorMessage ?? own('Heroku gave no reason')}`,
         );
       }
       return { status: 'done', note: `promotion ${promotion.id}` };
@@ -253,16 +254,16 @@ async function runStep(step: Step, deps: ExecuteDeps, runtime: Runtime): Promise
           ...poll,
           onValue: (d) => {
             if (d?.acmStatus && d.acmStatus !== last && d.acmStatus !== 'cert issued') {
-              deps.info(`certificate of ${step.hostname}: ${d.acmStatus}`);
+              deps.info(msg`certificate of ${step.hostname}: ${d.acmStatus}`);
             }
             last = d?.acmStatus;
           },
         },
       );
-      if (!domain) throw new Error(`domain ${step.hostname} is gone from ${step.app}`);
+      if (!domain) throw new ComposedError(msg`domain ${step.hostname} is gone from ${step.app}`);
       if (domain.acmStatus !== 'cert issued') {
-        throw new Error(
-          `ACM could not issue the certificate of ${step.hostname}: ${domain.acmStatusReason ?? domain.acmStatus}`,
+        throw new ComposedError(
+          msg`ACM could not issue the certificate of ${step.hostname}: ${domain.acmStatusReason ?? domain.acmStatus}`,
         );
       }
       return { status: 'done' };
@@ -290,7 +291,7 @@ async function dnsTargetOf(
   if (domain.cname) return domain.cname;
   const { signal } = deps;
   deps.info(
-    `Heroku has not assigned ${domain.hostname} a DNS target yet (status ${domain.status || 'unknown'}); waiting up to ${DNS_TARGET_WAIT_MS / 1000} s`,
+    msg`Heroku has not assigned ${domain.hostname} a DNS target yet (status ${domain.status || 'unknown'}); waiting up to ${DNS_TARGET_WAIT_MS / 1000} s`,
   );
   const wait = AbortSignal.any([signal, AbortSignal.timeout(DNS_TARGET_WAIT_MS)]);
   let last = domain;
@@ -304,8 +305,8 @@ async function dnsTargetOf(
     if (signal.aborted) throw error;
   }
   if (last.cname) return last.cname;
-  throw new Error(
-    `Heroku gave ${domain.hostname} no DNS target within ${DNS_TARGET_WAIT_MS / 1000} s (Heroku's domain status: ${last.status || 'unknown'}); run again to pick it up once Heroku has assigned one`,
+  throw new ComposedError(
+    msg`Heroku gave ${domain.hostname} no DNS target within ${DNS_TARGET_WAIT_MS / 1000} s (Heroku's domain status: ${last.status || 'unknown'}); run again to pick it up once Heroku has assigned one`,
   );
 }
 
@@ -313,7 +314,7 @@ async function dnsTargetOf(
 async function pendingDnsTarget(deps: ExecuteDeps, app: string): Promise<string> {
   const hostname = hostnameOf(deps.settings)!;
   const domain = await deps.heroku.domains.find(app, hostname);
-  if (!domain) throw new Error(`domain ${hostname} is gone from ${deps.settings.appName}`);
+  if (!domain) throw new ComposedError(msg`domain ${hostname} is gone from ${deps.settings.appName}`);
   return dnsTargetOf(deps.heroku, app, domain, deps);
 }
 
@@ -326,8 +327,8 @@ function acmRefusal(error: unknown, app: string): unknown {
   if (!(error instanceof ApiError) || error.status === undefined || error.status < 400 || error.status >= 500)
     return error;
   if (error.status === 401 || error.status === 403) return error;
-  return new Error(
-    `Heroku refused to enable Automated Certificate Management on ${app} (${error.status}: ${error.providerMessage ?? 'no reason given'}). ACM needs dynos of type Basic or above: change the dyno type (heroku ps:type basic -a ${app}) and run again, or clone without a domain (dns-provider: none and no domain)`,
+  return new ComposedError(
+    msg`Heroku refused to enable Automated Certificate Management on ${app} (${error.status}: ${error.providerMessage ?? own('no reason given')}). ACM needs dynos of type Basic or above: change the dyno type (heroku ps:type basic -a ${app}) and run again, or clone without a domain (dns-provider: none and no domain)`,
   );
 }
 
@@ -348,7 +349,7 @@ function appendServers(deps: ExecuteDeps, runtime: Runtime): Outcome {
   } catch (error) {
     runtime.record = formatRecord(deps.settings, webUrl, now);
     const why = error instanceof Error ? error.message : String(error);
-    deps.warning(`could not write the servers file ${deps.settings.serversFile}: ${why}`);
+    deps.warning(msg`could not write the servers file ${deps.settings.serversFile}: ${why}`);
     return { status: 'warning', note: why };
   }
 }

@@ -2,7 +2,7 @@ import type { ActionContext } from '../core/action.ts';
 import { CancelledError, isCancelled } from '../core/cancellation.ts';
 import { messageOf, StepError } from '../core/errors.ts';
 import type { HttpClient } from '../core/http.ts';
-import type { Line } from '../core/message.ts';
+import { ComposedError, type Line, msg, own } from '../core/message.ts';
 import type { WaitBound } from '../core/rate-limit.ts';
 import { redactedData } from '../core/redacted-data.ts';
 import { CloudflareHttp } from '../providers/cloudflare/client.ts';
@@ -87,7 +87,11 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
   });
   async function preflight() {
     const dns = await openDns().catch((error: unknown) => {
-      throw new StepError('preflight', `read the DNS zone of ${settings.dns.domain ?? 'the domain'}`, error);
+      throw new StepError(
+        'preflight',
+        msg`read the DNS zone of ${settings.dns.domain ?? own('the domain')}`,
+        error,
+      );
     });
     const observed = await observe(settings, {
       heroku,
@@ -96,7 +100,11 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
       secret: (value) => ctx.secrets.add(value, 'config-var'),
     }).catch((error: unknown) => {
       if (error instanceof StepError || isCancelled(error)) throw error;
-      throw new StepError('preflight', `read Heroku app ${settings.sourceApp} and the clone's target`, error);
+      throw new StepError(
+        'preflight',
+        msg`read Heroku app ${settings.sourceApp} and the clone's target`,
+        error,
+      );
     });
     return { dns, observed };
   }
@@ -108,17 +116,17 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
   const steps = buildPlan(settings, observed);
 
   ctx.info(
-    `Plan to clone ${settings.sourceApp} into ${settings.appName}${settings.dryRun ? ' (dry run)' : ''}:`,
+    msg`Plan to clone ${settings.sourceApp} into ${settings.appName}${settings.dryRun ? own(' (dry run)') : ''}:`,
   );
   for (const [i, step] of steps.entries()) {
-    ctx.info(`  ${i + 1}. ${describe(step)}${step.exists ? ' (exists)' : ''}`);
+    ctx.info(msg`  ${i + 1}. ${describe(step)}${step.exists ? own(' (exists)') : ''}`);
   }
   if (desired.addonOwned.length > 0) {
-    ctx.info(`Not copied, owned by ${settings.sourceApp}'s add-ons: ${desired.addonOwned.join(', ')}`);
+    ctx.info(msg`Not copied, owned by ${settings.sourceApp}'s add-ons: ${desired.addonOwned.join(', ')}`);
   }
   for (const key of desired.addonDerived) {
     ctx.warning(
-      `${key} of ${settings.sourceApp} is not copied: its value contains the value of an add-on config var, so the clone would use ${settings.sourceApp}'s add-on. To copy it on purpose, set it in the config input (${key}=...)`,
+      msg`${key} of ${settings.sourceApp} is not copied: its value contains the value of an add-on config var, so the clone would use ${settings.sourceApp}'s add-on. To copy it on purpose, set it in the config input (${key}=...)`,
     );
   }
 
@@ -159,7 +167,7 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
     for (const step of steps)
       ctx.log.write({ step: step.kind, outcome: step.exists ? 'skipped' : 'planned' });
     await publish(report(plannedResults(steps)));
-    ctx.info(`Dry run: ${steps.filter((s) => !s.exists).length} step(s) would run; nothing was changed.`);
+    ctx.info(msg`Dry run: ${steps.filter((s) => !s.exists).length} step(s) would run; nothing was changed.`);
     return;
   }
 
@@ -219,7 +227,7 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
 
   await publish(report(results));
   ctx.info(
-    `Cloned ${settings.sourceApp} into ${settings.appName}${hostnameOf(settings) ? ` at ${subdomainUrl(settings)}` : ''}`,
+    msg`Cloned ${settings.sourceApp} into ${settings.appName}${hostnameOf(settings) ? msg` at ${subdomainUrl(settings)}` : ''}`,
   );
 }
 
@@ -243,6 +251,6 @@ function withCleanupNote(error: unknown, settings: CloneSettings, cleanup: Clone
   return new StepError(
     error.step,
     error.doing,
-    new Error(`${messageOf(error.cause).replace(/\.$/, '')}.${note}`),
+    new ComposedError(msg`${messageOf(error.cause).replace(/\.$/, '')}.${note}`),
   );
 }

@@ -1,5 +1,6 @@
 import { InputError } from '../core/errors.ts';
 import type { InputReader } from '../core/inputs.ts';
+import { msg } from '../core/message.ts';
 
 export const SECRET_INPUTS = ['heroku-api-key', 'dns-token'] as const;
 
@@ -49,7 +50,7 @@ export function parseInputs(inputs: InputReader): CloneSettings {
   if (!DNS_LABEL.test(name)) {
     throw new InputError(
       'name',
-      `must be a lowercase DNS label (letters, digits, inner dashes); got ${JSON.stringify(name)}`,
+      msg`must be a lowercase DNS label (letters, digits, inner dashes); got ${JSON.stringify(name)}`,
     );
   }
   const sourceApp = inputs.required('source-app', 'is required: the Heroku app to clone');
@@ -57,29 +58,32 @@ export function parseInputs(inputs: InputReader): CloneSettings {
   const provider = inputs.choice('dns-provider', ['hetzner', 'cloudflare', 'none'] as const, 'hetzner');
   const domain = inputs.optional('domain')?.toLowerCase().replace(/\.$/, '');
   if (domain !== undefined && !DOMAIN.test(domain)) {
-    throw new InputError('domain', `must be a DNS zone like example.com; got ${JSON.stringify(domain)}`);
+    throw new InputError('domain', msg`must be a DNS zone like example.com; got ${JSON.stringify(domain)}`);
   }
   if (provider !== 'none' && domain === undefined) {
-    throw new InputError('domain', `is required when dns-provider is ${provider}`);
+    throw new InputError('domain', msg`is required when dns-provider is ${provider}`);
   }
   const token = inputs.optional('dns-token');
   if (provider !== 'none' && token === undefined) {
-    throw new InputError('dns-token', `is required when dns-provider is ${provider}`);
+    throw new InputError('dns-token', msg`is required when dns-provider is ${provider}`);
   }
   const folderVar = inputs.raw('folder-var') || 'IMAGE_FOLDER';
   if (!ENV_NAME.test(folderVar))
-    throw new InputError('folder-var', 'must be a config var name like IMAGE_FOLDER');
+    throw new InputError('folder-var', msg`must be a config var name like IMAGE_FOLDER`);
   const folder = inputs.optional('folder');
   // The servers file is comma-separated, one record per line.
   if (folder !== undefined && /[,\r\n]/.test(folder)) {
-    throw new InputError('folder', `must not contain a comma or a line break; got ${JSON.stringify(folder)}`);
+    throw new InputError(
+      'folder',
+      msg`must not contain a comma or a line break; got ${JSON.stringify(folder)}`,
+    );
   }
   const exclude = inputs.list('exclude-config');
   for (const pattern of exclude) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(pattern)) {
       throw new InputError(
         'exclude-config',
-        `takes KEY or PREFIX_* entries; ${JSON.stringify(pattern)} is neither`,
+        msg`takes KEY or PREFIX_* entries; ${JSON.stringify(pattern)} is neither`,
       );
     }
   }
@@ -118,12 +122,12 @@ export function parseInputs(inputs: InputReader): CloneSettings {
 
 export function renderAppName(template: string, values: { name: string; sourceApp: string }): string {
   const unknown = /\{(?!name\}|source-app\})[^}]*\}/.exec(template);
-  if (unknown) throw new InputError('app-name', `knows {name} and {source-app}; ${unknown[0]} is neither`);
+  if (unknown) throw new InputError('app-name', msg`knows {name} and {source-app}; ${unknown[0]} is neither`);
   const rendered = template.replaceAll('{name}', values.name).replaceAll('{source-app}', values.sourceApp);
   if (!HEROKU_APP_NAME.test(rendered)) {
     throw new InputError(
       'app-name',
-      `gives ${JSON.stringify(rendered)}, which Heroku refuses: 3-30 characters, lowercase letters, digits and dashes, starting with a letter and not ending with a dash`,
+      msg`gives ${JSON.stringify(rendered)}, which Heroku refuses: 3-30 characters, lowercase letters, digits and dashes, starting with a letter and not ending with a dash`,
     );
   }
   return rendered;

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ApiError, StepError } from '../core/errors.ts';
+import { msg } from '../core/message.ts';
 import { isSecretConfigValue } from '../core/secrets.ts';
 import { HerokuAppForbidden, type HerokuAppInfo } from '../providers/heroku/apps.ts';
 import type { HerokuDomainInfo } from '../providers/heroku/domains.ts';
@@ -76,7 +77,7 @@ function readDnsRecord(dns: DnsZone, name: string): Promise<DnsRecordState | und
   const record = dns.recordName(name);
   return dns.find(record).catch((error: unknown) => {
     if (error instanceof ApiError)
-      throw new StepError('preflight', `read the DNS record ${record}.${dns.zone}`, error);
+      throw new StepError('preflight', msg`read the DNS record ${record}.${dns.zone}`, error);
     throw error;
   });
 }
@@ -84,7 +85,7 @@ function readDnsRecord(dns: DnsZone, name: string): Promise<DnsRecordState | und
 export async function observe(settings: CloneSettings, deps: ObserveDeps): Promise<Observed> {
   const { heroku } = deps;
   const fail = (source: string, message: string) =>
-    new StepError('preflight', `clone source app ${source}`, new Error(message));
+    new StepError('preflight', msg`clone source app ${source}`, new Error(message));
 
   const [account, sourceApp] = await Promise.all([
     heroku.account.current(),

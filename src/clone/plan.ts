@@ -1,4 +1,5 @@
 import { StepError } from '../core/errors.ts';
+import { ComposedError, msg } from '../core/message.ts';
 import { configToSet, desiredConfig, MARKER_VAR } from './config.ts';
 import { type DnsChange, type DnsRecordState, decideDns, fqdnValue } from './dns.ts';
 import type { CloneSettings } from './inputs.ts';
@@ -77,9 +78,9 @@ export function ownership(settings: CloneSettings, observed: Observed): Ownershi
   if (observed.targetForbidden !== undefined) {
     throw new StepError(
       'app.create',
-      `create Heroku app ${settings.appName}`,
-      new Error(
-        `${observed.targetForbidden}: the name is taken by an app of another account, so refusing to touch it. Choose another app-name or name`,
+      msg`create Heroku app ${settings.appName}`,
+      new ComposedError(
+        msg`${observed.targetForbidden}: the name is taken by an app of another account, so refusing to touch it. Choose another app-name or name`,
       ),
     );
   }
@@ -94,9 +95,9 @@ export function ownership(settings: CloneSettings, observed: Observed): Ownershi
       : `its ${MARKER_VAR} names another source app (${marker})`;
   throw new StepError(
     'app.create',
-    `create Heroku app ${settings.appName}`,
-    new Error(
-      `Heroku app ${settings.appName} already exists and ${why}: refusing to modify it. Choose another app-name or name, or delete that app`,
+    msg`create Heroku app ${settings.appName}`,
+    new ComposedError(
+      msg`Heroku app ${settings.appName} already exists and ${why}: refusing to modify it. Choose another app-name or name, or delete that app`,
     ),
   );
 }
@@ -151,9 +152,9 @@ export function buildPlan(settings: CloneSettings, observed: Observed): Step[] {
   if (coupling && coupling.pipelineId !== source.pipeline.id) {
     throw new StepError(
       'pipeline.couple',
-      `couple ${app} to pipeline ${source.pipeline.name}`,
-      new Error(
-        `${app} is coupled to another pipeline (${coupling.pipelineId}), not ${source.pipeline.name}`,
+      msg`couple ${app} to pipeline ${source.pipeline.name}`,
+      new ComposedError(
+        msg`${app} is coupled to another pipeline (${coupling.pipelineId}), not ${source.pipeline.name}`,
       ),
     );
   }
@@ -180,8 +181,8 @@ export function buildPlan(settings: CloneSettings, observed: Observed): Step[] {
       if (dns.record?.protected && decision?.op !== 'none') {
         throw new StepError(
           'dns.upsert',
-          `point ${hostname} at Heroku app ${app}`,
-          new Error(`the CNAME ${dns.name} in ${dns.zone} is protected against changes`),
+          msg`point ${hostname} at Heroku app ${app}`,
+          new ComposedError(msg`the CNAME ${dns.name} in ${dns.zone} is protected against changes`),
         );
       }
       refuseForeignCname(settings, dns, dnsTarget, hostname);
@@ -247,9 +248,9 @@ function refuseForeignCname(
   if (dnsTarget !== undefined && fqdnValue(current) === fqdnValue(dnsTarget)) return;
   throw new StepError(
     'dns.upsert',
-    `point ${hostname} at Heroku app ${settings.appName}`,
-    new Error(
-      `the CNAME ${dns.name} in ${dns.zone} points at ${current}, not at this app's Heroku DNS target: refusing to repoint it. Set dns-overwrite: true to repoint it, or choose another name`,
+    msg`point ${hostname} at Heroku app ${settings.appName}`,
+    new ComposedError(
+      msg`the CNAME ${dns.name} in ${dns.zone} points at ${current}, not at this app's Heroku DNS target: refusing to repoint it. Set dns-overwrite: true to repoint it, or choose another name`,
     ),
   );
 }

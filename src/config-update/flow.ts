@@ -1,5 +1,6 @@
 import type { ActionContext } from '../core/action.ts';
 import { CancelledError, cancelSignalName } from '../core/cancellation.ts';
+import { msg, own } from '../core/message.ts';
 import { Progress } from '../core/progress.ts';
 import { redactedData } from '../core/redacted-data.ts';
 import { StdoutBatch } from '../core/stdout-batch.ts';
@@ -58,11 +59,11 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
   const plan = buildPlan(settings.request, shardOf(observed.selected, settings.shard));
   if (settings.shard) {
     ctx.info(
-      `Shard ${settings.shard.index}/${settings.shard.count}: ${plan.length} of ${observed.selected.length} targets`,
+      msg`Shard ${settings.shard.index}/${settings.shard.count}: ${plan.length} of ${observed.selected.length} targets`,
     );
   }
   if (observed.selected.length === 0)
-    ctx.warning(`No ${noun(kind, 0)} to update: ${observed.notes.join('; ')}`);
+    ctx.warning(msg`No ${noun(kind, 0)} to update: ${observed.notes.join('; ')}`);
   const title =
     settings.target.kind === 'fly'
       ? `Config update: Fly app ${ctx.secrets.redact(settings.target.app)}`
@@ -92,7 +93,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
   for (const r of settled) {
     resultsFile.add(r);
     ctx.info(
-      `${r.outcome === 'failed' ? 'Failed' : 'Skipped'} ${r.id}${r.region ? ` (${r.region})` : ''}: ${r.error}`,
+      msg`${r.outcome === 'failed' ? own('Failed') : own('Skipped')} ${r.id}${r.region ? msg` (${r.region})` : ''}: ${r.error}`,
     );
     ctx.log.write({
       step: 'update',
@@ -104,7 +105,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
   const sending = toSend(plan);
   const wakes = sending.filter((u) => u.disposition === 'wake').length;
   ctx.info(
-    `Will update ${sending.length} ${noun(kind, sending.length)}${wakes > 0 ? ` (${wakes} to wake first)` : ''}`,
+    msg`Will update ${sending.length} ${noun(kind, sending.length)}${wakes > 0 ? msg` (${wakes} to wake first)` : ''}`,
   );
 
   const listName = settings.target.kind === 'kamal' ? settings.target.list : undefined;

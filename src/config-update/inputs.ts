@@ -1,6 +1,7 @@
 import { InputError } from '../core/errors.ts';
 import type { InputReader } from '../core/inputs.ts';
 import { atLine, checkUrl, serverView } from '../core/inputs.ts';
+import { msg } from '../core/message.ts';
 
 export const SECRET_INPUTS = ['auth-token', 'fly-api-token'] as const;
 
@@ -57,7 +58,7 @@ export function parseInputs(inputs: InputReader): ConfigUpdateSettings {
   const kind = inputs.choice('target', ['fly', 'kamal'] as const, 'fly');
   const method = inputs.raw('method').toUpperCase() || 'POST';
   if (!(METHODS as readonly string[]).includes(method)) {
-    throw new InputError('method', `must be one of ${METHODS.join(', ')}; got ${JSON.stringify(method)}`);
+    throw new InputError('method', msg`must be one of ${METHODS.join(', ')}; got ${JSON.stringify(method)}`);
   }
   const request: UpdateRequest = {
     method,
@@ -100,10 +101,10 @@ function parseKamal(inputs: InputReader): KamalTargetSettings {
   const fromFile = inputs.fileLines('urls-file', (value) => checkUrl('urls-file', value));
   const entries = inputs.entries('urls');
   if (fromFile && entries.length > 0)
-    throw new InputError('urls', 'and urls-file exclude each other; give one');
+    throw new InputError('urls', msg`and urls-file exclude each other; give one`);
   if (fromFile) {
     if (fromFile.entries.length === 0)
-      throw new InputError('urls-file', `names ${JSON.stringify(fromFile.file)}, which lists no URL`);
+      throw new InputError('urls-file', msg`names ${JSON.stringify(fromFile.file)}, which lists no URL`);
     const seen = new Map<string, number>();
     for (const { line, parsed } of fromFile.entries) {
       const key = serverView(parsed);
@@ -124,7 +125,7 @@ function parseKamal(inputs: InputReader): KamalTargetSettings {
     };
   }
   if (entries.length === 0)
-    throw new InputError('urls', 'or urls-file is required when target is kamal: one endpoint URL per line');
+    throw new InputError('urls', msg`or urls-file is required when target is kamal: one endpoint URL per line`);
   const urls = entries.map((e) => checkUrl('urls', e.value));
   const seen = new Set<string>();
   for (const url of urls) {
@@ -143,7 +144,7 @@ function flyAppName(value: string): string {
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(value)) {
     throw new InputError(
       'fly-app',
-      `must be a Fly app name (lowercase letters, digits, dashes); got ${JSON.stringify(value)}`,
+      msg`must be a Fly app name (lowercase letters, digits, dashes); got ${JSON.stringify(value)}`,
     );
   }
   return value;
@@ -155,7 +156,7 @@ export function parseShard(value: string | undefined): Shard | undefined {
   const index = m ? Number(m[1]) : Number.NaN;
   const count = m ? Number(m[2]) : Number.NaN;
   if (!(count >= 1 && index >= 1 && index <= count)) {
-    throw new InputError('shard', `must be i/n with 1 <= i <= n, e.g. 2/3; got ${JSON.stringify(value)}`);
+    throw new InputError('shard', msg`must be i/n with 1 <= i <= n, e.g. 2/3; got ${JSON.stringify(value)}`);
   }
   return { index, count };
 }

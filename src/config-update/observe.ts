@@ -1,4 +1,5 @@
 import { StepError } from '../core/errors.ts';
+import { msg } from '../core/message.ts';
 import type { MachinesApi } from '../providers/fly/machines.ts';
 import type { ConfigUpdateSettings, FlyTargetSettings } from './inputs.ts';
 import { type SelectedTarget, selectFlyTargets, selectKamalTargets } from './targets.ts';
@@ -26,7 +27,7 @@ export async function observeTargets(
   try {
     machines = await machinesFor(target).list();
   } catch (error) {
-    throw new StepError('discover', `list the machines of Fly app ${target.app}`, error);
+    throw new StepError('discover', msg`list the machines of Fly app ${target.app}`, error);
   }
   const selection = selectFlyTargets(machines, target.url, target);
   const filters = [

@@ -1,4 +1,5 @@
 import { StepError } from '../core/errors.ts';
+import { ComposedError, msg } from '../core/message.ts';
 import type { UnitResult } from '../core/progress.ts';
 import { formatMs } from '../core/summary.ts';
 import type { PlannedUnit } from './plan.ts';
@@ -157,8 +158,8 @@ export function failureOf(results: readonly TargetResult[], maxFailures: number)
   const more = failed.length > LISTED_IN_ERROR ? `; and ${failed.length - LISTED_IN_ERROR} more` : '';
   return new StepError(
     'update',
-    `update ${failed.length} of ${results.length} targets`,
-    new Error(`more than max-failures (${maxFailures}) failed: ${named}${more}`),
+    msg`update ${failed.length} of ${results.length} targets`,
+    new ComposedError(msg`more than max-failures (${maxFailures}) failed: ${named}${more}`),
   );
 }
 

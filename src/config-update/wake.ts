@@ -1,5 +1,6 @@
 import { ApiError } from '../core/errors.ts';
 import { abortableSleep } from '../core/http.ts';
+import { ComposedError, msg } from '../core/message.ts';
 import { formatMs } from '../core/summary.ts';
 import type { MachinesApi } from '../providers/fly/machines.ts';
 
@@ -31,8 +32,8 @@ export async function wakeMachine(
     const answer = await machines.start(id);
     if (answer.refused === undefined) break;
     if (left() <= 0)
-      throw new Error(
-        `POST /start still answered 412 after ${formatMs(options.timeoutMs)}: ${answer.refused}`,
+      throw new ComposedError(
+        msg`POST /start still answered 412 after ${formatMs(options.timeoutMs)}: ${answer.refused}`,
       );
     await sleep(Math.min(delay, left()), options.signal);
     delay = Math.min(2000, delay * 2);

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { InputError } from './errors.ts';
+import { msg } from './message.ts';
 import { Redactor } from './redact.ts';
 
 /**
@@ -136,10 +137,10 @@ export class InputReader {
     const value = this.read(name);
     if (value === '') {
       if (fallback !== undefined) return fallback;
-      throw new InputError(name, `is required: one of ${allowed.join(', ')}`);
+      throw new InputError(name, msg`is required: one of ${allowed.join(', ')}`);
     }
     const match = allowed.find((a) => a === value.toLowerCase());
-    if (!match) throw new InputError(name, `must be one of ${allowed.join(', ')}; got ${shown(value)}`);
+    if (!match) throw new InputError(name, msg`must be one of ${allowed.join(', ')}; got ${shown(value)}`);
     return match;
   }
 
@@ -148,7 +149,7 @@ export class InputReader {
     if (value === '') return fallback;
     if (/^(true|yes|on)$/i.test(value)) return true;
     if (/^(false|no|off)$/i.test(value)) return false;
-    throw new InputError(name, `must be true or false; got ${shown(value)}`);
+    throw new InputError(name, msg`must be true or false; got ${shown(value)}`);
   }
 
   integer(name: string, fallback: number, range: { min: number; max?: number }): number {
@@ -157,10 +158,10 @@ export class InputReader {
     const max = range.max ?? Number.MAX_SAFE_INTEGER;
     const bounds = range.max === undefined ? `>= ${range.min}` : `from ${range.min} to ${range.max}`;
     if (!/^[+-]?\d+$/.test(value))
-      throw new InputError(name, `must be a whole number ${bounds}; got ${shown(value)}`);
+      throw new InputError(name, msg`must be a whole number ${bounds}; got ${shown(value)}`);
     const n = Number(value);
     if (n < range.min || n > max)
-      throw new InputError(name, `must be a whole number ${bounds}; got ${shown(value)}`);
+      throw new InputError(name, msg`must be a whole number ${bounds}; got ${shown(value)}`);
     return n;
   }
 
@@ -178,7 +179,7 @@ export class InputReader {
     if (!(n >= least && n <= max)) {
       throw new InputError(
         name,
-        `must be a number of seconds of at least ${least} and at most ${max}; got ${shown(value)}`,
+        msg`must be a number of seconds of at least ${least} and at most ${max}; got ${shown(value)}`,
       );
     }
     return Math.round(n * 1000);
@@ -187,7 +188,7 @@ export class InputReader {
   url(name: string, options: { fallback?: string; required?: boolean } = {}): string | undefined {
     const value = this.read(name) || options.fallback || '';
     if (value === '') {
-      if (options.required) throw new InputError(name, 'is required: an http(s) URL');
+      if (options.required) throw new InputError(name, msg`is required: an http(s) URL`);
       return undefined;
     }
     return checkUrl(name, value);
@@ -222,22 +223,22 @@ export class InputReader {
       if (error instanceof OutsideWorkspaceError)
         throw new InputError(
           name,
-          `names ${shown(file)}, which is outside the workspace (links followed); give a path inside GITHUB_WORKSPACE, the repository checkout`,
+          msg`names ${shown(file)}, which is outside the workspace (links followed); give a path inside GITHUB_WORKSPACE, the repository checkout`,
         );
       if (error instanceof NotAListFileError)
         throw new InputError(
           name,
-          `names ${shown(file)}, which ${error.why}; give a file with one entry per line`,
+          msg`names ${shown(file)}, which ${error.why}; give a file with one entry per line`,
         );
       if (error instanceof NotUtf8Error)
         throw new InputError(
           name,
-          `${fileLine(file, error.line)}: holds bytes that are not UTF-8 text; save the file as UTF-8`,
+          msg`${fileLine(file, error.line)}: holds bytes that are not UTF-8 text; save the file as UTF-8`,
         );
       const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
       throw new InputError(
         name,
-        `names ${shown(file)}, which cannot be read (${code}); give a workspace path to a file with one entry per line`,
+        msg`names ${shown(file)}, which cannot be read (${code}); give a workspace path to a file with one entry per line`,
       );
     }
     const entries = listEntries(text).map(({ line, value }) => ({
@@ -264,7 +265,7 @@ export class InputReader {
       const key = eq > 0 ? line.slice(0, eq).trim() : '';
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
         const what = options.secretValues ? 'a line' : shown(line);
-        throw new InputError(name, `must hold one KEY=value per line; ${what} is not of that form`);
+        throw new InputError(name, msg`must hold one KEY=value per line; ${what} is not of that form`);
       }
       out[key] = line.slice(eq + 1);
     }
@@ -294,7 +295,8 @@ export function atLine<T>(name: string, file: string, line: number, check: () =>
   try {
     return check();
   } catch (error) {
-    if (error instanceof InputError) throw new InputError(name, `${fileLine(file, line)}: ${error.problem}`);
+    if (error instanceof InputError)
+      throw new InputError(name, msg`${fileLine(file, line)}: ${error.problem}`);
     throw error;
   }
 }
@@ -392,20 +394,20 @@ export function checkUrl(name: string, value: string): string {
   if (blank) {
     throw new InputError(
       name,
-      `must be one http(s) URL per line, without spaces or control characters; the entry has ${blank} (a comment after a URL starts with " #")${urlExcerpt(value)}`,
+      msg`must be one http(s) URL per line, without spaces or control characters; the entry has ${blank} (a comment after a URL starts with " #")${urlExcerpt(value)}`,
     );
   }
   let parsed: URL;
   try {
     parsed = new URL(value);
   } catch {
-    throw new InputError(name, `must be an http(s) URL${urlExcerpt(value)}`);
+    throw new InputError(name, msg`must be an http(s) URL${urlExcerpt(value)}`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new InputError(name, `must be an http(s) URL${urlExcerpt(value)}`);
+    throw new InputError(name, msg`must be an http(s) URL${urlExcerpt(value)}`);
   }
   if (parsed.username || parsed.password) {
-    throw new InputError(name, 'must not carry credentials in the URL; use the token inputs');
+    throw new InputError(name, msg`must not carry credentials in the URL; use the token inputs`);
   }
   // As given: the URL is sent exactly as the user wrote it (duplicates are found on `serverView`).
   return value;
@@ -439,16 +441,17 @@ const SSH_HOST =
 
 export function parseSshHost(name: string, value: string): SshHost {
   const blank = blankInside(value);
-  if (blank) throw new InputError(name, `must be [user@]host[:port], one per line; the entry has ${blank}`);
+  if (blank)
+    throw new InputError(name, msg`must be [user@]host[:port], one per line; the entry has ${blank}`);
   // Quoted only when it has the characters of a host line: a line of another file is never shown.
   const got = /^[A-Za-z0-9_.@:[\]-]{1,100}$/.test(value) ? `; got ${shown(value)}` : '';
   const m = SSH_HOST.exec(value);
   if (!m)
     throw new InputError(
       name,
-      `must be [user@]host[:port], the host a name of dot-separated labels (letters, digits, and dashes inside a label), an IPv4 address or a bracketed IPv6 one${got}`,
+      msg`must be [user@]host[:port], the host a name of dot-separated labels (letters, digits, and dashes inside a label), an IPv4 address or a bracketed IPv6 one${got}`,
     );
   const port = m[3] === undefined ? 22 : Number(m[3]);
-  if (port < 1 || port > 65_535) throw new InputError(name, `has a port outside 1-65535${got}`);
+  if (port < 1 || port > 65_535) throw new InputError(name, msg`has a port outside 1-65535${got}`);
   return { user: m[1], host: m[2]!.replace(/^\[|\]$/g, ''), port };
 }

@@ -43,6 +43,11 @@ export type TextRedactor = Pick<Redactor, 'redact' | 'hits'>;
 /** What a printing or writing sink takes: a plain string is redacted whole. */
 export type Line = string | Message;
 
+/** A line as composed, not redacted: for a sink that redacts its text whole (a progress line). */
+export function lineText(line: Line | undefined): string | undefined {
+  return line === undefined ? undefined : String(line);
+}
+
 /**
  * Composes a message: the template's strings are our words; every interpolated
  * value is from outside and redacted on its own, unless it is a `Message`

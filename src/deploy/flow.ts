@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ActionContext } from '../core/action.ts';
 import { CancelledError, isCancelled, RECORD_BUDGET_MS, untilAborted } from '../core/cancellation.ts';
 import { InputError, messageOf, StepError } from '../core/errors.ts';
-import type { Line } from '../core/message.ts';
+import { ComposedError, type Line, type Message, msg, own, redactMessage } from '../core/message.ts';
 import { redactedData } from '../core/redacted-data.ts';
 import type { GitHubDeployments } from '../providers/github/deployments.ts';
 import type { ImageReference } from '../providers/registry/reference.ts';
@@ -98,7 +98,7 @@ export async function runDeploy(
           }).catch((error: unknown) => {
             throw new StepError(
               'github.deployment.find',
-              `read the GitHub deployments of environment ${settings.environment} (to continue an earlier attempt of this run)`,
+              msg`read the GitHub deployments of environment ${settings.environment} (to continue an earlier attempt of this run)`,
               error,
             );
           }),
@@ -110,14 +110,14 @@ export async function runDeploy(
   if (earlier && version.tag === ownTag) version.tag = earlier.payload.tag ?? deployTagOf(deployId);
   if (earlier)
     ctx.info(
-      `Attempt ${env.GITHUB_RUN_ATTEMPT ?? '?'} of run ${runId}: continuing GitHub deployment ${earlier.deployment.id} (${version.tag}), which attempt ${earlier.payload.run_attempt ?? '?'} created`,
+      msg`Attempt ${env.GITHUB_RUN_ATTEMPT ?? own('?')} of run ${runId}: continuing GitHub deployment ${earlier.deployment.id} (${version.tag}), which attempt ${earlier.payload.run_attempt ?? own('?')} created`,
     );
   ctx.cancellation.signal.throwIfAborted();
   if (version.tagImage) {
     const tagImage = version.tagImage;
     await ctx.log.step('image.tag', { tag: version.tag }, () =>
       tagImage(version.tag).catch((error: unknown) => {
-        throw new StepError('image.tag', `tag image ${version.image ?? ''} as ${version.tag}`, error);
+        throw new StepError('image.tag', msg`tag image ${version.image ?? ''} as ${version.tag}`, error);
       }),
     );
   }
@@ -130,7 +130,7 @@ export async function runDeploy(
   else ctx.setOutput('deploy-tag', version.tag);
   if (version.image) ctx.setOutput('image', version.image);
   if (observation.previousImage) ctx.setOutput('previous-image', observation.previousImage);
-  ctx.info(`${settings.operation} ${deployId} (${version.tag}): ${version.source}`);
+  ctx.info(msg`${settings.operation} ${deployId} (${version.tag}): ${version.source}`);
 
   const payload: DeployPayload = {
     deploy_id: deployId,
@@ -156,7 +156,10 @@ export async function runDeploy(
           .create({
             ref: env.GITHUB_SHA || env.GITHUB_REF || 'HEAD',
             environment: settings.environment,
-            description: `${settings.operation} ${version.tag} to ${describeIdentity(identity)}`,
+            description: redactMessage(
+              msg`${own(settings.operation)} ${version.tag} to ${describeIdentity(identity)}`,
+              ctx.secrets.redactor,
+            ),
             payload: payload as unknown as Record<string, unknown>,
             task: 'deploy',
             transientEnvironment: false,
@@ -165,7 +168,7 @@ export async function runDeploy(
           .catch((error: unknown) => {
             throw new StepError(
               'github.deployment.create',
-              `record a GitHub deployment in environment ${settings.environment}`,
+              msg`record a GitHub deployment in environment ${settings.environment}`,
               error,
             );
           }),
@@ -177,7 +180,7 @@ export async function runDeploy(
     ctx.setOwnOutput('deployment-id', String(deploymentId));
     await recordStatus(ctx, history, deploymentId, {
       state: 'in_progress',
-      description: `${settings.operation} of ${version.tag} in progress`,
+      description: msg`${own(settings.operation)} of ${version.tag} in progress`,
       logUrl,
       environmentUrl: observation.url,
     });
@@ -212,7 +215,7 @@ export async function runDeploy(
     if (deps.history && deploymentId !== undefined)
       await recordStatus(ctx, deps.history, deploymentId, {
         state: 'error',
-        description: isCancelled(error) ? cancelledNote(undefined) : `failed: ${messageOf(error)}`,
+        description: isCancelled(error) ? cancelledNote(undefined) : msg`failed: ${error}`,
         logUrl,
       });
     throw error;
@@ -238,7 +241,7 @@ export async function runDeploy(
     return;
   }
 
-  if (settings.dryRun) for (const line of outcome.plan) ctx.info(`plan: ${line}`);
+  if (settings.dryRun) for (const line of outcome.plan) ctx.info(msg`plan: ${line}`);
   const status: DeployStatus =
     settings.dryRun && outcome.status === 'success'
       ? 'planned'
@@ -252,12 +255,12 @@ export async function runDeploy(
       state: success ? 'success' : 'failure',
       description:
         status === 'unchanged'
-          ? `${UNCHANGED_NOTE} already running ${deployed}`
+          ? msg`${own(UNCHANGED_NOTE)} already running ${deployed}`
           : success
-            ? `deployed ${deployed}`
+            ? msg`deployed ${deployed}`
             : outcome.status === 'rolled-back'
-              ? `${ROLLED_BACK_NOTE} ${outcome.error ?? 'health check failed'}`
-              : `failed: ${outcome.error ?? 'unknown error'}`,
+              ? msg`${own(ROLLED_BACK_NOTE)} ${outcome.error ?? own('health check failed')}`
+              : msg`failed: ${outcome.error ?? own('unknown error')}`,
       logUrl,
       environmentUrl: success ? outcome.url : undefined,
     });
@@ -289,24 +292,24 @@ export async function runDeploy(
     outcome: { ...outcome, status },
   });
   if (outcome.status !== 'success') {
-    const why = outcome.error ?? 'see the job summary';
+    const why = outcome.error ?? own('see the job summary');
     throw new StepError(
       'rollout',
       rolloutDoing(settings),
-      new Error(outcome.status === 'rolled-back' ? `rolled back: ${why}` : why),
+      new ComposedError(outcome.status === 'rolled-back' ? msg`rolled back: ${why}` : msg`${why}`),
     );
   }
   if (status === 'unchanged') {
     ctx.notice(
-      `rollback to ${version.tag} changed nothing: ${describeIdentity(identity)} already runs it${version.unchangedHint ? ` (${version.unchangedHint})` : ''}`,
+      msg`rollback to ${version.tag} changed nothing: ${describeIdentity(identity)} already runs it${version.unchangedHint ? msg` (${version.unchangedHint})` : ''}`,
     );
     return;
   }
   if (settings.dryRun) {
-    ctx.info(`${settings.operation} to ${describeIdentity(identity)}: dry run, nothing changed`);
+    ctx.info(msg`${settings.operation} to ${describeIdentity(identity)}: dry run, nothing changed`);
     return;
   }
-  ctx.info(`${settings.operation} ${version.tag} to ${describeIdentity(identity)}: success`);
+  ctx.info(msg`${settings.operation} ${version.tag} to ${describeIdentity(identity)}: success`);
 }
 
 /**
@@ -331,7 +334,7 @@ async function checkPushAccess(
     return note;
   }
   if (access.allowed) {
-    ctx.info(`Push access to ${ref.registry}/${ref.repository} for the deploy tag: ${access.how}`);
+    ctx.info(msg`Push access to ${ref.registry}/${ref.repository} for the deploy tag: ${access.how}`);
     return undefined;
   }
   const ghcr =
@@ -340,7 +343,7 @@ async function checkPushAccess(
       : '';
   throw new InputError(
     'tag-image',
-    `is true, so the deploy tag is pushed to ${ref.registry}/${ref.repository}, but push permission is missing: ${access.missing}. Give registry-username and registry-password of an account that may push there${ghcr}, or set tag-image: false`,
+    msg`is true, so the deploy tag is pushed to ${ref.registry}/${ref.repository}, but push permission is missing: ${access.missing}. Give registry-username and registry-password of an account that may push there${ghcr}, or set tag-image: false`,
   );
 }
 
@@ -402,8 +405,8 @@ async function finishCancelled(
     ...r.report,
   });
   throw ctx.cancellation.signal.reason instanceof CancelledError
-    ? new CancelledError(ctx.cancellation.signal.reason.signalName, note.replace(/^cancelled: /, ''))
-    : new StepError('rollout', rolloutDoing(settings), new Error(note));
+    ? new CancelledError(ctx.cancellation.signal.reason.signalName, cancelledNote(outcome.cancelled, ''))
+    : new StepError('rollout', rolloutDoing(settings), new ComposedError(note));
 }
 
 /** The job summary: our wording as written around the report's values, each redacted (core/redacted-data.ts). */
@@ -419,17 +422,20 @@ function writeReport(ctx: ActionContext, report: DeployReport): Promise<void> {
 }
 
 /** `deploy to fly (production)`, `roll back heroku (staging)`: what a failed rollout could not do. */
-function rolloutDoing(settings: DeployOrRollback): string {
+function rolloutDoing(settings: DeployOrRollback): Message {
   const verb = settings.operation === 'rollback' ? 'roll back' : 'deploy to';
-  return `${verb} ${settings.target.kind} (${settings.environment})`;
+  return msg`${own(verb)} ${own(settings.target.kind)} (${settings.environment})`;
 }
 
-/** `cancelled: 2 unit(s) changed, 2 sent back to their previous version`: what the record and summary say. */
-export function cancelledNote(counts: TargetOutcome['cancelled']): string {
-  if (!counts) return 'cancelled before any unit was changed';
-  if (counts.changed === 0) return 'cancelled: no unit was changed';
-  const detail = counts.detail ? `; ${counts.detail}` : '';
-  return `cancelled: ${counts.changed} unit(s) changed, ${counts.restored} sent back to their previous version${detail}`;
+/**
+ * `cancelled: 2 unit(s) changed, 2 sent back to their previous version`: what the record and
+ * summary say; `lead` replaces `cancelled: ` (a CancelledError says `cancelled (SIGINT): ` itself).
+ */
+export function cancelledNote(counts: TargetOutcome['cancelled'], lead = 'cancelled: '): Message {
+  if (!counts) return msg`cancelled before any unit was changed`;
+  if (counts.changed === 0) return msg`${own(lead)}no unit was changed`;
+  const detail = counts.detail ? msg`; ${counts.detail}` : '';
+  return msg`${own(lead)}${own(counts.changed)} unit(s) changed, ${own(counts.restored)} sent back to their previous version${detail}`;
 }
 
 /**
@@ -441,22 +447,26 @@ async function recordStatus(
   ctx: ActionContext,
   history: NonNullable<DeployDeps['history']>,
   id: number,
-  status: Parameters<GitHubDeployments['setStatus']>[1],
+  status: Omit<Parameters<GitHubDeployments['setStatus']>[1], 'description'> & { description?: Line },
 ): Promise<void> {
   const final = status.state !== 'in_progress';
+  // GitHub shows the description on the deployment: redacted like everything we write (core/message.ts).
+  const { description, ...rest } = status;
+  const sent =
+    description === undefined
+      ? rest
+      : { ...rest, description: redactMessage(description, ctx.secrets.redactor) };
   const signal = final ? ctx.cancellation.cleanupSignal(RECORD_BUDGET_MS) : ctx.cancellation.signal;
   await ctx.log
     .step('github.deployment.status', { deployment: id, state: status.state }, () =>
-      untilAborted(history.setStatus(id, status, signal), signal),
+      untilAborted(history.setStatus(id, sent, signal), signal),
     )
     .then(
       () => {
         if (final) ctx.saveState(DEPLOYMENT_STATE, '');
       },
       (error: unknown) =>
-        ctx.warning(
-          `could not record status ${status.state} on GitHub deployment ${id}: ${messageOf(error)}`,
-        ),
+        ctx.warning(msg`could not record status ${status.state} on GitHub deployment ${id}: ${error}`),
     );
 }
 
@@ -522,7 +532,7 @@ async function resolveVersion(
     if (!deps.history)
       throw new InputError(
         'rollback-to',
-        `${what} needs the GitHub deployment history: give a github-token, or an image reference`,
+        msg`${what} needs the GitHub deployment history: give a github-token, or an image reference`,
       );
     return deps.history;
   };
@@ -532,7 +542,7 @@ async function resolveVersion(
       if (!r.release)
         throw new StepError(
           'version.resolve',
-          `find the version to roll back to in ${what}`,
+          msg`find the version to roll back to in ${what}`,
           new Error('the deployment names no Heroku release'),
         );
       return { image: undefined, tag, release: r.release, source: `${what} (release ${r.release})` };
@@ -540,7 +550,7 @@ async function resolveVersion(
     if (typeof r.payload.image !== 'string')
       throw new StepError(
         'version.resolve',
-        `find the version to roll back to in ${what}`,
+        msg`find the version to roll back to in ${what}`,
         new Error('the deployment names no image'),
       );
     return { image: r.payload.image, tag, release: undefined, source: `${what}: ${r.payload.image}` };
@@ -573,7 +583,7 @@ async function resolveVersion(
           : '';
       throw new StepError(
         'version.resolve',
-        `find the previous version of ${describeIdentity(identity)} in environment ${settings.environment}`,
+        msg`find the previous version of ${describeIdentity(identity)} in environment ${settings.environment}`,
         new Error(
           !latest
             ? `no deployment of ${describeIdentity(identity)} is recorded${unnamed}`
@@ -593,7 +603,7 @@ async function resolveVersion(
             ? `is still ${latest.latestState} (or its run was killed)`
             : `ended with ${latest.latestState}`;
       ctx.info(
-        `The latest deploy of ${describeIdentity(identity)}, GitHub deployment ${latest.deployment.id} (${latest.payload.tag ?? '?'}), ${how}: previous is the version that ran before it.`,
+        msg`The latest deploy of ${describeIdentity(identity)}, GitHub deployment ${latest.deployment.id} (${latest.payload.tag ?? own('?')}), ${how}: previous is the version that ran before it.`,
       );
       version.unchangedHint = `the latest deploy, GitHub deployment ${latest.deployment.id}, ${how}; ${further}`;
     } else {
@@ -617,7 +627,7 @@ async function resolveVersion(
   if (target === 'heroku')
     throw new InputError(
       'rollback-to',
-      'cannot be an image reference for heroku: give previous, a deployment id or a deploy_ tag',
+      msg`cannot be an image reference for heroku: give previous, a deployment id or a deploy_ tag`,
     );
   const pinned = await pin(to.image, 'rollback-to');
   return {

@@ -1,5 +1,13 @@
-import { messageOf } from '../core/errors.ts';
 import { mapConcurrent } from '../core/fanout.ts';
+import {
+  ComposedError,
+  composedOf,
+  joinMessages,
+  type Line,
+  type Message,
+  msg,
+  own,
+} from '../core/message.ts';
 import type { Lease } from '../providers/fly/leases.ts';
 import type { FlyMachine, MachineLifecycleApi, MachineView } from '../providers/fly/machines.ts';
 import { definedCheckCount } from './fly-health.ts';
@@ -52,15 +60,15 @@ export interface BlueGreenKit {
 export interface BlueGreenResult {
   status: 'success' | 'failed' | 'rolled-back';
   units: UnitResult[];
-  error?: string;
+  error?: Line;
   /** Set when the run was cancelled: units changed and sent back, and what serves now. */
-  cancelled?: { changed: number; restored: number; detail?: string };
+  cancelled?: { changed: number; restored: number; detail?: Line };
 }
 
 /** Why flyctl would refuse this blue-green deploy, or undefined. */
-export function refusal(blue: readonly FlyMachine[]): string | undefined {
+export function refusal(blue: readonly FlyMachine[]): Message | undefined {
   if (blue.some((m) => definedCheckCount(m.config) > 0)) return undefined;
-  return 'bluegreen needs at least one machine whose config defines a check (flyctl refuses it too)';
+  return own('bluegreen needs at least one machine whose config defines a check (flyctl refuses it too)');
 }
 
 /**
@@ -141,19 +149,20 @@ export async function runBlueGreen(
       const made = await kit.lifecycle.create({ ...body, skipServiceRegistration: true });
       green.set(i, { id: made.id, version: made.version ?? made.instance_id, launched });
       kit.onGreen?.(unpromoted());
-      request.log(`${m.id}: green machine ${made.id} created in ${m.region} (no traffic yet)`);
-      units[i]!.note = `replaced by ${made.id}`;
+      request.log(msg`${m.id}: green machine ${made.id} created in ${m.region} (no traffic yet)`);
+      units[i]!.note = msg`replaced by ${made.id}`;
     });
     const launched = [...green].filter(([, g]) => g.launched);
     await allOrFirstFailure(launched, launched.length, firstFailure, async ([i, g]) => {
       const state = await kit.waitSettled(g.id, g.version, deadline, signal);
-      if (state !== 'started') throw new Error(`green machine ${g.id} settled ${state} instead of started`);
+      if (state !== 'started')
+        throw new ComposedError(msg`green machine ${g.id} settled ${state} instead of started`);
       const seen = await kit.waitHealthy(g.id, deadline, signal);
       const checked = definedCheckCount(blue[i]!.config) > 0;
       units[i]!.health = checked ? 'passing' : 'skipped';
       // flyctl waits for no check on a machine whose config defines none: started is enough.
       request.log(
-        `${blue[i]!.id}: green ${g.id} ${checked ? `started and healthy (${seen})` : 'started (no checks defined)'}`,
+        msg`${blue[i]!.id}: green ${g.id} ${checked ? msg`started and healthy (${seen})` : own('started (no checks defined)')}`,
       );
     });
     request.signal?.throwIfAborted();
@@ -164,7 +173,7 @@ export async function runBlueGreen(
       kit.onGreen?.(unpromoted());
       units[i]!.startedMs = kit.since();
     }
-    request.log(`traffic moved: ${green.size} green machine(s) uncordoned`);
+    request.log(msg`traffic moved: ${green.size} green machine(s) uncordoned`);
     await mapConcurrent(
       blue,
       async (m, i) => {
@@ -191,11 +200,16 @@ export async function runBlueGreen(
       u.health ??= 'skipped';
       u.endedMs = kit.since();
     }
-    request.log(`blue machine(s) ${blue.map((m) => m.id).join(', ')} destroyed`);
+    request.log(
+      msg`blue machine(s) ${joinMessages(
+        blue.map((m) => m.id),
+        ', ',
+      )} destroyed`,
+    );
     return { status: 'success', units };
   } catch (error) {
     const cancelled = request.signal?.aborted === true;
-    const why = cancelled ? 'cancelled' : messageOf(error);
+    const why = cancelled ? own('cancelled') : composedOf(error);
     if (promoted.size > 0)
       return afterTrafficMoved(
         blue,
@@ -213,14 +227,14 @@ export async function runBlueGreen(
     );
     for (const u of units) {
       u.outcome = 'failed';
-      u.error = cancelled ? 'cancelled before traffic moved' : why;
-      u.note = 'green destroyed; blue kept serving';
+      u.error = cancelled ? own('cancelled before traffic moved') : why;
+      u.note = own('green destroyed; blue kept serving');
       u.endedMs = kit.since();
     }
     return {
       status: 'failed',
       units,
-      error: `${why}; green machine(s) destroyed, blue untouched`,
+      error: msg`${why}; green machine(s) destroyed, blue untouched`,
       ...(cancelled ? { cancelled: { changed: 0, restored: 0 } } : {}),
     };
   } finally {
@@ -239,7 +253,7 @@ async function afterTrafficMoved(
   blue: FlyMachine[],
   units: UnitResult[],
   done: { green: Map<number, Green>; promoted: Set<number>; cordoned: Set<number>; destroyed: Set<number> },
-  why: string,
+  why: Message,
   request: DeployRequest,
   kit: BlueGreenKit,
   leases: Map<string, Lease>,
@@ -266,11 +280,11 @@ async function afterTrafficMoved(
         done.promoted.delete(i);
         units[i]!.outcome = 'rolled-back';
         units[i]!.newImage = b.config?.image;
-        units[i]!.note = `${b.id} serves again; green ${g.id} destroyed`;
+        units[i]!.note = msg`${b.id} serves again; green ${g.id} destroyed`;
         restored++;
-        request.log(`${b.id} uncordoned, serving the previous image again; green ${g.id} destroyed`);
+        request.log(msg`${b.id} uncordoned, serving the previous image again; green ${g.id} destroyed`);
       } catch (error) {
-        request.log(`warning: could not send ${b.id} back: ${messageOf(error)}`);
+        request.log(msg`warning: could not send ${b.id} back: ${error}`);
       }
     },
     { concurrency: 16 },
@@ -281,25 +295,32 @@ async function afterTrafficMoved(
     const g = done.green.get(i);
     if (g && done.promoted.has(i)) {
       u.outcome = 'updated';
-      u.note = `green ${g.id} serves; blue ${blue[i]!.id} ${done.destroyed.has(i) ? 'destroyed' : done.cordoned.has(i) ? 'kept, cordoned' : 'kept, still serving'}`;
+      u.note = msg`green ${g.id} serves; blue ${blue[i]!.id} ${own(done.destroyed.has(i) ? 'destroyed' : done.cordoned.has(i) ? 'kept, cordoned' : 'kept, still serving')}`;
     } else {
       u.outcome = 'failed';
       u.note = g
-        ? `green ${g.id} destroyed before traffic reached it; blue kept serving`
-        : 'blue kept serving';
+        ? msg`green ${g.id} destroyed before traffic reached it; blue kept serving`
+        : own('blue kept serving');
     }
-    u.error = `${why} after traffic moved to green`;
+    u.error = msg`${why} after traffic moved to green`;
   }
   const serving = [...done.promoted].map((i) => done.green.get(i)!.id);
   const keptBlue = blue.filter((_, i) => !done.destroyed.has(i));
   const detail =
     serving.length === 0
-      ? 'traffic is back on blue'
-      : `new version on green ${serving.join(', ')}${keptBlue.length > 0 ? `; blue ${keptBlue.map((m) => m.id).join(', ')} kept` : ''}`;
+      ? own('traffic is back on blue')
+      : msg`new version on green ${joinMessages(serving, ', ')}${
+          keptBlue.length > 0
+            ? msg`; blue ${joinMessages(
+                keptBlue.map((m) => m.id),
+                ', ',
+              )} kept`
+            : ''
+        }`;
   return {
     status: serving.length === 0 && restored > 0 ? 'rolled-back' : 'failed',
     units,
-    error: `${why} after traffic moved to green: ${detail}`,
+    error: msg`${why} after traffic moved to green: ${detail}`,
     ...(cancelled ? { cancelled: { changed: restored + serving.length, restored, detail } } : {}),
   };
 }
@@ -313,9 +334,9 @@ async function destroyGreen(ids: string[], request: DeployRequest, kit: BlueGree
       try {
         await kit.lifecycle.destroy(id, { force: true, ...(signal ? { signal } : {}) });
         left.delete(id);
-        request.log(`green machine ${id} destroyed`);
+        request.log(msg`green machine ${id} destroyed`);
       } catch (error) {
-        request.log(`warning: could not destroy green machine ${id}: ${messageOf(error)}`);
+        request.log(msg`warning: could not destroy green machine ${id}: ${error}`);
       }
     },
     { concurrency: 16 },

@@ -1,4 +1,5 @@
-import { ApiError, messageOf } from '../core/errors.ts';
+import { ApiError } from '../core/errors.ts';
+import { composedOf, joinMessages, type Line, msg, own } from '../core/message.ts';
 import type { FlyMachine, MachineLifecycleApi, MachinesApi } from '../providers/fly/machines.ts';
 
 /**
@@ -50,7 +51,7 @@ export type GreenResult = 'destroyed' | 'already gone' | 'kept' | 'failed';
 export interface GreenOutcome {
   machine: string;
   result: GreenResult;
-  detail?: string;
+  detail?: Line;
 }
 
 /** The machine, or undefined when it is gone (404); other errors are thrown. */
@@ -98,7 +99,7 @@ export async function destroyLeftoverGreen(
           return {
             machine,
             result: 'kept',
-            detail: `it is uncordoned and ${state.blue ? 'every blue machine is cordoned or gone' : 'no blue machine is known'}, so it may be all that serves`,
+            detail: msg`it is uncordoned and ${own(state.blue ? 'every blue machine is cordoned or gone' : 'no blue machine is known')}, so it may be all that serves`,
           };
         }
         if (serving) await machines.cordon(machine, undefined, signal);
@@ -106,11 +107,11 @@ export async function destroyLeftoverGreen(
         return {
           machine,
           result: 'destroyed',
-          ...(serving ? { detail: `cordoned first; blue ${blueServing.join(', ')} serves` } : {}),
+          ...(serving ? { detail: msg`cordoned first; blue ${joinMessages(blueServing, ', ')} serves` } : {}),
         };
       } catch (error) {
         if (error instanceof ApiError && error.status === 404) return { machine, result: 'already gone' };
-        return { machine, result: 'failed', detail: messageOf(error) };
+        return { machine, result: 'failed', detail: composedOf(error) };
       }
     }),
   );

@@ -1,4 +1,4 @@
-import { messageOf } from '../core/errors.ts';
+import { composedOf, type Line } from '../core/message.ts';
 import type { LeasesApi } from '../providers/fly/leases.ts';
 
 /**
@@ -43,7 +43,7 @@ export async function releaseLeftoverLeases(
   leases: Pick<LeasesApi, 'current' | 'release'>,
   intent: FlyLeaseIntent,
   signal?: AbortSignal,
-): Promise<{ machine: string; result: LeftoverResult; detail?: string }[]> {
+): Promise<{ machine: string; result: LeftoverResult; detail?: Line }[]> {
   return Promise.all(
     intent.machines.map(async (machine) => {
       try {
@@ -54,7 +54,7 @@ export async function releaseLeftoverLeases(
         await leases.release({ machineId: machine, nonce: held.nonce, expiresAt: held.expiresAt }, signal);
         return { machine, result: 'released' as const };
       } catch (error) {
-        return { machine, result: 'failed' as const, detail: messageOf(error) };
+        return { machine, result: 'failed' as const, detail: composedOf(error) };
       }
     }),
   );

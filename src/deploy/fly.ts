@@ -1,6 +1,16 @@
-import { ApiError, messageOf, StepError } from '../core/errors.ts';
+import { ApiError, StepError } from '../core/errors.ts';
 import { mapConcurrent } from '../core/fanout.ts';
 import { abortableSleep } from '../core/http.ts';
+import {
+  ComposedError,
+  composedOf,
+  joinMessages,
+  type Line,
+  lineText,
+  type Message,
+  msg,
+  own,
+} from '../core/message.ts';
 import { Progress } from '../core/progress.ts';
 import { formatMs } from '../core/summary.ts';
 import type { Lease, LeasesApi } from '../providers/fly/leases.ts';
@@ -79,7 +89,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
       .list()
       .then((list) => selectMachines(list, settings.processGroup).deploy)
       .catch((error: unknown) => {
-        throw new StepError('fly.observe', `list the machines of Fly app ${settings.app}`, error);
+        throw new StepError('fly.observe', msg`list the machines of Fly app ${settings.app}`, error);
       });
     return observed;
   };
@@ -92,14 +102,18 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
   async function run(request: DeployRequest): Promise<TargetOutcome> {
     const image = request.image;
     if (!image)
-      throw new StepError('fly.plan', `deploy to Fly app ${settings.app}`, new Error('no image to deploy'));
+      throw new StepError(
+        'fly.plan',
+        msg`deploy to Fly app ${settings.app}`,
+        new Error('no image to deploy'),
+      );
     const machines = await observeMachines();
     if (machines.length === 0) {
-      const group = settings.processGroup ? ` in process group ${settings.processGroup}` : '';
+      const group = settings.processGroup ? msg` in process group ${settings.processGroup}` : '';
       throw new StepError(
         'fly.observe',
-        `deploy to Fly app ${settings.app}`,
-        new Error(`no machines${group} to deploy to`),
+        msg`deploy to Fly app ${settings.app}`,
+        new ComposedError(msg`no machines${group} to deploy to`),
       );
     }
     const toChange = rolloutOrder(
@@ -175,7 +189,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
       if (!lifecycle)
         throw new StepError(
           'fly.plan',
-          `app ${settings.app}`,
+          msg`app ${settings.app}`,
           new Error('bluegreen needs the machine lifecycle calls'),
         );
       const result = await runBlueGreen(
@@ -223,7 +237,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
     const configs = new Map(
       toChange.map((m) => {
         const read = deps.updates.get(m.id).catch((error: unknown) => {
-          throw new StepError('fly.read', `read the config of machine ${m.id}`, error);
+          throw new StepError('fly.read', msg`read the config of machine ${m.id}`, error);
         });
         read.catch(() => undefined);
         return [m.id, read] as const;
@@ -234,8 +248,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
         for (const [id, lease] of leases) {
           deps.leases.refresh(lease, ttl).then(
             (fresh) => leases.set(id, fresh),
-            (error: unknown) =>
-              request.log(`warning: could not refresh the lease of ${id}: ${messageOf(error)}`),
+            (error: unknown) => request.log(msg`warning: could not refresh the lease of ${id}: ${error}`),
           );
         }
       },
@@ -245,7 +258,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
     const progress = new Progress(toChange.length, request.log);
     const changed: Changed[] = [];
     const units: UnitResult[] = [];
-    let failure: string | undefined;
+    let failure: Line | undefined;
     try {
       for (const [index, batch] of batches.entries()) {
         if (failure || request.signal?.aborted) {
@@ -271,7 +284,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
               outcome: unit.outcome,
               status: unit.health,
               ms: unit.endedMs - unit.startedMs,
-              note: unit.error ?? unit.note,
+              note: lineText(unit.error ?? unit.note),
             });
             return unit;
           },
@@ -279,7 +292,11 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
         );
         units.push(...results);
         const failed = results.filter((u) => u.outcome === 'failed');
-        if (failed.length > 0) failure = failed.map((u) => `${u.id}: ${u.error}`).join('; ');
+        if (failed.length > 0)
+          failure = joinMessages(
+            failed.map((u) => msg`${u.id}: ${u.error}`),
+            '; ',
+          );
       }
       const cancelled = request.signal?.aborted === true;
       if (cancelled) {
@@ -287,14 +304,16 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
         // the leases are released, all within the runner's grace before SIGTERM.
         if (request.autoRollback && changed.length > 0)
           request.log(
-            `Cancelled: sending ${changed.length} changed machine(s) back to their previous image, not waiting for them`,
+            msg`Cancelled: sending ${changed.length} changed machine(s) back to their previous image, not waiting for them`,
           );
         else
-          request.log(`Cancelled: ${changed.length} machine(s) were changed; no further machine is started`);
+          request.log(
+            msg`Cancelled: ${changed.length} machine(s) were changed; no further machine is started`,
+          );
       }
       if ((failure || cancelled) && request.autoRollback && changed.length > 0) {
         if (!cancelled)
-          request.log(`Rolling back ${changed.length} changed machine(s) to their previous image`);
+          request.log(msg`Rolling back ${changed.length} changed machine(s) to their previous image`);
         await mapConcurrent(changed, (c) => restore(c, request, leases, since), {
           concurrency: changed.length,
         });
@@ -303,7 +322,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
           ...base,
           status: restored === changed.length ? 'rolled-back' : 'failed',
           units: [...units, ...unchangedUnits],
-          error: cancelled ? 'cancelled' : failure,
+          error: cancelled ? own('cancelled') : failure,
           ...(cancelled ? { cancelled: { changed: changed.length, restored } } : {}),
         };
       }
@@ -312,7 +331,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
           ...base,
           status: 'failed',
           units: [...units, ...unchangedUnits],
-          error: 'cancelled',
+          error: own('cancelled'),
           cancelled: { changed: changed.length, restored: 0 },
         };
     } finally {
@@ -327,7 +346,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
 
   async function acquireLeases(machines: FlyMachine[], request: DeployRequest): Promise<Map<string, Lease>> {
     const held = new Map<string, Lease>();
-    const errors: string[] = [];
+    const errors: Message[] = [];
     await mapConcurrent(
       machines,
       async (m) => {
@@ -340,7 +359,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
             }),
           );
         } catch (error) {
-          errors.push(`${m.id}: ${messageOf(error)}`);
+          errors.push(msg`${m.id}: ${error}`);
         }
       },
       { concurrency: 32 },
@@ -350,8 +369,8 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
       if (held.size === 0) deps.onLeases?.(undefined);
       throw new StepError(
         'fly.lease',
-        `take the leases on the machines of Fly app ${settings.app}`,
-        new Error(errors.join('; ')),
+        msg`take the leases on the machines of Fly app ${settings.app}`,
+        new ComposedError(joinMessages(errors, '; ')),
       );
     }
     return held;
@@ -366,7 +385,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
           leases.delete(lease.machineId);
         } catch (error) {
           request.log(
-            `warning: could not release the lease of ${lease.machineId} (it expires on its own): ${messageOf(error)}`,
+            msg`warning: could not release the lease of ${lease.machineId} (it expires on its own): ${error}`,
           );
         }
       },
@@ -424,7 +443,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
       changed.push({ machine, previousImage, unit });
       if (!launch) {
         unit.health = 'skipped';
-        unit.note = `was ${current.state}: updated without starting, not health-checked`;
+        unit.note = msg`was ${current.state}: updated without starting, not health-checked`;
       } else if (settings.strategy === 'immediate') {
         unit.health = 'skipped';
         if (startAfter) await startUnderLease(machine.id, nonce, deadline, request.signal);
@@ -438,7 +457,7 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
     } catch (error) {
       unit.outcome = 'failed';
       unit.health = error instanceof HealthTimeout ? 'failing' : unit.health;
-      unit.error = request.signal?.aborted ? 'cancelled before it was healthy' : messageOf(error);
+      unit.error = request.signal?.aborted ? own('cancelled before it was healthy') : composedOf(error);
     }
     unit.endedMs = since();
     return unit;
@@ -461,9 +480,9 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
       const now = await deps.updates.get(machine.id);
       if (now.config?.image !== image) return;
       changed.push({ machine, previousImage, unit });
-      request.log(`${machine.id}: the update's answer was lost, but the machine runs the new image`);
+      request.log(msg`${machine.id}: the update's answer was lost, but the machine runs the new image`);
     } catch (error) {
-      request.log(`warning: could not read ${machine.id} after its update failed: ${messageOf(error)}`);
+      request.log(msg`warning: could not read ${machine.id} after its update failed: ${error}`);
     }
   }
 
@@ -498,12 +517,12 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
       c.unit.outcome = 'rolled-back';
       c.unit.newImage = c.previousImage;
       request.log(
-        `${c.machine.id} ${cancelled ? 'sent back' : 'rolled back'} to ${c.previousImage} in ${formatMs(since() - started)}`,
+        msg`${c.machine.id} ${cancelled ? own('sent back') : own('rolled back')} to ${c.previousImage} in ${formatMs(since() - started)}`,
       );
     } catch (error) {
       c.unit.outcome = 'failed';
-      c.unit.error = `${c.unit.error ? `${c.unit.error}; ` : ''}rollback failed: ${messageOf(error)}`;
-      request.log(`${c.machine.id} could not be rolled back: ${messageOf(error)}`);
+      c.unit.error = msg`${c.unit.error ? msg`${c.unit.error}; ` : ''}rollback failed: ${error}`;
+      request.log(msg`${c.machine.id} could not be rolled back: ${error}`);
     }
     c.unit.endedMs = since();
   }
@@ -549,11 +568,16 @@ export function createFlyTarget(settings: FlyDeploySettings, deps: FlyTargetDeps
     for (;;) {
       const state = await waitSettled(id, version, deadline, signal);
       if (state === 'started') return;
-      if (state === 'failed') throw new Error(`version ${version} failed to start (machine state failed)`);
+      if (state === 'failed')
+        throw new ComposedError(msg`version ${version} failed to start (machine state failed)`);
       if (state === 'replaced' || state === 'destroyed')
-        throw new Error(`version ${version} was ${state} by another change while this deploy held the lease`);
+        throw new ComposedError(
+          msg`version ${version} was ${state} by another change while this deploy held the lease`,
+        );
       if (startedOnce)
-        throw new Error(`version ${version} stopped again after it was started (machine state ${state})`);
+        throw new ComposedError(
+          msg`version ${version} stopped again after it was started (machine state ${state})`,
+        );
       startedOnce = true;
       await startUnderLease(id, nonce, deadline, signal);
     }

@@ -1,5 +1,6 @@
-import { messageOf, StepError } from '../core/errors.ts';
+import { StepError } from '../core/errors.ts';
 import { abortableSleep } from '../core/http.ts';
+import { ComposedError, composedOf, lineText, type Message, msg, own } from '../core/message.ts';
 import { Progress } from '../core/progress.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { HerokuApps } from '../providers/heroku/apps.ts';
@@ -63,7 +64,7 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
       .catch((error: unknown) => {
         throw new StepError(
           'heroku.observe',
-          `read Heroku app ${settings.app} and its current release`,
+          msg`read Heroku app ${settings.app} and its current release`,
           error,
         );
       });
@@ -97,14 +98,14 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
         outcome: unit.outcome,
         status: unit.newImage,
         ms: unit.endedMs,
-        note: unit.error,
+        note: lineText(unit.error),
       });
       return outcome;
     };
     if (request.operation === 'rollback' && current && request.release === current.id) {
       unit.outcome = 'unchanged';
       unit.newImage = releaseLabel(current);
-      request.log(`${settings.app} already runs release v${current.version}; nothing to roll back`);
+      request.log(msg`${settings.app} already runs release v${current.version}; nothing to roll back`);
       return finish({ ...base, status: 'success', units: [unit], release: current.id });
     }
     try {
@@ -121,25 +122,25 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
     } catch (error) {
       unit.outcome = 'failed';
       unit.health = 'failing';
-      unit.error = messageOf(error);
+      unit.error = composedOf(error);
       return finish({ ...base, status: 'failed', units: [unit], error: unit.error });
     }
   }
 
-  function describe(request: DeployRequest): string[] {
+  function describe(request: DeployRequest): Message[] {
     const app = settings.app;
     if (request.operation === 'rollback')
       return [
-        `POST /apps/${app}/releases {release: ${request.release ?? 'the release before the current one'}}`,
+        msg`POST /apps/${app}/releases {release: ${request.release ?? own('the release before the current one')}}`,
       ];
     if (settings.source?.kind === 'promote')
       return [
-        `promote ${settings.source.from} -> ${app}: POST /pipeline-promotions`,
-        'wait for the promotion target to succeed',
+        msg`promote ${settings.source.from} -> ${app}: POST /pipeline-promotions`,
+        msg`wait for the promotion target to succeed`,
       ];
     return [
-      `POST /apps/${app}/builds {source_blob.url: ${settings.source?.url ?? '?'}, version: ${request.deployTag}} unless a build of ${request.deployTag} is already under way`,
-      'stream the build output, wait for the build and its release',
+      msg`POST /apps/${app}/builds {source_blob.url: ${settings.source?.url ?? own('?')}, version: ${request.deployTag}} unless a build of ${request.deployTag} is already under way`,
+      msg`stream the build output, wait for the build and its release`,
     ];
   }
 
@@ -150,12 +151,12 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
     let streamed: Promise<void> = Promise.resolve();
     const cut = new AbortController();
     if (created.outputStreamUrl) {
-      streamed = stream(created.outputStreamUrl, (line) => request.log(`  ${line}`), {
+      streamed = stream(created.outputStreamUrl, (line) => request.log(msg`  ${line}`), {
         signal: request.signal ? AbortSignal.any([request.signal, cut.signal]) : cut.signal,
         redactor: deps.redactor,
       }).catch((error: unknown) =>
         request.log(
-          `warning: build output stream ended early: ${cut.signal.aborted ? `no more output ${deps.streamGraceMs ?? 5000} ms after the build ended` : messageOf(error)}`,
+          msg`warning: build output stream ended early: ${cut.signal.aborted ? msg`no more output ${own(deps.streamGraceMs ?? 5000)} ms after the build ended` : error}`,
         ),
       );
     }
@@ -163,7 +164,7 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
     let done = created;
     try {
       while (done.status === 'pending') {
-        if (performance.now() > deadline) throw new Error(`build ${created.id} still pending`);
+        if (performance.now() > deadline) throw new ComposedError(msg`build ${created.id} still pending`);
         await sleep(pollMs, request.signal);
         done = await deps.builds.get(settings.app, created.id);
       }
@@ -175,8 +176,8 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
     const grace = setTimeout(() => cut.abort(), deps.streamGraceMs ?? 5000);
     await streamed;
     clearTimeout(grace);
-    if (done.status !== 'succeeded') throw new Error(`build ${created.id} ${done.status}`);
-    if (!done.releaseId) throw new Error(`build ${created.id} succeeded without a release`);
+    if (done.status !== 'succeeded') throw new ComposedError(msg`build ${created.id} ${done.status}`);
+    if (!done.releaseId) throw new ComposedError(msg`build ${created.id} succeeded without a release`);
     return waitRelease(done.releaseId, request);
   }
 
@@ -187,9 +188,9 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
   async function cancelBuild(id: string, request: DeployRequest): Promise<void> {
     try {
       const after = await deps.builds.cancel(settings.app, id, request.cleanupSignal);
-      request.log(`Cancelled: build ${id} cancelled (now ${after.status}); the app keeps its release`);
+      request.log(msg`Cancelled: build ${id} cancelled (now ${after.status}); the app keeps its release`);
     } catch (error) {
-      request.log(`warning: could not cancel build ${id}: ${messageOf(error)}`);
+      request.log(msg`warning: could not cancel build ${id}: ${error}`);
     }
   }
 
@@ -202,11 +203,13 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
   async function startBuild(url: string, request: DeployRequest): Promise<HerokuBuildInfo> {
     const mine = (await deps.builds.recent(settings.app)).find((b) => b.version === request.deployTag);
     if (mine && mine.status !== 'failed') {
-      request.log(`build ${mine.id} of ${request.deployTag} was started by an earlier attempt: following it`);
+      request.log(
+        msg`build ${mine.id} of ${request.deployTag} was started by an earlier attempt: following it`,
+      );
       return mine;
     }
     const created = await deps.builds.create(settings.app, { url, version: request.deployTag });
-    request.log(`build ${created.id} started`);
+    request.log(msg`build ${created.id} started`);
     return created;
   }
 
@@ -215,22 +218,24 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
       deps.couplings.findByApp(from),
       deps.couplings.findByApp(settings.app),
     ]);
-    if (!source) throw new Error(`app ${from} is in no pipeline`);
+    if (!source) throw new ComposedError(msg`app ${from} is in no pipeline`);
     if (!target || target.pipelineId !== source.pipelineId)
-      throw new Error(`app ${settings.app} is not in the pipeline of ${from}`);
+      throw new ComposedError(msg`app ${settings.app} is not in the pipeline of ${from}`);
     const promotion = await deps.promotions.create({
       pipelineId: source.pipelineId,
       sourceAppId: source.appId,
       targetAppIds: [target.appId],
     });
-    request.log(`promotion ${promotion.id} from ${from} started`);
+    request.log(msg`promotion ${promotion.id} from ${from} started`);
     const deadline = performance.now() + request.healthTimeoutMs;
     for (;;) {
       const mine = (await deps.promotions.targets(promotion.id)).find((t) => t.appId === target.appId);
       if (mine && mine.status === 'succeeded' && mine.releaseId) return waitRelease(mine.releaseId, request);
       if (mine && mine.status === 'failed')
-        throw new Error(`promotion to ${settings.app} failed: ${mine.errorMessage ?? 'no reason given'}`);
-      if (performance.now() > deadline) throw new Error(`promotion ${promotion.id} still pending`);
+        throw new ComposedError(
+          msg`promotion to ${settings.app} failed: ${mine.errorMessage ?? own('no reason given')}`,
+        );
+      if (performance.now() > deadline) throw new ComposedError(msg`promotion ${promotion.id} still pending`);
       await sleep(pollMs, request.signal);
     }
   }
@@ -240,11 +245,11 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
     if (!releaseId) {
       const { current } = await look();
       const before = releaseBefore(await deps.releases.latest(settings.app, 50), current);
-      if (!before) throw new Error(`app ${settings.app} has no earlier release to roll back to`);
+      if (!before) throw new ComposedError(msg`app ${settings.app} has no earlier release to roll back to`);
       releaseId = before.id;
     }
     const made = await deps.releaseActions.rollback(settings.app, releaseId);
-    request.log(`rollback release v${made.version} created`);
+    request.log(msg`rollback release v${made.version} created`);
     return waitRelease(made.id, request);
   }
 
@@ -253,12 +258,12 @@ export function createHerokuTarget(settings: HerokuDeploySettings, deps: HerokuT
     const deadline = performance.now() + request.healthTimeoutMs;
     for (;;) {
       const release = await deps.releaseActions.get(settings.app, id);
-      if (!release) throw new Error(`release ${id} not found`);
+      if (!release) throw new ComposedError(msg`release ${id} not found`);
       if (release.status === 'succeeded') return release;
       if (release.status === 'failed' || release.status === 'expired')
-        throw new Error(`release v${release.version} ${release.status}`);
+        throw new ComposedError(msg`release v${release.version} ${release.status}`);
       if (performance.now() > deadline)
-        throw new Error(`release v${release.version} still ${release.status}`);
+        throw new ComposedError(msg`release v${release.version} still ${release.status}`);
       await sleep(pollMs, request.signal);
     }
   }

@@ -1,4 +1,5 @@
 import { InputError } from '../core/errors.ts';
+import { type Message, msg, own } from '../core/message.ts';
 import type { Deployment, DeploymentStatus, GitHubDeployments } from '../providers/github/deployments.ts';
 import { describeIdentity, describeOwner, matchIdentity, type TargetIdentity } from './identity.ts';
 
@@ -51,12 +52,18 @@ export const UNCHANGED_NOTE = 'unchanged:';
 /** How the final `failure` status's description begins when auto-rollback put the earlier version back. */
 export const ROLLED_BACK_NOTE = 'rolled back:';
 
-/** The release id we write into a heroku deployment's success status. */
-export function releaseNote(release: { id: string; version?: number | undefined }): string {
-  return `release ${release.version !== undefined ? `v${release.version} ` : ''}${release.id}`;
-}
+const RELEASE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const RELEASE_IN_NOTE = new RegExp(`release (?:v\\d+ )?(${RELEASE_ID.source.slice(1, -1)})`);
 
-const RELEASE_IN_NOTE = /release (?:v\d+ )?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/;
+/**
+ * The release id we write into a heroku deployment's success status. A Heroku release id (a
+ * UUID) is kept whole as our own word: the history finds it there again, and hex digits that
+ * happen to match a short secret are no leak of it.
+ */
+export function releaseNote(release: { id: string; version?: number | undefined }): Message {
+  const id = RELEASE_ID.test(release.id) ? own(release.id) : release.id;
+  return msg`release ${release.version !== undefined ? msg`v${release.version} ` : ''}${id}`;
+}
 
 async function recorded(api: HistoryApi, d: Deployment, known?: DeploymentStatus[]): Promise<Recorded> {
   const statuses = known ?? (await api.statuses(d.id));
@@ -147,12 +154,12 @@ export async function findById(api: HistoryApi, id: number, identity: TargetIden
   if (!d)
     throw new InputError(
       'rollback-to',
-      `names GitHub deployment ${id}, which does not exist in this repository`,
+      msg`names GitHub deployment ${id}, which does not exist in this repository`,
     );
   if (typeof d.payload.deploy_id !== 'string')
     throw new InputError(
       'rollback-to',
-      `names GitHub deployment ${id}, which action-deploy did not record (its payload has no deploy_id)`,
+      msg`names GitHub deployment ${id}, which action-deploy did not record (its payload has no deploy_id)`,
     );
   refuseOther(d, identity, `GitHub deployment ${id}`);
   return recorded(api, d);
@@ -183,13 +190,13 @@ export async function findByTag(
   if (elsewhere)
     throw new InputError(
       'rollback-to',
-      `names ${tag}, which was deployed to ${describeIdentity(identity)} in environment ${elsewhere.environment} (GitHub deployment ${elsewhere.id}), not in environment ${environment}`,
+      msg`names ${tag}, which was deployed to ${describeIdentity(identity)} in environment ${elsewhere.environment} (GitHub deployment ${elsewhere.id}), not in environment ${environment}`,
     );
   const other = first(list);
   if (other) refuseOther(other, identity, tag);
   throw new InputError(
     'rollback-to',
-    `names ${tag}, but no deployment of ${describeIdentity(identity)} carries that tag (GitHub deployments of every environment were searched)`,
+    msg`names ${tag}, but no deployment of ${describeIdentity(identity)} carries that tag (GitHub deployments of every environment were searched)`,
   );
 }
 
@@ -200,11 +207,11 @@ function refuseOther(d: Deployment, identity: TargetIdentity, what: string): voi
   if (match === 'unknown')
     throw new InputError(
       'rollback-to',
-      `names ${what}, which was recorded without the target it was deployed to, so it cannot be checked to be a version of ${describeIdentity(identity)}${image ? `; to roll back to its image anyway, give rollback-to: ${image}` : ''}`,
+      msg`names ${what}, which was recorded without the target it was deployed to, so it cannot be checked to be a version of ${describeIdentity(identity)}${image ? msg`; to roll back to its image anyway, give rollback-to: ${image}` : ''}`,
     );
   throw new InputError(
     'rollback-to',
-    `names ${what}, which belongs to ${describeOwner(d.payload)} (GitHub deployment ${d.id}, environment ${d.environment}), not to ${describeIdentity(identity)}`,
+    msg`names ${what}, which belongs to ${describeOwner(d.payload)} (GitHub deployment ${d.id}, environment ${d.environment}), not to ${describeIdentity(identity)}`,
   );
 }
 

@@ -1,3 +1,4 @@
+import { joinMessages, type Message, msg } from '../core/message.ts';
 import type { DeploySettings } from './inputs.ts';
 
 /**
@@ -68,27 +69,27 @@ export function matchIdentity(payload: Record<string, unknown>, wanted: TargetId
 }
 
 /** The identity in words, for messages and deployment descriptions: `fly app smooth (process group worker)`. */
-export function describeIdentity(identity: TargetIdentity): string {
-  if (identity.kind === 'heroku') return `heroku app ${identity.name}`;
+export function describeIdentity(identity: TargetIdentity): Message {
+  if (identity.kind === 'heroku') return msg`heroku app ${identity.name}`;
   if (identity.kind === 'fly') {
     const slash = identity.name.indexOf('/');
     return slash < 0
-      ? `fly app ${identity.name}`
-      : `fly app ${identity.name.slice(0, slash)} (process group ${identity.name.slice(slash + 1)})`;
+      ? msg`fly app ${identity.name}`
+      : msg`fly app ${identity.name.slice(0, slash)} (process group ${identity.name.slice(slash + 1)})`;
   }
   const at = identity.name.indexOf('@');
   const service = identity.name.slice(0, at);
   const where = identity.name.slice(at + 1);
   return where.startsWith('tag:')
-    ? `ssh service ${service} on the DigitalOcean hosts tagged ${where.slice(4)}`
-    : `ssh service ${service} on ${where.split(',').join(', ')}`;
+    ? msg`ssh service ${service} on the DigitalOcean hosts tagged ${where.slice(4)}`
+    : msg`ssh service ${service} on ${joinMessages(where.split(','), ', ')}`;
 }
 
 /** Who a deployment was made for, in words, also when it records only its kind. */
-export function describeOwner(payload: Record<string, unknown>): string {
+export function describeOwner(payload: Record<string, unknown>): Message {
   const recorded = identityOf(payload);
   if (recorded) return describeIdentity(recorded);
   return typeof payload.target === 'string'
-    ? `a ${payload.target} target it does not name`
-    : 'no named target';
+    ? msg`a ${payload.target} target it does not name`
+    : msg`no named target`;
 }

@@ -1,5 +1,5 @@
 import { ApiError, InputError, messageOf, StepError } from '../core/errors.ts';
-import type { Line } from '../core/message.ts';
+import { ComposedError, type Line, msg } from '../core/message.ts';
 import type { Manifest, PushAccess } from '../providers/registry/distribution.ts';
 import { formatImageReference, type ImageReference } from '../providers/registry/reference.ts';
 
@@ -63,7 +63,7 @@ export interface PinOptions {
   /** The input that named the image (`image`, `rollback-to`), named when the registry has no such image. */
   input: string;
   log: (line: Line) => void;
-  warn: (line: string) => void;
+  warn: (line: Line) => void;
 }
 
 export async function pinImage(
@@ -76,7 +76,11 @@ export async function pinImage(
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) throw notFound(ref, options.input);
     if (error instanceof ApiError)
-      throw new StepError('registry.resolve', `read ${formatImageReference(ref)} from its registry`, error);
+      throw new StepError(
+        'registry.resolve',
+        msg`read ${formatImageReference(ref)} from its registry`,
+        error,
+      );
     throw error;
   }
 }
@@ -86,7 +90,7 @@ function notFound(ref: ImageReference, input: string): InputError {
   const what = ref.digest ? `digest ${ref.digest}` : `tag ${ref.tag ?? 'latest'}`;
   return new InputError(
     input,
-    `names ${formatImageReference(ref)}, but ${ref.registry} has no ${ref.repository} with ${what} (HTTP 404); nothing was changed. Check the reference, or push the image first`,
+    msg`names ${formatImageReference(ref)}, but ${ref.registry} has no ${ref.repository} with ${what} (HTTP 404); nothing was changed. Check the reference, or push the image first`,
   );
 }
 
@@ -97,7 +101,7 @@ async function pin(registry: RegistryApi, ref: ImageReference, options: PinOptio
     // own access, as it did before this check.
     const exists = await registry.exists(ref).catch((error: unknown) => {
       options.warn(
-        `could not check that ${formatImageReference(ref)} exists; the target will pull it by digest. ${messageOf(error)}`,
+        msg`could not check that ${formatImageReference(ref)} exists; the target will pull it by digest. ${error}`,
       );
       return true;
     });
@@ -113,7 +117,7 @@ async function pin(registry: RegistryApi, ref: ImageReference, options: PinOptio
   const manifest = options.forTag && !options.dryRun ? await registry.manifest(ref) : undefined;
   const found = manifest ?? (await registry.resolve(ref));
   options.log(
-    `${formatImageReference(ref)} is ${found.digest}${found.mediaType ? ` (${found.mediaType})` : ''}`,
+    msg`${formatImageReference(ref)} is ${found.digest}${found.mediaType ? msg` (${found.mediaType})` : ''}`,
   );
   return {
     ref,
@@ -133,11 +137,12 @@ export async function tagPinned(
 ): Promise<string> {
   const tagged = `${image.ref.registry}/${image.ref.repository}:${tag}`;
   if (options.dryRun) {
-    options.log(`would PUT the same manifest as ${tagged}`);
+    options.log(msg`would PUT the same manifest as ${tagged}`);
   } else {
-    if (!image.manifest) throw new Error(`the manifest of ${image.pinned} was not read for tagging`);
+    if (!image.manifest)
+      throw new ComposedError(msg`the manifest of ${image.pinned} was not read for tagging`);
     await registry.tag(image.ref.repository, tag, image.manifest);
-    options.log(`tagged ${tagged} -> ${image.digest}`);
+    options.log(msg`tagged ${tagged} -> ${image.digest}`);
   }
   return tagged;
 }

@@ -1,5 +1,6 @@
 import { InputError } from '../core/errors.ts';
 import { atLine, type InputReader, parseSshHost, type SshHost, sshHostKey } from '../core/inputs.ts';
+import { msg, own } from '../core/message.ts';
 import { type ImageReference, readImageReference } from '../providers/registry/reference.ts';
 import { knownHostsText } from '../providers/ssh/known-hosts.ts';
 import { normalisePrivateKey } from '../providers/ssh/private-key.ts';
@@ -89,7 +90,7 @@ export function parseInputs(inputs: InputReader, env: NodeJS.ProcessEnv = {}): D
   if (operation === 'release-lock' && kind !== 'ssh') {
     throw new InputError(
       'operation',
-      `release-lock is for target ssh (the deploy lock a run leaves on the hosts); with target ${kind} there is none: ${kind === 'fly' ? 'Fly leases expire on their own (or fly machine leases clear)' : 'Heroku deploys take no lock'}`,
+      msg`release-lock is for target ssh (the deploy lock a run leaves on the hosts); with target ${kind} there is none: ${kind === 'fly' ? own('Fly leases expire on their own (or fly machine leases clear)') : own('Heroku deploys take no lock')}`,
     );
   }
   const imageRaw = inputs.optional('image');
@@ -97,7 +98,7 @@ export function parseInputs(inputs: InputReader, env: NodeJS.ProcessEnv = {}): D
   if (operation === 'deploy' && kind !== 'heroku' && !image) {
     throw new InputError(
       'image',
-      `is required to deploy to ${kind}: an image reference like ghcr.io/org/app:1.2.3`,
+      msg`is required to deploy to ${kind}: an image reference like ghcr.io/org/app:1.2.3`,
     );
   }
   const target =
@@ -169,7 +170,7 @@ function parseSsh(inputs: InputReader): SshDeploySettings {
   const fromFile = inputs.fileLines('hosts-file', (line) => parseSshHost('hosts-file', line));
   const lines = inputs.entries('hosts');
   if (fromFile && lines.length > 0)
-    throw new InputError('hosts', 'and hosts-file exclude each other; give one');
+    throw new InputError('hosts', msg`and hosts-file exclude each other; give one`);
   const listed = fromFile
     ? fromFile.entries
     : lines.map((e) => ({ ...e, parsed: parseSshHost('hosts', e.value) }));
@@ -188,7 +189,7 @@ function parseSsh(inputs: InputReader): SshDeploySettings {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(service)) {
     throw new InputError(
       'service',
-      `must be a container name stem (letters, digits, _ . -); got ${JSON.stringify(service)}`,
+      msg`must be a container name stem (letters, digits, _ . -); got ${JSON.stringify(service)}`,
     );
   }
   const runArgs = inputs.raw('run-args');
@@ -201,16 +202,16 @@ function parseSsh(inputs: InputReader): SshDeploySettings {
   if (proxy === 'nginx' && healthCmd === undefined && path === undefined)
     throw new InputError(
       'proxy',
-      'nginx needs health-cmd or health-path: the new container must pass a check before traffic moves to it',
+      msg`nginx needs health-cmd or health-path: the new container must pass a check before traffic moves to it`,
     );
   // Without a proxy nothing probes a path or drains: a value there would be silently ignored.
   if (proxy === 'none' && path !== undefined)
-    throw new InputError('health-path', 'needs proxy: nginx (without a proxy, use health-cmd)');
+    throw new InputError('health-path', msg`needs proxy: nginx (without a proxy, use health-cmd)`);
   // action.yml gives drain-timeout its default 30: only another value was asked for.
   if (proxy === 'none' && (inputs.optional('drain-timeout') ?? '30') !== '30')
     throw new InputError(
       'drain-timeout',
-      'needs proxy: nginx (without a proxy the old container is stopped)',
+      msg`needs proxy: nginx (without a proxy the old container is stopped)`,
     );
   return {
     kind: 'ssh',
@@ -242,7 +243,10 @@ function parseSsh(inputs: InputReader): SshDeploySettings {
 function healthPath(inputs: InputReader): string | undefined {
   const path = inputs.optional('health-path');
   if (path !== undefined && !/^\/[A-Za-z0-9._~!$&()*+,;=:@%/?-]*$/.test(path)) {
-    throw new InputError('health-path', `must be an HTTP path starting with / ; got ${JSON.stringify(path)}`);
+    throw new InputError(
+      'health-path',
+      msg`must be an HTTP path starting with / ; got ${JSON.stringify(path)}`,
+    );
   }
   return path;
 }
@@ -251,9 +255,9 @@ function parseHeroku(inputs: InputReader, operation: 'deploy' | 'rollback'): Her
   const sourceUrl = inputs.url('source-url');
   const promoteFrom = inputs.optional('promote-from');
   if (sourceUrl && promoteFrom)
-    throw new InputError('source-url', 'and promote-from exclude each other; give one');
+    throw new InputError('source-url', msg`and promote-from exclude each other; give one`);
   if (operation === 'deploy' && !sourceUrl && !promoteFrom) {
-    throw new InputError('source-url', 'or promote-from is required to deploy to heroku');
+    throw new InputError('source-url', msg`or promote-from is required to deploy to heroku`);
   }
   const source = sourceUrl
     ? ({ kind: 'url', url: sourceUrl } as const)
@@ -274,7 +278,7 @@ function imageReference(input: string, value: string): ImageReference {
   if (typeof ref === 'string')
     throw new InputError(
       input,
-      `must be an image reference like ghcr.io/org/app:1.2.3 (${ref}); got ${JSON.stringify(value)}`,
+      msg`must be an image reference like ghcr.io/org/app:1.2.3 (${ref}); got ${JSON.stringify(value)}`,
     );
   return ref;
 }
@@ -284,7 +288,7 @@ export function parseMaxUnavailable(value: string): FlyDeploySettings['maxUnavai
   if (/^0?\.\d+$/.test(value) && Number(value) > 0) return { fraction: Number(value) };
   throw new InputError(
     'max-unavailable',
-    `must be a fraction between 0 and 1 (e.g. 0.33) or a count >= 1; got ${JSON.stringify(value)}`,
+    msg`must be a fraction between 0 and 1 (e.g. 0.33) or a count >= 1; got ${JSON.stringify(value)}`,
   );
 }
 
@@ -299,12 +303,12 @@ export function parseRollbackTo(value: string): RollbackTo {
   const why = typeof image === 'string' && /[/:@]/.test(value) ? ` (${image})` : '';
   throw new InputError(
     'rollback-to',
-    `must be previous, a GitHub deployment id, a deploy_xxxxxxxx tag or an image reference with tag or digest${why}; got ${JSON.stringify(value)}`,
+    msg`must be previous, a GitHub deployment id, a deploy_xxxxxxxx tag or an image reference with tag or digest${why}; got ${JSON.stringify(value)}`,
   );
 }
 
 function environmentName(value: string): string {
   if (value.length > 255 || /[\n\r]/.test(value))
-    throw new InputError('environment', 'must be a GitHub environment name');
+    throw new InputError('environment', msg`must be a GitHub environment name`);
   return value;
 }

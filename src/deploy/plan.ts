@@ -1,3 +1,4 @@
+import { joinMessages, type Message, msg, own } from '../core/message.ts';
 import type { FlyDeploySettings } from './inputs.ts';
 
 /**
@@ -45,7 +46,11 @@ export interface PlannedUnit {
   notStarted?: string;
 }
 
-/** The plan a dry run prints and a real run records: one line per request that changes something. */
+/**
+ * The plan a dry run prints and a real run records: one line per request that changes something.
+ * Lines are messages (core/message.ts): the app, image and machine ids are values, counts and the
+ * strategy our own words.
+ */
 export function describeFlyRollout(input: {
   app: string;
   image: string;
@@ -53,38 +58,46 @@ export function describeFlyRollout(input: {
   batches: PlannedUnit[][];
   unchanged: PlannedUnit[];
   healthWait: boolean;
-}): string[] {
-  const lines: string[] = [];
+}): Message[] {
+  const lines: Message[] = [];
   const all = input.batches.flat();
   if (all.length === 0) {
-    lines.push(`fly app ${input.app}: every machine already runs ${input.image}; nothing to change`);
+    lines.push(msg`fly app ${input.app}: every machine already runs ${input.image}; nothing to change`);
     return lines;
   }
+  const count = own(all.length);
   lines.push(
-    `fly app ${input.app}: ${all.length} machine(s) to ${input.image}, ${input.strategy}, ${input.batches.length} batch(es)`,
+    msg`fly app ${input.app}: ${count} machine(s) to ${input.image}, ${own(input.strategy)}, ${own(input.batches.length)} batch(es)`,
   );
-  lines.push(`lease ${all.length} machine(s): POST /apps/${input.app}/machines/{id}/lease`);
+  lines.push(msg`lease ${count} machine(s): POST /apps/${input.app}/machines/{id}/lease`);
   input.batches.forEach((batch, i) => {
     const started = batch.filter((u) => u.notStarted === undefined);
     const wait =
       input.healthWait && started.length > 0
-        ? `, wait for ${started.length < batch.length ? `${started.map((u) => u.id).join(', ')} to start` : 'started'} and passing checks`
-        : ', no health wait';
-    lines.push(`batch ${i + 1}: update ${batch.map((u) => u.id).join(', ')}${wait}`);
+        ? msg`, wait for ${started.length < batch.length ? msg`${idsOf(started)} to start` : own('started')} and passing checks`
+        : own(', no health wait');
+    lines.push(msg`batch ${own(i + 1)}: update ${idsOf(batch)}${wait}`);
     for (const unit of batch) {
-      const where = unit.where ? ` (${unit.where})` : '';
+      const where = unit.where ? msg` (${unit.where})` : '';
       const cold =
         unit.notStarted === undefined
           ? ''
-          : `, skip_launch: ${unit.notStarted}, updated without starting, not health-checked`;
+          : msg`, skip_launch: ${unit.notStarted}, updated without starting, not health-checked`;
       lines.push(
-        `  POST /apps/${input.app}/machines/${unit.id}${where}: config.image ${unit.from ?? '?'} -> ${input.image}${cold}`,
+        msg`  POST /apps/${input.app}/machines/${unit.id}${where}: config.image ${unit.from ?? own('?')} -> ${input.image}${cold}`,
       );
     }
   });
-  for (const unit of input.unchanged) lines.push(`unchanged: ${unit.id} already runs ${input.image}`);
-  lines.push(`release ${all.length} lease(s): DELETE /apps/${input.app}/machines/{id}/lease`);
+  for (const unit of input.unchanged) lines.push(msg`unchanged: ${unit.id} already runs ${input.image}`);
+  lines.push(msg`release ${count} lease(s): DELETE /apps/${input.app}/machines/{id}/lease`);
   return lines;
+}
+
+function idsOf(units: readonly PlannedUnit[]): Message {
+  return joinMessages(
+    units.map((u) => u.id),
+    ', ',
+  );
 }
 
 /**
@@ -96,23 +109,23 @@ export function describeBlueGreen(input: {
   image: string;
   blue: PlannedUnit[];
   unchanged: PlannedUnit[];
-}): string[] {
+}): Message[] {
   if (input.blue.length === 0)
-    return [`fly app ${input.app}: every machine already runs ${input.image}; nothing to change`];
-  const n = input.blue.length;
+    return [msg`fly app ${input.app}: every machine already runs ${input.image}; nothing to change`];
+  const n = own(input.blue.length);
   const lines = [
-    `fly app ${input.app}: ${n} machine(s) to ${input.image}, bluegreen`,
-    `lease the ${n} blue machine(s) until the end: POST /apps/${input.app}/machines/{id}/lease`,
+    msg`fly app ${input.app}: ${n} machine(s) to ${input.image}, bluegreen`,
+    msg`lease the ${n} blue machine(s) until the end: POST /apps/${input.app}/machines/{id}/lease`,
     ...input.blue.map(
       (u) =>
-        `create a green machine beside ${u.id}${u.where ? ` in ${u.where}` : ''} (same config, new image, skip_service_registration${u.notStarted ? `, not launched: blue is ${u.notStarted}` : ''}): POST /apps/${input.app}/machines`,
+        msg`create a green machine beside ${u.id}${u.where ? msg` in ${u.where}` : ''} (same config, new image, skip_service_registration${u.notStarted ? msg`, not launched: blue is ${u.notStarted}` : ''}): POST /apps/${input.app}/machines`,
     ),
-    'wait until every launched green machine is started and passes every check its config defines',
-    'move traffic: uncordon every green machine, then cordon every blue one',
-    `destroy the ${n} blue machine(s): DELETE /apps/${input.app}/machines/{id}?force=true`,
-    'on any failure before traffic moved: destroy the green machines, blue untouched',
+    msg`wait until every launched green machine is started and passes every check its config defines`,
+    msg`move traffic: uncordon every green machine, then cordon every blue one`,
+    msg`destroy the ${n} blue machine(s): DELETE /apps/${input.app}/machines/{id}?force=true`,
+    msg`on any failure before traffic moved: destroy the green machines, blue untouched`,
   ];
   if (input.unchanged.length > 0)
-    lines.push(`${input.unchanged.length} machine(s) already run ${input.image}: left alone`);
+    lines.push(msg`${own(input.unchanged.length)} machine(s) already run ${input.image}: left alone`);
   return lines;
 }

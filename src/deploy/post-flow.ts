@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import type { ActionContext } from '../core/action.ts';
 import { messageOf } from '../core/errors.ts';
 import type { HttpClient } from '../core/http.ts';
+import { joinMessages, msg, own, redactMessage } from '../core/message.ts';
 import { createFlyClient } from '../providers/fly/client.ts';
 import { FlyLeases } from '../providers/fly/leases.ts';
 import { FlyMachines } from '../providers/fly/machines.ts';
@@ -50,20 +51,23 @@ async function destroyGreen(ctx: ActionContext): Promise<GreenCounts> {
       step: 'fly.green.destroy',
       outcome: r.result === 'failed' ? 'failed' : r.result === 'kept' ? 'skipped' : 'ok',
       ids: { app: state.app, machine: r.machine },
-      detail: r.detail ? `${r.result}: ${r.detail}` : r.result,
+      detail: r.detail ? msg`${own(r.result)}: ${r.detail}` : own(r.result),
     });
     if (r.result === 'failed')
       ctx.warning(
-        `could not destroy green machine ${r.machine} of Fly app ${state.app}: ${r.detail} (destroy it with fly machines destroy --force ${r.machine})`,
+        msg`could not destroy green machine ${r.machine} of Fly app ${state.app}: ${r.detail} (destroy it with fly machines destroy --force ${r.machine})`,
       );
     if (r.result === 'kept')
       ctx.warning(
-        `kept green machine ${r.machine} of Fly app ${state.app}: ${r.detail}. Check which machines serve (fly machines list), then uncordon blue or destroy it by hand (fly machines destroy --force ${r.machine}).`,
+        msg`kept green machine ${r.machine} of Fly app ${state.app}: ${r.detail}. Check which machines serve (fly machines list), then uncordon blue or destroy it by hand (fly machines destroy --force ${r.machine}).`,
       );
   }
   const destroyed = results.filter((r) => r.result === 'destroyed' || r.result === 'already gone').length;
   ctx.info(
-    `Green machines the deploy step left before traffic moved to them: ${destroyed} of ${results.length} destroyed (${results.map((r) => `${r.machine} ${r.result}${r.detail ? `: ${r.detail}` : ''}`).join(', ')}).`,
+    msg`Green machines the deploy step left before traffic moved to them: ${destroyed} of ${results.length} destroyed (${joinMessages(
+      results.map((r) => msg`${r.machine} ${own(r.result)}${r.detail ? msg`: ${r.detail}` : ''}`),
+      ', ',
+    )}).`,
   );
   return { destroyed, kept: results.filter((r) => r.result === 'kept').map((r) => r.machine) };
 }
@@ -98,7 +102,7 @@ async function releaseSshLocks(ctx: ActionContext): Promise<number> {
         step: 'ssh.unlock',
         outcome: result === 'failed' ? 'failed' : 'ok',
         ids: { host: lock.host, service: lock.service },
-        detail: result,
+        detail: own(result),
       });
     }
   } finally {
@@ -116,13 +120,13 @@ async function releaseFlyLeases(ctx: ActionContext): Promise<number> {
       step: 'fly.lease.release',
       outcome: r.result === 'failed' ? 'failed' : 'ok',
       ids: { app: intent.app, machine: r.machine },
-      detail: r.detail ? `${r.result}: ${r.detail}` : r.result,
+      detail: r.detail ? msg`${own(r.result)}: ${r.detail}` : own(r.result),
     });
-    if (r.result === 'failed') ctx.warning(`could not release the Fly lease of ${r.machine}: ${r.detail}`);
+    if (r.result === 'failed') ctx.warning(msg`could not release the Fly lease of ${r.machine}: ${r.detail}`);
   }
   const released = results.filter((r) => r.result === 'released').length;
   ctx.info(
-    `Fly leases left by the deploy step: ${released} released, ${results.length - released} no longer ours or already gone.`,
+    msg`Fly leases left by the deploy step: ${released} released, ${results.length - released} no longer ours or already gone.`,
   );
   return released;
 }
@@ -148,29 +152,41 @@ async function finaliseDeployment(ctx: ActionContext, released: number, green: G
   );
   const [latest] = await history.statuses(id);
   if (latest && !UNFINISHED.has(latest.state)) {
-    ctx.info(`GitHub deployment ${id} already has its final status (${latest.state}).`);
+    ctx.info(msg`GitHub deployment ${id} already has its final status (${latest.state}).`);
     return;
   }
   // GitHub keeps 140 characters of a description.
-  const note = [
-    green.kept.length > 0 ? `; green ${green.kept.join(', ')} may serve (blue cordoned): kept` : '',
-    green.destroyed > 0 ? `; the post step destroyed ${green.destroyed} unused green machine(s)` : '',
-    released > 0 ? `; the post step released ${released} lease(s)/lock(s)` : '',
-  ].join('');
+  const note = joinMessages(
+    [
+      green.kept.length > 0
+        ? msg`; green ${joinMessages(green.kept, ', ')} may serve (blue cordoned): kept`
+        : '',
+      green.destroyed > 0
+        ? msg`; the post step destroyed ${own(green.destroyed)} unused green machine(s)`
+        : '',
+      released > 0 ? msg`; the post step released ${own(released)} lease(s)/lock(s)` : '',
+    ],
+    '',
+  );
   await history
     .setStatus(id, {
       state: 'error',
-      description: `cancelled: the deploy step ended without an outcome${note}`,
+      description: redactMessage(
+        msg`cancelled: the deploy step ended without an outcome${note}`,
+        ctx.secrets.redactor,
+      ),
     })
     .then(
       () => {
-        ctx.info(`GitHub deployment ${id} marked error: the deploy step ended without recording an outcome.`);
+        ctx.info(
+          msg`GitHub deployment ${id} marked error: the deploy step ended without recording an outcome.`,
+        );
         ctx.log.write({
           step: 'github.deployment.status',
           outcome: 'ok',
           ids: { deployment: id, state: 'error' },
         });
       },
-      (error: unknown) => ctx.warning(`could not finalise GitHub deployment ${id}: ${messageOf(error)}`),
+      (error: unknown) => ctx.warning(msg`could not finalise GitHub deployment ${id}: ${error}`),
     );
 }

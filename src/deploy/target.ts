@@ -51,9 +51,10 @@ export interface UnitResult {
   /** Relative to the start of the rollout. */
   startedMs: number;
   endedMs: number;
-  error?: string;
+  /** Composed as a `Message` (core/message.ts) where our words surround values; a string is redacted whole. */
+  error?: Line;
   /** What the user should know about a unit that did not fail (e.g. updated without starting). */
-  note?: string;
+  note?: Line;
 }
 
 export interface TargetOutcome {
@@ -64,9 +65,9 @@ export interface TargetOutcome {
   /** The environment's URL when the target knows it (e.g. https://<app>.fly.dev). */
   url?: string;
   /** Human-readable steps: what dry-run prints, and the record of what was done. */
-  plan: string[];
+  plan: Line[];
   /** Short reason when status is not success. */
-  error?: string;
+  error?: Line;
   /** heroku: the release the app runs at the end (its id), recorded with the deployment. */
   release?: string;
   /** Set when the run was cancelled: how many units it had changed, and how many it sent back. */
@@ -74,7 +75,7 @@ export interface TargetOutcome {
     changed: number;
     restored: number;
     /** What serves now when the counts do not say it (a blue-green cancelled after traffic moved). */
-    detail?: string;
+    detail?: Line;
   };
 }
 

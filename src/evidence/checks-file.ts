@@ -1,4 +1,5 @@
 import { InputError } from '../core/errors.ts';
+import { ComposedError, msg } from '../core/message.ts';
 
 /**
  * The checks file (YAML): what to run, for which milestones, and what else to
@@ -197,7 +198,7 @@ function nameList(
   value: unknown,
   where: string,
   fail: (where: string, problem: string) => never = (w, p) => {
-    throw new Error(`${w} ${p}`);
+    throw new ComposedError(msg`${w} ${p}`);
   },
 ): string[] {
   if (!Array.isArray(value)) return fail(where, 'must be a list of names');

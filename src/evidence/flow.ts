@@ -5,6 +5,7 @@ import type { ActionContext } from '../core/action.ts';
 import { CancelledError, cancelSignalName, isCancelled } from '../core/cancellation.ts';
 import { InputError, StepError } from '../core/errors.ts';
 import { requestTimeoutFromEnv } from '../core/http.ts';
+import { ComposedError, joinMessages, msg, own } from '../core/message.ts';
 import { Progress } from '../core/progress.ts';
 import { redactedData } from '../core/redacted-data.ts';
 import { formatMs } from '../core/summary.ts';
@@ -43,14 +44,14 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
   if (file.milestones && !file.milestones.includes(settings.milestone)) {
     throw new InputError(
       'milestone',
-      `must be one of the milestones of ${settings.configPath}: ${file.milestones.join(', ')}; got ${JSON.stringify(settings.milestone)}`,
+      msg`must be one of the milestones of ${settings.configPath}: ${file.milestones.join(', ')}; got ${JSON.stringify(settings.milestone)}`,
     );
   }
   // Our wording is written as is; what came from outside is redacted field by field (redacted-data.ts).
   // A check's status and kind are our words, compared and counted by the rendering.
   const outside = <T>(data: T) => redactedData(data, ctx.secrets.redactor, ['status', 'kind']);
   const target = settings.target ?? file.target;
-  if (!target) throw new InputError('target', `is required: ${settings.configPath} has no \`target\``);
+  if (!target) throw new InputError('target', msg`is required: ${settings.configPath} has no \`target\``);
   const dir = checkOutputDir(workspace, settings.outputDir);
 
   // Everything the redactor knows is also masked by the runner, before any line is printed.
@@ -78,14 +79,15 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     if (!file.milestones)
       throw new InputError(
         'require-previous',
-        `needs a \`milestones\` list in ${settings.configPath} to know the previous milestone`,
+        msg`needs a \`milestones\` list in ${settings.configPath} to know the previous milestone`,
       );
     previous = previousMilestone(settings.milestone, file.milestones);
   }
 
   if (settings.dryRun) {
-    for (const check of selected) ctx.info(`would run ${describeCheck(check, settings.timeoutMs, sshLabel)}`);
-    for (const check of skipped) ctx.info(`not for ${settings.milestone}: ${check.id}`);
+    for (const check of selected)
+      ctx.info(msg`would run ${describeCheck(check, settings.timeoutMs, sshLabel)}`);
+    for (const check of skipped) ctx.info(msg`not for ${settings.milestone}: ${check.id}`);
     const gateNote = settings.requirePrevious
       ? previous
         ? `would require a passing artifact ${artifactName(target, previous, true)} of branch ${settings.previousRef}`
@@ -201,7 +203,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     } catch (error) {
       throw new InputError(
         'output-dir',
-        `names ${JSON.stringify(settings.outputDir)}, where the evidence file cannot be written (${fsProblem(error)})`,
+        msg`names ${JSON.stringify(settings.outputDir)}, where the evidence file cannot be written (${fsProblem(error)})`,
       );
     } finally {
       rmSync(partial, { force: true });
@@ -209,7 +211,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
   });
   const shown = shownPath(workspace, path);
   const redactions = redactor.total;
-  ctx.info(`evidence written to ${shown} (${redactions} redactions)`);
+  ctx.info(msg`evidence written to ${shown} (${redactions} redactions)`);
 
   const passed = results.filter((r) => r.status === 'passed').length;
   // Set before the upload: a failed upload still leaves the written evidence for later steps.
@@ -235,12 +237,15 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
         replacedId: uploaded.replaced?.id,
         leftovers: uploaded.leftovers.map(({ name, id, deleted }) => ({ name, id, deleted })),
       };
-      const from = [
-        ...(uploaded.replaced ? [`artifact ${uploaded.replaced.id}`] : []),
-        ...uploaded.leftovers.map((l) => `leftover artifact ${l.name} (id ${l.id})`),
-      ].join(' and ');
+      const from = joinMessages(
+        [
+          ...(uploaded.replaced ? [msg`artifact ${uploaded.replaced.id}`] : []),
+          ...uploaded.leftovers.map((l) => msg`leftover artifact ${l.name} (id ${l.id})`),
+        ],
+        ' and ',
+      );
       ctx.info(
-        `uploaded artifact ${name} (id ${uploaded.id}, ${uploaded.size} bytes, ${uploaded.files.length === 1 ? '1 file' : `${uploaded.files.length} files: this attempt's and ${uploaded.files.length - 1} carried from ${from}`})`,
+        msg`uploaded artifact ${name} (id ${uploaded.id}, ${uploaded.size} bytes, ${uploaded.files.length === 1 ? own('1 file') : msg`${uploaded.files.length} files: this attempt's and ${uploaded.files.length - 1} carried from ${from}`})`,
       );
       for (const leftover of uploaded.leftovers) {
         if (leftover.deleted)
@@ -272,7 +277,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
       uploadFailure =
         error instanceof StepError
           ? error
-          : new StepError('artifact.upload', `upload artifact ${name}`, error);
+          : new StepError('artifact.upload', msg`upload artifact ${name}`, error);
       artifact = { id: undefined, name, url: undefined, failed: true };
     }
   }
@@ -287,7 +292,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
     const required = `required check${gate.failedRequired.length === 1 ? '' : 's'} ${gate.failedRequired.join(', ')} did not pass`;
     throw new StepError(
       'gate',
-      `pass milestone ${settings.milestone} of ${target}`,
+      msg`pass milestone ${settings.milestone} of ${target}`,
       new Error(
         uploadFailure
           ? `${required}; the evidence is in ${shown}, and its upload failed: ${uploadFailure.message}`
@@ -314,7 +319,7 @@ async function uploadArtifact(
   if (!env.ACTIONS_RESULTS_URL || !runtimeToken) {
     throw new StepError(
       'artifact.upload',
-      `upload artifact ${name}`,
+      msg`upload artifact ${name}`,
       new Error(
         'ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set: artifacts can be uploaded only from a GitHub Actions job (set upload: false elsewhere)',
       ),
@@ -324,7 +329,7 @@ async function uploadArtifact(
   const { cappedTo } = expiryOf(retentionDays, env);
   if (cappedTo !== undefined)
     ctx.warning(
-      `retention-days ${retentionDays} is above the repository's maximum; the artifact is kept ${cappedTo} days`,
+      msg`retention-days ${retentionDays} is above the repository's maximum; the artifact is kept ${cappedTo} days`,
     );
   const requestTimeoutMs = requestTimeoutFromEnv(env);
   const bytes = statSync(file).size;
@@ -338,7 +343,7 @@ async function uploadArtifact(
       blobTimeoutMs: blobTimeoutMs(bytes, requestTimeoutMs),
       env,
       signal: ctx.cancellation.signal,
-      onLine: (line) => ctx.info(`  ${line}`),
+      onLine: (line) => ctx.info(msg`  ${line}`),
       // @actions/artifact masks a signed URL's `sig` and its URI encoding (maskSigUrl in
       // internal/shared/util.ts): the runner derives the encoding itself, so only the value goes on.
       onSecret: (value) => {
@@ -360,19 +365,19 @@ async function uploadArtifact(
     if (error instanceof UploadFailed && error.timedOut) {
       throw new StepError(
         'artifact.upload',
-        `upload artifact ${name}`,
-        new Error(
-          `not done within ${formatMs(deadlineMs)}, the bound of an upload of ${bytes} bytes with ${formatMs(requestTimeoutMs)} per request: the upload process was stopped; the evidence file is written, a re-run uploads it`,
+        msg`upload artifact ${name}`,
+        new ComposedError(
+          msg`not done within ${formatMs(deadlineMs)}, the bound of an upload of ${bytes} bytes with ${formatMs(requestTimeoutMs)} per request: the upload process was stopped; the evidence file is written, a re-run uploads it`,
         ),
       );
     }
     if (error instanceof UploadFailed && error.nameTaken)
       throw new StepError(
         'artifact.upload',
-        `upload artifact ${name}`,
-        new Error(`name conflict: ${error.message}`),
+        msg`upload artifact ${name}`,
+        new ComposedError(msg`name conflict: ${error.message}`),
       );
-    throw new StepError('artifact.upload', `upload artifact ${name}`, error);
+    throw new StepError('artifact.upload', msg`upload artifact ${name}`, error);
   } finally {
     rmSync(tempDir, { recursive: true, force: true });
   }
@@ -416,19 +421,19 @@ async function requirePassingEvidence(
     }),
   );
   for (const { artifact, refused } of found.judged)
-    if (refused && artifact !== found.chosen) ctx.info(`not counted: artifact ${artifact.id} ${refused}`);
+    if (refused && artifact !== found.chosen) ctx.info(msg`not counted: artifact ${artifact.id} ${refused}`);
   if (!found.chosen) {
     throw new StepError(
       'gate.previous',
       doing,
-      new Error(
-        `no passing evidence of milestone '${previous}' from branch ${scope.branch} of ${repository}: ${describeRefusals(found, scope)}; no check was run`,
+      new ComposedError(
+        msg`no passing evidence of milestone '${previous}' from branch ${scope.branch} of ${repository}: ${describeRefusals(found, scope)}; no check was run`,
       ),
     );
   }
   const run = found.chosen.workflow_run;
   ctx.info(
-    `previous milestone ${previous}: passing evidence artifact ${found.chosen.id} from ${found.chosen.created_at ?? 'an earlier run'} (run ${run?.id ?? '?'} on ${scope.branch})`,
+    msg`previous milestone ${previous}: passing evidence artifact ${found.chosen.id} from ${found.chosen.created_at ?? own('an earlier run')} (run ${run?.id ?? own('?')} on ${scope.branch})`,
   );
 }
 
@@ -438,7 +443,7 @@ async function readChecksFile(workspace: string, configPath: string): Promise<Ch
 
 function requireRepository(settings: EvidenceSettings): string {
   if (!settings.github.repository)
-    throw new InputError('require-previous', 'needs GITHUB_REPOSITORY (owner/repo)');
+    throw new InputError('require-previous', msg`needs GITHUB_REPOSITORY (owner/repo)`);
   return settings.github.repository;
 }
 

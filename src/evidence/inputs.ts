@@ -1,5 +1,6 @@
 import { InputError } from '../core/errors.ts';
 import { type InputReader, parseSshHost, type SshHost } from '../core/inputs.ts';
+import { msg } from '../core/message.ts';
 import { knownHostsText } from '../providers/ssh/known-hosts.ts';
 import { normalisePrivateKey } from '../providers/ssh/private-key.ts';
 
@@ -37,18 +38,21 @@ export function parseInputs(inputs: InputReader, env: NodeJS.ProcessEnv = {}): E
   if (!NAME.test(milestone)) {
     throw new InputError(
       'milestone',
-      `must be a name of letters, digits, . _ -; got ${JSON.stringify(milestone)}`,
+      msg`must be a name of letters, digits, . _ -; got ${JSON.stringify(milestone)}`,
     );
   }
   const target = inputs.optional('target');
   if (target !== undefined && !NAME.test(target)) {
-    throw new InputError('target', `must be a name of letters, digits, . _ -; got ${JSON.stringify(target)}`);
+    throw new InputError(
+      'target',
+      msg`must be a name of letters, digits, . _ -; got ${JSON.stringify(target)}`,
+    );
   }
   const sshHost = inputs.optional('ssh-host');
   const requirePrevious = inputs.boolean('require-previous', false);
   const token = inputs.optional('github-token');
   if (requirePrevious && token === undefined) {
-    throw new InputError('github-token', 'is required when require-previous is true');
+    throw new InputError('github-token', msg`is required when require-previous is true`);
   }
   const refInput = inputs.optional('require-previous-ref');
   // Checked even when the gate is off: a bad value is bad input either way.
@@ -125,7 +129,7 @@ function branchName(input: string): string {
   if (problem)
     throw new InputError(
       'require-previous-ref',
-      `must be a branch name (e.g. main or release/2.x): ${problem}; got ${JSON.stringify(input)}`,
+      msg`must be a branch name (e.g. main or release/2.x): ${problem}; got ${JSON.stringify(input)}`,
     );
   return branch;
 }
@@ -141,7 +145,7 @@ function ownBranch(env: NodeJS.ProcessEnv): string {
   if (env.GITHUB_REF_TYPE === 'tag' || env.GITHUB_REF?.startsWith('refs/tags/'))
     throw new InputError(
       'require-previous-ref',
-      `is required on a tag (${env.GITHUB_REF_NAME ?? env.GITHUB_REF}): require-previous works on branches; name the branch whose evidence counts`,
+      msg`is required on a tag (${env.GITHUB_REF_NAME ?? env.GITHUB_REF}): require-previous works on branches; name the branch whose evidence counts`,
     );
   const own = env.GITHUB_REF_NAME?.trim();
   if (!own)

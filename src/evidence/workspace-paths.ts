@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
+import { msg } from '../core/message.ts';
 
 /**
  * The two paths action-evidence takes from its inputs, checked as a user
@@ -45,28 +46,28 @@ export function readChecksText(workspace: string, configPath: string): string {
   const path = absolute(workspace, configPath);
   const shown = JSON.stringify(configPath);
   if (!existsSync(path))
-    throw new InputError('config', `names ${shown}, which does not exist in the workspace`);
+    throw new InputError('config', msg`names ${shown}, which does not exist in the workspace`);
   const stat = statSync(path);
   if (stat.isDirectory())
     throw new InputError(
       'config',
-      `names ${shown}, which is a directory; give the path of the checks file (e.g. .github/evidence.yml)`,
+      msg`names ${shown}, which is a directory; give the path of the checks file (e.g. .github/evidence.yml)`,
     );
   // A FIFO or device would block the read or never end.
   if (!stat.isFile())
     throw new InputError(
       'config',
-      `names ${shown}, which is not a regular file; give the path of the checks file`,
+      msg`names ${shown}, which is not a regular file; give the path of the checks file`,
     );
   if (stat.size > MAX_CHECKS_FILE_BYTES)
     throw new InputError(
       'config',
-      `names ${shown}, which is ${stat.size} bytes; a checks file may be at most ${MAX_CHECKS_FILE_BYTES} bytes`,
+      msg`names ${shown}, which is ${stat.size} bytes; a checks file may be at most ${MAX_CHECKS_FILE_BYTES} bytes`,
     );
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new InputError('config', `names ${shown}, which cannot be read (${fsProblem(error)})`);
+    throw new InputError('config', msg`names ${shown}, which cannot be read (${fsProblem(error)})`);
   }
 }
 
@@ -92,7 +93,10 @@ export function checkOutputDir(workspace: string, outputDir: string): string {
   try {
     rmdirSync(mkdtempSync(join(existing, '.evidence-write-check-')));
   } catch (error) {
-    throw new InputError('output-dir', `names ${shown}, where no file can be written (${fsProblem(error)})`);
+    throw new InputError(
+      'output-dir',
+      msg`names ${shown}, where no file can be written (${fsProblem(error)})`,
+    );
   }
   return dir;
 }
@@ -111,7 +115,7 @@ export function makeOutputDir(dir: string, outputDir: string): void {
 
     throw new InputError(
       'output-dir',
-      `names ${JSON.stringify(outputDir)}, which cannot be made (${fsProblem(error)})`,
+      msg`names ${JSON.stringify(outputDir)}, which cannot be made (${fsProblem(error)})`,
     );
   }
 }

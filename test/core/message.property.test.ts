@@ -61,13 +61,16 @@ const BUILDS: [string, Build][] = [
         limit: msg`${code} (retry ${own(2)} of ${own(3)})`,
       }),
   ],
-  ['rate-limit line', ([limit]) => waitLine('Hetzner', { waitMs: 30_000, limit }, 'rrset.upsert')],
+  [
+    'rate-limit line',
+    ([limit]) => waitLine('Hetzner', { waitMs: 30_000, limit: limit ?? '' }, 'rrset.upsert'),
+  ],
   [
     'rate limit past the bound',
     ([limit]) => {
       const verdict = judgeWait({
         provider: 'Cloudflare',
-        wait: { waitMs: 300_000, limit },
+        wait: { waitMs: 300_000, limit: limit ?? '' },
         sleptMs: 0,
         bound: { budgetMs: 60_000, name: 'the input timeout' },
         now: 0,

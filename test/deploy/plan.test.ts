@@ -49,7 +49,7 @@ describe('describeFlyRollout', () => {
       unchanged: [{ id: 'm3', from: 'ghcr.io/a/b@sha256:1' }],
       healthWait: true,
     });
-    expect(lines).toEqual([
+    expect(lines.map(String)).toEqual([
       'fly app web: 2 machine(s) to ghcr.io/a/b@sha256:1, rolling, 2 batch(es)',
       'lease 2 machine(s): POST /apps/web/machines/{id}/lease',
       'batch 1: update m1, wait for started and passing checks',
@@ -93,7 +93,7 @@ describe('describeFlyRollout with machines that are not started', () => {
       unchanged: [],
       healthWait: true,
     });
-    expect(lines.slice(2, 2 + expected.length)).toEqual(expected);
+    expect(lines.slice(2, 2 + expected.length).map(String)).toEqual(expected);
   });
 });
 

@@ -8,6 +8,7 @@ import { type LoadResult, startLoad } from '../../sandbox/load.ts';
 import { type Nginx, startNginx } from '../../sandbox/nginx.ts';
 import { type Registry, startRegistry } from '../../sandbox/registry.ts';
 import { freePort, type Sshd, startSshd } from '../../sandbox/sshd.ts';
+import { lineText } from '../../src/core/message.ts';
 import type { SshDeploySettings } from '../../src/deploy/inputs.ts';
 import * as cmd from '../../src/deploy/ssh/commands.ts';
 import { createSshTarget } from '../../src/deploy/ssh/index.ts';
@@ -85,7 +86,12 @@ async function deployUnderLoad(
   const outcome = await createSshTarget({ ...settings, ...overrides }, ctx, { healthIntervalMs: 200 }).run(
     deployRequest(image, lines, request),
   );
-  return { status: outcome.status, error: outcome.error, load: await load.stop(MIN_REQUESTS), lines };
+  return {
+    status: outcome.status,
+    error: lineText(outcome.error),
+    load: await load.stop(MIN_REQUESTS),
+    lines,
+  };
 }
 
 async function served(): Promise<string> {

@@ -139,7 +139,7 @@ describe('planHost', () => {
 
   it('describes a plan for dry-run', () => {
     const plan = planHost(input, [running2]);
-    expect(describeHostPlan('root@h:22', plan, [old1])).toEqual([
+    expect(describeHostPlan('root@h:22', plan, [old1]).map(String)).toEqual([
       'root@h:22: docker pull r/a@sha256:3',
       'root@h:22: docker create web-deploy_3 from r/a@sha256:3',
       'root@h:22: docker stop web-deploy_2',
@@ -216,7 +216,7 @@ describe('planHost behind nginx (proxy: nginx)', () => {
     ['3000', 'choose a free host port for the new container (published as -p 127.0.0.1:<port>:3000)'],
   ])('dry-run shows the upstream change (publish %s)', (publish, portLine) => {
     const plan = planHost({ ...input, proxy: { ...proxy, publish } }, [running2]);
-    expect(describeHostPlan('root@h:22', plan, [])).toEqual([
+    expect(describeHostPlan('root@h:22', plan, []).map(String)).toEqual([
       'root@h:22: docker pull r/a@sha256:3',
       `root@h:22: ${portLine}`,
       'root@h:22: docker create web-deploy_3 from r/a@sha256:3',

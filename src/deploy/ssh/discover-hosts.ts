@@ -1,5 +1,6 @@
 import type { ActionContext } from '../../core/action.ts';
 import { ApiError, StepError } from '../../core/errors.ts';
+import { msg } from '../../core/message.ts';
 import { createDigitalOceanClient } from '../../providers/digitalocean/client.ts';
 import { listDropletsByTag } from '../../providers/digitalocean/droplets.ts';
 import type { SshDeploySettings } from '../inputs.ts';
@@ -29,17 +30,17 @@ export async function resolveHosts(settings: SshDeploySettings, ctx: ActionConte
       if (!(error instanceof ApiError)) throw error;
       throw new StepError(
         'digitalocean.droplets.list',
-        `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`,
+        msg`find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`,
         error,
       );
     }),
   );
   const choice = fromDroplets(tag, droplets, settings.hosts);
-  for (const m of choice.merged) ctx.info(`DigitalOcean: ${m}.`);
+  for (const m of choice.merged) ctx.info(msg`DigitalOcean: ${m}.`);
   for (const s of choice.skipped)
-    ctx.warning(`Droplet ${s.name} carries ${tag} but is skipped: ${s.reason}.`);
+    ctx.warning(msg`Droplet ${s.name} carries ${tag} but is skipped: ${s.reason}.`);
   ctx.info(
-    `DigitalOcean: ${choice.hosts.length} droplet(s) tagged ${tag}: ${choice.hosts.map((h) => `${h.id} (${h.where})`).join(', ')}`,
+    msg`DigitalOcean: ${choice.hosts.length} droplet(s) tagged ${tag}: ${choice.hosts.map((h) => msg`${h.id} (${h.where})`).join(', ')}`,
   );
   return choice.hosts;
 }

@@ -1,4 +1,5 @@
 import { StepError } from '../../core/errors.ts';
+import { msg } from '../../core/message.ts';
 import { formatMs } from '../../core/summary.ts';
 import * as cmd from './commands.ts';
 import type { DeployHost } from './hosts.ts';
@@ -45,7 +46,7 @@ export async function waitHealthy(w: HealthWait): Promise<'passing' | 'skipped'>
       await showLogs(w);
       throw new StepError(
         'ssh.health',
-        `get a healthy ${w.name} on ${w.host.where}`,
+        msg`get a healthy ${w.name} on ${w.host.where}`,
         gone
           ? `${w.name} stopped: ${lastLines(result.shown, 1)}`
           : `${w.name} not healthy within ${formatMs(w.timeoutMs)} (${attempt} attempts; last ${note})`,

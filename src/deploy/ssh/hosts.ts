@@ -1,5 +1,6 @@
 import { StepError } from '../../core/errors.ts';
 import { type SshHost, sshHostKey } from '../../core/inputs.ts';
+import { msg } from '../../core/message.ts';
 import type { Droplet } from '../../providers/digitalocean/droplets.ts';
 
 /**
@@ -54,7 +55,7 @@ export function fromDroplets(tag: string, droplets: Droplet[], hostsInput: SshHo
     if (named.length === 0) {
       throw new StepError(
         'hosts',
-        `deploy to hosts entry ${hostKey(line)}`,
+        msg`deploy to hosts entry ${hostKey(line)}`,
         `this hosts entry is not a droplet tagged ${JSON.stringify(tag)}; droplets without the tag are never touched`,
       );
     }
@@ -65,7 +66,7 @@ export function fromDroplets(tag: string, droplets: Droplet[], hostsInput: SshHo
     if (lines.length > 1) {
       throw new StepError(
         'hosts',
-        `deploy to droplet ${d.name}`,
+        msg`deploy to droplet ${d.name}`,
         `the hosts entries ${lines.map(hostKey).join(' and ')} both name it (by name or IP); give one entry per droplet`,
       );
     }
@@ -77,7 +78,7 @@ export function fromDroplets(tag: string, droplets: Droplet[], hostsInput: SshHo
     const why = skipped.length > 0 ? `: ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '';
     throw new StepError(
       'hosts',
-      `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`,
+      msg`find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`,
       `no active droplet with a public IPv4 address carries this tag${why}`,
     );
   }
@@ -129,7 +130,7 @@ function refuseSharedMachines(hosts: DeployHost[], tag: string): void {
     if (first) {
       throw new StepError(
         'hosts',
-        `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`,
+        msg`find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`,
         `droplets ${first.id} and ${h.id} are both reached as ${key}; one machine would be deployed twice (check the droplets' public IPv4 addresses)`,
       );
     }

@@ -1,5 +1,6 @@
 import type { ActionContext } from '../../core/action.ts';
 import { mapConcurrent } from '../../core/fanout.ts';
+import { ComposedError, msg } from '../../core/message.ts';
 import { formatMs } from '../../core/summary.ts';
 import type { DeployHost } from './hosts.ts';
 import { acquireLock, describeOwner, type HeldLock, type LockOwner, type Remote } from './lock.ts';
@@ -55,8 +56,8 @@ export class LockSet {
         // Never ours: nothing for this run or its post step to release.
         this.held.splice(this.held.indexOf(lock), 1);
         this.save();
-        throw new Error(
-          `the ${service} deploy lock is still held by ${describeOwner(r.owner)} after ${formatMs(r.waitedMs)} (lock-timeout); if that run is gone, release it with operation: release-lock (or remove ~/.ops-actions/locks/${service}.lock on the host)`,
+        throw new ComposedError(
+          msg`the ${service} deploy lock is still held by ${describeOwner(r.owner)} after ${formatMs(r.waitedMs)} (lock-timeout); if that run is gone, release it with operation: release-lock (or remove ~/.ops-actions/locks/${service}.lock on the host)`,
         );
       }
       return r;

@@ -1,4 +1,5 @@
 import type { SshHost } from '../../core/inputs.ts';
+import { ComposedError, type Message, msg, own } from '../../core/message.ts';
 import { formatMs } from '../../core/summary.ts';
 import type { RemoteRun, RunOptions } from '../../providers/ssh/session.ts';
 import { sshFailure, unreachable } from '../../providers/ssh/ssh-reason.ts';
@@ -208,7 +209,7 @@ export async function acquireLock(
     if (answer.kind === 'acquired' || answer.kind === 'adopted')
       return { acquired: true, waitedMs: Date.now() - started };
     if (answer.kind === 'unknown') {
-      throw new Error(`could not take the lock${failureOf(result)}`);
+      throw new ComposedError(msg`could not take the lock${failureOf(result)}`);
     }
     if (answer.owner !== lastOwner) {
       lastOwner = answer.owner;
@@ -225,10 +226,10 @@ export async function acquireLock(
  * check when the host could not be reached (as action-evidence words it), else ssh's own reason;
  * otherwise the exit code and the last lines.
  */
-export function failureOf(result: RemoteRun): string {
+export function failureOf(result: RemoteRun): Message {
   const reason = sshFailure(result);
-  if (!reason) return ` (exit ${result.code}): ${lastLines(result.shown)}`;
-  return `: ${unreachable(reason, 'hosts, hosts-file or the droplets tagged digitalocean-tag') ?? `ssh could not connect: ${reason}`}`;
+  if (!reason) return msg` (exit ${own(result.code)}): ${lastLines(result.shown)}`;
+  return msg`: ${unreachable(reason, 'hosts, hosts-file or the droplets tagged digitalocean-tag') ?? msg`ssh could not connect: ${reason}`}`;
 }
 
 export function lastLines(output: string, count = 5): string {

@@ -1,3 +1,4 @@
+import { ComposedError, type Message, msg, own } from '../../core/message.ts';
 import { type Container, containerName, upstreamFile, upstreamName } from './commands.ts';
 
 /**
@@ -74,7 +75,9 @@ export function planHost(input: PlanInput, containers: Container[]): HostPlan {
   const steps: HostStep[] = [];
   if (!existing) {
     if (!input.image) {
-      throw new Error(`no kept container of ${input.deployTag} on this host and no image to pull it from`);
+      throw new ComposedError(
+        msg`no kept container of ${input.deployTag} on this host and no image to pull it from`,
+      );
     }
     steps.push({ kind: 'pull', image: input.image }, { kind: 'create', name: target, image: input.image });
   }
@@ -91,14 +94,16 @@ function proxiedPlan(
   target: string,
 ): Omit<HostPlan, 'previousImage'> {
   if (existing && existing.port === undefined) {
-    throw new Error(
-      `kept container ${existing.name} was not created behind the proxy (no own port); deploy it again`,
+    throw new ComposedError(
+      msg`kept container ${existing.name} was not created behind the proxy (no own port); deploy it again`,
     );
   }
   const steps: HostStep[] = [];
   if (!existing) {
     if (!input.image) {
-      throw new Error(`no kept container of ${input.deployTag} on this host and no image to pull it from`);
+      throw new ComposedError(
+        msg`no kept container of ${input.deployTag} on this host and no image to pull it from`,
+      );
     }
     steps.push(
       { kind: 'pull', image: input.image },
@@ -129,37 +134,38 @@ export function planPrune(containers: Container[], running: string, keep: number
   return others.slice(Math.max(0, keep - 1));
 }
 
-export function describeStep(step: HostStep): string {
+/** One step as a plan line: our words, the names and images as values (core/message.ts). */
+export function describeStep(step: HostStep): Message {
   switch (step.kind) {
     case 'pull':
-      return `docker pull ${step.image}`;
+      return msg`docker pull ${step.image}`;
     case 'create':
-      return `docker create ${step.name} from ${step.image}`;
+      return msg`docker create ${step.name} from ${step.image}`;
     case 'stop':
-      return `docker stop ${step.name}`;
+      return msg`docker stop ${step.name}`;
     case 'start':
-      return `docker start ${step.name}`;
+      return msg`docker start ${step.name}`;
     case 'port':
       return step.publish
-        ? `choose a free host port for the new container (published as -p 127.0.0.1:<port>:${step.publish})`
-        : 'choose a free host port for the new container (given to it as PORT)';
+        ? msg`choose a free host port for the new container (published as -p 127.0.0.1:<port>:${step.publish})`
+        : msg`choose a free host port for the new container (given to it as PORT)`;
     case 'switch':
-      return `nginx upstream ${upstreamName(step.service)} in ${upstreamFile(step.service)}: server ${step.from ? `127.0.0.1:${step.from}` : '(none yet)'} -> ${step.port ? `127.0.0.1:${step.port}` : 'the new port'} (${step.name}); nginx -t, then nginx -s reload`;
+      return msg`nginx upstream ${upstreamName(step.service)} in ${upstreamFile(step.service)}: server ${step.from ? msg`127.0.0.1:${step.from}` : own('(none yet)')} -> ${step.port ? msg`127.0.0.1:${step.port}` : own('the new port')} (${step.name}); nginx -t, then nginx -s reload`;
     case 'drain':
-      return `wait ${step.ms / 1000}s for the old container to drain`;
+      return msg`wait ${own(step.ms / 1000)}s for the old container to drain`;
     case 'health':
       if (step.path)
-        return `GET ${step.path} on ${step.name}'s own port until it passes${step.cmd ? `, and health-cmd: ${step.cmd}` : ''}`;
+        return msg`GET ${step.path} on ${step.name}'s own port until it passes${step.cmd ? msg`, and health-cmd: ${step.cmd}` : ''}`;
       return step.cmd
-        ? `run health-cmd until it passes: ${step.cmd}`
-        : `check that ${step.name} is running (no health-cmd)`;
+        ? msg`run health-cmd until it passes: ${step.cmd}`
+        : msg`check that ${step.name} is running (no health-cmd)`;
   }
 }
 
-export function describeHostPlan(where: string, plan: HostPlan, prune: Container[]): string[] {
-  if (plan.unchanged) return [`${where}: ${plan.target} already runs this version; nothing to do`];
-  const lines = plan.steps.map((s) => `${where}: ${describeStep(s)}`);
-  if (plan.reuse) lines.unshift(`${where}: start the kept container ${plan.target} (no pull)`);
-  for (const c of prune) lines.push(`${where}: docker rm ${c.name} (beyond keep)`);
+export function describeHostPlan(where: string, plan: HostPlan, prune: Container[]): Message[] {
+  if (plan.unchanged) return [msg`${where}: ${plan.target} already runs this version; nothing to do`];
+  const lines = plan.steps.map((s) => msg`${where}: ${describeStep(s)}`);
+  if (plan.reuse) lines.unshift(msg`${where}: start the kept container ${plan.target} (no pull)`);
+  for (const c of prune) lines.push(msg`${where}: docker rm ${c.name} (beyond keep)`);
   return lines;
 }

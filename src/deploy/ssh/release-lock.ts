@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import type { ActionContext } from '../../core/action.ts';
-import { messageOf, StepError } from '../../core/errors.ts';
+import { StepError } from '../../core/errors.ts';
+import { ComposedError, composedOf, type Line, msg } from '../../core/message.ts';
 import { redactedData } from '../../core/redacted-data.ts';
 import { summaryTable } from '../../core/summary.ts';
 import { SshSession } from '../../providers/ssh/session.ts';
@@ -43,7 +44,7 @@ export interface HostLock {
   /** The owner as a message names it ("acme/web run 42.1 job deploy, since … (3 h ago)"). */
   heldBy: string | undefined;
   result: LockResult;
-  error?: string;
+  error?: Line;
 }
 
 /** Reads and releases the service's lock on each host, one host at a time. */
@@ -62,7 +63,7 @@ export async function releaseServiceLocks(
         host: host.where,
         heldBy: undefined,
         result: 'failed',
-        error: messageOf(error),
+        error: composedOf(error),
       });
     }
   }
@@ -82,7 +83,7 @@ async function releaseOne(
     return { host: where, heldBy: undefined, result: 'no lock' };
   }
   const answer = parseAcquire(read.output);
-  if (answer.kind !== 'held') throw new Error(`could not read the lock${failureOf(read)}`);
+  if (answer.kind !== 'held') throw new ComposedError(msg`could not read the lock${failureOf(read)}`);
   const token = parseOwnerLine(answer.owner).token;
   if (!token) {
     options.line(
@@ -109,7 +110,7 @@ async function releaseOne(
     options.line(`${where}: another run took the ${service} deploy lock meanwhile; left alone`);
     return { host: where, heldBy, result: 'taken by another run meanwhile' };
   }
-  throw new Error(`could not release the lock${failureOf(release)}`);
+  throw new ComposedError(msg`could not release the lock${failureOf(release)}`);
 }
 
 /** The whole operation: hosts, locks, summary, outputs; fails when a host could not be read or released. */
@@ -162,12 +163,12 @@ export async function runReleaseLock(
   if (failed.length > 0)
     throw new StepError(
       'ssh.release-lock',
-      `release the ${settings.service} deploy lock on ${failed.map((r) => r.host).join(', ')}`,
+      msg`release the ${settings.service} deploy lock on ${failed.map((r) => r.host).join(', ')}`,
       failed.map((r) => (failed.length > 1 ? `${r.host}: ${r.error}` : r.error)).join('; '),
     );
   if (status === 'unchanged')
     ctx.notice(
-      `release-lock changed nothing: no host held a ${settings.service} deploy lock that could be released`,
+      msg`release-lock changed nothing: no host held a ${settings.service} deploy lock that could be released`,
     );
-  if (dryRun) ctx.info(`release-lock of ${settings.service}: dry run, nothing changed`);
+  if (dryRun) ctx.info(msg`release-lock of ${settings.service}: dry run, nothing changed`);
 }

@@ -1,6 +1,6 @@
 import type { ActionContext } from '../../core/action.ts';
-import { messageOf } from '../../core/errors.ts';
 import { parseSshHost } from '../../core/inputs.ts';
+import { type Line, msg } from '../../core/message.ts';
 import {
   describeOwner,
   failureOf,
@@ -48,7 +48,7 @@ export async function releaseLock(
     const result = await remote.run(host, releaseCommand(lock.service, lock.token), { timeoutMs: 30_000 });
     const answer = parseRelease(result.output);
     if (answer === 'released') {
-      ctx.info(`Released the ${lock.service} deploy lock on ${lock.host}.`);
+      ctx.info(msg`Released the ${lock.service} deploy lock on ${lock.host}.`);
       return 'released';
     }
     if (answer === 'absent') {
@@ -62,13 +62,13 @@ export async function releaseLock(
     if (answer === 'other') {
       const owner = result.output.split('ops-actions-lock other')[1]?.split('\n')[0] ?? '';
       ctx.info(
-        `The ${lock.service} deploy lock on ${lock.host} now belongs to ${describeOwner(owner)}; left alone.`,
+        msg`The ${lock.service} deploy lock on ${lock.host} now belongs to ${describeOwner(owner)}; left alone.`,
       );
       return 'other';
     }
     return cannotRelease(ctx, lock, failureOf(result));
   } catch (error) {
-    return cannotRelease(ctx, lock, `: ${messageOf(error)}`);
+    return cannotRelease(ctx, lock, msg`: ${error}`);
   }
 }
 
@@ -80,16 +80,16 @@ export async function releaseLock(
 function cannotRelease(
   ctx: Pick<ActionContext, 'info' | 'warning'>,
   lock: HeldLock,
-  why: string,
+  why: Line,
 ): ReleaseResult {
   if (lock.taken === false) {
     ctx.info(
-      `Could not check the ${lock.service} deploy lock on ${lock.host}${why}. This run never got an answer that it took it, so there is most likely none to release.`,
+      msg`Could not check the ${lock.service} deploy lock on ${lock.host}${why}. This run never got an answer that it took it, so there is most likely none to release.`,
     );
     return 'failed';
   }
   ctx.warning(
-    `Could not release the ${lock.service} deploy lock on ${lock.host}${why}. Remove ~/.ops-actions/locks/${lock.service}.lock there by hand if it remains.`,
+    msg`Could not release the ${lock.service} deploy lock on ${lock.host}${why}. Remove ~/.ops-actions/locks/${lock.service}.lock there by hand if it remains.`,
   );
   return 'failed';
 }

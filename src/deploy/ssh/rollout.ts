@@ -1,7 +1,8 @@
 import type { ActionContext } from '../../core/action.ts';
-import { messageOf, StepError } from '../../core/errors.ts';
+import { StepError } from '../../core/errors.ts';
 import { mapConcurrent } from '../../core/fanout.ts';
 import { abortableSleep } from '../../core/http.ts';
+import { ComposedError, composedOf, joinMessages, type Line, msg, own } from '../../core/message.ts';
 import { Progress } from '../../core/progress.ts';
 import { formatMs } from '../../core/summary.ts';
 import { parseImageReference } from '../../providers/registry/reference.ts';
@@ -60,7 +61,7 @@ export class Rollout {
   private readonly t0 = performance.now();
   private readonly locks: LockSet;
   private readonly progress: Progress;
-  private readonly planLines: string[] = [];
+  private readonly planLines: Line[] = [];
   private readonly registry: RegistryCredentialSources;
 
   private readonly settings: SshDeploySettings;
@@ -116,7 +117,7 @@ export class Rollout {
   }
 
   private line(host: DeployHost, text: string): void {
-    this.request.log(`[${host.id}] ${text}`);
+    this.request.log(msg`[${host.id}] ${text}`);
   }
 
   async run(): Promise<TargetOutcome> {
@@ -165,8 +166,8 @@ export class Rollout {
           if (this.request.image) s.unit.newImage = this.request.image;
         } catch (error) {
           s.unit.outcome = 'failed';
-          s.unit.error = messageOf(error);
-          this.planLines.push(`${s.host.where}: cannot plan: ${messageOf(error)}`);
+          s.unit.error = composedOf(error);
+          this.planLines.push(msg`${s.host.where}: cannot plan: ${error}`);
         }
         s.unit.endedMs = this.now();
         this.progressDone(s);
@@ -177,7 +178,10 @@ export class Rollout {
     return this.outcome(
       states,
       failed.length > 0 ? 'failed' : 'success',
-      failed.map((s) => s.unit.error).join('; '),
+      joinMessages(
+        failed.flatMap((s) => s.unit.error ?? []),
+        '; ',
+      ),
     );
   }
 
@@ -209,7 +213,7 @@ export class Rollout {
   /** How nginx reaches this service's containers; `run-args` was checked at input time. */
   private reach(): Reach {
     const reach = reachOf(this.settings.runArgs);
-    if ('error' in reach) throw new Error(`run-args ${reach.error}`);
+    if ('error' in reach) throw new ComposedError(msg`run-args ${reach.error}`);
     return reach;
   }
 
@@ -227,7 +231,11 @@ export class Rollout {
         await this.locks.take(s.host);
       } catch (error) {
         s.unit.outcome = 'failed';
-        s.unit.error = new StepError('ssh.lock', `take the deploy lock on ${s.host.where}`, error).message;
+        s.unit.error = new StepError(
+          'ssh.lock',
+          msg`take the deploy lock on ${s.host.where}`,
+          error,
+        ).composed;
         s.unit.startedMs = s.unit.endedMs = this.now();
         this.progressDone(s);
         return this.outcome(states, 'failed', s.unit.error);
@@ -252,9 +260,9 @@ export class Rollout {
           s.unit.outcome = 'failed';
           s.unit.error = new StepError(
             'ssh.observe',
-            `list the containers of ${this.settings.service} on ${s.host.where}`,
+            msg`list the containers of ${this.settings.service} on ${s.host.where}`,
             error,
-          ).message;
+          ).composed;
         }
       },
       { concurrency: this.concurrency() },
@@ -262,23 +270,33 @@ export class Rollout {
     const failed = states.filter((s) => s.unit.outcome === 'failed');
     if (failed.length === 0) return undefined;
     for (const s of failed) this.progressDone(s);
-    return this.outcome(states, 'failed', failed.map((s) => s.unit.error).join('; '));
+    return this.outcome(
+      states,
+      'failed',
+      joinMessages(
+        failed.flatMap((s) => s.unit.error ?? []),
+        '; ',
+      ),
+    );
   }
 
   private async rollOut(states: HostState[]): Promise<TargetOutcome> {
     const batches = [states.filter((s) => s.batch === 1), states.filter((s) => s.batch === 2)];
-    let failure: string | undefined;
+    let failure: Line | undefined;
     for (const batch of batches) {
       if (batch.length === 0) continue;
       await mapConcurrent(batch, (s) => this.deployHost(s), {
         concurrency: this.concurrency(),
         ...(this.request.signal ? { signal: this.request.signal } : {}),
       }).catch((error: unknown) => {
-        failure ??= messageOf(error);
+        failure ??= composedOf(error);
       });
       const failed = batch.filter((s) => s.unit.outcome === 'failed');
       if (failed.length > 0) {
-        failure = failed.map((s) => s.unit.error).join('; ');
+        failure = joinMessages(
+          failed.flatMap((s) => s.unit.error ?? []),
+          '; ',
+        );
         break;
       }
       if (failure) break;
@@ -307,7 +325,12 @@ export class Rollout {
         } catch (error) {
           restored = false;
           s.unit.outcome = 'failed';
-          s.unit.error = `${s.unit.error ? `${s.unit.error}; ` : ''}${new StepError('ssh.restore', `${DOING.restore} on ${s.host.where}`, error).message}`;
+          const restoring = new StepError(
+            'ssh.restore',
+            msg`${own(DOING.restore)} on ${s.host.where}`,
+            error,
+          );
+          s.unit.error = s.unit.error ? msg`${s.unit.error}; ${restoring}` : restoring.composed;
         }
       },
       { concurrency: this.concurrency() },
@@ -423,8 +446,8 @@ export class Rollout {
       s.unit.outcome = 'failed';
       s.unit.error =
         error instanceof StepError
-          ? error.message
-          : new StepError('ssh.deploy', `deploy to ${s.host.where}`, error).message;
+          ? error.composed
+          : new StepError('ssh.deploy', msg`deploy to ${s.host.where}`, error).composed;
       if (s.unit.health === undefined && plan.steps.some((st) => st.kind === 'health') && s.started) {
         s.unit.health = 'failing';
       }
@@ -452,8 +475,8 @@ export class Rollout {
       const why = result.timedOut ? `timed out after ${formatMs(timeoutMs)}` : `exit ${result.code}`;
       throw new StepError(
         `ssh.${step}`,
-        `${DOING[step]} on ${s.host.where}`,
-        `${why}: ${lastLines(result.shown)}`,
+        msg`${own(DOING[step])} on ${s.host.where}`,
+        new ComposedError(msg`${own(why)}: ${lastLines(result.shown)}`),
       );
     }
     return result.output;
@@ -502,9 +525,7 @@ export class Rollout {
             }
           });
         } catch (error) {
-          this.ctx.warning(
-            `Pruning old ${this.settings.service} containers on ${s.host.where}: ${messageOf(error)}`,
-          );
+          this.ctx.warning(msg`Pruning old ${this.settings.service} containers on ${s.host.where}: ${error}`);
         }
       },
       { concurrency: this.concurrency() },
@@ -519,11 +540,15 @@ export class Rollout {
       where: s.host.where,
       outcome: s.unit.outcome,
       ms: Math.max(0, s.unit.endedMs - s.unit.startedMs),
-      ...(s.unit.error ? { note: s.unit.error } : s.unit.health ? { note: `health ${s.unit.health}` } : {}),
+      ...(s.unit.error
+        ? { note: String(s.unit.error) }
+        : s.unit.health
+          ? { note: `health ${s.unit.health}` }
+          : {}),
     });
   }
 
-  private outcome(states: HostState[], status: TargetOutcome['status'], error?: string): TargetOutcome {
+  private outcome(states: HostState[], status: TargetOutcome['status'], error?: Line): TargetOutcome {
     const units = states.map((s) => s.unit);
     const previousImage = units.find((u) => u.previousImage)?.previousImage;
     // Cancelled: a host counts as changed once this run created, started, stopped or switched
@@ -541,7 +566,7 @@ export class Rollout {
       units,
       plan: this.planLines,
       ...(previousImage ? { previousImage } : {}),
-      ...(status !== 'success' && error ? { error } : {}),
+      ...(status !== 'success' && error && String(error) ? { error } : {}),
       ...(cancelled ? { cancelled } : {}),
     };
   }

@@ -1,5 +1,6 @@
 import { ApiError } from '../../core/errors.ts';
 import type { HttpClient } from '../../core/http.ts';
+import { ComposedError, msg } from '../../core/message.ts';
 
 /**
  * Machine leases: while we hold one, nobody else (another deploy, `fly deploy`)
@@ -154,6 +155,7 @@ function describeHolder(machineId: string, held: HeldLease): string {
 function toLease(machineId: string, json: LeaseJson | undefined, fallbackNonce?: string): Lease {
   const f = fieldsOf(json);
   const nonce = f.nonce ?? fallbackNonce;
-  if (!nonce) throw new Error(`Fly Machines answered a lease for machine ${machineId} without a nonce`);
+  if (!nonce)
+    throw new ComposedError(msg`Fly Machines answered a lease for machine ${machineId} without a nonce`);
   return { machineId, nonce, expiresAt: f.expires_at };
 }

@@ -8,6 +8,7 @@ import {
   providerMessage,
   requestTimeoutFromEnv,
 } from '../../core/http.ts';
+import { ComposedError, type Line, msg, own } from '../../core/message.ts';
 import { loadUndici, namingProxy } from '../../core/undici.ts';
 import { describeRateLimit, type RateLimitKind } from './rate-limit.ts';
 
@@ -45,7 +46,7 @@ export interface GitHubClientOptions {
   /** How long one request may wait for rate limits in all, and what sets that bound (for messages). */
   rateLimitBudget: { ms: number; bound: string };
   /** Receives one line per rate-limit wait ("rate limited by GitHub, waiting 3 s …") and Octokit's warnings. */
-  log: (line: string) => void;
+  log: (line: Line) => void;
   /** Where `OPS_ACTIONS_REQUEST_TIMEOUT` (the per-attempt timeout) is read; process.env by default. */
   env?: NodeJS.ProcessEnv;
 }
@@ -127,7 +128,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     }
     call.waitedMs += waitMs;
     const kind = limit.kind === 'retry-after' ? 'HTTP 429 with retry-after' : `${limit.kind} rate limit`;
-    options.log(`rate limited by GitHub, waiting ${limit.waitS} s (${kind}, ${call.request})`);
+    options.log(msg`rate limited by GitHub, waiting ${own(limit.waitS)} s (${own(kind)}, ${call.request})`);
     await abortableSleep(waitMs, call.signal);
     return true;
   };
@@ -297,7 +298,7 @@ function timedFetch(timeoutMs: number) {
     } catch (error) {
       if (outer?.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
       if ((error as { name?: string }).name === 'TimeoutError')
-        throw namingProxy(new Error(`no answer within ${timeoutMs} ms`, { cause: error }), url);
+        throw namingProxy(new ComposedError(msg`no answer within ${timeoutMs} ms`, { cause: error }), url);
       throw namingProxy(error, url);
     }
   };
@@ -391,6 +392,6 @@ function flatHeaders(headers: object): Record<string, string> {
 export function repoParams(repository: string): { owner: string; repo: string } {
   const [owner, repo, ...rest] = repository.split('/');
   if (!owner || !repo || rest.length > 0)
-    throw new Error(`GITHUB_REPOSITORY must be owner/repo, got ${JSON.stringify(repository)}`);
+    throw new ComposedError(msg`GITHUB_REPOSITORY must be owner/repo, got ${JSON.stringify(repository)}`);
   return { owner, repo };
 }

@@ -1,5 +1,6 @@
 import type { HttpClient } from '../../core/http.ts';
 import { LineStream } from '../../core/line-stream.ts';
+import { ComposedError, msg } from '../../core/message.ts';
 import { providerList } from '../../core/provider-list.ts';
 import type { Redactor } from '../../core/redact.ts';
 import { loadUndici } from '../../core/undici.ts';
@@ -114,7 +115,7 @@ export async function streamLines(
   });
   if (res.statusCode !== 200) {
     await res.body.dump();
-    throw new Error(`build output stream answered HTTP ${res.statusCode}`);
+    throw new ComposedError(msg`build output stream answered HTTP ${res.statusCode}`);
   }
   const lines = new LineStream(onLine, { redactor: options.redactor });
   for await (const chunk of res.body) lines.write(chunk as Uint8Array);

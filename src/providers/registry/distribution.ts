@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ApiError } from '../../core/errors.ts';
 import { excerpt, HttpClient, type HttpClientOptions, isRefusal, providerMessage } from '../../core/http.ts';
+import { ComposedError, msg } from '../../core/message.ts';
 import {
   type Challenge,
   coversScopes,
@@ -147,12 +148,12 @@ export class RegistryClient {
     const digest = sha256Digest(bytes);
     const announced = res.headers['docker-content-digest'];
     if (announced && announced !== digest && announced.startsWith('sha256:')) {
-      throw new Error(
-        `registry answered digest ${announced} for ${ref.repository}:${reference}, but the manifest bytes hash to ${digest}`,
+      throw new ComposedError(
+        msg`registry answered digest ${announced} for ${ref.repository}:${reference}, but the manifest bytes hash to ${digest}`,
       );
     }
     if (ref.digest && ref.digest !== digest) {
-      throw new Error(`manifest ${ref.repository}@${ref.digest} hashes to ${digest}`);
+      throw new ComposedError(msg`manifest ${ref.repository}@${ref.digest} hashes to ${digest}`);
     }
     return { digest, mediaType: mediaTypeOf(res.headers, bytes), bytes };
   }
@@ -178,7 +179,7 @@ export class RegistryClient {
       return { digest: manifest.digest, mediaType: manifest.mediaType };
     }
     if (ref.digest && ref.digest !== digest) {
-      throw new Error(`registry answered digest ${digest} for ${ref.repository}@${ref.digest}`);
+      throw new ComposedError(msg`registry answered digest ${digest} for ${ref.repository}@${ref.digest}`);
     }
     return { digest, mediaType: res.headers['content-type']?.split(';')[0]?.trim() || '' };
   }
@@ -214,7 +215,9 @@ export class RegistryClient {
     }));
     const digest = res.headers['docker-content-digest'];
     if (digest && digest !== manifest.digest) {
-      throw new Error(`registry stored ${repository}:${tag} as ${digest}, expected ${manifest.digest}`);
+      throw new ComposedError(
+        msg`registry stored ${repository}:${tag} as ${digest}, expected ${manifest.digest}`,
+      );
     }
   }
 

@@ -1,4 +1,5 @@
 import { InputError } from '../../core/errors.ts';
+import { msg } from '../../core/message.ts';
 
 /**
  * known_hosts text as users paste it, checked line by line before ssh ever
@@ -34,7 +35,7 @@ export function knownHostsText(text: string, input: string): string {
     if (problem)
       throw new InputError(
         input,
-        `line ${index + 1} is not a known_hosts line: ${problem}; each line is "[@cert-authority|@revoked] hosts keytype base64-key [comment]", as ssh-keyscan -p <port> <host> prints it`,
+        msg`line ${index + 1} is not a known_hosts line: ${problem}; each line is "[@cert-authority|@revoked] hosts keytype base64-key [comment]", as ssh-keyscan -p <port> <host> prints it`,
       );
   });
   return lines.map((line) => line.trimEnd()).join('\n');

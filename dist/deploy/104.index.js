@@ -85,6 +85,8 @@ __webpack_require__.d(__webpack_exports__, {
 var external_node_os_ = __webpack_require__(8161);
 // EXTERNAL MODULE: ./src/providers/ssh/session.ts + 2 modules
 var session = __webpack_require__(7594);
+// EXTERNAL MODULE: ./src/core/message.ts
+var message = __webpack_require__(3252);
 // EXTERNAL MODULE: ./src/deploy/ssh/commands.ts
 var commands = __webpack_require__(7394);
 // EXTERNAL MODULE: ./src/deploy/ssh/lock.ts + 1 modules
@@ -92,11 +94,12 @@ var ssh_lock = __webpack_require__(6958);
 ;// CONCATENATED MODULE: ./src/deploy/ssh/containers.ts
 
 
+
 /** The service's containers on one host (`docker ps -a`, read-only). */
 async function listOn(remote, host, service) {
     const result = await remote.run(host.login, commands/* listContainers */.ts(service), { timeoutMs: 60_000 });
     if (result.code !== 0)
-        throw new Error(`docker ps${(0,ssh_lock/* failureOf */.g5)(result)}`);
+        throw new message/* ComposedError */.vf((0,message/* msg */.ab) `docker ps${(0,ssh_lock/* failureOf */.g5)(result)}`);
     return commands/* parseContainers */.eQ(result.output);
 }
 
@@ -117,6 +120,7 @@ var reference = __webpack_require__(9749);
 // EXTERNAL MODULE: ./src/deploy/registry-credentials.ts
 var registry_credentials = __webpack_require__(6971);
 ;// CONCATENATED MODULE: ./src/deploy/ssh/health.ts
+
 
 
 
@@ -147,7 +151,7 @@ async function waitHealthy(w) {
         const gone = result.code === commands/* CONTAINER_GONE */.uP;
         if (gone || Date.now() + w.intervalMs > deadline) {
             await showLogs(w);
-            throw new errors/* StepError */.zg('ssh.health', `get a healthy ${w.name} on ${w.host.where}`, gone
+            throw new errors/* StepError */.zg('ssh.health', (0,message/* msg */.ab) `get a healthy ${w.name} on ${w.host.where}`, gone
                 ? `${w.name} stopped: ${(0,ssh_lock/* lastLines */.w$)(result.shown, 1)}`
                 : `${w.name} not healthy within ${(0,summary/* formatMs */._V)(w.timeoutMs)} (${attempt} attempts; last ${note})`);
         }
@@ -197,7 +201,7 @@ async function releaseLock(ctx, remote, lock) {
         const result = await remote.run(host, (0,ssh_lock/* releaseCommand */.Pw)(lock.service, lock.token), { timeoutMs: 30_000 });
         const answer = (0,ssh_lock/* parseRelease */.BC)(result.output);
         if (answer === 'released') {
-            ctx.info(`Released the ${lock.service} deploy lock on ${lock.host}.`);
+            ctx.info((0,message/* msg */.ab) `Released the ${lock.service} deploy lock on ${lock.host}.`);
             return 'released';
         }
         if (answer === 'absent') {
@@ -208,13 +212,13 @@ async function releaseLock(ctx, remote, lock) {
         }
         if (answer === 'other') {
             const owner = result.output.split('ops-actions-lock other')[1]?.split('\n')[0] ?? '';
-            ctx.info(`The ${lock.service} deploy lock on ${lock.host} now belongs to ${(0,ssh_lock/* describeOwner */.$S)(owner)}; left alone.`);
+            ctx.info((0,message/* msg */.ab) `The ${lock.service} deploy lock on ${lock.host} now belongs to ${(0,ssh_lock/* describeOwner */.$S)(owner)}; left alone.`);
             return 'other';
         }
         return cannotRelease(ctx, lock, (0,ssh_lock/* failureOf */.g5)(result));
     }
     catch (error) {
-        return cannotRelease(ctx, lock, `: ${(0,errors/* messageOf */.bD)(error)}`);
+        return cannotRelease(ctx, lock, (0,message/* msg */.ab) `: ${error}`);
     }
 }
 /**
@@ -224,14 +228,15 @@ async function releaseLock(ctx, remote, lock) {
  */
 function cannotRelease(ctx, lock, why) {
     if (lock.taken === false) {
-        ctx.info(`Could not check the ${lock.service} deploy lock on ${lock.host}${why}. This run never got an answer that it took it, so there is most likely none to release.`);
+        ctx.info((0,message/* msg */.ab) `Could not check the ${lock.service} deploy lock on ${lock.host}${why}. This run never got an answer that it took it, so there is most likely none to release.`);
         return 'failed';
     }
-    ctx.warning(`Could not release the ${lock.service} deploy lock on ${lock.host}${why}. Remove ~/.ops-actions/locks/${lock.service}.lock there by hand if it remains.`);
+    ctx.warning((0,message/* msg */.ab) `Could not release the ${lock.service} deploy lock on ${lock.host}${why}. Remove ~/.ops-actions/locks/${lock.service}.lock there by hand if it remains.`);
     return 'failed';
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/ssh/lock-set.ts
+
 
 
 
@@ -271,7 +276,7 @@ class LockSet {
                 // Never ours: nothing for this run or its post step to release.
                 this.held.splice(this.held.indexOf(lock), 1);
                 this.save();
-                throw new Error(`the ${service} deploy lock is still held by ${(0,ssh_lock/* describeOwner */.$S)(r.owner)} after ${(0,summary/* formatMs */._V)(r.waitedMs)} (lock-timeout); if that run is gone, release it with operation: release-lock (or remove ~/.ops-actions/locks/${service}.lock on the host)`);
+                throw new message/* ComposedError */.vf((0,message/* msg */.ab) `the ${service} deploy lock is still held by ${(0,ssh_lock/* describeOwner */.$S)(r.owner)} after ${(0,summary/* formatMs */._V)(r.waitedMs)} (lock-timeout); if that run is gone, release it with operation: release-lock (or remove ~/.ops-actions/locks/${service}.lock on the host)`);
             }
             return r;
         });
@@ -309,6 +314,7 @@ class LockSet {
 
 ;// CONCATENATED MODULE: ./src/deploy/ssh/plan.ts
 
+
 function planHost(input, containers) {
     const name = (0,commands/* containerName */.xN)(input.service, input.deployTag);
     const existing = containers.find((c) => c.name === name || c.deployTag === input.deployTag);
@@ -324,7 +330,7 @@ function planHost(input, containers) {
     const steps = [];
     if (!existing) {
         if (!input.image) {
-            throw new Error(`no kept container of ${input.deployTag} on this host and no image to pull it from`);
+            throw new message/* ComposedError */.vf((0,message/* msg */.ab) `no kept container of ${input.deployTag} on this host and no image to pull it from`);
         }
         steps.push({ kind: 'pull', image: input.image }, { kind: 'create', name: target, image: input.image });
     }
@@ -335,12 +341,12 @@ function planHost(input, containers) {
 }
 function proxiedPlan(input, proxy, existing, running, target) {
     if (existing && existing.port === undefined) {
-        throw new Error(`kept container ${existing.name} was not created behind the proxy (no own port); deploy it again`);
+        throw new message/* ComposedError */.vf((0,message/* msg */.ab) `kept container ${existing.name} was not created behind the proxy (no own port); deploy it again`);
     }
     const steps = [];
     if (!existing) {
         if (!input.image) {
-            throw new Error(`no kept container of ${input.deployTag} on this host and no image to pull it from`);
+            throw new message/* ComposedError */.vf((0,message/* msg */.ab) `no kept container of ${input.deployTag} on this host and no image to pull it from`);
         }
         steps.push({ kind: 'pull', image: input.image }, { kind: 'port', publish: proxy.publish }, { kind: 'create', name: target, image: input.image });
     }
@@ -362,46 +368,48 @@ function planPrune(containers, running, keep) {
     const others = containers.filter((c) => c.name !== running);
     return others.slice(Math.max(0, keep - 1));
 }
+/** One step as a plan line: our words, the names and images as values (core/message.ts). */
 function describeStep(step) {
     switch (step.kind) {
         case 'pull':
-            return `docker pull ${step.image}`;
+            return (0,message/* msg */.ab) `docker pull ${step.image}`;
         case 'create':
-            return `docker create ${step.name} from ${step.image}`;
+            return (0,message/* msg */.ab) `docker create ${step.name} from ${step.image}`;
         case 'stop':
-            return `docker stop ${step.name}`;
+            return (0,message/* msg */.ab) `docker stop ${step.name}`;
         case 'start':
-            return `docker start ${step.name}`;
+            return (0,message/* msg */.ab) `docker start ${step.name}`;
         case 'port':
             return step.publish
-                ? `choose a free host port for the new container (published as -p 127.0.0.1:<port>:${step.publish})`
-                : 'choose a free host port for the new container (given to it as PORT)';
+                ? (0,message/* msg */.ab) `choose a free host port for the new container (published as -p 127.0.0.1:<port>:${step.publish})`
+                : (0,message/* msg */.ab) `choose a free host port for the new container (given to it as PORT)`;
         case 'switch':
-            return `nginx upstream ${(0,commands/* upstreamName */.dP)(step.service)} in ${(0,commands/* upstreamFile */.AK)(step.service)}: server ${step.from ? `127.0.0.1:${step.from}` : '(none yet)'} -> ${step.port ? `127.0.0.1:${step.port}` : 'the new port'} (${step.name}); nginx -t, then nginx -s reload`;
+            return (0,message/* msg */.ab) `nginx upstream ${(0,commands/* upstreamName */.dP)(step.service)} in ${(0,commands/* upstreamFile */.AK)(step.service)}: server ${step.from ? (0,message/* msg */.ab) `127.0.0.1:${step.from}` : (0,message/* own */.ZV)('(none yet)')} -> ${step.port ? (0,message/* msg */.ab) `127.0.0.1:${step.port}` : (0,message/* own */.ZV)('the new port')} (${step.name}); nginx -t, then nginx -s reload`;
         case 'drain':
-            return `wait ${step.ms / 1000}s for the old container to drain`;
+            return (0,message/* msg */.ab) `wait ${(0,message/* own */.ZV)(step.ms / 1000)}s for the old container to drain`;
         case 'health':
             if (step.path)
-                return `GET ${step.path} on ${step.name}'s own port until it passes${step.cmd ? `, and health-cmd: ${step.cmd}` : ''}`;
+                return (0,message/* msg */.ab) `GET ${step.path} on ${step.name}'s own port until it passes${step.cmd ? (0,message/* msg */.ab) `, and health-cmd: ${step.cmd}` : ''}`;
             return step.cmd
-                ? `run health-cmd until it passes: ${step.cmd}`
-                : `check that ${step.name} is running (no health-cmd)`;
+                ? (0,message/* msg */.ab) `run health-cmd until it passes: ${step.cmd}`
+                : (0,message/* msg */.ab) `check that ${step.name} is running (no health-cmd)`;
     }
 }
 function describeHostPlan(where, plan, prune) {
     if (plan.unchanged)
-        return [`${where}: ${plan.target} already runs this version; nothing to do`];
-    const lines = plan.steps.map((s) => `${where}: ${describeStep(s)}`);
+        return [(0,message/* msg */.ab) `${where}: ${plan.target} already runs this version; nothing to do`];
+    const lines = plan.steps.map((s) => (0,message/* msg */.ab) `${where}: ${describeStep(s)}`);
     if (plan.reuse)
-        lines.unshift(`${where}: start the kept container ${plan.target} (no pull)`);
+        lines.unshift((0,message/* msg */.ab) `${where}: start the kept container ${plan.target} (no pull)`);
     for (const c of prune)
-        lines.push(`${where}: docker rm ${c.name} (beyond keep)`);
+        lines.push((0,message/* msg */.ab) `${where}: docker rm ${c.name} (beyond keep)`);
     return lines;
 }
 
 // EXTERNAL MODULE: ./src/deploy/ssh/publish.ts
 var publish = __webpack_require__(7713);
 ;// CONCATENATED MODULE: ./src/deploy/ssh/rollout.ts
+
 
 
 
@@ -479,7 +487,7 @@ class Rollout {
         return Math.round(performance.now() - this.t0);
     }
     line(host, text) {
-        this.request.log(`[${host.id}] ${text}`);
+        this.request.log((0,message/* msg */.ab) `[${host.id}] ${text}`);
     }
     async run() {
         const states = this.hosts.map((host, i) => ({
@@ -529,14 +537,14 @@ class Rollout {
             }
             catch (error) {
                 s.unit.outcome = 'failed';
-                s.unit.error = (0,errors/* messageOf */.bD)(error);
-                this.planLines.push(`${s.host.where}: cannot plan: ${(0,errors/* messageOf */.bD)(error)}`);
+                s.unit.error = (0,message/* composedOf */.s5)(error);
+                this.planLines.push((0,message/* msg */.ab) `${s.host.where}: cannot plan: ${error}`);
             }
             s.unit.endedMs = this.now();
             this.progressDone(s);
         }, { concurrency: this.concurrency() });
         const failed = states.filter((s) => s.unit.outcome === 'failed');
-        return this.outcome(states, failed.length > 0 ? 'failed' : 'success', failed.map((s) => s.unit.error).join('; '));
+        return this.outcome(states, failed.length > 0 ? 'failed' : 'success', (0,message/* joinMessages */.hw)(failed.flatMap((s) => s.unit.error ?? []), '; '));
     }
     placeholder(name) {
         return { id: '', name, deployTag: '', image: '', state: 'created', createdAt: '9999' };
@@ -561,7 +569,7 @@ class Rollout {
     reach() {
         const reach = (0,publish/* reachOf */.xw)(this.settings.runArgs);
         if ('error' in reach)
-            throw new Error(`run-args ${reach.error}`);
+            throw new message/* ComposedError */.vf((0,message/* msg */.ab) `run-args ${reach.error}`);
         return reach;
     }
     concurrency() {
@@ -577,7 +585,7 @@ class Rollout {
             }
             catch (error) {
                 s.unit.outcome = 'failed';
-                s.unit.error = new errors/* StepError */.zg('ssh.lock', `take the deploy lock on ${s.host.where}`, error).message;
+                s.unit.error = new errors/* StepError */.zg('ssh.lock', (0,message/* msg */.ab) `take the deploy lock on ${s.host.where}`, error).composed;
                 s.unit.startedMs = s.unit.endedMs = this.now();
                 this.progressDone(s);
                 return this.outcome(states, 'failed', s.unit.error);
@@ -595,7 +603,7 @@ class Rollout {
             }
             catch (error) {
                 s.unit.outcome = 'failed';
-                s.unit.error = new errors/* StepError */.zg('ssh.observe', `list the containers of ${this.settings.service} on ${s.host.where}`, error).message;
+                s.unit.error = new errors/* StepError */.zg('ssh.observe', (0,message/* msg */.ab) `list the containers of ${this.settings.service} on ${s.host.where}`, error).composed;
             }
         }, { concurrency: this.concurrency() });
         const failed = states.filter((s) => s.unit.outcome === 'failed');
@@ -603,7 +611,7 @@ class Rollout {
             return undefined;
         for (const s of failed)
             this.progressDone(s);
-        return this.outcome(states, 'failed', failed.map((s) => s.unit.error).join('; '));
+        return this.outcome(states, 'failed', (0,message/* joinMessages */.hw)(failed.flatMap((s) => s.unit.error ?? []), '; '));
     }
     async rollOut(states) {
         const batches = [states.filter((s) => s.batch === 1), states.filter((s) => s.batch === 2)];
@@ -615,11 +623,11 @@ class Rollout {
                 concurrency: this.concurrency(),
                 ...(this.request.signal ? { signal: this.request.signal } : {}),
             }).catch((error) => {
-                failure ??= (0,errors/* messageOf */.bD)(error);
+                failure ??= (0,message/* composedOf */.s5)(error);
             });
             const failed = batch.filter((s) => s.unit.outcome === 'failed');
             if (failed.length > 0) {
-                failure = failed.map((s) => s.unit.error).join('; ');
+                failure = (0,message/* joinMessages */.hw)(failed.flatMap((s) => s.unit.error ?? []), '; ');
                 break;
             }
             if (failure)
@@ -648,7 +656,8 @@ class Rollout {
             catch (error) {
                 restored = false;
                 s.unit.outcome = 'failed';
-                s.unit.error = `${s.unit.error ? `${s.unit.error}; ` : ''}${new errors/* StepError */.zg('ssh.restore', `${DOING.restore} on ${s.host.where}`, error).message}`;
+                const restoring = new errors/* StepError */.zg('ssh.restore', (0,message/* msg */.ab) `${(0,message/* own */.ZV)(DOING.restore)} on ${s.host.where}`, error);
+                s.unit.error = s.unit.error ? (0,message/* msg */.ab) `${s.unit.error}; ${restoring}` : restoring.composed;
             }
         }, { concurrency: this.concurrency() });
         const restoredAnything = changed.some((s) => (s.plan?.previous.length ?? 0) > 0);
@@ -749,8 +758,8 @@ class Rollout {
             s.unit.outcome = 'failed';
             s.unit.error =
                 error instanceof errors/* StepError */.zg
-                    ? error.message
-                    : new errors/* StepError */.zg('ssh.deploy', `deploy to ${s.host.where}`, error).message;
+                    ? error.composed
+                    : new errors/* StepError */.zg('ssh.deploy', (0,message/* msg */.ab) `deploy to ${s.host.where}`, error).composed;
             if (s.unit.health === undefined && plan.steps.some((st) => st.kind === 'health') && s.started) {
                 s.unit.health = 'failing';
             }
@@ -768,7 +777,7 @@ class Rollout {
         });
         if (result.code !== 0 || result.timedOut) {
             const why = result.timedOut ? `timed out after ${(0,summary/* formatMs */._V)(timeoutMs)}` : `exit ${result.code}`;
-            throw new errors/* StepError */.zg(`ssh.${step}`, `${DOING[step]} on ${s.host.where}`, `${why}: ${(0,ssh_lock/* lastLines */.w$)(result.shown)}`);
+            throw new errors/* StepError */.zg(`ssh.${step}`, (0,message/* msg */.ab) `${(0,message/* own */.ZV)(DOING[step])} on ${s.host.where}`, new message/* ComposedError */.vf((0,message/* msg */.ab) `${(0,message/* own */.ZV)(why)}: ${(0,ssh_lock/* lastLines */.w$)(result.shown)}`));
         }
         return result.output;
     }
@@ -807,7 +816,7 @@ class Rollout {
                 });
             }
             catch (error) {
-                this.ctx.warning(`Pruning old ${this.settings.service} containers on ${s.host.where}: ${(0,errors/* messageOf */.bD)(error)}`);
+                this.ctx.warning((0,message/* msg */.ab) `Pruning old ${this.settings.service} containers on ${s.host.where}: ${error}`);
             }
         }, { concurrency: this.concurrency() });
     }
@@ -818,7 +827,11 @@ class Rollout {
             where: s.host.where,
             outcome: s.unit.outcome,
             ms: Math.max(0, s.unit.endedMs - s.unit.startedMs),
-            ...(s.unit.error ? { note: s.unit.error } : s.unit.health ? { note: `health ${s.unit.health}` } : {}),
+            ...(s.unit.error
+                ? { note: String(s.unit.error) }
+                : s.unit.health
+                    ? { note: `health ${s.unit.health}` }
+                    : {}),
         });
     }
     outcome(states, status, error) {
@@ -838,7 +851,7 @@ class Rollout {
             units,
             plan: this.planLines,
             ...(previousImage ? { previousImage } : {}),
-            ...(status !== 'success' && error ? { error } : {}),
+            ...(status !== 'success' && error && String(error) ? { error } : {}),
             ...(cancelled ? { cancelled } : {}),
         };
     }

@@ -281,11 +281,14 @@ function toApp(json) {
 
 // EXTERNAL MODULE: ./src/core/line-stream.ts
 var line_stream = __webpack_require__(3082);
+// EXTERNAL MODULE: ./src/core/message.ts
+var message = __webpack_require__(3252);
 // EXTERNAL MODULE: ./src/core/provider-list.ts
 var provider_list = __webpack_require__(4023);
 // EXTERNAL MODULE: ./src/core/undici.ts + 1 modules
 var undici = __webpack_require__(1263);
 ;// CONCATENATED MODULE: ./src/providers/heroku/builds.ts
+
 
 
 
@@ -366,7 +369,7 @@ async function streamLines(url, onLine, options = {}) {
     });
     if (res.statusCode !== 200) {
         await res.body.dump();
-        throw new Error(`build output stream answered HTTP ${res.statusCode}`);
+        throw new message/* ComposedError */.vf((0,message/* msg */.ab) `build output stream answered HTTP ${res.statusCode}`);
     }
     const lines = new line_stream/* LineStream */.v(onLine, { redactor: options.redactor });
     for await (const chunk of res.body)
@@ -558,6 +561,7 @@ var core_progress = __webpack_require__(4664);
 
 
 
+
 function releaseLabel(r) {
     return r ? `release v${r.version}` : undefined;
 }
@@ -582,7 +586,7 @@ function createHerokuTarget(settings, deps) {
         observed ??= Promise.all([deps.apps.get(settings.app), deps.releases.current(settings.app)])
             .then(([app, current]) => ({ current, webUrl: app.webUrl }))
             .catch((error) => {
-            throw new errors/* StepError */.zg('heroku.observe', `read Heroku app ${settings.app} and its current release`, error);
+            throw new errors/* StepError */.zg('heroku.observe', (0,message/* msg */.ab) `read Heroku app ${settings.app} and its current release`, error);
         });
         return observed;
     };
@@ -613,14 +617,14 @@ function createHerokuTarget(settings, deps) {
                 outcome: unit.outcome,
                 status: unit.newImage,
                 ms: unit.endedMs,
-                note: unit.error,
+                note: (0,message/* lineText */.oZ)(unit.error),
             });
             return outcome;
         };
         if (request.operation === 'rollback' && current && request.release === current.id) {
             unit.outcome = 'unchanged';
             unit.newImage = releaseLabel(current);
-            request.log(`${settings.app} already runs release v${current.version}; nothing to roll back`);
+            request.log((0,message/* msg */.ab) `${settings.app} already runs release v${current.version}; nothing to roll back`);
             return finish({ ...base, status: 'success', units: [unit], release: current.id });
         }
         try {
@@ -637,7 +641,7 @@ function createHerokuTarget(settings, deps) {
         catch (error) {
             unit.outcome = 'failed';
             unit.health = 'failing';
-            unit.error = (0,errors/* messageOf */.bD)(error);
+            unit.error = (0,message/* composedOf */.s5)(error);
             return finish({ ...base, status: 'failed', units: [unit], error: unit.error });
         }
     }
@@ -645,16 +649,16 @@ function createHerokuTarget(settings, deps) {
         const app = settings.app;
         if (request.operation === 'rollback')
             return [
-                `POST /apps/${app}/releases {release: ${request.release ?? 'the release before the current one'}}`,
+                (0,message/* msg */.ab) `POST /apps/${app}/releases {release: ${request.release ?? (0,message/* own */.ZV)('the release before the current one')}}`,
             ];
         if (settings.source?.kind === 'promote')
             return [
-                `promote ${settings.source.from} -> ${app}: POST /pipeline-promotions`,
-                'wait for the promotion target to succeed',
+                (0,message/* msg */.ab) `promote ${settings.source.from} -> ${app}: POST /pipeline-promotions`,
+                (0,message/* msg */.ab) `wait for the promotion target to succeed`,
             ];
         return [
-            `POST /apps/${app}/builds {source_blob.url: ${settings.source?.url ?? '?'}, version: ${request.deployTag}} unless a build of ${request.deployTag} is already under way`,
-            'stream the build output, wait for the build and its release',
+            (0,message/* msg */.ab) `POST /apps/${app}/builds {source_blob.url: ${settings.source?.url ?? (0,message/* own */.ZV)('?')}, version: ${request.deployTag}} unless a build of ${request.deployTag} is already under way`,
+            (0,message/* msg */.ab) `stream the build output, wait for the build and its release`,
         ];
     }
     async function build(request) {
@@ -665,17 +669,17 @@ function createHerokuTarget(settings, deps) {
         let streamed = Promise.resolve();
         const cut = new AbortController();
         if (created.outputStreamUrl) {
-            streamed = stream(created.outputStreamUrl, (line) => request.log(`  ${line}`), {
+            streamed = stream(created.outputStreamUrl, (line) => request.log((0,message/* msg */.ab) `  ${line}`), {
                 signal: request.signal ? AbortSignal.any([request.signal, cut.signal]) : cut.signal,
                 redactor: deps.redactor,
-            }).catch((error) => request.log(`warning: build output stream ended early: ${cut.signal.aborted ? `no more output ${deps.streamGraceMs ?? 5000} ms after the build ended` : (0,errors/* messageOf */.bD)(error)}`));
+            }).catch((error) => request.log((0,message/* msg */.ab) `warning: build output stream ended early: ${cut.signal.aborted ? (0,message/* msg */.ab) `no more output ${(0,message/* own */.ZV)(deps.streamGraceMs ?? 5000)} ms after the build ended` : error}`));
         }
         const deadline = performance.now() + request.healthTimeoutMs + 30 * 60_000;
         let done = created;
         try {
             while (done.status === 'pending') {
                 if (performance.now() > deadline)
-                    throw new Error(`build ${created.id} still pending`);
+                    throw new message/* ComposedError */.vf((0,message/* msg */.ab) `build ${created.id} still pending`);
                 await sleep(pollMs, request.signal);
                 done = await deps.builds.get(settings.app, created.id);
             }
@@ -690,9 +694,9 @@ function createHerokuTarget(settings, deps) {
         await streamed;
         clearTimeout(grace);
         if (done.status !== 'succeeded')
-            throw new Error(`build ${created.id} ${done.status}`);
+            throw new message/* ComposedError */.vf((0,message/* msg */.ab) `build ${created.id} ${done.status}`);
         if (!done.releaseId)
-            throw new Error(`build ${created.id} succeeded without a release`);
+            throw new message/* ComposedError */.vf((0,message/* msg */.ab) `build ${created.id} succeeded without a release`);
         return waitRelease(done.releaseId, request);
     }
     /**
@@ -702,10 +706,10 @@ function createHerokuTarget(settings, deps) {
     async function cancelBuild(id, request) {
         try {
             const after = await deps.builds.cancel(settings.app, id, request.cleanupSignal);
-            request.log(`Cancelled: build ${id} cancelled (now ${after.status}); the app keeps its release`);
+            request.log((0,message/* msg */.ab) `Cancelled: build ${id} cancelled (now ${after.status}); the app keeps its release`);
         }
         catch (error) {
-            request.log(`warning: could not cancel build ${id}: ${(0,errors/* messageOf */.bD)(error)}`);
+            request.log((0,message/* msg */.ab) `warning: could not cancel build ${id}: ${error}`);
         }
     }
     /**
@@ -717,11 +721,11 @@ function createHerokuTarget(settings, deps) {
     async function startBuild(url, request) {
         const mine = (await deps.builds.recent(settings.app)).find((b) => b.version === request.deployTag);
         if (mine && mine.status !== 'failed') {
-            request.log(`build ${mine.id} of ${request.deployTag} was started by an earlier attempt: following it`);
+            request.log((0,message/* msg */.ab) `build ${mine.id} of ${request.deployTag} was started by an earlier attempt: following it`);
             return mine;
         }
         const created = await deps.builds.create(settings.app, { url, version: request.deployTag });
-        request.log(`build ${created.id} started`);
+        request.log((0,message/* msg */.ab) `build ${created.id} started`);
         return created;
     }
     async function promote(from, request) {
@@ -730,24 +734,24 @@ function createHerokuTarget(settings, deps) {
             deps.couplings.findByApp(settings.app),
         ]);
         if (!source)
-            throw new Error(`app ${from} is in no pipeline`);
+            throw new message/* ComposedError */.vf((0,message/* msg */.ab) `app ${from} is in no pipeline`);
         if (!target || target.pipelineId !== source.pipelineId)
-            throw new Error(`app ${settings.app} is not in the pipeline of ${from}`);
+            throw new message/* ComposedError */.vf((0,message/* msg */.ab) `app ${settings.app} is not in the pipeline of ${from}`);
         const promotion = await deps.promotions.create({
             pipelineId: source.pipelineId,
             sourceAppId: source.appId,
             targetAppIds: [target.appId],
         });
-        request.log(`promotion ${promotion.id} from ${from} started`);
+        request.log((0,message/* msg */.ab) `promotion ${promotion.id} from ${from} started`);
         const deadline = performance.now() + request.healthTimeoutMs;
         for (;;) {
             const mine = (await deps.promotions.targets(promotion.id)).find((t) => t.appId === target.appId);
             if (mine && mine.status === 'succeeded' && mine.releaseId)
                 return waitRelease(mine.releaseId, request);
             if (mine && mine.status === 'failed')
-                throw new Error(`promotion to ${settings.app} failed: ${mine.errorMessage ?? 'no reason given'}`);
+                throw new message/* ComposedError */.vf((0,message/* msg */.ab) `promotion to ${settings.app} failed: ${mine.errorMessage ?? (0,message/* own */.ZV)('no reason given')}`);
             if (performance.now() > deadline)
-                throw new Error(`promotion ${promotion.id} still pending`);
+                throw new message/* ComposedError */.vf((0,message/* msg */.ab) `promotion ${promotion.id} still pending`);
             await sleep(pollMs, request.signal);
         }
     }
@@ -757,11 +761,11 @@ function createHerokuTarget(settings, deps) {
             const { current } = await look();
             const before = releaseBefore(await deps.releases.latest(settings.app, 50), current);
             if (!before)
-                throw new Error(`app ${settings.app} has no earlier release to roll back to`);
+                throw new message/* ComposedError */.vf((0,message/* msg */.ab) `app ${settings.app} has no earlier release to roll back to`);
             releaseId = before.id;
         }
         const made = await deps.releaseActions.rollback(settings.app, releaseId);
-        request.log(`rollback release v${made.version} created`);
+        request.log((0,message/* msg */.ab) `rollback release v${made.version} created`);
         return waitRelease(made.id, request);
     }
     /** A release with a release phase stays `pending` until that phase finishes. */
@@ -770,13 +774,13 @@ function createHerokuTarget(settings, deps) {
         for (;;) {
             const release = await deps.releaseActions.get(settings.app, id);
             if (!release)
-                throw new Error(`release ${id} not found`);
+                throw new message/* ComposedError */.vf((0,message/* msg */.ab) `release ${id} not found`);
             if (release.status === 'succeeded')
                 return release;
             if (release.status === 'failed' || release.status === 'expired')
-                throw new Error(`release v${release.version} ${release.status}`);
+                throw new message/* ComposedError */.vf((0,message/* msg */.ab) `release v${release.version} ${release.status}`);
             if (performance.now() > deadline)
-                throw new Error(`release v${release.version} still ${release.status}`);
+                throw new message/* ComposedError */.vf((0,message/* msg */.ab) `release v${release.version} still ${release.status}`);
             await sleep(pollMs, request.signal);
         }
     }

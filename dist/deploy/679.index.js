@@ -13,11 +13,13 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _core_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1915);
-/* harmony import */ var _core_redacted_data_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(5868);
-/* harmony import */ var _core_summary_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1363);
-/* harmony import */ var _providers_ssh_session_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(7594);
-/* harmony import */ var _discover_hosts_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(9775);
-/* harmony import */ var _lock_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6958);
+/* harmony import */ var _core_message_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3252);
+/* harmony import */ var _core_redacted_data_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(5868);
+/* harmony import */ var _core_summary_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(1363);
+/* harmony import */ var _providers_ssh_session_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(7594);
+/* harmony import */ var _discover_hosts_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(9775);
+/* harmony import */ var _lock_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(6958);
+
 
 
 
@@ -37,7 +39,7 @@ async function releaseServiceLocks(remote, hosts, service, options) {
                 host: host.where,
                 heldBy: undefined,
                 result: 'failed',
-                error: (0,_core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .messageOf */ .bD)(error),
+                error: (0,_core_message_js__WEBPACK_IMPORTED_MODULE_2__/* .composedOf */ .s5)(error),
             });
         }
     }
@@ -45,26 +47,26 @@ async function releaseServiceLocks(remote, hosts, service, options) {
 }
 async function releaseOne(remote, host, service, options) {
     const where = host.where;
-    const read = await remote.run(host.login, (0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .inspectCommand */ .QR)(service), { timeoutMs: 30_000 });
+    const read = await remote.run(host.login, (0,_lock_js__WEBPACK_IMPORTED_MODULE_7__/* .inspectCommand */ .QR)(service), { timeoutMs: 30_000 });
     if (read.output.split('\n').includes('ops-actions-lock absent')) {
         options.line(`${where}: no ${service} deploy lock is held`);
         return { host: where, heldBy: undefined, result: 'no lock' };
     }
-    const answer = (0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .parseAcquire */ .G8)(read.output);
+    const answer = (0,_lock_js__WEBPACK_IMPORTED_MODULE_7__/* .parseAcquire */ .G8)(read.output);
     if (answer.kind !== 'held')
-        throw new Error(`could not read the lock${(0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .failureOf */ .g5)(read)}`);
-    const token = (0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .parseOwnerLine */ .F_)(answer.owner).token;
+        throw new _core_message_js__WEBPACK_IMPORTED_MODULE_2__/* .ComposedError */ .vf((0,_core_message_js__WEBPACK_IMPORTED_MODULE_2__/* .msg */ .ab) `could not read the lock${(0,_lock_js__WEBPACK_IMPORTED_MODULE_7__/* .failureOf */ .g5)(read)}`);
+    const token = (0,_lock_js__WEBPACK_IMPORTED_MODULE_7__/* .parseOwnerLine */ .F_)(answer.owner).token;
     if (!token) {
         options.line(`${where}: ~/.ops-actions/locks/${service}.lock holds no owner line that this action writes; left alone, look at it on the host`);
         return { host: where, heldBy: undefined, result: 'not an ops-actions lock' };
     }
-    const heldBy = (0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .describeOwner */ .$S)(answer.owner);
+    const heldBy = (0,_lock_js__WEBPACK_IMPORTED_MODULE_7__/* .describeOwner */ .$S)(answer.owner);
     if (options.dryRun) {
         options.line(`${where}: would release the ${service} deploy lock, held by ${heldBy}`);
         return { host: where, heldBy, result: 'would release' };
     }
-    const release = await remote.run(host.login, (0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .releaseCommand */ .Pw)(service, token), { timeoutMs: 30_000 });
-    const released = (0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .parseRelease */ .BC)(release.output);
+    const release = await remote.run(host.login, (0,_lock_js__WEBPACK_IMPORTED_MODULE_7__/* .releaseCommand */ .Pw)(service, token), { timeoutMs: 30_000 });
+    const released = (0,_lock_js__WEBPACK_IMPORTED_MODULE_7__/* .parseRelease */ .BC)(release.output);
     if (released === 'released') {
         options.line(`${where}: released the ${service} deploy lock, held by ${heldBy}`);
         return { host: where, heldBy, result: 'released' };
@@ -77,12 +79,12 @@ async function releaseOne(remote, host, service, options) {
         options.line(`${where}: another run took the ${service} deploy lock meanwhile; left alone`);
         return { host: where, heldBy, result: 'taken by another run meanwhile' };
     }
-    throw new Error(`could not release the lock${(0,_lock_js__WEBPACK_IMPORTED_MODULE_5__/* .failureOf */ .g5)(release)}`);
+    throw new _core_message_js__WEBPACK_IMPORTED_MODULE_2__/* .ComposedError */ .vf((0,_core_message_js__WEBPACK_IMPORTED_MODULE_2__/* .msg */ .ab) `could not release the lock${(0,_lock_js__WEBPACK_IMPORTED_MODULE_7__/* .failureOf */ .g5)(release)}`);
 }
 /** The whole operation: hosts, locks, summary, outputs; fails when a host could not be read or released. */
 async function runReleaseLock(settings, dryRun, ctx) {
-    const hosts = await (0,_discover_hosts_js__WEBPACK_IMPORTED_MODULE_4__/* .resolveHosts */ .G)(settings, ctx);
-    const session = await _providers_ssh_session_js__WEBPACK_IMPORTED_MODULE_3__/* .SshSession */ .vM.open({ key: settings.sshKey, knownHosts: settings.knownHosts }, ctx.env.RUNNER_TEMP || (0,node_os__WEBPACK_IMPORTED_MODULE_0__.tmpdir)(), { redactor: ctx.secrets.redactor });
+    const hosts = await (0,_discover_hosts_js__WEBPACK_IMPORTED_MODULE_6__/* .resolveHosts */ .G)(settings, ctx);
+    const session = await _providers_ssh_session_js__WEBPACK_IMPORTED_MODULE_5__/* .SshSession */ .vM.open({ key: settings.sshKey, knownHosts: settings.knownHosts }, ctx.env.RUNNER_TEMP || (0,node_os__WEBPACK_IMPORTED_MODULE_0__.tmpdir)(), { redactor: ctx.secrets.redactor });
     let results;
     try {
         results = await ctx.log.step('ssh.release-lock', { service: settings.service, dryRun: String(dryRun) }, () => releaseServiceLocks(session, hosts, settings.service, { dryRun, line: (text) => ctx.info(text) }));
@@ -92,11 +94,11 @@ async function runReleaseLock(settings, dryRun, ctx) {
     }
     // Our wording as written; the service, hosts, holders and errors redacted one by one.
     const redact = (text) => ctx.secrets.redact(text);
-    const shown = (0,_core_redacted_data_js__WEBPACK_IMPORTED_MODULE_6__/* .redactedData */ .X)(results, redact, ['result']);
+    const shown = (0,_core_redacted_data_js__WEBPACK_IMPORTED_MODULE_3__/* .redactedData */ .X)(results, ctx.secrets.redactor, ['result']);
     await ctx.writeSummary([
         `### Release the ${redact(settings.service)} deploy lock${dryRun ? ' (dry run, nothing changed)' : ''}`,
         '',
-        (0,_core_summary_js__WEBPACK_IMPORTED_MODULE_2__/* .summaryTable */ .jb)(['host', 'held by', 'result'], shown.map((r) => [r.host, r.heldBy ?? '—', r.error ?? r.result])),
+        (0,_core_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .summaryTable */ .jb)(['host', 'held by', 'result'], shown.map((r) => [r.host, r.heldBy ?? '—', r.error ?? r.result])),
         '',
     ].join('\n'), { fromRedactedData: true });
     const failed = results.filter((r) => r.result === 'failed');
@@ -109,11 +111,11 @@ async function runReleaseLock(settings, dryRun, ctx) {
                 : 'unchanged';
     ctx.setOwnOutput('status', status);
     if (failed.length > 0)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .StepError */ .zg('ssh.release-lock', `release the ${settings.service} deploy lock on ${failed.map((r) => r.host).join(', ')}`, failed.map((r) => (failed.length > 1 ? `${r.host}: ${r.error}` : r.error)).join('; '));
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .StepError */ .zg('ssh.release-lock', (0,_core_message_js__WEBPACK_IMPORTED_MODULE_2__/* .msg */ .ab) `release the ${settings.service} deploy lock on ${failed.map((r) => r.host).join(', ')}`, failed.map((r) => (failed.length > 1 ? `${r.host}: ${r.error}` : r.error)).join('; '));
     if (status === 'unchanged')
-        ctx.notice(`release-lock changed nothing: no host held a ${settings.service} deploy lock that could be released`);
+        ctx.notice((0,_core_message_js__WEBPACK_IMPORTED_MODULE_2__/* .msg */ .ab) `release-lock changed nothing: no host held a ${settings.service} deploy lock that could be released`);
     if (dryRun)
-        ctx.info(`release-lock of ${settings.service}: dry run, nothing changed`);
+        ctx.info((0,_core_message_js__WEBPACK_IMPORTED_MODULE_2__/* .msg */ .ab) `release-lock of ${settings.service}: dry run, nothing changed`);
 }
 
 

@@ -176,7 +176,10 @@ function createFlyClient(options) {
 
 // EXTERNAL MODULE: ./src/core/errors.ts
 var core_errors = __webpack_require__(1915);
+// EXTERNAL MODULE: ./src/core/message.ts
+var message = __webpack_require__(3252);
 ;// CONCATENATED MODULE: ./src/providers/fly/leases.ts
+
 
 /**
  * Machine leases: while we hold one, nobody else (another deploy, `fly deploy`)
@@ -288,7 +291,7 @@ function toLease(machineId, json, fallbackNonce) {
     const f = fieldsOf(json);
     const nonce = f.nonce ?? fallbackNonce;
     if (!nonce)
-        throw new Error(`Fly Machines answered a lease for machine ${machineId} without a nonce`);
+        throw new message/* ComposedError */.vf((0,message/* msg */.ab) `Fly Machines answered a lease for machine ${machineId} without a nonce`);
     return { machineId, nonce, expiresAt: f.expires_at };
 }
 
@@ -673,7 +676,7 @@ function updateBody(machine, image, options) {
 function refusal(blue) {
     if (blue.some((m) => definedCheckCount(m.config) > 0))
         return undefined;
-    return 'bluegreen needs at least one machine whose config defines a check (flyctl refuses it too)';
+    return (0,message/* own */.ZV)('bluegreen needs at least one machine whose config defines a check (flyctl refuses it too)');
 }
 /**
  * Indexes of blue machines whose green is launched although the blue was not running: the first
@@ -743,19 +746,19 @@ async function runBlueGreen(blue, image, request, kit, groupOf) {
             const made = await kit.lifecycle.create({ ...body, skipServiceRegistration: true });
             green.set(i, { id: made.id, version: made.version ?? made.instance_id, launched });
             kit.onGreen?.(unpromoted());
-            request.log(`${m.id}: green machine ${made.id} created in ${m.region} (no traffic yet)`);
-            units[i].note = `replaced by ${made.id}`;
+            request.log((0,message/* msg */.ab) `${m.id}: green machine ${made.id} created in ${m.region} (no traffic yet)`);
+            units[i].note = (0,message/* msg */.ab) `replaced by ${made.id}`;
         });
         const launched = [...green].filter(([, g]) => g.launched);
         await allOrFirstFailure(launched, launched.length, firstFailure, async ([i, g]) => {
             const state = await kit.waitSettled(g.id, g.version, deadline, signal);
             if (state !== 'started')
-                throw new Error(`green machine ${g.id} settled ${state} instead of started`);
+                throw new message/* ComposedError */.vf((0,message/* msg */.ab) `green machine ${g.id} settled ${state} instead of started`);
             const seen = await kit.waitHealthy(g.id, deadline, signal);
             const checked = definedCheckCount(blue[i].config) > 0;
             units[i].health = checked ? 'passing' : 'skipped';
             // flyctl waits for no check on a machine whose config defines none: started is enough.
-            request.log(`${blue[i].id}: green ${g.id} ${checked ? `started and healthy (${seen})` : 'started (no checks defined)'}`);
+            request.log((0,message/* msg */.ab) `${blue[i].id}: green ${g.id} ${checked ? (0,message/* msg */.ab) `started and healthy (${seen})` : (0,message/* own */.ZV)('started (no checks defined)')}`);
         });
         request.signal?.throwIfAborted();
         for (const [i, g] of green) {
@@ -765,7 +768,7 @@ async function runBlueGreen(blue, image, request, kit, groupOf) {
             kit.onGreen?.(unpromoted());
             units[i].startedMs = kit.since();
         }
-        request.log(`traffic moved: ${green.size} green machine(s) uncordoned`);
+        request.log((0,message/* msg */.ab) `traffic moved: ${green.size} green machine(s) uncordoned`);
         await (0,fanout/* mapConcurrent */._)(blue, async (m, i) => {
             await kit.lifecycle.cordon(m.id, leases.get(m.id)?.nonce, request.signal);
             cordoned.add(i);
@@ -784,25 +787,25 @@ async function runBlueGreen(blue, image, request, kit, groupOf) {
             u.health ??= 'skipped';
             u.endedMs = kit.since();
         }
-        request.log(`blue machine(s) ${blue.map((m) => m.id).join(', ')} destroyed`);
+        request.log((0,message/* msg */.ab) `blue machine(s) ${(0,message/* joinMessages */.hw)(blue.map((m) => m.id), ', ')} destroyed`);
         return { status: 'success', units };
     }
     catch (error) {
         const cancelled = request.signal?.aborted === true;
-        const why = cancelled ? 'cancelled' : (0,core_errors/* messageOf */.bD)(error);
+        const why = cancelled ? (0,message/* own */.ZV)('cancelled') : (0,message/* composedOf */.s5)(error);
         if (promoted.size > 0)
             return afterTrafficMoved(blue, units, { green, promoted, cordoned, destroyed }, why, request, kit, leases);
         await destroyGreen([...green.values()].map((g) => g.id), request, kit);
         for (const u of units) {
             u.outcome = 'failed';
-            u.error = cancelled ? 'cancelled before traffic moved' : why;
-            u.note = 'green destroyed; blue kept serving';
+            u.error = cancelled ? (0,message/* own */.ZV)('cancelled before traffic moved') : why;
+            u.note = (0,message/* own */.ZV)('green destroyed; blue kept serving');
             u.endedMs = kit.since();
         }
         return {
             status: 'failed',
             units,
-            error: `${why}; green machine(s) destroyed, blue untouched`,
+            error: (0,message/* msg */.ab) `${why}; green machine(s) destroyed, blue untouched`,
             ...(cancelled ? { cancelled: { changed: 0, restored: 0 } } : {}),
         };
     }
@@ -834,12 +837,12 @@ async function afterTrafficMoved(blue, units, done, why, request, kit, leases) {
             done.promoted.delete(i);
             units[i].outcome = 'rolled-back';
             units[i].newImage = b.config?.image;
-            units[i].note = `${b.id} serves again; green ${g.id} destroyed`;
+            units[i].note = (0,message/* msg */.ab) `${b.id} serves again; green ${g.id} destroyed`;
             restored++;
-            request.log(`${b.id} uncordoned, serving the previous image again; green ${g.id} destroyed`);
+            request.log((0,message/* msg */.ab) `${b.id} uncordoned, serving the previous image again; green ${g.id} destroyed`);
         }
         catch (error) {
-            request.log(`warning: could not send ${b.id} back: ${(0,core_errors/* messageOf */.bD)(error)}`);
+            request.log((0,message/* msg */.ab) `warning: could not send ${b.id} back: ${error}`);
         }
     }, { concurrency: 16 });
     for (const [i, u] of units.entries()) {
@@ -849,25 +852,27 @@ async function afterTrafficMoved(blue, units, done, why, request, kit, leases) {
         const g = done.green.get(i);
         if (g && done.promoted.has(i)) {
             u.outcome = 'updated';
-            u.note = `green ${g.id} serves; blue ${blue[i].id} ${done.destroyed.has(i) ? 'destroyed' : done.cordoned.has(i) ? 'kept, cordoned' : 'kept, still serving'}`;
+            u.note = (0,message/* msg */.ab) `green ${g.id} serves; blue ${blue[i].id} ${(0,message/* own */.ZV)(done.destroyed.has(i) ? 'destroyed' : done.cordoned.has(i) ? 'kept, cordoned' : 'kept, still serving')}`;
         }
         else {
             u.outcome = 'failed';
             u.note = g
-                ? `green ${g.id} destroyed before traffic reached it; blue kept serving`
-                : 'blue kept serving';
+                ? (0,message/* msg */.ab) `green ${g.id} destroyed before traffic reached it; blue kept serving`
+                : (0,message/* own */.ZV)('blue kept serving');
         }
-        u.error = `${why} after traffic moved to green`;
+        u.error = (0,message/* msg */.ab) `${why} after traffic moved to green`;
     }
     const serving = [...done.promoted].map((i) => done.green.get(i).id);
     const keptBlue = blue.filter((_, i) => !done.destroyed.has(i));
     const detail = serving.length === 0
-        ? 'traffic is back on blue'
-        : `new version on green ${serving.join(', ')}${keptBlue.length > 0 ? `; blue ${keptBlue.map((m) => m.id).join(', ')} kept` : ''}`;
+        ? (0,message/* own */.ZV)('traffic is back on blue')
+        : (0,message/* msg */.ab) `new version on green ${(0,message/* joinMessages */.hw)(serving, ', ')}${keptBlue.length > 0
+            ? (0,message/* msg */.ab) `; blue ${(0,message/* joinMessages */.hw)(keptBlue.map((m) => m.id), ', ')} kept`
+            : ''}`;
     return {
         status: serving.length === 0 && restored > 0 ? 'rolled-back' : 'failed',
         units,
-        error: `${why} after traffic moved to green: ${detail}`,
+        error: (0,message/* msg */.ab) `${why} after traffic moved to green: ${detail}`,
         ...(cancelled ? { cancelled: { changed: restored + serving.length, restored, detail } } : {}),
     };
 }
@@ -878,10 +883,10 @@ async function destroyGreen(ids, request, kit) {
         try {
             await kit.lifecycle.destroy(id, { force: true, ...(signal ? { signal } : {}) });
             left.delete(id);
-            request.log(`green machine ${id} destroyed`);
+            request.log((0,message/* msg */.ab) `green machine ${id} destroyed`);
         }
         catch (error) {
-            request.log(`warning: could not destroy green machine ${id}: ${(0,core_errors/* messageOf */.bD)(error)}`);
+            request.log((0,message/* msg */.ab) `warning: could not destroy green machine ${id}: ${error}`);
         }
     }, { concurrency: 16 });
     // What is still listed is left to the post step.
@@ -904,6 +909,7 @@ async function allOrFirstFailure(items, concurrency, cut, task) {
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/plan.ts
+
 /** Units changed at once after the first: a fraction of all units rounded up, or a count; at least 1. */
 function batchWidth(total, maxUnavailable) {
     const width = 'count' in maxUnavailable ? maxUnavailable.count : Math.ceil(total * maxUnavailable.fraction - 1e-9);
@@ -929,34 +935,42 @@ function splitBatches(items, sizes) {
     }
     return out;
 }
-/** The plan a dry run prints and a real run records: one line per request that changes something. */
+/**
+ * The plan a dry run prints and a real run records: one line per request that changes something.
+ * Lines are messages (core/message.ts): the app, image and machine ids are values, counts and the
+ * strategy our own words.
+ */
 function describeFlyRollout(input) {
     const lines = [];
     const all = input.batches.flat();
     if (all.length === 0) {
-        lines.push(`fly app ${input.app}: every machine already runs ${input.image}; nothing to change`);
+        lines.push((0,message/* msg */.ab) `fly app ${input.app}: every machine already runs ${input.image}; nothing to change`);
         return lines;
     }
-    lines.push(`fly app ${input.app}: ${all.length} machine(s) to ${input.image}, ${input.strategy}, ${input.batches.length} batch(es)`);
-    lines.push(`lease ${all.length} machine(s): POST /apps/${input.app}/machines/{id}/lease`);
+    const count = (0,message/* own */.ZV)(all.length);
+    lines.push((0,message/* msg */.ab) `fly app ${input.app}: ${count} machine(s) to ${input.image}, ${(0,message/* own */.ZV)(input.strategy)}, ${(0,message/* own */.ZV)(input.batches.length)} batch(es)`);
+    lines.push((0,message/* msg */.ab) `lease ${count} machine(s): POST /apps/${input.app}/machines/{id}/lease`);
     input.batches.forEach((batch, i) => {
         const started = batch.filter((u) => u.notStarted === undefined);
         const wait = input.healthWait && started.length > 0
-            ? `, wait for ${started.length < batch.length ? `${started.map((u) => u.id).join(', ')} to start` : 'started'} and passing checks`
-            : ', no health wait';
-        lines.push(`batch ${i + 1}: update ${batch.map((u) => u.id).join(', ')}${wait}`);
+            ? (0,message/* msg */.ab) `, wait for ${started.length < batch.length ? (0,message/* msg */.ab) `${idsOf(started)} to start` : (0,message/* own */.ZV)('started')} and passing checks`
+            : (0,message/* own */.ZV)(', no health wait');
+        lines.push((0,message/* msg */.ab) `batch ${(0,message/* own */.ZV)(i + 1)}: update ${idsOf(batch)}${wait}`);
         for (const unit of batch) {
-            const where = unit.where ? ` (${unit.where})` : '';
+            const where = unit.where ? (0,message/* msg */.ab) ` (${unit.where})` : '';
             const cold = unit.notStarted === undefined
                 ? ''
-                : `, skip_launch: ${unit.notStarted}, updated without starting, not health-checked`;
-            lines.push(`  POST /apps/${input.app}/machines/${unit.id}${where}: config.image ${unit.from ?? '?'} -> ${input.image}${cold}`);
+                : (0,message/* msg */.ab) `, skip_launch: ${unit.notStarted}, updated without starting, not health-checked`;
+            lines.push((0,message/* msg */.ab) `  POST /apps/${input.app}/machines/${unit.id}${where}: config.image ${unit.from ?? (0,message/* own */.ZV)('?')} -> ${input.image}${cold}`);
         }
     });
     for (const unit of input.unchanged)
-        lines.push(`unchanged: ${unit.id} already runs ${input.image}`);
-    lines.push(`release ${all.length} lease(s): DELETE /apps/${input.app}/machines/{id}/lease`);
+        lines.push((0,message/* msg */.ab) `unchanged: ${unit.id} already runs ${input.image}`);
+    lines.push((0,message/* msg */.ab) `release ${count} lease(s): DELETE /apps/${input.app}/machines/{id}/lease`);
     return lines;
+}
+function idsOf(units) {
+    return (0,message/* joinMessages */.hw)(units.map((u) => u.id), ', ');
 }
 /**
  * The plan of `strategy: bluegreen` (fly-bluegreen.ts): green machines beside the blue ones, traffic
@@ -964,23 +978,24 @@ function describeFlyRollout(input) {
  */
 function describeBlueGreen(input) {
     if (input.blue.length === 0)
-        return [`fly app ${input.app}: every machine already runs ${input.image}; nothing to change`];
-    const n = input.blue.length;
+        return [(0,message/* msg */.ab) `fly app ${input.app}: every machine already runs ${input.image}; nothing to change`];
+    const n = (0,message/* own */.ZV)(input.blue.length);
     const lines = [
-        `fly app ${input.app}: ${n} machine(s) to ${input.image}, bluegreen`,
-        `lease the ${n} blue machine(s) until the end: POST /apps/${input.app}/machines/{id}/lease`,
-        ...input.blue.map((u) => `create a green machine beside ${u.id}${u.where ? ` in ${u.where}` : ''} (same config, new image, skip_service_registration${u.notStarted ? `, not launched: blue is ${u.notStarted}` : ''}): POST /apps/${input.app}/machines`),
-        'wait until every launched green machine is started and passes every check its config defines',
-        'move traffic: uncordon every green machine, then cordon every blue one',
-        `destroy the ${n} blue machine(s): DELETE /apps/${input.app}/machines/{id}?force=true`,
-        'on any failure before traffic moved: destroy the green machines, blue untouched',
+        (0,message/* msg */.ab) `fly app ${input.app}: ${n} machine(s) to ${input.image}, bluegreen`,
+        (0,message/* msg */.ab) `lease the ${n} blue machine(s) until the end: POST /apps/${input.app}/machines/{id}/lease`,
+        ...input.blue.map((u) => (0,message/* msg */.ab) `create a green machine beside ${u.id}${u.where ? (0,message/* msg */.ab) ` in ${u.where}` : ''} (same config, new image, skip_service_registration${u.notStarted ? (0,message/* msg */.ab) `, not launched: blue is ${u.notStarted}` : ''}): POST /apps/${input.app}/machines`),
+        (0,message/* msg */.ab) `wait until every launched green machine is started and passes every check its config defines`,
+        (0,message/* msg */.ab) `move traffic: uncordon every green machine, then cordon every blue one`,
+        (0,message/* msg */.ab) `destroy the ${n} blue machine(s): DELETE /apps/${input.app}/machines/{id}?force=true`,
+        (0,message/* msg */.ab) `on any failure before traffic moved: destroy the green machines, blue untouched`,
     ];
     if (input.unchanged.length > 0)
-        lines.push(`${input.unchanged.length} machine(s) already run ${input.image}: left alone`);
+        lines.push((0,message/* msg */.ab) `${(0,message/* own */.ZV)(input.unchanged.length)} machine(s) already run ${input.image}: left alone`);
     return lines;
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/fly.ts
+
 
 
 
@@ -1005,7 +1020,7 @@ function createFlyTarget(settings, deps) {
             .list()
             .then((list) => selectMachines(list, settings.processGroup).deploy)
             .catch((error) => {
-            throw new core_errors/* StepError */.zg('fly.observe', `list the machines of Fly app ${settings.app}`, error);
+            throw new core_errors/* StepError */.zg('fly.observe', (0,message/* msg */.ab) `list the machines of Fly app ${settings.app}`, error);
         });
         return observed;
     };
@@ -1016,11 +1031,11 @@ function createFlyTarget(settings, deps) {
     async function run(request) {
         const image = request.image;
         if (!image)
-            throw new core_errors/* StepError */.zg('fly.plan', `deploy to Fly app ${settings.app}`, new Error('no image to deploy'));
+            throw new core_errors/* StepError */.zg('fly.plan', (0,message/* msg */.ab) `deploy to Fly app ${settings.app}`, new Error('no image to deploy'));
         const machines = await observeMachines();
         if (machines.length === 0) {
-            const group = settings.processGroup ? ` in process group ${settings.processGroup}` : '';
-            throw new core_errors/* StepError */.zg('fly.observe', `deploy to Fly app ${settings.app}`, new Error(`no machines${group} to deploy to`));
+            const group = settings.processGroup ? (0,message/* msg */.ab) ` in process group ${settings.processGroup}` : '';
+            throw new core_errors/* StepError */.zg('fly.observe', (0,message/* msg */.ab) `deploy to Fly app ${settings.app}`, new message/* ComposedError */.vf((0,message/* msg */.ab) `no machines${group} to deploy to`));
         }
         const toChange = rolloutOrder(machines.filter((m) => !runsImage(m, image)), settings.strategy);
         const unchanged = machines.filter((m) => runsImage(m, image));
@@ -1082,7 +1097,7 @@ function createFlyTarget(settings, deps) {
         if (settings.strategy === 'bluegreen') {
             const lifecycle = deps.lifecycle;
             if (!lifecycle)
-                throw new core_errors/* StepError */.zg('fly.plan', `app ${settings.app}`, new Error('bluegreen needs the machine lifecycle calls'));
+                throw new core_errors/* StepError */.zg('fly.plan', (0,message/* msg */.ab) `app ${settings.app}`, new Error('bluegreen needs the machine lifecycle calls'));
             const result = await runBlueGreen(toChange, image, request, {
                 lifecycle,
                 read: (id) => deps.updates.get(id),
@@ -1121,14 +1136,14 @@ function createFlyTarget(settings, deps) {
         // at once, and each machine's update waits only for its own read.
         const configs = new Map(toChange.map((m) => {
             const read = deps.updates.get(m.id).catch((error) => {
-                throw new core_errors/* StepError */.zg('fly.read', `read the config of machine ${m.id}`, error);
+                throw new core_errors/* StepError */.zg('fly.read', (0,message/* msg */.ab) `read the config of machine ${m.id}`, error);
             });
             read.catch(() => undefined);
             return [m.id, read];
         }));
         const refresher = setInterval(() => {
             for (const [id, lease] of leases) {
-                deps.leases.refresh(lease, ttl).then((fresh) => leases.set(id, fresh), (error) => request.log(`warning: could not refresh the lease of ${id}: ${(0,core_errors/* messageOf */.bD)(error)}`));
+                deps.leases.refresh(lease, ttl).then((fresh) => leases.set(id, fresh), (error) => request.log((0,message/* msg */.ab) `warning: could not refresh the lease of ${id}: ${error}`));
             }
         }, Math.max(1000, (ttl * 1000) / 3));
         refresher.unref();
@@ -1151,27 +1166,27 @@ function createFlyTarget(settings, deps) {
                         outcome: unit.outcome,
                         status: unit.health,
                         ms: unit.endedMs - unit.startedMs,
-                        note: unit.error ?? unit.note,
+                        note: (0,message/* lineText */.oZ)(unit.error ?? unit.note),
                     });
                     return unit;
                 }, { concurrency: batch.length });
                 units.push(...results);
                 const failed = results.filter((u) => u.outcome === 'failed');
                 if (failed.length > 0)
-                    failure = failed.map((u) => `${u.id}: ${u.error}`).join('; ');
+                    failure = (0,message/* joinMessages */.hw)(failed.map((u) => (0,message/* msg */.ab) `${u.id}: ${u.error}`), '; ');
             }
             const cancelled = request.signal?.aborted === true;
             if (cancelled) {
                 // Only what was already changed is touched: the rollback is sent, not waited for, and
                 // the leases are released, all within the runner's grace before SIGTERM.
                 if (request.autoRollback && changed.length > 0)
-                    request.log(`Cancelled: sending ${changed.length} changed machine(s) back to their previous image, not waiting for them`);
+                    request.log((0,message/* msg */.ab) `Cancelled: sending ${changed.length} changed machine(s) back to their previous image, not waiting for them`);
                 else
-                    request.log(`Cancelled: ${changed.length} machine(s) were changed; no further machine is started`);
+                    request.log((0,message/* msg */.ab) `Cancelled: ${changed.length} machine(s) were changed; no further machine is started`);
             }
             if ((failure || cancelled) && request.autoRollback && changed.length > 0) {
                 if (!cancelled)
-                    request.log(`Rolling back ${changed.length} changed machine(s) to their previous image`);
+                    request.log((0,message/* msg */.ab) `Rolling back ${changed.length} changed machine(s) to their previous image`);
                 await (0,fanout/* mapConcurrent */._)(changed, (c) => restore(c, request, leases, since), {
                     concurrency: changed.length,
                 });
@@ -1180,7 +1195,7 @@ function createFlyTarget(settings, deps) {
                     ...base,
                     status: restored === changed.length ? 'rolled-back' : 'failed',
                     units: [...units, ...unchangedUnits],
-                    error: cancelled ? 'cancelled' : failure,
+                    error: cancelled ? (0,message/* own */.ZV)('cancelled') : failure,
                     ...(cancelled ? { cancelled: { changed: changed.length, restored } } : {}),
                 };
             }
@@ -1189,7 +1204,7 @@ function createFlyTarget(settings, deps) {
                     ...base,
                     status: 'failed',
                     units: [...units, ...unchangedUnits],
-                    error: 'cancelled',
+                    error: (0,message/* own */.ZV)('cancelled'),
                     cancelled: { changed: changed.length, restored: 0 },
                 };
         }
@@ -1214,14 +1229,14 @@ function createFlyTarget(settings, deps) {
                 }));
             }
             catch (error) {
-                errors.push(`${m.id}: ${(0,core_errors/* messageOf */.bD)(error)}`);
+                errors.push((0,message/* msg */.ab) `${m.id}: ${error}`);
             }
         }, { concurrency: 32 });
         if (errors.length > 0) {
             await releaseLeases(held, request);
             if (held.size === 0)
                 deps.onLeases?.(undefined);
-            throw new core_errors/* StepError */.zg('fly.lease', `take the leases on the machines of Fly app ${settings.app}`, new Error(errors.join('; ')));
+            throw new core_errors/* StepError */.zg('fly.lease', (0,message/* msg */.ab) `take the leases on the machines of Fly app ${settings.app}`, new message/* ComposedError */.vf((0,message/* joinMessages */.hw)(errors, '; ')));
         }
         return held;
     }
@@ -1232,7 +1247,7 @@ function createFlyTarget(settings, deps) {
                 leases.delete(lease.machineId);
             }
             catch (error) {
-                request.log(`warning: could not release the lease of ${lease.machineId} (it expires on its own): ${(0,core_errors/* messageOf */.bD)(error)}`);
+                request.log((0,message/* msg */.ab) `warning: could not release the lease of ${lease.machineId} (it expires on its own): ${error}`);
             }
         }, { concurrency: 32 });
     }
@@ -1277,7 +1292,7 @@ function createFlyTarget(settings, deps) {
             changed.push({ machine, previousImage, unit });
             if (!launch) {
                 unit.health = 'skipped';
-                unit.note = `was ${current.state}: updated without starting, not health-checked`;
+                unit.note = (0,message/* msg */.ab) `was ${current.state}: updated without starting, not health-checked`;
             }
             else if (settings.strategy === 'immediate') {
                 unit.health = 'skipped';
@@ -1296,7 +1311,7 @@ function createFlyTarget(settings, deps) {
         catch (error) {
             unit.outcome = 'failed';
             unit.health = error instanceof HealthTimeout ? 'failing' : unit.health;
-            unit.error = request.signal?.aborted ? 'cancelled before it was healthy' : (0,core_errors/* messageOf */.bD)(error);
+            unit.error = request.signal?.aborted ? (0,message/* own */.ZV)('cancelled before it was healthy') : (0,message/* composedOf */.s5)(error);
         }
         unit.endedMs = since();
         return unit;
@@ -1312,10 +1327,10 @@ function createFlyTarget(settings, deps) {
             if (now.config?.image !== image)
                 return;
             changed.push({ machine, previousImage, unit });
-            request.log(`${machine.id}: the update's answer was lost, but the machine runs the new image`);
+            request.log((0,message/* msg */.ab) `${machine.id}: the update's answer was lost, but the machine runs the new image`);
         }
         catch (error) {
-            request.log(`warning: could not read ${machine.id} after its update failed: ${(0,core_errors/* messageOf */.bD)(error)}`);
+            request.log((0,message/* msg */.ab) `warning: could not read ${machine.id} after its update failed: ${error}`);
         }
     }
     /** Sends the previous image back; after a cancellation it does not wait for it to start. */
@@ -1337,12 +1352,12 @@ function createFlyTarget(settings, deps) {
             }
             c.unit.outcome = 'rolled-back';
             c.unit.newImage = c.previousImage;
-            request.log(`${c.machine.id} ${cancelled ? 'sent back' : 'rolled back'} to ${c.previousImage} in ${(0,summary/* formatMs */._V)(since() - started)}`);
+            request.log((0,message/* msg */.ab) `${c.machine.id} ${cancelled ? (0,message/* own */.ZV)('sent back') : (0,message/* own */.ZV)('rolled back')} to ${c.previousImage} in ${(0,summary/* formatMs */._V)(since() - started)}`);
         }
         catch (error) {
             c.unit.outcome = 'failed';
-            c.unit.error = `${c.unit.error ? `${c.unit.error}; ` : ''}rollback failed: ${(0,core_errors/* messageOf */.bD)(error)}`;
-            request.log(`${c.machine.id} could not be rolled back: ${(0,core_errors/* messageOf */.bD)(error)}`);
+            c.unit.error = (0,message/* msg */.ab) `${c.unit.error ? (0,message/* msg */.ab) `${c.unit.error}; ` : ''}rollback failed: ${error}`;
+            request.log((0,message/* msg */.ab) `${c.machine.id} could not be rolled back: ${error}`);
         }
         c.unit.endedMs = since();
     }
@@ -1376,11 +1391,11 @@ function createFlyTarget(settings, deps) {
             if (state === 'started')
                 return;
             if (state === 'failed')
-                throw new Error(`version ${version} failed to start (machine state failed)`);
+                throw new message/* ComposedError */.vf((0,message/* msg */.ab) `version ${version} failed to start (machine state failed)`);
             if (state === 'replaced' || state === 'destroyed')
-                throw new Error(`version ${version} was ${state} by another change while this deploy held the lease`);
+                throw new message/* ComposedError */.vf((0,message/* msg */.ab) `version ${version} was ${state} by another change while this deploy held the lease`);
             if (startedOnce)
-                throw new Error(`version ${version} stopped again after it was started (machine state ${state})`);
+                throw new message/* ComposedError */.vf((0,message/* msg */.ab) `version ${version} stopped again after it was started (machine state ${state})`);
             startedOnce = true;
             await startUnderLease(id, nonce, deadline, signal);
         }
@@ -1461,6 +1476,7 @@ function skippedUnit(m, image, batch, at) {
 
 ;// CONCATENATED MODULE: ./src/deploy/fly-green-state.ts
 
+
 /**
  * The green machines of a blue-green deploy that traffic has not moved to yet, and the blue
  * machines they are to replace, saved as step state each time the green list changes (a green
@@ -1524,7 +1540,7 @@ async function destroyLeftoverGreen(machines, state, signal) {
                 return {
                     machine,
                     result: 'kept',
-                    detail: `it is uncordoned and ${state.blue ? 'every blue machine is cordoned or gone' : 'no blue machine is known'}, so it may be all that serves`,
+                    detail: msg `it is uncordoned and ${own(state.blue ? 'every blue machine is cordoned or gone' : 'no blue machine is known')}, so it may be all that serves`,
                 };
             }
             if (serving)
@@ -1533,13 +1549,13 @@ async function destroyLeftoverGreen(machines, state, signal) {
             return {
                 machine,
                 result: 'destroyed',
-                ...(serving ? { detail: `cordoned first; blue ${blueServing.join(', ')} serves` } : {}),
+                ...(serving ? { detail: msg `cordoned first; blue ${joinMessages(blueServing, ', ')} serves` } : {}),
             };
         }
         catch (error) {
             if (error instanceof ApiError && error.status === 404)
                 return { machine, result: 'already gone' };
-            return { machine, result: 'failed', detail: messageOf(error) };
+            return { machine, result: 'failed', detail: composedOf(error) };
         }
     }));
 }
@@ -1585,7 +1601,7 @@ async function releaseLeftoverLeases(leases, intent, signal) {
             return { machine, result: 'released' };
         }
         catch (error) {
-            return { machine, result: 'failed', detail: messageOf(error) };
+            return { machine, result: 'failed', detail: composedOf(error) };
         }
     }));
 }

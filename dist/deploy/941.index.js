@@ -308,6 +308,8 @@ __webpack_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __webpack_require__(1915);
+// EXTERNAL MODULE: ./src/core/message.ts
+var message = __webpack_require__(3252);
 // EXTERNAL MODULE: ./src/core/http.ts
 var http = __webpack_require__(1983);
 // EXTERNAL MODULE: ./src/core/rate-limit.ts
@@ -449,6 +451,7 @@ var inputs = __webpack_require__(9114);
 ;// CONCATENATED MODULE: ./src/deploy/ssh/hosts.ts
 
 
+
 /** `user@host:port` as shown in progress and errors (`[::1]:22` for an IPv6 address). */
 function hostKey(login) {
     const host = login.host.includes(':') ? `[${login.host}]` : login.host;
@@ -473,7 +476,7 @@ function fromDroplets(tag, droplets, hostsInput) {
     for (const line of hostsInput) {
         const named = unique.filter((d) => names(line, d));
         if (named.length === 0) {
-            throw new errors/* StepError */.zg('hosts', `deploy to hosts entry ${hostKey(line)}`, `this hosts entry is not a droplet tagged ${JSON.stringify(tag)}; droplets without the tag are never touched`);
+            throw new errors/* StepError */.zg('hosts', (0,message/* msg */.ab) `deploy to hosts entry ${hostKey(line)}`, `this hosts entry is not a droplet tagged ${JSON.stringify(tag)}; droplets without the tag are never touched`);
         }
         for (const d of named)
             linesOf.set(d.id, [...(linesOf.get(d.id) ?? []), line]);
@@ -481,7 +484,7 @@ function fromDroplets(tag, droplets, hostsInput) {
     const hosts = usable.map((d) => {
         const lines = linesOf.get(d.id) ?? [];
         if (lines.length > 1) {
-            throw new errors/* StepError */.zg('hosts', `deploy to droplet ${d.name}`, `the hosts entries ${lines.map(hostKey).join(' and ')} both name it (by name or IP); give one entry per droplet`);
+            throw new errors/* StepError */.zg('hosts', (0,message/* msg */.ab) `deploy to droplet ${d.name}`, `the hosts entries ${lines.map(hostKey).join(' and ')} both name it (by name or IP); give one entry per droplet`);
         }
         const named = lines[0];
         const login = { user: named ? named.user : 'root', host: d.publicIpv4, port: named?.port ?? 22 };
@@ -489,7 +492,7 @@ function fromDroplets(tag, droplets, hostsInput) {
     });
     if (hosts.length === 0) {
         const why = skipped.length > 0 ? `: ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '';
-        throw new errors/* StepError */.zg('hosts', `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`, `no active droplet with a public IPv4 address carries this tag${why}`);
+        throw new errors/* StepError */.zg('hosts', (0,message/* msg */.ab) `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`, `no active droplet with a public IPv4 address carries this tag${why}`);
     }
     refuseSharedMachines(hosts, tag);
     return { hosts, skipped, merged };
@@ -532,13 +535,14 @@ function refuseSharedMachines(hosts, tag) {
         const key = (0,inputs/* sshHostKey */.mh)(h.login);
         const first = byMachine.get(key);
         if (first) {
-            throw new errors/* StepError */.zg('hosts', `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`, `droplets ${first.id} and ${h.id} are both reached as ${key}; one machine would be deployed twice (check the droplets' public IPv4 addresses)`);
+            throw new errors/* StepError */.zg('hosts', (0,message/* msg */.ab) `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`, `droplets ${first.id} and ${h.id} are both reached as ${key}; one machine would be deployed twice (check the droplets' public IPv4 addresses)`);
         }
         byMachine.set(key, h);
     }
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/ssh/discover-hosts.ts
+
 
 
 
@@ -566,14 +570,14 @@ async function resolveHosts(settings, ctx) {
     const droplets = await ctx.log.step('digitalocean.droplets.list', { tag }, () => listDropletsByTag(client, tag).catch((error) => {
         if (!(error instanceof errors/* ApiError */.hD))
             throw error;
-        throw new errors/* StepError */.zg('digitalocean.droplets.list', `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`, error);
+        throw new errors/* StepError */.zg('digitalocean.droplets.list', (0,message/* msg */.ab) `find the droplets tagged ${JSON.stringify(tag)} on DigitalOcean`, error);
     }));
     const choice = fromDroplets(tag, droplets, settings.hosts);
     for (const m of choice.merged)
-        ctx.info(`DigitalOcean: ${m}.`);
+        ctx.info((0,message/* msg */.ab) `DigitalOcean: ${m}.`);
     for (const s of choice.skipped)
-        ctx.warning(`Droplet ${s.name} carries ${tag} but is skipped: ${s.reason}.`);
-    ctx.info(`DigitalOcean: ${choice.hosts.length} droplet(s) tagged ${tag}: ${choice.hosts.map((h) => `${h.id} (${h.where})`).join(', ')}`);
+        ctx.warning((0,message/* msg */.ab) `Droplet ${s.name} carries ${tag} but is skipped: ${s.reason}.`);
+    ctx.info((0,message/* msg */.ab) `DigitalOcean: ${choice.hosts.length} droplet(s) tagged ${tag}: ${choice.hosts.map((h) => (0,message/* msg */.ab) `${h.id} (${h.where})`).join(', ')}`);
     return choice.hosts;
 }
 
@@ -599,6 +603,8 @@ __webpack_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: LOCK_DIR, acquireCommand, adoptCommand, isEarlierAttempt, ownerLine
 
+// EXTERNAL MODULE: ./src/core/message.ts
+var message = __webpack_require__(3252);
 // EXTERNAL MODULE: ./src/core/summary.ts
 var summary = __webpack_require__(1363);
 ;// CONCATENATED MODULE: ./src/providers/ssh/ssh-reason.ts
@@ -669,6 +675,7 @@ function unreachable(reason, input) {
 // EXTERNAL MODULE: ./src/deploy/ssh/commands.ts
 var commands = __webpack_require__(7394);
 ;// CONCATENATED MODULE: ./src/deploy/ssh/lock.ts
+
 
 
 
@@ -824,7 +831,7 @@ async function acquireLock(remote, host, service, owner, options) {
         if (answer.kind === 'acquired' || answer.kind === 'adopted')
             return { acquired: true, waitedMs: Date.now() - started };
         if (answer.kind === 'unknown') {
-            throw new Error(`could not take the lock${failureOf(result)}`);
+            throw new message/* ComposedError */.vf((0,message/* msg */.ab) `could not take the lock${failureOf(result)}`);
         }
         if (answer.owner !== lastOwner) {
             lastOwner = answer.owner;
@@ -844,8 +851,8 @@ async function acquireLock(remote, host, service, owner, options) {
 function failureOf(result) {
     const reason = sshFailure(result);
     if (!reason)
-        return ` (exit ${result.code}): ${lastLines(result.shown)}`;
-    return `: ${unreachable(reason, 'hosts, hosts-file or the droplets tagged digitalocean-tag') ?? `ssh could not connect: ${reason}`}`;
+        return (0,message/* msg */.ab) ` (exit ${(0,message/* own */.ZV)(result.code)}): ${lastLines(result.shown)}`;
+    return (0,message/* msg */.ab) `: ${unreachable(reason, 'hosts, hosts-file or the droplets tagged digitalocean-tag') ?? (0,message/* msg */.ab) `ssh could not connect: ${reason}`}`;
 }
 function lastLines(output, count = 5) {
     const lines = output.trim().split('\n').filter(Boolean);

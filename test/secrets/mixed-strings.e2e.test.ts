@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { herokuFault } from '../../sandbox/fakes/heroku.ts';
+import { startHerokuWorld } from '../deploy/worlds.ts';
+import { runBundle } from '../helpers/run-bundle.ts';
+
+/**
+ * Mixed strings through the committed bundles: errors, plan lines and notes are
+ * composed as our words around values (src/core/message.ts), so a two-character
+ * secret the user named (`pl`: in "deploy", "plan", "completed") is redacted in
+ * every value from outside, in all its forms, while our words around them stay
+ * whole — in what we write ourselves: the `::error::` line, the job summary,
+ * the outputs and the operations log. (The runner masks its log again with its
+ * own rules, which we cannot change: there `pl` is hidden inside our words too.)
+ */
+
+const REDACTED = '[REDACTED:secret]';
+
+const stops: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  await Promise.all(stops.splice(0).map((stop) => stop()));
+});
+
+describe('mixed strings with a short named secret', () => {
+  it('deploy (heroku): the error, the plan and the log keep our words; the provider text quoting it is redacted', async () => {
+    const world = await startHerokuWorld({ knobs: { buildLineIntervalMs: 5 } });
+    stops.push(() => world.stop());
+    world.heroku.server.inject({
+      route: 'POST /apps/:app/builds',
+      fault: herokuFault(422, 'source_blob refused: bad pl here'),
+    });
+    const run = await runBundle('deploy', {
+      inputs: {
+        ...world.inputs(),
+        'heroku-app': 'web-prod',
+        'registry-password': 'pl',
+        'registry-username': 'bot',
+        'health-timeout': '20',
+        'source-url': 'https://example.test/pl.tgz',
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(run.outputs.status).toBe('failed');
+    const [error] = run.errors;
+    expect(error).toMatch(
+      /^Could not deploy to heroku \(production\): Heroku answered POST \/apps\/web-prod\/builds/,
+    );
+    expect(error).toContain(`bad ${REDACTED} here`);
+    expect(error).not.toMatch(/\bpl\b/);
+    // The summary's error row and the unit's outcome.
+    expect(run.summary).toContain(
+      `<td>error</td><td>Heroku answered POST /apps/web-prod/builds with HTTP 422: source_blob refused: bad ${REDACTED} here (request id `,
+    );
+    expect(run.summary).toContain(`<td>failed: Heroku answered POST /apps/web-prod/builds with HTTP 422`);
+    expect(run.summary).not.toContain(`de${REDACTED}oy`);
+    // The plan names the source URL (a value: redacted, `example` too) in our words (kept).
+    expect(run.summary).toContain(
+      `{source_blob.url: https://exam${REDACTED}e.test/${REDACTED}.tgz, version: deploy_`,
+    );
+    expect(run.summary).toContain('stream the build output, wait for the build and its release');
+    // The operations log: the failure detail as the error line says it.
+    const failed = run.log.filter((e) => e.outcome === 'failed' && typeof e.detail === 'string');
+    expect(failed.map((e) => e.detail)).toContain(error);
+    const written = `${run.summary}\n${JSON.stringify(run.log)}\n${readFileSync(run.outputs['log-file']!, 'utf8')}`;
+    expect(written).not.toMatch(/\bpl\b/);
+  }, 60_000);
+});

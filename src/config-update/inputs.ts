@@ -125,7 +125,10 @@ function parseKamal(inputs: InputReader): KamalTargetSettings {
     };
   }
   if (entries.length === 0)
-    throw new InputError('urls', msg`or urls-file is required when target is kamal: one endpoint URL per line`);
+    throw new InputError(
+      'urls',
+      msg`or urls-file is required when target is kamal: one endpoint URL per line`,
+    );
   const urls = entries.map((e) => checkUrl('urls', e.value));
   const seen = new Set<string>();
   for (const url of urls) {

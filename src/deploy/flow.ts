@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ActionContext } from '../core/action.ts';
 import { CancelledError, isCancelled, RECORD_BUDGET_MS, untilAborted } from '../core/cancellation.ts';
-import { InputError, messageOf, StepError } from '../core/errors.ts';
+import { InputError, StepError } from '../core/errors.ts';
 import { ComposedError, type Line, type Message, msg, own, redactMessage } from '../core/message.ts';
 import { redactedData } from '../core/redacted-data.ts';
 import type { GitHubDeployments } from '../providers/github/deployments.ts';

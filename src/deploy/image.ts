@@ -1,4 +1,4 @@
-import { ApiError, InputError, messageOf, StepError } from '../core/errors.ts';
+import { ApiError, InputError, StepError } from '../core/errors.ts';
 import { ComposedError, type Line, msg } from '../core/message.ts';
 import type { Manifest, PushAccess } from '../providers/registry/distribution.ts';
 import { formatImageReference, type ImageReference } from '../providers/registry/reference.ts';

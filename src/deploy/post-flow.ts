@@ -1,6 +1,5 @@
 import { tmpdir } from 'node:os';
 import type { ActionContext } from '../core/action.ts';
-import { messageOf } from '../core/errors.ts';
 import type { HttpClient } from '../core/http.ts';
 import { joinMessages, msg, own, redactMessage } from '../core/message.ts';
 import { createFlyClient } from '../providers/fly/client.ts';

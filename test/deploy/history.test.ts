@@ -248,7 +248,8 @@ describe('describeIdentity', () => {
     [{ kind: 'ssh', name: 'web@10.0.0.1:22,10.0.0.2:2222' }, 'ssh service web on 10.0.0.1:22, 10.0.0.2:2222'],
     [{ kind: 'ssh', name: 'web@tag:shop' }, 'ssh service web on the DigitalOcean hosts tagged shop'],
   ];
-  for (const [identity, words] of cases) it(words, () => expect(String(describeIdentity(identity))).toBe(words));
+  for (const [identity, words] of cases)
+    it(words, () => expect(String(describeIdentity(identity))).toBe(words));
 });
 
 describe('findPrevious: the version that ran before the latest deploy of this target', () => {

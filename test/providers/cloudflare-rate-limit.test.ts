@@ -175,7 +175,7 @@ describe('the Cloudflare client against the fake', () => {
       sleep: async (ms) => {
         slept.push(ms);
       },
-      log: (line) => lines.push(line),
+      log: (line) => lines.push(String(line)),
     });
     const zones = await cloudflare.list({ operation: 'zones-get', method: 'GET', path: '/zones' });
     return { zones, slept, lines, fake };

@@ -4,6 +4,7 @@ import { msg, own } from '../core/message.ts';
 import { Progress } from '../core/progress.ts';
 import { redactedData } from '../core/redacted-data.ts';
 import { StdoutBatch } from '../core/stdout-batch.ts';
+import { loadUndici } from '../core/undici.ts';
 import { createFlyClient } from '../providers/fly/client.ts';
 import { FlyMachines } from '../providers/fly/machines.ts';
 import type { ConfigUpdateSettings } from './inputs.ts';
@@ -103,6 +104,8 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
     });
   }
   const sending = toSend(plan);
+  // The HTTP client's modules are loaded before the fan-out starts: start-up, not the targets' time.
+  if (sending.length > 0) await loadUndici();
   const wakes = sending.filter((u) => u.disposition === 'wake').length;
   ctx.info(
     msg`Will update ${sending.length} ${noun(kind, sending.length)}${wakes > 0 ? msg` (${wakes} to wake first)` : ''}`,

@@ -103,16 +103,25 @@ export async function runFanout(
   const passedDeadline = `the deadline of ${formatSeconds(options.deadlineMs)} passed`;
   const cutBy = () => (options.cancel?.aborted ? messageOf(options.cancel.reason) : passedDeadline);
 
-  const one = async (unit: PlannedUnit): Promise<TargetResult> => {
+  // Reports the target the moment it is over (`onFinish`), then hands its result to mapConcurrent.
+  const one = async (unit: PlannedUnit, index: number): Promise<TargetResult> => {
     const startMs = now() - t0;
-    const base = { id: unit.target.id, region: unit.target.region ?? null, url: unit.call.url, startMs };
     const finish = (fields: Pick<TargetResult, 'outcome' | 'status' | 'attempts' | 'error'>) => {
       const endMs = now() - t0;
-      const result: TargetResult = { ...base, ...fields, ms: Math.round(endMs - startMs), endMs };
+      const result: TargetResult = {
+        id: unit.target.id,
+        region: unit.target.region ?? null,
+        url: unit.call.url,
+        ...fields,
+        ms: Math.round(endMs - startMs),
+        startMs,
+        endMs,
+      };
       if (unit.disposition === 'wake') result.woken = fields.outcome === 'ok';
+      deps.onFinish?.(result, index);
       return result;
     };
-    // p-map would reject as a whole on abort; a target that never started is failed as data instead.
+    // Given the signal, mapConcurrent would reject as a whole; a target that never started is failed as data instead.
     if (signal.aborted) {
       return finish({ outcome: 'failed', status: null, attempts: 0, error: `not started: ${cutBy()}` });
     }
@@ -140,15 +149,7 @@ export async function runFanout(
   };
 
   try {
-    return await mapConcurrent(
-      units,
-      async (unit, index) => {
-        const result = await one(unit);
-        deps.onFinish?.(result, index);
-        return result;
-      },
-      { concurrency: options.concurrency },
-    );
+    return await mapConcurrent(units, one, { concurrency: options.concurrency });
   } finally {
     clearTimeout(timer);
   }

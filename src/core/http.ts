@@ -163,6 +163,7 @@ export function requestTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): num
   return Math.round(seconds * 1000);
 }
 const USER_AGENT = 'ops-actions/0.1';
+const UTF8 = new TextDecoder();
 
 /** What one request has waited so far: computed ms (unscaled) and rate-limited answers in a row. */
 interface Waits {
@@ -392,18 +393,19 @@ export class HttpClient {
     outer: AbortSignal | undefined,
     binary = false,
   ): Promise<Omit<HttpResponse, 'attempts' | 'request'>> {
-    const { request } = await loadUndici();
+    const { exchange } = await loadUndici();
     const limit = attemptSignal(outer, timeoutMs ?? this.defaultTimeoutMs);
     try {
-      const res = await request(url, {
+      const res = await exchange(url, {
         method: method as Dispatcher.HttpMethod,
         headers,
         body,
         signal: limit.signal,
         dispatcher: this.options.dispatcher,
       });
-      const bytes = binary ? Buffer.from(await res.body.arrayBuffer()) : undefined;
-      const text = bytes ? bytes.toString('utf8') : await res.body.text();
+      const bytes = binary ? res.body : undefined;
+      // As undici's `body.text()`: UTF-8, a leading byte order mark dropped.
+      const text = bytes ? bytes.toString('utf8') : UTF8.decode(res.body);
       const flat = flattenHeaders(res.headers);
       return {
         status: res.statusCode,

@@ -19,7 +19,40 @@ type RequestOptions = Omit<Dispatcher.RequestOptions, 'origin' | 'path' | 'metho
 };
 export type UndiciRequest = (url: string, options?: RequestOptions) => Promise<Dispatcher.ResponseData>;
 
-let loaded: Promise<{ request: UndiciRequest; agent: Dispatcher }> | undefined;
+/** An answer read to its end. */
+export interface WholeAnswer {
+  statusCode: number;
+  /** Names in lower case, as undici parses them. */
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export interface ExchangeOptions {
+  method: Dispatcher.HttpMethod;
+  headers: Record<string, string>;
+  body?: string | Uint8Array | undefined;
+  /** Aborts the request; it rejects with the signal's reason. */
+  signal?: AbortSignal;
+  dispatcher?: Dispatcher | undefined;
+}
+
+/**
+ * One request whose whole answer is wanted (the core HTTP client's every call): the agent's
+ * `dispatch` with a handler that gathers the body, as undici's `request` does it
+ * (lib/api/api-request.js) but without a `Readable`, an `AsyncResource` and their listeners
+ * per request. A fan-out of 10 000 targets spent a tenth of its CPU and of its allocations
+ * there, and those objects, alive while a request was in flight, were most of what each
+ * garbage collection of the young generation had to copy (bench/config-update.ts).
+ */
+export type UndiciExchange = (url: string, options: ExchangeOptions) => Promise<WholeAnswer>;
+
+interface Loaded {
+  request: UndiciRequest;
+  exchange: UndiciExchange;
+  agent: Dispatcher;
+}
+
+let loaded: Promise<Loaded> | undefined;
 
 /**
  * Connections per origin: config-update's `concurrency` goes up to 256, all to one origin when
@@ -35,12 +68,75 @@ function proxyConfigured(): boolean {
   return PROXY_VARIABLES.some((name) => process.env[name]);
 }
 
-export function loadUndici(): Promise<{ request: UndiciRequest; agent: Dispatcher }> {
+export function loadUndici(): Promise<Loaded> {
   loaded ??= proxyConfigured() ? loadWithProxy() : loadDirect();
   return loaded;
 }
 
-async function loadDirect(): Promise<{ request: UndiciRequest; agent: Dispatcher }> {
+function exchangeThrough(
+  agent: Dispatcher,
+  nameError: (error: unknown, url: string) => unknown,
+): UndiciExchange {
+  return (url, options) =>
+    new Promise((resolve, reject) => {
+      const { signal } = options;
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      let controller: Dispatcher.DispatchController | undefined;
+      let statusCode = 0;
+      let headers: WholeAnswer['headers'] = {};
+      const chunks: Buffer[] = [];
+      let settled = false;
+      const onAbort = () => controller?.abort(signal?.reason);
+      const settle = (error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        if (error === undefined) resolve({ statusCode, headers, body: Buffer.concat(chunks) });
+        else reject(nameError(error, url));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const parsed = new URL(url);
+      try {
+        (options.dispatcher ?? agent).dispatch(
+          {
+            origin: parsed.origin,
+            path: `${parsed.pathname}${parsed.search}`,
+            method: options.method,
+            headers: options.headers,
+            body: options.body ?? null,
+          },
+          {
+            onRequestStart(c) {
+              if (signal?.aborted) c.abort(signal.reason);
+              else controller = c;
+            },
+            onResponseStart(_c, status, answered) {
+              // 1xx answers (100 Continue) come before the real one.
+              if (status < 200) return;
+              statusCode = status;
+              headers = answered;
+            },
+            onResponseData(_c, chunk) {
+              chunks.push(chunk);
+            },
+            onResponseEnd() {
+              settle();
+            },
+            onResponseError(_c, error) {
+              settle(error);
+            },
+          },
+        );
+      } catch (error) {
+        settle(error);
+      }
+    });
+}
+
+async function loadDirect(): Promise<Loaded> {
   const [{ default: Agent }, { default: requestOn }] = await Promise.all([
     import('undici/lib/dispatcher/agent.js'),
     import('undici/lib/api/api-request.js'),
@@ -56,7 +152,7 @@ async function loadDirect(): Promise<{ request: UndiciRequest; agent: Dispatcher
       method: method ?? 'GET',
     });
   };
-  return { request, agent };
+  return { request, exchange: exchangeThrough(agent, (error) => error), agent };
 }
 
 /**
@@ -68,7 +164,7 @@ async function loadDirect(): Promise<{ request: UndiciRequest; agent: Dispatcher
  * http ones forwarded (undici's ProxyAgent, which sends the proxy URL's
  * credentials as Proxy-Authorization).
  */
-async function loadWithProxy(): Promise<{ request: UndiciRequest; agent: Dispatcher }> {
+async function loadWithProxy(): Promise<Loaded> {
   const undici = await import('undici');
   const env = process.env;
   const noProxy = parseNoProxy(env.no_proxy || env.NO_PROXY || '');
@@ -110,7 +206,7 @@ async function loadWithProxy(): Promise<{ request: UndiciRequest; agent: Dispatc
       throw namingProxy(error, url);
     }
   };
-  return { request, agent };
+  return { request, exchange: exchangeThrough(agent, namingProxy), agent };
 }
 
 /** `host:port` of a proxy URL: what messages name, never its credentials. */

@@ -232,6 +232,23 @@ describe('a re-run after an attempt that uploaded its evidence', () => {
   }, 60_000);
 });
 
+const fileOf = (run: BundleRun) => run.outputs.file!.split('/').at(-1)!;
+
+/**
+ * A third attempt after one that left `<name>-attempt-2`: it succeeds, the name holds its file first
+ * and the `earlier` ones once each, and no other finalized artifact is left in the run.
+ */
+async function thirdAttempt(earlier: string[]): Promise<{ run: BundleRun; ws: string }> {
+  await new Promise((resolve) => setTimeout(resolve, 1100)); // a new file name: its timestamp has seconds
+  const third = await attempt({ GITHUB_RUN_ATTEMPT: '3' });
+  expect(third.run.errors).toEqual([]);
+  expect(third.run.code).toBe(0);
+  expect(zipNames()[0]).toBe(fileOf(third.run));
+  expect(zipNames().sort()).toEqual([fileOf(third.run), ...earlier].sort());
+  expect(results.artifacts.filter((a) => a.finalized).map((a) => a.name)).toEqual([NAME]);
+  return third;
+}
+
 describe('a re-run whose new upload fails after the earlier artifact was deleted', () => {
   it('keeps every file in the attempt artifact and names it in the one error', async () => {
     const first = await attempt();
@@ -274,21 +291,12 @@ describe('a re-run whose new upload fails after the earlier artifact was deleted
 
     // The third attempt finds the attempt artifact, the only copy of the first two files, takes
     // them into the name, and deletes it once the name is finalized holding all three.
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // a new file name: its timestamp has seconds
-    const third = await attempt({ GITHUB_RUN_ATTEMPT: '3' });
-    expect(third.run.errors).toEqual([]);
-    expect(third.run.code).toBe(0);
-    const secondFile = second.run.outputs.file!.split('/').at(-1)!;
-    const thirdFile = third.run.outputs.file!.split('/').at(-1)!;
-    expect(zipNames()[0]).toBe(thirdFile);
-    expect(zipNames().sort()).toEqual([firstFile.name, secondFile, thirdFile].sort());
-    expect(results.artifacts.filter((a) => a.finalized).map((a) => a.name)).toEqual([NAME]);
-    expect(results.artifact(`${NAME}-attempt-2`)).toBeUndefined();
+    const third = await thirdAttempt([firstFile.name, fileOf(second.run)]);
     expect(
       evidenceFiles(third.ws)
         .map((f) => f.name)
         .sort(),
-    ).toEqual([firstFile.name, secondFile, third.run.outputs.file!.split('/').at(-1)].sort());
+    ).toEqual(zipNames().sort());
     expect(third.run.stdout).toContain(
       `deleted leftover artifact ${NAME}-attempt-2 (id ${holding.id}), left by an earlier attempt of this run: its 2 files are in ${NAME} (id ${results.artifact(NAME)!.id})`,
     );
@@ -330,15 +338,7 @@ describe('a re-run after one that replaced the name but could not delete its att
       ),
     );
 
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    const third = await attempt({ GITHUB_RUN_ATTEMPT: '3' });
-    expect(third.run.errors).toEqual([]);
-    expect(third.run.code).toBe(0);
-    const secondFile = second.run.outputs.file!.split('/').at(-1)!;
-    const thirdFile = third.run.outputs.file!.split('/').at(-1)!;
-    expect(zipNames()[0]).toBe(thirdFile);
-    expect(zipNames().sort()).toEqual([firstFile.name, secondFile, thirdFile].sort());
-    expect(results.artifacts.filter((a) => a.finalized).map((a) => a.name)).toEqual([NAME]);
+    const third = await thirdAttempt([firstFile.name, fileOf(second.run)]);
     expect(third.run.stdout).toContain(`deleted leftover artifact ${NAME}-attempt-2 (id ${copy.id})`);
     expect(results.server.violations).toEqual([]);
   }, 90_000);

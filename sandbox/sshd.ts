@@ -37,6 +37,16 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * In every session: SHLVL=1. Bash run by sshd for a command reads the user's ~/.bashrc when
+ * its SHLVL was unset (bash manual, "Invoked by remote shell daemon": shell.c reads it for
+ * a top-level shell only), and this user is the test machine's own root, whose ~/.bashrc
+ * starts pyenv and cargo: about 0.1 s of CPU, half of each command's time on a loaded machine,
+ * before every one of the hundreds of commands the ssh tests run. A deploy host's ~/.bashrc
+ * as Debian and Ubuntu ship it (/etc/skel/.bashrc) returns at once for such a shell anyway.
+ */
+const SESSION_ENV = { SHLVL: '1' };
+
 export interface StartSshdOptions {
   startTimeoutMs?: number;
   /** Environment of every session (`SetEnv`), e.g. DOCKER_HOST for a sandbox dockerd. */
@@ -75,13 +85,9 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<Sshd> {
     // ssh tests open about a quarter slower.
     'KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org',
     // sshd keeps the first SetEnv line only (sshd_config(5)): every variable goes on one line.
-    ...(Object.keys(options.env ?? {}).length > 0
-      ? [
-          `SetEnv ${Object.entries(options.env ?? {})
-            .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
-            .join(' ')}`,
-        ]
-      : []),
+    `SetEnv ${Object.entries({ ...SESSION_ENV, ...options.env })
+      .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+      .join(' ')}`,
   ].join('\n');
   writeFileSync(join(dir, 'sshd_config'), `${config}\n`);
   const child: ChildProcess = spawn(SSHD_BINARY, ['-D', '-e', '-f', join(dir, 'sshd_config')], {

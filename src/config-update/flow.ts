@@ -113,6 +113,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
 
   const listName = settings.target.kind === 'kamal' ? settings.target.list : undefined;
   const batch = new StdoutBatch();
+  const logged = ctx.log.batchTurns();
   const progress = new Progress(sending.length, (line) => {
     batch.hold();
     ctx.info(line);
@@ -153,6 +154,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
   ).finally(() => {
     batch.flush();
     resultsFile.flush();
+    logged();
   });
   const wallMs = performance.now() - started;
   const results = [...settled, ...sent];

@@ -12,6 +12,29 @@ const read = (path: string) =>
     .map((l) => JSON.parse(l));
 
 describe('OpLog', () => {
+  it('batchTurns: the lines of one turn are written together when it is over, in order; after it, at once', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'oplog-')), 'ops.jsonl');
+    const log = new OpLog({ path, action: 'config-update', redact: (t) => String(t) });
+    const lines = () => readFileSync(path, { encoding: 'utf8', flag: 'a+' }).split('\n').filter(Boolean);
+    log.write({ step: 'inputs', outcome: 'ok' });
+    const stop = log.batchTurns();
+    log.write({ step: 'update', outcome: 'ok', ids: { target: 'a' } });
+    log.write({ step: 'update', outcome: 'failed', ids: { target: 'b' } });
+    expect(lines()).toHaveLength(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines()).toHaveLength(3);
+    log.write({ step: 'update', outcome: 'ok', ids: { target: 'c' } });
+    stop();
+    log.write({ step: 'report', outcome: 'ok' });
+    expect(read(path).map((e) => [e.step, e.ids?.target])).toEqual([
+      ['inputs', undefined],
+      ['update', 'a'],
+      ['update', 'b'],
+      ['update', 'c'],
+      ['report', undefined],
+    ]);
+  });
+
   it('writes one redacted JSON line per step with outcome and duration', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'oplog-')), 'nested', 'ops.jsonl');
     const log = new OpLog({

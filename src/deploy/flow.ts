@@ -130,7 +130,12 @@ export async function runDeploy(
   else ctx.setOutput('deploy-tag', version.tag);
   if (version.image) ctx.setOutput('image', version.image);
   if (observation.previousImage) ctx.setOutput('previous-image', observation.previousImage);
-  ctx.info(msg`${settings.operation} ${deployId} (${version.tag}): ${version.source}`);
+  // A dry run's own tag is never created: the line says it would be.
+  ctx.info(
+    settings.dryRun && version.tag === deployTagOf(deployId)
+      ? msg`${settings.operation} ${deployId} (dry run, would tag ${version.tag}): ${version.source}`
+      : msg`${settings.operation} ${deployId} (${version.tag}): ${version.source}`,
+  );
 
   const payload: DeployPayload = {
     deploy_id: deployId,
@@ -634,7 +639,7 @@ async function resolveVersion(
     image: pinned.image,
     tag: ownTag,
     release: undefined,
-    source: `image ${to.raw}: ${pinned.image}`,
+    source: to.raw === pinned.image ? `image ${pinned.image}` : `image ${to.raw}: ${pinned.image}`,
     ...pinned.tagging,
   };
 }

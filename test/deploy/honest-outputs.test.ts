@@ -64,6 +64,8 @@ describe('deploy outputs say what happened', () => {
     expect(run.outputs.status).toBe('planned');
     expect(run.outputs['deploy-tag']).toBe('');
     expect(lastLine(run)).toMatch(/dry run, nothing changed$/);
+    // No line names the tag as if it existed.
+    expect(run.stdout).toMatch(/^deploy [0-9a-f-]{36} \(dry run, would tag deploy_[0-9a-f]{8}\): image /m);
     expect(run.stdout).not.toMatch(/: success$/m);
     expect(summaryRow(run.summary, 'deploy tag')).toEqual(['deploy tag', '- (dry run)']);
     expect(fly.machine('d1')!.config.image).toBe(OLD_IMAGE);
@@ -106,5 +108,22 @@ describe('deploy outputs say what happened', () => {
     expect(run.stdout).toContain(`${image} is ${digest}`);
     expect(run.everything).not.toMatch(/acme\/smooth:sha256:/);
     expectNoSecrets(run);
+
+    // A rollback to the pinned image names it once, with its @.
+    const back = await deploy('pin-app', {
+      operation: 'rollback',
+      'rollback-to': image,
+      'registry-username': auth.username,
+      'registry-password': auth.password,
+    });
+    expect(back.errors).toEqual([]);
+    expect(back.stdout).toMatch(
+      new RegExp(
+        `^rollback [0-9a-f-]{36} \\(deploy_[0-9a-f]{8}\\): image ${image.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+        'm',
+      ),
+    );
+    expect(back.everything).not.toMatch(/acme\/smooth:sha256:/);
+    expectNoSecrets(back);
   });
 });

@@ -718,6 +718,53 @@ describe('reusable workflows expose the outputs of their action', () => {
   );
 });
 
+describe('docs/credentials.md: the secret behind each input a refusal names', () => {
+  /** `input -> secret` the reusable workflows pass, and `secret -> secrets` the examples read. */
+  const fromSecret = (value: unknown) => /^\$\{\{ secrets\.([A-Z_]+) \}\}$/.exec(String(value))?.[1];
+  const workflowSecret = new Map<string, string>();
+  for (const name of REUSABLE)
+    for (const job of Object.values(load(join(WORKFLOWS_DIR, `${name}.yml`)).jobs))
+      for (const step of job.steps ?? [])
+        for (const [input, value] of Object.entries(step.with ?? {})) {
+          const secret = fromSecret(value);
+          if (secret) workflowSecret.set(input, secret);
+        }
+  const exampleSecrets = new Map<string, Set<string>>();
+  for (const file of exampleFiles)
+    for (const job of Object.values(load(file).jobs))
+      for (const [secret, value] of Object.entries(job.secrets === 'inherit' ? {} : (job.secrets ?? {}))) {
+        const own = fromSecret(value);
+        if (own) exampleSecrets.set(secret, new Set([...(exampleSecrets.get(secret) ?? []), own]));
+      }
+  const page = readFileSync(join(ROOT, 'docs', 'credentials.md'), 'utf8');
+  const rows = [...page.matchAll(/^\| `([a-z-]+)` \| (.+) \| (.+) \|$/gm)].map((m) => ({
+    input: m[1]!,
+    workflow: [...m[2]!.matchAll(/`([A-Z_]+)`/g)].map((n) => n[1]!),
+    examples: [...m[3]!.matchAll(/`([A-Z_]+)`/g)].map((n) => n[1]!),
+  }));
+
+  it('lists every secret input of the reusable workflows but the evidence redaction list', () => {
+    expect(rows.map((r) => r.input).sort()).toEqual(
+      ['github-token', ...[...workflowSecret.keys()].filter((i) => !['config', 'redact'].includes(i))].sort(),
+    );
+  });
+
+  it.each(rows.map((r) => [r.input, r] as const))(
+    "%s: the workflow secret and the examples' secrets",
+    (input, row) => {
+      if (input === 'github-token') {
+        // Never a secret of the workflows: the job's own token, by the action's default.
+        expect(workflowSecret.has(input)).toBe(false);
+        expect([row.workflow, row.examples]).toEqual([['GITHUB_TOKEN'], []]);
+        return;
+      }
+      const secret = workflowSecret.get(input);
+      expect(row.workflow).toEqual(secret ? [secret] : []);
+      expect(new Set(row.examples)).toEqual(secret ? (exampleSecrets.get(secret) ?? new Set()) : new Set());
+    },
+  );
+});
+
 describe('docs snippets work when copied as they are', () => {
   const snippets = docSnippets();
   /** A block of steps or of jobs; a `with:` fragment to merge into another block is not one. */

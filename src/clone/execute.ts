@@ -85,8 +85,8 @@ export async function execute(
     const step = withKnownTarget(planned, runtime.dnsTarget);
     if (step.exists) {
       results.push({ step, status: 'exists', ms: 0 });
-      deps.log.write({ step: step.kind, outcome: 'skipped', ids: ids(step, runtime), detail: 'exists' });
-      progress.done({ id: describe(step), outcome: 'exists', ms: 0 });
+      deps.log.write({ step: step.kind, outcome: 'skipped', ids: ids(step, runtime), detail: own('exists') });
+      progress.done({ id: String(describe(step)), outcome: 'exists', ms: 0 });
       continue;
     }
     const started = performance.now();
@@ -96,24 +96,24 @@ export async function execute(
         results.push({ step: withKnownTarget(rest, runtime.dnsTarget), status: 'not-run', ms: 0 });
       throw new CancelledError(
         deps.signal.reason.signalName,
-        `stopped before step ${index + 1}, ${describe(step)}`,
+        msg`stopped before step ${own(index + 1)}, ${describe(step)}`,
       );
     }
     try {
       const outcome = await deps.log.step(step.kind, ids(step, runtime), () => runStep(step, deps, runtime));
       const ms = performance.now() - started;
       results.push({ step, status: outcome.status, ms, note: outcome.note });
-      progress.done({ id: describe(step), outcome: outcome.status, ms, note: outcome.note });
+      progress.done({ id: String(describe(step)), outcome: outcome.status, ms, note: outcome.note });
     } catch (error) {
       const ms = performance.now() - started;
       const cause = !deps.signal.aborted
         ? error
         : deps.signal.reason instanceof CancelledError
           ? deps.signal.reason
-          : new ComposedError(msg`the clone's timeout of ${deps.settings.timeoutMs / 1000} s ran out`);
+          : new ComposedError(msg`the clone's timeout of ${own(deps.settings.timeoutMs / 1000)} s ran out`);
       const failure = error instanceof StepError ? error : new StepError(step.kind, describe(step), cause);
       results.push({ step, status: 'failed', ms, note: failure.message });
-      progress.done({ id: describe(step), outcome: 'failed', ms });
+      progress.done({ id: String(describe(step)), outcome: 'failed', ms });
       for (const rest of steps.slice(index + 1))
         results.push({ step: withKnownTarget(rest, runtime.dnsTarget), status: 'not-run', ms: 0 });
       throw failure;

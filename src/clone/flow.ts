@@ -1,8 +1,17 @@
 import type { ActionContext } from '../core/action.ts';
 import { CancelledError, isCancelled } from '../core/cancellation.ts';
-import { messageOf, StepError } from '../core/errors.ts';
+import { StepError } from '../core/errors.ts';
 import type { HttpClient } from '../core/http.ts';
-import { ComposedError, type Line, msg, own } from '../core/message.ts';
+import {
+  ComposedError,
+  composedOf,
+  joinMessages,
+  type Line,
+  type Message,
+  msg,
+  own,
+  withoutSuffix,
+} from '../core/message.ts';
 import type { WaitBound } from '../core/rate-limit.ts';
 import { redactedData } from '../core/redacted-data.ts';
 import { CloudflareHttp } from '../providers/cloudflare/client.ts';
@@ -16,7 +25,14 @@ import { execute, initialRuntime, removeCreated, type StepResult } from './execu
 import type { CloneSettings } from './inputs.ts';
 import { hostnameOf, observe } from './observe.ts';
 import { buildPlan, describe } from './plan.ts';
-import { type CloneReport, planEntries, plannedResults, REPORT_WORDS, renderSummary } from './report.ts';
+import {
+  type CloneReport,
+  described,
+  planEntries,
+  plannedResults,
+  REPORT_WORDS,
+  renderSummary,
+} from './report.ts';
 import { resolveServersFile, subdomainUrl } from './servers-file.ts';
 
 /**
@@ -76,7 +92,7 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
       return await preflight();
     } catch (error) {
       if (isCancelled(error)) {
-        const [source, app, why] = outside([settings.sourceApp, settings.appName, messageOf(error)]);
+        const [source, app, why] = outside([settings.sourceApp, settings.appName, composedOf(error)]);
         await ctx.writeSummary(
           `### Clone ${source} → ${app} cancelled\n\n**Cancelled:** during the preflight, before any change: ${why}\n`,
           { fromRedactedData: true },
@@ -135,7 +151,7 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
     appName: settings.appName,
     source: settings.sourceApp,
     dryRun: settings.dryRun,
-    results,
+    results: described(results),
     outputs: {
       appId: runtime.appId,
       herokuUrl: runtime.webUrl,
@@ -213,7 +229,7 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
       ctx.log.write({
         step: 'on-failure.delete',
         outcome: cleanup.failed.length === 0 ? 'ok' : 'failed',
-        detail: [...cleanup.removed.map((r) => `removed ${r}`), ...cleanup.failed].join('; '),
+        detail: joinMessages([...cleanup.removed.map((r) => msg`removed ${r}`), ...cleanup.failed], '; '),
       });
       if (cleanup.removed.length > 0) {
         runtime.appId = undefined;
@@ -221,7 +237,7 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
         runtime.dnsTarget = undefined;
       }
     }
-    await publish(report(results, { failure: messageOf(error), cleanup, cancelled }));
+    await publish(report(results, { failure: composedOf(error), cleanup, cancelled }));
     throw withCleanupNote(error, settings, cleanup);
   }
 
@@ -235,22 +251,28 @@ function withCleanupNote(error: unknown, settings: CloneSettings, cleanup: Clone
   if (error instanceof CancelledError && !cleanup && settings.onFailure === 'keep')
     return new CancelledError(
       error.signalName,
-      `${messageOf(error).replace(/^cancelled \(\w+\): /, '')}; everything made so far is kept: run again to finish the clone`,
+      msg`${error.detail ?? error.composed}; everything made so far is kept: run again to finish the clone`,
     );
   if (!(error instanceof StepError)) return error;
-  let note: string;
+  let note: Message;
   if (cleanup) {
-    note = cleanup.removed.length > 0 ? ` on-failure delete removed ${cleanup.removed.join(' and ')}.` : '';
-    if (cleanup.failed.length > 0)
-      note += ` on-failure delete could not remove ${cleanup.failed.join('; ')}.`;
+    const removed =
+      cleanup.removed.length > 0
+        ? msg` on-failure delete removed ${joinMessages(cleanup.removed, ' and ')}.`
+        : '';
+    const failed =
+      cleanup.failed.length > 0
+        ? msg` on-failure delete could not remove ${joinMessages(cleanup.failed, '; ')}.`
+        : '';
+    note = msg`${removed}${failed}`;
   } else if (settings.onFailure === 'keep') {
-    note = ' Everything made so far is kept: run again to finish the clone.';
+    note = msg` Everything made so far is kept: run again to finish the clone.`;
   } else {
-    note = ' This run created nothing, so nothing was deleted.';
+    note = msg` This run created nothing, so nothing was deleted.`;
   }
   return new StepError(
     error.step,
     error.doing,
-    new ComposedError(msg`${messageOf(error.cause).replace(/\.$/, '')}.${note}`),
+    new ComposedError(msg`${withoutSuffix(composedOf(error.cause), '.')}.${note}`),
   );
 }

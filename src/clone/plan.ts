@@ -1,5 +1,5 @@
 import { StepError } from '../core/errors.ts';
-import { ComposedError, msg } from '../core/message.ts';
+import { ComposedError, type Message, msg, own } from '../core/message.ts';
 import { configToSet, desiredConfig, MARKER_VAR } from './config.ts';
 import { type DnsChange, type DnsRecordState, decideDns, fqdnValue } from './dns.ts';
 import type { CloneSettings } from './inputs.ts';
@@ -269,38 +269,39 @@ export function withKnownTarget(step: Step, dnsTarget: string | undefined): Step
 }
 
 /** One line a person reads: what the step does (or did). Never a config value. */
-export function describe(step: Step): string {
+/** A step in words: our words around its names and targets (values, core/message.ts). */
+export function describe(step: Step): Message {
   switch (step.kind) {
     case 'app.create':
-      return `create app ${step.app} in ${step.region}${step.team ? ` for team ${step.team}` : ''}`;
+      return msg`create app ${step.app} in ${step.region}${step.team ? msg` for team ${step.team}` : ''}`;
     case 'app.claim':
-      return `claim app ${step.app} (left empty by an interrupted run): set ${step.marker}`;
+      return msg`claim app ${step.app} (left empty by an interrupted run): set ${own(step.marker)}`;
     case 'config.set':
-      return `set ${step.keys.length} config var${step.keys.length === 1 ? '' : 's'} (values hidden)`;
+      return msg`set ${own(step.keys.length)} config var${step.keys.length === 1 ? '' : own('s')} (values hidden)`;
     case 'pipeline.couple':
       return step.couplingId
-        ? `move ${step.app} to stage ${step.stage} of pipeline ${step.pipeline}`
-        : `couple ${step.app} to pipeline ${step.pipeline} at ${step.stage}`;
+        ? msg`move ${step.app} to stage ${step.stage} of pipeline ${step.pipeline}`
+        : msg`couple ${step.app} to pipeline ${step.pipeline} at ${step.stage}`;
     case 'acm.enable':
-      return `enable ACM on ${step.app}`;
+      return msg`enable ACM on ${step.app}`;
     case 'domain.add':
-      return `add domain ${step.hostname} to ${step.app}`;
+      return msg`add domain ${step.hostname} to ${step.app}`;
     case 'dns.upsert': {
-      const target = step.target === undefined ? UNKNOWN_TARGET : fqdnValue(step.target);
-      if (!step.existing) return `create CNAME ${step.name} -> ${target}`;
-      const what = step.changes.length > 0 ? ` (${step.changes.join(', ')})` : '';
-      return `${step.exists ? 'keep' : 'update'} CNAME ${step.name} -> ${target}${what}`;
+      const target = step.target === undefined ? own(UNKNOWN_TARGET) : fqdnValue(step.target);
+      if (!step.existing) return msg`create CNAME ${step.name} -> ${target}`;
+      const what = step.changes.length > 0 ? own(` (${step.changes.join(', ')})`) : '';
+      return msg`${own(step.exists ? 'keep' : 'update')} CNAME ${step.name} -> ${target}${what}`;
     }
     case 'dns.manual': {
-      const target = step.target === undefined ? UNKNOWN_TARGET : fqdnValue(step.target);
-      return `print CNAME ${step.hostname}. -> ${target} for you to create`;
+      const target = step.target === undefined ? own(UNKNOWN_TARGET) : fqdnValue(step.target);
+      return msg`print CNAME ${step.hostname}. -> ${target} for you to create`;
     }
     case 'release.promote':
-      return `promote v${step.version} of ${step.source} to ${step.app} through pipeline ${step.pipeline}`;
+      return msg`promote v${step.version} of ${step.source} to ${step.app} through pipeline ${step.pipeline}`;
     case 'certificate.wait':
-      return `wait for the certificate of ${step.hostname}`;
+      return msg`wait for the certificate of ${step.hostname}`;
     case 'servers.append':
-      return `append a line to ${step.file}`;
+      return msg`append a line to ${step.file}`;
   }
 }
 

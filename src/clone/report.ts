@@ -1,3 +1,4 @@
+import type { Line, Message } from '../core/message.ts';
 import { escapeCell, formatMs, summaryTable } from '../core/summary.ts';
 import type { StepResult, StepStatus } from './execute.ts';
 import { describe, resourceOf } from './plan.ts';
@@ -11,11 +12,21 @@ export interface PlanEntry {
   status: StepStatus;
 }
 
-export function planEntries(results: readonly StepResult[]): PlanEntry[] {
+/**
+ * A result with its step in words, composed before the report is redacted (`describe`), so the
+ * redaction checks our words and the step's values together (core/message.ts).
+ */
+export type DescribedResult = StepResult & { description: Message };
+
+export function described(results: readonly StepResult[]): DescribedResult[] {
+  return results.map((r) => ({ ...r, description: describe(r.step) }));
+}
+
+export function planEntries(results: readonly DescribedResult[]): PlanEntry[] {
   return results.map((r) => ({
     step: r.step.kind,
     resource: resourceOf(r.step),
-    description: describe(r.step),
+    description: String(r.description),
     status: r.status,
   }));
 }
@@ -35,7 +46,7 @@ export interface CloneReport {
   appName: string;
   source: string;
   dryRun: boolean;
-  results: readonly StepResult[];
+  results: readonly DescribedResult[];
   outputs: {
     appId?: string | undefined;
     herokuUrl?: string | undefined;
@@ -47,7 +58,7 @@ export interface CloneReport {
   addonOwned: readonly string[];
   addonDerived: readonly string[];
   excluded: readonly string[];
-  failure?: string | undefined;
+  failure?: Line | undefined;
   /** The runner cancelled the step: `failure` says where it stopped. */
   cancelled?: boolean;
   cleanup?: { removed: string[]; failed: string[] } | undefined;
@@ -70,7 +81,7 @@ export function renderSummary(report: CloneReport): string {
       : `### Clone ${report.source} → ${report.appName}`;
   const table = summaryTable(
     ['#', 'step', 'status', 'time'],
-    report.results.map((r, i) => [i + 1, describe(r.step), ICON[r.status], r.ms > 0 ? formatMs(r.ms) : '']),
+    report.results.map((r, i) => [i + 1, r.description, ICON[r.status], r.ms > 0 ? formatMs(r.ms) : '']),
   );
   const parts = [title, '', table, ''];
   const o = report.outputs;

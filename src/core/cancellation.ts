@@ -25,16 +25,20 @@ export const FORCED_EXIT_MS = 7100;
 
 export class CancelledError extends Error {
   readonly signalName: string;
+  /** What was done before stopping, as given. */
+  readonly detail: Message | undefined;
   readonly composed: Message;
   /**
    * `detail` says what was done before stopping, e.g. `2 unit(s) changed, 2 sent back`; a
    * `Message` keeps our words apart from its values, a plain string is redacted whole.
    */
   constructor(signalName: string, detail?: Line) {
-    const composed = msg`cancelled (${own(signalName)})${detail ? msg`: ${typeof detail === 'string' ? outside(detail) : detail}` : ''}`;
+    const given = detail ? (typeof detail === 'string' ? outside(detail) : detail) : undefined;
+    const composed = msg`cancelled (${own(signalName)})${given ? msg`: ${given}` : ''}`;
     super(String(composed));
     this.name = 'CancelledError';
     this.signalName = signalName;
+    this.detail = given;
     this.composed = composed;
   }
 }

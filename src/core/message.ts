@@ -76,6 +76,16 @@ export function outside(value: string): Message {
   return new Message([{ text: value, ours: false }]);
 }
 
+/** The message without `suffix` at its end (`Could not x.` → `Could not x`), its pieces kept. */
+export function withoutSuffix(message: Message, suffix: string): Message {
+  const last = message.segments.at(-1);
+  if (!last?.text.endsWith(suffix)) return message;
+  return new Message([
+    ...message.segments.slice(0, -1),
+    { ...last, text: last.text.slice(0, -suffix.length) },
+  ]);
+}
+
 /** Items joined by a separator of ours (`; `, `, `): each item keeps its own pieces. */
 export function joinMessages(items: readonly unknown[], separator: string): Message {
   const segments: Segment[] = [];

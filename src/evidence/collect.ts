@@ -1,5 +1,6 @@
 import { stripVTControlCharacters } from 'node:util';
 import { mapConcurrent } from '../core/fanout.ts';
+import { joinMessages, type Line, type Message, msg, own, redactedValues } from '../core/message.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Check } from './checks-file.ts';
 import type { RawOutcome } from './run-result.ts';
@@ -29,7 +30,8 @@ export interface CheckResult {
   output: string;
   totalLines: number;
   cutLines: number;
-  note: string | undefined;
+  /** Our words around the values (core/message.ts), the values already redacted. */
+  note: Line | undefined;
 }
 
 export type Runner = (check: Check, timeoutMs: number) => Promise<RawOutcome>;
@@ -92,9 +94,9 @@ export function toResult(
   o: { redactor: Redactor; timeoutMs: number; durationMs: number; startedMs: number; maxLines: number },
 ): CheckResult {
   const status = statusOf(check, raw);
-  const notes: string[] = [];
-  if (raw.timedOut) notes.push(`timed out after ${formatSeconds(o.timeoutMs)}: the check was killed`);
-  if (raw.error) notes.push(raw.error);
+  const notes: Message[] = [];
+  if (raw.timedOut) notes.push(msg`timed out after ${own(formatSeconds(o.timeoutMs))}: the check was killed`);
+  if (raw.error) notes.push(msg`${raw.error}`);
   const redacted = o.redactor.redact(withoutTerminalEscapes(raw.output));
   const cut = cutLines(redacted, o.maxLines);
   return {
@@ -112,7 +114,8 @@ export function toResult(
     output: cut.text,
     totalLines: cut.total,
     cutLines: cut.cut,
-    note: notes.length === 0 ? undefined : o.redactor.redact(notes.join('; ')),
+    note:
+      notes.length === 0 ? undefined : redactedValues(joinMessages(notes, '; '), (t) => o.redactor.redact(t)),
   };
 }
 

@@ -38,7 +38,7 @@ const REASON_CHARS = 160;
  */
 export function resultCell(r: CheckResult): string {
   if (r.status === 'error' && r.note) {
-    const reason = r.note.replace(/\s+/g, ' ');
+    const reason = String(r.note).replace(/\s+/g, ' ');
     return reason.length > REASON_CHARS ? `${reason.slice(0, REASON_CHARS - 1)}…` : reason;
   }
   if (r.kind === 'http') return r.httpStatus === undefined ? '—' : `HTTP ${r.httpStatus}`;
@@ -130,7 +130,7 @@ export function renderEvidence(
       `- result: ${resultCell(r)}`,
       `- duration: ${formatMs(r.durationMs)} (timeout ${formatMs(r.timeoutMs)})`,
     ];
-    if (r.note) facts.push(`- note: ${line(r.note)}`);
+    if (r.note) facts.push(`- note: ${line(String(r.note))}`);
     if (r.cutLines > 0)
       facts.push(`- output: ${r.totalLines} lines, ${r.cutLines} cut (see the note inside)`);
     return [

@@ -5,7 +5,7 @@ import type { ActionContext } from '../core/action.ts';
 import { CancelledError, cancelSignalName, isCancelled } from '../core/cancellation.ts';
 import { InputError, StepError } from '../core/errors.ts';
 import { requestTimeoutFromEnv } from '../core/http.ts';
-import { ComposedError, joinMessages, msg, own } from '../core/message.ts';
+import { ComposedError, joinMessages, lineText, msg, own } from '../core/message.ts';
 import { Progress } from '../core/progress.ts';
 import { redactedData } from '../core/redacted-data.ts';
 import { formatMs } from '../core/summary.ts';
@@ -155,7 +155,7 @@ export async function runEvidence(settings: EvidenceSettings, ctx: ActionContext
           outcome: r.status,
           status: r.kind === 'http' ? r.httpStatus : r.exitCode,
           ms: r.durationMs,
-          note: r.note,
+          note: lineText(r.note),
         });
       },
     });

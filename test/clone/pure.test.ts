@@ -3,7 +3,7 @@ import { configToSet, desiredConfig, isExcluded, MARKER_VAR } from '../../src/cl
 import { candidateZones, decideDns, fqdnValue, relativeName } from '../../src/clone/dns.ts';
 import type { StepResult } from '../../src/clone/execute.ts';
 import type { Step } from '../../src/clone/plan.ts';
-import { planEntries, plannedResults, renderSummary } from '../../src/clone/report.ts';
+import { described, planEntries, plannedResults, renderSummary } from '../../src/clone/report.ts';
 import { findRecord, formatRecord, formatUtc, resolveServersFile } from '../../src/clone/servers-file.ts';
 import { summaryTables } from '../helpers/summary-tables.ts';
 
@@ -212,7 +212,7 @@ describe('report', () => {
     { kind: 'config.set', app: 'a-tati', keys: ['A', 'B'], exists: false },
   ];
   it('renders the plan output with would-create and exists', () => {
-    expect(planEntries(plannedResults(steps))).toEqual([
+    expect(planEntries(described(plannedResults(steps)))).toEqual([
       { step: 'app.create', resource: 'a-tati', description: 'create app a-tati in eu', status: 'exists' },
       {
         step: 'config.set',
@@ -231,7 +231,7 @@ describe('report', () => {
       appName: 'a-tati',
       source: 'a',
       dryRun: false,
-      results,
+      results: described(results),
       outputs: { appId: 'id-1' },
       addonOwned: ['DATABASE_URL'],
       addonDerived: ['PGBOUNCER_URL'],

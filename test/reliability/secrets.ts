@@ -31,6 +31,8 @@ export const FORMS = [
   'JSON-escaped',
   'URL userinfo',
   'Authorization header',
+  'HTML-escaped',
+  'JSON \\u-escaped',
 ] as const;
 export type Form = (typeof FORMS)[number];
 
@@ -56,7 +58,33 @@ export function shaped(form: Form, canary: string): string {
       return `https://ops:${canary}@vault.example.com/db`;
     case 'Authorization header':
       return `Bearer ${canary}`;
+    case 'HTML-escaped':
+      return `${canary}<&>"'x`;
+    case 'JSON \\u-escaped':
+      return `${canary}-pässwörd<&>`;
   }
+}
+
+/** As Go's html.EscapeString writes a value (an HTML error page echoing it). */
+function htmlEscaped(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&#34;')
+    .replace(/'/g, '&#39;');
+}
+
+/**
+ * A JSON string as Python's json.dumps writes it (every non-ASCII unit as `\u00e4`), or, for
+ * an ASCII value, as Go's encoding/json does (`<`, `>`, `&` as `\u003c`, `\u003e`, `\u0026`).
+ */
+function unicodeEscaped(value: string): string {
+  const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  const json = JSON.stringify(value);
+  return /[\u0080-\uffff]/.test(value)
+    ? json.replace(/[\u0080-\uffff]/g, escape)
+    : json.replace(/[<>&]/g, escape);
 }
 
 /**
@@ -85,6 +113,10 @@ export function echoed(form: Form, value: string): string {
       return `cannot fetch https://x-access-token:${value}@git.example.com/app.git`;
     case 'Authorization header':
       return `request had Authorization: Bearer ${value}`;
+    case 'HTML-escaped':
+      return `<html><body><p>invalid token &#39;${htmlEscaped(value)}&#39;</p></body></html>`;
+    case 'JSON \\u-escaped':
+      return `{"token": ${unicodeEscaped(value)}}`;
   }
 }
 
@@ -96,6 +128,8 @@ export function needles(canary: string, values: string[]): string[] {
     out.add(encodeURIComponent(v));
     out.add(JSON.stringify(v).slice(1, -1));
     out.add(Buffer.from(v).toString('base64').replace(/=+$/, ''));
+    out.add(htmlEscaped(v));
+    out.add(unicodeEscaped(v).slice(1, -1));
     for (const line of v.split('\n')) if (line.length >= 12 && !line.startsWith('-----')) out.add(line);
   }
   return [...out];
@@ -124,11 +158,16 @@ export interface Row {
 
 const TOKEN_FORMS: readonly Form[] = ['plain', 'base64', 'URL-encoded', 'JSON-escaped'];
 const ECHO_FORMS: readonly Form[] = FORMS.filter((f) => f !== 'multi-line PEM');
+/** A key refused at validation is never echoed by a provider: the forms of a value, not of an echo. */
+const KEY_FORMS: readonly Form[] = FORMS.filter((f) => f !== 'HTML-escaped' && f !== 'JSON \\u-escaped');
 
 /** The token a provider echoes: its characters make every encoding differ from the raw value. */
 function echoToken(form: Form, canary: string): string {
   if (form === 'URL-encoded') return `${canary}/p+q=r&s`;
   if (form === 'JSON-escaped') return `${canary}"q\\z`;
+  // Header-safe (ASCII): the escaped echo then differs from the raw value in every character class.
+  if (form === 'HTML-escaped') return `${canary}<&>"'x`;
+  if (form === 'JSON \\u-escaped') return `${canary}<&>`;
   return canary;
 }
 
@@ -407,7 +446,7 @@ const ROWS: Row[] = [
   },
   {
     label: 'deploy · ssh-key input no ssh can load (refused at validation)',
-    forms: FORMS,
+    forms: KEY_FORMS,
     plant: (s, form, canary) => {
       const key = shaped(form, canary);
       return {
@@ -420,7 +459,7 @@ const ROWS: Row[] = [
   },
   {
     label: 'evidence · ssh-key input no ssh can load (refused at validation)',
-    forms: FORMS,
+    forms: KEY_FORMS,
     plant: (s, form, canary) => {
       const key = shaped(form, canary);
       const ssh = {
@@ -625,7 +664,7 @@ export async function run(): Promise<MatrixResult> {
     name: 'secrets',
     title: 'Secret leaks: canaries in every input and every echo',
     description:
-      "Each cell plants a fresh canary, either as the value of a secret input (shaped as the column says; the fakes accept it, so the run goes through its whole flow and must succeed) or in what a provider sends back (an error body echoing the token, Heroku config var values, build output, Fly machine config, check output) in the column's form. Scanned for the canary and every encoding of the planted value: stdout without the `::add-mask::` lines the runner consumes, stderr, GITHUB_OUTPUT, GITHUB_STATE, GITHUB_ENV, the step summary, the JSONL log, every file in the workspace (servers file, evidence file) and in RUNNER_TEMP, and the uploaded artifacts, unzipped. A dash marks a form the place cannot carry (a token header cannot hold a multi-line PEM). Goal: 0 leaks, the expected exit code and no contract violation in every cell.",
+      "Each cell plants a fresh canary, either as the value of a secret input (shaped as the column says; the fakes accept it, so the run goes through its whole flow and must succeed) or in what a provider sends back (an error body echoing the token, Heroku config var values, build output, Fly machine config, check output) in the column's form, HTML-escaped as an error page writes it and JSON-escaped with `\\u` as Python's json.dumps or Go's encoding/json writes it included. Scanned for the canary and every encoding of the planted value: stdout without the `::add-mask::` lines the runner consumes, stderr, GITHUB_OUTPUT, GITHUB_STATE, GITHUB_ENV, the step summary, the JSONL log, every file in the workspace (servers file, evidence file) and in RUNNER_TEMP, and the uploaded artifacts, unzipped. A dash marks a form the place cannot carry (a token header cannot hold a multi-line PEM). Goal: 0 leaks, the expected exit code and no contract violation in every cell.",
     cells: results,
     totals: { cells: results.length, leaks },
   };

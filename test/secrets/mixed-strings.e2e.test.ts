@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { herokuFault } from '../../sandbox/fakes/heroku.ts';
+import { createWorld } from '../clone/world.ts';
 import { startHerokuWorld } from '../deploy/worlds.ts';
+import { evidenceFiles, workspaceWith } from '../evidence/helpers.ts';
 import { runBundle } from '../helpers/run-bundle.ts';
 
 /**
@@ -63,5 +65,46 @@ describe('mixed strings with a short named secret', () => {
     expect(failed.map((e) => e.detail)).toContain(error);
     const written = `${run.summary}\n${JSON.stringify(run.log)}\n${readFileSync(run.outputs['log-file']!, 'utf8')}`;
     expect(written).not.toMatch(/\bpl\b/);
+  }, 60_000);
+
+  it('clone: the failure, the plan output and the step descriptions keep "domain"; the provider text quoting `ma` is redacted', async () => {
+    const w = await createWorld();
+    stops.push(() => w.stop());
+    w.heroku.server.inject({
+      route: 'domain.create',
+      fault: herokuFault(422, 'hostname refused: ma is on the list of blocked names'),
+    });
+    // A secret input the user set, two characters long: `ma` is in our "domain".
+    const run = await w.run({ 'dns-provider': 'none', 'dns-token': 'ma', 'wait-for-certificate': 'false' });
+    expect(run.code).toBe(1);
+    const [error] = run.errors;
+    // The request line is one value from outside, redacted as a whole (`/do[REDACTED:secret]ins`).
+    expect(error).toMatch(/^Could not add domain \S+ to \S+: Heroku answered POST \S+ with HTTP 422: /);
+    expect(error).toContain(`hostname refused: ${REDACTED} is on the list of blocked names`);
+    expect(run.summary).toContain('**Failed:** Could not add domain ');
+    expect(run.summary).not.toContain(`add do${REDACTED}in`);
+    const plan = JSON.parse(run.outputs.plan!) as { step: string; description: string }[];
+    expect(plan.find((s) => s.step === 'domain.add')?.description).toMatch(/^add domain \S+ to \S+$/);
+    expect(`${run.summary}${run.outputs.plan}`).not.toMatch(/\bma\b/);
+  }, 90_000);
+
+  it("evidence: a timed-out check's note keeps our words; the output quoting `ou` is redacted", async () => {
+    const ws = workspaceWith(`
+target: t1
+checks:
+  - id: slow
+    run: echo "you out"; sleep 5
+    timeout: 1
+`);
+    const run = await runBundle('evidence', {
+      cwd: ws,
+      inputs: { upload: 'false', milestone: 'gates-pass', redact: 'ou' },
+    });
+    const text = evidenceFiles(ws)[0]!.text;
+    // Before, the note was redacted whole: `timed [REDACTED:secret]t after 1 s`.
+    expect(text).toContain('- note: timed out after 1 s: the check was killed');
+    expect(text).toContain(`y${REDACTED} ${REDACTED}t`);
+    expect(text).not.toMatch(/\byou out\b/);
+    expect(run.summary).not.toContain('you out');
   }, 60_000);
 });

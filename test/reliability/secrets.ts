@@ -80,11 +80,11 @@ function htmlEscaped(value: string): string {
  * an ASCII value, as Go's encoding/json does (`<`, `>`, `&` as `\u003c`, `\u003e`, `\u0026`).
  */
 function unicodeEscaped(value: string): string {
-  const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   const json = JSON.stringify(value);
   return /[\u0080-\uffff]/.test(value)
-    ? json.replace(/[\u0080-\uffff]/g, escape)
-    : json.replace(/[<>&]/g, escape);
+    ? json.replace(/[\u0080-\uffff]/g, unicodeEscape)
+    : json.replace(/[<>&]/g, unicodeEscape);
 }
 
 /**

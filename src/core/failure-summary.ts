@@ -1,5 +1,5 @@
 import type { StepTally } from './oplog.ts';
-import { summaryTable } from './summary.ts';
+import { escapeHtml, summaryTable } from './summary.ts';
 
 /**
  * The short job summary of a run that failed before it wrote its own (a bad
@@ -26,10 +26,10 @@ const MAX_ERROR_CHARS = 2000;
 
 /** Markdown with HTML tables; every value in it was redacted by the caller, the rest is our wording. */
 export function renderFailureSummary(report: FailureReport): string {
-  const error =
-    report.error.length > MAX_ERROR_CHARS ? `${report.error.slice(0, MAX_ERROR_CHARS)}…` : report.error;
+  const error = report.error.length > MAX_ERROR_CHARS ? `${headOf(report.error)}…` : report.error;
   const parts = [
-    `## ${report.title}: ${report.cancelled ? 'cancelled, ' : ''}failed`,
+    // The title holds the user's values (an environment may be `prod <!--`): text, never markup.
+    `## ${escapeHtml(report.title)}: ${report.cancelled ? 'cancelled, ' : ''}failed`,
     '',
     summaryTable([], [['error', error]]),
     '',
@@ -58,4 +58,17 @@ function describeOutcomes(outcomes: StepTally['outcomes']): string {
   const entries = Object.entries(outcomes);
   if (entries.length === 1 && entries[0]?.[1] === 1) return entries[0][0];
   return entries.map(([outcome, count]) => `${count} ${outcome}`).join(', ');
+}
+
+/**
+ * The error's first MAX_ERROR_CHARS, cut before a `[REDACTED:…]` marker the cut would split (a
+ * half marker reads as a value) and never between the two halves of a UTF-16 surrogate pair.
+ */
+function headOf(error: string): string {
+  let end = MAX_ERROR_CHARS;
+  for (const m of error.matchAll(/\[REDACTED:[a-z0-9-]+\]/g))
+    if (m.index < end && end < m.index + m[0].length) end = m.index;
+  const code = error.charCodeAt(end);
+  if (code >= 0xdc00 && code <= 0xdfff) end--;
+  return error.slice(0, end);
 }

@@ -1,4 +1,4 @@
-import { formatMs, type GanttBar, mermaidGantt, summaryTable } from '../core/summary.ts';
+import { escapeHtml, formatMs, type GanttBar, mermaidGantt, summaryTable } from '../core/summary.ts';
 import type { TargetOutcome } from './target.ts';
 
 /** The job summary of a deploy, as a pure function of its result. */
@@ -36,7 +36,8 @@ export function renderSummary(r: DeployReport): string {
   const title = r.dryRun
     ? `${r.operation} to ${r.target} (${r.environment}): dry run, nothing changed`
     : `${r.operation} to ${r.target} (${r.environment}): ${r.outcome.cancelled ? 'cancelled, ' : ''}${r.outcome.status}`;
-  const parts = [`## ${title}`, ''];
+  // The environment is the user's text (`prod <!--` would hide the rest): shown, never markup.
+  const parts = [`## ${escapeHtml(title)}`, ''];
   const facts: [string, unknown][] = [
     ['deploy id', r.deployId],
     // A dry run creates no tag: naming one would send readers looking for it in the registry.

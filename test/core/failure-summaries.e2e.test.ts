@@ -71,13 +71,16 @@ describe('the summary of a run that failed early', () => {
         'heroku-api-key': 'HRKU-refused-0123456789abcdef',
         'heroku-app': 'web-prod',
         'source-url': 'https://example.test/app.tgz',
+        // An environment name may hold `<!--`: as markup it would hide the rest of the summary.
+        environment: 'production <!--',
       },
     });
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toContain('heroku-api-key');
     expect(run.outputs.status).toBe('failed');
-    expect(headings(run.summary)).toEqual(['## deploy to heroku (production): failed']);
+    expect(headings(run.summary)).toEqual(['## deploy to heroku (production &lt;!--): failed']);
+    expect(run.summary).not.toContain('<!--');
     const [error, steps] = summaryTables(run.summary);
     expect(error).toEqual([['error', run.errors[0]]]);
     expect(steps).toEqual([

@@ -60,6 +60,24 @@ describe('renderFailureSummary', () => {
     expect(text).toContain('… and 5 more steps in the log.');
   });
 
+  it.each([
+    ['a redaction marker the cut would split', `${'x'.repeat(1995)}[REDACTED:secret] tail`, 'x'.repeat(1995)],
+    ['a surrogate pair the cut would split', `${'x'.repeat(1999)}😀${'y'.repeat(10)}`, 'x'.repeat(1999)],
+    [
+      'a marker ending at the cut',
+      `${'x'.repeat(1983)}[REDACTED:secret]yyy`,
+      `${'x'.repeat(1983)}[REDACTED:secret]`,
+    ],
+  ])('cuts a long error before %s', (_, error, head) => {
+    expect(summaryTables(renderFailureSummary({ ...base, error }))[0]).toEqual([['error', `${head}…`]]);
+  });
+
+  it('shows the title as text: a user value cannot open markup that hides the rest', () => {
+    const text = renderFailureSummary({ ...base, title: 'deploy to heroku (prod <!-- & <img src=x>)' });
+    expect(text.split('\n')[0]).toBe('## deploy to heroku (prod &lt;!-- &amp; &lt;img src=x>): failed');
+    expect(text).not.toContain('<!--');
+  });
+
   it('escapes the error as table text', () => {
     const text = renderFailureSummary({ ...base, error: 'a <b> & c\nd' });
     expect(summaryTables(text)[0]).toEqual([['error', 'a <b> & c\nd']]);

@@ -202,4 +202,20 @@ describe('renderSummary', () => {
     expect(md).toContain('section batch 2');
     expect(md).toContain('m2 :done, t1, 1500, 3000');
   });
+
+  it('shows the environment in the heading as text, never markup', () => {
+    const md = renderSummary({
+      operation: 'deploy',
+      target: 'heroku',
+      environment: 'prod <!-- & more',
+      deployId: 'id',
+      deployTag: 'deploy_12345678',
+      image: undefined,
+      previousImage: undefined,
+      deploymentId: undefined,
+      dryRun: false,
+      outcome: { status: 'success', plan: [], units: [] },
+    });
+    expect(md.split('\n')[0]).toBe('## deploy to heroku (prod &lt;!-- &amp; more): success');
+  });
 });

@@ -48,10 +48,10 @@ export interface RunOptions {
 }
 
 /**
- * For a test file whose deploys record GitHub deployments by the dozen: each write goes out as
- * soon as the one before it is answered, instead of plugin-throttling's second apart, through
- * the test-only OPS_ACTIONS_TEST_GITHUB_WRITE_GAP_MS of src/providers/github/client.ts. Not for
- * the reliability matrices, whose recorded runs keep the product's spacing.
+ * For a test file whose deploys record GitHub deployments by the dozen: GitHub writes are let
+ * through one at a time with no gap, instead of plugin-throttling's second between two, through
+ * the test-only OPS_ACTIONS_TEST_GITHUB_WRITE_GAP_MS of src/providers/github/client.ts. The
+ * reliability matrices do not use it: their recorded runs keep the product's spacing.
  */
 export const UNSPACED_GITHUB_WRITES: Readonly<Record<string, string>> = {
   OPS_ACTIONS_TEST_GITHUB_WRITE_GAP_MS: '0',

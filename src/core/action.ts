@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { type Cancellation, CancelledError, isCancelled, processCancellation } from './cancellation.ts';
 import { guardCommands } from './command-guard.ts';
-import { ApiError, EnvironmentError, InputError, isExpectedError, messageOf, StepError } from './errors.ts';
+import { ApiError, EnvironmentError, InputError, isExpectedError, StepError } from './errors.ts';
 import { renderFailureSummary } from './failure-summary.ts';
 import { requestTimeoutFromEnv } from './http.ts';
 import { InputReader, workspaceFiles } from './inputs.ts';
@@ -65,6 +65,7 @@ export interface ActionContext {
   setOwnOutput(name: string, value: string): void;
   /**
    * Appends Markdown to the job summary; a run outside Actions (no GITHUB_STEP_SUMMARY) has none.
+   * Never throws: a summary file that cannot be written is a `::warning::`, the run's outcome stays its own.
    * The Markdown is redacted whole, unless `fromRedactedData`: rendered from data that went
    * through `redactedData`, whose wording around the values is ours and written as is.
    */
@@ -180,7 +181,13 @@ export function createContext(
     writeSummary: async (markdown, options) => {
       summaryWritten = true;
       if (!env.GITHUB_STEP_SUMMARY) return;
-      await toolkit.summary.addRaw(options?.fromRedactedData ? markdown : redact(markdown), true).write();
+      // The summary only reports the run: a file that cannot be written neither fails a run
+      // that worked nor replaces the error of one that did not.
+      try {
+        await toolkit.summary.addRaw(options?.fromRedactedData ? markdown : redact(markdown), true).write();
+      } catch (error) {
+        toolkit.warning(redact(msg`job summary not written: ${error}`));
+      }
     },
     hasWrittenSummary: () => summaryWritten,
     saveState: (name, value) => toolkit.saveState(name, value),
@@ -189,7 +196,7 @@ export function createContext(
   };
 }
 
-/** The one summary of a run that failed before writing its own; a failure to write it is only logged. */
+/** The one summary of a run that failed before writing its own. */
 async function summarizeFailure<S>(
   definition: ActionDefinition<S>,
   ctx: ActionContext,
@@ -211,11 +218,7 @@ async function summarizeFailure<S>(
     atInputs: !running,
     steps: ctx.log.tally(),
   });
-  try {
-    await ctx.writeSummary(markdown, { fromRedactedData: true });
-  } catch (writeError) {
-    ctx.toolkit.debug(redact(`job summary not written: ${messageOf(writeError)}`));
-  }
+  await ctx.writeSummary(markdown, { fromRedactedData: true });
 }
 
 function failWith(ctx: ActionContext, error: unknown, message: string): void {

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectNoSecrets, FLY_TOKEN_VALUE, flyInputs, startFly } from '../config-update/fixtures.ts';
 import { SECRETS } from '../deploy/fixtures.ts';
@@ -119,5 +122,33 @@ describe('the summary of a run that failed early', () => {
     expect(run.summary).toContain('gate failed');
     expect(run.summary).not.toContain(': failed\n');
     expect(headings(run.summary).filter((h) => h.startsWith('## '))).toEqual([]);
+  });
+
+  it('a summary file that cannot be written: a warning, and the run keeps its own outcome and error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ops-summary-dir-'));
+    const env = { GITHUB_STEP_SUMMARY: join(dir, 'a-directory') };
+    mkdirSync(env.GITHUB_STEP_SUMMARY);
+    const checks = (exit: number) =>
+      workspaceWith(`target: t1\nchecks:\n  - id: disk\n    run: exit ${exit}\n    required: true\n`);
+    const inputs = { upload: 'false', milestone: 'gates-pass' };
+    const [failed, passed, early] = await Promise.all([
+      runBundle('evidence', { cwd: checks(1), env, inputs }),
+      runBundle('evidence', { cwd: checks(0), env, inputs }),
+      runBundle('evidence', { cwd: workspaceWith('checks: []\n', 'elsewhere.yml'), env, inputs }),
+    ]);
+    const warnings = (run: typeof failed) => run.stdout.split('\n').filter((l) => l.startsWith('::warning'));
+    expect(failed.code).toBe(1);
+    expect(failed.errors).toHaveLength(1);
+    expect(failed.errors[0]).toContain('disk');
+    expect(failed.errors[0]).not.toContain('EISDIR');
+    expect(passed.code).toBe(0);
+    expect(passed.errors).toEqual([]);
+    expect(passed.outputs.status).toBe('passed');
+    expect(early.code).toBe(1);
+    expect(early.errors).toHaveLength(1);
+    expect(early.errors[0]).not.toContain('EISDIR');
+    for (const run of [failed, passed, early]) {
+      expect(warnings(run).filter((w) => w.includes('job summary not written'))).toHaveLength(1);
+    }
   });
 });

@@ -95,7 +95,8 @@ function exchangeThrough(
         settled = true;
         signal?.removeEventListener('abort', onAbort);
         if (error === undefined) resolve({ statusCode, headers, body: Buffer.concat(chunks) });
-        else reject(nameError(error, url));
+        // The signal's own reason (a timeout, a cancellation) is ours to tell, not the network's.
+        else reject(signal?.aborted && error === signal.reason ? error : nameError(error, url));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       const parsed = new URL(url);
@@ -235,7 +236,9 @@ export function namingProxy(error: unknown, url: string | URL): unknown {
   } catch {
     return error;
   }
-  if (!label || !(error instanceof Error) || error.name === 'AbortError') return error;
+  // A DOMException (an abort or timeout reason) has a read-only message.
+  if (!label || !(error instanceof Error) || error instanceof DOMException || error.name === 'AbortError')
+    return error;
   const note = ` (through the proxy ${label})`;
   if (!error.message.endsWith(note)) error.message += note;
   return error;

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { createServer as createNetServer } from 'node:net';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -103,6 +103,37 @@ describe('provider calls honour the runner proxy variables (committed bundle)', 
     expect(run.everything).not.toContain(password);
     expect(run.everything).not.toContain(Buffer.from(`ops:${password}`).toString('base64'));
     expect(kamal.hosts[0]!.server.requests).toEqual([]);
+  });
+
+  it('a target whose answer times out behind a proxy fails with the timeout, not an uncaught error', async () => {
+    // A proxy that takes the connection and never answers: the per-attempt timeout aborts the request.
+    const held: Socket[] = [];
+    const silent = createNetServer((socket) => held.push(socket.on('error', () => {})));
+    await new Promise<void>((ready) => silent.listen(0, '127.0.0.1', ready));
+    stops.push(
+      () =>
+        new Promise<void>((done) => {
+          for (const socket of held) socket.destroy();
+          silent.close(() => done());
+        }),
+    );
+    const { port } = silent.address() as { port: number };
+    const run = await runBundle('config-update', {
+      inputs: {
+        target: 'kamal',
+        urls: 'http://127.0.0.1:9/update_config',
+        'auth-token': AUTH_TOKEN,
+        retries: '0',
+        timeout: '1',
+      },
+      env: { HTTP_PROXY: `http://ops:pw-9f1e@127.0.0.1:${port}` },
+    });
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      'Could not update 1 of 1 targets: more than max-failures (0) failed: 127.0.0.1:9 (no answer within 1000 ms)',
+    ]);
+    expect(run.everything).not.toContain('Cannot set property');
+    expect(run.outputs.failed).toBe('1');
   });
 
   it('sends http origins direct when only HTTPS_PROXY is set', async () => {

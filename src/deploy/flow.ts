@@ -122,12 +122,6 @@ export async function runDeploy(
     );
   }
   ctx.setOwnOutput('deploy-id', deployId);
-  // A dry run creates no tag and no record: an empty deploy-tag keeps later steps from using one.
-  // A tag made from the deploy id is ours (a short secret must not rewrite it); one named by
-  // rollback-to came from outside.
-  if (settings.dryRun || version.tag === deployTagOf(deployId))
-    ctx.setOwnOutput('deploy-tag', settings.dryRun ? '' : version.tag);
-  else ctx.setOutput('deploy-tag', version.tag);
   if (version.image) ctx.setOutput('image', version.image);
   if (observation.previousImage) ctx.setOutput('previous-image', observation.previousImage);
   // A dry run's own tag is never created: the line says it would be.
@@ -181,6 +175,7 @@ export async function runDeploy(
     deploymentId = created.id;
   }
   if (history && deploymentId !== undefined) ctx.saveState(DEPLOYMENT_STATE, String(deploymentId));
+  const reportedTag = setDeployTag(ctx, settings, version, deployId, deploymentId !== undefined);
   if (history && deploymentId !== undefined) {
     ctx.setOwnOutput('deployment-id', String(deploymentId));
     await recordStatus(ctx, history, deploymentId, {
@@ -238,7 +233,7 @@ export async function runDeploy(
       logUrl,
       report: {
         deployId,
-        deployTag: version.tag,
+        deployTag: reportedTag,
         image: version.image,
         previousImage: observation.previousImage,
       },
@@ -288,7 +283,7 @@ export async function runDeploy(
     target,
     environment: settings.environment,
     deployId,
-    deployTag: version.tag,
+    deployTag: reportedTag,
     image: version.image,
     previousImage: observation.previousImage,
     deploymentId,
@@ -306,7 +301,7 @@ export async function runDeploy(
   }
   if (status === 'unchanged') {
     ctx.notice(
-      msg`rollback to ${version.tag} changed nothing: ${describeIdentity(identity)} already runs it${version.unchangedHint ? msg` (${version.unchangedHint})` : ''}`,
+      msg`rollback to ${reportedTag || version.image || version.source} changed nothing: ${describeIdentity(identity)} already runs it${version.unchangedHint ? msg` (${version.unchangedHint})` : ''}`,
     );
     return;
   }
@@ -314,7 +309,7 @@ export async function runDeploy(
     ctx.info(msg`${settings.operation} to ${describeIdentity(identity)}: dry run, nothing changed`);
     return;
   }
-  ctx.info(msg`${settings.operation} ${version.tag} to ${describeIdentity(identity)}: success`);
+  ctx.info(msg`${settings.operation} ${reportedTag || version.image || version.source} to ${describeIdentity(identity)}: success`);
 }
 
 /**
@@ -357,6 +352,47 @@ function imageToTag(settings: DeploySettings): ImageReference | undefined {
   if (!settings.tagImage || settings.target.kind === 'heroku') return undefined;
   if (settings.operation === 'deploy') return settings.image;
   return settings.rollbackTo.kind === 'image' ? settings.rollbackTo.image : undefined;
+}
+
+/**
+ * The `deploy-tag` output names a tag that exists: one rollback-to named or a recorded deployment
+ * carries (it came from outside: a short secret may redact it), or this deploy's own tag where it
+ * was made: in the registry (tag-image), in the GitHub deployment (rollback-to finds it), as the
+ * Heroku build's version, on the ssh container. A dry run makes none; neither does a Fly deploy or
+ * rollback to an image without tag-image and github-token, nor a Heroku promotion or rollback to the
+ * release before without github-token (they make a release, not a build). Then it is empty, and a line says why.
+ */
+function setDeployTag(
+  ctx: ActionContext,
+  settings: DeployOrRollback,
+  version: Version,
+  deployId: string,
+  recorded: boolean,
+): string {
+  if (settings.dryRun) {
+    ctx.setOwnOutput('deploy-tag', '');
+    return '';
+  }
+  if (version.tag !== deployTagOf(deployId)) {
+    ctx.setOutput('deploy-tag', version.tag);
+    return version.tag;
+  }
+  const target = settings.target.kind;
+  const made =
+    version.tagImage !== undefined ||
+    recorded ||
+    target === 'ssh' ||
+    (settings.target.kind === 'heroku' &&
+      settings.operation === 'deploy' &&
+      settings.target.source?.kind !== 'promote');
+  ctx.setOwnOutput('deploy-tag', made ? version.tag : '');
+  if (!made)
+    ctx.info(
+      target === 'heroku'
+        ? msg`deploy-tag is empty: a Heroku ${own(settings.operation === 'deploy' ? 'promotion' : 'rollback')} makes a release, not a build that ${version.tag} could name, and without github-token no GitHub deployment records it`
+        : msg`deploy-tag is empty: ${version.tag} was not added to the image (tag-image is false), and without github-token no GitHub deployment records it`,
+    );
+  return made ? version.tag : '';
 }
 
 /** A real rollback whose every unit already ran the version; a dry run changes nothing by design. */

@@ -41,7 +41,7 @@ export function renderSummary(r: DeployReport): string {
   const facts: [string, unknown][] = [
     ['deploy id', r.deployId],
     // A dry run creates no tag: naming one would send readers looking for it in the registry.
-    ['deploy tag', r.dryRun ? '- (dry run)' : r.deployTag],
+    ['deploy tag', r.dryRun ? '- (dry run)' : r.deployTag || '- (none made)'],
     ['image', r.image ?? '-'],
     ['previous', r.previousImage ?? r.outcome.previousImage ?? '-'],
     ['GitHub deployment', r.deploymentId ?? '-'],

@@ -126,4 +126,51 @@ describe('deploy outputs say what happened', () => {
     expect(back.everything).not.toMatch(/acme\/smooth:sha256:/);
     expectNoSecrets(back);
   });
+
+  it('a deploy-tag output names a tag that exists: tagged with tag-image, else empty with a line why', async () => {
+    const digest = await pushImage(registry, 'acme/back', '1.0.0', { content: 'back' });
+    const image = `${registry.host}/acme/back@${digest}`;
+    fly.addMachine({ id: 't1', app: 'tag-app' });
+    const creds = { 'registry-username': auth.username, 'registry-password': auth.password };
+    const tagged = await deploy('tag-app', {
+      operation: 'rollback',
+      'rollback-to': image,
+      'tag-image': 'true',
+      ...creds,
+    });
+    expect(tagged.errors).toEqual([]);
+    const tag = tagged.outputs['deploy-tag']!;
+    expect(tag).toMatch(/^deploy_[0-9a-f]{8}$/);
+    const manifest = await fetch(`${registry.url}/v2/acme/back/manifests/${tag}`, {
+      method: 'HEAD',
+      headers: { ...(await registry.authorize('acme/back')), Accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    expect(manifest.headers.get('docker-content-digest')).toBe(digest);
+
+    // Neither tagged nor recorded (tag-image false, no github-token): no tag names this rollback.
+    for (const operation of ['rollback', 'deploy']) {
+      const untagged = await deploy('tag-app', {
+        operation,
+        ...(operation === 'rollback' ? { 'rollback-to': image } : { image }),
+        'github-token': '',
+        ...creds,
+      });
+      expect(untagged.errors).toEqual([]);
+      expect(untagged.outputs.status).toBe(operation === 'rollback' ? 'unchanged' : 'success');
+      expect(untagged.outputs['deploy-tag']).toBe('');
+      expect(untagged.stdout).toMatch(
+        /^deploy-tag is empty: deploy_[0-9a-f]{8} was not added to the image \(tag-image is false\), and without github-token no GitHub deployment records it$/m,
+      );
+      expect(summaryRow(untagged.summary, 'deploy tag')).toEqual(['deploy tag', '- (none made)']);
+      // No line names the unmade tag as what was deployed.
+      expect(untagged.stdout).not.toMatch(/(rollback to|deploy) deploy_[0-9a-f]{8} (changed nothing|to fly)/);
+      expectNoSecrets(untagged);
+    }
+
+    // Recorded in a GitHub deployment: rollback-to finds it, so it is reported.
+    const recorded = await deploy('tag-app', { operation: 'rollback', 'rollback-to': image });
+    expect(recorded.outputs['deploy-tag']).toMatch(/^deploy_[0-9a-f]{8}$/);
+    const record = github.deployments().at(-1)!;
+    expect((record.payload as { tag: string }).tag).toBe(recorded.outputs['deploy-tag']);
+  });
 });

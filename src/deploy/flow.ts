@@ -309,7 +309,9 @@ export async function runDeploy(
     ctx.info(msg`${settings.operation} to ${describeIdentity(identity)}: dry run, nothing changed`);
     return;
   }
-  ctx.info(msg`${settings.operation} ${reportedTag || version.image || version.source} to ${describeIdentity(identity)}: success`);
+  ctx.info(
+    msg`${settings.operation} ${reportedTag || version.image || version.source} to ${describeIdentity(identity)}: success`,
+  );
 }
 
 /**

@@ -51,3 +51,29 @@ it("refuses another app's deployment id; a rollback to the running release chang
   expect(github.statusesOf(record.id)[1]!.description).toMatch(/^unchanged: already running release /);
   expectNoViolations(heroku.server, github.server);
 });
+
+it('a Heroku rollback to the release before without github-token reports no deploy tag (a rollback makes a release, not a build)', async () => {
+  const first = await deploy('web-prod', {
+    'source-url': 'https://example.test/app.tgz',
+    'github-token': '',
+  });
+  const second = await deploy('web-prod', {
+    'source-url': 'https://example.test/app2.tgz',
+    'github-token': '',
+  });
+  expect([first.errors, second.errors]).toEqual([[], []]);
+  expect(second.outputs['deploy-tag']).toMatch(/^deploy_[0-9a-f]{8}$/);
+  const back = await deploy('web-prod', {
+    operation: 'rollback',
+    'rollback-to': 'previous',
+    'github-token': '',
+  });
+  expect(back.errors).toEqual([]);
+  expect(back.outputs.status).toBe('success');
+  expect(back.outputs['deploy-tag']).toBe('');
+  expect(back.stdout).toMatch(
+    /^deploy-tag is empty: a Heroku rollback makes a release, not a build that deploy_[0-9a-f]{8} could name, and without github-token no GitHub deployment records it$/m,
+  );
+  expect(back.stdout).not.toMatch(/^rollback deploy_[0-9a-f]{8} to /m);
+  expect(heroku.server.received('POST /apps/:app/releases')).toHaveLength(1);
+});

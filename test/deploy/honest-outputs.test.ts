@@ -143,7 +143,10 @@ describe('deploy outputs say what happened', () => {
     expect(tag).toMatch(/^deploy_[0-9a-f]{8}$/);
     const manifest = await fetch(`${registry.url}/v2/acme/back/manifests/${tag}`, {
       method: 'HEAD',
-      headers: { ...(await registry.authorize('acme/back')), Accept: 'application/vnd.oci.image.manifest.v1+json' },
+      headers: {
+        ...(await registry.authorize('acme/back')),
+        Accept: 'application/vnd.oci.image.manifest.v1+json',
+      },
     });
     expect(manifest.headers.get('docker-content-digest')).toBe(digest);
 

@@ -72,6 +72,8 @@ export interface ActionContext {
   writeSummary(markdown: string, options?: { fromRedactedData?: boolean }): Promise<void>;
   /** True once `writeSummary` was called: a failure after it adds no summary of its own. */
   hasWrittenSummary(): boolean;
+  /** True once the output `name` was set, by `setOutput` or `setOwnOutput`. */
+  hasSetOutput(name: string): boolean;
   saveState(name: string, value: string): void;
   getState(name: string): string;
   /** SIGINT/SIGTERM from the runner: stop starting work, release what is held (core/cancellation.ts). */
@@ -95,7 +97,10 @@ export interface ActionDefinition<S> {
    * the inputs were refused. Values from the user or a provider go through `redact`.
    */
   failureTitle?(settings: S, redact: (value: string) => string): string;
-  /** Outputs set along with that summary (`status: failed`): the ones a finished run sets too. */
+  /**
+   * Outputs a failed run sets when it did not set them itself (`status: failed`): the ones a
+   * finished run sets too, so a workflow reading them after a failure or cancel finds them.
+   */
   failureOutputs?: Readonly<Record<string, string>>;
 }
 
@@ -128,6 +133,9 @@ export async function runAction<S>(
   } catch (error) {
     // Our words whole, each value redacted (core/message.ts).
     const message = redactMessage(composedOf(error), ctx.secrets.redactor);
+    // A failed run sets them even when it wrote its own summary (evidence cancelled mid-checks).
+    for (const [name, value] of Object.entries(definition.failureOutputs ?? {}))
+      if (!ctx.hasSetOutput(name)) ctx.setOwnOutput(name, value);
     if (!ctx.hasWrittenSummary()) await summarizeFailure(definition, ctx, settings, running, error, message);
     failWith(ctx, error, message);
   } finally {
@@ -161,6 +169,7 @@ export function createContext(
   const redact = (line: Line) => redactMessage(line, secrets.redactor);
   const log = new OpLog({ path: logFilePath(env, action), action, redact });
   let summaryWritten = false;
+  const outputsSet = new Set<string>();
   return {
     action,
     inputs: new InputReader((name) => toolkit.getInput(name), workspaceFiles(env.GITHUB_WORKSPACE)),
@@ -172,12 +181,17 @@ export function createContext(
     info: (line) => toolkit.info(guardCommands(redact(line))),
     warning: (line) => toolkit.warning(redact(line)),
     notice: (line) => toolkit.notice(redact(line)),
-    setOutput: (name, value) =>
+    setOutput: (name, value) => {
+      outputsSet.add(name);
       toolkit.setOutput(
         name,
         redact(typeof value === 'string' || value instanceof Message ? value : JSON.stringify(value)),
-      ),
-    setOwnOutput: (name, value) => toolkit.setOutput(name, value),
+      );
+    },
+    setOwnOutput: (name, value) => {
+      outputsSet.add(name);
+      toolkit.setOutput(name, value);
+    },
     writeSummary: async (markdown, options) => {
       summaryWritten = true;
       if (!env.GITHUB_STEP_SUMMARY) return;
@@ -190,6 +204,7 @@ export function createContext(
       }
     },
     hasWrittenSummary: () => summaryWritten,
+    hasSetOutput: (name) => outputsSet.has(name),
     saveState: (name, value) => toolkit.saveState(name, value),
     getState: (name) => toolkit.getState(name),
     cancellation,
@@ -206,7 +221,6 @@ async function summarizeFailure<S>(
   message: string,
 ): Promise<void> {
   const redact = (text: string) => ctx.secrets.redact(text);
-  for (const [name, value] of Object.entries(definition.failureOutputs ?? {})) ctx.setOwnOutput(name, value);
   const title =
     settings !== undefined && definition.failureTitle
       ? definition.failureTitle(settings, redact)

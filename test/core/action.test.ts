@@ -218,12 +218,16 @@ describe('runAction: the summary of a failure', () => {
     expect(toolkit.last('output', 'status')).toBe('failed');
   });
 
-  it('writes none when the action wrote its own, and sets no failure outputs', async () => {
+  it.each([
+    ['set its status', 'rolled-back', 'rolled-back'],
+    ['set no status (a cancel cut it short)', undefined, 'failed'],
+  ])('writes none when the action wrote its own; one that %s gets %s', async (_, own, status) => {
     const toolkit = recordingToolkit({ target: 'web' });
     await runAction(
       probe({
         failureOutputs: { status: 'failed' },
         run: async (_, ctx) => {
+          if (own) ctx.setOwnOutput('status', own);
           await ctx.writeSummary('## probe: 3 of 4 failed');
           throw new Error('3 of 4 failed');
         },
@@ -232,7 +236,9 @@ describe('runAction: the summary of a failure', () => {
       toolkit,
     );
     expect(summaries(toolkit)).toEqual(['## probe: 3 of 4 failed\n']);
-    expect(toolkit.last('output', 'status')).toBeUndefined();
+    expect(toolkit.said.filter((s) => s.kind === 'output' && s.name === 'status').map((s) => s.text)).toEqual(
+      [status],
+    );
   });
 
   it('says a bad input changed nothing, under the action name (no settings to title it)', async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -150,5 +150,30 @@ describe('the summary of a run that failed early', () => {
     for (const run of [failed, passed, early]) {
       expect(warnings(run).filter((w) => w.includes('job summary not written'))).toHaveLength(1);
     }
+  });
+
+  it('evidence cancelled mid-check wrote its own summary: status failed all the same', async () => {
+    const ws = workspaceWith(
+      'target: t1\nchecks:\n  - id: slow\n    run: touch started; sleep 30\n    required: true\n',
+    );
+    const run = await runBundle('evidence', {
+      cwd: ws,
+      inputs: { upload: 'false', milestone: 'gates-pass' },
+      // SIGINT once the check runs, as the runner's cancel sends it.
+      onSpawn: (child) => {
+        const poll = setInterval(() => {
+          if (!existsSync(join(ws, 'started'))) return;
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }, 20);
+        child.on('exit', () => clearInterval(poll));
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(/^cancelled \(SIGINT\)/);
+    expect(run.summary).toContain(': cancelled');
+    expect(headings(run.summary).filter((h) => h.startsWith('## '))).toEqual([]);
+    expect(run.outputs.status).toBe('failed');
   });
 });

@@ -206,7 +206,7 @@ describe('ssh target: deploy, health, rollback, keep', () => {
       health: 'failing',
       previousImage: v2.ref,
     });
-    expect(outcome.error).toMatch(/not healthy within/);
+    expect(String(outcome.error)).toMatch(/not healthy within/);
     expect(lines.some((l) => l.includes('health attempt 1: exit 22'))).toBe(true);
     const rows = await containers(web.settings.service);
     expect(rows.map((r) => [r.deploy, r.state])).toEqual([
@@ -321,7 +321,7 @@ describe('ssh target: locks', () => {
     try {
       const { outcome, captured } = await deploy(held, v1.ref);
       expect(outcome.status).toBe('failed');
-      expect(outcome.error).toMatch(
+      expect(String(outcome.error)).toMatch(
         /Could not take the deploy lock on .*: the .* deploy lock is still held by acme\/other run 99/,
       );
       expect(outcome.units[0]).toMatchObject({ outcome: 'failed' });
@@ -356,7 +356,7 @@ describe('ssh target: dry-run and hosts', () => {
     });
     const { outcome } = await deploy(strict, v1.ref);
     expect(outcome.status).toBe('failed');
-    expect(outcome.error).toMatch(/Could not take the deploy lock on /);
+    expect(String(outcome.error)).toMatch(/Could not take the deploy lock on /);
     expect(await containers(strict.settings.service)).toEqual([]);
   });
 

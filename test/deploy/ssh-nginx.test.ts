@@ -255,7 +255,7 @@ describe('ssh target behind nginx', () => {
       const dry = await createSshTarget({ ...settings, ...published }, ctx).run(
         deployRequest(v2.ref, lines, { dryRun: true }),
       );
-      expect(dry.plan).toEqual(
+      expect(dry.plan.map(String)).toEqual(
         expect.arrayContaining([
           expect.stringMatching(/published as -p 127\.0\.0\.1:<port>:8080\)$/),
           expect.stringContaining(

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseSshHost } from '../../src/core/inputs.ts';
+import type { Line } from '../../src/core/message.ts';
 import {
   acquireLock,
   adoptCommand,
@@ -171,7 +172,10 @@ describe('acquireLock', () => {
 describe('releasing a lock that was never taken', () => {
   it('tells nobody to remove anything when the host cannot be reached', async () => {
     const lines: string[] = [];
-    const log = { info: (l: string) => lines.push(l), warning: (l: string) => lines.push(`warning ${l}`) };
+    const log = {
+      info: (l: Line) => lines.push(String(l)),
+      warning: (l: Line) => lines.push(`warning ${l}`),
+    };
     const unreachable: Remote = {
       run: async () => ({
         code: 255,

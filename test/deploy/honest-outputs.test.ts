@@ -176,4 +176,27 @@ describe('deploy outputs say what happened', () => {
     const record = github.deployments().at(-1)!;
     expect((record.payload as { tag: string }).tag).toBe(recorded.outputs['deploy-tag']);
   });
+
+  it('a request for a pinned image names the digest as written (sha256:…, never sha256%3A…)', async () => {
+    const front = await startRegistry({ auth, front: true });
+    try {
+      const digest = await pushImage(front, 'acme/smooth', '1.0.0', { content: 'fronted' });
+      fly.addMachine({ id: 'm1', app: 'front-app' });
+      const run = await deploy('front-app', {
+        operation: 'rollback',
+        'rollback-to': `${front.host}/acme/smooth@${digest}`,
+        'registry-username': auth.username,
+        'registry-password': auth.password,
+        'github-token': '',
+      });
+      expect(run.errors).toEqual([]);
+      // The request path is the one request lines in retries and errors show (core/http.ts requestLine).
+      const manifests = front.received!.filter((r) => r.path.includes('/manifests/'));
+      expect(manifests.map((r) => r.path)).toContain(`/v2/acme/smooth/manifests/${digest}`);
+      expect(manifests.filter((r) => /%3A/i.test(r.path))).toEqual([]);
+      expect(run.everything).not.toMatch(/sha256%3A/i);
+    } finally {
+      await front.stop();
+    }
+  });
 });

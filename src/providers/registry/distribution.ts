@@ -561,8 +561,13 @@ function repositoryPath(repository: string): string {
   return repository.split('/').map(encodeURIComponent).join('/');
 }
 
+/**
+ * `/v2/<name>/manifests/<reference>`, a digest's colon kept as the distribution spec and
+ * google/go-containerregistry (pkg/v1/remote) send it: a colon is legal in a path segment
+ * (RFC 3986 pchar), and request paths appear in the log as the user wrote the reference.
+ */
 function manifestPath(repository: string, reference: string): string {
-  return `/v2/${repositoryPath(repository)}/manifests/${encodeURIComponent(reference)}`;
+  return `/v2/${repositoryPath(repository)}/manifests/${encodeURIComponent(reference).replace(/%3A/gi, ':')}`;
 }
 
 /** Raised on the registry's challenge itself, before any token request. */

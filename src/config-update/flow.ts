@@ -121,6 +121,7 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
   const started = performance.now();
   // Each result is redacted once, as it finishes; every output after that shows this copy.
   const sent: ShownResult[] = [];
+  const listedAt = new Map<ShownResult, string>();
   await runFanout(
     sending,
     {
@@ -139,7 +140,9 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
         sent[index] = shown;
         resultsFile.add(shown);
         const line = sending[index]?.target.line;
-        progress.done(progressUnit(shown, line ? `${listName} line ${line}` : undefined));
+        const where = line ? `${listName} line ${line}` : undefined;
+        if (where) listedAt.set(shown, where);
+        progress.done(progressUnit(shown, where));
         logResult(ctx, shown);
       },
       onRetry: (unit: PlannedUnit, event) => {
@@ -171,9 +174,9 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
     notes: cancelled ? [`Cancelled: ${cancelled}.`, ...notes] : notes,
   });
   if (cancelled) throw new CancelledError(cancelSignalName(cancel), cancelled);
-  const failure = failureOf(results, settings.maxFailures);
+  const failure = failureOf(results, settings.maxFailures, (r) => listedAt.get(r as ShownResult));
   if (failure) throw failure;
-  const tolerated = toleratedFailures(results, settings.maxFailures);
+  const tolerated = toleratedFailures(results, settings.maxFailures, (r) => listedAt.get(r as ShownResult));
   if (tolerated) ctx.warning(tolerated);
 }
 

@@ -147,15 +147,28 @@ export function resultsOutput(results: readonly TargetResult[]): ResultsOutput {
 
 const LISTED_IN_ERROR = 10;
 
-/** Undefined when the step succeeds; otherwise the error naming how many targets failed and which. */
-export function failureOf(results: readonly TargetResult[], maxFailures: number): StepError | undefined {
-  const failed = results.filter((r) => r.outcome === 'failed');
-  if (failed.length <= maxFailures) return undefined;
+/** Where the user listed a target (`urls-file line 12`), for names shortened as `progressName` does. */
+export type ListedAt = (result: TargetResult) => string | undefined;
+
+/** The first LISTED_IN_ERROR failed targets, each named as its progress line names it, and how many more. */
+function namedFailures(failed: readonly TargetResult[], listedAt: ListedAt | undefined) {
   const named = failed
     .slice(0, LISTED_IN_ERROR)
-    .map((r) => `${r.id}${r.error ? ` (${r.error})` : ''}`)
+    .map((r) => `${progressName(r.id, listedAt?.(r))}${r.error ? ` (${r.error})` : ''}`)
     .join('; ');
   const more = failed.length > LISTED_IN_ERROR ? `; and ${failed.length - LISTED_IN_ERROR} more` : '';
+  return { named, more };
+}
+
+/** Undefined when the step succeeds; otherwise the error naming how many targets failed and which. */
+export function failureOf(
+  results: readonly TargetResult[],
+  maxFailures: number,
+  listedAt?: ListedAt,
+): StepError | undefined {
+  const failed = results.filter((r) => r.outcome === 'failed');
+  if (failed.length <= maxFailures) return undefined;
+  const { named, more } = namedFailures(failed, listedAt);
   return new StepError(
     'update',
     msg`update ${failed.length} of ${results.length} targets`,
@@ -168,13 +181,13 @@ export function failureOf(results: readonly TargetResult[], maxFailures: number)
  * so without it a failed target would only show in the table. Undefined when
  * nothing failed or when the step fails anyway (its error names them).
  */
-export function toleratedFailures(results: readonly TargetResult[], maxFailures: number): string | undefined {
+export function toleratedFailures(
+  results: readonly TargetResult[],
+  maxFailures: number,
+  listedAt?: ListedAt,
+): string | undefined {
   const failed = results.filter((r) => r.outcome === 'failed');
   if (failed.length === 0 || failed.length > maxFailures) return undefined;
-  const named = failed
-    .slice(0, LISTED_IN_ERROR)
-    .map((r) => `${r.id}${r.error ? ` (${r.error})` : ''}`)
-    .join('; ');
-  const more = failed.length > LISTED_IN_ERROR ? `; and ${failed.length - LISTED_IN_ERROR} more` : '';
+  const { named, more } = namedFailures(failed, listedAt);
   return `${failed.length} of ${results.length} targets failed, within max-failures (${maxFailures}): ${named}${more}`;
 }

@@ -105,8 +105,9 @@ export const TOKEN_SHAPES: readonly TokenShape[] = [
 ];
 
 /**
- * The forms in which a secret value travels: itself, its URL and JSON
- * encodings (JSON also with non-ASCII or `<>&` written as `\uXXXX`), its base64 (see `base64Forms`), its HTML-escaped spellings (see
+ * The forms in which a secret value travels: itself, its URL encodings (see
+ * `urlForms`), its JSON encoding (also with non-ASCII or `<>&` written as
+ * `\uXXXX`), its base64 (see `base64Forms`), its HTML-escaped spellings (see
  * `htmlForms`) and, for a multi-line value, each of its lines of at least
  * `MIN_LINE_FORM` characters. A shorter line (`}` of a JSON value, `a` of a
  * list) is no secret on its own: kept as a form it would rewrite ordinary text,
@@ -118,7 +119,7 @@ export const TOKEN_SHAPES: readonly TokenShape[] = [
  */
 export function encodedForms(value: string): string[] {
   const forms = new Set<string>([value]);
-  forms.add(encodeURIComponent(value));
+  for (const url of urlForms(value)) forms.add(url);
   const json = JSON.stringify(value).slice(1, -1);
   forms.add(json);
   // Python's json.dumps (ensure_ascii, its default) writes each non-ASCII UTF-16 unit as \u00e4
@@ -135,6 +136,23 @@ export function encodedForms(value: string): string[] {
       if (line.trim().length >= MIN_LINE_FORM) forms.add(line.trim());
   forms.delete('');
   return [...forms];
+}
+
+/**
+ * A value as URL encoders write it: `encodeURIComponent` (a query value),
+ * `encodeURI` (a whole URL: `/ ? & = + @ :` kept), and the form encoding of
+ * HTML forms and `URLSearchParams` (WHATWG URL, application/x-www-form-urlencoded:
+ * space as `+`, `!'()~` escaped too), which Go's `url.QueryEscape` and Python's
+ * `urlencode` also write (space as `+`).
+ */
+function urlForms(value: string): string[] {
+  const component = encodeURIComponent(value);
+  return [
+    component,
+    component.replace(/%20/g, '+'),
+    encodeURI(value),
+    new URLSearchParams([['', value]]).toString().slice(1),
+  ];
 }
 
 /** The shortest line of a multi-line secret that is redacted on its own. */

@@ -3,12 +3,15 @@ import { ApiError } from '../../src/core/errors.ts';
 import { encodedForms, Redactor, StreamRedactor } from '../../src/core/redact.ts';
 import { isSecretConfigValue, Secrets } from '../../src/core/secrets.ts';
 
-const SECRET = 'hunter2-Sup3r/S3cret+value';
+const SECRET = 'hunter2-Sup3r/S3cret+value p@ss%22w/rd&<x>!~';
 
 describe('Redactor with literal secrets', () => {
   const forms: [string, (s: string) => string][] = [
     ['plain', (s) => `token is ${s}.`],
     ['URL-encoded', (s) => `?key=${encodeURIComponent(s)}&x=1`],
+    ['encodeURI-encoded', (s) => `https://h.example/${encodeURI(`${s} "x"`)}`],
+    ['form-encoded', (s) => `a=1&${new URLSearchParams({ key: `${s} (x)` }).toString()}`],
+    ['query-escaped, space as +', (s) => `q=${encodeURIComponent(`${s} x`).replace(/%20/g, '+')}`],
     ['JSON-escaped', (s) => JSON.stringify({ key: `${s}"quoted` })],
     ['base64', (s) => Buffer.from(s).toString('base64')],
     ['base64 at offset 1', (s) => Buffer.from(`x${s}yz`).toString('base64')],

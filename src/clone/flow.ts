@@ -164,19 +164,19 @@ export async function runClone(settings: CloneSettings, ctx: ActionContext): Pro
     excluded: desired.excluded,
     ...extra,
   });
-  // A failed clone sets only `plan` (what was done): outputs that name the new app would let a
-  // later `if: steps.clone.outputs.app-name` treat the failure as a clone.
+  // A failed clone or a dry run sets only `plan` (what was done or would be): outputs that name the
+  // new app would let a later `if: steps.clone.outputs.app-name` treat it as a clone.
   const publish = async (r: CloneReport) => {
     const shown = outside(r);
     ctx.setOwnOutput('plan', JSON.stringify(planEntries(shown.results)));
     await ctx.writeSummary(renderSummary(shown), { fromRedactedData: true });
-    if (r.failure !== undefined) return;
+    if (r.failure !== undefined || r.dryRun) return;
     ctx.setOutput('app-name', settings.appName);
     ctx.setOutput('subdomain-url', subdomainUrl(settings));
     if (r.outputs.appId) ctx.setOutput('app-id', r.outputs.appId);
     if (r.outputs.herokuUrl) ctx.setOutput('heroku-url', r.outputs.herokuUrl);
     if (r.outputs.dnsTarget) ctx.setOutput('dns-target', r.outputs.dnsTarget);
-    if (r.outputs.record && !r.dryRun) ctx.setOutput('record', r.outputs.record);
+    if (r.outputs.record) ctx.setOutput('record', r.outputs.record);
   };
 
   if (settings.dryRun) {

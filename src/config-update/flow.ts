@@ -13,6 +13,7 @@ import { buildPlan, describePlan, type PlannedUnit, toSend } from './plan.ts';
 import {
   failureOf,
   plannedOnly,
+  progressName,
   progressUnit,
   resultsOutput,
   settledWithoutSending,
@@ -77,8 +78,13 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
   const redact = (text: string) => ctx.secrets.redact(text);
   const resultsFile = new ResultsFile(ctx.log.path);
   ctx.setOwnOutput('results-file', resultsFile.path);
+  const listName = settings.target.kind === 'kamal' ? settings.target.list : undefined;
+  const listedAtOf = (unit: PlannedUnit) =>
+    unit.target.line ? `${listName} line ${unit.target.line}` : undefined;
   if (settings.dryRun) {
-    for (const line of describePlan(kind, plan)) ctx.info(line);
+    // Redacted before it is shortened, as progress lines are: a cut never leaves part of a secret.
+    const show = (text: string, unit: PlannedUnit) => progressName(redact(text), listedAtOf(unit));
+    for (const line of describePlan(kind, plan, show)) ctx.info(line);
     const results = plan.map((u) => shownResult(plannedOnly(u), redact));
     for (const r of results) resultsFile.add(r);
     resultsFile.flush();
@@ -111,7 +117,6 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
     msg`Will update ${sending.length} ${noun(kind, sending.length)}${wakes > 0 ? msg` (${wakes} to wake first)` : ''}`,
   );
 
-  const listName = settings.target.kind === 'kamal' ? settings.target.list : undefined;
   const batch = new StdoutBatch();
   const logged = ctx.log.batchTurns();
   const progress = new Progress(sending.length, (line) => {
@@ -139,8 +144,8 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
         const shown = shownResult(result, redact);
         sent[index] = shown;
         resultsFile.add(shown);
-        const line = sending[index]?.target.line;
-        const where = line ? `${listName} line ${line}` : undefined;
+        const unit = sending[index];
+        const where = unit ? listedAtOf(unit) : undefined;
         if (where) listedAt.set(shown, where);
         progress.done(progressUnit(shown, where));
         logResult(ctx, shown);

@@ -1,3 +1,4 @@
+import { type Line, type Message, msg } from '../core/message.ts';
 import type { UpdateRequest } from './inputs.ts';
 import { noun, type SelectedTarget, type Target } from './targets.ts';
 
@@ -85,25 +86,42 @@ export function describeCall(call: UpdateCall): string[] {
   return lines;
 }
 
-export function describeUnit(unit: PlannedUnit): string {
-  const where = unit.target.region ? ` (${unit.target.region})` : '';
-  const name = `${unit.target.id}${where}`;
+/**
+ * How a plan line shows a target's id or URL: redacted, then shortened as its progress line
+ * is (report.ts `progressName`: head … tail and where the user listed it), so that 10 000
+ * targets with URLs of 3 KB do not print 30 MB of plan, and a cut never leaves part of a secret.
+ */
+export type ShowValue = (text: string, unit: PlannedUnit) => string;
+
+/** One target's plan line; its id, region, URL and reason are values (core/message.ts), our words kept whole. */
+export function describeUnit(unit: PlannedUnit, show: ShowValue = (text) => text): Message {
+  const where = unit.target.region ? msg` (${unit.target.region})` : '';
+  const name = msg`${show(unit.target.id, unit)}${where}`;
+  const url = show(unit.call.url, unit);
+  const reason = unit.reason ?? 'not started';
   switch (unit.disposition) {
     case 'update':
-      return `${name}: ${unit.call.method} ${unit.call.url}`;
+      return msg`${name}: ${unit.call.method} ${url}`;
     case 'wake':
-      return `${name}: start machine, wait until started, then ${unit.call.method} ${unit.call.url}`;
+      return msg`${name}: start machine, wait until started, then ${unit.call.method} ${url}`;
     case 'skip':
-      return `${name}: skipped (${unit.reason ?? 'not started'}; stopped-machines is skip)`;
+      return msg`${name}: skipped (${reason}; stopped-machines is skip)`;
     case 'fail':
-      return `${name}: counted as failed (${unit.reason ?? 'not started'}; stopped-machines is fail)`;
+      return msg`${name}: counted as failed (${reason}; stopped-machines is fail)`;
   }
 }
 
-/** The dry-run's whole output: the request once (it differs per target only in the Fly header), then every target. */
-export function describePlan(kind: 'fly' | 'kamal', plan: readonly PlannedUnit[]): string[] {
+/**
+ * The dry-run's whole output: the request once (it differs per target only in the Fly header),
+ * then every target, its id and URL as `show` gives them.
+ */
+export function describePlan(
+  kind: 'fly' | 'kamal',
+  plan: readonly PlannedUnit[],
+  show: ShowValue = (text) => text,
+): Line[] {
   const sending = toSend(plan);
-  const lines = [
+  const lines: Line[] = [
     `Dry run: would update ${sending.length} ${noun(kind, sending.length)}; nothing is sent to them.`,
   ];
   const first = sending[0];
@@ -117,6 +135,6 @@ export function describePlan(kind: 'fly' | 'kamal', plan: readonly PlannedUnit[]
     lines.push(...call.map((l) => `  ${l}`));
   }
   lines.push('Targets:');
-  for (const unit of plan) lines.push(`  ${describeUnit(unit)}`);
+  for (const unit of plan) lines.push(msg`  ${describeUnit(unit, show)}`);
   return lines;
 }

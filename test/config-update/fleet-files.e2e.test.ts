@@ -228,6 +228,44 @@ ${u.toUpperCase()}/%7eops/update/
     expect(run.everything).not.toContain(AUTH_TOKEN.slice(0, 8));
   });
 
+  it('a dry run shortens plan lines of long URLs as progress lines, after redaction, with their urls line; a short URL prints whole', async () => {
+    const k = await startKamal(['web-1']);
+    const origin = k.host('web-1').url;
+    const host = origin.replace(/^http:\/\//, '');
+    // The auth-token starts 10 characters before the cut of the head (80): cut before redaction, they would print.
+    const filler = 'x'.repeat(80 - 10 - origin.length - '/p/'.length);
+    const long = [0, 1].map((i) => `${origin}/p/${filler}${AUTH_TOKEN}/${'y'.repeat(3000)}/end-${i}`);
+    const short = `${origin}/update_config`;
+    // In `urls`, not a workspace file: the scan of everything the run wrote then covers no copy of our own.
+    const run = await runWithFiles(
+      { urls: `# fleet\n${long[0]}\n\n${short}\n${long[1]}`, 'dry-run': 'true' },
+      {},
+    );
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(k.hosts[0]!.server.requests).toEqual([]);
+    const targets = run.stdout.slice(run.stdout.indexOf('Targets:\n')).split('\n').slice(1, 4);
+    expect(targets).toContain(`  ${host}/update_config: POST ${short}`);
+    const head = `${origin}/p/${filler}`;
+    for (const [i, line] of [
+      [0, 2],
+      [1, 5],
+    ] as const) {
+      const shown = `${head}…${'y'.repeat(18)}/end-${i} (urls line ${line})`;
+      expect(targets.find((l) => l.endsWith(`: POST ${shown}`))).toBeDefined();
+    }
+    for (const line of targets) expect(line.length).toBeLessThan(400);
+    expect(run.outputs).toMatchObject({ total: '3', succeeded: '0', failed: '0', skipped: '0' });
+    expectNoSecrets(run.everything);
+    for (const part of [
+      AUTH_TOKEN.slice(0, 8),
+      AUTH_TOKEN.slice(-8),
+      Buffer.from(AUTH_TOKEN).toString('base64'),
+    ]) {
+      expect(run.everything).not.toContain(part);
+    }
+  });
+
   it("updates 10 000 URLs from a file: no E2BIG, outputs and summary within the runner's limits", async () => {
     const k = await startKamal(['web-1', 'web-2']);
     k.setBehaviour('web-2', { status: 500 });

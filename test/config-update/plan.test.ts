@@ -92,7 +92,7 @@ describe('describing the request', () => {
       processGroup: undefined,
       stoppedMachines: 'skip',
     }).selected;
-    expect(describePlan('fly', buildPlan(request(), selected))).toEqual([
+    expect(describePlan('fly', buildPlan(request(), selected)).map(String)).toEqual([
       'Dry run: would update 1 machine; nothing is sent to them.',
       'Request:',
       '  POST https://a.test/u',
@@ -108,7 +108,7 @@ describe('describing the request', () => {
       request({ method: 'PUT' }),
       selectKamalTargets(['https://b.test/u', 'https://a.test/u']),
     );
-    expect(describePlan('kamal', plan)).toEqual([
+    expect(describePlan('kamal', plan).map(String)).toEqual([
       'Dry run: would update 2 hosts; nothing is sent to them.',
       'Request:',
       '  PUT <the URL of each target>',

@@ -120,6 +120,8 @@ export async function runDeploy(
         throw new StepError('image.tag', msg`tag image ${version.image ?? ''} as ${version.tag}`, error);
       }),
     );
+    // The tag is in the registry from here on, even if recording the GitHub deployment fails next.
+    if (!settings.dryRun) setDeployTag(ctx, settings, version, deployId, false);
   }
   ctx.setOwnOutput('deploy-id', deployId);
   if (version.image) ctx.setOutput('image', version.image);

@@ -4,7 +4,7 @@ import { herokuFault } from '../../sandbox/fakes/heroku.ts';
 import { createWorld } from '../clone/world.ts';
 import { startHerokuWorld } from '../deploy/worlds.ts';
 import { evidenceFiles, workspaceWith } from '../evidence/helpers.ts';
-import { runBundle } from '../helpers/run-bundle.ts';
+import { runBundle, UNSPACED_GITHUB_WRITES } from '../helpers/run-bundle.ts';
 
 /**
  * Mixed strings through the committed bundles: errors, plan lines and notes are
@@ -32,6 +32,7 @@ describe('mixed strings with a short named secret', () => {
       fault: herokuFault(422, 'source_blob refused: bad pl here'),
     });
     const run = await runBundle('deploy', {
+      env: UNSPACED_GITHUB_WRITES,
       inputs: {
         ...world.inputs(),
         'heroku-app': 'web-prod',
@@ -55,6 +56,15 @@ describe('mixed strings with a short named secret', () => {
     );
     expect(run.summary).toContain(`<td>failed: Heroku answered POST /apps/web-prod/builds with HTTP 422`);
     expect(run.summary).not.toContain(`de${REDACTED}oy`);
+    // The summary's own wording (issue 12 point 5): heading, field names and the ids we composed stay.
+    expect(run.outputs['deploy-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(run.outputs['deployment-id']).toMatch(/^\d+$/);
+    expect(run.summary).toMatch(/^## deploy to heroku \(production\): failed$/m);
+    for (const own of ['deploy id', 'deploy tag', 'GitHub deployment', 'error'])
+      expect(run.summary).toContain(`<td>${own}</td>`);
+    expect(run.summary).toContain(`<td>${run.outputs['deploy-id']}</td>`);
+    expect(run.summary).toContain(`<td>deploy_${run.outputs['deploy-id']!.slice(0, 8)}</td>`);
+    expect(run.summary).not.toContain('bad pl here');
     // The plan names the source URL (a value: redacted, `example` too) in our words (kept).
     expect(run.summary).toContain(
       `{source_blob.url: https://exam${REDACTED}e.test/${REDACTED}.tgz, version: deploy_`,

@@ -113,6 +113,7 @@ export async function runDeploy(
       msg`Attempt ${env.GITHUB_RUN_ATTEMPT ?? own('?')} of run ${runId}: continuing GitHub deployment ${earlier.deployment.id} (${version.tag}), which attempt ${earlier.payload.run_attempt ?? own('?')} created`,
     );
   ctx.cancellation.signal.throwIfAborted();
+  let reportedTag: string | undefined;
   if (version.tagImage) {
     const tagImage = version.tagImage;
     await ctx.log.step('image.tag', { tag: version.tag }, () =>
@@ -121,7 +122,7 @@ export async function runDeploy(
       }),
     );
     // The tag is in the registry from here on, even if recording the GitHub deployment fails next.
-    if (!settings.dryRun) setDeployTag(ctx, settings, version, deployId, false);
+    if (!settings.dryRun) reportedTag = setDeployTag(ctx, settings, version, deployId, false);
   }
   ctx.setOwnOutput('deploy-id', deployId);
   if (version.image) ctx.setOutput('image', version.image);
@@ -177,7 +178,7 @@ export async function runDeploy(
     deploymentId = created.id;
   }
   if (history && deploymentId !== undefined) ctx.saveState(DEPLOYMENT_STATE, String(deploymentId));
-  const reportedTag = setDeployTag(ctx, settings, version, deployId, deploymentId !== undefined);
+  reportedTag ??= setDeployTag(ctx, settings, version, deployId, deploymentId !== undefined);
   if (history && deploymentId !== undefined) {
     ctx.setOwnOutput('deployment-id', String(deploymentId));
     await recordStatus(ctx, history, deploymentId, {

@@ -17,12 +17,16 @@ import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pMap from 'p-map';
 
+/**
+ * Each step's entry records SIGINT/SIGTERM, then loads the action from a chunk (core/received-signals.ts).
+ * The upload worker has none: it holds nothing, and its parent SIGKILLs it at a cancel or its deadline.
+ */
 const ENTRIES: Record<string, string> = {
-  clone: 'src/clone/main.ts',
-  'config-update': 'src/config-update/main.ts',
-  deploy: 'src/deploy/main.ts',
-  'deploy/post': 'src/deploy/post.ts',
-  evidence: 'src/evidence/main.ts',
+  clone: 'src/clone/entry.ts',
+  'config-update': 'src/config-update/entry.ts',
+  deploy: 'src/deploy/entry.ts',
+  'deploy/post': 'src/deploy/post-entry.ts',
+  evidence: 'src/evidence/entry.ts',
   // The evidence upload runs in its own process, killed at its deadline (src/evidence/upload-process.ts).
   'evidence/upload-worker': 'src/evidence/upload-worker.ts',
 };

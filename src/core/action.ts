@@ -1,5 +1,11 @@
 import * as core from '@actions/core';
-import { type Cancellation, CancelledError, isCancelled, processCancellation } from './cancellation.ts';
+import {
+  type Cancellation,
+  CancelledError,
+  cancelSignalName,
+  isCancelled,
+  processCancellation,
+} from './cancellation.ts';
 import { guardCommands } from './command-guard.ts';
 import { ApiError, EnvironmentError, InputError, isExpectedError, StepError } from './errors.ts';
 import { renderFailureSummary } from './failure-summary.ts';
@@ -120,13 +126,19 @@ export async function runAction<S>(
       for (const { value, spellings } of urlSecrets(env[name] ?? ''))
         ctx.secrets.redactor.addLiteral(value, 'proxy', spellings);
     ctx.setOwnOutput('log-file', ctx.log.path);
-    // Checked up front so a bad value fails the step before any request, like a bad input.
-    requestTimeoutFromEnv(env);
-    const parsed = definition.parseInputs(ctx.inputs);
-    for (const secret of definition.derivedSecrets?.(parsed) ?? [])
-      if (typeof secret === 'object') ctx.secrets.add(secret.value, 'secret', secret.spellings);
-      else ctx.secrets.add(secret, 'secret');
-    settings = parsed;
+    let parsed: S;
+    try {
+      // Checked up front so a bad value fails the step before any request, like a bad input.
+      requestTimeoutFromEnv(env);
+      parsed = definition.parseInputs(ctx.inputs);
+      for (const secret of definition.derivedSecrets?.(parsed) ?? [])
+        if (typeof secret === 'object') ctx.secrets.add(secret.value, 'secret', secret.spellings);
+        else ctx.secrets.add(secret, 'secret');
+      settings = parsed;
+    } finally {
+      // The runner's cancel wins over a bad input: the user stopped the run, whatever its inputs.
+      await stopIfCancelled(ctx.cancellation);
+    }
     ctx.log.write({ step: 'inputs', outcome: 'ok' });
     running = true;
     await definition.run(parsed, ctx);
@@ -141,6 +153,21 @@ export async function runAction<S>(
   } finally {
     await closeUndici();
   }
+}
+
+/**
+ * Throws a `CancelledError` when SIGINT or SIGTERM came before the run sent anything: while the
+ * bundle loaded (core/received-signals.ts) or while the inputs were read. A signal that came
+ * during that synchronous work is handed to its listener on the event loop's next turn only,
+ * hence the wait for one.
+ */
+async function stopIfCancelled(cancellation: Cancellation): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  if (cancellation.signal.aborted)
+    throw new CancelledError(
+      cancelSignalName(cancellation.signal),
+      own('before anything was sent or changed'),
+    );
 }
 
 /** A `post:` entry: failures there become warnings, as the main step already reported. */

@@ -1,4 +1,5 @@
 import { type Line, type Message, msg, outside, own } from './message.ts';
+import { receivedSignals, type SignalSource } from './received-signals.ts';
 
 /**
  * Cancellation as the GitHub runner does it: "Cancel workflow" sends SIGINT to
@@ -12,6 +13,8 @@ import { type Line, type Message, msg, outside, own } from './message.ts';
  * previous version, recording the outcome) runs under `cleanupSignal`, which
  * ends well inside the runner's 7.5 s. Whatever is not done by then is left to
  * the post step; at `FORCED_EXIT_MS` the process exits non-zero on its own.
+ * A signal that came while the bundle was still loading counts from when it
+ * came (core/received-signals.ts): the run then starts cancelled.
  */
 
 /** What the runner allows between SIGINT and SIGTERM, in ms. */
@@ -69,28 +72,25 @@ export interface Cancellation {
   elapsedMs(): number | undefined;
 }
 
-export interface SignalSource {
-  once(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
-}
-
 /**
- * Listens for SIGINT and SIGTERM on `source` (the process by default). `onForcedExit` runs
- * `FORCED_EXIT_MS` after the first signal when the process is still alive (unref'd timer).
+ * Listens for SIGINT and SIGTERM on `source` (this process's, those received while the bundle
+ * loaded included, by default). `onForcedExit` runs `FORCED_EXIT_MS` after the first signal
+ * arrived when the process is still alive (unref'd timer).
  */
 export function watchCancellation(
-  source: SignalSource = process,
+  source: SignalSource = receivedSignals,
   onForcedExit: () => void = () => process.exit(process.exitCode || 1),
 ): Cancellation {
   const controller = new AbortController();
   let at: number | undefined;
-  const cancel = (name: string) => {
+  const cancel = (name: string, receivedAt = performance.now()) => {
     if (at !== undefined) return;
-    at = performance.now();
+    at = receivedAt;
     controller.abort(new CancelledError(name));
-    setTimeout(onForcedExit, FORCED_EXIT_MS).unref();
+    setTimeout(onForcedExit, Math.max(0, FORCED_EXIT_MS - (performance.now() - at))).unref();
   };
-  source.once('SIGINT', () => cancel('SIGINT'));
-  source.once('SIGTERM', () => cancel('SIGTERM'));
+  source.once('SIGINT', (receivedAt) => cancel('SIGINT', receivedAt));
+  source.once('SIGTERM', (receivedAt) => cancel('SIGTERM', receivedAt));
   return fromController(controller, () => at);
 }
 
@@ -110,7 +110,10 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefine
 
 let ofProcess: Cancellation | undefined;
 
-/** The one cancellation of this process: its SIGINT/SIGTERM listeners are installed once. */
+/**
+ * The one cancellation of this process: its SIGINT/SIGTERM listeners are installed once, by the
+ * bundle's entry; already aborted when a signal came before.
+ */
 export function processCancellation(): Cancellation {
   ofProcess ??= watchCancellation();
   return ofProcess;

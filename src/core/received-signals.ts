@@ -6,6 +6,11 @@
  * (`src/<action>/entry.ts`) calls `recordSignals()` and only then imports the
  * action, which ncc puts in a chunk of its own. Imports nothing, so the entry
  * stays small.
+ *
+ * The deploy post step records them the same way and carries on: its clean-up
+ * (leases, locks, the deployment's final status) is what a cancel leaves to it,
+ * bounded by the forced exit. The evidence upload worker has no such entry: it
+ * holds nothing, and its parent SIGKILLs it at a cancel.
  */
 
 export type SignalName = 'SIGINT' | 'SIGTERM';

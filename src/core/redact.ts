@@ -13,8 +13,9 @@ export interface TokenShape {
   /** Must be global. Group 1, when present, is kept in front of the marker. */
   pattern: RegExp;
   /**
-   * Regex source that every match contains. Text without any shape's anchor
-   * skips the shapes entirely; a shape without an anchor runs on all text. An
+   * Regex source that every match contains. Only the lines around an anchor
+   * (see `Redactor`) go through the shapes, and of those only the shapes whose
+   * anchor occurs there; a shape without an anchor runs on all text. An
    * anchor of the form `_(?<=...)` or `=(?<=...)` is merged with the others of
    * its character into one lookbehind there (see `anchorPattern`).
    */
@@ -222,6 +223,8 @@ interface Region {
   start: number;
   /** Exclusive; `Infinity` when the region needs text that has not arrived yet. */
   end: number;
+  /** Whether a literal form occurs in it (the literal pass has something to find). */
+  literal: boolean;
 }
 
 const GRAM = 4;
@@ -325,10 +328,13 @@ function anchorPattern(shapes: readonly TokenShape[]): RegExp | undefined {
 /**
  * Holds the known secrets and redacts text. A scan first finds where work lies
  * (literal hits through `LiteralIndex`, shape anchors through one combined
- * regex); only the lines around those positions go through the literal
+ * regex); only the lines around those positions (regions) are redacted: each
+ * anchored shape whose anchor occurs in the region, then the literal
  * alternation (longest first, so an encoding that contains another form wins)
- * and each anchored shape. Shapes without an anchor (user patterns) run on all
- * text. Lines without any candidate cost one probe per stride and one regex scan.
+ * where a literal was found or a shape changed the text. Shapes without an
+ * anchor (user patterns) run on all text. Lines without any candidate cost one
+ * probe per stride and one regex scan; a line holding a URL runs the two
+ * shapes anchored on `://`, not all of them.
  */
 export class Redactor {
   private readonly literals = new Map<string, string>();
@@ -338,6 +344,7 @@ export class Redactor {
   private index: LiteralIndex | null | undefined;
   private unindexed: string[] = [];
   private anchors: RegExp | undefined | null = null;
+  private readonly anchorTests = new Map<string, RegExp>();
   readonly counts: RedactionCounts = {};
 
   constructor(shapes: readonly TokenShape[] = TOKEN_SHAPES) {
@@ -435,7 +442,8 @@ export class Redactor {
     let out = '';
     let at = 0;
     for (const region of kept) {
-      out += text.slice(at, region.start) + this.redactAll(text.slice(region.start, region.end));
+      out +=
+        text.slice(at, region.start) + this.redactAll(text.slice(region.start, region.end), region.literal);
       at = region.end;
     }
     out += text.slice(at, consumed);
@@ -443,15 +451,19 @@ export class Redactor {
     return { out, consumed };
   }
 
-  /** Merged line ranges that need the regexes, in order. */
+  /**
+   * Merged line ranges that need the regexes, in order, each marked when a
+   * literal form occurs in it. Which shapes a region needs is left to
+   * `redactAll`, which tests their anchors on the region's text as it stands.
+   */
   private scan(text: string, limit: number): Region[] {
     const found: Region[] = [];
     const index = this.literalIndex();
-    if (index) index.find(text, limit, (at) => found.push(lineAround(text, at, 1)));
+    if (index) index.find(text, limit, (at) => found.push(lineAround(text, at, 1, true)));
     for (const form of this.unindexed) {
       const lines = 1 + countNewlines(form);
       for (let at = text.indexOf(form); at !== -1 && at < limit; at = text.indexOf(form, at + form.length))
-        found.push(lineAround(text, at, lines));
+        found.push(lineAround(text, at, lines, true));
     }
     const anchors = this.anchorRegExp();
     if (anchors) {
@@ -460,7 +472,7 @@ export class Redactor {
         const hit = m[0];
         if (hit.startsWith('-----')) found.push(keyBlockAround(text, m.index));
         // An Authorization header's value may be on the next line.
-        else found.push(lineAround(text, m.index, hit === 'z' || hit === 'Z' ? 2 : 1));
+        else found.push(lineAround(text, m.index, hit === 'z' || hit === 'Z' ? 2 : 1, false));
       }
     }
     if (found.length === 0) return found;
@@ -468,30 +480,41 @@ export class Redactor {
     const merged: Region[] = [found[0]!];
     for (const region of found.slice(1)) {
       const last = merged.at(-1)!;
-      if (region.start <= last.end) last.end = Math.max(last.end, region.end);
-      else merged.push(region);
+      if (region.start <= last.end) {
+        last.end = Math.max(last.end, region.end);
+        last.literal ||= region.literal;
+      } else merged.push(region);
     }
     return merged;
   }
 
-  /** The full pipeline, as on any text: literals, then every shape in order. */
   /**
-   * Shapes first, then literals outside the markers the shapes left: a short
-   * literal (`t`) replaced first would break the shape around it (`token=…`).
+   * The pipeline on one region: each anchored shape in order, then literals
+   * outside the markers the shapes left (a short literal `t` replaced first
+   * would break the shape around it, `token=…`). A shape runs only when its
+   * anchor occurs in the region as the shapes before it left it: every match
+   * contains the anchor, so where it does not occur the shape cannot match.
+   * `literal`: whether the scan found a literal form in the region.
    */
-  private redactAll(text: string): string {
+  private redactAll(text: string, literal: boolean): string {
     let out = text;
-    for (const shape of this.shapes) if (shape.anchor) out = this.applyShape(out, shape);
-    const literal = this.compiledLiterals();
-    if (literal) {
-      literal.lastIndex = 0;
-      out = out.replace(literal, (match) =>
-        match.startsWith(MARKER_START) && MARKER.test(match)
-          ? match
-          : this.marker(this.literals.get(match) ?? 'secret'),
-      );
-    }
+    for (const shape of this.shapes)
+      if (shape.anchor && this.anchorOf(shape.anchor).test(out)) out = this.applyShape(out, shape);
+    // The scan finds every literal form of the text as it was; only a shape's replacement can
+    // bring in another (a form holding part of a marker), so unchanged text without one is done.
+    if (literal || out !== text) out = this.replaceLiterals(out);
     return out;
+  }
+
+  private replaceLiterals(text: string): string {
+    const literal = this.compiledLiterals();
+    if (!literal) return text;
+    literal.lastIndex = 0;
+    return text.replace(literal, (match) =>
+      match.startsWith(MARKER_START) && MARKER.test(match)
+        ? match
+        : this.marker(this.literals.get(match) ?? 'secret'),
+    );
   }
 
   private applyShape(text: string, { kind, pattern }: TokenShape): string {
@@ -523,6 +546,16 @@ export class Redactor {
     return this.anchors;
   }
 
+  /** One shape's anchor on its own, to test a region for it. */
+  private anchorOf(source: string): RegExp {
+    let anchor = this.anchorTests.get(source);
+    if (!anchor) {
+      anchor = new RegExp(source);
+      this.anchorTests.set(source, anchor);
+    }
+    return anchor;
+  }
+
   private compiledLiterals(): RegExp | undefined {
     if (this.literals.size === 0) return undefined;
     if (!this.literalPattern) {
@@ -541,24 +574,24 @@ function countNewlines(s: string): number {
 }
 
 /** The line holding `at`, and `lines - 1` lines after it; the end is past the newline. */
-function lineAround(text: string, at: number, lines: number): Region {
+function lineAround(text: string, at: number, lines: number, literal: boolean): Region {
   const start = text.lastIndexOf('\n', at - 1) + 1;
   let end = at;
   for (let i = 0; i < lines; i++) {
     const nl = text.indexOf('\n', end);
-    if (nl === -1) return { start, end: Number.POSITIVE_INFINITY };
+    if (nl === -1) return { start, end: Number.POSITIVE_INFINITY, literal };
     end = nl + 1;
   }
-  return { start, end };
+  return { start, end, literal };
 }
 
 /** From the BEGIN line to the end of the END line; open-ended while no END has arrived. */
 function keyBlockAround(text: string, at: number): Region {
   const start = text.lastIndexOf('\n', at - 1) + 1;
   const endMarker = text.indexOf('-----END ', at);
-  if (endMarker === -1) return { start, end: Number.POSITIVE_INFINITY };
+  if (endMarker === -1) return { start, end: Number.POSITIVE_INFINITY, literal: false };
   const nl = text.indexOf('\n', endMarker);
-  return { start, end: nl === -1 ? Number.POSITIVE_INFINITY : nl + 1 };
+  return { start, end: nl === -1 ? Number.POSITIVE_INFINITY : nl + 1, literal: false };
 }
 
 /**

@@ -1,0 +1,229 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Redactor, StreamRedactor, type TokenShape } from '../../src/core/redact.ts';
+import { ReferenceRedactor } from '../helpers/redact-reference.ts';
+import { cuts, split } from '../helpers/secret-arbitraries.ts';
+
+/**
+ * Each region runs only the shapes whose anchors occur in it, and the literal
+ * pass only where a literal was found or a shape changed the text: generated
+ * text full of anchors, shapes, markers and registered literals gives the same
+ * text and counts as the reference that runs every shape and the literals on
+ * every region (test/helpers/redact-reference.ts), whole and in chunks.
+ */
+
+/** User shapes whose anchors overlap the built-in ones or each other. */
+const USER_SHAPES: TokenShape[] = [
+  // Starts where the built-in `HRKU-` does: one position, two anchors.
+  { kind: 'u-hrk', pattern: /HRK[A-Z0-9]*/g, anchor: 'HRK' },
+  // Merged into the built-in `_(?<=…)` and `=(?<=…)` lookbehinds.
+  { kind: 'u-under', pattern: /x_[a-z]+/g, anchor: '_(?<=x_)' },
+  { kind: 'u-eq', pattern: /k=[a-z0-9]+/g, anchor: '=(?<=k=)' },
+  // The same anchor as two built-in shapes.
+  { kind: 'u-url', pattern: /:\/\/[a-z]+/g, anchor: ':\\/\\/' },
+  // Found inside every marker: a shape before it brings its anchor in.
+  { kind: 'u-red', pattern: /RED[A-Z]*/g, anchor: 'RED' },
+  // Inside the hit of another anchor (`-----BEGIN`), and holding one (`://`).
+  { kind: 'u-gin', pattern: /GIN [A-Z]+/g, anchor: 'GIN' },
+  { kind: 'u-scheme', pattern: /p:\/\/\w+/g, anchor: 'p:\\/\\/' },
+  { kind: 'u-none', pattern: /zz+/g },
+];
+
+const FRAGMENTS = [
+  '://',
+  'http://',
+  'https://hooks.slack.com/services/T0/B0/x',
+  'postgres://',
+  'user:pass@',
+  'u:p@ss@h',
+  'authorization: bearer ',
+  'Authorization:',
+  'proxy-authorization=',
+  'AUTHORIZATION',
+  ' Bearer abcdefgh',
+  'eyJ',
+  'eyJabcdefghij.eyJabcdefghij.abcdefghij',
+  'ghp_',
+  `ghp_${'a1B2'.repeat(8)}`,
+  'github_pat_',
+  'AKIA',
+  'AKIAABCDEFGHIJKLMNOP',
+  'ASIA',
+  'aws_secret_access_key=',
+  'A'.repeat(40),
+  'xoxb-',
+  'xoxb-1234567890ab',
+  'xapp-1-',
+  'fm2_',
+  `fm2_${'x'.repeat(20)}`,
+  'FlyV1 ',
+  'HRKU-',
+  `HRKU-${'y'.repeat(20)}`,
+  'dop_v1_',
+  `dop_v1_${'a'.repeat(64)}`,
+  'cfut_',
+  `cfut_${'c'.repeat(30)}`,
+  'token=',
+  'sig=',
+  'password=',
+  'api_key=',
+  '-----BEGIN RSA PRIVATE KEY-----',
+  '-----END RSA PRIVATE KEY-----',
+  '-----BEGIN',
+  '-----END ',
+  '-----BEGIN CERTIFICATE-----',
+  '[REDACTED:x]',
+  '[REDACTED:',
+  ']',
+  '\n',
+  '\n',
+  '\r\n',
+  ' ',
+  '=',
+  '_',
+  '@',
+  ':',
+  '/',
+  'x_',
+  'k=',
+  'HRK',
+  'RED',
+  'GIN',
+  'zz',
+];
+
+const CHAR = fc.constantFrom(...'abcxyzABKUJRE019 =:/@_-[].\n\t"ü'.split(''));
+const LITERAL_CHAR = fc.constantFrom(...'abtokenJ=:/_-[]@ \nARED'.split(''));
+
+/** Registered secrets: short (found by indexOf), long, multi-line, anchors and parts of a marker. */
+const literal = fc.oneof(
+  fc.string({ unit: LITERAL_CHAR, minLength: 1, maxLength: 3 }),
+  fc.string({ unit: LITERAL_CHAR, minLength: 4, maxLength: 12 }),
+  fc.constantFrom(...FRAGMENTS.filter((f) => f.trim() !== ''), 'x-[REDACTED:jwt]', 'D:x]', ']x'),
+);
+
+interface Scene {
+  literals: [string, string][];
+  shapes: TokenShape[];
+  text: string;
+}
+
+const scene: fc.Arbitrary<Scene> = fc
+  .record({
+    literals: fc.array(fc.tuple(literal, fc.constantFrom('secret', 'short', 'authorization')), {
+      maxLength: 3,
+    }),
+    shapes: fc.subarray(USER_SHAPES),
+    parts: fc.array(
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...FRAGMENTS) },
+        { weight: 3, arbitrary: fc.string({ unit: CHAR, maxLength: 6 }) },
+        { weight: 1, arbitrary: fc.nat(2) },
+      ),
+      { maxLength: 30 },
+    ),
+  })
+  .map(({ literals, shapes, parts }) => ({
+    literals,
+    shapes,
+    text: parts.map((p) => (typeof p === 'number' ? (literals[p]?.[0] ?? '') : p)).join(''),
+  }));
+
+function both(s: Scene): { actual: Redactor; reference: ReferenceRedactor } {
+  const actual = new Redactor();
+  const reference = new ReferenceRedactor();
+  for (const [value, kind] of s.literals) {
+    actual.addLiteral(value, kind);
+    reference.addLiteral(value, kind);
+  }
+  for (const shape of s.shapes) {
+    actual.addShape(shape);
+    reference.addShape(shape);
+  }
+  return { actual, reference };
+}
+
+function stream(redactor: Redactor, chunks: (string | Uint8Array)[]): string {
+  const s = new StreamRedactor(redactor);
+  return chunks.map((c) => s.push(c)).join('') + s.end();
+}
+
+/** The reference offers what StreamRedactor calls (`redactPart`, `redact`). */
+const asRedactor = (r: ReferenceRedactor) => r as unknown as Redactor;
+
+function sameAsReference(s: Scene): void {
+  const { actual, reference } = both(s);
+  expect(actual.redact(s.text)).toBe(reference.redact(s.text));
+  expect(actual.counts).toEqual(reference.counts);
+}
+
+describe('only the shapes whose anchors occur run: same text and counts as every shape on every region', () => {
+  it('whole text', () => {
+    fc.assert(fc.property(scene, sameAsReference), { numRuns: 2000 });
+  });
+
+  it('text in random chunks (StreamRedactor)', () => {
+    fc.assert(
+      fc.property(
+        scene.chain((s) => fc.tuple(fc.constant(s), cuts(s.text.length))),
+        ([s, at]) => {
+          const { actual, reference } = both(s);
+          const chunks = split(s.text, at);
+          expect(stream(actual, chunks)).toBe(stream(asRedactor(reference), chunks));
+          expect(actual.counts).toEqual(reference.counts);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('UTF-8 bytes in random chunks (StreamRedactor)', () => {
+    fc.assert(
+      fc.property(
+        scene.chain((s) => fc.tuple(fc.constant(s), cuts(Buffer.byteLength(s.text)))),
+        ([s, at]) => {
+          const { actual, reference } = both(s);
+          const chunks = split(Buffer.from(s.text, 'utf8'), at);
+          expect(stream(actual, chunks)).toBe(stream(asRedactor(reference), chunks));
+          expect(actual.counts).toEqual(reference.counts);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('fixed cases', () => {
+  const shape = (kind: string) => USER_SHAPES.find((s) => s.kind === kind)!;
+  const cases: [string, Scene][] = [
+    [
+      'a marker brings in the anchor of a later user shape',
+      { literals: [], shapes: [shape('u-red')], text: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789\n' },
+    ],
+    [
+      'two anchors at one position (HRKU- and HRK)',
+      { literals: [], shapes: [shape('u-hrk')], text: `a HRKU-${'y'.repeat(20)} HRKX\n` },
+    ],
+    [
+      'a marker brings in an anchor after a shape at the same position ran',
+      { literals: [], shapes: [shape('u-hrk'), shape('u-red')], text: 'HRKU-' },
+    ],
+    [
+      'an anchor inside the hit of another (GIN in -----BEGIN)',
+      { literals: [], shapes: [shape('u-gin')], text: '-----BEGIN CERTIFICATE-----\n' },
+    ],
+    [
+      'a literal holding part of a marker, brought together by a shape',
+      {
+        literals: [['x-[REDACTED:jwt]', 'secret']],
+        shapes: [],
+        text: 'x-eyJabcdefghij.eyJabcdefghij.abcdefghij\n',
+      },
+    ],
+    [
+      'a literal that is itself an anchor',
+      { literals: [['token=', 'secret']], shapes: [], text: 'a token=abc\nb token=\n' },
+    ],
+  ];
+  it.each(cases)('%s', (_name, s) => sameAsReference(s));
+});

@@ -4799,10 +4799,13 @@ function anchorPattern(shapes) {
 /**
  * Holds the known secrets and redacts text. A scan first finds where work lies
  * (literal hits through `LiteralIndex`, shape anchors through one combined
- * regex); only the lines around those positions go through the literal
+ * regex); only the lines around those positions (regions) are redacted: each
+ * anchored shape whose anchor occurs in the region, then the literal
  * alternation (longest first, so an encoding that contains another form wins)
- * and each anchored shape. Shapes without an anchor (user patterns) run on all
- * text. Lines without any candidate cost one probe per stride and one regex scan.
+ * where a literal was found or a shape changed the text. Shapes without an
+ * anchor (user patterns) run on all text. Lines without any candidate cost one
+ * probe per stride and one regex scan; a line holding a URL runs the two
+ * shapes anchored on `://`, not all of them.
  */
 class Redactor {
     literals = new Map();
@@ -4812,6 +4815,7 @@ class Redactor {
     index;
     unindexed = [];
     anchors = null;
+    anchorTests = new Map();
     counts = {};
     constructor(shapes = TOKEN_SHAPES) {
         this.shapes = [...shapes];
@@ -4905,7 +4909,8 @@ class Redactor {
         let out = '';
         let at = 0;
         for (const region of kept) {
-            out += text.slice(at, region.start) + this.redactAll(text.slice(region.start, region.end));
+            out +=
+                text.slice(at, region.start) + this.redactAll(text.slice(region.start, region.end), region.literal);
             at = region.end;
         }
         out += text.slice(at, consumed);
@@ -4914,16 +4919,20 @@ class Redactor {
                 out = this.applyShape(out, shape);
         return { out, consumed };
     }
-    /** Merged line ranges that need the regexes, in order. */
+    /**
+     * Merged line ranges that need the regexes, in order, each marked when a
+     * literal form occurs in it. Which shapes a region needs is left to
+     * `redactAll`, which tests their anchors on the region's text as it stands.
+     */
     scan(text, limit) {
         const found = [];
         const index = this.literalIndex();
         if (index)
-            index.find(text, limit, (at) => found.push(lineAround(text, at, 1)));
+            index.find(text, limit, (at) => found.push(lineAround(text, at, 1, true)));
         for (const form of this.unindexed) {
             const lines = 1 + countNewlines(form);
             for (let at = text.indexOf(form); at !== -1 && at < limit; at = text.indexOf(form, at + form.length))
-                found.push(lineAround(text, at, lines));
+                found.push(lineAround(text, at, lines, true));
         }
         const anchors = this.anchorRegExp();
         if (anchors) {
@@ -4934,7 +4943,7 @@ class Redactor {
                     found.push(keyBlockAround(text, m.index));
                 // An Authorization header's value may be on the next line.
                 else
-                    found.push(lineAround(text, m.index, hit === 'z' || hit === 'Z' ? 2 : 1));
+                    found.push(lineAround(text, m.index, hit === 'z' || hit === 'Z' ? 2 : 1, false));
             }
         }
         if (found.length === 0)
@@ -4943,31 +4952,42 @@ class Redactor {
         const merged = [found[0]];
         for (const region of found.slice(1)) {
             const last = merged.at(-1);
-            if (region.start <= last.end)
+            if (region.start <= last.end) {
                 last.end = Math.max(last.end, region.end);
+                last.literal ||= region.literal;
+            }
             else
                 merged.push(region);
         }
         return merged;
     }
-    /** The full pipeline, as on any text: literals, then every shape in order. */
     /**
-     * Shapes first, then literals outside the markers the shapes left: a short
-     * literal (`t`) replaced first would break the shape around it (`token=…`).
+     * The pipeline on one region: each anchored shape in order, then literals
+     * outside the markers the shapes left (a short literal `t` replaced first
+     * would break the shape around it, `token=…`). A shape runs only when its
+     * anchor occurs in the region as the shapes before it left it: every match
+     * contains the anchor, so where it does not occur the shape cannot match.
+     * `literal`: whether the scan found a literal form in the region.
      */
-    redactAll(text) {
+    redactAll(text, literal) {
         let out = text;
         for (const shape of this.shapes)
-            if (shape.anchor)
+            if (shape.anchor && this.anchorOf(shape.anchor).test(out))
                 out = this.applyShape(out, shape);
-        const literal = this.compiledLiterals();
-        if (literal) {
-            literal.lastIndex = 0;
-            out = out.replace(literal, (match) => match.startsWith(MARKER_START) && MARKER.test(match)
-                ? match
-                : this.marker(this.literals.get(match) ?? 'secret'));
-        }
+        // The scan finds every literal form of the text as it was; only a shape's replacement can
+        // bring in another (a form holding part of a marker), so unchanged text without one is done.
+        if (literal || out !== text)
+            out = this.replaceLiterals(out);
         return out;
+    }
+    replaceLiterals(text) {
+        const literal = this.compiledLiterals();
+        if (!literal)
+            return text;
+        literal.lastIndex = 0;
+        return text.replace(literal, (match) => match.startsWith(MARKER_START) && MARKER.test(match)
+            ? match
+            : this.marker(this.literals.get(match) ?? 'secret'));
     }
     applyShape(text, { kind, pattern }) {
         pattern.lastIndex = 0;
@@ -4996,6 +5016,15 @@ class Redactor {
             this.anchors = anchorPattern(this.shapes);
         return this.anchors;
     }
+    /** One shape's anchor on its own, to test a region for it. */
+    anchorOf(source) {
+        let anchor = this.anchorTests.get(source);
+        if (!anchor) {
+            anchor = new RegExp(source);
+            this.anchorTests.set(source, anchor);
+        }
+        return anchor;
+    }
     compiledLiterals() {
         if (this.literals.size === 0)
             return undefined;
@@ -5014,25 +5043,25 @@ function countNewlines(s) {
     return n;
 }
 /** The line holding `at`, and `lines - 1` lines after it; the end is past the newline. */
-function lineAround(text, at, lines) {
+function lineAround(text, at, lines, literal) {
     const start = text.lastIndexOf('\n', at - 1) + 1;
     let end = at;
     for (let i = 0; i < lines; i++) {
         const nl = text.indexOf('\n', end);
         if (nl === -1)
-            return { start, end: Number.POSITIVE_INFINITY };
+            return { start, end: Number.POSITIVE_INFINITY, literal };
         end = nl + 1;
     }
-    return { start, end };
+    return { start, end, literal };
 }
 /** From the BEGIN line to the end of the END line; open-ended while no END has arrived. */
 function keyBlockAround(text, at) {
     const start = text.lastIndexOf('\n', at - 1) + 1;
     const endMarker = text.indexOf('-----END ', at);
     if (endMarker === -1)
-        return { start, end: Number.POSITIVE_INFINITY };
+        return { start, end: Number.POSITIVE_INFINITY, literal: false };
     const nl = text.indexOf('\n', endMarker);
-    return { start, end: nl === -1 ? Number.POSITIVE_INFINITY : nl + 1 };
+    return { start, end: nl === -1 ? Number.POSITIVE_INFINITY : nl + 1, literal: false };
 }
 /**
  * Redaction of a stream of chunks: whole lines are redacted as they complete,

@@ -1,6 +1,7 @@
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { seedDemoFleet } from '../sandbox/fleet.ts';
 import { type Sandbox, startSandbox } from '../sandbox/index.ts';
 import { type BenchResult, median, timeProcess } from './measure.ts';
@@ -97,9 +98,31 @@ async function measureAll(
         bundle_ms: measured.toFixed(1),
         node_ms: median(base).toFixed(1),
         ...(reads ? { whole_dry_run_ms: median(run).toFixed(1) } : {}),
-        bundle_kb: (statSync(bundle).size / 1024).toFixed(1),
+        loaded_kb: ((await loadedBytes(bundle, env, dir)) / 1024).toFixed(1),
       },
     });
   }
   return results;
+}
+
+const TRACER = join(ROOT, 'test', 'helpers', 'module-trace.ts');
+
+/**
+ * Bytes of the bundle's own files one run loads: the entry and the chunks it imports
+ * (the action's code is a chunk loaded after the entry records signals), traced with
+ * test/helpers/module-trace.ts.
+ */
+async function loadedBytes(bundle: string, env: NodeJS.ProcessEnv, dir: string): Promise<number> {
+  const trace = join(dir, 'module-trace');
+  writeFileSync(trace, '');
+  await timeProcess(['--import', TRACER, bundle], { ...env, MODULE_TRACE_FILE: trace }, dir);
+  const bundleDir = resolve(bundle, '..');
+  const files = new Set(
+    readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((url) => url.startsWith('file:'))
+      .map((url) => fileURLToPath(url))
+      .filter((path) => path.startsWith(`${bundleDir}/`)),
+  );
+  return [...files].reduce((sum, path) => sum + statSync(path).size, 0);
 }

@@ -4771,12 +4771,13 @@ function hashGram(key) {
     return Math.imul(key, 0x9e3779b1) >>> (32 - BITS);
 }
 /**
- * One scan for the anchors of every anchored shape. Anchors of the form
- * `c(?<=...)` that start with the same character share one lookbehind at it:
- * the scan stops only at that character, which keeps it fast on logs full of
- * `snake_case` and `key=value`.
+ * Anchors of the form `c(?<=...)` that start with the same character share one
+ * lookbehind at it: the scan stops only at that character, which keeps it fast
+ * on logs full of `snake_case` and `key=value`. Every other anchor is its own
+ * alternative, before the merged ones and in the order of the shapes (the first
+ * alternative that matches at a position is the hit reported there).
  */
-function anchorPattern(shapes) {
+function anchorsOf(shapes) {
     const plain = new Set();
     const behind = new Map();
     for (const { anchor } of shapes) {
@@ -4791,10 +4792,19 @@ function anchorPattern(shapes) {
         set.add(m[2]);
         behind.set(m[1], set);
     }
-    const parts = [...plain];
-    for (const [c, set] of behind)
-        parts.push(`${c}(?<=${[...set].join('|')})`);
-    return parts.length === 0 ? undefined : new RegExp(parts.join('|'), 'g');
+    const alternativeOf = new Map([...plain].map((a) => [a, a]));
+    for (const [c, set] of behind) {
+        const merged = `${c}(?<=${[...set].join('|')})`;
+        for (const inner of set)
+            alternativeOf.set(`${c}(?<=${inner})`, merged);
+    }
+    const alternatives = [...new Set(alternativeOf.values())];
+    const sources = [...new Set([...alternatives, ...alternativeOf.keys()])];
+    return {
+        scan: alternatives.length === 0 ? undefined : new RegExp(alternatives.join('|'), 'g'),
+        tests: sources.map((source) => new RegExp(source)),
+        testsOf: shapes.map(({ anchor }) => anchor ? [...new Set([alternativeOf.get(anchor), anchor])].map((a) => sources.indexOf(a)) : undefined),
+    };
 }
 /**
  * Holds the known secrets and redacts text. A scan first finds where work lies
@@ -4814,8 +4824,7 @@ class Redactor {
     /** Built on first use after a change: `null` when no form is indexable. */
     index;
     unindexed = [];
-    anchors = null;
-    anchorTests = new Map();
+    anchors;
     counts = {};
     constructor(shapes = TOKEN_SHAPES) {
         this.shapes = [...shapes];
@@ -4844,7 +4853,7 @@ class Redactor {
     }
     addShape(shape) {
         this.shapes.push(shape);
-        this.anchors = null;
+        this.anchors = undefined;
     }
     /** Total hits so far, all kinds. */
     get total() {
@@ -4934,7 +4943,7 @@ class Redactor {
             for (let at = text.indexOf(form); at !== -1 && at < limit; at = text.indexOf(form, at + form.length))
                 found.push(lineAround(text, at, lines, true));
         }
-        const anchors = this.anchorRegExp();
+        const anchors = this.shapeAnchors().scan;
         if (anchors) {
             anchors.lastIndex = 0;
             for (let m = anchors.exec(text); m !== null && m.index < limit; m = anchors.exec(text)) {
@@ -4967,13 +4976,35 @@ class Redactor {
      * would break the shape around it, `token=…`). A shape runs only when its
      * anchor occurs in the region as the shapes before it left it: every match
      * contains the anchor, so where it does not occur the shape cannot match.
-     * `literal`: whether the scan found a literal form in the region.
+     * Each anchor test (see `Anchors`) runs once, and again only after a shape
+     * changed the text. `literal`: whether the scan found a literal form in it.
      */
     redactAll(text, literal) {
+        const { tests, testsOf } = this.shapeAnchors();
+        // Per test: 0 not run yet, 1 passed, 2 failed.
+        const known = new Uint8Array(tests.length);
         let out = text;
-        for (const shape of this.shapes)
-            if (shape.anchor && this.anchorOf(shape.anchor).test(out))
-                out = this.applyShape(out, shape);
+        for (let i = 0; i < this.shapes.length; i++) {
+            const need = testsOf[i];
+            if (!need)
+                continue;
+            let occurs = true;
+            for (const t of need) {
+                if (known[t] === 0)
+                    known[t] = tests[t].test(out) ? 1 : 2;
+                if (known[t] === 2) {
+                    occurs = false;
+                    break;
+                }
+            }
+            if (!occurs)
+                continue;
+            const before = out;
+            out = this.applyShape(out, this.shapes[i]);
+            // A marker may hold the anchor of a shape after this one.
+            if (out !== before)
+                known.fill(0);
+        }
         // The scan finds every literal form of the text as it was; only a shape's replacement can
         // bring in another (a form holding part of a marker), so unchanged text without one is done.
         if (literal || out !== text)
@@ -5011,19 +5042,9 @@ class Redactor {
         }
         return this.index ?? undefined;
     }
-    anchorRegExp() {
-        if (this.anchors === null)
-            this.anchors = anchorPattern(this.shapes);
+    shapeAnchors() {
+        this.anchors ??= anchorsOf(this.shapes);
         return this.anchors;
-    }
-    /** One shape's anchor on its own, to test a region for it. */
-    anchorOf(source) {
-        let anchor = this.anchorTests.get(source);
-        if (!anchor) {
-            anchor = new RegExp(source);
-            this.anchorTests.set(source, anchor);
-        }
-        return anchor;
     }
     compiledLiterals() {
         if (this.literals.size === 0)

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -522,6 +522,27 @@ describe('reusable workflows: typed inputs, protection, concurrency, least privi
     expect(failedUpdate.shell.stdout).toMatch(
       /::error::Config update not complete: an update job failed \(10 target\(s\) failed, 10 skipped: see the failed shard's log\); all \d+ shard\(s\) reported their results\n/,
     );
+
+    // A dry run past 500 targets: `results` lists neither the planned targets, as the action's own.
+    const dir = join(temp, 'results', 'config-update-results-1-1');
+    const planned = Array.from({ length: 501 }, (_, i) =>
+      JSON.stringify({
+        id: `p${String(i).padStart(3, '0')}`,
+        region: null,
+        url: `https://h${i}.example/u`,
+        outcome: i === 0 ? 'skipped' : 'planned',
+        status: null,
+        attempts: 0,
+        ms: 0,
+        error: i === 0 ? 'machine is stopped (stopped-machines: skip)' : null,
+      }),
+    );
+    writeFileSync(join(dir, 'config-update-4242-1-results.jsonl'), `${planned.join('\n')}\n`);
+    rmSync(join(temp, 'results', 'config-update-results-1-2'), { recursive: true });
+    const dry = run('success-dry');
+    const dryResults = /^results=(.*)$/m.exec(dry.outputs)![1]!;
+    expect((JSON.parse(dryResults) as { id: string }[]).map((r) => r.id)).toEqual(['p000']);
+    expect(dry.summary).toContain('| 501 | 0 | 0 | 1 | 500 |');
   });
 });
 

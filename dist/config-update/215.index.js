@@ -892,13 +892,16 @@ const RESULTS_OUTPUT_ALL_UP_TO = 500;
 const RESULTS_OUTPUT_BYTES = 900_000;
 /**
  * The `results` output, sorted by id. Up to RESULTS_OUTPUT_ALL_UP_TO targets it lists
- * every one; past that only the failed and skipped ones (the counts are the `total`,
+ * every one; past that only the failed and skipped ones, as action.yml says: neither
+ * those updated nor, in a dry run, those planned (the counts are the `total`,
  * `succeeded`, `failed` and `skipped` outputs; every target is in `results-file`). It
  * stops before RESULTS_OUTPUT_BYTES, so that even 10 000 failures stay under the
  * runner's 1 MB per output; `listed < due` then, and the summary says so.
  */
 function resultsOutput(results) {
-    const shown = results.length <= RESULTS_OUTPUT_ALL_UP_TO ? results : results.filter((r) => r.outcome !== 'ok');
+    const shown = results.length <= RESULTS_OUTPUT_ALL_UP_TO
+        ? results
+        : results.filter((r) => r.outcome === 'failed' || r.outcome === 'skipped');
     const byId = [...shown].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const entries = [];
     let bytes = 2;
@@ -1234,7 +1237,7 @@ function renderSummary(input) {
         parts.push(...aggregated(input));
     }
     if (input.output && input.output.listed < results.length)
-        parts.push('', outputNote(input.output, results.length));
+        parts.push('', outputNote(input.output, results.length, input.dryRun));
     return `${parts.join('\n')}\n`;
 }
 function aggregated(input) {
@@ -1262,10 +1265,10 @@ function aggregated(input) {
     }
     return parts;
 }
-function outputNote(output, total) {
+function outputNote(output, total, dryRun) {
     const which = total <= RESULTS_OUTPUT_ALL_UP_TO
         ? `${output.listed} of ${total} targets`
-        : `${output.listed} of the ${output.due} failed and skipped targets (of ${total}; past ${RESULTS_OUTPUT_ALL_UP_TO} it leaves out those updated)`;
+        : `${output.listed} of the ${output.due} failed and skipped targets (of ${total}; past ${RESULTS_OUTPUT_ALL_UP_TO} it leaves out those ${dryRun ? 'planned' : 'updated'})`;
     return `_The \`results\` output lists ${which}, under the 1 MB an output may hold; \`results-file\` has every target._`;
 }
 function targetTable(rows) {

@@ -125,14 +125,17 @@ export interface ResultsOutput {
 
 /**
  * The `results` output, sorted by id. Up to RESULTS_OUTPUT_ALL_UP_TO targets it lists
- * every one; past that only the failed and skipped ones (the counts are the `total`,
+ * every one; past that only the failed and skipped ones, as action.yml says: neither
+ * those updated nor, in a dry run, those planned (the counts are the `total`,
  * `succeeded`, `failed` and `skipped` outputs; every target is in `results-file`). It
  * stops before RESULTS_OUTPUT_BYTES, so that even 10 000 failures stay under the
  * runner's 1 MB per output; `listed < due` then, and the summary says so.
  */
 export function resultsOutput(results: readonly TargetResult[]): ResultsOutput {
   const shown =
-    results.length <= RESULTS_OUTPUT_ALL_UP_TO ? results : results.filter((r) => r.outcome !== 'ok');
+    results.length <= RESULTS_OUTPUT_ALL_UP_TO
+      ? results
+      : results.filter((r) => r.outcome === 'failed' || r.outcome === 'skipped');
   const byId = [...shown].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const entries: string[] = [];
   let bytes = 2;

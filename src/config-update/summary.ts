@@ -58,7 +58,7 @@ export function renderSummary(input: SummaryInput): string {
     parts.push(...aggregated(input));
   }
   if (input.output && input.output.listed < results.length)
-    parts.push('', outputNote(input.output, results.length));
+    parts.push('', outputNote(input.output, results.length, input.dryRun));
   return `${parts.join('\n')}\n`;
 }
 
@@ -92,11 +92,11 @@ function aggregated(input: SummaryInput): string[] {
   return parts;
 }
 
-function outputNote(output: Pick<ResultsOutput, 'listed' | 'due'>, total: number): string {
+function outputNote(output: Pick<ResultsOutput, 'listed' | 'due'>, total: number, dryRun: boolean): string {
   const which =
     total <= RESULTS_OUTPUT_ALL_UP_TO
       ? `${output.listed} of ${total} targets`
-      : `${output.listed} of the ${output.due} failed and skipped targets (of ${total}; past ${RESULTS_OUTPUT_ALL_UP_TO} it leaves out those updated)`;
+      : `${output.listed} of the ${output.due} failed and skipped targets (of ${total}; past ${RESULTS_OUTPUT_ALL_UP_TO} it leaves out those ${dryRun ? 'planned' : 'updated'})`;
   return `_The \`results\` output lists ${which}, under the 1 MB an output may hold; \`results-file\` has every target._`;
 }
 

@@ -266,6 +266,27 @@ ${u.toUpperCase()}/%7eops/update/
     }
   });
 
+  it('a dry run of 501 URLs: `results` lists none of the planned targets, as action.yml says; results-file all', async () => {
+    const k = await startKamal(['web-1']);
+    const urls = Array.from({ length: 501 }, (_, i) => `${k.host('web-1').url}/t/${i}/update_config`);
+    const run = await runWithFiles(
+      { 'urls-file': 'fleet.txt', 'dry-run': 'true' },
+      { 'fleet.txt': urls.join('\n') },
+    );
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(k.hosts[0]!.server.requests).toEqual([]);
+    expect(run.outputs).toMatchObject({ total: '501', succeeded: '0', failed: '0', skipped: '0' });
+    expect(resultsOf(run.outputs)).toEqual([]);
+    expect(run.summary).toContain(
+      '_The `results` output lists 0 of the 0 failed and skipped targets (of 501; past 500 it leaves out those planned)',
+    );
+    const lines = readFileSync(run.outputs['results-file']!, 'utf8').trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { outcome: string }).outcome)).toEqual(
+      Array(501).fill('planned'),
+    );
+  });
+
   it("updates 10 000 URLs from a file: no E2BIG, outputs and summary within the runner's limits", async () => {
     const k = await startKamal(['web-1', 'web-2']);
     k.setBehaviour('web-2', { status: 500 });

@@ -148,6 +148,26 @@ describe('results output', () => {
     expect(Buffer.byteLength(output.json)).toBeLessThan(1_000_000);
   });
 
+  it.each([
+    [500, 0, 500],
+    [501, 0, 0],
+    [501, 3, 3],
+    [10_000, 7, 7],
+  ])(
+    'dry run, %i targets, %i skipped: lists %i (past 500 not those planned either)',
+    (total, skips, listed) => {
+      const all = Array.from({ length: total }, (_, i) => {
+        const id = `t${String(i).padStart(5, '0')}`;
+        return i < skips ? skipped(id) : result(id, { outcome: 'planned', status: null, attempts: 0, ms: 0 });
+      });
+      const output = resultsOutput(all);
+      const parsed = JSON.parse(output.json) as { outcome: string }[];
+      expect(parsed).toHaveLength(listed);
+      expect(output).toMatchObject({ listed, due: listed });
+      if (total > 500) expect(parsed.every((r) => r.outcome === 'skipped')).toBe(true);
+    },
+  );
+
   it('stops before the byte cap when even the failures would pass 1 MB, keeping id order', () => {
     const error = `HTTP 503: ${'overloaded '.repeat(10).trim()}`;
     const all = Array.from({ length: 10_000 }, (_, i) =>

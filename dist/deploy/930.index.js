@@ -2147,16 +2147,19 @@ function encodedForms(value) {
  * `encodeURI` (a whole URL: `/ ? & = + @ :` kept), and the form encoding of
  * HTML forms and `URLSearchParams` (WHATWG URL, application/x-www-form-urlencoded:
  * space as `+`, `!'()~` escaped too), which Go's `url.QueryEscape` and Python's
- * `urlencode` also write (space as `+`).
+ * `urlencode` also write (space as `+`). Each also with lower-case hex digits
+ * (`%2f`): the same octet (RFC 3986 §2.1), as .NET's `HttpUtility.UrlEncode` and
+ * hand-written URLs spell it, and a URL is sent and shown as the user wrote it.
  */
 function urlForms(value) {
     const component = encodeURIComponent(value);
-    return [
+    const forms = [
         component,
         component.replace(/%20/g, '+'),
         encodeURI(value),
         new URLSearchParams([['', value]]).toString().slice(1),
     ];
+    return [...forms, ...forms.map((form) => form.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()))];
 }
 /** The shortest line of a multi-line secret that is redacted on its own. */
 const MIN_LINE_FORM = 4;

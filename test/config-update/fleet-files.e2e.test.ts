@@ -79,6 +79,36 @@ describe('config-update urls-file (bundle against the sandbox)', () => {
     expect(k.hosts[0]!.server.requests).toEqual([]);
   });
 
+  it('redacts an auth-token written in a URL path with lower-case percent-escapes (.NET UrlEncode), as with upper-case ones', async () => {
+    const k = await startKamal(['web-1', 'web-2']);
+    k.setBehaviour('web-2', { status: 500 });
+    const token = 'Tk/9+x=Qz~v!7Lm0Pq';
+    const upper = encodeURIComponent(token);
+    const lower = upper.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
+    const urls = [`${k.host('web-1').url}/t/${lower}/update`, `${k.host('web-2').url}/t/${lower}/update`];
+    const run = await runBundle('config-update', {
+      inputs: { target: 'kamal', 'auth-token': token, urls: urls.join('\n'), retries: '0' },
+    });
+    expect(run.code).toBe(1);
+    // The fake records the path decoded.
+    expect(k.hosts.map((h) => h.server.requests.map((r) => r.path))).toEqual([
+      [`/t/${token}/update`],
+      [`/t/${token}/update`],
+    ]);
+    expect(
+      resultsOf(run.outputs)
+        .map((r) => r.url)
+        .sort(),
+    ).toEqual(urls.map((u) => u.replace(lower, '[REDACTED:secret]')).sort());
+    const file = readFileSync(run.outputs['results-file']!, 'utf8').trim().split('\n');
+    expect(file.map((l) => (JSON.parse(l) as { url: string }).url).sort()).toEqual(
+      resultsOf(run.outputs)
+        .map((r) => r.url)
+        .sort(),
+    );
+    for (const form of [token, upper, lower, lower.slice(0, 12)]) expect(run.everything).not.toContain(form);
+  });
+
   it('splits a file at lone CRs and drops a trailing comment in urls: each line one target, as written', async () => {
     const k = await startKamal(['web-1', 'web-2']);
     const u1 = k.host('web-1').url;

@@ -12,6 +12,14 @@ describe('Redactor with literal secrets', () => {
     ['encodeURI-encoded', (s) => `https://h.example/${encodeURI(`${s} "x"`)}`],
     ['form-encoded', (s) => `a=1&${new URLSearchParams({ key: `${s} (x)` }).toString()}`],
     ['query-escaped, space as +', (s) => `q=${encodeURIComponent(`${s} x`).replace(/%20/g, '+')}`],
+    [
+      'URL-encoded with lower-case hex (.NET HttpUtility.UrlEncode)',
+      (s) => `/t/${encodeURIComponent(s).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase())}/update`,
+    ],
+    [
+      'form-encoded with lower-case hex',
+      (s) => new URLSearchParams({ key: s }).toString().replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()),
+    ],
     ['JSON-escaped', (s) => JSON.stringify({ key: `${s}"quoted` })],
     ['base64', (s) => Buffer.from(s).toString('base64')],
     ['base64 at offset 1', (s) => Buffer.from(`x${s}yz`).toString('base64')],

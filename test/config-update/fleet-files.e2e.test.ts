@@ -48,15 +48,23 @@ describe('config-update urls-file (bundle against the sandbox)', () => {
     expectNoSecrets(run.everything);
   });
 
-  it('redacts the auth-token in results-file as in results (the workflow uploads the file)', async () => {
+  it('redacts the auth-token in results-file as in results (the workflow uploads the file), and a presigned URL passed percent-encoded', async () => {
     const k = await startKamal(['web-1']);
-    const run = await runWithFiles({ urls: `${k.host('web-1').url}/update?token=${AUTH_TOKEN}` }, {});
+    const signature = 'presignedCanary0a1b2c3d';
+    const src = encodeURIComponent(`https://b.s3.example/c.json?X-Amz-Signature=${signature}&X-Amz-Date=1`);
+    const run = await runWithFiles(
+      { urls: `${k.host('web-1').url}/update?token=${AUTH_TOKEN}&src=${src}` },
+      {},
+    );
     expect(run.code).toBe(0);
     expect(k.hosts[0]!.server.requests).toHaveLength(1);
     const line = JSON.parse(readFileSync(run.outputs['results-file']!, 'utf8').trim()) as { url: string };
     expect(line.url).toBe(resultsOf(run.outputs)[0]!.url);
-    expect(line.url).toContain('[REDACTED');
+    expect(line.url).toBe(
+      `${k.host('web-1').url}/update?token=[REDACTED:url-secret]&src=https%3A%2F%2Fb.s3.example%2Fc.json%3FX-Amz-Signature%3D[REDACTED:url-secret]%26X-Amz-Date%3D1`,
+    );
     expectNoSecrets(run.everything);
+    expect(run.everything).not.toContain(signature);
   });
 
   it.each([

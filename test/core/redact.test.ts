@@ -88,6 +88,20 @@ describe('Redactor token shapes', () => {
     expect(out.startsWith('before ')).toBe(true);
   });
 
+  it.each([
+    [
+      'https://h/update?src=https%3A%2F%2Fb.s3.example%2Fc.json%3FX-Amz-Signature%3Dabc123def%26X-Amz-Date%3D1&x=1',
+      'https://h/update?src=https%3A%2F%2Fb.s3.example%2Fc.json%3FX-Amz-Signature%3D[REDACTED:url-secret]%26X-Amz-Date%3D1&x=1',
+    ],
+    ['u?next=%2Fa%3Fsig%3Dq9%252Bw%23frag', 'u?next=%2Fa%3Fsig%3D[REDACTED:url-secret]%23frag'],
+    ['u?r=x%3ftoken%3dAbC', 'u?r=x%3ftoken%3d[REDACTED:url-secret]'],
+    ['u?r=x%26api_key%3DK1&y', 'u?r=x%26api_key%3D[REDACTED:url-secret]&y'],
+    // Not a parameter name: an escape's hex digits run into it only through `%XX`.
+    ['u?mytoken%3Dv', 'u?mytoken%3Dv'],
+  ])('redacts a secret parameter inside a percent-encoded URL: %s', (text, redacted) => {
+    expect(new Redactor().redact(text)).toBe(redacted);
+  });
+
   it('keeps the scheme of a URL and the header name', () => {
     const r = new Redactor();
     expect(r.redact('https://u:p@example.com/x')).toBe('https://[REDACTED:url-credentials]@example.com/x');

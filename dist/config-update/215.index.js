@@ -856,6 +856,16 @@ function progressName(id, listedAt) {
 function isLowSurrogate(code) {
     return code >= 0xdc00 && code <= 0xdfff;
 }
+/**
+ * What a cancel left: `3 of 10 target(s) updated before the cancellation, 5 not, 2 skipped`.
+ * Targets the policy skipped (stopped machines) are counted apart: they were never to be
+ * updated, and are not among those a re-run has to reach.
+ */
+function cancelledNote(results) {
+    const { total, succeeded, skipped } = totalsOf(results);
+    const not = total - succeeded - skipped;
+    return `${succeeded} of ${total} target(s) updated before the cancellation, ${not} not${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+}
 function totalsLine(totals, wallMs) {
     return `Done in ${(0,summary/* formatMs */._V)(wallMs)}: ${totals.succeeded} ok, ${totals.failed} failed, ${totals.skipped} skipped of ${totals.total}`;
 }
@@ -1547,11 +1557,6 @@ async function runConfigUpdate(settings, ctx) {
     const tolerated = toleratedFailures(results, settings.maxFailures, (r) => listedAt.get(r));
     if (tolerated)
         ctx.warning(tolerated);
-}
-/** `3 of 10 targets updated before the cancellation, 7 not` */
-function cancelledNote(results) {
-    const ok = results.filter((r) => r.outcome === 'ok').length;
-    return `${ok} of ${results.length} target(s) updated before the cancellation, ${results.length - ok} not`;
 }
 function logResult(ctx, r) {
     ctx.log.write({

@@ -11,6 +11,7 @@ import type { ConfigUpdateSettings } from './inputs.ts';
 import { observeTargets } from './observe.ts';
 import { buildPlan, describePlan, type PlannedUnit, toSend } from './plan.ts';
 import {
+  cancelledNote,
   failureOf,
   plannedOnly,
   progressName,
@@ -183,12 +184,6 @@ export async function runConfigUpdate(settings: ConfigUpdateSettings, ctx: Actio
   if (failure) throw failure;
   const tolerated = toleratedFailures(results, settings.maxFailures, (r) => listedAt.get(r as ShownResult));
   if (tolerated) ctx.warning(tolerated);
-}
-
-/** `3 of 10 targets updated before the cancellation, 7 not` */
-function cancelledNote(results: readonly ShownResult[]): string {
-  const ok = results.filter((r) => r.outcome === 'ok').length;
-  return `${ok} of ${results.length} target(s) updated before the cancellation, ${results.length - ok} not`;
 }
 
 function logResult(ctx: ActionContext, r: ShownResult): void {

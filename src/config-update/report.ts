@@ -77,6 +77,17 @@ function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
 }
 
+/**
+ * What a cancel left: `3 of 10 target(s) updated before the cancellation, 5 not, 2 skipped`.
+ * Targets the policy skipped (stopped machines) are counted apart: they were never to be
+ * updated, and are not among those a re-run has to reach.
+ */
+export function cancelledNote(results: readonly TargetResult[]): string {
+  const { total, succeeded, skipped } = totalsOf(results);
+  const not = total - succeeded - skipped;
+  return `${succeeded} of ${total} target(s) updated before the cancellation, ${not} not${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+}
+
 export function totalsLine(totals: Totals, wallMs: number): string {
   return `Done in ${formatMs(wallMs)}: ${totals.succeeded} ok, ${totals.failed} failed, ${totals.skipped} skipped of ${totals.total}`;
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  cancelledNote,
   failureOf,
   PROGRESS_NAME_CHARS,
   progressName,
@@ -129,6 +130,19 @@ describe('progressName', () => {
         expect(cut.isWellFormed()).toBe(true);
       }),
     );
+  });
+});
+
+describe('cancelled note', () => {
+  it.each([
+    [[result('a'), failed('b')], '1 of 2 target(s) updated before the cancellation, 1 not'],
+    [
+      [result('a'), failed('b'), failed('c'), skipped('d')],
+      '1 of 4 target(s) updated before the cancellation, 2 not, 1 skipped',
+    ],
+    [[skipped('d')], '0 of 1 target(s) updated before the cancellation, 0 not, 1 skipped'],
+  ])('%#: %s', (results, note) => {
+    expect(cancelledNote(results)).toBe(note);
   });
 });
 

@@ -4009,13 +4009,38 @@ function waitScaleFromEnv(env = process.env) {
  * knowing the value (private keys, URL credentials, Authorization headers, JWTs
  * and the token formats of the providers we talk to). Every hit becomes
  * `[REDACTED:<kind>]`; counts per kind are kept, never the values.
+ *
+ * The result, text and counts, is that of the whole-text pipeline: every
+ * anchored shape in order on the whole text (each on the text the ones before
+ * left), then every literal form outside the markers, longest first, then the
+ * shapes without an anchor (user patterns); `Redactor` only skips the lines
+ * where that pipeline can change nothing, and `StreamRedactor` gives the same
+ * for any cutting of the text into chunks. One difference by design: a shape
+ * without an anchor sees a stream a run of complete lines at a time, so a user
+ * pattern that crosses a line break finds no match across two chunks.
  */
+/** Spaces and tabs: whitespace that stays on its line. */
+const SP = '[^\\S\\r\\n]';
+/** One line break (LF, CRLF or CR) with the indentation around it. */
+const BREAK = `${SP}*(?:\\r\\n?|\\n)${SP}*`;
+const AUTH_SCHEME = '(?:bearer|basic|token|flyv1|digest)';
+/**
+ * The part of an Authorization header kept in front of its marker. The value is
+ * on the name's line or the next one, with the line break after the separator
+ * (YAML `Authorization:` then an indented value), inside a `[` (indented JSON
+ * of Go's http.Header: `"Authorization": [` then `"Bearer …"`) or after the
+ * scheme (a folded YAML scalar); a blank line between is not a header value.
+ */
+const AUTH_PREFIX = `(?<![a-z0-9])(?:proxy-)?authorization["']?${SP}*[:=]` +
+    `(?:(?:${BREAK}(?:\\[${SP}*)?|${SP}*\\[${BREAK})["']?(?:${AUTH_SCHEME}${SP}+)?` +
+    `|${SP}*(?:\\[${SP}*)?["']?(?:${AUTH_SCHEME}(?:${SP}+|${BREAK}))?)`;
 const TOKEN_SHAPES = [
     {
         kind: 'private-key',
         // An unterminated block (output cut mid-key) is redacted to the end of the text.
         pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|[\s\S]*$)/g,
         anchor: '-----BEGIN',
+        lines: Number.POSITIVE_INFINITY,
     },
     {
         kind: 'url-credentials',
@@ -4028,9 +4053,10 @@ const TOKEN_SHAPES = [
         kind: 'authorization',
         // Also Go's `map[Authorization:[Bearer …]]`, JSON `"authorization":["Bearer …"]` and CGI's
         // `HTTP_AUTHORIZATION`; a value already redacted as a literal is left as it is.
-        pattern: /((?<![a-z0-9])(?:proxy-)?authorization["']?\s*[:=]\s*(?:\[\s*)?["']?(?:(?:bearer|basic|token|flyv1|digest)\s+)?)(?!\[REDACTED:)[^\s"'<>\]]+(?:[ ,][^\s"'<>,\]]*fm\d_[^\s"'<>\]]+)*/gi,
+        pattern: new RegExp(`(${AUTH_PREFIX})(?!\\[REDACTED:)[^\\s"'<>\\]]+(?:[ ,][^\\s"'<>,\\]]*fm\\d_[^\\s"'<>\\]]+)*`, 'gi'),
         // Anchored on its rare last letter: a scan that stops at every `t` costs a third of the redaction.
         anchor: '[zZ](?<=[tT][hH][oO][rR][iI][zZ])',
+        lines: 1,
     },
     {
         kind: 'jwt',
@@ -4050,8 +4076,10 @@ const TOKEN_SHAPES = [
     {
         // The secret half has no prefix of its own; it is recognised by the name it travels under.
         kind: 'aws-secret-key',
-        pattern: /(\baws_secret_access_key["']?\s*[:=]\s*["']?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])/gi,
+        // Its value on the name's line or, after the separator, on the next one (YAML, `=` then a wrap).
+        pattern: new RegExp(`(\\baws_secret_access_key["']?${SP}*[:=](?:${BREAK}|${SP}*)["']?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])`, 'gi'),
         anchor: '_(?<=[sS][eE][cC][rR][eE][tT]_[aA][cC][cC][eE][sS][sS]_)',
+        lines: 1,
     },
     {
         kind: 'slack-token',
@@ -4279,46 +4307,77 @@ function hashGram(key) {
 /**
  * Anchors of the form `c(?<=...)` that start with the same character share one
  * lookbehind at it: the scan stops only at that character, which keeps it fast
- * on logs full of `snake_case` and `key=value`. Every other anchor is its own
- * alternative, before the merged ones and in the order of the shapes (the first
- * alternative that matches at a position is the hit reported there).
+ * on logs full of `snake_case` and `key=value`; the shared lookbehind reaches
+ * as far as the farthest of its shapes. Every other anchor is its own
+ * alternative, before the merged ones and in the order of the shapes.
  */
 function anchorsOf(shapes) {
-    const plain = new Set();
+    const plain = new Map();
     const behind = new Map();
-    for (const { anchor } of shapes) {
+    for (const { anchor, lines = 0 } of shapes) {
         if (!anchor)
             continue;
         const m = /^([_=])\(\?<=(.*)\)$/.exec(anchor);
         if (!m) {
-            plain.add(anchor);
+            plain.set(anchor, Math.max(lines, plain.get(anchor) ?? 0));
             continue;
         }
-        const set = behind.get(m[1]) ?? new Set();
-        set.add(m[2]);
-        behind.set(m[1], set);
+        const merged = behind.get(m[1]) ?? { inner: new Set(), lines: 0 };
+        merged.inner.add(m[2]);
+        merged.lines = Math.max(merged.lines, lines);
+        behind.set(m[1], merged);
     }
-    const alternativeOf = new Map([...plain].map((a) => [a, a]));
-    for (const [c, set] of behind) {
-        const merged = `${c}(?<=${[...set].join('|')})`;
-        for (const inner of set)
-            alternativeOf.set(`${c}(?<=${inner})`, merged);
+    const alternativeOf = new Map([...plain.keys()].map((a) => [a, a]));
+    const linesOf = new Map(plain);
+    for (const [c, { inner, lines }] of behind) {
+        const merged = `${c}(?<=${[...inner].join('|')})`;
+        for (const one of inner)
+            alternativeOf.set(`${c}(?<=${one})`, merged);
+        linesOf.set(merged, lines);
     }
     const alternatives = [...new Set(alternativeOf.values())];
     const sources = [...new Set([...alternatives, ...alternativeOf.keys()])];
+    const byLines = [...new Set(alternatives.map((a) => linesOf.get(a)))].sort((a, b) => b - a);
+    const reaches = [];
+    let groups = 0;
+    const parts = byLines.map((lines) => {
+        const source = alternatives.filter((a) => linesOf.get(a) === lines).join('|');
+        groups += groupCount(source) + 1;
+        reaches.push({
+            lines,
+            group: groups,
+            at: new RegExp(source, 'y'),
+            patterns: lines === Number.POSITIVE_INFINITY
+                ? shapes
+                    .filter((s) => s.anchor && s.lines === lines)
+                    .map((s) => new RegExp(s.pattern.source, s.pattern.flags.replace('g', 'y')))
+                : [],
+        });
+        return `(?:${source})()`;
+    });
     return {
-        scan: alternatives.length === 0 ? undefined : new RegExp(alternatives.join('|'), 'g'),
+        scan: parts.length === 0 ? undefined : new RegExp(parts.join('|'), 'g'),
+        reaches,
         tests: sources.map((source) => new RegExp(source)),
         testsOf: shapes.map(({ anchor }) => anchor ? [...new Set([alternativeOf.get(anchor), anchor])].map((a) => sources.indexOf(a)) : undefined),
     };
 }
+function groupCount(source) {
+    return new RegExp(`(?:${source})|`).exec('').length - 1;
+}
 /**
  * Holds the known secrets and redacts text. A scan first finds where work lies
  * (literal hits through `LiteralIndex`, shape anchors through one combined
- * regex); only the lines around those positions (regions) are redacted: each
- * anchored shape whose anchor occurs in the region, then the literal
- * alternation (longest first, so an encoding that contains another form wins)
- * where a literal was found or a shape changed the text. Shapes without an
+ * regex that reports every position where an anchor starts, also inside the
+ * hit of another); only the lines around those positions (regions) are
+ * redacted: the lines of each literal occurrence, and for an anchor the lines
+ * its shapes reach (`TokenShape.lines`: an Authorization header or AWS secret
+ * key with its value on the next line, a private key block to its END line).
+ * On each region run the anchored shapes whose anchor occurs in it, then the
+ * literal alternation (longest first, so an encoding that contains another
+ * form wins) where a literal was found or a shape changed the text. Every
+ * match of the whole-text pipeline lies inside one region and starts from a
+ * line start there, so the regions give what it gives. Shapes without an
  * anchor (user patterns) run on all text. Lines without any candidate cost one
  * probe per stride and one regex scan; a line holding a URL runs the two
  * shapes anchored on `://`, not all of them.
@@ -4330,6 +4389,16 @@ class Redactor {
     /** Built on first use after a change: `null` when no form is indexable. */
     index;
     unindexed = [];
+    /**
+     * Lines a literal match may reach past the lines of a marker a shape made:
+     * as many as the multi-line forms that may overlap one span, those holding
+     * `[` (`a\n[RED`: a form ends where a marker starts) and those starting like
+     * the end of a marker (`ACTED:jwt]\nb`: after a form that broke it). 0 for
+     * every realistic secret, a PEM key included.
+     */
+    markerReach = 0;
+    /** Each start of a multi-line form up to one of its line breaks (not the last character). */
+    openings = [];
     anchors;
     counts = {};
     constructor(shapes = TOKEN_SHAPES) {
@@ -4402,10 +4471,13 @@ class Redactor {
     /**
      * Redacts the whole lines of `text` before `limit`, or less when a match may
      * continue past it (an open private key block, an Authorization header whose
-     * value is on the next line). Returns the redacted text and how much of the
-     * input it covers; the caller keeps the rest for the next call.
+     * value is on the next line, a multi-line secret whose first lines end it).
+     * Returns the redacted text and how much of the input it covers; the caller
+     * keeps the rest for the next call.
      */
     redactPart(text, limit, final) {
+        if (!final)
+            limit = this.heldBack(text, limit);
         const regions = this.scan(text, limit);
         let consumed = final ? text.length : limit;
         const kept = [];
@@ -4435,6 +4507,23 @@ class Redactor {
         return { out, consumed };
     }
     /**
+     * Where a stream stops before the line on which a multi-line literal form
+     * starts whose first lines end `text[0, limit)`: the rest may come in the
+     * next chunk, and the whole form is one hit (its lines alone would be
+     * several, and its short lines none). With a `markerReach`, that many lines
+     * more wait too: a marker in the next chunk may complete a form there.
+     */
+    heldBack(text, limit) {
+        this.literalIndex();
+        let cut = limit;
+        for (const opening of this.openings)
+            if (opening.length <= limit && text.startsWith(opening, limit - opening.length))
+                cut = Math.min(cut, lineStart(text, limit - opening.length));
+        for (let i = 0; i < this.markerReach && cut > 0; i++)
+            cut = lineStart(text, cut - 1);
+        return cut;
+    }
+    /**
      * Merged line ranges that need the regexes, in order, each marked when a
      * literal form occurs in it. Which shapes a region needs is left to
      * `redactAll`, which tests their anchors on the region's text as it stands.
@@ -4446,19 +4535,23 @@ class Redactor {
             index.find(text, limit, (at) => found.push(lineAround(text, at, 1, true)));
         for (const form of this.unindexed) {
             const lines = 1 + countNewlines(form);
-            for (let at = text.indexOf(form); at !== -1 && at < limit; at = text.indexOf(form, at + form.length))
+            // A multi-line form's occurrences may overlap and reach different lines.
+            const step = lines > 1 ? 1 : form.length;
+            for (let at = text.indexOf(form); at !== -1 && at < limit; at = text.indexOf(form, at + step))
                 found.push(lineAround(text, at, lines, true));
         }
-        const anchors = this.shapeAnchors().scan;
+        const { scan: anchors, reaches } = this.shapeAnchors();
         if (anchors) {
             anchors.lastIndex = 0;
             for (let m = anchors.exec(text); m !== null && m.index < limit; m = anchors.exec(text)) {
-                const hit = m[0];
-                if (hit.startsWith('-----'))
-                    found.push(keyBlockAround(text, m.index));
-                // An Authorization header's value may be on the next line.
-                else
-                    found.push(lineAround(text, m.index, hit === 'z' || hit === 'Z' ? 2 : 1, false));
+                // Overlapping: an anchor may start inside the hit of another (`HRKU-----BEGIN`).
+                anchors.lastIndex = m.index + 1;
+                let reach = 0;
+                while (m[reaches[reach].group] === undefined)
+                    reach++;
+                const region = regionAt(text, m.index, reaches, reach);
+                if (region)
+                    found.push(this.markerReach === 0 ? region : widen(text, region, this.markerReach));
             }
         }
         if (found.length === 0)
@@ -4544,6 +4637,8 @@ class Redactor {
             const forms = [...this.literals.keys()];
             const indexable = forms.filter(isIndexable);
             this.unindexed = forms.filter((f) => !isIndexable(f));
+            this.markerReach = Math.max(0, ...forms.filter((f) => /\[|^[A-Z]*:?[a-z0-9-]*\]/.test(f)).map(countNewlines));
+            this.openings = this.unindexed.flatMap((form) => [...form.matchAll(/\n(?!$)/g)].map((m) => form.slice(0, m.index + 1)));
             this.index = indexable.length === 0 ? null : new LiteralIndex(indexable);
         }
         return this.index ?? undefined;
@@ -4569,9 +4664,12 @@ function countNewlines(s) {
         n++;
     return n;
 }
+function lineStart(text, at) {
+    return at === 0 ? 0 : text.lastIndexOf('\n', at - 1) + 1;
+}
 /** The line holding `at`, and `lines - 1` lines after it; the end is past the newline. */
 function lineAround(text, at, lines, literal) {
-    const start = text.lastIndexOf('\n', at - 1) + 1;
+    const start = lineStart(text, at);
     let end = at;
     for (let i = 0; i < lines; i++) {
         const nl = text.indexOf('\n', end);
@@ -4581,14 +4679,42 @@ function lineAround(text, at, lines, literal) {
     }
     return { start, end, literal };
 }
-/** From the BEGIN line to the end of the END line; open-ended while no END has arrived. */
-function keyBlockAround(text, at) {
-    const start = text.lastIndexOf('\n', at - 1) + 1;
-    const endMarker = text.indexOf('-----END ', at);
-    if (endMarker === -1)
-        return { start, end: Number.POSITIVE_INFINITY, literal: false };
-    const nl = text.indexOf('\n', endMarker);
-    return { start, end: nl === -1 ? Number.POSITIVE_INFINITY : nl + 1, literal: false };
+/** `region` and `lines` lines before and after it. */
+function widen(text, region, lines) {
+    let start = region.start;
+    for (let i = 0; i < lines && start > 0; i++)
+        start = lineStart(text, start - 1);
+    const end = region.end === Number.POSITIVE_INFINITY ? region.end : lineAround(text, region.end, lines, false).end;
+    return { start, end, literal: region.literal };
+}
+/**
+ * The region of an anchor hit at `at`: the lines its shapes reach, the first
+ * of `reaches` from `first` on whose anchors occur there and, for `Infinity`,
+ * whose shapes match there (see `TokenShape.lines`). Undefined when none does.
+ */
+function regionAt(text, at, reaches, first) {
+    for (let r = first; r < reaches.length; r++) {
+        const reach = reaches[r];
+        if (r !== first) {
+            reach.at.lastIndex = at;
+            if (!reach.at.test(text))
+                continue;
+        }
+        if (reach.lines !== Number.POSITIVE_INFINITY)
+            return lineAround(text, at, 1 + reach.lines, false);
+        let end = -1;
+        for (const pattern of reach.patterns) {
+            pattern.lastIndex = at;
+            const m = pattern.exec(text);
+            if (m !== null && m[0] !== '')
+                end = Math.max(end, at + m[0].length);
+        }
+        if (end === -1)
+            continue;
+        const nl = end === text.length ? -1 : text.indexOf('\n', end - 1);
+        return { start: lineStart(text, at), end: nl === -1 ? Number.POSITIVE_INFINITY : nl + 1, literal: false };
+    }
+    return undefined;
 }
 /**
  * Redaction of a stream of chunks: whole lines are redacted as they complete,

@@ -5,11 +5,15 @@ import { ReferenceRedactor } from '../helpers/redact-reference.ts';
 import { cuts, split } from '../helpers/secret-arbitraries.ts';
 
 /**
- * Each region runs only the shapes whose anchors occur in it, and the literal
- * pass only where a literal was found or a shape changed the text: generated
- * text full of anchors, shapes, markers and registered literals gives the same
- * text and counts as the reference that runs every shape and the literals on
- * every region (test/helpers/redact-reference.ts), whole and in chunks.
+ * The regions (the lines around each literal hit and each anchor, as far as
+ * their shapes reach), each running only the shapes whose anchors occur in it
+ * and the literal pass only where a literal was found or a shape changed the
+ * text, give the same text and counts as the whole-text pipeline: every shape
+ * on the whole text, then the literals (test/helpers/redact-reference.ts).
+ * StreamRedactor, fed the same text in string or byte chunks cut anywhere,
+ * gives the same as the whole text at once. Shapes without an anchor (user
+ * patterns) see a stream a run of whole lines at a time; the ones here are
+ * single-line, as those of action-evidence's `patterns` are documented to be.
  */
 
 /** User shapes whose anchors overlap the built-in ones or each other. */
@@ -74,6 +78,12 @@ const FRAGMENTS = [
   '-----BEGIN',
   '-----END ',
   '-----BEGIN CERTIFICATE-----',
+  '-----END CERTIFICATE-----',
+  'HRKU-----BEGIN RSA PRIVATE KEY-----',
+  'authorization:\n',
+  'Authorization": [\n',
+  'authorization: Bearer\n',
+  'aws_secret_access_key: \n',
   '[REDACTED:x]',
   '[REDACTED:',
   ']',
@@ -101,7 +111,17 @@ const LITERAL_CHAR = fc.constantFrom(...'abtokenJ=:/_-[]@ \nARED'.split(''));
 const literal = fc.oneof(
   fc.string({ unit: LITERAL_CHAR, minLength: 1, maxLength: 3 }),
   fc.string({ unit: LITERAL_CHAR, minLength: 4, maxLength: 12 }),
-  fc.constantFrom(...FRAGMENTS.filter((f) => f.trim() !== ''), 'x-[REDACTED:jwt]', 'D:x]', ']x'),
+  fc.constantFrom(
+    ...FRAGMENTS.filter((f) => f.trim() !== ''),
+    'x-[REDACTED:jwt]',
+    'D:x]',
+    ']x',
+    '\n[RE',
+    'a\n[RED',
+    'ACTED:x]\nab',
+    'ab\ncd',
+    '\nab',
+  ),
 );
 
 interface Scene {
@@ -150,16 +170,29 @@ function stream(redactor: Redactor, chunks: (string | Uint8Array)[]): string {
   return chunks.map((c) => s.push(c)).join('') + s.end();
 }
 
-/** The reference offers what StreamRedactor calls (`redactPart`, `redact`). */
-const asRedactor = (r: ReferenceRedactor) => r as unknown as Redactor;
-
 function sameAsReference(s: Scene): void {
   const { actual, reference } = both(s);
   expect(actual.redact(s.text)).toBe(reference.redact(s.text));
   expect(actual.counts).toEqual(reference.counts);
 }
 
-describe('only the shapes whose anchors occur run: same text and counts as every shape on every region', () => {
+/** The whole text, then streams of it in one-character, one-byte and one-line chunks. */
+function sameEverywhere(s: Scene): void {
+  sameAsReference(s);
+  const lines = s.text.split(/(?<=\n)/);
+  const chunkings: (string | Uint8Array)[][] = [
+    [...s.text],
+    [...Buffer.from(s.text)].map((b) => Uint8Array.of(b)),
+    lines,
+  ];
+  for (const chunks of chunkings) {
+    const { actual, reference } = both(s);
+    expect(stream(actual, chunks)).toBe(reference.redact(s.text));
+    expect(actual.counts).toEqual(reference.counts);
+  }
+}
+
+describe('regions give the same text and counts as the whole-text pipeline', () => {
   it('whole text', () => {
     fc.assert(fc.property(scene, sameAsReference), { numRuns: 2000 });
   });
@@ -171,7 +204,7 @@ describe('only the shapes whose anchors occur run: same text and counts as every
         ([s, at]) => {
           const { actual, reference } = both(s);
           const chunks = split(s.text, at);
-          expect(stream(actual, chunks)).toBe(stream(asRedactor(reference), chunks));
+          expect(stream(actual, chunks)).toBe(reference.redact(s.text));
           expect(actual.counts).toEqual(reference.counts);
         },
       ),
@@ -186,7 +219,7 @@ describe('only the shapes whose anchors occur run: same text and counts as every
         ([s, at]) => {
           const { actual, reference } = both(s);
           const chunks = split(Buffer.from(s.text, 'utf8'), at);
-          expect(stream(actual, chunks)).toBe(stream(asRedactor(reference), chunks));
+          expect(stream(actual, chunks)).toBe(reference.redact(s.text));
           expect(actual.counts).toEqual(reference.counts);
         },
       ),
@@ -197,7 +230,64 @@ describe('only the shapes whose anchors occur run: same text and counts as every
 
 describe('fixed cases', () => {
   const shape = (kind: string) => USER_SHAPES.find((s) => s.kind === kind)!;
+  const text = (t: string): Scene => ({ literals: [], shapes: [], text: t });
   const cases: [string, Scene][] = [
+    // Each of these kept a secret that the whole-text pipeline redacts.
+    ['an Authorization value on the line after the name', text('authorization:\n  Bearer abcdefgh123\n')],
+    [
+      'a blank line between Authorization and a value: no header value',
+      text('authorization:\n\n  Bearer abc\n'),
+    ],
+    ['an Authorization value inside an indented JSON array', text('"Authorization": [\n  "Bearer abc"\n]\n')],
+    ['an Authorization value after a folded scheme', text('Authorization: Bearer\n  abc\n')],
+    ['an AWS secret key on the line after its name', text(`aws_secret_access_key=\n${'A'.repeat(40)}\n`)],
+    [
+      'a blank line between an AWS secret key and its name',
+      text(`aws_secret_access_key=\n\n${'A'.repeat(40)}\n`),
+    ],
+    [
+      'an anchor inside the hit of another (-----BEGIN in HRKU-----)',
+      text('x HRKU-----BEGIN RSA PRIVATE KEY-----\nbody\n-----END RSA PRIVATE KEY-----'),
+    ],
+    [
+      'a certificate END inside a private key block (a PEM bundle)',
+      text(
+        '-----BEGIN RSA PRIVATE KEY-----\nk1\n-----END CERTIFICATE-----\nk2\n-----END RSA PRIVATE KEY-----\nafter\n',
+      ),
+    ],
+    [
+      'a certificate then a private key',
+      text(
+        '-----BEGIN CERTIFICATE-----\nc1\n-----END CERTIFICATE-----\n-----BEGIN EC PRIVATE KEY-----\nk1\n-----END EC PRIVATE KEY-----\n',
+      ),
+    ],
+    [
+      'a certificate alone (no block, no waiting)',
+      text('-----BEGIN CERTIFICATE-----\nc1\n-----END CERTIFICATE-----\n'),
+    ],
+    [
+      'a registered secret starting with a line break at position 0',
+      { literals: [['\nab', 'secret']], shapes: [], text: '\nab rest\n' },
+    ],
+    [
+      'a multi-line secret ending inside a marker a shape made',
+      { literals: [['\n[RE', 'secret']], shapes: [], text: `x\nghp_${'a1B2'.repeat(8)}\n` },
+    ],
+    [
+      'a multi-line secret starting in what a secret before it left of a marker',
+      {
+        literals: [
+          ['a[RED', 'secret'],
+          ['ACTED:jwt]\nab', 'secret'],
+        ],
+        shapes: [],
+        text: 'aeyJabcdefghij.eyJabcdefghij.abcdefghij\nab\n',
+      },
+    ],
+    [
+      'a multi-line secret whose short lines come in separate chunks',
+      { literals: [['ab\ncd', 'secret']], shapes: [], text: 'ab\ncd\n' },
+    ],
     [
       'a marker brings in the anchor of a later user shape',
       { literals: [], shapes: [shape('u-red')], text: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789\n' },
@@ -235,5 +325,5 @@ describe('fixed cases', () => {
       { literals: [['token=', 'secret']], shapes: [], text: 'a token=abc\nb token=\n' },
     ],
   ];
-  it.each(cases)('%s', (_name, s) => sameAsReference(s));
+  it.each(cases)('%s', (_name, s) => sameEverywhere(s));
 });

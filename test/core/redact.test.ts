@@ -173,6 +173,87 @@ describe('Redactor: shapes added for the evidence action', () => {
     expect(new Redactor().redact('authorization:\n  Bearer abcdefgh123')).not.toContain('abcdefgh123');
   });
 
+  // Where an Authorization value or an AWS secret key is printed: the value on the name's line or
+  // the next one. A blank line between is not a header value, and a private key block ends at the
+  // END line of a PRIVATE KEY, whatever other END lines (a PEM bundle) come first.
+  const multiLine: [string, string, string][] = [
+    [
+      'HTTP header',
+      'Authorization: Bearer sekret-1\r\nHost: x\r\n',
+      'Authorization: Bearer [REDACTED:authorization]\r\nHost: x\r\n',
+    ],
+    [
+      'curl -v',
+      '> GET / HTTP/1.1\n> Authorization: Basic dXNlcjpw\n>\n',
+      '> GET / HTTP/1.1\n> Authorization: Basic [REDACTED:authorization]\n>\n',
+    ],
+    [
+      "Go's http.Header",
+      'map[Authorization:[Bearer sekret-1] Accept:[*/*]]',
+      'map[Authorization:[Bearer [REDACTED:authorization]] Accept:[*/*]]',
+    ],
+    [
+      'JSON',
+      '{"authorization":["Bearer sekret-1"]}',
+      '{"authorization":["Bearer [REDACTED:authorization]"]}',
+    ],
+    [
+      'indented JSON',
+      '"Authorization": [\n    "Bearer sekret-1"\n  ]',
+      '"Authorization": [\n    "Bearer [REDACTED:authorization]"\n  ]',
+    ],
+    [
+      'YAML, value on the next line',
+      'headers:\n  Authorization:\n    Bearer sekret-1\n',
+      'headers:\n  Authorization:\n    Bearer [REDACTED:authorization]\n',
+    ],
+    [
+      'YAML, folded after the scheme',
+      'Authorization: Bearer\n  sekret-1\n',
+      'Authorization: Bearer\n  [REDACTED:authorization]\n',
+    ],
+    [
+      'CGI environment',
+      'HTTP_AUTHORIZATION=Bearer sekret-1\n',
+      'HTTP_AUTHORIZATION=Bearer [REDACTED:authorization]\n',
+    ],
+    [
+      'a blank line between: no value',
+      'authorization:\n\nBearer is a scheme\n',
+      'authorization:\n\nBearer is a scheme\n',
+    ],
+    [
+      'AWS env file',
+      `AWS_SECRET_ACCESS_KEY=${'k'.repeat(40)}\n`,
+      'AWS_SECRET_ACCESS_KEY=[REDACTED:aws-secret-key]\n',
+    ],
+    [
+      'AWS YAML, next line',
+      `aws_secret_access_key:\n  ${'k'.repeat(40)}\n`,
+      'aws_secret_access_key:\n  [REDACTED:aws-secret-key]\n',
+    ],
+    [
+      'AWS, blank line between',
+      `aws_secret_access_key=\n\n${'k'.repeat(40)}\n`,
+      `aws_secret_access_key=\n\n${'k'.repeat(40)}\n`,
+    ],
+    [
+      'PEM bundle: key, then certificate',
+      '-----BEGIN PRIVATE KEY-----\nk1\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nc1\n-----END CERTIFICATE-----\n',
+      '[REDACTED:private-key]\n-----BEGIN CERTIFICATE-----\nc1\n-----END CERTIFICATE-----\n',
+    ],
+    [
+      'PEM bundle: a certificate END inside the key block',
+      '-----BEGIN RSA PRIVATE KEY-----\nk1\n-----END CERTIFICATE-----\nk2\n-----END RSA PRIVATE KEY-----\nok\n',
+      '[REDACTED:private-key]\nok\n',
+    ],
+  ];
+  it.each(multiLine)('%s', (_name, text, redacted) => {
+    expect(new Redactor().redact(text)).toBe(redacted);
+    const stream = new StreamRedactor(new Redactor());
+    expect([...text].map((c) => stream.push(c)).join('') + stream.end()).toBe(redacted);
+  });
+
   it('runs shapes without an anchor (user patterns) on all text', () => {
     const r = new Redactor();
     r.addShape({ kind: 'pattern', pattern: /password=\S+/g });

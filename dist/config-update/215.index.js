@@ -1628,6 +1628,11 @@ function parseInputs(inputs) {
     };
 }
 function parseFly(inputs) {
+    // `target: kamal` forgotten (fly is the default): say so rather than only that `url` is missing.
+    // Given together with `url`, a list is ignored: the example workflow passes both, whatever the target.
+    const list = ['urls', 'urls-file'].find((name) => inputs.raw(name) !== '');
+    if (list && inputs.raw('url') === '')
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('url', (0,_core_message_js__WEBPACK_IMPORTED_MODULE_2__/* .msg */ .ab) `is required when target is fly (the default); ${list} is read only when target is kamal`);
     return {
         kind: 'fly',
         url: inputs.url('url', { required: true }),

@@ -80,6 +80,14 @@ export function parseInputs(inputs: InputReader): ConfigUpdateSettings {
 }
 
 function parseFly(inputs: InputReader): FlyTargetSettings {
+  // `target: kamal` forgotten (fly is the default): say so rather than only that `url` is missing.
+  // Given together with `url`, a list is ignored: the example workflow passes both, whatever the target.
+  const list = ['urls', 'urls-file'].find((name) => inputs.raw(name) !== '');
+  if (list && inputs.raw('url') === '')
+    throw new InputError(
+      'url',
+      msg`is required when target is fly (the default); ${list} is read only when target is kamal`,
+    );
   return {
     kind: 'fly',
     url: inputs.url('url', { required: true })!,

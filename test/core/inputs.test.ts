@@ -69,6 +69,8 @@ describe('config-update inputs', () => {
     });
     expect(s.request.headers).toEqual({ 'X-One': '1', 'X-Two': 'two: words' });
     expect(s.shard).toEqual({ index: 2, count: 3 });
+    // The example workflow passes `urls` whatever the target: under fly it is not read.
+    expect(parseConfigUpdate(reader({ ...fly, urls: 'https://a.example/update' })).target.kind).toBe('fly');
     expect(parseConfigUpdate(reader({ ...fly, regions: 'AMS, fra\niad' })).target).toMatchObject({
       regions: ['ams', 'fra', 'iad'],
     });
@@ -82,6 +84,11 @@ describe('config-update inputs', () => {
     [{ ...fly, url: 'ftp://x' }, 'url', 'http(s) URL'],
     [{ ...fly, url: 'https://user:pw@x.test/' }, 'url', 'must not carry credentials'],
     [{ target: 'kamal' }, 'urls', 'is required when target is kamal'],
+    [
+      { 'urls-file': 'fleet.txt' },
+      'url',
+      'target is fly (the default); urls-file is read only when target is kamal',
+    ],
     [{ target: 'kamal', urls: 'https://a.test\nnot a url' }, 'urls', 'http(s) URL'],
     [{ target: 'kamal', urls: 'https://a.test\nhttps://a.test/' }, 'urls', 'twice'],
     [{ ...fly, concurrency: 'many' }, 'concurrency', 'whole number from 1 to 256'],

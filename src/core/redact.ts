@@ -32,11 +32,13 @@ export interface TokenShape {
   /**
    * How many line breaks a match may cross past the line of its anchor (default
    * 0: the match lies on that line); its region is that many lines longer.
-   * `Infinity`: any number. Such a match starts at its anchor, and its region
-   * runs from the anchor's line to the end of the line where the shape's own
-   * pattern, run at the anchor, ends (to the end of the text when it ends
-   * there, as an open block does). Counted in the text as the scan sees it, so
-   * an anchor that only a marker brings in must belong to a single-line shape.
+   * `Infinity`: any number. Such a match starts where its anchor does (a plain
+   * anchor, not a `_(?<=...)` one), and its region runs from the anchor's line
+   * to the end of the line where the shape's own pattern, run there on the
+   * text as it came, ends (to the end of the text when it ends there, as an
+   * open block does): for the private key, the first shape, that is the text
+   * it sees. Lines are counted in the text as it came, so an anchor that only
+   * a marker brings in must belong to a single-line shape.
    */
   lines?: number;
 }

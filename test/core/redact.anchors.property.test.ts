@@ -11,9 +11,11 @@ import { cuts, split } from '../helpers/secret-arbitraries.ts';
  * text, give the same text and counts as the whole-text pipeline: every shape
  * on the whole text, then the literals (test/helpers/redact-reference.ts).
  * StreamRedactor, fed the same text in string or byte chunks cut anywhere,
- * gives the same as the whole text at once. Shapes without an anchor (user
- * patterns) see a stream a run of whole lines at a time; the ones here are
- * single-line, as those of action-evidence's `patterns` are documented to be.
+ * gives the same as the whole text at once. The one difference by design
+ * (see the module docstring): a shape without an anchor (a user pattern) sees
+ * a stream a run of whole lines at a time, so one that crosses a line break
+ * misses a match split between two chunks; the generator's (`u-none`) is
+ * single-line, and that is all it avoids.
  */
 
 /** User shapes whose anchors overlap the built-in ones or each other. */
@@ -73,6 +75,10 @@ const FRAGMENTS = [
   'sig=',
   'password=',
   'api_key=',
+  'token%3D',
+  '%3Fsig%3D',
+  '%26',
+  '%23',
   '-----BEGIN RSA PRIVATE KEY-----',
   '-----END RSA PRIVATE KEY-----',
   '-----BEGIN',

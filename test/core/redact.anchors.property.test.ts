@@ -182,11 +182,14 @@ function sameAsReference(s: Scene): void {
   expect(actual.counts).toEqual(reference.counts);
 }
 
-/** The whole text, then streams of it in one-character, one-byte and one-line chunks. */
+/** The whole text, then streams of it cut once anywhere, and in one-character, one-byte and one-line chunks. */
 function sameEverywhere(s: Scene): void {
   sameAsReference(s);
   const lines = s.text.split(/(?<=\n)/);
+  const bytes = Buffer.from(s.text);
   const chunkings: (string | Uint8Array)[][] = [
+    ...[...s.text].map((_, i) => [s.text.slice(0, i), s.text.slice(i)]),
+    ...[...bytes].map((_, i) => [bytes.subarray(0, i), bytes.subarray(i)]),
     [...s.text],
     [...Buffer.from(s.text)].map((b) => Uint8Array.of(b)),
     lines,
@@ -288,6 +291,29 @@ describe('fixed cases', () => {
         ],
         shapes: [],
         text: 'aeyJabcdefghij.eyJabcdefghij.abcdefghij\nab\n',
+      },
+    ],
+    [
+      'shrunk: a secret that is the end of a marker and a line, after a token shape',
+      {
+        literals: [
+          ['E/\n', 'authorization'],
+          ['ACTED:x]\nab', 'short'],
+          [']n\n', 'secret'],
+        ],
+        shapes: [shape('u-red'), shape('u-scheme')],
+        text: 'ghp_ACTED:x]\nab',
+      },
+    ],
+    [
+      'shrunk: a multi-line secret with a blank line, before a JWT',
+      {
+        literals: [
+          ['@n:na@\n\ne-', 'short'],
+          ['A[@_', 'secret'],
+        ],
+        shapes: [shape('u-url'), shape('u-scheme')],
+        text: ':U01sig= @n:na@\n\ne-eyJabcdefghij.eyJabcdefghij.abcdefghij.9AJ_RxKA[@_',
       },
     ],
     [

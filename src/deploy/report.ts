@@ -32,6 +32,27 @@ export interface DeployReport {
   outcome: Omit<TargetOutcome, 'status'> & { status: DeployStatus };
 }
 
+/**
+ * Past this many units the table lists the ones that were not simply updated first, and only
+ * this many: 10 000 hosts of a `hosts-file` at ~300 bytes a row would pass the runner's 1 MiB
+ * per step summary, which it then drops whole. Every unit is in the operations log (step `unit`).
+ */
+export const UNIT_ROWS = 200;
+/** The chart has one bar per unit; past this many it is not readable and is left out. */
+export const GANTT_BARS = 60;
+/** Plan lines shown (a host has several); a dry run prints every one to the step's log. */
+export const PLAN_LINES = 400;
+
+/** The order of the rows when not all fit: what a reader came to the summary for first. */
+const RANK: Record<DeployReport['outcome']['units'][number]['outcome'], number> = {
+  failed: 0,
+  'rolled-back': 1,
+  skipped: 2,
+  unchanged: 3,
+  planned: 4,
+  updated: 5,
+};
+
 export function renderSummary(r: DeployReport): string {
   const title = r.dryRun
     ? `${r.operation} to ${r.target} (${r.environment}): dry run, nothing changed`
@@ -50,11 +71,20 @@ export function renderSummary(r: DeployReport): string {
   if (r.outcome.error) facts.push(['error', r.outcome.error]);
   if (r.unverified) facts.push(['not verified', r.unverified]);
   parts.push(summaryTable([], facts), '');
-  if (r.outcome.units.length > 0) {
+  const { units } = r.outcome;
+  const shown =
+    units.length <= UNIT_ROWS
+      ? units
+      : units
+          .map((u, i) => ({ u, i }))
+          .sort((a, b) => RANK[a.u.outcome] - RANK[b.u.outcome] || a.i - b.i)
+          .slice(0, UNIT_ROWS)
+          .map(({ u }) => u);
+  if (units.length > 0) {
     parts.push(
       summaryTable(
         ['unit', 'where', 'batch', 'outcome', 'old image', 'new image', 'health', 'time'],
-        r.outcome.units.map((u) => [
+        shown.map((u) => [
           u.id,
           u.where ?? '',
           u.batch || '-',
@@ -71,8 +101,9 @@ export function renderSummary(r: DeployReport): string {
       ),
       '',
     );
+    if (shown.length < units.length) parts.push(unitsNote(units, shown.length), '');
   }
-  const bars: GanttBar[] = r.outcome.units
+  const bars: GanttBar[] = units
     .filter((u) => u.batch > 0 && u.endedMs > u.startedMs)
     .map((u) => ({
       section: `batch ${u.batch}`,
@@ -81,14 +112,27 @@ export function renderSummary(r: DeployReport): string {
       endMs: u.endedMs,
       status: u.outcome === 'failed' ? 'crit' : u.outcome === 'rolled-back' ? 'active' : 'done',
     }));
-  if (bars.length > 0) parts.push(mermaidGantt(`${r.operation} rollout`, bars), '');
-  if (r.dryRun || r.outcome.plan.length > 0) {
+  if (bars.length > GANTT_BARS)
     parts.push(
-      `<details><summary>plan</summary>\n\n\`\`\`\n${r.outcome.plan.join('\n')}\n\`\`\`\n</details>`,
+      `_No rollout chart: ${bars.length} units are more than its ${GANTT_BARS} readable bars; every unit's time is in the operations log._`,
       '',
     );
+  else if (bars.length > 0) parts.push(mermaidGantt(`${r.operation} rollout`, bars), '');
+  if (r.dryRun || r.outcome.plan.length > 0) {
+    const { plan } = r.outcome;
+    const lines = plan.slice(0, PLAN_LINES);
+    if (lines.length < plan.length) lines.push(`… ${plan.length - lines.length} more lines`);
+    parts.push(`<details><summary>plan</summary>\n\n\`\`\`\n${lines.join('\n')}\n\`\`\`\n</details>`, '');
   }
   return parts.join('\n');
+}
+
+/** `_10000 units: 9990 updated, 10 failed. The table shows 200 of them, …_` */
+function unitsNote(units: DeployReport['outcome']['units'], shown: number): string {
+  const counts = new Map<string, number>();
+  for (const u of units) counts.set(u.outcome, (counts.get(u.outcome) ?? 0) + 1);
+  const all = [...counts].map(([outcome, n]) => `${n} ${outcome}`).join(', ');
+  return `_${units.length} units: ${all}. The table shows ${shown} of them, those failed, rolled back or skipped first; every unit is in the operations log (output \`log-file\`, step \`unit\`)._`;
 }
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { releaseBefore } from '../../src/deploy/heroku.ts';
 import { deployTagOf, digestOf } from '../../src/deploy/image.ts';
 import { batchSizes, batchWidth, describeFlyRollout, splitBatches } from '../../src/deploy/plan.ts';
-import { renderSummary } from '../../src/deploy/report.ts';
+import { GANTT_BARS, PLAN_LINES, renderSummary, UNIT_ROWS } from '../../src/deploy/report.ts';
 import { registryBaseUrl } from '../../src/providers/registry/distribution.ts';
 import { summaryTables } from '../helpers/summary-tables.ts';
 
@@ -201,6 +201,62 @@ describe('renderSummary', () => {
     expect(md).toContain('```mermaid');
     expect(md).toContain('section batch 2');
     expect(md).toContain('m2 :done, t1, 1500, 3000');
+  });
+
+  it.each([
+    [UNIT_ROWS, 0],
+    [UNIT_ROWS + 1, 3],
+    [10_000, 25],
+  ])('%i units over ssh, %i failed: the summary stays far under 1 MiB, failures first', (count, failures) => {
+    const units = Array.from({ length: count }, (_, i) => ({
+      id: `deploy@web-${i}.fleet.example.com`,
+      where: `web-${i}.fleet.example.com:22`,
+      previousImage: 'ghcr.io/acme/smooth:deploy_0123abcd',
+      newImage: 'ghcr.io/acme/smooth:deploy_4567ef01',
+      // The failures are the last units: listed first all the same.
+      outcome: i >= count - failures ? ('failed' as const) : ('updated' as const),
+      ...(i >= count - failures ? { error: 'health check failed' } : { health: 'passing' as const }),
+      batch: Math.floor(i / 8) + 1,
+      startedMs: i * 10,
+      endedMs: i * 10 + 5000,
+    }));
+    const plan = units.flatMap((u) => [
+      `${u.where}: docker pull ${u.newImage}`,
+      `${u.where}: run smooth_app`,
+    ]);
+    const md = renderSummary({
+      operation: 'deploy',
+      target: 'ssh',
+      environment: 'production',
+      deployId: 'id',
+      deployTag: 'deploy_4567ef01',
+      image: 'ghcr.io/acme/smooth:deploy_4567ef01',
+      previousImage: undefined,
+      deploymentId: 7,
+      dryRun: false,
+      outcome: { status: failures > 0 ? 'failed' : 'success', plan, units },
+    });
+    expect(Buffer.byteLength(md)).toBeLessThan(256 * 1024);
+    const rows = summaryTables(md)[1]!.slice(1);
+    expect(rows).toHaveLength(Math.min(count, UNIT_ROWS));
+    expect(rows.slice(0, failures).map((r) => r[3])).toEqual(
+      Array(failures).fill('failed: health check failed'),
+    );
+    expect(rows.slice(failures).every((r) => r[3] === 'updated')).toBe(true);
+    if (count > UNIT_ROWS) {
+      expect(rows[failures]![0]).toBe('deploy@web-0.fleet.example.com');
+      expect(md).toContain(
+        `_${count} units: ${count - failures} updated, ${failures} failed. The table shows ${UNIT_ROWS} of them, those failed, rolled back or skipped first; every unit is in the operations log (output \`log-file\`, step \`unit\`)._`,
+      );
+    } else expect(md).not.toContain('The table shows');
+    expect(md).not.toContain('```mermaid');
+    expect(md).toContain(`_No rollout chart: ${count} units are more than its ${GANTT_BARS} readable bars;`);
+    const planLines = md
+      .slice(md.indexOf('<summary>plan</summary>'))
+      .split('\n')
+      .filter((l) => l.includes(': '));
+    expect(planLines).toHaveLength(Math.min(PLAN_LINES, plan.length));
+    if (plan.length > PLAN_LINES) expect(md).toContain(`… ${plan.length - PLAN_LINES} more lines`);
   });
 
   it('shows the environment in the heading as text, never markup', () => {

@@ -7,6 +7,8 @@ export const modules = {
 
 __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   LOCK_ROWS: () => (/* binding */ LOCK_ROWS),
+/* harmony export */   lockTable: () => (/* binding */ lockTable),
 /* harmony export */   releaseServiceLocks: () => (/* binding */ releaseServiceLocks),
 /* harmony export */   runReleaseLock: () => (/* binding */ runReleaseLock)
 /* harmony export */ });
@@ -27,6 +29,45 @@ __webpack_require__.r(__webpack_exports__);
 
 
 
+/** Past this many hosts the summary lists the ones where something happened first, and only this many. */
+const LOCK_ROWS = 200;
+/** Failed hosts named in the step's error; the others are counted. */
+const NAMED_IN_ERROR = 10;
+const LOCK_RANK = {
+    failed: 0,
+    released: 1,
+    'would release': 2,
+    'taken by another run meanwhile': 3,
+    'not an ops-actions lock': 4,
+    'no lock': 5,
+};
+/**
+ * The summary's table, one row per host up to LOCK_ROWS; past that the failed, released and
+ * other noteworthy hosts first, and a line with the count per result. A `hosts-file` of thousands
+ * of hosts would otherwise pass the runner's 1 MiB per step summary, which it drops whole.
+ * Every host has its line in the step's log.
+ */
+function lockTable(results) {
+    const rows = results.length <= LOCK_ROWS
+        ? results
+        : results
+            .map((r, i) => ({ r, i }))
+            .sort((a, b) => LOCK_RANK[a.r.result] - LOCK_RANK[b.r.result] || a.i - b.i)
+            .slice(0, LOCK_ROWS)
+            .map(({ r }) => r);
+    const table = (0,_core_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .summaryTable */ .jb)(['host', 'held by', 'result'], rows.map((r) => [r.host, r.heldBy ?? '—', r.error ?? r.result]));
+    if (rows.length === results.length)
+        return [table];
+    const counts = new Map();
+    for (const r of results)
+        counts.set(r.result, (counts.get(r.result) ?? 0) + 1);
+    const all = [...counts].map(([result, n]) => `${n} ${result}`).join(', ');
+    return [
+        table,
+        '',
+        `_${results.length} hosts: ${all}. The table shows ${rows.length} of them, those failed or released first; every host has its line in the step's log._`,
+    ];
+}
 /** Reads and releases the service's lock on each host, one host at a time. */
 async function releaseServiceLocks(remote, hosts, service, options) {
     const out = [];
@@ -35,12 +76,9 @@ async function releaseServiceLocks(remote, hosts, service, options) {
             out.push(await releaseOne(remote, host, service, options));
         }
         catch (error) {
-            out.push({
-                host: host.where,
-                heldBy: undefined,
-                result: 'failed',
-                error: (0,_core_message_js__WEBPACK_IMPORTED_MODULE_2__/* .composedOf */ .s5)(error),
-            });
+            const reason = (0,_core_message_js__WEBPACK_IMPORTED_MODULE_2__/* .composedOf */ .s5)(error);
+            options.line((0,_core_message_js__WEBPACK_IMPORTED_MODULE_2__/* .msg */ .ab) `${host.where}: failed: ${reason}`);
+            out.push({ host: host.where, heldBy: undefined, result: 'failed', error: reason });
         }
     }
     return out;
@@ -98,7 +136,7 @@ async function runReleaseLock(settings, dryRun, ctx) {
     await ctx.writeSummary([
         `### Release the ${redact(settings.service)} deploy lock${dryRun ? ' (dry run, nothing changed)' : ''}`,
         '',
-        (0,_core_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .summaryTable */ .jb)(['host', 'held by', 'result'], shown.map((r) => [r.host, r.heldBy ?? '—', r.error ?? r.result])),
+        ...lockTable(shown),
         '',
     ].join('\n'), { fromRedactedData: true });
     const failed = results.filter((r) => r.result === 'failed');
@@ -110,8 +148,11 @@ async function runReleaseLock(settings, dryRun, ctx) {
                 ? 'success'
                 : 'unchanged';
     ctx.setOwnOutput('status', status);
-    if (failed.length > 0)
-        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .StepError */ .zg('ssh.release-lock', (0,_core_message_js__WEBPACK_IMPORTED_MODULE_2__/* .msg */ .ab) `release the ${settings.service} deploy lock on ${failed.map((r) => r.host).join(', ')}`, failed.map((r) => (failed.length > 1 ? `${r.host}: ${r.error}` : r.error)).join('; '));
+    if (failed.length > 0) {
+        const named = failed.slice(0, NAMED_IN_ERROR);
+        const more = failed.length > named.length ? `; and ${failed.length - named.length} more` : '';
+        throw new _core_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .StepError */ .zg('ssh.release-lock', (0,_core_message_js__WEBPACK_IMPORTED_MODULE_2__/* .msg */ .ab) `release the ${settings.service} deploy lock on ${named.map((r) => r.host).join(', ')}${more}`, named.map((r) => (failed.length > 1 ? `${r.host}: ${r.error}` : r.error)).join('; ') + more);
+    }
     if (status === 'unchanged')
         ctx.notice((0,_core_message_js__WEBPACK_IMPORTED_MODULE_2__/* .msg */ .ab) `release-lock changed nothing: no host held a ${settings.service} deploy lock that could be released`);
     if (dryRun)

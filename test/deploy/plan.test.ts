@@ -3,6 +3,7 @@ import { releaseBefore } from '../../src/deploy/heroku.ts';
 import { deployTagOf, digestOf } from '../../src/deploy/image.ts';
 import { batchSizes, batchWidth, describeFlyRollout, splitBatches } from '../../src/deploy/plan.ts';
 import { GANTT_BARS, PLAN_LINES, renderSummary, UNIT_ROWS } from '../../src/deploy/report.ts';
+import { type HostLock, LOCK_ROWS, lockTable } from '../../src/deploy/ssh/release-lock.ts';
 import { registryBaseUrl } from '../../src/providers/registry/distribution.ts';
 import { summaryTables } from '../helpers/summary-tables.ts';
 
@@ -274,4 +275,38 @@ describe('renderSummary', () => {
     });
     expect(md.split('\n')[0]).toBe('## deploy to heroku (prod &lt;!-- &amp; more): success');
   });
+});
+
+describe('release-lock summary table', () => {
+  const host = (i: number, result: HostLock['result']): HostLock => ({
+    host: `web-${i}.fleet.example.com:22`,
+    heldBy: result === 'no lock' ? undefined : `acme/web run ${i}.1 job deploy, since 2026-11-30 (3 h ago)`,
+    result,
+    ...(result === 'failed' ? { error: 'ssh could not connect: Connection timed out' } : {}),
+  });
+  it.each([
+    [LOCK_ROWS, 0, 0],
+    [LOCK_ROWS + 1, 2, 1],
+    [10_000, 30, 5],
+  ])(
+    '%i hosts, %i released, %i failed: at most LOCK_ROWS rows, those failed then released first',
+    (count, released, failures) => {
+      const results = Array.from({ length: count }, (_, i) =>
+        host(i, i >= count - failures ? 'failed' : i >= count - failures - released ? 'released' : 'no lock'),
+      );
+      const md = lockTable(results).join('\n');
+      expect(Buffer.byteLength(md)).toBeLessThan(128 * 1024);
+      const rows = summaryTables(md)[0]!.slice(1);
+      expect(rows).toHaveLength(Math.min(count, LOCK_ROWS));
+      if (count > LOCK_ROWS) {
+        expect(rows.slice(0, failures + released).map((r) => r[2])).toEqual([
+          ...Array(failures).fill('ssh could not connect: Connection timed out'),
+          ...Array(released).fill('released'),
+        ]);
+        expect(md).toContain(
+          `_${count} hosts: ${count - released - failures} no lock, ${released} released${failures ? `, ${failures} failed` : ''}. The table shows ${LOCK_ROWS} of them, those failed or released first; every host has its line in the step's log._`,
+        );
+      } else expect(md).not.toContain('The table shows');
+    },
+  );
 });

@@ -47,24 +47,65 @@ export interface HostLock {
   error?: Line;
 }
 
+/** Past this many hosts the summary lists the ones where something happened first, and only this many. */
+export const LOCK_ROWS = 200;
+/** Failed hosts named in the step's error; the others are counted. */
+const NAMED_IN_ERROR = 10;
+
+const LOCK_RANK: Record<LockResult, number> = {
+  failed: 0,
+  released: 1,
+  'would release': 2,
+  'taken by another run meanwhile': 3,
+  'not an ops-actions lock': 4,
+  'no lock': 5,
+};
+
+/**
+ * The summary's table, one row per host up to LOCK_ROWS; past that the failed, released and
+ * other noteworthy hosts first, and a line with the count per result. A `hosts-file` of thousands
+ * of hosts would otherwise pass the runner's 1 MiB per step summary, which it drops whole.
+ * Every host has its line in the step's log.
+ */
+export function lockTable(results: readonly HostLock[]): string[] {
+  const rows =
+    results.length <= LOCK_ROWS
+      ? results
+      : results
+          .map((r, i) => ({ r, i }))
+          .sort((a, b) => LOCK_RANK[a.r.result] - LOCK_RANK[b.r.result] || a.i - b.i)
+          .slice(0, LOCK_ROWS)
+          .map(({ r }) => r);
+  const table = summaryTable(
+    ['host', 'held by', 'result'],
+    rows.map((r) => [r.host, r.heldBy ?? '—', r.error ?? r.result]),
+  );
+  if (rows.length === results.length) return [table];
+  const counts = new Map<string, number>();
+  for (const r of results) counts.set(r.result, (counts.get(r.result) ?? 0) + 1);
+  const all = [...counts].map(([result, n]) => `${n} ${result}`).join(', ');
+  return [
+    table,
+    '',
+    `_${results.length} hosts: ${all}. The table shows ${rows.length} of them, those failed or released first; every host has its line in the step's log._`,
+  ];
+}
+
 /** Reads and releases the service's lock on each host, one host at a time. */
 export async function releaseServiceLocks(
   remote: Remote,
   hosts: readonly DeployHost[],
   service: string,
-  options: { dryRun: boolean; line: (text: string) => void },
+  options: { dryRun: boolean; line: (text: Line) => void },
 ): Promise<HostLock[]> {
   const out: HostLock[] = [];
   for (const host of hosts) {
     try {
       out.push(await releaseOne(remote, host, service, options));
     } catch (error) {
-      out.push({
-        host: host.where,
-        heldBy: undefined,
-        result: 'failed',
-        error: composedOf(error),
-      });
+      const reason = composedOf(error);
+      options.line(msg`${host.where}: failed: ${reason}`);
+      out.push({ host: host.where, heldBy: undefined, result: 'failed', error: reason });
     }
   }
   return out;
@@ -74,7 +115,7 @@ async function releaseOne(
   remote: Remote,
   host: DeployHost,
   service: string,
-  options: { dryRun: boolean; line: (text: string) => void },
+  options: { dryRun: boolean; line: (text: Line) => void },
 ): Promise<HostLock> {
   const where = host.where;
   const read = await remote.run(host.login, inspectCommand(service), { timeoutMs: 30_000 });
@@ -142,10 +183,7 @@ export async function runReleaseLock(
     [
       `### Release the ${redact(settings.service)} deploy lock${dryRun ? ' (dry run, nothing changed)' : ''}`,
       '',
-      summaryTable(
-        ['host', 'held by', 'result'],
-        shown.map((r) => [r.host, r.heldBy ?? '—', r.error ?? r.result]),
-      ),
+      ...lockTable(shown),
       '',
     ].join('\n'),
     { fromRedactedData: true },
@@ -160,12 +198,15 @@ export async function runReleaseLock(
           ? 'success'
           : 'unchanged';
   ctx.setOwnOutput('status', status);
-  if (failed.length > 0)
+  if (failed.length > 0) {
+    const named = failed.slice(0, NAMED_IN_ERROR);
+    const more = failed.length > named.length ? `; and ${failed.length - named.length} more` : '';
     throw new StepError(
       'ssh.release-lock',
-      msg`release the ${settings.service} deploy lock on ${failed.map((r) => r.host).join(', ')}`,
-      failed.map((r) => (failed.length > 1 ? `${r.host}: ${r.error}` : r.error)).join('; '),
+      msg`release the ${settings.service} deploy lock on ${named.map((r) => r.host).join(', ')}${more}`,
+      named.map((r) => (failed.length > 1 ? `${r.host}: ${r.error}` : r.error)).join('; ') + more,
     );
+  }
   if (status === 'unchanged')
     ctx.notice(
       msg`release-lock changed nothing: no host held a ${settings.service} deploy lock that could be released`,

@@ -352,6 +352,30 @@ describe('fixed cases', () => {
       "a literal's line merged into the region of an anchor on the line before",
       { literals: [['a', 'secret']], shapes: [], text: '://\na' },
     ],
+    // The scan runs a private key's pattern once per block, not once per BEGIN inside it (quadratic
+    // on a line of them); an anchor inside the match of an earlier one is not run again.
+    [
+      'private key BEGINs repeated on one line, one END at the end',
+      text(`x ${'-----BEGIN RSA PRIVATE KEY-----'.repeat(3)}body-----END RSA PRIVATE KEY----- after\nnext\n`),
+    ],
+    [
+      'private key BEGINs repeated on one line, no END',
+      text(`x ${'-----BEGIN RSA PRIVATE KEY-----'.repeat(3)}\nbody\n`),
+    ],
+    [
+      "a second key's header whose dashes the first block's END search takes",
+      text(
+        '-----BEGIN A PRIVATE KEY-----\nk1\n-----BEGIN B PRIVATE KEY-----END B PRIVATE KEY-----\nk2\n-----END A PRIVATE KEY-----\nafter\n',
+      ),
+    ],
+    [
+      'a key block ended, then another BEGIN on the same line',
+      text('-----BEGIN A PRIVATE KEY-----k1-----END A PRIVATE KEY----- -----BEGIN B PRIVATE KEY-----\nk2\n'),
+    ],
+    [
+      'many anchors on one line and the line after (Authorization reaching it)',
+      text(`${'authorization: a://u:p@h token=x '.repeat(3)}authorization:\n${'Bearer abc ://'.repeat(3)}\n`),
+    ],
     [
       'a literal that is itself an anchor',
       { literals: [['token=', 'secret']], shapes: [], text: 'a token=abc\nb token=\n' },

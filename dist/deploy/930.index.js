@@ -2547,18 +2547,20 @@ class Redactor {
      */
     scan(text, limit) {
         const found = [];
+        const lines = new Lines(text);
         const index = this.literalIndex();
         if (index)
-            index.find(text, limit, (at) => found.push(lineAround(text, at, 1, true)));
+            index.find(text, limit, (at) => found.push(lines.around(at, 1, true)));
         for (const form of this.unindexed) {
-            const lines = 1 + countNewlines(form);
+            const count = 1 + countNewlines(form);
             // A multi-line form's occurrences may overlap and reach different lines.
-            const step = lines > 1 ? 1 : form.length;
+            const step = count > 1 ? 1 : form.length;
             for (let at = text.indexOf(form); at !== -1 && at < limit; at = text.indexOf(form, at + step))
-                found.push(lineAround(text, at, lines, true));
+                found.push(lines.around(at, count, true));
         }
         const { scan: anchors, reaches } = this.shapeAnchors();
         if (anchors) {
+            const taken = reaches.map((reach) => reach.patterns.map(() => 0));
             anchors.lastIndex = 0;
             for (let m = anchors.exec(text); m !== null && m.index < limit; m = anchors.exec(text)) {
                 // Overlapping: an anchor may start inside the hit of another (`HRKU-----BEGIN`).
@@ -2566,9 +2568,9 @@ class Redactor {
                 let reach = 0;
                 while (m[reaches[reach].group] === undefined)
                     reach++;
-                const region = regionAt(text, m.index, reaches, reach);
+                const region = regionAt(lines, m.index, reaches, reach, taken);
                 if (region)
-                    found.push(this.markerReach === 0 ? region : widen(text, region, this.markerReach));
+                    found.push(this.markerReach === 0 ? region : widen(lines, region, this.markerReach));
             }
         }
         if (found.length === 0)
@@ -2684,32 +2686,66 @@ function countNewlines(s) {
 function lineStart(text, at) {
     return at === 0 ? 0 : text.lastIndexOf('\n', at - 1) + 1;
 }
-/** The line holding `at`, and `lines - 1` lines after it; the end is past the newline. */
-function lineAround(text, at, lines, literal) {
-    const start = lineStart(text, at);
-    let end = at;
-    for (let i = 0; i < lines; i++) {
-        const nl = text.indexOf('\n', end);
-        if (nl === -1)
-            return { start, end: Number.POSITIVE_INFINITY, literal };
-        end = nl + 1;
+/**
+ * The lines of one text, for the scan: the last few lines it asked about are
+ * remembered, so a line holding many hits (a 10 MB line full of `://`) is
+ * searched for its ends once, not once per hit, which would be quadratic.
+ */
+class Lines {
+    /** `[start, newline]` of recent lines; `newline` is `text.length` on the last line. */
+    recent = [];
+    text;
+    constructor(text) {
+        this.text = text;
     }
-    return { start, end, literal };
+    /** The line holding `at`: its start, and its end past the newline (`Infinity` on the last line). */
+    of(at) {
+        for (const [start, newline] of this.recent)
+            if (at >= start && at <= newline)
+                return this.bounds(start, newline);
+        const start = lineStart(this.text, at);
+        const nl = this.text.indexOf('\n', at);
+        const newline = nl === -1 ? this.text.length : nl;
+        this.recent.unshift([start, newline]);
+        if (this.recent.length > 3)
+            this.recent.pop();
+        return this.bounds(start, newline);
+    }
+    /** The line holding `at`, and `lines - 1` lines after it; the end is past the newline. */
+    around(at, lines, literal) {
+        const { start } = this.of(at);
+        let end = at;
+        for (let i = 0; i < lines; i++) {
+            end = this.of(end).end;
+            if (end === Number.POSITIVE_INFINITY)
+                break;
+        }
+        return { start, end, literal };
+    }
+    bounds(start, newline) {
+        return { start, end: newline === this.text.length ? Number.POSITIVE_INFINITY : newline + 1 };
+    }
 }
 /** `region` and `lines` lines before and after it. */
-function widen(text, region, lines) {
+function widen(lines, region, count) {
     let start = region.start;
-    for (let i = 0; i < lines && start > 0; i++)
-        start = lineStart(text, start - 1);
-    const end = region.end === Number.POSITIVE_INFINITY ? region.end : lineAround(text, region.end, lines, false).end;
+    for (let i = 0; i < count && start > 0; i++)
+        start = lines.of(start - 1).start;
+    const end = region.end === Number.POSITIVE_INFINITY ? region.end : lines.around(region.end, count, false).end;
     return { start, end, literal: region.literal };
 }
 /**
  * The region of an anchor hit at `at`: the lines its shapes reach, the first
  * of `reaches` from `first` on whose anchors occur there and, for `Infinity`,
  * whose shapes match there (see `TokenShape.lines`). Undefined when none does.
+ * `taken[r][p]`: where the last match of pattern `p` of reach `r` found by
+ * this scan ends; an anchor before that lies inside it, as the shape's global
+ * regex would have consumed it, so the pattern is not run there again (a line
+ * of `-----BEGIN RSA PRIVATE KEY-----` repeated would run it to the END once
+ * per hit: quadratic).
  */
-function regionAt(text, at, reaches, first) {
+function regionAt(lines, at, reaches, first, taken) {
+    const text = lines.text;
     for (let r = first; r < reaches.length; r++) {
         const reach = reaches[r];
         if (r !== first) {
@@ -2718,18 +2754,25 @@ function regionAt(text, at, reaches, first) {
                 continue;
         }
         if (reach.lines !== Number.POSITIVE_INFINITY)
-            return lineAround(text, at, 1 + reach.lines, false);
+            return lines.around(at, 1 + reach.lines, false);
         let end = -1;
-        for (const pattern of reach.patterns) {
+        reach.patterns.forEach((pattern, p) => {
+            if (at < taken[r][p])
+                return;
             pattern.lastIndex = at;
             const m = pattern.exec(text);
-            if (m !== null && m[0] !== '')
-                end = Math.max(end, at + m[0].length);
-        }
+            if (m === null || m[0] === '')
+                return;
+            taken[r][p] = at + m[0].length;
+            end = Math.max(end, at + m[0].length);
+        });
         if (end === -1)
             continue;
-        const nl = end === text.length ? -1 : text.indexOf('\n', end - 1);
-        return { start: lineStart(text, at), end: nl === -1 ? Number.POSITIVE_INFINITY : nl + 1, literal: false };
+        return {
+            start: lines.of(at).start,
+            end: end === text.length ? Number.POSITIVE_INFINITY : lines.of(end - 1).end,
+            literal: false,
+        };
     }
     return undefined;
 }

@@ -4530,14 +4530,21 @@ const SP = '[^\\S\\r\\n]';
 const BREAK = `${SP}*(?:\\r\\n?|\\n)${SP}*`;
 const AUTH_SCHEME = '(?:bearer|basic|token|flyv1|digest)';
 /**
+ * What a value on the line after `authorization:` may not be: a mapping key
+ * (`mode: Webhook` under a kubelet config's `authorization:`, `webhook:`),
+ * which says the name was a YAML section, not a header; no token ends in `:`.
+ */
+const NOT_A_KEY = `(?![^\\s"'<>\\]:]*:(?:\\s|$))`;
+/**
  * The part of an Authorization header kept in front of its marker. The value is
  * on the name's line or the next one, with the line break after the separator
  * (YAML `Authorization:` then an indented value), inside a `[` (indented JSON
  * of Go's http.Header: `"Authorization": [` then `"Bearer …"`) or after the
- * scheme (a folded YAML scalar); a blank line between is not a header value.
+ * scheme (a folded YAML scalar); a blank line between is not a header value,
+ * nor is a mapping key (`NOT_A_KEY`).
  */
 const AUTH_PREFIX = `(?<![a-z0-9])(?:proxy-)?authorization["']?${SP}*[:=]` +
-    `(?:(?:${BREAK}(?:\\[${SP}*)?|${SP}*\\[${BREAK})["']?(?:${AUTH_SCHEME}${SP}+)?` +
+    `(?:(?:${BREAK}(?:\\[${SP}*)?|${SP}*\\[${BREAK})["']?(?:${AUTH_SCHEME}${SP}+)?${NOT_A_KEY}` +
     `|${SP}*(?:\\[${SP}*)?["']?(?:${AUTH_SCHEME}(?:${SP}+|${BREAK}))?)`;
 const TOKEN_SHAPES = [
     {
@@ -4555,10 +4562,21 @@ const TOKEN_SHAPES = [
         anchor: ':\\/\\/',
     },
     {
+        // The same inside a percent-encoded URL that is itself a parameter value (`?src=https%3A%2F%2F
+        // user%3Apass%40host`): `://` is `%3A%2F%2F`, `:` `%3A` and `@` `%40`; an `@` in the password
+        // was `%40` in the URL and is `%2540` once that is encoded, so the first `%40` ends it.
+        kind: 'url-credentials',
+        pattern: /(\b[a-zA-Z][a-zA-Z0-9+.-]*%3A%2F%2F)(?:(?!%3A|%40|%2F)[^\s:@/?#&"'<>])+%3A(?!\[REDACTED:)(?:(?!%40|%2F|%3F|%23|%26)[^\s/?#&"'<>])+(?=%40)/gi,
+        anchor: '%3[aA]%2[fF]%2[fF]',
+    },
+    {
         kind: 'authorization',
         // Also Go's `map[Authorization:[Bearer …]]`, JSON `"authorization":["Bearer …"]` and CGI's
-        // `HTTP_AUTHORIZATION`; a value already redacted as a literal is left as it is.
-        pattern: new RegExp(`(${AUTH_PREFIX})(?!\\[REDACTED:)[^\\s"'<>\\]]+(?:[ ,][^\\s"'<>,\\]]*fm\\d_[^\\s"'<>\\]]+)*`, 'gi'),
+        // `HTTP_AUTHORIZATION`. Text is redacted again at each output, so a value already redacted is
+        // left as it is, also where the prefix could stop short of it: the value never starts with
+        // `[` (Go's, kept in the prefix) and is not a scheme in front of a marker, or
+        // `Authorization: Bearer [REDACTED:…]` would lose its scheme and `[REDACTED:…]` gain brackets.
+        pattern: new RegExp(`(${AUTH_PREFIX})(?!\\[|(?<=\\[)REDACTED:|${AUTH_SCHEME}(?:${SP}+|${BREAK})\\[+REDACTED:)[^\\s"'<>\\]]+(?:[ ,][^\\s"'<>,\\]]*fm\\d_[^\\s"'<>\\]]+)*`, 'gi'),
         // Anchored on its rare last letter: a scan that stops at every `t` costs a third of the redaction.
         anchor: '[zZ](?<=[tT][hH][oO][rR][iI][zZ])',
         lines: 1,

@@ -400,6 +400,15 @@ describe('fixed cases', () => {
       'many anchors on one line and the line after (Authorization reaching it)',
       text(`${'authorization: a://u:p@h token=x '.repeat(3)}authorization:\n${'Bearer abc ://'.repeat(3)}\n`),
     ],
+    // A stream holding back an open block tries again only when the carried text has doubled.
+    [
+      'a private key block over many lines, then text',
+      text(`-----BEGIN RSA PRIVATE KEY-----\n${'body\n'.repeat(12)}-----END RSA PRIVATE KEY-----\nafter\n`),
+    ],
+    [
+      'a private key block that never ends',
+      text(`a\n-----BEGIN EC PRIVATE KEY-----\n${'body\n'.repeat(12)}`),
+    ],
     [
       'a YAML section named authorization: its keys are no header value',
       text('authorization:\n  mode: Webhook\n  webhook:\n    enabled: true\n'),

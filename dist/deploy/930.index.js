@@ -2810,7 +2810,16 @@ function regionAt(lines, at, reaches, first, taken) {
 class StreamRedactor {
     redactor;
     carry = '';
-    carryBytes = Buffer.alloc(0);
+    /** Byte chunks not redacted yet, joined only when they are. */
+    pending = [];
+    pendingLength = 0;
+    /**
+     * How long the carried text must grow before it is tried again after the
+     * redactor held part of it back (an open private key block: the rest of
+     * the output may be its body): twice what was held, so a block that never
+     * ends costs a linear number of scans of it, not one per chunk.
+     */
+    retryAt = 0;
     constructor(redactor) {
         this.redactor = redactor;
     }
@@ -2818,37 +2827,42 @@ class StreamRedactor {
         if (typeof chunk !== 'string')
             return this.pushBytes(chunk);
         const text = this.carry + chunk;
-        const limit = text.lastIndexOf('\n') + 1;
-        if (limit === 0) {
+        if (!chunk.includes('\n') || text.length < this.retryAt) {
             this.carry = text;
             return '';
         }
+        const limit = text.lastIndexOf('\n') + 1;
         const { out, consumed } = this.redactor.redactPart(text, limit, false);
         this.carry = text.slice(consumed);
+        this.retryAt = consumed < limit ? 2 * this.carry.length : 0;
         return out;
     }
     pushBytes(chunk) {
-        const bytes = this.carryBytes.length === 0
-            ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-            : Buffer.concat([this.carryBytes, chunk]);
-        const cut = bytes.lastIndexOf(10) + 1;
-        if (cut === 0) {
-            this.carryBytes = bytes;
+        const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        this.pending.push(view);
+        this.pendingLength += view.length;
+        if (view.indexOf(10) === -1 || this.pendingLength < this.retryAt)
             return '';
-        }
+        const bytes = this.pending.length === 1 ? view : Buffer.concat(this.pending, this.pendingLength);
+        const cut = bytes.lastIndexOf(10) + 1;
         const text = bytes.toString('utf8', 0, cut);
         const { out, consumed } = this.redactor.redactPart(text, text.length, false);
         const rest = bytes.subarray(cut);
-        this.carryBytes =
-            consumed === text.length
-                ? Buffer.from(rest)
-                : Buffer.concat([Buffer.from(text.slice(consumed), 'utf8'), rest]);
+        const carry = consumed === text.length
+            ? Buffer.from(rest)
+            : Buffer.concat([Buffer.from(text.slice(consumed), 'utf8'), rest]);
+        this.pending = carry.length === 0 ? [] : [carry];
+        this.pendingLength = carry.length;
+        this.retryAt = consumed < text.length ? 2 * carry.length : 0;
         return out;
     }
     end() {
-        const text = this.carry + (this.carryBytes.length > 0 ? this.carryBytes.toString('utf8') : '');
+        const bytes = this.pending.length === 0 ? '' : Buffer.concat(this.pending, this.pendingLength).toString('utf8');
+        const text = this.carry + bytes;
         this.carry = '';
-        this.carryBytes = Buffer.alloc(0);
+        this.pending = [];
+        this.pendingLength = 0;
+        this.retryAt = 0;
         return text === '' ? '' : this.redactor.redact(text);
     }
 }

@@ -402,3 +402,13 @@ describe('isSecretConfigValue', () => {
     expect(isSecretConfigValue(name, value)).toBe(expected);
   });
 });
+
+describe('StreamRedactor keeps what it holds, not the caller’s buffer', () => {
+  it('a byte chunk without a line break, its buffer then reused, comes out as it was', () => {
+    const s = new StreamRedactor(new Redactor());
+    const buffer = Buffer.from('token=abc ');
+    expect(s.push(buffer)).toBe('');
+    buffer.write('XXXXXXXXXX');
+    expect(s.push(Buffer.from('rest\n'))).toBe('token=[REDACTED:url-secret] rest\n');
+  });
+});

@@ -2755,10 +2755,13 @@ class StreamRedactor {
     }
     pushBytes(chunk) {
         const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-        this.pending.push(view);
         this.pendingLength += view.length;
-        if (view.indexOf(10) === -1 || this.pendingLength < this.retryAt)
+        if (view.indexOf(10) === -1 || this.pendingLength < this.retryAt) {
+            // Kept past this call: a copy, in case the caller reuses its buffer.
+            this.pending.push(Buffer.from(view));
             return '';
+        }
+        this.pending.push(view);
         const bytes = this.pending.length === 1 ? view : Buffer.concat(this.pending, this.pendingLength);
         const cut = bytes.lastIndexOf(10) + 1;
         const text = bytes.toString('utf8', 0, cut);

@@ -77,6 +77,8 @@ const FRAGMENTS = [
   'api_key=',
   'token%3D',
   'https%3A%2F%2F',
+  'https:\\/\\/',
+  'aws_secret_access_key=\\\n',
   'u%3Ap%40h',
   '%3a%2f%2f',
   '%3Fsig%3D',
@@ -408,6 +410,14 @@ describe('fixed cases', () => {
     [
       'a private key block that never ends',
       text(`a\n-----BEGIN EC PRIVATE KEY-----\n${'body\n'.repeat(12)}`),
+    ],
+    [
+      'credentials in a JSON-escaped URL (https:\\/\\/user:pass@host)',
+      text('{"url":"https:\\/\\/deploy:pw@db.example.com\\/x"}\n'),
+    ],
+    [
+      'an AWS secret key after a shell line continuation',
+      text(`export AWS_SECRET_ACCESS_KEY=\\\n  ${'A'.repeat(40)}\n`),
     ],
     [
       'a YAML section named authorization: its keys are no header value',

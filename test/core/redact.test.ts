@@ -412,3 +412,23 @@ describe('StreamRedactor keeps what it holds, not the caller’s buffer', () => 
     expect(s.push(Buffer.from('rest\n'))).toBe('token=[REDACTED:url-secret] rest\n');
   });
 });
+
+describe('shapes met in review of the bundles', () => {
+  it.each([
+    [
+      '{"url":"https:\\/\\/deploy:pw@db.example.com\\/x"}',
+      '{"url":"https:\\/\\/[REDACTED:url-credentials]@db.example.com\\/x"}',
+    ],
+    [
+      `export AWS_SECRET_ACCESS_KEY=\\\n  ${'A'.repeat(40)}`,
+      'export AWS_SECRET_ACCESS_KEY=\\\n  [REDACTED:aws-secret-key]',
+    ],
+    ['src=https%3A%2F%2Fu%3Ap%2540w%40h%2Fc', 'src=https%3A%2F%2F[REDACTED:url-credentials]%40h%2Fc'],
+    ['src=https%3a%2f%2fu%3apw%40h', 'src=https%3a%2f%2f[REDACTED:url-credentials]%40h'],
+    ['src=https%3A%2F%2Fh%2Fp%3Fa%3Ab%40c', 'src=https%3A%2F%2Fh%2Fp%3Fa%3Ab%40c'],
+    ['authorization:\n  mode: Webhook\n  webhook:\n', 'authorization:\n  mode: Webhook\n  webhook:\n'],
+    ['Authorization:\n  Bearer abc', 'Authorization:\n  Bearer [REDACTED:authorization]'],
+  ])('%j', (text, redacted) => {
+    expect(new Redactor().redact(text)).toBe(redacted);
+  });
+});

@@ -2086,6 +2086,12 @@ const TOKEN_SHAPES = [
         anchor: ':\\/\\/',
     },
     {
+        // The same in JSON that escapes `/` (PHP's json_encode, Java's org.json): `https:\/\/user:pass@…`.
+        kind: 'url-credentials',
+        pattern: /(\b[a-zA-Z][a-zA-Z0-9+.-]*:\\\/\\\/)[^\s:@/?#"'<>]+:(?!\[REDACTED:)[^\s/?#"'<>]+(?=@)/g,
+        anchor: ':\\\\\\/\\\\\\/',
+    },
+    {
         // The same inside a percent-encoded URL that is itself a parameter value (`?src=https%3A%2F%2F
         // user%3Apass%40host`): `://` is `%3A%2F%2F`, `:` `%3A` and `@` `%40`; an `@` in the password
         // was `%40` in the URL and is `%2540` once that is encoded, so the first `%40` ends it.
@@ -2123,8 +2129,9 @@ const TOKEN_SHAPES = [
     {
         // The secret half has no prefix of its own; it is recognised by the name it travels under.
         kind: 'aws-secret-key',
-        // Its value on the name's line or, after the separator, on the next one (YAML, `=` then a wrap).
-        pattern: new RegExp(`(\\baws_secret_access_key["']?${SP}*[:=](?:${BREAK}|${SP}*)["']?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])`, 'gi'),
+        // Its value on the name's line or, after the separator, on the next one (YAML, `=` then a wrap,
+        // a shell line continued with `\`).
+        pattern: new RegExp(`(\\baws_secret_access_key["']?${SP}*[:=](?:${SP}*\\\\?${BREAK}|${SP}*)["']?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])`, 'gi'),
         anchor: '_(?<=[sS][eE][cC][rR][eE][tT]_[aA][cC][cC][eE][sS][sS]_)',
         lines: 1,
     },

@@ -236,7 +236,7 @@ describe('a re-run after an attempt that uploaded its evidence', () => {
 const fileOf = (run: BundleRun) => run.outputs.file!.split('/').at(-1)!;
 
 /**
- * A third attempt after one that left `<name>-attempt-2`: it succeeds, the name holds its file first
+ * A third attempt after one that left `<name>-attempt-2`: it succeeds, the name holds its file
  * and the `earlier` ones once each, and no other finalized artifact is left in the run.
  */
 async function thirdAttempt(earlier: string[]): Promise<{ run: BundleRun; ws: string }> {
@@ -244,7 +244,7 @@ async function thirdAttempt(earlier: string[]): Promise<{ run: BundleRun; ws: st
   const third = await attempt({ GITHUB_RUN_ATTEMPT: '3' });
   expect(third.run.errors).toEqual([]);
   expect(third.run.code).toBe(0);
-  expect(zipNames()[0]).toBe(fileOf(third.run));
+  // Entry order is not ours: @actions/artifact adds files as their stats come back (archiver `file`).
   expect(zipNames().sort()).toEqual([fileOf(third.run), ...earlier].sort());
   expect(results.artifacts.filter((a) => a.finalized).map((a) => a.name)).toEqual([NAME]);
   return third;

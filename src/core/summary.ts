@@ -18,6 +18,14 @@ export function escapeHtml(value: unknown): string {
 }
 
 /**
+ * The rows a capped table shows: every item when there are at most `limit`, else the `limit`
+ * that rank first (lower `rank` first; ties keep their order, Array#sort being stable).
+ */
+export function rowsWithin<T>(items: readonly T[], limit: number, rank: (item: T) => number): readonly T[] {
+  return items.length <= limit ? items : [...items].sort((a, b) => rank(a) - rank(b)).slice(0, limit);
+}
+
+/**
  * A job-summary table from @actions/core's `summary.addTable`, one line of
  * HTML. Cells are text: escaped here (addTable inserts them as they are), line
  * breaks kept as `<br>`. Without headers, every row is a data row.

@@ -1,4 +1,11 @@
-import { escapeHtml, formatMs, type GanttBar, mermaidGantt, summaryTable } from '../core/summary.ts';
+import {
+  escapeHtml,
+  formatMs,
+  type GanttBar,
+  mermaidGantt,
+  rowsWithin,
+  summaryTable,
+} from '../core/summary.ts';
 import type { TargetOutcome } from './target.ts';
 
 /** The job summary of a deploy, as a pure function of its result. */
@@ -72,14 +79,7 @@ export function renderSummary(r: DeployReport): string {
   if (r.unverified) facts.push(['not verified', r.unverified]);
   parts.push(summaryTable([], facts), '');
   const { units } = r.outcome;
-  const shown =
-    units.length <= UNIT_ROWS
-      ? units
-      : units
-          .map((u, i) => ({ u, i }))
-          .sort((a, b) => RANK[a.u.outcome] - RANK[b.u.outcome] || a.i - b.i)
-          .slice(0, UNIT_ROWS)
-          .map(({ u }) => u);
+  const shown = rowsWithin(units, UNIT_ROWS, (u) => RANK[u.outcome]);
   if (units.length > 0) {
     parts.push(
       summaryTable(

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatProgressLine, Progress } from '../../src/core/progress.ts';
-import { formatMs, markdownTable, mermaidGantt, summaryTable } from '../../src/core/summary.ts';
+import { formatMs, markdownTable, mermaidGantt, rowsWithin, summaryTable } from '../../src/core/summary.ts';
 import { summaryTables } from '../helpers/summary-tables.ts';
 
 describe('markdownTable', () => {
@@ -115,4 +115,20 @@ describe('formatMs', () => {
     [1500, '1.5 s'],
     [125_000, '2 min 5 s'],
   ])('%i', (ms, text) => expect(formatMs(ms)).toBe(text));
+});
+
+describe('rowsWithin', () => {
+  const rank = (s: string) => (s.startsWith('failed') ? 0 : s.startsWith('skipped') ? 1 : 2);
+  it.each([
+    { items: [], limit: 2, shown: [] },
+    { items: ['ok a', 'failed b'], limit: 2, shown: ['ok a', 'failed b'] },
+    {
+      items: ['ok a', 'failed b', 'ok c', 'skipped d', 'failed e'],
+      limit: 3,
+      shown: ['failed b', 'failed e', 'skipped d'],
+    },
+    { items: ['ok a', 'ok b', 'ok c'], limit: 2, shown: ['ok a', 'ok b'] },
+  ])('$limit of $items: $shown', ({ items, limit, shown }) => {
+    expect(rowsWithin(items, limit, rank)).toEqual(shown);
+  });
 });

@@ -3,7 +3,7 @@ import type { ActionContext } from '../../core/action.ts';
 import { StepError } from '../../core/errors.ts';
 import { ComposedError, composedOf, type Line, msg } from '../../core/message.ts';
 import { redactedData } from '../../core/redacted-data.ts';
-import { summaryTable } from '../../core/summary.ts';
+import { rowsWithin, summaryTable } from '../../core/summary.ts';
 import { SshSession } from '../../providers/ssh/session.ts';
 import type { SshDeploySettings } from '../inputs.ts';
 import { resolveHosts } from './discover-hosts.ts';
@@ -68,14 +68,7 @@ const LOCK_RANK: Record<LockResult, number> = {
  * Every host has its line in the step's log.
  */
 export function lockTable(results: readonly HostLock[]): string[] {
-  const rows =
-    results.length <= LOCK_ROWS
-      ? results
-      : results
-          .map((r, i) => ({ r, i }))
-          .sort((a, b) => LOCK_RANK[a.r.result] - LOCK_RANK[b.r.result] || a.i - b.i)
-          .slice(0, LOCK_ROWS)
-          .map(({ r }) => r);
+  const rows = rowsWithin(results, LOCK_ROWS, (r) => LOCK_RANK[r.result]);
   const table = summaryTable(
     ['host', 'held by', 'result'],
     rows.map((r) => [r.host, r.heldBy ?? '—', r.error ?? r.result]),

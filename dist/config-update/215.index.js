@@ -4964,7 +4964,7 @@ function parseRetryAfter(value, now) {
 /* harmony export */   g6: () => (/* binding */ mermaidGantt),
 /* harmony export */   jb: () => (/* binding */ summaryTable)
 /* harmony export */ });
-/* unused harmony exports escapeCell, markdownTable */
+/* unused harmony exports rowsWithin, escapeCell, markdownTable */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6421);
 
 /**
@@ -4980,6 +4980,13 @@ function escapeHtml(value) {
     return String(value ?? '')
         .replace(/&/g, '&amp;')
         .replace(/</g, '&lt;');
+}
+/**
+ * The rows a capped table shows: every item when there are at most `limit`, else the `limit`
+ * that rank first (lower `rank` first; ties keep their order, Array#sort being stable).
+ */
+function rowsWithin(items, limit, rank) {
+    return items.length <= limit ? items : [...items].sort((a, b) => rank(a) - rank(b)).slice(0, limit);
 }
 /**
  * A job-summary table from @actions/core's `summary.addTable`, one line of

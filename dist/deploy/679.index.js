@@ -48,13 +48,7 @@ const LOCK_RANK = {
  * Every host has its line in the step's log.
  */
 function lockTable(results) {
-    const rows = results.length <= LOCK_ROWS
-        ? results
-        : results
-            .map((r, i) => ({ r, i }))
-            .sort((a, b) => LOCK_RANK[a.r.result] - LOCK_RANK[b.r.result] || a.i - b.i)
-            .slice(0, LOCK_ROWS)
-            .map(({ r }) => r);
+    const rows = (0,_core_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .rowsWithin */ .d$)(results, LOCK_ROWS, (r) => LOCK_RANK[r.result]);
     const table = (0,_core_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .summaryTable */ .jb)(['host', 'held by', 'result'], rows.map((r) => [r.host, r.heldBy ?? '—', r.error ?? r.result]));
     if (rows.length === results.length)
         return [table];

@@ -3213,6 +3213,7 @@ function safeDecode(text) {
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   ZD: () => (/* binding */ escapeHtml),
 /* harmony export */   _V: () => (/* binding */ formatMs),
+/* harmony export */   d$: () => (/* binding */ rowsWithin),
 /* harmony export */   g6: () => (/* binding */ mermaidGantt),
 /* harmony export */   jb: () => (/* binding */ summaryTable)
 /* harmony export */ });
@@ -3232,6 +3233,13 @@ function escapeHtml(value) {
     return String(value ?? '')
         .replace(/&/g, '&amp;')
         .replace(/</g, '&lt;');
+}
+/**
+ * The rows a capped table shows: every item when there are at most `limit`, else the `limit`
+ * that rank first (lower `rank` first; ties keep their order, Array#sort being stable).
+ */
+function rowsWithin(items, limit, rank) {
+    return items.length <= limit ? items : [...items].sort((a, b) => rank(a) - rank(b)).slice(0, limit);
 }
 /**
  * A job-summary table from @actions/core's `summary.addTable`, one line of
@@ -3898,13 +3906,7 @@ function renderSummary(r) {
         facts.push(['not verified', r.unverified]);
     parts.push((0,summary/* summaryTable */.jb)([], facts), '');
     const { units } = r.outcome;
-    const shown = units.length <= UNIT_ROWS
-        ? units
-        : units
-            .map((u, i) => ({ u, i }))
-            .sort((a, b) => RANK[a.u.outcome] - RANK[b.u.outcome] || a.i - b.i)
-            .slice(0, UNIT_ROWS)
-            .map(({ u }) => u);
+    const shown = (0,summary/* rowsWithin */.d$)(units, UNIT_ROWS, (u) => RANK[u.outcome]);
     if (units.length > 0) {
         parts.push((0,summary/* summaryTable */.jb)(['unit', 'where', 'batch', 'outcome', 'old image', 'new image', 'health', 'time'], shown.map((u) => [
             u.id,

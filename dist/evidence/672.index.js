@@ -2982,7 +2982,7 @@ function safeDecode(text) {
 /* harmony export */   _V: () => (/* binding */ formatMs),
 /* harmony export */   jb: () => (/* binding */ summaryTable)
 /* harmony export */ });
-/* unused harmony exports escapeCell, mermaidGantt */
+/* unused harmony exports rowsWithin, escapeCell, mermaidGantt */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7264);
 
 /**
@@ -2998,6 +2998,13 @@ function escapeHtml(value) {
     return String(value ?? '')
         .replace(/&/g, '&amp;')
         .replace(/</g, '&lt;');
+}
+/**
+ * The rows a capped table shows: every item when there are at most `limit`, else the `limit`
+ * that rank first (lower `rank` first; ties keep their order, Array#sort being stable).
+ */
+function rowsWithin(items, limit, rank) {
+    return items.length <= limit ? items : [...items].sort((a, b) => rank(a) - rank(b)).slice(0, limit);
 }
 /**
  * A job-summary table from @actions/core's `summary.addTable`, one line of

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { InputError } from './errors.ts';
 import { msg } from './message.ts';
 import { Redactor } from './redact.ts';
@@ -86,11 +86,16 @@ export function utf8Text(bytes: Buffer): string {
 export function workspaceFiles(workspace: string | undefined): ReadListFile {
   return (path) => {
     const root = realpathSync(workspace ?? process.cwd());
-    const real = realpathSync(resolve(root, path));
-    const inside = relative(root, real);
-    if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-      throw new OutsideWorkspaceError(path);
+    const target = resolve(root, path);
+    let real: string;
+    try {
+      real = realpathSync(target);
+    } catch (error) {
+      // A missing file out there is refused as outside too, so that no answer tells what exists outside.
+      if (!isInside(root, realpathSync(nearestExisting(target)))) throw new OutsideWorkspaceError(path);
+      throw error;
     }
+    if (!isInside(root, real)) throw new OutsideWorkspaceError(path);
     const stat = statSync(real);
     if (stat.isDirectory()) throw new NotAListFileError('is a directory');
     if (!stat.isFile()) throw new NotAListFileError('is not a regular file (a FIFO, a socket or a device)');
@@ -100,6 +105,18 @@ export function workspaceFiles(workspace: string | undefined): ReadListFile {
       );
     return utf8Text(readFileSync(real));
   };
+}
+
+function isInside(root: string, real: string): boolean {
+  const inside = relative(root, real);
+  return !(inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside));
+}
+
+/** `path`, or the nearest of its parent folders that exists. */
+function nearestExisting(path: string): string {
+  let at = path;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  return at;
 }
 
 /** One entry of a list file, with its 1-based line number for errors. */

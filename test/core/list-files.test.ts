@@ -161,6 +161,7 @@ describe('list files stay inside the workspace (links followed)', () => {
   writeFileSync(join(root, 'outside.txt'), 'root:x:0:0:root:/root:/bin/bash\n');
   symlinkSync(join(root, 'outside.txt'), join(workspace, 'fleet', 'link.txt'));
   symlinkSync(join(workspace, 'fleet', 'urls.txt'), join(workspace, 'inside-link.txt'));
+  symlinkSync(root, join(workspace, 'out'));
   const parse = (file: string) =>
     parseConfigUpdate(
       new InputReader(fromRecord({ target: 'kamal', 'urls-file': file }), workspaceFiles(workspace)),
@@ -212,15 +213,25 @@ describe('list files stay inside the workspace (links followed)', () => {
     expect(parse('utf8.txt').target).toMatchObject({ urls: ['https://a.test/café'] });
   });
 
-  it.each(['../outside.txt', join(root, 'outside.txt'), 'fleet/link.txt', '../../../../../../etc/passwd'])(
-    'refuses %s naming the input, quoting nothing of the file',
-    (file) => {
-      const error = inputError(() => parse(file));
-      expect(error.input).toBe('urls-file');
-      expect(error.message).not.toContain('root:x');
-      expect(error.message).toMatch(/outside the workspace|cannot be read/);
-    },
-  );
+  it.each([
+    '../outside.txt',
+    join(root, 'outside.txt'),
+    'fleet/link.txt',
+    '../../../../../../etc/passwd',
+    // Missing ones too, directly or through a linked folder: the answer never tells what exists outside.
+    '../missing.txt',
+    join(root, 'missing', 'deeper.txt'),
+    'out/missing.txt',
+  ])('refuses %s as outside the workspace, naming the input and quoting nothing of the file', (file) => {
+    const error = inputError(() => parse(file));
+    expect(error.input).toBe('urls-file');
+    expect(error.message).not.toContain('root:x');
+    expect(error.message).toContain('which is outside the workspace (links followed)');
+  });
+
+  it('says a missing file inside the workspace cannot be read', () => {
+    expect(inputError(() => parse('fleet/missing.txt')).message).toMatch(/cannot be read \(ENOENT\)/);
+  });
 });
 
 describe('hosts-file', () => {

@@ -2847,11 +2847,19 @@ function utf8Text(bytes) {
 function workspaceFiles(workspace) {
     return (path) => {
         const root = (0,external_node_fs_.realpathSync)(workspace ?? process.cwd());
-        const real = (0,external_node_fs_.realpathSync)((0,external_node_path_.resolve)(root, path));
-        const inside = (0,external_node_path_.relative)(root, real);
-        if (inside === '..' || inside.startsWith(`..${external_node_path_.sep}`) || (0,external_node_path_.isAbsolute)(inside)) {
-            throw new OutsideWorkspaceError(path);
+        const target = (0,external_node_path_.resolve)(root, path);
+        let real;
+        try {
+            real = (0,external_node_fs_.realpathSync)(target);
         }
+        catch (error) {
+            // A missing file out there is refused as outside too, so that no answer tells what exists outside.
+            if (!isInside(root, (0,external_node_fs_.realpathSync)(nearestExisting(target))))
+                throw new OutsideWorkspaceError(path);
+            throw error;
+        }
+        if (!isInside(root, real))
+            throw new OutsideWorkspaceError(path);
         const stat = (0,external_node_fs_.statSync)(real);
         if (stat.isDirectory())
             throw new NotAListFileError('is a directory');
@@ -2861,6 +2869,17 @@ function workspaceFiles(workspace) {
             throw new NotAListFileError(`is ${stat.size} bytes, more than a list file may hold (${LIST_FILE_MAX_BYTES})`);
         return utf8Text((0,external_node_fs_.readFileSync)(real));
     };
+}
+function isInside(root, real) {
+    const inside = (0,external_node_path_.relative)(root, real);
+    return !(inside === '..' || inside.startsWith(`..${external_node_path_.sep}`) || (0,external_node_path_.isAbsolute)(inside));
+}
+/** `path`, or the nearest of its parent folders that exists. */
+function nearestExisting(path) {
+    let at = path;
+    while (!(0,external_node_fs_.existsSync)(at) && (0,external_node_path_.dirname)(at) !== at)
+        at = (0,external_node_path_.dirname)(at);
+    return at;
 }
 class InputReader {
     read;

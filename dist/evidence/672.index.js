@@ -1445,11 +1445,19 @@ function utf8Text(bytes) {
 function workspaceFiles(workspace) {
     return (path) => {
         const root = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)(workspace ?? process.cwd());
-        const real = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)((0,node_path__WEBPACK_IMPORTED_MODULE_2__.resolve)(root, path));
-        const inside = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.relative)(root, real);
-        if (inside === '..' || inside.startsWith(`..${node_path__WEBPACK_IMPORTED_MODULE_2__.sep}`) || (0,node_path__WEBPACK_IMPORTED_MODULE_2__.isAbsolute)(inside)) {
-            throw new OutsideWorkspaceError(path);
+        const target = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.resolve)(root, path);
+        let real;
+        try {
+            real = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)(target);
         }
+        catch (error) {
+            // A missing file out there is refused as outside too, so that no answer tells what exists outside.
+            if (!isInside(root, (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.realpathSync)(nearestExisting(target))))
+                throw new OutsideWorkspaceError(path);
+            throw error;
+        }
+        if (!isInside(root, real))
+            throw new OutsideWorkspaceError(path);
         const stat = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.statSync)(real);
         if (stat.isDirectory())
             throw new NotAListFileError('is a directory');
@@ -1459,6 +1467,17 @@ function workspaceFiles(workspace) {
             throw new NotAListFileError(`is ${stat.size} bytes, more than a list file may hold (${LIST_FILE_MAX_BYTES})`);
         return utf8Text((0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(real));
     };
+}
+function isInside(root, real) {
+    const inside = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.relative)(root, real);
+    return !(inside === '..' || inside.startsWith(`..${node_path__WEBPACK_IMPORTED_MODULE_2__.sep}`) || (0,node_path__WEBPACK_IMPORTED_MODULE_2__.isAbsolute)(inside));
+}
+/** `path`, or the nearest of its parent folders that exists. */
+function nearestExisting(path) {
+    let at = path;
+    while (!(0,node_fs__WEBPACK_IMPORTED_MODULE_1__.existsSync)(at) && (0,node_path__WEBPACK_IMPORTED_MODULE_2__.dirname)(at) !== at)
+        at = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.dirname)(at);
+    return at;
 }
 class InputReader {
     read;

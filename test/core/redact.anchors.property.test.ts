@@ -253,6 +253,9 @@ describe('redacting redacted text again keeps the Authorization markers as they 
     ['authorization: bearer ', 'authorization: [REDACTED:authorization] '],
     ['> Authorization: Bearer tok\r\n', '> Authorization: Bearer [REDACTED:authorization]\r\n'],
     ['Authorization: [abc', 'Authorization: [[REDACTED:authorization]'],
+    // The bare marker config-update's dry-run plan writes for a header value it hides.
+    ['authorization: Bearer [REDACTED]\n', 'authorization: Bearer [REDACTED]\n'],
+    ['map[Authorization:[Bearer [REDACTED]]]', 'map[Authorization:[Bearer [REDACTED]]]'],
     [
       '"Authorization": [\nauthorization: bearer ',
       '"Authorization": [\nauthorization: [REDACTED:authorization] ',

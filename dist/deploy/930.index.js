@@ -2111,9 +2111,10 @@ const TOKEN_SHAPES = [
         // Also Go's `map[Authorization:[Bearer …]]`, JSON `"authorization":["Bearer …"]` and CGI's
         // `HTTP_AUTHORIZATION`. Text is redacted again at each output, so a value already redacted is
         // left as it is, also where the prefix could stop short of it: the value never starts with
-        // `[` (Go's, kept in the prefix) and is not a scheme in front of a marker, or
+        // `[` (Go's, kept in the prefix) and is not a scheme in front of a marker (ours, or the bare
+        // `[REDACTED]` config-update's plan writes for a header value it hides), or
         // `Authorization: Bearer [REDACTED:…]` would lose its scheme and `[REDACTED:…]` gain brackets.
-        pattern: new RegExp(`(${AUTH_PREFIX})(?!\\[|(?<=\\[)REDACTED:|${AUTH_SCHEME}(?:${SP}+|${BREAK})\\[+REDACTED:)[^\\s"'<>\\]]+(?:[ ,][^\\s"'<>,\\]]*fm\\d_[^\\s"'<>\\]]+)*`, 'gi'),
+        pattern: new RegExp(`(${AUTH_PREFIX})(?!\\[|(?<=\\[)REDACTED[:\\]]|${AUTH_SCHEME}(?:${SP}+|${BREAK})\\[+REDACTED[:\\]])[^\\s"'<>\\]]+(?:[ ,][^\\s"'<>,\\]]*fm\\d_[^\\s"'<>\\]]+)*`, 'gi'),
         // Anchored on its rare last letter: a scan that stops at every `t` costs a third of the redaction.
         anchor: '[zZ](?<=[tT][hH][oO][rR][iI][zZ])',
         lines: 1,

@@ -1,5 +1,6 @@
 import { StepError } from '../core/errors.ts';
 import { msg } from '../core/message.ts';
+import { countsLine } from '../core/summary.ts';
 import type { MachinesApi } from '../providers/fly/machines.ts';
 import type { ConfigUpdateSettings, FlyTargetSettings } from './inputs.ts';
 import { type SelectedTarget, selectFlyTargets, selectKamalTargets } from './targets.ts';
@@ -34,19 +35,10 @@ export async function observeTargets(
     target.regions.length > 0 ? `regions ${target.regions.join(', ')}` : undefined,
     target.processGroup !== undefined ? `process group ${target.processGroup}` : undefined,
   ].filter(Boolean);
-  const byState = countBy(selection.selected.map((s) => s.target.state ?? 'unknown'));
-  const states = Object.entries(byState)
-    .map(([state, n]) => `${n} ${state}`)
-    .join(', ');
+  const states = countsLine(selection.selected.map((s) => s.target.state ?? 'unknown'));
   const note =
     `Fly app ${target.app}: ${selection.listed} machines listed` +
     (filters.length > 0 ? `, ${selection.selected.length} match ${filters.join(' and ')}` : '') +
     (states ? ` (${states})` : '');
   return { selected: selection.selected, notes: [note] };
-}
-
-function countBy(values: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of values) out[v] = (out[v] ?? 0) + 1;
-  return out;
 }

@@ -17,6 +17,13 @@ export function escapeHtml(value: unknown): string {
     .replace(/</g, '&lt;');
 }
 
+/** `9990 updated, 10 failed`: how many times each value occurs, in the order each first occurs. */
+export function countsLine(values: Iterable<string>): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].map(([value, n]) => `${n} ${value}`).join(', ');
+}
+
 /**
  * The rows a capped table shows: every item when there are at most `limit`, else the `limit`
  * that rank first (lower `rank` first; ties keep their order, Array#sort being stable).

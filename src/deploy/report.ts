@@ -1,4 +1,5 @@
 import {
+  countsLine,
   escapeHtml,
   formatMs,
   type GanttBar,
@@ -129,10 +130,7 @@ export function renderSummary(r: DeployReport): string {
 
 /** `_10000 units: 9990 updated, 10 failed. The table shows 200 of them, …_` */
 function unitsNote(units: DeployReport['outcome']['units'], shown: number): string {
-  const counts = new Map<string, number>();
-  for (const u of units) counts.set(u.outcome, (counts.get(u.outcome) ?? 0) + 1);
-  const all = [...counts].map(([outcome, n]) => `${n} ${outcome}`).join(', ');
-  return `_${units.length} units: ${all}. The table shows ${shown} of them, those failed, rolled back or skipped first; every unit is in the operations log (output \`log-file\`, step \`unit\`)._`;
+  return `_${units.length} units: ${countsLine(units.map((u) => u.outcome))}. The table shows ${shown} of them, those failed, rolled back or skipped first; every unit is in the operations log (output \`log-file\`, step \`unit\`)._`;
 }
 
 /**

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatProgressLine, Progress } from '../../src/core/progress.ts';
-import { formatMs, markdownTable, mermaidGantt, rowsWithin, summaryTable } from '../../src/core/summary.ts';
+import {
+  countsLine,
+  formatMs,
+  markdownTable,
+  mermaidGantt,
+  rowsWithin,
+  summaryTable,
+} from '../../src/core/summary.ts';
 import { summaryTables } from '../helpers/summary-tables.ts';
 
 describe('markdownTable', () => {
@@ -130,5 +137,15 @@ describe('rowsWithin', () => {
     { items: ['ok a', 'ok b', 'ok c'], limit: 2, shown: ['ok a', 'ok b'] },
   ])('$limit of $items: $shown', ({ items, limit, shown }) => {
     expect(rowsWithin(items, limit, rank)).toEqual(shown);
+  });
+});
+
+describe('countsLine', () => {
+  it.each([
+    [[], ''],
+    [['updated'], '1 updated'],
+    [['updated', 'failed', 'updated', 'skipped', 'failed', 'updated'], '3 updated, 2 failed, 1 skipped'],
+  ])('%j: %j', (values, line) => {
+    expect(countsLine(values)).toBe(line);
   });
 });

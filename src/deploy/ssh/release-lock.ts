@@ -3,7 +3,7 @@ import type { ActionContext } from '../../core/action.ts';
 import { StepError } from '../../core/errors.ts';
 import { ComposedError, composedOf, type Line, msg } from '../../core/message.ts';
 import { redactedData } from '../../core/redacted-data.ts';
-import { rowsWithin, summaryTable } from '../../core/summary.ts';
+import { countsLine, rowsWithin, summaryTable } from '../../core/summary.ts';
 import { SshSession } from '../../providers/ssh/session.ts';
 import type { SshDeploySettings } from '../inputs.ts';
 import { resolveHosts } from './discover-hosts.ts';
@@ -74,13 +74,10 @@ export function lockTable(results: readonly HostLock[]): string[] {
     rows.map((r) => [r.host, r.heldBy ?? '—', r.error ?? r.result]),
   );
   if (rows.length === results.length) return [table];
-  const counts = new Map<string, number>();
-  for (const r of results) counts.set(r.result, (counts.get(r.result) ?? 0) + 1);
-  const all = [...counts].map(([result, n]) => `${n} ${result}`).join(', ');
   return [
     table,
     '',
-    `_${results.length} hosts: ${all}. The table shows ${rows.length} of them, those failed or released first; every host has its line in the step's log._`,
+    `_${results.length} hosts: ${countsLine(results.map((r) => r.result))}. The table shows ${rows.length} of them, those failed or released first; every host has its line in the step's log._`,
   ];
 }
 

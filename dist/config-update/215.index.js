@@ -678,9 +678,12 @@ function withHint(error, resource, app) {
     });
 }
 
+// EXTERNAL MODULE: ./src/core/summary.ts
+var summary = __webpack_require__(1363);
 // EXTERNAL MODULE: ./src/config-update/targets.ts
 var targets = __webpack_require__(7874);
 ;// CONCATENATED MODULE: ./src/config-update/observe.ts
+
 
 
 
@@ -704,26 +707,15 @@ async function observeTargets(settings, machinesFor) {
         target.regions.length > 0 ? `regions ${target.regions.join(', ')}` : undefined,
         target.processGroup !== undefined ? `process group ${target.processGroup}` : undefined,
     ].filter(Boolean);
-    const byState = countBy(selection.selected.map((s) => s.target.state ?? 'unknown'));
-    const states = Object.entries(byState)
-        .map(([state, n]) => `${n} ${state}`)
-        .join(', ');
+    const states = (0,summary/* countsLine */.J7)(selection.selected.map((s) => s.target.state ?? 'unknown'));
     const note = `Fly app ${target.app}: ${selection.listed} machines listed` +
         (filters.length > 0 ? `, ${selection.selected.length} match ${filters.join(' and ')}` : '') +
         (states ? ` (${states})` : '');
     return { selected: selection.selected, notes: [note] };
 }
-function countBy(values) {
-    const out = {};
-    for (const v of values)
-        out[v] = (out[v] ?? 0) + 1;
-    return out;
-}
 
 // EXTERNAL MODULE: ./src/config-update/plan.ts
 var config_update_plan = __webpack_require__(241);
-// EXTERNAL MODULE: ./src/core/summary.ts
-var summary = __webpack_require__(1363);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:path"
@@ -4979,6 +4971,7 @@ function parseRetryAfter(value, now) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   J7: () => (/* binding */ countsLine),
 /* harmony export */   ZD: () => (/* binding */ escapeHtml),
 /* harmony export */   _V: () => (/* binding */ formatMs),
 /* harmony export */   g6: () => (/* binding */ mermaidGantt),
@@ -5000,6 +4993,13 @@ function escapeHtml(value) {
     return String(value ?? '')
         .replace(/&/g, '&amp;')
         .replace(/</g, '&lt;');
+}
+/** `9990 updated, 10 failed`: how many times each value occurs, in the order each first occurs. */
+function countsLine(values) {
+    const counts = new Map();
+    for (const v of values)
+        counts.set(v, (counts.get(v) ?? 0) + 1);
+    return [...counts].map(([value, n]) => `${n} ${value}`).join(', ');
 }
 /**
  * The rows a capped table shows: every item when there are at most `limit`, else the `limit`

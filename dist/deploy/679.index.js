@@ -52,14 +52,10 @@ function lockTable(results) {
     const table = (0,_core_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .summaryTable */ .jb)(['host', 'held by', 'result'], rows.map((r) => [r.host, r.heldBy ?? '—', r.error ?? r.result]));
     if (rows.length === results.length)
         return [table];
-    const counts = new Map();
-    for (const r of results)
-        counts.set(r.result, (counts.get(r.result) ?? 0) + 1);
-    const all = [...counts].map(([result, n]) => `${n} ${result}`).join(', ');
     return [
         table,
         '',
-        `_${results.length} hosts: ${all}. The table shows ${rows.length} of them, those failed or released first; every host has its line in the step's log._`,
+        `_${results.length} hosts: ${(0,_core_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .countsLine */ .J7)(results.map((r) => r.result))}. The table shows ${rows.length} of them, those failed or released first; every host has its line in the step's log._`,
     ];
 }
 /** Reads and releases the service's lock on each host, one host at a time. */

@@ -3231,6 +3231,7 @@ function safeDecode(text) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   J7: () => (/* binding */ countsLine),
 /* harmony export */   ZD: () => (/* binding */ escapeHtml),
 /* harmony export */   _V: () => (/* binding */ formatMs),
 /* harmony export */   d$: () => (/* binding */ rowsWithin),
@@ -3253,6 +3254,13 @@ function escapeHtml(value) {
     return String(value ?? '')
         .replace(/&/g, '&amp;')
         .replace(/</g, '&lt;');
+}
+/** `9990 updated, 10 failed`: how many times each value occurs, in the order each first occurs. */
+function countsLine(values) {
+    const counts = new Map();
+    for (const v of values)
+        counts.set(v, (counts.get(v) ?? 0) + 1);
+    return [...counts].map(([value, n]) => `${n} ${value}`).join(', ');
 }
 /**
  * The rows a capped table shows: every item when there are at most `limit`, else the `limit`
@@ -3969,11 +3977,7 @@ function renderSummary(r) {
 }
 /** `_10000 units: 9990 updated, 10 failed. The table shows 200 of them, …_` */
 function unitsNote(units, shown) {
-    const counts = new Map();
-    for (const u of units)
-        counts.set(u.outcome, (counts.get(u.outcome) ?? 0) + 1);
-    const all = [...counts].map(([outcome, n]) => `${n} ${outcome}`).join(', ');
-    return `_${units.length} units: ${all}. The table shows ${shown} of them, those failed, rolled back or skipped first; every unit is in the operations log (output \`log-file\`, step \`unit\`)._`;
+    return `_${units.length} units: ${(0,summary/* countsLine */.J7)(units.map((u) => u.outcome))}. The table shows ${shown} of them, those failed, rolled back or skipped first; every unit is in the operations log (output \`log-file\`, step \`unit\`)._`;
 }
 /**
  * The image this run put on, or tried to put on, the unit: after an

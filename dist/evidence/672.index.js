@@ -3002,7 +3002,7 @@ function safeDecode(text) {
 /* harmony export */   _V: () => (/* binding */ formatMs),
 /* harmony export */   jb: () => (/* binding */ summaryTable)
 /* harmony export */ });
-/* unused harmony exports rowsWithin, escapeCell, mermaidGantt */
+/* unused harmony exports countsLine, rowsWithin, escapeCell, mermaidGantt */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7264);
 
 /**
@@ -3018,6 +3018,13 @@ function escapeHtml(value) {
     return String(value ?? '')
         .replace(/&/g, '&amp;')
         .replace(/</g, '&lt;');
+}
+/** `9990 updated, 10 failed`: how many times each value occurs, in the order each first occurs. */
+function countsLine(values) {
+    const counts = new Map();
+    for (const v of values)
+        counts.set(v, (counts.get(v) ?? 0) + 1);
+    return [...counts].map(([value, n]) => `${n} ${value}`).join(', ');
 }
 /**
  * The rows a capped table shows: every item when there are at most `limit`, else the `limit`

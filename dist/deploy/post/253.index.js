@@ -3005,7 +3005,7 @@ function parseRetryAfter(value, now) {
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   _V: () => (/* binding */ formatMs)
 /* harmony export */ });
-/* unused harmony exports escapeHtml, rowsWithin, summaryTable, escapeCell, markdownTable, mermaidGantt */
+/* unused harmony exports escapeHtml, countsLine, rowsWithin, summaryTable, escapeCell, markdownTable, mermaidGantt */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6421);
 
 /**
@@ -3021,6 +3021,13 @@ function escapeHtml(value) {
     return String(value ?? '')
         .replace(/&/g, '&amp;')
         .replace(/</g, '&lt;');
+}
+/** `9990 updated, 10 failed`: how many times each value occurs, in the order each first occurs. */
+function countsLine(values) {
+    const counts = new Map();
+    for (const v of values)
+        counts.set(v, (counts.get(v) ?? 0) + 1);
+    return [...counts].map(([value, n]) => `${n} ${value}`).join(', ');
 }
 /**
  * The rows a capped table shows: every item when there are at most `limit`, else the `limit`
